@@ -1,0 +1,115 @@
+// Pure request-policy helpers, unit-tested on their own: path normalisation for the setup gate,
+// the Host allow-list against DNS rebinding, cookies, Origin checks.
+import { isIP } from 'node:net';
+
+/**
+ * The path a request could reach after any layer decodes or normalises it: percent-decoded until it
+ * stops changing (so %252e is caught), lowercased, `;params` cut, slashes collapsed, dot segments
+ * resolved. Used only for decisions (the 428 gate, CSRF scope), never for routing.
+ */
+export function normalizePath(rawUrl: string): string {
+  let path = rawUrl.split('?')[0] ?? '';
+  for (let i = 0; i < 5; i++) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      decoded = path.replace(/%(?![0-9a-f]{2})/gi, '');
+    }
+    if (decoded === path) break;
+    path = decoded;
+  }
+  path = path.toLowerCase().replace(/\\/g, '/');
+  const segments: string[] = [];
+  for (const raw of path.split('/')) {
+    const seg = raw.split(';')[0]!.trim();
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') segments.pop();
+    else segments.push(seg);
+  }
+  return `/${segments.join('/')}`;
+}
+
+export const isApiPath = (p: string) => p === '/api' || p.startsWith('/api/');
+
+/** Paths reachable before setup completes. */
+export function allowedBeforeSetup(normalized: string): boolean {
+  return normalized === '/health' || normalized.startsWith('/api/setup/') || !isApiPath(normalized);
+}
+
+export function csrfExempt(normalized: string): boolean {
+  return normalized.startsWith('/api/auth/') || normalized.startsWith('/api/setup/');
+}
+
+export function hostName(hostHeader: string | undefined): string | undefined {
+  if (!hostHeader || hostHeader.length > 255) return undefined;
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 ? h.slice(1, end) : undefined;
+  }
+  const colon = h.lastIndexOf(':');
+  return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+/**
+ * A browser on the owner's LAN reaches the cell by IP, by `localhost`, or by the cell's own names.
+ * Any other name means the page was loaded from somewhere else (DNS rebinding): refuse it.
+ */
+export function hostAllowed(hostHeader: string | undefined, cellDomain: string, extra: readonly string[] = []): boolean {
+  const name = hostName(hostHeader);
+  if (!name) return false;
+  if (isIP(name)) return true;
+  if (name === 'localhost') return true;
+  if (name === cellDomain || name.endsWith(`.${cellDomain}`)) return true;
+  return extra.includes(name);
+}
+
+/** Origin must name the same host as the request; `null` and foreign origins are refused. */
+export function originAllowed(origin: string | undefined, hostHeader: string | undefined): boolean {
+  if (origin === undefined) return true;
+  if (origin === 'null' || !hostHeader) return false;
+  try {
+    const u = new URL(origin);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+    return u.host.toLowerCase() === hostHeader.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export const SESSION_COOKIE_HTTP = 'pic_session';
+export const SESSION_COOKIE_HTTPS = '__Host-pic_session';
+
+export function sessionCookie(value: string, secure: boolean, maxAgeSeconds: number): string {
+  const name = secure ? SESSION_COOKIE_HTTPS : SESSION_COOKIE_HTTP;
+  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+}
+
+export function clearSessionCookies(): string[] {
+  return [
+    `${SESSION_COOKIE_HTTP}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+    `${SESSION_COOKIE_HTTPS}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure`,
+  ];
+}
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};

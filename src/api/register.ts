@@ -1,0 +1,55 @@
+// Turns RouteDefs into Fastify routes: parse params, query and body with their zod schemas (a 400
+// names each bad or unknown field), call the handler, send its result with the declared status.
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { AppError } from '../core/errors.ts';
+import type { AppDeps } from './deps.ts';
+import { zodFields } from './errors.ts';
+import type { RouteDef } from './route.ts';
+
+function parseWith(schema: z.ZodType | undefined, value: unknown, prefix: string): unknown {
+  if (!schema) return value;
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const fields = zodFields(r.error, prefix === 'body' ? '' : prefix);
+  throw new AppError('validation_failed', `Invalid ${fields.map((f) => f.field).join(', ')}`, { fields });
+}
+
+export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: readonly RouteDef[]): void {
+  const seen = new Set<string>();
+  for (const def of routes) {
+    const key = `${def.method} ${def.url}`;
+    if (seen.has(key)) throw new Error(`route ${key} is defined twice`);
+    seen.add(key);
+    app.route({
+      method: def.method,
+      url: def.url,
+      config: { access: def.access },
+      handler: async (req, reply) => {
+        const params = parseWith(def.params, req.params, 'params');
+        const query = parseWith(def.query, req.query, 'query');
+        let body: unknown = req.body;
+        if (def.body) body = parseWith(def.body, body ?? {}, 'body');
+        else if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
+          throw new AppError('validation_failed', 'This request takes no body', {
+            fields: [{ field: '(body)', message: 'must be empty' }],
+          });
+        }
+        const result = await def.handler({
+          body,
+          query,
+          params,
+          session: req.picSession,
+          deps,
+          req,
+          reply,
+          source: req.ip,
+        } as never);
+        if (reply.sent) return reply;
+        if (def.status && reply.statusCode === 200) reply.code(def.status);
+        if (result === undefined) return reply.code(reply.statusCode === 200 ? 204 : reply.statusCode).send();
+        return result;
+      },
+    });
+  }
+}

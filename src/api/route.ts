@@ -1,0 +1,56 @@
+// A route is data: method, url, who may call it, zod schemas and one handler. Registration, the role
+// check, the OpenAPI document and the route-rule test all read the same definitions.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Session } from '../core/auth/sessions.ts';
+import type { Role } from '../drivers/store/users-store.ts';
+import type { AppDeps } from './deps.ts';
+
+/** 'public': no session needed. A role list: a session whose role is in the list. */
+export type Access = 'public' | readonly Role[];
+
+export const ADMIN: readonly Role[] = ['admin'];
+export const ANY_USER: readonly Role[] = ['admin', 'peer'];
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteContext<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  session: Session | undefined;
+  deps: AppDeps;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  /** The client's address, from the socket (or a trusted proxy's forwarded header). */
+  source: string;
+}
+
+export interface RouteDef<
+  BS extends z.ZodType | undefined = z.ZodType | undefined,
+  QS extends z.ZodType | undefined = z.ZodType | undefined,
+  PS extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  method: Method;
+  url: string;
+  access: Access;
+  summary: string;
+  tag: string;
+  body?: BS;
+  query?: QS;
+  params?: PS;
+  response?: z.ZodType;
+  /** Status of a successful answer (default 200). */
+  status?: number;
+  handler: (ctx: RouteContext<Infer<BS>, Infer<QS>, Infer<PS>>) => unknown | Promise<unknown>;
+}
+
+export function defineRoute<
+  BS extends z.ZodType | undefined = undefined,
+  QS extends z.ZodType | undefined = undefined,
+  PS extends z.ZodType | undefined = undefined,
+>(def: RouteDef<BS, QS, PS>): RouteDef {
+  return def as unknown as RouteDef;
+}

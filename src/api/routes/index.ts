@@ -1,0 +1,19 @@
+// Every route the API serves. A capability adds its array here.
+import type { RouteDef } from '../route.ts';
+import { authRoutes } from './auth.ts';
+import { configRoutes } from './config.ts';
+import { healthRoutes } from './health.ts';
+import { logRoutes } from './logs.ts';
+import { openApiRoutes } from './openapi.ts';
+import { serviceRoutes } from './services.ts';
+import { setupRoutes } from './setup.ts';
+
+export const allRoutes: readonly RouteDef[] = [
+  ...healthRoutes,
+  ...setupRoutes,
+  ...authRoutes,
+  ...configRoutes,
+  ...logRoutes,
+  ...serviceRoutes,
+  ...openApiRoutes,
+];

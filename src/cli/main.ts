@@ -1,0 +1,50 @@
+// `pic`: one command per capability; each lives in commands/. Exit codes: 0 ok, 1 failed, 2 usage.
+import { admin, adminHelp, setupToken, setupTokenHelp } from './commands/admin.ts';
+import { serve, serveHelp } from './commands/serve.ts';
+import { status, statusHelp } from './commands/status.ts';
+import { EXIT, UsageError } from './usage.ts';
+
+type Command = { run: (argv: string[]) => Promise<number>; help: string };
+
+export const COMMANDS: Record<string, Command> = {
+  serve: { run: serve, help: serveHelp },
+  'setup-token': { run: setupToken, help: setupTokenHelp },
+  status: { run: status, help: statusHelp },
+  admin: { run: admin, help: adminHelp },
+};
+
+function usage(): string {
+  return ['usage: pic <command> [options]', '', ...Object.values(COMMANDS).map((c) => c.help), ''].join('\n\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`pic: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.help);
+    return EXIT.ok;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`pic ${name}: ${e.message}\n\n${cmd.help}`);
+      return EXIT.usage;
+    }
+    console.error(`pic ${name}: ${e.message}`);
+    return EXIT.failed;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

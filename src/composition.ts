@@ -1,0 +1,88 @@
+// The one place where drivers, core and the API are wired together.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuthService } from './core/auth/auth-service.ts';
+import { Sessions } from './core/auth/sessions.ts';
+import { ConfigService, type DataPlanePort } from './core/config-service.ts';
+import { SetupService } from './core/setup-service.ts';
+import type { AppDeps, HealthPort } from './api/deps.ts';
+import { sweepStaleTemps } from './drivers/atomic-file.ts';
+import { openDb } from './drivers/db.ts';
+import { LogRegistry } from './drivers/logging/log-registry.ts';
+import { cellPaths, ensureDirs, type CellPaths } from './drivers/paths.ts';
+import { AuditStore } from './drivers/store/audit-store.ts';
+import { ConfigStore } from './drivers/store/config-store.ts';
+import { SessionsStore } from './drivers/store/sessions-store.ts';
+import { SetupStore } from './drivers/store/setup-store.ts';
+import { UsersStore } from './drivers/store/users-store.ts';
+import { LOG_SERVICES } from './schema/config.ts';
+
+export const VERSION: string = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version;
+
+export interface CellOptions {
+  dataDir: string;
+  configDir?: string;
+  echoLogs?: boolean;
+  dataPlane?: DataPlanePort;
+  health?: HealthPort;
+}
+
+/** `pic serve` without Docker: the data plane is reported as not running. */
+export const noDataPlane: DataPlanePort & HealthPort = {
+  running: async () => false,
+  applyConfig: async () => ({ restarted: [] }),
+  services: async () =>
+    ['cell-caddy', 'cell-dns', 'cell-ntp', 'cell-wireguard'].map((name) => ({
+      name,
+      state: 'not_running' as const,
+      since: null,
+      last_error: null,
+    })),
+};
+
+export interface Cell {
+  deps: AppDeps;
+  paths: CellPaths;
+  sweptTemps: string[];
+  close(): void;
+}
+
+export function createCell(opts: CellOptions): Cell {
+  const paths = cellPaths(opts.dataDir, opts.configDir);
+  ensureDirs(paths);
+  const sweptTemps = sweepStaleTemps(paths.data);
+  const db = openDb(paths.db);
+  const config = new ConfigService(new ConfigStore(db));
+  const logs = new LogRegistry(paths.logs, config.get().logging.levels, { echo: opts.echoLogs ?? false });
+  config.onChange((c) => {
+    for (const s of LOG_SERVICES) {
+      const level = c.logging.levels[s];
+      if (level && logs.get(s).level !== level) logs.setLevel(s, level);
+    }
+  });
+  const users = new UsersStore(db);
+  const sessions = new Sessions(new SessionsStore(db));
+  const deps: AppDeps = {
+    db,
+    config,
+    users,
+    sessions,
+    setup: new SetupService(db, new SetupStore(db), users, config),
+    auth: new AuthService(users, sessions),
+    audit: new AuditStore(db),
+    logs,
+    dataPlane: opts.dataPlane ?? noDataPlane,
+    health: opts.health ?? noDataPlane,
+    version: VERSION,
+    startedAt: new Date(),
+  };
+  return {
+    deps,
+    paths,
+    sweptTemps,
+    close() {
+      logs.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// Login, logout, password change and reset. Rate limits are checked before any hashing, and an
+// unknown user costs one real Argon2 verification, so timing does not reveal which accounts exist.
+import { AppError } from '../errors.ts';
+import type { Role, UsersStore } from '../../drivers/store/users-store.ts';
+import { dummyHash, hashPassword, randomPassword, verifyPassword } from './password.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import type { Sessions } from './sessions.ts';
+
+export interface LoginResult {
+  sessionId: string;
+  csrfToken: string;
+  username: string;
+  role: Role;
+}
+
+const WINDOW = 15 * 60_000;
+
+export class AuthService {
+  readonly #users: UsersStore;
+  readonly #sessions: Sessions;
+  readonly bySource = new RateLimiter({ max: 20, windowMs: WINDOW });
+  readonly byAccount = new RateLimiter({ max: 10, windowMs: WINDOW });
+
+  constructor(users: UsersStore, sessions: Sessions) {
+    this.#users = users;
+    this.#sessions = sessions;
+  }
+
+  async login(username: string, password: string, source: string): Promise<LoginResult> {
+    const account = username.toLowerCase();
+    const wait = Math.max(this.bySource.retryAfter(source), this.byAccount.retryAfter(account));
+    if (wait > 0) throw new AppError('rate_limited', 'Too many failed logins; try again later', { retryAfter: wait });
+
+    const user = this.#users.byUsername(account);
+    const ok = await verifyPassword(password, user?.password_hash ?? (await dummyHash()));
+    if (!user || !ok) {
+      this.bySource.hit(source);
+      this.byAccount.hit(account);
+      throw new AppError('unauthorized', 'Invalid username or password');
+    }
+    this.byAccount.reset(account);
+    const { id, csrfToken } = this.#sessions.create(user.id, source);
+    return { sessionId: id, csrfToken, username: user.username, role: user.role };
+  }
+
+  /** Ends every session of the user, then opens a fresh one for the caller. */
+  async changePassword(userId: number, current: string, next: string, source: string): Promise<LoginResult> {
+    const user = this.#users.byId(userId);
+    if (!user) throw new AppError('unauthorized', 'Session is no longer valid');
+    const wait = this.byAccount.retryAfter(user.username);
+    if (wait > 0) throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
+    if (!(await verifyPassword(current, user.password_hash))) {
+      this.byAccount.hit(user.username);
+      throw new AppError('forbidden', 'Current password is wrong', {
+        fields: [{ field: 'current_password', message: 'does not match' }],
+      });
+    }
+    if (next === current) {
+      throw new AppError('validation_failed', 'Invalid new_password', {
+        fields: [{ field: 'new_password', message: 'must differ from the current password' }],
+      });
+    }
+    this.#users.setPassword(user.id, await hashPassword(next));
+    this.#sessions.destroyAllFor(user.id);
+    const { id, csrfToken } = this.#sessions.create(user.id, source);
+    return { sessionId: id, csrfToken, username: user.username, role: user.role };
+  }
+
+  /** Sets a new random password for a user, ends their sessions and returns the password once. */
+  async resetPassword(username: string): Promise<string> {
+    const user = this.#users.byUsername(username);
+    if (!user) throw new AppError('not_found', `User ${username} not found`);
+    const password = randomPassword();
+    this.#users.setPassword(user.id, await hashPassword(password));
+    this.#sessions.destroyAllFor(user.id);
+    return password;
+  }
+
+  async createUser(username: string, role: Role, password: string): Promise<number> {
+    if (this.#users.byUsername(username)) throw new AppError('conflict', `User ${username} already exists`);
+    return this.#users.insert(username, role, await hashPassword(password));
+  }
+}

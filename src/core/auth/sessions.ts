@@ -1,0 +1,69 @@
+// Server-side sessions. The cookie carries a random id; the database holds only its SHA-256, so a
+// copy of cell.db does not hand out live sessions. Each session has its own CSRF token.
+import { createHash, randomBytes } from 'node:crypto';
+import type { SessionsStore, SessionWithUser } from '../../drivers/store/sessions-store.ts';
+
+export const SESSION_TTL_MS = 7 * 24 * 3600_000;
+export const SESSION_IDLE_MS = 24 * 3600_000;
+
+export const hashId = (id: string) => createHash('sha256').update(id).digest('hex');
+
+export interface Session {
+  idHash: string;
+  userId: number;
+  username: string;
+  role: SessionWithUser['role'];
+  csrfToken: string;
+}
+
+export class Sessions {
+  readonly #store: SessionsStore;
+  readonly #now: () => number;
+  constructor(store: SessionsStore, now: () => number = Date.now) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  /** Creates a session and returns the raw id for the cookie (never stored). */
+  create(userId: number, source: string): { id: string; csrfToken: string } {
+    const id = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(32).toString('base64url');
+    const now = this.#now();
+    this.#store.insert({
+      id_hash: hashId(id),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + SESSION_TTL_MS,
+      source,
+    });
+    return { id, csrfToken };
+  }
+
+  resolve(id: string | undefined): Session | undefined {
+    if (!id || id.length > 128) return undefined;
+    const idHash = hashId(id);
+    const row = this.#store.get(idHash);
+    if (!row) return undefined;
+    const now = this.#now();
+    if (row.expires_at <= now || row.last_seen_at + SESSION_IDLE_MS <= now) {
+      this.#store.delete(idHash);
+      return undefined;
+    }
+    if (now - row.last_seen_at > 60_000) this.#store.touch(idHash, now);
+    return { idHash, userId: row.user_id, username: row.username, role: row.role, csrfToken: row.csrf_token };
+  }
+
+  destroy(idHash: string): void {
+    this.#store.delete(idHash);
+  }
+
+  destroyAllFor(userId: number): number {
+    return this.#store.deleteForUser(userId);
+  }
+
+  sweep(): number {
+    return this.#store.deleteExpired(this.#now(), SESSION_IDLE_MS);
+  }
+}

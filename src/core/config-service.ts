@@ -1,0 +1,159 @@
+// The cell's configuration: validated as a whole on every change, stored in one transaction.
+// Fields in RESTART_FIELDS wait in `applied` until POST /api/config/apply; the rest apply at once.
+import type { ConfigStore } from '../drivers/store/config-store.ts';
+import {
+  type CellConfig,
+  type ConfigPatch,
+  cellConfigSchema,
+  defaultConfig,
+  defaultDomain,
+  RESTART_FIELDS,
+} from '../schema/config.ts';
+import type { SetupInput } from '../schema/setup.ts';
+import { AppError } from './errors.ts';
+
+export interface PendingChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+  restart: string[];
+}
+
+export interface Pending {
+  pending: boolean;
+  changes: PendingChange[];
+  restart: string[];
+}
+
+/** Reaches the data plane; `pic serve` without Docker uses one that reports it is not running. */
+export interface DataPlanePort {
+  running(): Promise<boolean>;
+  applyConfig(config: CellConfig, changes: PendingChange[]): Promise<{ restarted: string[] }>;
+}
+
+export type ConfigListener = (config: CellConfig) => void;
+
+function getPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const last = keys.pop()!;
+  let cur = obj;
+  for (const k of keys) cur = cur[k] as Record<string, unknown>;
+  cur[last] = structuredClone(value);
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export class ConfigService {
+  readonly #store: ConfigStore;
+  readonly #listeners: ConfigListener[] = [];
+  #current: CellConfig;
+  #applied: CellConfig;
+
+  constructor(store: ConfigStore) {
+    this.#store = store;
+    const saved = store.load();
+    if (saved) {
+      this.#current = cellConfigSchema.parse(saved.current);
+      this.#applied = cellConfigSchema.parse(saved.applied);
+    } else {
+      this.#current = defaultConfig();
+      this.#applied = defaultConfig();
+      store.save(this.#current, this.#applied);
+    }
+  }
+
+  get(): CellConfig {
+    return structuredClone(this.#current);
+  }
+
+  onChange(listener: ConfigListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Validates a patch against the whole resulting configuration; writes nothing on error. */
+  update(patch: ConfigPatch): { config: CellConfig; pending: Pending } {
+    const next = structuredClone(this.#current);
+    if (patch.identity) Object.assign(next.identity, patch.identity);
+    if (patch.network) Object.assign(next.network, patch.network);
+    if (patch.logging?.levels) Object.assign(next.logging.levels, patch.logging.levels);
+    if (patch.image_verification) next.image_verification = patch.image_verification;
+
+    const id = patch.identity;
+    if (id && (id.domain_mode || id.cell_name) && !id.domain) {
+      const derived = defaultDomain(next.identity.domain_mode, next.identity.cell_name);
+      if (derived) next.identity.domain = derived;
+      else if (id.domain_mode === 'custom' && this.#current.identity.domain_mode !== 'custom') {
+        throw new AppError('validation_failed', 'Invalid identity.domain', {
+          fields: [{ field: 'identity.domain', message: 'is required when domain_mode is custom' }],
+        });
+      }
+    }
+    this.#commit(next);
+    return { config: this.get(), pending: this.pending() };
+  }
+
+  /** The identity chosen in the setup wizard, validated but not yet stored. */
+  withIdentity(input: SetupInput): CellConfig {
+    const next = structuredClone(this.#current);
+    next.identity.cell_name = input.cell_name;
+    next.identity.domain_mode = input.domain_mode;
+    next.identity.domain = input.domain ?? defaultDomain(input.domain_mode, input.cell_name)!;
+    next.identity.timezone = input.timezone;
+    return validate(next);
+  }
+
+  /** Replaces both current and applied: the first configuration has nothing running to restart. */
+  replaceAll(config: CellConfig): void {
+    const valid = validate(config);
+    this.#store.save(valid, valid);
+    this.#current = structuredClone(valid);
+    this.#applied = structuredClone(valid);
+    for (const l of this.#listeners) l(this.get());
+  }
+
+  pending(): Pending {
+    const changes: PendingChange[] = [];
+    for (const [field, restart] of Object.entries(RESTART_FIELDS)) {
+      const from = getPath(this.#applied, field);
+      const to = getPath(this.#current, field);
+      if (!same(from, to)) changes.push({ field, from, to, restart });
+    }
+    const restart = [...new Set(changes.flatMap((c) => c.restart))].sort();
+    return { pending: changes.length > 0, changes, restart };
+  }
+
+  async apply(dataPlane: DataPlanePort): Promise<{ applied: PendingChange[]; restarted: string[]; data_plane: string }> {
+    const { changes } = this.pending();
+    const running = await dataPlane.running();
+    const { restarted } = running ? await dataPlane.applyConfig(this.get(), changes) : { restarted: [] };
+    this.#applied = structuredClone(this.#current);
+    this.#store.save(this.#current, this.#applied);
+    return { applied: changes, restarted, data_plane: running ? 'running' : 'not_running' };
+  }
+
+  #commit(next: CellConfig): void {
+    const valid = validate(next);
+    // Live fields are applied as soon as they are stored; restart fields keep their applied value.
+    const applied = structuredClone(valid);
+    for (const field of Object.keys(RESTART_FIELDS)) {
+      setPath(applied as unknown as Record<string, unknown>, field, getPath(this.#applied, field));
+    }
+    this.#store.save(valid, applied);
+    this.#current = valid;
+    this.#applied = applied;
+    for (const l of this.#listeners) l(this.get());
+  }
+}
+
+function validate(config: CellConfig): CellConfig {
+  const r = cellConfigSchema.safeParse(config);
+  if (!r.success) {
+    const fields = r.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+    throw new AppError('validation_failed', `Invalid ${fields.map((f) => f.field).join(', ')}`, { fields });
+  }
+  return r.data;
+}

@@ -1,0 +1,105 @@
+// One pino logger per service, each writing JSON lines to its own rotating file under data/logs
+// (and to stderr when asked). Levels change at run time through setLevel.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from '../../schema/fields.ts';
+import { LOG_SERVICES, type LogService } from '../../schema/config.ts';
+import { KEEP, RotatingFile } from './rotating-file.ts';
+
+// Keys whose values pino replaces before a line is written: a secret must never reach a log.
+const REDACT = [
+  'password',
+  'admin_password',
+  'current_password',
+  'new_password',
+  'token',
+  'passphrase',
+  'private_key',
+  'preshared_key',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+];
+
+export interface LogLine {
+  service: string;
+  time: number;
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+export class LogRegistry {
+  readonly #dir: string;
+  readonly #files = new Map<LogService, RotatingFile>();
+  readonly #loggers = new Map<LogService, Logger>();
+  readonly #echo: boolean;
+
+  constructor(dir: string, levels: Partial<Record<LogService, LogLevel>>, opts: { echo?: boolean } = {}) {
+    this.#dir = dir;
+    this.#echo = opts.echo ?? false;
+    for (const service of LOG_SERVICES) {
+      const file = new RotatingFile(join(dir, `${service}.log`));
+      this.#files.set(service, file);
+      const streams: pino.StreamEntry[] = [{ stream: file, level: 'trace' }];
+      if (this.#echo) streams.push({ stream: process.stderr, level: 'trace' });
+      const logger = pino(
+        { level: levels[service] ?? 'info', base: { service }, redact: { paths: REDACT, censor: '[redacted]' } },
+        pino.multistream(streams),
+      );
+      this.#loggers.set(service, logger);
+    }
+  }
+
+  get(service: LogService): Logger {
+    return this.#loggers.get(service)!;
+  }
+
+  setLevel(service: LogService, level: LogLevel): void {
+    this.get(service).level = level;
+  }
+
+  levels(): Record<LogService, string> {
+    return Object.fromEntries(LOG_SERVICES.map((s) => [s, this.get(s).level])) as Record<LogService, string>;
+  }
+
+  /** Newest first, across the live file and its rotations. */
+  search(opts: { service?: LogService; q?: string; level?: LogLevel; limit: number }): LogLine[] {
+    const services = opts.service ? [opts.service] : [...LOG_SERVICES];
+    const minLevel = opts.level ? (pino.levels.values[opts.level] ?? 0) : 0;
+    const needle = opts.q?.toLowerCase();
+    const out: LogLine[] = [];
+    for (const service of services) {
+      const base = join(this.#dir, `${service}.log`);
+      for (const path of [base, ...Array.from({ length: KEEP }, (_, i) => `${base}.${i + 1}`)]) {
+        if (!existsSync(path)) continue;
+        const lines = readFileSync(path, 'utf8').split('\n');
+        for (let i = lines.length - 1; i >= 0; i--) {
+          const raw = lines[i];
+          if (!raw) continue;
+          if (needle && !raw.toLowerCase().includes(needle)) continue;
+          let parsed: Record<string, unknown>;
+          try {
+            parsed = JSON.parse(raw);
+          } catch {
+            continue;
+          }
+          const level = Number(parsed.level);
+          if (level < minLevel) continue;
+          out.push({ ...parsed, service, time: Number(parsed.time), level: LEVEL_NAMES[level] ?? String(level), msg: String(parsed.msg ?? '') });
+        }
+        if (out.length >= opts.limit * 4) break;
+      }
+    }
+    return out.sort((a, b) => b.time - a.time).slice(0, opts.limit);
+  }
+
+  close(): void {
+    for (const f of this.#files.values()) f.close();
+  }
+}

@@ -1,0 +1,24 @@
+import type { Db } from '../db.ts';
+
+/** The configuration as stored: `current` is what the owner asked for, `applied` what the data plane runs. */
+export class ConfigStore {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  load(): { current: unknown; applied: unknown } | undefined {
+    const row = this.#db.prepare('SELECT current, applied FROM config WHERE id = 1').get() as
+      | { current: string; applied: string }
+      | undefined;
+    return row ? { current: JSON.parse(row.current), applied: JSON.parse(row.applied) } : undefined;
+  }
+
+  save(current: unknown, applied: unknown): void {
+    this.#db
+      .prepare(
+        'INSERT INTO config (id, current, applied, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET current = excluded.current, applied = excluded.applied, updated_at = excluded.updated_at',
+      )
+      .run(JSON.stringify(current), JSON.stringify(applied), new Date().toISOString());
+  }
+}

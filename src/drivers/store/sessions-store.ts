@@ -1,0 +1,58 @@
+import type { Db } from '../db.ts';
+import type { Role } from './users-store.ts';
+
+export interface SessionRow {
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  source: string;
+}
+
+export interface SessionWithUser extends SessionRow {
+  username: string;
+  role: Role;
+}
+
+export class SessionsStore {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  insert(row: SessionRow): void {
+    this.#db
+      .prepare(
+        'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(row.id_hash, row.user_id, row.csrf_token, row.created_at, row.last_seen_at, row.expires_at, row.source);
+  }
+
+  get(idHash: string): SessionWithUser | undefined {
+    return this.#db
+      .prepare(
+        'SELECT s.*, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?',
+      )
+      .get(idHash) as SessionWithUser | undefined;
+  }
+
+  touch(idHash: string, now: number): void {
+    this.#db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, idHash);
+  }
+
+  delete(idHash: string): void {
+    this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
+  }
+
+  deleteForUser(userId: number): number {
+    return Number(this.#db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId).changes);
+  }
+
+  deleteExpired(now: number, idleMs: number): number {
+    return Number(
+      this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(now, now - idleMs).changes,
+    );
+  }
+}

@@ -1,0 +1,111 @@
+// The cell's configuration: what GET /api/config returns and PUT /api/config changes. It never holds
+// a secret (secrets live in their own tables or 0600 files), so it can be returned whole.
+import { z } from 'zod';
+import { cidrRange, cidrsOverlap, formatIpv4, dnsLabel, domainName, ifaceAddress4, ipv4, logLevel, port, privateCidr4, timezone } from './fields.ts';
+
+export const domainModes = ['local', 'pic_ngo', 'custom'] as const;
+export const domainMode = z.enum(domainModes);
+export type DomainMode = z.infer<typeof domainMode>;
+
+export const LOG_SERVICES = ['api', 'auth', 'config', 'docker', 'monitor', 'dns', 'wireguard', 'caddy', 'ntp'] as const;
+export const logService = z.enum(LOG_SERVICES);
+export type LogService = z.infer<typeof logService>;
+
+export const identitySchema = z
+  .object({
+    cell_name: dnsLabel,
+    domain_mode: domainMode,
+    /** Effective domain: `<cell_name>.cell` (local), `<cell_name>.pic.ngo` (pic_ngo) or the owner's own. */
+    domain: domainName,
+    timezone,
+    /** Docker bridge network of the cell (CELL_NETWORK); RFC 1918 only. */
+    ip_range: privateCidr4,
+    /** The cell's own address on the VPN, with the VPN prefix (VPN_ADDRESS). */
+    vpn_address: ifaceAddress4,
+    wg_port: port,
+  })
+  .strict();
+
+export const networkSchema = z
+  .object({
+    /** Where Unbound forwards queries it is not authoritative for; empty = answer local zones only. */
+    dns_forwarders: z.array(ipv4).max(8),
+    /** NTP upstreams for chrony; empty = serve the local clock. */
+    ntp_servers: z.array(z.union([ipv4, domainName])).max(8),
+  })
+  .strict();
+
+export const loggingSchema = z.object({ levels: z.record(logService, logLevel) }).strict();
+
+export const cellConfigSchema = z
+  .object({
+    identity: identitySchema,
+    network: networkSchema,
+    logging: loggingSchema,
+    image_verification: z.enum(['enforce', 'warn', 'off']),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const vpnNet = vpnNetwork(cfg.identity.vpn_address);
+    if (cidrsOverlap(vpnNet, cfg.identity.ip_range)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identity', 'vpn_address'],
+        message: `VPN range ${vpnNet} overlaps the cell network ${cfg.identity.ip_range}`,
+      });
+    }
+  });
+
+export type CellConfig = z.infer<typeof cellConfigSchema>;
+
+/** PUT /api/config takes any subset of the sections, each with any subset of its fields. */
+export const configPatchSchema = z
+  .object({
+    identity: identitySchema.partial().strict().optional(),
+    network: networkSchema.partial().strict().optional(),
+    logging: z.object({ levels: z.record(logService, logLevel).optional() }).strict().optional(),
+    image_verification: z.enum(['enforce', 'warn', 'off']).optional(),
+  })
+  .strict();
+export type ConfigPatch = z.infer<typeof configPatchSchema>;
+
+export function vpnNetwork(vpnAddress: string): string {
+  const { first, prefix } = cidrRange(vpnAddress);
+  return `${formatIpv4(first)}/${prefix}`;
+}
+
+export function defaultDomain(mode: DomainMode, cellName: string): string | undefined {
+  if (mode === 'local') return `${cellName}.cell`;
+  if (mode === 'pic_ngo') return `${cellName}.pic.ngo`;
+  return undefined;
+}
+
+export function defaultConfig(): CellConfig {
+  return {
+    identity: {
+      cell_name: 'mycell',
+      domain_mode: 'local',
+      domain: 'mycell.cell',
+      timezone: 'UTC',
+      ip_range: '172.20.0.0/16',
+      vpn_address: '10.0.0.1/24',
+      wg_port: 51820,
+    },
+    network: { dns_forwarders: [], ntp_servers: [] },
+    logging: { levels: Object.fromEntries(LOG_SERVICES.map((s) => [s, 'info'])) as CellConfig['logging']['levels'] },
+    image_verification: 'enforce',
+  };
+}
+
+/** Fields whose change needs containers recreated; the rest apply live. */
+export const RESTART_FIELDS: Record<string, string[]> = {
+  'identity.ip_range': ['cell-caddy', 'cell-dns', 'cell-ntp', 'cell-wireguard', 'cell-api'],
+  'identity.vpn_address': ['cell-wireguard', 'cell-dns', 'cell-ntp'],
+  'identity.wg_port': ['cell-wireguard'],
+  'identity.domain': ['cell-caddy', 'cell-dns'],
+  'identity.domain_mode': ['cell-caddy', 'cell-dns'],
+  'identity.cell_name': ['cell-caddy', 'cell-dns'],
+  'identity.timezone': ['cell-ntp'],
+  'network.dns_forwarders': ['cell-dns'],
+  'network.ntp_servers': ['cell-ntp'],
+};
