@@ -1,15 +1,15 @@
 // The one place where drivers, core and the API are wired together.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AppDeps, HealthPort } from './api/deps.ts';
 import { AuthService } from './core/auth/auth-service.ts';
 import { Sessions } from './core/auth/sessions.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { SetupService } from './core/setup-service.ts';
-import type { AppDeps, HealthPort } from './api/deps.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { openDb } from './drivers/db.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
-import { cellPaths, ensureDirs, type CellPaths } from './drivers/paths.ts';
+import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
@@ -17,7 +17,9 @@ import { SetupStore } from './drivers/store/setup-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
 import { LOG_SERVICES } from './schema/config.ts';
 
-export const VERSION: string = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version;
+export const VERSION: string = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
+).version;
 
 export interface CellOptions {
   dataDir: string;

@@ -1,10 +1,11 @@
 // buildApp(deps) assembles the Fastify instance; listen() lives in the CLI. Order of checks on every
 // request: security headers → Host allow-list → setup gate (428) → session → route access → CSRF and
 // Origin → body schema → handler → audit row.
+
+import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
 import type { Session } from '../core/auth/sessions.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppDeps } from './deps.ts';
@@ -63,14 +64,18 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   // JSON only: every other body type answers 415 (no form posts, no text/plain CSRF).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: opts.bodyLimit ?? 64 * 1024 }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(new AppError('invalid_json', 'Request body is not valid JSON'), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: opts.bodyLimit ?? 64 * 1024 },
+    (_req, body, done) => {
+      if (body === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(new AppError('invalid_json', 'Request body is not valid JSON'), undefined);
+      }
+    },
+  );
 
   app.decorateRequest('picPath', '');
   app.decorateRequest('picSession', undefined);
@@ -120,7 +125,12 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         source: req.ip,
         action: `${req.method} ${req.routeOptions.url ?? req.picPath}`,
         target: req.auditTarget ?? targetFromParams(req.params),
-        outcome: status < 400 ? 'success' : status === 401 || status === 403 || status === 428 ? 'denied' : 'failure',
+        outcome:
+          status < 400
+            ? 'success'
+            : status === 401 || status === 403 || status === 428
+              ? 'denied'
+              : 'failure',
         status,
         detail: null,
       });
@@ -131,7 +141,11 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   app.setErrorHandler((err, req, reply) => {
     const appErr = toAppError(err);
-    if (appErr.code === 'internal') log.error({ err: (err as Error).message, stack: (err as Error).stack, url: req.picPath }, 'unhandled error');
+    if (appErr.code === 'internal')
+      log.error(
+        { err: (err as Error).message, stack: (err as Error).stack, url: req.picPath },
+        'unhandled error',
+      );
     sendError(reply, appErr);
   });
 

@@ -17,7 +17,8 @@ export function zodFields(err: ZodError, prefix = ''): FieldError[] {
   for (const issue of err.issues) {
     const base = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ field: base ? `${base}.${key}` : key, message: 'is not a known field' });
+      for (const key of issue.keys)
+        out.push({ field: base ? `${base}.${key}` : key, message: 'is not a known field' });
     } else {
       out.push({ field: base || '(body)', message: issue.message });
     }
@@ -34,9 +35,11 @@ export function toAppError(err: unknown): AppError {
   const e = err as { code?: string; statusCode?: number; message?: string };
   const code = e.code ? FASTIFY_CODES[e.code] : undefined;
   if (code === 'payload_too_large') return new AppError(code, 'Request body is too large');
-  if (code === 'unsupported_media_type') return new AppError(code, 'Send the request body as application/json');
+  if (code === 'unsupported_media_type')
+    return new AppError(code, 'Send the request body as application/json');
   if (code) return new AppError(code, e.message ?? 'Bad request');
-  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new AppError('bad_request', 'Bad request');
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)
+    return new AppError('bad_request', 'Bad request');
   return new AppError('internal', 'Internal error');
 }
 

@@ -56,7 +56,11 @@ export function hostName(hostHeader: string | undefined): string | undefined {
  * A browser on the owner's LAN reaches the cell by IP, by `localhost`, or by the cell's own names.
  * Any other name means the page was loaded from somewhere else (DNS rebinding): refuse it.
  */
-export function hostAllowed(hostHeader: string | undefined, cellDomain: string, extra: readonly string[] = []): boolean {
+export function hostAllowed(
+  hostHeader: string | undefined,
+  cellDomain: string,
+  extra: readonly string[] = [],
+): boolean {
   const name = hostName(hostHeader);
   if (!name) return false;
   if (isIP(name)) return true;

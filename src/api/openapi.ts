@@ -13,7 +13,10 @@ const errorSchema = {
   properties: {
     error: { type: 'string' },
     message: { type: 'string' },
-    fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+    fields: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
   },
   required: ['error'],
 };
@@ -30,7 +33,12 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): J
       if (!schema) continue;
       const js = toSchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
       for (const [name, prop] of Object.entries(js.properties ?? {})) {
-        parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: prop });
+        parameters.push({
+          name,
+          in: where,
+          required: where === 'path' || (js.required ?? []).includes(name),
+          schema: prop,
+        });
       }
     }
     const status = String(r.status ?? 200);
@@ -45,10 +53,17 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): J
           description: 'Success',
           content: { 'application/json': { schema: r.response ? toSchema(r.response, 'output') : {} } },
         },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        default: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
-    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(r.body, 'input') } } };
+    if (r.body)
+      op.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: toSchema(r.body, 'input') } },
+      };
     paths[path] ??= {};
     paths[path][r.method.toLowerCase()] = op;
   }

@@ -30,7 +30,10 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
         const query = parseWith(def.query, req.query, 'query');
         let body: unknown = req.body;
         if (def.body) body = parseWith(def.body, body ?? {}, 'body');
-        else if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
+        else if (
+          body !== undefined &&
+          !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)
+        ) {
           throw new AppError('validation_failed', 'This request takes no body', {
             fields: [{ field: '(body)', message: 'must be empty' }],
           });

@@ -10,6 +10,7 @@ export function defaultDataDir(): string {
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new UsageError(`--listen must be HOST:PORT (got "${value}")`);
+  if (!m || !(port >= 0 && port <= 65535))
+    throw new UsageError(`--listen must be HOST:PORT (got "${value}")`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }

@@ -126,7 +126,9 @@ export class ConfigService {
     return { pending: changes.length > 0, changes, restart };
   }
 
-  async apply(dataPlane: DataPlanePort): Promise<{ applied: PendingChange[]; restarted: string[]; data_plane: string }> {
+  async apply(
+    dataPlane: DataPlanePort,
+  ): Promise<{ applied: PendingChange[]; restarted: string[]; data_plane: string }> {
     const { changes } = this.pending();
     const running = await dataPlane.running();
     const { restarted } = running ? await dataPlane.applyConfig(this.get(), changes) : { restarted: [] };

@@ -54,21 +54,30 @@ export class SetupService {
   async complete(input: SetupInput, source: string): Promise<number> {
     if (this.isCompleted()) throw new AppError('setup_completed', 'Setup has already been completed');
     const wait = this.wrongTokens.retryAfter(source);
-    if (wait > 0) throw new AppError('rate_limited', 'Too many wrong setup tokens; try again later', { retryAfter: wait });
+    if (wait > 0)
+      throw new AppError('rate_limited', 'Too many wrong setup tokens; try again later', {
+        retryAfter: wait,
+      });
     if (!this.#tokenMatches(input.token)) {
       this.wrongTokens.hit(source);
-      throw new AppError('invalid_setup_token', 'The setup token is wrong; run `pic setup-token` on the host for a new one');
+      throw new AppError(
+        'invalid_setup_token',
+        'The setup token is wrong; run `pic setup-token` on the host for a new one',
+      );
     }
     const next = this.#config.withIdentity(input);
     const passwordHash = await hashPassword(input.admin_password);
     // Checked again inside the transaction: two concurrent completes both pass the check above, but
     // BEGIN IMMEDIATE serialises them and only the first finds setup still open.
     return transaction(this.#db, () => {
-      if (this.#store.get().completed_at !== null) throw new AppError('setup_completed', 'Setup has already been completed');
+      if (this.#store.get().completed_at !== null)
+        throw new AppError('setup_completed', 'Setup has already been completed');
       const id = this.#users.insert('admin', 'admin', passwordHash);
       this.#config.replaceAll(next);
       this.#db
-        .prepare("INSERT INTO meta (key, value) VALUES ('requested_services', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .prepare(
+          "INSERT INTO meta (key, value) VALUES ('requested_services', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
         .run(JSON.stringify(input.services));
       this.#store.markCompleted();
       return id;

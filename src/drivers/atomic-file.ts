@@ -2,7 +2,16 @@
 // the target, fsync the directory. A crash leaves either the old file or the new one, never a torn
 // one; a leftover temp file (crash between write and rename) is swept by sweepStaleTemps at start.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, fsyncSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const TEMP_MARK = '.pic-tmp-';

@@ -26,7 +26,8 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   let version = schemaVersion(db);
   for (const m of migrations) {
     if (m.version <= version) continue;
-    if (m.version !== version + 1) throw new Error(`migration ${m.version} (${m.name}) is out of order after ${version}`);
+    if (m.version !== version + 1)
+      throw new Error(`migration ${m.version} (${m.name}) is out of order after ${version}`);
     transaction(db, () => {
       db.exec(m.sql);
       db.exec(`PRAGMA user_version = ${m.version}`);

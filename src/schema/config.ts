@@ -1,13 +1,35 @@
 // The cell's configuration: what GET /api/config returns and PUT /api/config changes. It never holds
 // a secret (secrets live in their own tables or 0600 files), so it can be returned whole.
 import { z } from 'zod';
-import { cidrRange, cidrsOverlap, formatIpv4, dnsLabel, domainName, ifaceAddress4, ipv4, logLevel, port, privateCidr4, timezone } from './fields.ts';
+import {
+  cidrRange,
+  cidrsOverlap,
+  dnsLabel,
+  domainName,
+  formatIpv4,
+  ifaceAddress4,
+  ipv4,
+  logLevel,
+  port,
+  privateCidr4,
+  timezone,
+} from './fields.ts';
 
 export const domainModes = ['local', 'pic_ngo', 'custom'] as const;
 export const domainMode = z.enum(domainModes);
 export type DomainMode = z.infer<typeof domainMode>;
 
-export const LOG_SERVICES = ['api', 'auth', 'config', 'docker', 'monitor', 'dns', 'wireguard', 'caddy', 'ntp'] as const;
+export const LOG_SERVICES = [
+  'api',
+  'auth',
+  'config',
+  'docker',
+  'monitor',
+  'dns',
+  'wireguard',
+  'caddy',
+  'ntp',
+] as const;
 export const logService = z.enum(LOG_SERVICES);
 export type LogService = z.infer<typeof logService>;
 
@@ -63,7 +85,10 @@ export const configPatchSchema = z
   .object({
     identity: identitySchema.partial().strict().optional(),
     network: networkSchema.partial().strict().optional(),
-    logging: z.object({ levels: z.record(logService, logLevel).optional() }).strict().optional(),
+    logging: z
+      .object({ levels: z.record(logService, logLevel).optional() })
+      .strict()
+      .optional(),
     image_verification: z.enum(['enforce', 'warn', 'off']).optional(),
   })
   .strict();
@@ -92,7 +117,9 @@ export function defaultConfig(): CellConfig {
       wg_port: 51820,
     },
     network: { dns_forwarders: [], ntp_servers: [] },
-    logging: { levels: Object.fromEntries(LOG_SERVICES.map((s) => [s, 'info'])) as CellConfig['logging']['levels'] },
+    logging: {
+      levels: Object.fromEntries(LOG_SERVICES.map((s) => [s, 'info'])) as CellConfig['logging']['levels'],
+    },
     image_verification: 'enforce',
   };
 }

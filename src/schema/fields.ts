@@ -86,15 +86,24 @@ export function cidrsOverlap(a: string, b: string): boolean {
   return ra.first <= rb.last && rb.first <= ra.last;
 }
 
-export const privateCidr4 = cidr4.refine(isRfc1918, 'must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16');
+export const privateCidr4 = cidr4.refine(
+  isRfc1918,
+  'must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16',
+);
 
 const zones = new Set(Intl.supportedValuesOf('timeZone'));
 zones.add('UTC');
-export const timezone = z.string().max(64).refine((v) => zones.has(v), 'must be an IANA time zone such as Europe/Berlin');
+export const timezone = z
+  .string()
+  .max(64)
+  .refine((v) => zones.has(v), 'must be an IANA time zone such as Europe/Berlin');
 export const timezones = (): string[] => [...zones].sort();
 
 /** Passwords are hashed, never rendered; the cap keeps a hostile 10 MiB value away from Argon2. */
-export const newPassword = z.string().min(12, 'must be at least 12 characters').max(1024, 'must be at most 1024 characters');
+export const newPassword = z
+  .string()
+  .min(12, 'must be at least 12 characters')
+  .max(1024, 'must be at most 1024 characters');
 export const anyPassword = z.string().min(1).max(1024, 'must be at most 1024 characters');
 
 export const username = z

@@ -42,7 +42,11 @@ export const authRoutes = [
     tag: 'auth',
     summary: 'The logged-in user and the CSRF token for this session',
     response: me,
-    handler: ({ session }) => ({ username: session!.username, role: session!.role, csrf_token: session!.csrfToken }),
+    handler: ({ session }) => ({
+      username: session!.username,
+      role: session!.role,
+      csrf_token: session!.csrfToken,
+    }),
   }),
   defineRoute({
     method: 'POST',
@@ -53,7 +57,12 @@ export const authRoutes = [
     body: z.object({ current_password: anyPassword, new_password: newPassword }).strict(),
     response: me,
     handler: async ({ deps, body, session, source, req, reply }) => {
-      const r = await deps.auth.changePassword(session!.userId, body.current_password, body.new_password, source);
+      const r = await deps.auth.changePassword(
+        session!.userId,
+        body.current_password,
+        body.new_password,
+        source,
+      );
       setSessionCookie(req, reply, r.sessionId);
       return { username: r.username, role: r.role, csrf_token: r.csrfToken };
     },

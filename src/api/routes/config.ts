@@ -4,7 +4,9 @@ import { ADMIN, defineRoute } from '../route.ts';
 
 const pendingSchema = z.object({
   pending: z.boolean(),
-  changes: z.array(z.object({ field: z.string(), from: z.unknown(), to: z.unknown(), restart: z.array(z.string()) })),
+  changes: z.array(
+    z.object({ field: z.string(), from: z.unknown(), to: z.unknown(), restart: z.array(z.string()) }),
+  ),
   restart: z.array(z.string()),
 });
 

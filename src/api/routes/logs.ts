@@ -54,7 +54,11 @@ export const logRoutes = [
         limit: z.coerce.number().int().min(1).max(1000).default(200),
       })
       .strict(),
-    response: z.object({ items: z.array(z.object({ service: z.string(), time: z.number(), level: z.string(), msg: z.string() }).loose()) }),
+    response: z.object({
+      items: z.array(
+        z.object({ service: z.string(), time: z.number(), level: z.string(), msg: z.string() }).loose(),
+      ),
+    }),
     handler: ({ deps, query }) => ({ items: deps.logs.search(query) }),
   }),
   defineRoute({

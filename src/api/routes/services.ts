@@ -18,7 +18,10 @@ export const serviceRoutes = [
     response: z.object({ data_plane: z.enum(['running', 'not_running']), services: z.array(serviceStatus) }),
     handler: async ({ deps }) => {
       const running = await deps.dataPlane.running();
-      return { data_plane: running ? ('running' as const) : ('not_running' as const), services: await deps.health.services() };
+      return {
+        data_plane: running ? ('running' as const) : ('not_running' as const),
+        services: await deps.health.services(),
+      };
     },
   }),
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { timezones } from '../../schema/fields.ts';
-import { setupInputSchema, STORE_SERVICE_IDS } from '../../schema/setup.ts';
+import { STORE_SERVICE_IDS, setupInputSchema } from '../../schema/setup.ts';
 import { defineRoute } from '../route.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 
@@ -39,7 +39,12 @@ export const setupRoutes = [
     summary: 'Complete first-run setup with the one-time setup token; creates the admin and logs in',
     body: setupInputSchema,
     status: 201,
-    response: z.object({ completed: z.literal(true), username: z.string(), role: z.string(), csrf_token: z.string() }),
+    response: z.object({
+      completed: z.literal(true),
+      username: z.string(),
+      role: z.string(),
+      csrf_token: z.string(),
+    }),
     handler: async ({ deps, body, source, req, reply }) => {
       const userId = await deps.setup.complete(body, source);
       const { id, csrfToken } = deps.sessions.create(userId, source);

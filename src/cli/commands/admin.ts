@@ -11,7 +11,9 @@ export async function setupToken(argv: string[]): Promise<number> {
   try {
     const token = cell.deps.setup.issueToken();
     if (!token) {
-      console.error('Setup is already complete; there is no setup token. Use `pic admin reset-password` to regain access.');
+      console.error(
+        'Setup is already complete; there is no setup token. Use `pic admin reset-password` to regain access.',
+      );
       return 1;
     }
     console.log('Setup token (any earlier token no longer works):');

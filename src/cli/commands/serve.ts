@@ -26,7 +26,8 @@ export async function serve(argv: string[]): Promise<number> {
   });
   const { host, port } = parseListen(values.listen ?? process.env.PIC_LISTEN ?? '127.0.0.1:3000');
   const webRoot = resolve(values['web-root'] ?? join(import.meta.dirname, '..', '..', '..', 'web', 'dist'));
-  if (values['web-root'] && !existsSync(webRoot)) throw new UsageError(`--web-root ${webRoot} does not exist`);
+  if (values['web-root'] && !existsSync(webRoot))
+    throw new UsageError(`--web-root ${webRoot} does not exist`);
 
   const cell = createCell({ dataDir: values['data-dir'] ?? defaultDataDir(), echoLogs: false });
   const log = cell.deps.logs.get('api');
@@ -41,7 +42,8 @@ export async function serve(argv: string[]): Promise<number> {
   const address = await app.listen({ host, port });
   log.info({ address, data_dir: cell.paths.data, swept_temps: cell.sweptTemps.length }, 'pic api listening');
   console.log(`PIC ${cell.deps.version} listening on ${address}`);
-  if (!existsSync(webRoot)) console.log('The web UI is not built (run `npm run build:web`); serving the API only.');
+  if (!existsSync(webRoot))
+    console.log('The web UI is not built (run `npm run build:web`); serving the API only.');
   const token = cell.deps.setup.issueToken();
   if (token) {
     console.log(`Open ${address}/setup to set up this cell. Setup token (valid until used or re-issued):`);

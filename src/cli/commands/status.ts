@@ -21,7 +21,9 @@ export async function status(argv: string[]): Promise<number> {
       return 0;
     }
     console.log(`cell      ${identity.cell_name} (${identity.domain}, ${identity.domain_mode})`);
-    console.log(`setup     ${setupDone ? 'complete' : 'not complete: run `pic setup-token` and open /setup'}`);
+    console.log(
+      `setup     ${setupDone ? 'complete' : 'not complete: run `pic setup-token` and open /setup'}`,
+    );
     console.log('');
     console.log('SERVICE          STATE         SINCE');
     for (const s of services) console.log(`${s.name.padEnd(16)} ${s.state.padEnd(13)} ${s.since ?? '-'}`);

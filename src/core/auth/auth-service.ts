@@ -1,7 +1,8 @@
 // Login, logout, password change and reset. Rate limits are checked before any hashing, and an
 // unknown user costs one real Argon2 verification, so timing does not reveal which accounts exist.
-import { AppError } from '../errors.ts';
+
 import type { Role, UsersStore } from '../../drivers/store/users-store.ts';
+import { AppError } from '../errors.ts';
 import { dummyHash, hashPassword, randomPassword, verifyPassword } from './password.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { Sessions } from './sessions.ts';
@@ -29,7 +30,8 @@ export class AuthService {
   async login(username: string, password: string, source: string): Promise<LoginResult> {
     const account = username.toLowerCase();
     const wait = Math.max(this.bySource.retryAfter(source), this.byAccount.retryAfter(account));
-    if (wait > 0) throw new AppError('rate_limited', 'Too many failed logins; try again later', { retryAfter: wait });
+    if (wait > 0)
+      throw new AppError('rate_limited', 'Too many failed logins; try again later', { retryAfter: wait });
 
     const user = this.#users.byUsername(account);
     const ok = await verifyPassword(password, user?.password_hash ?? (await dummyHash()));
@@ -48,7 +50,8 @@ export class AuthService {
     const user = this.#users.byId(userId);
     if (!user) throw new AppError('unauthorized', 'Session is no longer valid');
     const wait = this.byAccount.retryAfter(user.username);
-    if (wait > 0) throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
+    if (wait > 0)
+      throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
     if (!(await verifyPassword(current, user.password_hash))) {
       this.byAccount.hit(user.username);
       throw new AppError('forbidden', 'Current password is wrong', {

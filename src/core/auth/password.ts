@@ -38,7 +38,14 @@ function rawHash(password: string, salt: Buffer, p: Argon2Params): Promise<Buffe
       new Promise((resolve, reject) =>
         argon2(
           'argon2id',
-          { message: password, nonce: salt, parallelism: p.parallelism, tagLength: 32, memory: p.memory, passes: p.passes },
+          {
+            message: password,
+            nonce: salt,
+            parallelism: p.parallelism,
+            tagLength: 32,
+            memory: p.memory,
+            passes: p.passes,
+          },
           (err, key) => (err ? reject(err) : resolve(key)),
         ),
       ),

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../../schema/fields.ts';
 import { LOG_SERVICES, type LogService } from '../../schema/config.ts';
+import type { LogLevel } from '../../schema/fields.ts';
 import { KEEP, RotatingFile } from './rotating-file.ts';
 
 // Keys whose values pino replaces before a line is written: a secret must never reach a log.
@@ -32,7 +32,14 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 
 export class LogRegistry {
   readonly #dir: string;
@@ -49,7 +56,11 @@ export class LogRegistry {
       const streams: pino.StreamEntry[] = [{ stream: file, level: 'trace' }];
       if (this.#echo) streams.push({ stream: process.stderr, level: 'trace' });
       const logger = pino(
-        { level: levels[service] ?? 'info', base: { service }, redact: { paths: REDACT, censor: '[redacted]' } },
+        {
+          level: levels[service] ?? 'info',
+          base: { service },
+          redact: { paths: REDACT, censor: '[redacted]' },
+        },
         pino.multistream(streams),
       );
       this.#loggers.set(service, logger);
@@ -91,7 +102,13 @@ export class LogRegistry {
           }
           const level = Number(parsed.level);
           if (level < minLevel) continue;
-          out.push({ ...parsed, service, time: Number(parsed.time), level: LEVEL_NAMES[level] ?? String(level), msg: String(parsed.msg ?? '') });
+          out.push({
+            ...parsed,
+            service,
+            time: Number(parsed.time),
+            level: LEVEL_NAMES[level] ?? String(level),
+            msg: String(parsed.msg ?? ''),
+          });
         }
         if (out.length >= opts.limit * 4) break;
       }

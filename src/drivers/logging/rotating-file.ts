@@ -1,6 +1,15 @@
 // A size-rotated append-only log file: <name>.log, then <name>.log.1 … <name>.log.<keep>. Rotation
 // renames synchronously so no line is split across files.
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export const MAX_BYTES = 5 * 1024 * 1024;

@@ -44,16 +44,23 @@ export class AuditStore {
   query(q: AuditQuery): { total: number; items: AuditRow[] } {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.username) (where.push('username = ?'), args.push(q.username));
-    if (q.action) (where.push('action LIKE ?'), args.push(`%${q.action}%`));
-    if (q.outcome) (where.push('outcome = ?'), args.push(q.outcome));
-    if (q.since) (where.push('ts >= ?'), args.push(q.since));
-    if (q.until) (where.push('ts <= ?'), args.push(q.until));
-    if (q.q)
-      (where.push('(action LIKE ? OR target LIKE ? OR detail LIKE ? OR username LIKE ?)'),
-        args.push(`%${q.q}%`, `%${q.q}%`, `%${q.q}%`, `%${q.q}%`));
+    const add = (sql: string, ...values: (string | number)[]) => {
+      where.push(sql);
+      args.push(...values);
+    };
+    if (q.username) add('username = ?', q.username);
+    if (q.action) add('action LIKE ?', `%${q.action}%`);
+    if (q.outcome) add('outcome = ?', q.outcome);
+    if (q.since) add('ts >= ?', q.since);
+    if (q.until) add('ts <= ?', q.until);
+    if (q.q) {
+      const like = `%${q.q}%`;
+      add('(action LIKE ? OR target LIKE ? OR detail LIKE ? OR username LIKE ?)', like, like, like, like);
+    }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.#db.prepare(`SELECT count(*) AS n FROM audit ${clause}`).get(...args) as { n: number }).n;
+    const total = (
+      this.#db.prepare(`SELECT count(*) AS n FROM audit ${clause}`).get(...args) as { n: number }
+    ).n;
     const items = this.#db
       .prepare(`SELECT * FROM audit ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)
       .all(...args, q.limit, q.offset) as unknown as AuditRow[];

@@ -27,7 +27,15 @@ export class SessionsStore {
       .prepare(
         'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(row.id_hash, row.user_id, row.csrf_token, row.created_at, row.last_seen_at, row.expires_at, row.source);
+      .run(
+        row.id_hash,
+        row.user_id,
+        row.csrf_token,
+        row.created_at,
+        row.last_seen_at,
+        row.expires_at,
+        row.source,
+      );
   }
 
   get(idHash: string): SessionWithUser | undefined {
@@ -52,7 +60,9 @@ export class SessionsStore {
 
   deleteExpired(now: number, idleMs: number): number {
     return Number(
-      this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(now, now - idleMs).changes,
+      this.#db
+        .prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?')
+        .run(now, now - idleMs).changes,
     );
   }
 }

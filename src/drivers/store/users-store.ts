@@ -28,7 +28,9 @@ export class UsersStore {
   insert(username: string, role: Role, passwordHash: string): number {
     const now = new Date().toISOString();
     const r = this.#db
-      .prepare('INSERT INTO users (username, role, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO users (username, role, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(username, role, passwordHash, now, now);
     return Number(r.lastInsertRowid);
   }
