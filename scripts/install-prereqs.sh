@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PIC needs on the host, only those missing (checked with dpkg-query).
+# Idempotent: a second run installs nothing and says so.
+#
+# Packages and why:
+#   docker.io, containerd  the engine that runs the cell (scripts/ensure-docker.sh starts it)
+#   debootstrap            creates the local debian:bookworm-slim base image (scripts/base-images.sh)
+#   chromium               the browser the UI tests drive through Playwright
+#   iptables, iproute2     host networking used by dockerd and the tests
+#   wireguard-tools/-go    wg/wg-quick and the userspace implementation for tests and peers
+#   unbound, caddy, chrony config checkers for integration tests (unbound-checkconf, caddy validate,
+#                          chronyd -p); the daemons themselves run in containers, never on the host
+#   ca-certificates        TLS to deb.debian.org / the npm registry
+#
+# Daemons that packages start on their own (chrony, unbound, caddy) are stopped afterwards: their
+# default configs talk to public NTP pools and the DNS root servers, and the cell's containers need
+# ports 53/80/123 on the host free anyway.
+#
+# Env: PIC_PREREQS_EXTRA="pkg ..." adds packages; PIC_PREREQS_NO_STOP=1 leaves host daemons alone.
+set -euo pipefail
+
+packages=(
+  docker.io containerd debootstrap chromium iptables iproute2 wireguard-tools wireguard-go
+  unbound caddy chrony ca-certificates
+)
+# shellcheck disable=SC2206
+[ -n "${PIC_PREREQS_EXTRA:-}" ] && packages+=(${PIC_PREREQS_EXTRA})
+
+log() { printf '[install-prereqs] %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  log "must run as root (apt-get install)" >&2
+  exit 1
+fi
+if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+  log "this script supports Debian (dpkg/apt-get) only" >&2
+  exit 1
+fi
+
+installed() {
+  [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  log "all ${#packages[@]} packages already installed; nothing to install"
+else
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Refresh the lists only when they are absent or older than a day: apt-get update is slow.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+    log "apt-get update"
+    apt-get update -q
+  fi
+  if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    log "install failed; refreshing package lists and retrying once"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  log "installed: ${missing[*]}"
+fi
+
+# Stop host daemons that packages may have started (only when a default config would leak to the
+# public internet or take a port the cell needs). No systemd here in general: try the init.d script,
+# then the exact process name.
+stop_daemon() {
+  local name=$1 proc=$2
+  if ! pgrep -x "$proc" >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ -x "/etc/init.d/$name" ]; then
+    "/etc/init.d/$name" stop >/dev/null 2>&1 || true
+  fi
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl stop "$name" >/dev/null 2>&1 || true
+    systemctl disable "$name" >/dev/null 2>&1 || true
+  fi
+  if pgrep -x "$proc" >/dev/null 2>&1; then
+    pkill -x "$proc" || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      pgrep -x "$proc" >/dev/null 2>&1 || break
+      sleep 0.5
+    done
+  fi
+  if pgrep -x "$proc" >/dev/null 2>&1; then
+    log "WARNING: could not stop host $proc (pid $(pgrep -x "$proc" | tr '\n' ' '))"
+  else
+    log "stopped host $proc (its default config reaches public servers; PIC runs it in a container)"
+  fi
+}
+
+if [ "${PIC_PREREQS_NO_STOP:-0}" != 1 ]; then
+  stop_daemon chrony chronyd
+  stop_daemon unbound unbound
+  stop_daemon caddy caddy
+fi
+
+log "done"
