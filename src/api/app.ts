@@ -115,6 +115,17 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    // Method, normalised path and status only: headers and bodies may hold secrets.
+    log.info(
+      {
+        method: req.method,
+        path: req.picPath,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        source: req.ip,
+      },
+      'request',
+    );
     if (!STATE_CHANGING.has(req.method) || !isApiPath(req.picPath)) return;
     const status = reply.statusCode;
     try {

@@ -14,9 +14,7 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  return ['usage: pic <command> [options]', '', ...Object.values(COMMANDS).map((c) => c.help), ''].join(
-    '\n\n',
-  );
+  return ['usage: pic <command> [options]', ...Object.values(COMMANDS).map((c) => c.help)].join('\n\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
