@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Session } from '../core/auth/sessions.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppDeps } from './deps.ts';
@@ -14,13 +14,13 @@ import {
   allowedBeforeSetup,
   csrfExempt,
   hostAllowed,
-  isApiPath,
   normalizePath,
   originAllowed,
   readCookie,
   SECURITY_HEADERS,
   SESSION_COOKIE_HTTP,
   SESSION_COOKIE_HTTPS,
+  touchesApi,
 } from './http-policy.ts';
 import { registerRoutes } from './register.ts';
 import type { Access, RouteDef } from './route.ts';
@@ -29,6 +29,8 @@ import { allRoutes } from './routes/index.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     picPath: string;
+    /** The path reaches the API under some reading of it (see touchesApi). */
+    picApi: boolean;
     picSession: Session | undefined;
     auditTarget: string | undefined;
   }
@@ -47,6 +49,8 @@ export interface AppOptions {
   bodyLimit?: number;
   logger?: boolean;
   routes?: readonly RouteDef[];
+  /** Called for every route registered (an onRoute hook added before any route); tests use it. */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -56,11 +60,21 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
-    trustProxy: (address: string) => trusted.has(address),
+    // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; the list names plain addresses.
+    trustProxy: (address: string) => trusted.has(address.replace(/^::ffff:/, '')),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // A URL the router cannot decode (`/api/%zz`) or a too-long parameter: our error shape, not Fastify's.
+    frameworkErrors: (err, _req, reply) => {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+      sendError(
+        reply,
+        new AppError('bad_request', err.code === 'FST_ERR_BAD_URL' ? 'Malformed URL' : 'Bad request'),
+      );
+    },
   });
   const log = deps.logs.get('api');
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
 
   // JSON only: every other body type answers 415 (no form posts, no text/plain CSRF).
   app.removeAllContentTypeParsers();
@@ -78,18 +92,24 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   );
 
   app.decorateRequest('picPath', '');
+  app.decorateRequest('picApi', false);
   app.decorateRequest('picSession', undefined);
   app.decorateRequest('auditTarget', undefined);
 
   app.addHook('onRequest', async (req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     req.picPath = normalizePath(req.url);
-    const api = isApiPath(req.picPath);
+    const api = touchesApi(req.url);
+    req.picApi = api;
     if (api) reply.header('cache-control', 'no-store');
     if (api && !hostAllowed(req.headers.host, deps.config.get().identity.domain, opts.allowedHosts)) {
       throw new AppError('invalid_host', 'Host header is not a name of this cell');
     }
-    if (!allowedBeforeSetup(req.picPath) && !deps.setup.isCompleted()) {
+    // Open before setup only when both the normalised path and the route the router picked are on the
+    // allow-list: a parameter such as `..%2fsetup%2fstatus` must not carry another route through.
+    const routeUrl = req.routeOptions.url;
+    const open = allowedBeforeSetup(req.picPath) && (routeUrl === undefined || allowedBeforeSetup(routeUrl));
+    if (api && !open && !deps.setup.isCompleted()) {
       return reply.code(428).send({ error: 'setup_required', redirect: '/setup' });
     }
     const cookie = req.headers.cookie;
@@ -98,17 +118,20 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
 
   app.addHook('preHandler', async (req) => {
+    if (req.is404) return; // the not-found handler answers 404 whatever the session
     const access = req.routeOptions.config.access;
     if (access === undefined) throw new AppError('forbidden', 'Route has no access rule');
     if (access !== 'public') {
       if (!req.picSession) throw new AppError('unauthorized', 'Log in first');
       if (!access.includes(req.picSession.role)) throw new AppError('forbidden', 'Your role may not do this');
     }
-    if (STATE_CHANGING.has(req.method) && isApiPath(req.picPath)) {
+    if (STATE_CHANGING.has(req.method) && req.picApi) {
       if (!originAllowed(req.headers.origin, req.headers.host)) {
         throw new AppError('csrf_failed', 'Cross-origin request refused');
       }
-      if (req.picSession && !csrfExempt(req.picPath) && !csrfMatches(req, req.picSession)) {
+      // Exempt only when the route itself is under auth/ or setup/, not a path that normalises there.
+      const exempt = csrfExempt(req.picPath) && csrfExempt(req.routeOptions.url ?? '');
+      if (req.picSession && !exempt && !csrfMatches(req, req.picSession)) {
         throw new AppError('csrf_failed', 'Missing or wrong X-CSRF-Token header');
       }
     }
@@ -126,7 +149,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       },
       'request',
     );
-    if (!STATE_CHANGING.has(req.method) || !isApiPath(req.picPath)) return;
+    if (!STATE_CHANGING.has(req.method) || !req.picApi) return;
     const status = reply.statusCode;
     try {
       deps.audit.append({
@@ -139,7 +162,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         outcome:
           status < 400
             ? 'success'
-            : status === 401 || status === 403 || status === 428
+            : status === 401 || status === 403 || status === 428 || status === 429
               ? 'denied'
               : 'failure',
         status,
@@ -160,36 +183,52 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     sendError(reply, appErr);
   });
 
+  const webRoot = opts.webRoot && existsSync(opts.webRoot) ? opts.webRoot : undefined;
+  const notFound = (req: FastifyRequest) =>
+    new AppError('not_found', `No route for ${req.method} ${req.picPath}`);
+
   app.setNotFoundHandler((req, reply) => {
-    if (isApiPath(req.picPath) || req.method !== 'GET' || !opts.webRoot) {
-      return sendError(reply, new AppError('not_found', `No route for ${req.method} ${req.picPath}`));
-    }
+    if (req.picApi || req.method !== 'GET' || !webRoot) return sendError(reply, notFound(req));
     return reply.type('text/html').sendFile('index.html');
   });
 
-  if (opts.webRoot && existsSync(opts.webRoot)) {
-    await app.register(fastifyStatic, { root: opts.webRoot, serve: false });
+  if (webRoot) {
+    await app.register(fastifyStatic, { root: webRoot, serve: false });
     app.route({
       method: 'GET',
       url: '/*',
       config: { access: 'public' },
       handler: (req, reply) => {
-        const rel = req.picPath.slice(1);
-        if (rel && !rel.includes('..') && existsSync(`${opts.webRoot}/${rel}`) && /\.[a-z0-9]+$/.test(rel)) {
+        // An unknown API path is a 404 in JSON, not the UI's index.html.
+        if (req.picApi) return sendError(reply, notFound(req));
+        // File names keep their case (Vite's hashed asset names are mixed case): use the path as sent,
+        // decoded once, and refuse anything that could leave the web root.
+        const rel = staticPath(req.url);
+        if (rel && existsSync(`${webRoot}/${rel}`) && /\.[A-Za-z0-9]+$/.test(rel)) {
           if (rel.startsWith('assets/')) reply.header('cache-control', 'public, max-age=31536000, immutable');
           return reply.sendFile(rel);
         }
         return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
       },
     });
-  } else if (!opts.webRoot) {
-    app.decorateReply('sendFile', function () {
-      return this.code(404).send({ error: 'not_found', message: 'The web UI is not built' });
-    });
   }
 
   registerRoutes(app, deps, opts.routes ?? allRoutes);
   return app;
+}
+
+/** The file a UI path names, relative to the web root, or undefined when it is not a plain file path. */
+function staticPath(url: string): string | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(url.split('?')[0] ?? '');
+  } catch {
+    return undefined;
+  }
+  const rel = path.replace(/^\/+/, '');
+  if (!rel || rel.includes('\\') || rel.includes('\0') || rel.split('/').some((s) => s === '..' || s === '.'))
+    return undefined;
+  return rel;
 }
 
 function csrfMatches(req: FastifyRequest, session: Session): boolean {

@@ -8,6 +8,17 @@ import { isIP } from 'node:net';
  * resolved. Used only for decisions (the 428 gate, CSRF scope), never for routing.
  */
 export function normalizePath(rawUrl: string): string {
+  const segments: string[] = [];
+  for (const seg of pathSegments(rawUrl)) {
+    if (seg === '.') continue;
+    if (seg === '..') segments.pop();
+    else segments.push(seg);
+  }
+  return `/${segments.join('/')}`;
+}
+
+/** Percent-decoded until stable, lowercased, `\\` as `/`, `;params` cut, empty segments dropped. */
+function pathSegments(rawUrl: string): string[] {
   let path = rawUrl.split('?')[0] ?? '';
   for (let i = 0; i < 5; i++) {
     let decoded: string;
@@ -20,21 +31,26 @@ export function normalizePath(rawUrl: string): string {
     path = decoded;
   }
   path = path.toLowerCase().replace(/\\/g, '/');
-  const segments: string[] = [];
-  for (const raw of path.split('/')) {
-    const seg = raw.split(';')[0]!.trim();
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') segments.pop();
-    else segments.push(seg);
-  }
-  return `/${segments.join('/')}`;
+  return path
+    .split('/')
+    .map((raw) => raw.split(';')[0]!.trim())
+    .filter((seg) => seg !== '');
+}
+
+/**
+ * Whether a request could reach the API under any reading of its path: after dot segments are
+ * resolved (`/x/../api/peers`) or before (`/api/%2e%2e/peers`, which a router or proxy may pass on
+ * as it is). Such a request is held to the API's rules (setup gate, Host check, CSRF, audit).
+ */
+export function touchesApi(rawUrl: string): boolean {
+  return isApiPath(normalizePath(rawUrl)) || pathSegments(rawUrl)[0] === 'api';
 }
 
 export const isApiPath = (p: string) => p === '/api' || p.startsWith('/api/');
 
-/** Paths reachable before setup completes. */
+/** API paths reachable before setup completes (everything else under /api answers 428). */
 export function allowedBeforeSetup(normalized: string): boolean {
-  return normalized === '/health' || normalized.startsWith('/api/setup/') || !isApiPath(normalized);
+  return normalized === '/health' || normalized.startsWith('/api/setup/');
 }
 
 export function csrfExempt(normalized: string): boolean {

@@ -93,10 +93,24 @@ export const privateCidr4 = cidr4.refine(
 
 const zones = new Set(Intl.supportedValuesOf('timeZone'));
 zones.add('UTC');
+// ICU lists some zones under their old names (Asia/Calcutta, Europe/Kiev); the current IANA names
+// (Asia/Kolkata, Europe/Kyiv) are what a Debian host shows, so they are accepted as aliases. The
+// pattern keeps out what Intl would also take: lower case spellings and raw offsets such as +01:00.
+const ZONE_NAME = /^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*){0,2}$/;
+function knownZone(v: string): boolean {
+  if (zones.has(v)) return true;
+  if (!ZONE_NAME.test(v)) return false;
+  try {
+    const canonical = new Intl.DateTimeFormat('en', { timeZone: v }).resolvedOptions().timeZone;
+    return canonical === v || zones.has(canonical);
+  } catch {
+    return false;
+  }
+}
 export const timezone = z
   .string()
   .max(64)
-  .refine((v) => zones.has(v), 'must be an IANA time zone such as Europe/Berlin');
+  .refine(knownZone, 'must be an IANA time zone such as Europe/Berlin');
 export const timezones = (): string[] => [...zones].sort();
 
 /** Passwords are hashed, never rendered; the cap keeps a hostile 10 MiB value away from Argon2. */

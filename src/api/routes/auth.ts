@@ -19,6 +19,8 @@ export const authRoutes = [
       const r = await deps.auth.login(body.username, body.password, source);
       if (req.picSession) deps.sessions.destroy(req.picSession.idHash);
       setSessionCookie(req, reply, r.sessionId);
+      // The audit row of this request names the user who just logged in.
+      req.picSession = deps.sessions.resolve(r.sessionId);
       return { username: r.username, role: r.role, csrf_token: r.csrfToken };
     },
   }),

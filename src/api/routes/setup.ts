@@ -49,6 +49,7 @@ export const setupRoutes = [
       const userId = await deps.setup.complete(body, source);
       const { id, csrfToken } = deps.sessions.create(userId, source);
       setSessionCookie(req, reply, id);
+      req.picSession = deps.sessions.resolve(id); // the audit row names the new admin
       req.auditTarget = `cell=${body.cell_name}`;
       return { completed: true as const, username: 'admin', role: 'admin', csrf_token: csrfToken };
     },

@@ -34,7 +34,7 @@ export class AuthService {
       throw new AppError('rate_limited', 'Too many failed logins; try again later', { retryAfter: wait });
 
     const user = this.#users.byUsername(account);
-    const ok = await verifyPassword(password, user?.password_hash ?? (await dummyHash()));
+    const ok = await verifyPassword(password, user?.password_hash ?? dummyHash());
     if (!user || !ok) {
       this.bySource.hit(source);
       this.byAccount.hit(account);
