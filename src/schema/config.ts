@@ -68,6 +68,15 @@ export const cellConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    // Outside custom mode the domain is derived, so a stored name always matches what DNS and Caddy serve.
+    const derived = defaultDomain(cfg.identity.domain_mode, cfg.identity.cell_name);
+    if (derived !== undefined && cfg.identity.domain !== derived) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identity', 'domain'],
+        message: `must be ${derived} in ${cfg.identity.domain_mode} mode; set domain_mode to custom for your own domain`,
+      });
+    }
     const vpnNet = vpnNetwork(cfg.identity.vpn_address);
     if (cidrsOverlap(vpnNet, cfg.identity.ip_range)) {
       ctx.addIssue({
@@ -86,7 +95,8 @@ export const configPatchSchema = z
     identity: identitySchema.partial().strict().optional(),
     network: networkSchema.partial().strict().optional(),
     logging: z
-      .object({ levels: z.record(logService, logLevel).optional() })
+      // partialRecord: a patch names only the services it changes (z.record with enum keys wants all).
+      .object({ levels: z.partialRecord(logService, logLevel).optional() })
       .strict()
       .optional(),
     image_verification: z.enum(['enforce', 'warn', 'off']).optional(),
