@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { domainMode } from './config.ts';
+import { defaultDomain, domainMode } from './config.ts';
 import { dnsLabel, domainName, newPassword, timezone } from './fields.ts';
 
 /** Store services a new owner may ask for in the wizard; installed once the store is available. */
@@ -29,6 +29,14 @@ export const setupInputSchema = z
   .superRefine((v, ctx) => {
     if (v.domain_mode === 'custom' && !v.domain) {
       ctx.addIssue({ code: 'custom', path: ['domain'], message: 'is required when domain_mode is custom' });
+    }
+    const derived = defaultDomain(v.domain_mode, v.cell_name);
+    if (v.domain !== undefined && derived !== undefined && v.domain !== derived) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domain'],
+        message: 'may only be set when domain_mode is custom',
+      });
     }
     if (new Set(v.services).size !== v.services.length) {
       ctx.addIssue({ code: 'custom', path: ['services'], message: 'must not list a service twice' });
