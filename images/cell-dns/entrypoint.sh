@@ -1,0 +1,48 @@
+#!/bin/bash
+# Prepares cell-dns and runs Unbound in the foreground.
+#  - generates the remote-control keys on first start (unbound-control-setup) into
+#    /var/lib/unbound/control (a volume shared with cell-api), readable by the unbound group only
+#  - writes the control-interface lines: 127.0.0.1 and this container's cell-network address
+#  - checks the whole configuration, including /etc/pic/unbound/*.conf, before starting
+#
+# Env:
+#   UNBOUND_CONTROL_INTERFACES  space-separated addresses for remote control (default: 127.0.0.1
+#                               and the container's IPv4 addresses)
+set -euo pipefail
+
+log() { printf '[cell-dns] %s\n' "$*" >&2; }
+keys=/var/lib/unbound/control
+
+if [ ! -s "$keys/unbound_server.key" ] || [ ! -s "$keys/unbound_control.key" ]; then
+  log "generating remote-control keys in $keys"
+  unbound-control-setup -d "$keys" >/dev/null 2>&1 || {
+    log "unbound-control-setup failed"
+    unbound-control-setup -d "$keys" >&2
+    exit 1
+  }
+fi
+chown root:unbound "$keys" "$keys"/unbound_*
+chmod 0750 "$keys"
+chmod 0640 "$keys"/unbound_*
+
+if [ -n "${UNBOUND_CONTROL_INTERFACES:-}" ]; then
+  ifaces=$UNBOUND_CONTROL_INTERFACES
+else
+  ifaces="127.0.0.1 $(hostname -i 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | tr '\n' ' ' || true)"
+fi
+mkdir -p /run/unbound
+chown unbound:unbound /run/unbound
+: >/run/unbound/control-interfaces.conf.new
+for a in $ifaces; do
+  [[ $a =~ ^[0-9A-Fa-f.:]+$ ]] || { log "refusing control interface '$a'"; exit 64; }
+  printf '    control-interface: %s\n' "$a" >>/run/unbound/control-interfaces.conf.new
+done
+mv /run/unbound/control-interfaces.conf.new /run/unbound/control-interfaces.conf
+log "remote control on: $(echo $ifaces) port 8953"
+
+if ! out=$(unbound-checkconf /etc/unbound/unbound.conf 2>&1); then
+  log "configuration rejected by unbound-checkconf:"
+  printf '%s\n' "$out" >&2
+  exit 78
+fi
+exec "$@"

@@ -1,0 +1,120 @@
+#!/bin/bash
+# Brings up the cell's WireGuard interface and keeps it up until the container stops.
+#   1. kernel WireGuard if `ip link add wg0 type wireguard` works, else wireguard-go (userspace)
+#   2. loads /etc/wireguard/wg0.conf with `wg setconf` (wg-quick keys such as Address/DNS stripped);
+#      without that file, generates a private key (0600) on first start and uses it
+#   3. address WG_ADDRESS, listen port WG_PORT (when the file sets none), MTU, link up
+#   4. IPv4 forwarding check and NAT MASQUERADE of the VPN range out of eth0
+#   5. waits; on TERM/INT removes the interface and its NAT rule
+# cell-api later changes peers with `wg syncconf` (no restart, tunnels stay up) and its firewall
+# with iptables-restore, both through `docker exec`.
+#
+# Env:
+#   WG_INTERFACE  interface and config name (default wg0 -> /etc/wireguard/wg0.conf)
+#   WG_ADDRESS    interface address with prefix (default 10.0.0.1/24); its network is the VPN range
+#   WG_PORT       UDP listen port when the config file has no ListenPort (default 51820)
+#   WG_MTU        interface MTU (default 1420)
+#   WG_NAT        1 (default) to MASQUERADE the VPN range out of WG_NAT_OUT; 0 to skip
+#   WG_NAT_OUT    outgoing interface for NAT (default eth0)
+#   WG_FORCE_USERSPACE=1  skip the kernel attempt
+#   WG_QUICK_USERSPACE_IMPLEMENTATION  userspace binary (default wireguard-go)
+set -euo pipefail
+
+log() { printf '[cell-wireguard] %s\n' "$*" >&2; }
+iface=${WG_INTERFACE:-wg0}
+addr=${WG_ADDRESS:-10.0.0.1/24}
+port=${WG_PORT:-51820}
+mtu=${WG_MTU:-1420}
+nat_out=${WG_NAT_OUT:-eth0}
+conf=/etc/wireguard/$iface.conf
+userspace=${WG_QUICK_USERSPACE_IMPLEMENTATION:-wireguard-go}
+
+[[ $iface =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || { log "bad WG_INTERFACE"; exit 64; }
+[[ $addr =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || { log "bad WG_ADDRESS '$addr' (want a.b.c.d/prefix)"; exit 64; }
+[[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || { log "bad WG_PORT"; exit 64; }
+[[ $mtu =~ ^[0-9]+$ ]] || { log "bad WG_MTU"; exit 64; }
+
+# The VPN range = WG_ADDRESS's network (10.0.0.1/24 -> 10.0.0.0/24), computed without ipcalc.
+network_of() {
+  local ip=${1%/*} bits=${1#*/} a b c d n mask
+  IFS=. read -r a b c d <<<"$ip"
+  n=$(((a << 24) | (b << 16) | (c << 8) | d))
+  mask=$(((0xffffffff << (32 - bits)) & 0xffffffff))
+  n=$((n & mask))
+  printf '%d.%d.%d.%d/%d' $(((n >> 24) & 255)) $(((n >> 16) & 255)) $(((n >> 8) & 255)) $((n & 255)) "$bits"
+}
+vpn_net=$(network_of "$addr")
+
+cleanup() {
+  log "stopping: removing $iface and NAT rule"
+  iptables -t nat -D POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE 2>/dev/null || true
+  ip link del "$iface" 2>/dev/null || true
+  # wireguard-go exits when its interface is deleted; give it a moment.
+  [ -n "${wg_pid:-}" ] && { kill "$wg_pid" 2>/dev/null || true; }
+  exit 0
+}
+trap cleanup TERM INT
+
+# 1. the interface
+ip link del "$iface" 2>/dev/null || true
+mode=kernel
+if [ "${WG_FORCE_USERSPACE:-0}" = 1 ] || ! ip link add "$iface" type wireguard 2>/dev/null; then
+  mode=userspace
+  [ -c /dev/net/tun ] || { log "no kernel WireGuard and no /dev/net/tun: run with --device /dev/net/tun"; exit 69; }
+  command -v "$userspace" >/dev/null || { log "userspace implementation '$userspace' not found"; exit 69; }
+  # Not in the foreground: wireguard-go daemonizes once the interface exists.
+  unset WG_PROCESS_FOREGROUND
+  mkdir -p /var/run/wireguard
+  "$userspace" "$iface" >&2 || { log "$userspace $iface failed"; exit 69; }
+  wg_pid=$(pgrep -n -x "$(basename "$userspace")" || true)
+fi
+log "interface $iface created ($mode)"
+
+# 2. keys and peers
+umask 077
+if [ -f "$conf" ]; then
+  wg setconf "$iface" <(wg-quick strip "$conf")
+  log "loaded $conf"
+else
+  if [ ! -s /etc/wireguard/privatekey ]; then
+    wg genkey >/etc/wireguard/privatekey
+    wg pubkey </etc/wireguard/privatekey >/etc/wireguard/publickey
+    chmod 0600 /etc/wireguard/privatekey
+    log "no $conf: generated /etc/wireguard/privatekey (public key $(cat /etc/wireguard/publickey))"
+  fi
+  wg set "$iface" private-key /etc/wireguard/privatekey
+fi
+umask 022
+
+# 3. address, port, link
+if ! grep -qiE '^[[:space:]]*ListenPort[[:space:]]*=' "$conf" 2>/dev/null; then
+  wg set "$iface" listen-port "$port"
+fi
+ip address replace "$addr" dev "$iface"
+ip link set "$iface" mtu "$mtu" up
+log "$iface up: address $addr, port $(wg show "$iface" listen-port), public key $(wg show "$iface" public-key)"
+
+# 4. forwarding and NAT
+if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ]; then
+  if ! sysctl -q -w net.ipv4.ip_forward=1 2>/dev/null; then
+    log "WARNING: IPv4 forwarding is off and /proc/sys is read-only; start the container with --sysctl net.ipv4.ip_forward=1 (peers can reach this container only)"
+  fi
+fi
+if [ "${WG_NAT:-1}" = 1 ]; then
+  if ! iptables -t nat -C POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE 2>/dev/null; then
+    iptables -t nat -A POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE
+  fi
+  log "NAT: $vpn_net masqueraded out of $nat_out"
+fi
+
+# 5. wait (in the background so the TERM trap runs at once)
+log "ready"
+while :; do
+  sleep 30 &
+  wait $! || true
+  # The userspace daemon died: exit so the engine (or cell-api's monitor) restarts us.
+  if [ "$mode" = userspace ] && ! ip link show "$iface" >/dev/null 2>&1; then
+    log "$iface disappeared; exiting"
+    exit 1
+  fi
+done
