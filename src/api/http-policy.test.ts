@@ -153,6 +153,8 @@ describe('originAllowed', () => {
     assert.equal(originAllowed('http://127.0.0.1:3000', '127.0.0.1:3000'), true);
     assert.equal(originAllowed('https://home.cell', 'home.cell'), true);
     assert.equal(originAllowed('https://HOME.cell', 'home.cell'), true);
+    assert.equal(originAllowed('http://localhost', 'localhost:80'), true, 'default port');
+    assert.equal(originAllowed('https://home.cell', 'home.cell:443'), true, 'default port');
   });
   test('null, foreign, other port, other scheme and garbage are refused', () => {
     assert.equal(originAllowed('null', 'home.cell'), false);
@@ -162,6 +164,9 @@ describe('originAllowed', () => {
     assert.equal(originAllowed('file://home.cell', 'home.cell'), false);
     assert.equal(originAllowed('not a url', 'home.cell'), false);
     assert.equal(originAllowed('https://home.cell', undefined), false);
+    assert.equal(originAllowed('https://home.cell', 'home.cell/x'), false);
+    assert.equal(originAllowed('https://home.cell', 'user@home.cell'), false);
+    assert.equal(originAllowed('https://home.cell', 'home.cell:8443'), false);
   });
 });
 

@@ -92,7 +92,9 @@ export function originAllowed(origin: string | undefined, hostHeader: string | u
   try {
     const u = new URL(origin);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
-    return u.host.toLowerCase() === hostHeader.toLowerCase();
+    // Parse the Host the same way so default ports compare equal (`localhost:80` and `http://localhost`).
+    const h = new URL(`${u.protocol}//${hostHeader}`);
+    return h.host === u.host && h.pathname === '/' && !h.username;
   } catch {
     return false;
   }
