@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { InjectOptions } from 'fastify';
 import type { AuditRow } from '../drivers/store/audit-store.ts';
 import {
   authed,
@@ -31,7 +32,7 @@ describe('audit trail', () => {
 
   test('every state-changing request writes one row: user, role, source, action, outcome', async () => {
     const steps: Array<{
-      req: Parameters<Kit['app']['inject']>[0] & object;
+      req: InjectOptions;
       want: Partial<AuditRow>;
     }> = [
       {
@@ -281,9 +282,9 @@ describe('secrets appear nowhere', () => {
       const M = 'QZXMK7'; // short enough to sit inside a too-short password
       const secrets: string[] = [];
       const bodies: string[] = [];
-      const call = async (req: Parameters<Kit['app']['inject']>[0] & object) => {
+      const call = async (req: InjectOptions) => {
         const r = await kit.app.inject(req);
-        bodies.push(r.body, JSON.stringify(r.headers['location'] ?? ''));
+        bodies.push(r.body, JSON.stringify(r.headers.location ?? ''));
         return r;
       };
       const token = kit.cell.deps.setup.issueToken()!;
