@@ -193,7 +193,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
 
   if (webRoot) {
-    await app.register(fastifyStatic, { root: webRoot, serve: false });
+    // cacheControl off: the handler below sets it (immutable hashed assets, no-cache index.html).
+    await app.register(fastifyStatic, { root: webRoot, serve: false, cacheControl: false });
     app.route({
       method: 'GET',
       url: '/*',
