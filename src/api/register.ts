@@ -29,10 +29,17 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
         const params = parseWith(def.params, req.params, 'params');
         const query = parseWith(def.query, req.query, 'query');
         let body: unknown = req.body;
-        if (def.body) body = parseWith(def.body, body ?? {}, 'body');
+        if (def.body)
+          body = parseWith(def.body, body === undefined ? {} : body, 'body'); // JSON null is a bad body
         else if (
           body !== undefined &&
-          !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)
+          // Only `{}` counts as no body: `[]`, `null`, `""` and `0` are bodies of the wrong shape.
+          !(
+            typeof body === 'object' &&
+            body !== null &&
+            !Array.isArray(body) &&
+            Object.keys(body).length === 0
+          )
         ) {
           throw new AppError('validation_failed', 'This request takes no body', {
             fields: [{ field: '(body)', message: 'must be empty' }],
