@@ -27,6 +27,11 @@ export interface CellOptions {
   echoLogs?: boolean;
   dataPlane?: DataPlanePort;
   health?: HealthPort;
+  /**
+   * Remove temp files a crash left (default true). Short-lived commands that may run beside a live
+   * `pic serve` pass false: a temp file of the server's write in progress is not stale.
+   */
+  sweepTemps?: boolean;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -52,7 +57,7 @@ export interface Cell {
 export function createCell(opts: CellOptions): Cell {
   const paths = cellPaths(opts.dataDir, opts.configDir);
   ensureDirs(paths);
-  const sweptTemps = sweepStaleTemps(paths.data);
+  const sweptTemps = opts.sweepTemps === false ? [] : sweepStaleTemps(paths.data);
   const db = openDb(paths.db);
   const config = new ConfigService(new ConfigStore(db));
   const logs = new LogRegistry(paths.logs, config.get().logging.levels, { echo: opts.echoLogs ?? false });

@@ -20,7 +20,8 @@ function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    console.log(usage());
+    if (name) console.log(usage());
+    else console.error(usage()); // no command at all is a usage error: stderr, exit 2
     return name ? EXIT.ok : EXIT.usage;
   }
   const cmd = COMMANDS[name];

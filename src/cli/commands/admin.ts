@@ -1,13 +1,26 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createCell } from '../../composition.ts';
+import { cellPaths } from '../../drivers/paths.ts';
 import { defaultDataDir, UsageError } from '../usage.ts';
+
+/**
+ * Opens the cell in DIR without sweeping temps (a `pic serve` may be writing beside us). A missing
+ * database means a wrong --data-dir, not a new cell: say so instead of creating an empty one.
+ */
+function openExisting(dataDir: string) {
+  if (!existsSync(cellPaths(dataDir).db)) {
+    throw new Error(`no cell in ${dataDir} (cell.db not found); pass the --data-dir that \`pic serve\` uses`);
+  }
+  return createCell({ dataDir, sweepTemps: false });
+}
 
 export const setupTokenHelp = `pic setup-token [--data-dir DIR]
   Issues a new one-time setup token (the previous one stops working) and prints it on the last line.`;
 
 export async function setupToken(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } }, strict: true });
-  const cell = createCell({ dataDir: values['data-dir'] ?? defaultDataDir() });
+  const cell = openExisting(values['data-dir'] ?? defaultDataDir());
   try {
     const token = cell.deps.setup.issueToken();
     if (!token) {
@@ -29,13 +42,14 @@ export const adminHelp = `pic admin reset-password [--data-dir DIR] [--username 
 
 export async function admin(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'reset-password') throw new UsageError(`unknown admin command "${sub ?? ''}"\n${adminHelp}`);
+  if (sub !== 'reset-password')
+    throw new UsageError(sub ? `unknown admin command "${sub}"` : 'missing admin command (reset-password)');
   const { values } = parseArgs({
     args: rest,
     options: { 'data-dir': { type: 'string' }, username: { type: 'string' } },
     strict: true,
   });
-  const cell = createCell({ dataDir: values['data-dir'] ?? defaultDataDir() });
+  const cell = openExisting(values['data-dir'] ?? defaultDataDir());
   try {
     if (!cell.deps.setup.isCompleted()) {
       console.error('Setup is not complete yet: finish the setup wizard (see `pic setup-token`).');
