@@ -1,0 +1,163 @@
+// The `pic` command as a person runs it: a child process (Node 24 running src/cli/main.ts), argv
+// arrays, exit codes and output checked; the API checked through a Fastify app on the same data dir.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { authed, type Kit, login, makeKit, sessionCookieOf, setupBody } from '../api/test-kit.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+
+function pic(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(NODE, [MAIN, ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const lastLine = (s: string) => s.trimEnd().split('\n').at(-1) ?? '';
+const TOKEN = /^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/;
+
+function grepDir(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      // Never open cell.db-shm while this process has the database open: closing any descriptor of a
+      // file drops all of this process's POSIX locks on it, SQLite's included, and the next process
+      // to close the database then thinks it is the last one and removes the WAL under us. The shm
+      // holds only the WAL index, no row data.
+      else if (!e.name.endsWith('-shm') && readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+describe('pic setup-token and pic admin reset-password', () => {
+  let kit: Kit;
+  let dataDir: string;
+  before(async () => {
+    kit = await makeKit();
+    dataDir = kit.cell.paths.data;
+  });
+  after(() => kit.close());
+
+  const complete = (token: string) =>
+    kit.app.inject({ method: 'POST', url: '/api/setup/complete', payload: setupBody(token) });
+
+  test('setup-token prints the token alone on its last line and rotates it', async () => {
+    const first = await pic(['setup-token', '--data-dir', dataDir]);
+    assert.equal(first.code, 0, first.stderr);
+    const t1 = lastLine(first.stdout);
+    assert.match(t1, TOKEN);
+    const second = await pic(['setup-token', '--data-dir', dataDir]);
+    const t2 = lastLine(second.stdout);
+    assert.match(t2, TOKEN);
+    assert.notEqual(t1, t2);
+    assert.deepEqual(grepDir(dataDir, t2), [], 'stored only as a hash');
+
+    const old = await complete(t1);
+    assert.equal(old.statusCode, 403, 'the rotated-out token no longer works');
+    const ok = await complete(t2);
+    assert.equal(ok.statusCode, 201, ok.body);
+  });
+
+  test('after setup there is no token: exit 1 with a message', async () => {
+    const r = await pic(['setup-token', '--data-dir', dataDir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /already complete/);
+    assert.doesNotMatch(r.stdout, TOKEN);
+  });
+
+  test('admin reset-password prints a working password once; old sessions die; no plain text stored', async () => {
+    const before = await login(kit.app, 'admin', 'correct horse battery staple');
+    const r = await pic(['admin', 'reset-password', '--data-dir', dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const password = lastLine(r.stdout);
+    assert.match(password, /^[A-Za-z2-9]{20}$/);
+    assert.equal(r.stdout.split(password).length, 2, 'printed once');
+
+    const me = await kit.app.inject({ url: '/api/auth/me', headers: { cookie: before.cookie } });
+    assert.equal(me.statusCode, 401, 'sessions from before the reset are ended');
+    const oldPw = await kit.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'admin', password: 'correct horse battery staple' },
+    });
+    assert.equal(oldPw.statusCode, 401);
+    const fresh = await login(kit.app, 'admin', password);
+    assert.equal((await kit.app.inject({ url: '/api/config', headers: authed(fresh) })).statusCode, 200);
+    assert.ok(sessionCookieOf(oldPw) === undefined);
+
+    assert.deepEqual(grepDir(dataDir, password), [], 'the password is in no file of the data dir');
+    const audit = kit.cell.deps.audit.query({ action: 'reset-password', limit: 5, offset: 0 }).items;
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]!.source, 'cli');
+  });
+
+  test('reset-password for an unknown user fails with exit 1', async () => {
+    const r = await pic(['admin', 'reset-password', '--data-dir', dataDir, '--username', 'nobody']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not found/);
+  });
+
+  test('status --json reports the cell', async () => {
+    const r = await pic(['status', '--data-dir', dataDir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.setup_completed, true);
+    assert.equal(s.identity.cell_name, 'home');
+    assert.ok(s.services.every((x: { state: string }) => x.state === 'not_running'));
+  });
+});
+
+describe('pic usage errors', { concurrency: 4 }, () => {
+  const empty = mkdtempSync(join(tmpdir(), 'pic-cli-'));
+  after(() => rmSync(empty, { recursive: true, force: true }));
+
+  for (const [args, pattern] of [
+    [[], /usage: pic/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['setup-token', '--bogus'], /bogus/],
+    [['setup-token', '--data-dir'], /data-dir/],
+    [['admin'], /missing admin command/],
+    [['admin', 'explode'], /unknown admin command "explode"/],
+    [['admin', 'reset-password', '--user', 'x'], /user/],
+    [['serve', '--listen', 'nonsense'], /--listen must be HOST:PORT/],
+    [['serve', '--listen', '127.0.0.1:99999'], /--listen must be HOST:PORT/],
+    [['status', 'extra-positional'], /extra-positional|positional/i],
+  ] as Array<[string[], RegExp]>) {
+    test(`pic ${args.join(' ') || '(nothing)'} → exit 2 with a message`, async () => {
+      const r = await pic(args);
+      assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, pattern);
+    });
+  }
+
+  test('a wrong --data-dir is an error, not a new empty cell', async () => {
+    const dir = join(empty, 'typo');
+    for (const args of [['setup-token'], ['admin', 'reset-password']]) {
+      const r = await pic([...args, '--data-dir', dir]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /no cell in/);
+    }
+    assert.deepEqual(readdirSync(empty), []);
+  });
+
+  test('--help prints help and exits 0', async () => {
+    const r = await pic(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /pic setup-token/);
+    const sub = await pic(['admin', '--help']);
+    assert.equal(sub.code, 0);
+    assert.match(sub.stdout, /reset-password/);
+  });
+});
