@@ -74,6 +74,11 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     },
   });
   const log = deps.logs.get('api');
+  // The domain is read on every API request (Host check): keep it instead of cloning the config each time.
+  let cellDomain = deps.config.get().identity.domain;
+  deps.config.onChange((c) => {
+    cellDomain = c.identity.domain;
+  });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
 
   // JSON only: every other body type answers 415 (no form posts, no text/plain CSRF).
@@ -102,7 +107,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     const api = touchesApi(req.url);
     req.picApi = api;
     if (api) reply.header('cache-control', 'no-store');
-    if (api && !hostAllowed(req.headers.host, deps.config.get().identity.domain, opts.allowedHosts)) {
+    if (api && !hostAllowed(req.headers.host, cellDomain, opts.allowedHosts)) {
       throw new AppError('invalid_host', 'Host header is not a name of this cell');
     }
     // Open before setup only when both the normalised path and the route the router picked are on the

@@ -28,8 +28,12 @@ export class SetupService {
     this.#config = config;
   }
 
+  #completed = false;
+
+  /** Asked on every API request; once true it stays true (setup cannot be undone), so it is cached. */
   isCompleted(): boolean {
-    return this.#store.get().completed_at !== null;
+    if (!this.#completed) this.#completed = this.#store.get().completed_at !== null;
+    return this.#completed;
   }
 
   /** Issues a new setup token (the previous one stops working). Undefined once setup is complete. */

@@ -1,6 +1,6 @@
 // The cell's one SQLite database (WAL). Opening it applies pending migrations in one transaction each.
 import { chmodSync, existsSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 
 export type Db = DatabaseSync;
@@ -15,6 +15,26 @@ export function openDb(path: string, migrations: readonly Migration[] = MIGRATIO
   db.exec('PRAGMA busy_timeout = 5000');
   migrate(db, migrations);
   return db;
+}
+
+const statements = new WeakMap<Db, Map<string, StatementSync>>();
+
+/**
+ * A prepared statement, prepared once per database and SQL text and reused: preparing costs more
+ * than running a simple query, and the session lookup runs on every request.
+ */
+export function stmt(db: Db, sql: string): StatementSync {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let s = cache.get(sql);
+  if (!s) {
+    s = db.prepare(sql);
+    cache.set(sql, s);
+  }
+  return s;
 }
 
 export function schemaVersion(db: Db): number {

@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import { type Db, stmt } from '../db.ts';
 
 export interface AuditEntry {
   ts: string;
@@ -34,11 +34,10 @@ export class AuditStore {
   }
 
   append(e: AuditEntry): void {
-    this.#db
-      .prepare(
-        'INSERT INTO audit (ts, username, role, source, action, target, outcome, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(e.ts, e.username, e.role, e.source, e.action, e.target, e.outcome, e.status, e.detail);
+    stmt(
+      this.#db,
+      'INSERT INTO audit (ts, username, role, source, action, target, outcome, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(e.ts, e.username, e.role, e.source, e.action, e.target, e.outcome, e.status, e.detail);
   }
 
   query(q: AuditQuery): { total: number; items: AuditRow[] } {
@@ -58,12 +57,13 @@ export class AuditStore {
       add('(action LIKE ? OR target LIKE ? OR detail LIKE ? OR username LIKE ?)', like, like, like, like);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (
-      this.#db.prepare(`SELECT count(*) AS n FROM audit ${clause}`).get(...args) as { n: number }
-    ).n;
-    const items = this.#db
-      .prepare(`SELECT * FROM audit ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)
-      .all(...args, q.limit, q.offset) as unknown as AuditRow[];
+    const total = (stmt(this.#db, `SELECT count(*) AS n FROM audit ${clause}`).get(...args) as { n: number })
+      .n;
+    const items = stmt(this.#db, `SELECT * FROM audit ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`).all(
+      ...args,
+      q.limit,
+      q.offset,
+    ) as unknown as AuditRow[];
     return { total, items };
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import { type Db, stmt } from '../db.ts';
 
 /** The configuration as stored: `current` is what the owner asked for, `applied` what the data plane runs. */
 export class ConfigStore {
@@ -8,17 +8,16 @@ export class ConfigStore {
   }
 
   load(): { current: unknown; applied: unknown } | undefined {
-    const row = this.#db.prepare('SELECT current, applied FROM config WHERE id = 1').get() as
+    const row = stmt(this.#db, 'SELECT current, applied FROM config WHERE id = 1').get() as
       | { current: string; applied: string }
       | undefined;
     return row ? { current: JSON.parse(row.current), applied: JSON.parse(row.applied) } : undefined;
   }
 
   save(current: unknown, applied: unknown): void {
-    this.#db
-      .prepare(
-        'INSERT INTO config (id, current, applied, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET current = excluded.current, applied = excluded.applied, updated_at = excluded.updated_at',
-      )
-      .run(JSON.stringify(current), JSON.stringify(applied), new Date().toISOString());
+    stmt(
+      this.#db,
+      'INSERT INTO config (id, current, applied, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET current = excluded.current, applied = excluded.applied, updated_at = excluded.updated_at',
+    ).run(JSON.stringify(current), JSON.stringify(applied), new Date().toISOString());
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import { type Db, stmt } from '../db.ts';
 import type { Role } from './users-store.ts';
 
 export interface SessionRow {
@@ -23,46 +23,43 @@ export class SessionsStore {
   }
 
   insert(row: SessionRow): void {
-    this.#db
-      .prepare(
-        'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        row.id_hash,
-        row.user_id,
-        row.csrf_token,
-        row.created_at,
-        row.last_seen_at,
-        row.expires_at,
-        row.source,
-      );
+    stmt(
+      this.#db,
+      'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      row.id_hash,
+      row.user_id,
+      row.csrf_token,
+      row.created_at,
+      row.last_seen_at,
+      row.expires_at,
+      row.source,
+    );
   }
 
   get(idHash: string): SessionWithUser | undefined {
-    return this.#db
-      .prepare(
-        'SELECT s.*, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?',
-      )
-      .get(idHash) as SessionWithUser | undefined;
+    return stmt(
+      this.#db,
+      'SELECT s.*, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?',
+    ).get(idHash) as SessionWithUser | undefined;
   }
 
   touch(idHash: string, now: number): void {
-    this.#db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, idHash);
+    stmt(this.#db, 'UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, idHash);
   }
 
   delete(idHash: string): void {
-    this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
+    stmt(this.#db, 'DELETE FROM sessions WHERE id_hash = ?').run(idHash);
   }
 
   deleteForUser(userId: number): number {
-    return Number(this.#db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId).changes);
+    return Number(stmt(this.#db, 'DELETE FROM sessions WHERE user_id = ?').run(userId).changes);
   }
 
   deleteExpired(now: number, idleMs: number): number {
     return Number(
-      this.#db
-        .prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?')
-        .run(now, now - idleMs).changes,
+      stmt(this.#db, 'DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(now, now - idleMs)
+        .changes,
     );
   }
 }

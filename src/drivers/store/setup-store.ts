@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import { type Db, stmt } from '../db.ts';
 
 export interface SetupRow {
   token_hash: string | null;
@@ -14,20 +14,22 @@ export class SetupStore {
   }
 
   get(): SetupRow {
-    return this.#db
-      .prepare('SELECT token_hash, token_created_at, completed_at FROM setup WHERE id = 1')
-      .get() as unknown as SetupRow;
+    return stmt(
+      this.#db,
+      'SELECT token_hash, token_created_at, completed_at FROM setup WHERE id = 1',
+    ).get() as unknown as SetupRow;
   }
 
   setTokenHash(hash: string): void {
-    this.#db
-      .prepare('UPDATE setup SET token_hash = ?, token_created_at = ? WHERE id = 1')
-      .run(hash, new Date().toISOString());
+    stmt(this.#db, 'UPDATE setup SET token_hash = ?, token_created_at = ? WHERE id = 1').run(
+      hash,
+      new Date().toISOString(),
+    );
   }
 
   markCompleted(): void {
-    this.#db
-      .prepare('UPDATE setup SET completed_at = ?, token_hash = NULL WHERE id = 1')
-      .run(new Date().toISOString());
+    stmt(this.#db, 'UPDATE setup SET completed_at = ?, token_hash = NULL WHERE id = 1').run(
+      new Date().toISOString(),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import { type Db, stmt } from '../db.ts';
 
 export type Role = 'admin' | 'peer';
 
@@ -18,38 +18,39 @@ export class UsersStore {
   }
 
   byUsername(username: string): UserRow | undefined {
-    return this.#db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    return stmt(this.#db, 'SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
   }
 
   byId(id: number): UserRow | undefined {
-    return this.#db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return stmt(this.#db, 'SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
   }
 
   insert(username: string, role: Role, passwordHash: string): number {
     const now = new Date().toISOString();
-    const r = this.#db
-      .prepare(
-        'INSERT INTO users (username, role, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(username, role, passwordHash, now, now);
+    const r = stmt(
+      this.#db,
+      'INSERT INTO users (username, role, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(username, role, passwordHash, now, now);
     return Number(r.lastInsertRowid);
   }
 
   setPassword(id: number, passwordHash: string): void {
-    this.#db
-      .prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?')
-      .run(passwordHash, new Date().toISOString(), id);
+    stmt(this.#db, 'UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?').run(
+      passwordHash,
+      new Date().toISOString(),
+      id,
+    );
   }
 
   delete(username: string): void {
-    this.#db.prepare('DELETE FROM users WHERE username = ?').run(username);
+    stmt(this.#db, 'DELETE FROM users WHERE username = ?').run(username);
   }
 
   count(role?: Role): number {
     const row = (
       role
-        ? this.#db.prepare('SELECT count(*) AS n FROM users WHERE role = ?').get(role)
-        : this.#db.prepare('SELECT count(*) AS n FROM users').get()
+        ? stmt(this.#db, 'SELECT count(*) AS n FROM users WHERE role = ?').get(role)
+        : stmt(this.#db, 'SELECT count(*) AS n FROM users').get()
     ) as { n: number };
     return row.n;
   }
