@@ -1,0 +1,152 @@
+// API benchmark (issue 2, item 9). Not run by CI: `npm run bench:api`.
+//
+// Starts `pic serve` as a child process on a temp data dir, completes setup and keeps the session
+// cookie, starts a bare Fastify hello server the same way, then runs autocannon (50 connections,
+// BENCH_SECONDS each, default 10) against GET /api/auth/me and GET /api/config with the cookie and
+// against the hello route. Prints requests/s, p99 latency and the ratio to the hello route, and the
+// RSS of the pic process idle (before load) and loaded (peak while loaded, from /proc/<pid>/status).
+// Only loopback traffic; every child is stopped at the end.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+interface CannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '2xx': number;
+}
+type Cannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+}) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+
+/** Spawns `node <args>` and resolves with the first stdout line matching `pattern`. */
+function start(
+  args: string[],
+  pattern: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray; out: () => string }> {
+  const child = spawn(NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(pattern);
+      if (m) resolve({ child, match: m, out: () => out });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}):\n${out}`)));
+  });
+}
+
+/** VmRSS and VmHWM of a process, in MiB. */
+function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: kib('VmRSS') / 1024, hwm: kib('VmHWM') / 1024 };
+}
+
+async function load(url: string, headers: Record<string, string>, pid?: number) {
+  let peak = 0;
+  const sampler = pid
+    ? setInterval(() => {
+        peak = Math.max(peak, memory(pid).rss);
+      }, 100)
+    : undefined;
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
+  if (sampler) clearInterval(sampler);
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) throw new Error(`${url}: ${bad} failed requests (non-2xx ${r.non2xx}, errors ${r.errors})`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, peak };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pic-bench-'));
+const children: ChildProcess[] = [];
+try {
+  const pic = await start(
+    ['src/cli/main.ts', 'serve', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0'],
+    /listening on (http:\/\/[\d.:]+)[\s\S]*\n([a-z2-9]{5}(?:-[a-z2-9]{5}){3})\n/,
+  );
+  children.push(pic.child);
+  const base = pic.match[1]!;
+  const token = pic.match[2]!;
+  const setup = await fetch(`${base}/api/setup/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      token,
+      cell_name: 'bench',
+      domain_mode: 'local',
+      timezone: 'UTC',
+      admin_password: 'benchmark password 1',
+      services: [],
+    }),
+  });
+  if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${await setup.text()}`);
+  const login = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'benchmark password 1' }),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').match(/(?:^|,\s*)(pic_session=[^;]+)/)?.[1];
+  const { csrf_token: csrf } = (await login.json()) as { csrf_token: string };
+  if (!cookie || !csrf) throw new Error('login gave no session');
+  const headers = { cookie, 'x-csrf-token': csrf };
+
+  const hello = await start(['bench/api/hello-server.ts'], /(http:\/\/[\d.:]+)/);
+  children.push(hello.child);
+
+  await new Promise((r) => setTimeout(r, 1000));
+  const picPid = pic.child.pid!;
+  const idle = memory(picPid);
+  const helloIdle = memory(hello.child.pid!);
+
+  // Warm-up (JIT, caches), not measured.
+  await autocannon({ url: `${base}/api/auth/me`, connections: 10, duration: 2, headers });
+  await autocannon({ url: `${hello.match[1]}/hello`, connections: 10, duration: 2 });
+
+  const ref = await load(`${hello.match[1]}/hello`, {}, hello.child.pid);
+  const me = await load(`${base}/api/auth/me`, headers, picPid);
+  const config = await load(`${base}/api/config`, headers, picPid);
+  const after = memory(picPid);
+
+  const row = (name: string, r: { rps: number; p50: number; p99: number }) =>
+    `| ${name.padEnd(28)} | ${r.rps.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${(r.rps / ref.rps).toFixed(2).padStart(13)} |`;
+  const cpu = cpus();
+  console.log(
+    `\nmachine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`,
+  );
+  console.log(
+    `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per route, loopback, after a 2 s warm-up\n`,
+  );
+  console.log('| route                        |    req/s | p50 ms | p99 ms | ratio to hello |');
+  console.log('|------------------------------|---------:|--------:|--------:|--------------:|');
+  console.log(row('GET /hello (bare Fastify)', ref));
+  console.log(row('GET /api/auth/me (session)', me));
+  console.log(row('GET /api/config (admin)', config));
+  console.log('');
+  console.log(`pic serve RSS idle (after setup, before load): ${idle.rss.toFixed(1)} MiB`);
+  console.log(
+    `pic serve RSS loaded (peak sampled while loaded): ${Math.max(me.peak, config.peak).toFixed(1)} MiB; VmHWM ${after.hwm.toFixed(1)} MiB`,
+  );
+  console.log(
+    `reference (bare Fastify) RSS idle ${helloIdle.rss.toFixed(1)} MiB, loaded ${ref.peak.toFixed(1)} MiB`,
+  );
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}
