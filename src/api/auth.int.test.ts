@@ -398,3 +398,35 @@ describe('spoofed client-address headers from an untrusted socket', () => {
     assert.match(sessionCookieOf(r)!, /^pic_session=/);
   });
 });
+
+describe('a login flood', () => {
+  let kit: Kit;
+  before(async () => {
+    ({ kit } = await freshKit());
+  });
+  after(() => kit.close());
+
+  test('does not slow /health: it answers while the hashes queue', async () => {
+    // One hash, timed, is the yardstick: /health must answer in well under that while 24 logins queue
+    // behind the cap of concurrent hashes (each would cost a hash; the queue holds ~12 hash times).
+    const t0 = performance.now();
+    await loginReq(kit, { username: 'admin', password: 'yardstick' }, { remoteAddress: '10.5.5.5' });
+    const oneHash = performance.now() - t0;
+    const flood = Array.from({ length: 24 }, (_, i) =>
+      loginReq(kit, { username: `flood-${i}`, password: 'x' }, { remoteAddress: `10.6.${i}.1` }),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    const h0 = performance.now();
+    const health = await kit.app.inject({ url: '/health' });
+    const healthMs = performance.now() - h0;
+    const results = await Promise.all(flood);
+    const floodMs = performance.now() - h0;
+    assert.equal(health.statusCode, 200);
+    assert.ok(results.every((r) => r.statusCode === 401));
+    assert.ok(
+      healthMs < oneHash,
+      `/health took ${healthMs.toFixed(1)} ms; one hash ${oneHash.toFixed(1)} ms`,
+    );
+    assert.ok(healthMs * 4 < floodMs, `/health ${healthMs.toFixed(1)} ms vs flood ${floodMs.toFixed(1)} ms`);
+  });
+});
