@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { LogRegistry } from './log-registry.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'pic-logs-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => new LogRegistry(join(root, `r${n++}`), {});
+
+test('secret-named keys are redacted before a line is written, at the top level and one level down', () => {
+  const logs = fresh();
+  const log = logs.get('auth');
+  log.info(
+    {
+      password: 'P1',
+      token: 'T1',
+      admin_password: 'P2',
+      new_password: 'P3',
+      current_password: 'P4',
+      private_key: 'K1',
+      preshared_key: 'K2',
+      passphrase: 'S1',
+      body: { password: 'P5', token: 'T2' },
+    },
+    'redaction probe',
+  );
+  logs.close();
+  const text = readFileSync(join(root, `r${n - 1}`, 'auth.log'), 'utf8');
+  assert.match(text, /redaction probe/);
+  for (const secret of ['P1', 'P2', 'P3', 'P4', 'P5', 'T1', 'T2', 'K1', 'K2', 'S1'])
+    assert.ok(!text.includes(`"${secret}"`), secret);
+  assert.match(text, /\[redacted\]/);
+});
+
+test('one file per service; levels change at run time', () => {
+  const logs = fresh();
+  const dir = join(root, `r${n - 1}`);
+  logs.get('dns').debug('hidden at info');
+  logs.setLevel('dns', 'debug');
+  logs.get('dns').debug('shown at debug');
+  logs.get('wireguard').info('wg line');
+  assert.equal(logs.levels().dns, 'debug');
+  assert.equal(logs.levels().api, 'info');
+  logs.close();
+  const dns = readFileSync(join(dir, 'dns.log'), 'utf8');
+  assert.ok(!dns.includes('hidden at info'));
+  assert.ok(dns.includes('shown at debug'));
+  assert.ok(!dns.includes('wg line'));
+  assert.ok(readFileSync(join(dir, 'wireguard.log'), 'utf8').includes('wg line'));
+});
+
+test('search: newest first across the live file and its rotations, by text, service and level', () => {
+  const logs = fresh();
+  const dir = join(root, `r${n - 1}`);
+  const line = (time: number, level: number, msg: string) =>
+    `${JSON.stringify({ level, time, service: 'api', msg })}\n`;
+  writeFileSync(join(dir, 'api.log.2'), line(1, 30, 'oldest needle'));
+  writeFileSync(join(dir, 'api.log.1'), line(2, 50, 'middle needle') + 'not json\n');
+  logs.get('api').warn('newest needle');
+  const hits = logs.search({ q: 'NEEDLE', limit: 10 });
+  assert.deepEqual(
+    hits.map((h) => h.msg),
+    ['newest needle', 'middle needle', 'oldest needle'],
+  );
+  assert.equal(hits[1]!.level, 'error');
+  assert.deepEqual(
+    logs.search({ q: 'needle', level: 'error', limit: 10 }).map((h) => h.msg),
+    ['middle needle'],
+  );
+  assert.equal(logs.search({ q: 'needle', service: 'dns', limit: 10 }).length, 0);
+  assert.equal(logs.search({ q: 'needle', limit: 2 }).length, 2);
+  logs.close();
+});
