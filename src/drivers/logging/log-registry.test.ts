@@ -58,7 +58,7 @@ test('search: newest first across the live file and its rotations, by text, serv
   const line = (time: number, level: number, msg: string) =>
     `${JSON.stringify({ level, time, service: 'api', msg })}\n`;
   writeFileSync(join(dir, 'api.log.2'), line(1, 30, 'oldest needle'));
-  writeFileSync(join(dir, 'api.log.1'), line(2, 50, 'middle needle') + 'not json\n');
+  writeFileSync(join(dir, 'api.log.1'), `${line(2, 50, 'middle needle')}not json\n`);
   logs.get('api').warn('newest needle');
   const hits = logs.search({ q: 'NEEDLE', limit: 10 });
   assert.deepEqual(
