@@ -118,7 +118,12 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       return reply.code(428).send({ error: 'setup_required', redirect: '/setup' });
     }
     const cookie = req.headers.cookie;
-    const raw = readCookie(cookie, SESSION_COOKIE_HTTPS) ?? readCookie(cookie, SESSION_COOKIE_HTTP);
+    // Over HTTPS only the __Host- cookie counts: a store service on a sibling name (calendar.<domain>)
+    // can set a plain `pic_session` for the parent domain, but never a __Host- one (cookie tossing).
+    const raw =
+      req.protocol === 'https'
+        ? readCookie(cookie, SESSION_COOKIE_HTTPS)
+        : (readCookie(cookie, SESSION_COOKIE_HTTPS) ?? readCookie(cookie, SESSION_COOKIE_HTTP));
     req.picSession = raw ? deps.sessions.resolve(raw) : undefined;
   });
 

@@ -307,6 +307,29 @@ describe('HTTPS cookies and trusted proxies', () => {
     assert.equal((await me(kit, sessionCookieOf(r)!)).statusCode, 200);
   });
 
+  test('over HTTPS a plain pic_session cookie is not accepted (cookie tossing from a sibling name)', async () => {
+    const plain = await loginReq(
+      kit,
+      { username: 'admin', password: ADMIN_PASSWORD },
+      { remoteAddress: '192.168.1.51' },
+    );
+    const id = sessionCookieOf(plain)!.split('=')[1]!;
+    const viaHttp = await kit.app.inject({ url: '/api/auth/me', headers: { cookie: `pic_session=${id}` } });
+    assert.equal(viaHttp.statusCode, 200);
+    const viaHttps = await kit.app.inject({
+      url: '/api/auth/me',
+      remoteAddress: '127.0.0.1',
+      headers: { cookie: `pic_session=${id}`, 'x-forwarded-proto': 'https' },
+    });
+    assert.equal(viaHttps.statusCode, 401);
+    const hostCookie = await kit.app.inject({
+      url: '/api/auth/me',
+      remoteAddress: '127.0.0.1',
+      headers: { cookie: `pic_session=junk; __Host-pic_session=${id}`, 'x-forwarded-proto': 'https' },
+    });
+    assert.equal(hostCookie.statusCode, 200);
+  });
+
   test('X-Forwarded-Proto from an untrusted socket is ignored: plain cookie', async () => {
     const r = await loginReq(
       kit,
