@@ -154,6 +154,23 @@ describe('every state-changing endpoint', () => {
       assert.deepEqual(snapshot(), before);
     });
 
+    test(`${key}: __proto__ and constructor keys → 400, no prototype pollution`, async () => {
+      const before = snapshot();
+      for (const raw of [
+        '{"__proto__":{"role":"admin","isAdmin":true}}',
+        '{"constructor":{"prototype":{"role":"admin"}}}',
+      ]) {
+        const r = await send(def, {
+          headers: { ...authed(admin), 'content-type': 'application/json' },
+          payload: raw,
+        });
+        assertClientError(r, `${key} ${raw}`, 400);
+      }
+      assert.equal(({} as Record<string, unknown>).role, undefined);
+      assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
+      assert.deepEqual(snapshot(), before);
+    });
+
     const shape = bodyShape(def);
     if (Object.keys(shape).length) {
       test(`${key}: wrong types → 400 naming each field`, async () => {
