@@ -226,12 +226,16 @@ describe('logs', () => {
     await kit.app.inject({ url: '/api/setup/status?probe=before', headers: { cookie: admin.cookie } });
     await kit.app.inject({ url: '/api/auth/me', headers: { cookie: admin.cookie } });
     assert.ok(!apiLog().includes('"path":"/api/auth/me"'), 'info lines are not written at warn');
+    kit.cell.deps.logs.get('api').debug('debug-probe-before');
 
     const r = await setLevels({ api: 'debug' });
     assert.equal(r.json().levels.api, 'debug');
     assert.equal(kit.cell.deps.logs.get('api').level, 'debug');
     await kit.app.inject({ url: '/api/auth/me', headers: { cookie: admin.cookie } });
     assert.ok(apiLog().includes('"path":"/api/auth/me"'), 'written once the level allows it');
+    kit.cell.deps.logs.get('api').debug('debug-probe-after');
+    assert.ok(!apiLog().includes('debug-probe-before'), 'a debug line before the change is dropped');
+    assert.ok(apiLog().includes('debug-probe-after'), 'a debug line after the change is written');
 
     const got = await kit.app.inject({ url: '/api/logs/levels', headers: authed(admin) });
     assert.equal(got.json().levels.api, 'debug');
