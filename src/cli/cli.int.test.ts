@@ -1,7 +1,7 @@
 // The `pic` command as a person runs it: a child process (Node 24 running src/cli/main.ts), argv
 // arrays, exit codes and output checked; the API checked through a Fastify app on the same data dir.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,5 +159,60 @@ describe('pic usage errors', { concurrency: 4 }, () => {
     const sub = await pic(['admin', '--help']);
     assert.equal(sub.code, 0);
     assert.match(sub.stdout, /reset-password/);
+  });
+});
+
+describe('pic serve', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-serve-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('listens, prints the setup token alone on a line, serves the API, stops cleanly on SIGTERM', async () => {
+    const child = spawn(NODE, [MAIN, 'serve', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const m = await new Promise<RegExpMatchArray>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const hit = out.match(
+          /listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*\n([a-z2-9]{5}(?:-[a-z2-9]{5}){3})\n/,
+        );
+        if (hit) resolve(hit);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+    });
+    const base = m[1]!;
+    try {
+      const health = await fetch(`${base}/health`);
+      assert.equal(health.status, 200);
+      assert.equal(((await health.json()) as { setup_completed: boolean }).setup_completed, false);
+      assert.equal((await fetch(`${base}/api/config`)).status, 428);
+      const done = await fetch(`${base}/api/setup/complete`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(setupBody(m[2]!)),
+      });
+      assert.equal(done.status, 201);
+      assert.match(done.headers.get('set-cookie') ?? '', /pic_session=/);
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
+  });
+
+  test('a busy port is a clear error, exit 1', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await pic(['serve', '--data-dir', join(dir, 'busy'), '--listen', `127.0.0.1:${port}`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /EADDRINUSE|in use/);
+    } finally {
+      blocker.close();
+    }
   });
 });
