@@ -17,7 +17,8 @@
 set -euo pipefail
 
 log() { printf '[cell-caddy] %s\n' "$*" >&2; }
-safe() { [[ $1 =~ ^[A-Za-z0-9._:\[\]-]+$ ]]; }
+safe_re='^[][A-Za-z0-9._:-]+$'
+safe() { [[ $1 =~ $safe_re ]]; }
 
 port=${CADDY_ADMIN_PORT:-2019}
 if [ -n "${CADDY_ADMIN_LISTEN:-}" ]; then

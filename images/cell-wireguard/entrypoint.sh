@@ -93,6 +93,13 @@ fi
 ip address replace "$addr" dev "$iface"
 ip link set "$iface" mtu "$mtu" up
 log "$iface up: address $addr, port $(wg show "$iface" listen-port), public key $(wg show "$iface" public-key)"
+# Routes for peers' AllowedIPs outside the interface's own network (linked cells' subnets), as
+# wg-quick does. Default routes (0.0.0.0/0, exit nodes) are left to cell-api's policy routing.
+for cidr in $(wg show "$iface" allowed-ips | cut -f2- | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}/[0-9]+$' | sort -u); do
+  case $cidr in 0.0.0.0/0) continue ;; esac
+  [ "$(network_of "$cidr")" = "$vpn_net" ] && continue
+  ip route replace "$cidr" dev "$iface" && log "route $cidr via $iface"
+done
 
 # 4. forwarding and NAT
 if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ]; then
