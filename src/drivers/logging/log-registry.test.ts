@@ -74,3 +74,23 @@ test('search: newest first across the live file and its rotations, by text, serv
   assert.equal(logs.search({ q: 'needle', limit: 2 }).length, 2);
   logs.close();
 });
+
+test('search: a busy service does not hide the newest lines of another', () => {
+  const logs = fresh();
+  const dir = join(root, `r${n - 1}`);
+  const line = (service: string, time: number, msg: string) =>
+    `${JSON.stringify({ level: 30, time, service, msg })}\n`;
+  // api: many old lines; dns: its newest line sits in a rotated file.
+  writeFileSync(
+    join(dir, 'api.log.1'),
+    Array.from({ length: 50 }, (_, i) => line('api', i, `api ${i}`)).join(''),
+  );
+  writeFileSync(join(dir, 'dns.log.1'), line('dns', 1000, 'dns newest'));
+  const hits = logs.search({ limit: 5 });
+  assert.equal(hits[0]!.msg, 'dns newest');
+  assert.deepEqual(
+    hits.slice(1).map((h) => h.msg),
+    ['api 49', 'api 48', 'api 47', 'api 46'],
+  );
+  logs.close();
+});

@@ -85,12 +85,16 @@ export class LogRegistry {
     const minLevel = opts.level ? (pino.levels.values[opts.level] ?? 0) : 0;
     const needle = opts.q?.toLowerCase();
     const out: LogLine[] = [];
+    // Files hold a service's lines oldest to newest, .1 older than the live file and so on: once a
+    // service has `limit` matches, nothing older of that service can be in the newest `limit` overall.
     for (const service of services) {
       const base = join(this.#dir, `${service}.log`);
+      let found = 0;
       for (const path of [base, ...Array.from({ length: KEEP }, (_, i) => `${base}.${i + 1}`)]) {
+        if (found >= opts.limit) break;
         if (!existsSync(path)) continue;
         const lines = readFileSync(path, 'utf8').split('\n');
-        for (let i = lines.length - 1; i >= 0; i--) {
+        for (let i = lines.length - 1; i >= 0 && found < opts.limit; i--) {
           const raw = lines[i];
           if (!raw) continue;
           if (needle && !raw.toLowerCase().includes(needle)) continue;
@@ -109,8 +113,8 @@ export class LogRegistry {
             level: LEVEL_NAMES[level] ?? String(level),
             msg: String(parsed.msg ?? ''),
           });
+          found++;
         }
-        if (out.length >= opts.limit * 4) break;
       }
     }
     return out.sort((a, b) => b.time - a.time).slice(0, opts.limit);
