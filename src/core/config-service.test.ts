@@ -182,3 +182,62 @@ test('outside custom mode an explicit domain must be the derived one', () => {
   assert.deepEqual(row(), before);
   assert.equal(service.update({ identity: { domain: 'mycell.cell' } }).config.identity.domain, 'mycell.cell');
 });
+
+test('a change stored while the data plane applies stays pending; applies run one at a time', async () => {
+  const { service } = make();
+  service.update({ identity: { wg_port: 50001 } });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const seen: number[] = [];
+  let active = 0;
+  let maxActive = 0;
+  const slow: DataPlanePort = {
+    running: async () => true,
+    applyConfig: async (c) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      seen.push(c.identity.wg_port);
+      await gate;
+      active--;
+      return { restarted: ['cell-wireguard'] };
+    },
+  };
+  const first = service.apply(slow);
+  await new Promise((r) => setImmediate(r));
+  service.update({ identity: { wg_port: 50002 } }); // lands mid-apply
+  const second = service.apply(slow);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(maxActive, 1, 'the second apply waits for the first');
+  release();
+  const r1 = await first;
+  assert.deepEqual(
+    r1.applied.map((c) => c.to),
+    [50001],
+  );
+  const r2 = await second;
+  assert.deepEqual(
+    r2.applied.map((c) => c.to),
+    [50002],
+    'the mid-apply change was still pending',
+  );
+  assert.deepEqual(seen, [50001, 50002]);
+  assert.equal(service.pending().pending, false);
+});
+
+test('a failing apply leaves the changes pending and does not block the next one', async () => {
+  const { service } = make();
+  service.update({ identity: { wg_port: 50003 } });
+  const broken: DataPlanePort = {
+    running: async () => true,
+    applyConfig: async () => {
+      throw new Error('docker said no');
+    },
+  };
+  await assert.rejects(service.apply(broken), /docker said no/);
+  assert.equal(service.pending().pending, true);
+  const down: DataPlanePort = { running: async () => false, applyConfig: async () => ({ restarted: [] }) };
+  assert.equal((await service.apply(down)).data_plane, 'not_running');
+  assert.equal(service.pending().pending, false);
+});

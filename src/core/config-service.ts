@@ -126,14 +126,33 @@ export class ConfigService {
     return { pending: changes.length > 0, changes, restart };
   }
 
-  async apply(
+  #applying: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Applies what is pending. Applies run one at a time, and what is marked applied is the snapshot
+   * handed to the data plane: a PUT that lands while containers are being recreated stays pending.
+   */
+  apply(
     dataPlane: DataPlanePort,
   ): Promise<{ applied: PendingChange[]; restarted: string[]; data_plane: string }> {
+    const run = this.#applying.then(() => this.#apply(dataPlane));
+    this.#applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(
+    dataPlane: DataPlanePort,
+  ): Promise<{ applied: PendingChange[]; restarted: string[]; data_plane: string }> {
+    const target = this.get();
     const { changes } = this.pending();
     const running = await dataPlane.running();
-    const { restarted } = running ? await dataPlane.applyConfig(this.get(), changes) : { restarted: [] };
-    this.#applied = structuredClone(this.#current);
-    this.#store.save(this.#current, this.#applied);
+    const { restarted } = running ? await dataPlane.applyConfig(target, changes) : { restarted: [] };
+    const applied = structuredClone(this.#applied);
+    for (const field of Object.keys(RESTART_FIELDS)) {
+      setPath(applied as unknown as Record<string, unknown>, field, getPath(target, field));
+    }
+    this.#store.save(this.#current, applied);
+    this.#applied = applied;
     return { applied: changes, restarted, data_plane: running ? 'running' : 'not_running' };
   }
 
