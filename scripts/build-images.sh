@@ -45,13 +45,17 @@ done
 log() { printf '[build-images] %s\n' "$*"; }
 web_dist=${PIC_WEB_DIST:-$root/web/dist}
 tmp_dirs=()
-trap 'for d in "${tmp_dirs[@]}"; do rm -rf "$d"; done' EXIT
+cleanup() {
+  local d
+  for d in "${tmp_dirs[@]}"; do rm -rf "$d"; done
+}
+trap cleanup EXIT
 
 docker info >/dev/null 2>&1 || { log "docker engine not reachable; run scripts/ensure-docker.sh" >&2; exit 1; }
 
 # Lists "<repo path>\t<file on disk>" for every context file of an image.
 inputs_of() {
-  local name=$1 f
+  local name=$1
   find "images/$name" -type f | sed 's|.*|&\t&|'
   case $name in
     cell-caddy)

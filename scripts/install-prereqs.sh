@@ -56,22 +56,31 @@ else
     log "apt-get update"
     apt-get update -q
   fi
-  if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  if ! apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"; then
     log "install failed; refreshing package lists and retrying once"
     apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
   fi
   log "installed: ${missing[*]}"
 fi
 
 # Stop host daemons that packages may have started (only when a default config would leak to the
 # public internet or take a port the cell needs). No systemd here in general: try the init.d script,
-# then the exact process name.
+# then signal the exact pids. Only processes in the HOST's pid namespace count: the cell's own
+# chronyd/unbound/caddy run in containers and are visible from the host with the same names.
+host_pids() {
+  local pid self_ns
+  self_ns=$(readlink /proc/self/ns/pid)
+  for pid in $(pgrep -x "$1" 2>/dev/null); do
+    [ "$(readlink "/proc/$pid/ns/pid" 2>/dev/null)" = "$self_ns" ] && echo "$pid"
+  done
+  return 0
+}
+
 stop_daemon() {
-  local name=$1 proc=$2
-  if ! pgrep -x "$proc" >/dev/null 2>&1; then
-    return 0
-  fi
+  local name=$1 proc=$2 pids
+  pids=$(host_pids "$proc")
+  [ -n "$pids" ] || return 0
   if [ -x "/etc/init.d/$name" ]; then
     "/etc/init.d/$name" stop >/dev/null 2>&1 || true
   fi
@@ -79,15 +88,18 @@ stop_daemon() {
     systemctl stop "$name" >/dev/null 2>&1 || true
     systemctl disable "$name" >/dev/null 2>&1 || true
   fi
-  if pgrep -x "$proc" >/dev/null 2>&1; then
-    pkill -x "$proc" || true
+  pids=$(host_pids "$proc")
+  if [ -n "$pids" ]; then
+    # shellcheck disable=SC2086
+    kill $pids 2>/dev/null || true
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-      pgrep -x "$proc" >/dev/null 2>&1 || break
+      [ -n "$(host_pids "$proc")" ] || break
       sleep 0.5
     done
   fi
-  if pgrep -x "$proc" >/dev/null 2>&1; then
-    log "WARNING: could not stop host $proc (pid $(pgrep -x "$proc" | tr '\n' ' '))"
+  pids=$(host_pids "$proc")
+  if [ -n "$pids" ]; then
+    log "WARNING: could not stop host $proc (pid ${pids//$'\n'/ })"
   else
     log "stopped host $proc (its default config reaches public servers; PIC runs it in a container)"
   fi

@@ -15,6 +15,7 @@
 # `origins` (DNS rebinding). Only containers on cell-network can route to it; the orchestrator
 # publishes nothing but 80/443/8081, so in practice cell-api is the only client.
 set -euo pipefail
+set -f # values from the environment are split on spaces, never globbed
 
 log() { printf '[cell-caddy] %s\n' "$*" >&2; }
 safe_re='^[][A-Za-z0-9._:-]+$'

@@ -9,6 +9,7 @@
 #   UNBOUND_CONTROL_INTERFACES  space-separated addresses for remote control (default: 127.0.0.1
 #                               and the container's IPv4 addresses)
 set -euo pipefail
+set -f # values from the environment are split on spaces, never globbed
 
 log() { printf '[cell-dns] %s\n' "$*" >&2; }
 keys=/var/lib/unbound/control
@@ -38,7 +39,7 @@ for a in $ifaces; do
   printf '    control-interface: %s\n' "$a" >>/run/unbound/control-interfaces.conf.new
 done
 mv /run/unbound/control-interfaces.conf.new /run/unbound/control-interfaces.conf
-log "remote control on: $(echo $ifaces) port 8953"
+log "remote control on: ${ifaces% } port 8953"
 
 if ! out=$(unbound-checkconf /etc/unbound/unbound.conf 2>&1); then
   log "configuration rejected by unbound-checkconf:"

@@ -8,6 +8,7 @@
 #   NTP_LOCAL_STRATUM  stratum of the local clock when there is no upstream (default 10)
 #   NTP_POLL       upstream minpoll/maxpoll as "min max" (default "4 10")
 set -euo pipefail
+set -f # values from the environment are split on spaces, never globbed
 
 log() { printf '[cell-ntp] %s\n' "$*" >&2; }
 conf=/etc/chrony/chrony.conf

@@ -19,6 +19,7 @@
 #   WG_FORCE_USERSPACE=1  skip the kernel attempt
 #   WG_QUICK_USERSPACE_IMPLEMENTATION  userspace binary (default wireguard-go)
 set -euo pipefail
+set -f # values from the environment are split on spaces, never globbed
 
 log() { printf '[cell-wireguard] %s\n' "$*" >&2; }
 iface=${WG_INTERFACE:-wg0}
