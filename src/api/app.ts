@@ -190,6 +190,14 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         { err: (err as Error).message, stack: (err as Error).stack, url: req.picPath },
         'unhandled error',
       );
+    else if (appErr.status >= 500) {
+      // The answer says what failed in general terms; the cause goes to the log for the owner.
+      const cause = appErr.cause instanceof Error ? appErr.cause : undefined;
+      log.error(
+        { code: appErr.code, cause: cause?.message, stack: cause?.stack, url: req.picPath },
+        appErr.message,
+      );
+    }
     sendError(reply, appErr);
   });
 

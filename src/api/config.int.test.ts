@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_PASSWORD, authed, completeSetup, type Kit, type Login, makeKit } from './test-kit.ts';
 
@@ -201,4 +203,38 @@ describe('pending → apply', () => {
     });
     assert.equal(r.statusCode, 400);
   });
+});
+
+test('a data plane that fails to apply: 503, the changes stay pending, the cause is logged, not answered', async () => {
+  const failing = await makeKit(
+    {},
+    {
+      dataPlane: {
+        running: async () => true,
+        applyConfig: async () => {
+          throw new Error('container cell-wireguard: exit 1 (detail-7731)');
+        },
+      },
+    },
+  );
+  try {
+    const s = await completeSetup(failing);
+    const put = await failing.app.inject({
+      method: 'PUT',
+      url: '/api/config',
+      headers: authed(s),
+      payload: { identity: { wg_port: 51111 } },
+    });
+    assert.equal(put.statusCode, 200);
+    const r = await failing.app.inject({ method: 'POST', url: '/api/config/apply', headers: authed(s) });
+    assert.equal(r.statusCode, 503);
+    assert.equal(r.json().error, 'unavailable');
+    assert.ok(!r.body.includes('detail-7731'));
+    const p = await failing.app.inject({ url: '/api/config/pending', headers: authed(s) });
+    assert.equal(p.json().pending, true);
+    const log = readFileSync(join(failing.cell.paths.logs, 'api.log'), 'utf8');
+    assert.ok(log.includes('detail-7731'), 'the owner finds the cause in the api log');
+  } finally {
+    await failing.close();
+  }
 });

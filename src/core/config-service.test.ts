@@ -235,7 +235,12 @@ test('a failing apply leaves the changes pending and does not block the next one
       throw new Error('docker said no');
     },
   };
-  await assert.rejects(service.apply(broken), /docker said no/);
+  await assert.rejects(service.apply(broken), (e: unknown) => {
+    assert.ok(e instanceof AppError);
+    assert.equal(e.code, 'unavailable');
+    assert.equal((e.cause as Error).message, 'docker said no');
+    return true;
+  });
   assert.equal(service.pending().pending, true);
   const down: DataPlanePort = { running: async () => false, applyConfig: async () => ({ restarted: [] }) };
   assert.equal((await service.apply(down)).data_plane, 'not_running');

@@ -146,7 +146,16 @@ export class ConfigService {
     const target = this.get();
     const { changes } = this.pending();
     const running = await dataPlane.running();
-    const { restarted } = running ? await dataPlane.applyConfig(target, changes) : { restarted: [] };
+    let restarted: string[] = [];
+    if (running) {
+      try {
+        ({ restarted } = await dataPlane.applyConfig(target, changes));
+      } catch (err) {
+        throw new AppError('unavailable', 'The data plane could not apply the changes; they stay pending', {
+          cause: err,
+        });
+      }
+    }
     const applied = structuredClone(this.#applied);
     for (const field of Object.keys(RESTART_FIELDS)) {
       setPath(applied as unknown as Record<string, unknown>, field, getPath(target, field));

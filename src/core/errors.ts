@@ -35,8 +35,12 @@ export class AppError extends Error {
   /** Seconds, for rate_limited (becomes a Retry-After header). */
   readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { fields?: FieldError[]; retryAfter?: number } = {}) {
-    super(message);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { fields?: FieldError[]; retryAfter?: number; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.fields = opts.fields;
