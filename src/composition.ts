@@ -32,6 +32,8 @@ export interface CellOptions {
    * `pic serve` pass false: a temp file of the server's write in progress is not stale.
    */
   sweepTemps?: boolean;
+  /** Write the service log files (default true); short-lived commands beside a live server do not. */
+  writeLogs?: boolean;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -60,7 +62,10 @@ export function createCell(opts: CellOptions): Cell {
   const sweptTemps = opts.sweepTemps === false ? [] : sweepStaleTemps(paths.data);
   const db = openDb(paths.db);
   const config = new ConfigService(new ConfigStore(db));
-  const logs = new LogRegistry(paths.logs, config.get().logging.levels, { echo: opts.echoLogs ?? false });
+  const logs = new LogRegistry(paths.logs, config.get().logging.levels, {
+    echo: opts.echoLogs ?? false,
+    files: opts.writeLogs !== false,
+  });
   config.onChange((c) => {
     for (const s of LOG_SERVICES) {
       const level = c.logging.levels[s];

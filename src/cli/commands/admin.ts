@@ -12,7 +12,7 @@ function openExisting(dataDir: string) {
   if (!existsSync(cellPaths(dataDir).db)) {
     throw new Error(`no cell in ${dataDir} (cell.db not found); pass the --data-dir that \`pic serve\` uses`);
   }
-  return createCell({ dataDir, sweepTemps: false });
+  return createCell({ dataDir, sweepTemps: false, writeLogs: false });
 }
 
 export const setupTokenHelp = `pic setup-token [--data-dir DIR]

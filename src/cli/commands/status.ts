@@ -11,7 +11,11 @@ export async function status(argv: string[]): Promise<number> {
     options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
     strict: true,
   });
-  const cell = createCell({ dataDir: values['data-dir'] ?? defaultDataDir(), sweepTemps: false });
+  const cell = createCell({
+    dataDir: values['data-dir'] ?? defaultDataDir(),
+    sweepTemps: false,
+    writeLogs: false,
+  });
   try {
     const { identity } = cell.deps.config.get();
     const services = await cell.deps.health.services();

@@ -21,6 +21,8 @@ export class AuthService {
   readonly #sessions: Sessions;
   readonly bySource = new RateLimiter({ max: 20, windowMs: WINDOW });
   readonly byAccount = new RateLimiter({ max: 10, windowMs: WINDOW });
+  /** Wrong current passwords in a password change: its own counter, so they cannot lock the login. */
+  readonly passwordChanges = new RateLimiter({ max: 10, windowMs: WINDOW });
 
   constructor(users: UsersStore, sessions: Sessions) {
     this.#users = users;
@@ -49,11 +51,11 @@ export class AuthService {
   async changePassword(userId: number, current: string, next: string, source: string): Promise<LoginResult> {
     const user = this.#users.byId(userId);
     if (!user) throw new AppError('unauthorized', 'Session is no longer valid');
-    const wait = this.byAccount.retryAfter(user.username);
+    const wait = this.passwordChanges.retryAfter(user.username);
     if (wait > 0)
       throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
     if (!(await verifyPassword(current, user.password_hash))) {
-      this.byAccount.hit(user.username);
+      this.passwordChanges.hit(user.username);
       throw new AppError('forbidden', 'Current password is wrong', {
         fields: [{ field: 'current_password', message: 'does not match' }],
       });

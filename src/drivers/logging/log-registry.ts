@@ -47,13 +47,22 @@ export class LogRegistry {
   readonly #loggers = new Map<LogService, Logger>();
   readonly #echo: boolean;
 
-  constructor(dir: string, levels: Partial<Record<LogService, LogLevel>>, opts: { echo?: boolean } = {}) {
+  constructor(
+    dir: string,
+    levels: Partial<Record<LogService, LogLevel>>,
+    opts: { echo?: boolean; files?: boolean } = {},
+  ) {
     this.#dir = dir;
     this.#echo = opts.echo ?? false;
     for (const service of LOG_SERVICES) {
-      const file = new RotatingFile(join(dir, `${service}.log`));
-      this.#files.set(service, file);
-      const streams: pino.StreamEntry[] = [{ stream: file, level: 'trace' }];
+      const streams: pino.StreamEntry[] = [];
+      // Short-lived CLI commands run beside a live `pic serve`; two processes rotating the same
+      // file would lose lines, so they log to stderr only (files: false).
+      if (opts.files !== false) {
+        const file = new RotatingFile(join(dir, `${service}.log`));
+        this.#files.set(service, file);
+        streams.push({ stream: file, level: 'trace' });
+      }
       if (this.#echo) streams.push({ stream: process.stderr, level: 'trace' });
       const logger = pino(
         {
