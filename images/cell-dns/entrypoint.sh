@@ -22,9 +22,10 @@ if [ ! -s "$keys/unbound_server.key" ] || [ ! -s "$keys/unbound_control.key" ]; 
     exit 1
   }
 fi
-chown root:unbound "$keys" "$keys"/unbound_*
+files=("$keys/unbound_server.key" "$keys/unbound_server.pem" "$keys/unbound_control.key" "$keys/unbound_control.pem")
+chown root:unbound "$keys" "${files[@]}"
 chmod 0750 "$keys"
-chmod 0640 "$keys"/unbound_*
+chmod 0640 "${files[@]}"
 
 if [ -n "${UNBOUND_CONTROL_INTERFACES:-}" ]; then
   ifaces=$UNBOUND_CONTROL_INTERFACES
