@@ -132,6 +132,11 @@ done
 rcode=$(docker exec pic-smoke-dns drill @127.0.0.1 www.smoke.example A 2>&1 | sed -n 's/.*rcode: \([A-Z]*\).*/\1/p' || true)
 [ "$rcode" = SERVFAIL ] && pass "cell-dns without forwarders does not recurse (SERVFAIL)" ||
   fail "cell-dns without forwarders answered $rcode"
+# Every UDP datagram Unbound sent was a reply (no query to a root server or anywhere else).
+read -r udp_in udp_out < <(docker exec pic-smoke-dns awk '/^Udp: [0-9]/ {print $2, $5}' /proc/net/snmp || echo "0 -1")
+[ "$udp_out" -ge 0 ] && [ "$udp_out" -le "$udp_in" ] &&
+  pass "cell-dns sent no query upstream (UDP in $udp_in, out $udp_out)" ||
+  fail "cell-dns UDP counters: in $udp_in, out $udp_out"
 printf 'forward-zone:\n    name: "."\n    forward-addr: %s\n' "$p.54" >"$work/dns/forward.conf"
 docker exec pic-smoke-dns unbound-control reload >/dev/null 2>&1 || fail "unbound-control reload"
 a=$(docker exec pic-smoke-dns drill -Q @"$p.53" www.smoke.example A || true)
