@@ -100,6 +100,15 @@ stage_context() {
   esac
 }
 
+# Preflight, before spending time on any build.
+for name in "${names[@]}"; do
+  if [ "$name" = cell-caddy ] && [ ! -f "$web_dist/index.html" ]; then
+    log "cell-caddy: the built UI is missing ($web_dist/index.html); run \`npm run build:web\` first" >&2
+    log "(or point PIC_WEB_DIST at a built UI directory)" >&2
+    exit 1
+  fi
+done
+
 built=0 skipped=0 t_all=$SECONDS
 for name in "${names[@]}"; do
   t0=$SECONDS
@@ -107,11 +116,6 @@ for name in "${names[@]}"; do
   base=$(awk 'toupper($1)=="FROM"{print $2; exit}' "images/$name/Dockerfile")
   if ! base_id=$(docker image inspect -f '{{.Id}}' "$base" 2>/dev/null); then
     log "$name: base image $base is missing; run scripts/base-images.sh" >&2
-    exit 1
-  fi
-  if [ "$name" = cell-caddy ] && [ ! -f "$web_dist/index.html" ]; then
-    log "cell-caddy: the built UI is missing ($web_dist/index.html); run \`npm run build:web\` first" >&2
-    log "(or point PIC_WEB_DIST at a built UI directory)" >&2
     exit 1
   fi
   hash=$(inputs_hash "$name" "$base_id")
