@@ -17,6 +17,7 @@ step "lint and format (biome)"
 biome check .
 step "types (tsc)"
 tsc --noEmit -p .
+tsc --noEmit -p web
 step "unit and integration tests"
 node --test --test-reporter=spec --test-concurrency=2 "src/**/*.test.ts"
 

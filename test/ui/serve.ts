@@ -1,0 +1,71 @@
+// Starts `pic serve` on a free loopback port with a fresh data dir and returns its setup token.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface Served {
+  url: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+export async function servePic(): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-ui-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(root, 'src', 'cli', 'main.ts'),
+      'serve',
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen',
+      `127.0.0.1:${port}`,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const token = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pic serve did not print a token:\n${out}`)), 20_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const lines = out.split('\n');
+      const at = lines.findIndex((l) => l.includes('Setup token'));
+      if (at >= 0 && lines[at + 1]?.trim()) {
+        clearTimeout(timer);
+        resolve(lines[at + 1]!.trim());
+      }
+    });
+    child.stderr!.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.on('exit', (code) => reject(new Error(`pic serve exited ${code}:\n${out}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

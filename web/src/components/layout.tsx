@@ -1,0 +1,113 @@
+// Sidebar + header. On narrow screens the sidebar becomes a drawer behind a menu button.
+import { useQuery } from '@tanstack/react-query';
+import { type ReactNode, useState } from 'react';
+import { api } from '../api/client';
+import type { PageDef } from '../pages/registry';
+import { Link, navigate, usePath } from '../router';
+import { type Me, useSignOut } from '../session';
+import { setTheme, storedTheme, type Theme } from '../theme';
+
+export function Layout({ pages, me, children }: { pages: PageDef[]; me: Me; children: ReactNode }) {
+  const path = usePath();
+  const [open, setOpen] = useState(false);
+  const signOut = useSignOut();
+  const config = useQuery({
+    queryKey: ['config'],
+    queryFn: async () => (await api.GET('/api/config')).data,
+    enabled: me.role === 'admin',
+  });
+  const cellName = config.data?.identity.cell_name;
+
+  const nav = (
+    <nav aria-label="Main" className="flex flex-col gap-1 p-3">
+      {pages.map((p) => (
+        <Link
+          key={p.path}
+          href={p.path}
+          onClick={() => setOpen(false)}
+          aria-current={p.path === path ? 'page' : undefined}
+          className={`flex items-center gap-3 rounded-md px-3 py-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${
+            p.path === path
+              ? 'bg-indigo-50 font-semibold text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300'
+              : 'hover:bg-slate-100 dark:hover:bg-slate-800'
+          }`}
+        >
+          <span aria-hidden="true" className="w-5 text-center">
+            {p.icon}
+          </span>
+          {p.label}
+        </Link>
+      ))}
+    </nav>
+  );
+
+  return (
+    <div className="min-h-screen md:flex">
+      <aside className="hidden w-56 shrink-0 border-r border-slate-200 bg-white md:block dark:border-slate-800 dark:bg-slate-900">
+        <div className="px-6 py-4 text-lg font-bold">PIC</div>
+        {nav}
+      </aside>
+      {open && (
+        <div className="fixed inset-0 z-40 md:hidden">
+          <button
+            type="button"
+            aria-label="Close menu"
+            className="absolute inset-0 bg-black/40"
+            onClick={() => setOpen(false)}
+          />
+          <aside className="absolute inset-y-0 left-0 w-64 bg-white shadow-xl dark:bg-slate-900">
+            <div className="px-6 py-4 text-lg font-bold">PIC</div>
+            {nav}
+          </aside>
+        </div>
+      )}
+      <div className="min-w-0 flex-1">
+        <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-3 dark:border-slate-800 dark:bg-slate-900">
+          <button type="button" className="btn-secondary px-3 md:hidden" onClick={() => setOpen(true)}>
+            Menu
+          </button>
+          <div className="min-w-0 flex-1 truncate font-semibold" data-testid="cell-name">
+            {cellName ?? 'Personal Internet Cell'}
+          </div>
+          <ThemeToggle />
+          <span className="hidden text-sm text-slate-500 sm:inline">
+            {me.username} ({me.role})
+          </span>
+          <button
+            type="button"
+            className="btn-secondary"
+            onClick={async () => {
+              await signOut();
+              navigate('/login', true);
+            }}
+          >
+            Log out
+          </button>
+        </header>
+        <main className="mx-auto max-w-5xl p-4 md:p-8">{children}</main>
+      </div>
+    </div>
+  );
+}
+
+function ThemeToggle() {
+  const [theme, set] = useState<Theme>(storedTheme());
+  return (
+    <label className="flex items-center gap-2 text-sm">
+      <span className="sr-only sm:not-sr-only">Theme</span>
+      <select
+        className="input w-auto py-1"
+        value={theme}
+        onChange={(e) => {
+          const t = e.target.value as Theme;
+          set(t);
+          setTheme(t);
+        }}
+      >
+        <option value="system">System</option>
+        <option value="light">Light</option>
+        <option value="dark">Dark</option>
+      </select>
+    </label>
+  );
+}

@@ -1,0 +1,82 @@
+import { useState } from 'react';
+import { ApiError, api, call } from '../api/client';
+import { ErrorBanner, Field } from '../components/field';
+import { navigate } from '../router';
+import { useSignedIn } from '../session';
+
+export function LoginPage() {
+  const signedIn = useSignedIn();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const me = await call(api.POST('/api/auth/login', { body: { username: username.trim(), password } }));
+      signedIn(me);
+      navigate(me.role === 'admin' ? '/' : '/account', true);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 429) {
+        const minutes = Math.ceil((err.retryAfter ?? 60) / 60);
+        setError(
+          `Too many failed attempts. Try again in about ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+        );
+      } else if (err instanceof ApiError && err.status === 401) {
+        setError('Wrong username or password.');
+      } else {
+        setError(err instanceof Error ? err.message : String(err));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="mx-auto max-w-sm p-4 pt-16">
+      <h1 className="mb-6 text-center text-2xl font-bold">Log in to your cell</h1>
+      <form
+        className="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <ErrorBanner message={error} />
+        <Field label="Username">
+          {(p) => (
+            <input
+              {...p}
+              name="username"
+              className="input"
+              autoComplete="username"
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Password">
+          {(p) => (
+            <input
+              {...p}
+              name="password"
+              type="password"
+              className="input"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="btn-primary w-full" disabled={busy || !username || !password}>
+          {busy ? 'Logging in…' : 'Log in'}
+        </button>
+        <p className="mt-4 text-xs text-slate-500">
+          Forgot the admin password? Run <code>./pic admin reset-password</code> on the cell’s host.
+        </p>
+      </form>
+    </div>
+  );
+}

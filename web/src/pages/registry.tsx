@@ -1,0 +1,29 @@
+// Every page of the app, in the spec's navigation order. The sidebar shows the pages registered
+// here that the user's role may open; a capability adds its page with one entry (see web/README.md).
+import type { ComponentType } from 'react';
+import { DashboardPage } from './dashboard';
+import { LogsPage } from './logs';
+import { MyAccountPage } from './my-account';
+import { SettingsPage } from './settings';
+
+export interface PageDef {
+  path: string;
+  label: string;
+  /** A single character or emoji shown beside the label. */
+  icon: string;
+  roles: ReadonlyArray<'admin' | 'peer'>;
+  component: ComponentType;
+}
+
+// Spec order: Dashboard, Peers, Network Services, WireGuard, Email, Calendar, Files, Routing,
+// Vault, Containers, Cell Network, Connectivity, Service Store, Logs, Settings.
+export const PAGES: PageDef[] = [
+  { path: '/', label: 'Dashboard', icon: '◉', roles: ['admin'], component: DashboardPage },
+  { path: '/logs', label: 'Logs', icon: '☰', roles: ['admin'], component: LogsPage },
+  { path: '/settings', label: 'Settings', icon: '⚙', roles: ['admin'], component: SettingsPage },
+  { path: '/account', label: 'My account', icon: '☺', roles: ['peer'], component: MyAccountPage },
+];
+
+export function pagesFor(role: 'admin' | 'peer'): PageDef[] {
+  return PAGES.filter((p) => p.roles.includes(role));
+}

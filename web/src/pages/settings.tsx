@@ -1,0 +1,159 @@
+// Identity (changes that restart containers wait for Apply), password, log levels.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { ApiError, api, call } from '../api/client';
+import { ErrorBanner, Field } from '../components/field';
+import { ChangePasswordForm } from './change-password';
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function SettingsPage() {
+  return (
+    <div className="space-y-6">
+      <h1 className="text-2xl font-bold">Settings</h1>
+      <IdentityForm />
+      <ChangePasswordForm />
+      <LogLevels />
+    </div>
+  );
+}
+
+function IdentityForm() {
+  const qc = useQueryClient();
+  const config = useQuery({ queryKey: ['config'], queryFn: () => call(api.GET('/api/config')) });
+  const [form, setForm] = useState({
+    cell_name: '',
+    domain_mode: 'local',
+    domain: '',
+    timezone: '',
+    ip_range: '',
+    vpn_address: '',
+    wg_port: '',
+  });
+  const [error, setError] = useState<ApiError | undefined>();
+  const [saved, setSaved] = useState<string | undefined>();
+
+  useEffect(() => {
+    const id = config.data?.identity;
+    if (id) setForm({ ...id, wg_port: String(id.wg_port) });
+  }, [config.data]);
+
+  const save = useMutation({
+    mutationFn: () => {
+      const id = config.data!.identity;
+      const patch: Record<string, unknown> = {};
+      for (const key of Object.keys(form) as (keyof typeof form)[]) {
+        const value = key === 'wg_port' ? Number(form.wg_port) : form[key];
+        if (value !== id[key]) patch[key] = value;
+      }
+      if (patch.domain_mode && patch.domain_mode !== 'custom' && !('domain' in patch)) delete patch.domain;
+      return call(api.PUT('/api/config', { body: { identity: patch as never } }));
+    },
+    onSuccess: (r) => {
+      setError(undefined);
+      qc.setQueryData(['config'], r.config);
+      void qc.invalidateQueries({ queryKey: ['pending'] });
+      setSaved(
+        r.pending.pending
+          ? `Saved. Waiting to apply (restarts ${r.pending.restart.join(', ')}): use Apply on the Dashboard.`
+          : 'Saved.',
+      );
+    },
+    onError: (e) => {
+      setSaved(undefined);
+      setError(e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
+    },
+  });
+  const fe = (f: string) => error?.fieldMessage(`identity.${f}`);
+  const input = (key: keyof typeof form, label: string, help?: string) => (
+    <Field label={label} help={help} error={fe(key)}>
+      {(p) => (
+        <input
+          {...p}
+          name={key}
+          className="input"
+          value={form[key]}
+          onChange={(e) => setForm({ ...form, [key]: e.target.value })}
+        />
+      )}
+    </Field>
+  );
+
+  return (
+    <form
+      className="card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <h2 className="mb-3 font-semibold">Identity</h2>
+      <ErrorBanner message={error && !error.fields.length ? error.message : undefined} />
+      {saved && (
+        <p role="status" className="mb-3 text-sm text-green-700 dark:text-green-400">
+          {saved}
+        </p>
+      )}
+      <div className="grid gap-x-4 md:grid-cols-2">
+        {input('cell_name', 'Cell name')}
+        <Field label="Domain mode" error={fe('domain_mode')}>
+          {(p) => (
+            <select
+              {...p}
+              name="domain_mode"
+              className="input"
+              value={form.domain_mode}
+              onChange={(e) => setForm({ ...form, domain_mode: e.target.value })}
+            >
+              <option value="local">Local (.cell)</option>
+              <option value="pic_ngo">pic.ngo</option>
+              <option value="custom">Your own domain</option>
+            </select>
+          )}
+        </Field>
+        {input('domain', 'Domain', 'Derived from the cell name unless the mode is custom.')}
+        {input('timezone', 'Time zone', 'IANA name, e.g. Europe/Berlin')}
+        {input('ip_range', 'Cell network', 'RFC 1918 range for the containers')}
+        {input('vpn_address', 'VPN address', 'The cell’s address on the VPN, e.g. 10.0.0.1/24')}
+        {input('wg_port', 'WireGuard port')}
+      </div>
+      <button type="submit" className="btn-primary" disabled={save.isPending || !config.data}>
+        Save identity
+      </button>
+    </form>
+  );
+}
+
+function LogLevels() {
+  const qc = useQueryClient();
+  const levels = useQuery({ queryKey: ['log-levels'], queryFn: () => call(api.GET('/api/logs/levels')) });
+  const set = useMutation({
+    mutationFn: (change: Record<string, string>) =>
+      call(api.PUT('/api/logs/levels', { body: { levels: change as never } })),
+    onSuccess: (r) => qc.setQueryData(['log-levels'], r),
+  });
+  return (
+    <section className="card">
+      <h2 className="mb-3 font-semibold">Log levels</h2>
+      <p className="mb-3 text-xs text-slate-500">Take effect at once, without a restart.</p>
+      <ErrorBanner message={set.error?.message} />
+      <div className="grid gap-3 sm:grid-cols-2 md:grid-cols-3">
+        {levels.data?.services.map((s) => (
+          <label key={s} className="flex items-center justify-between gap-2 text-sm">
+            <span className="font-mono">{s}</span>
+            <select
+              className="input w-28 py-1"
+              name={`level-${s}`}
+              value={levels.data.levels[s]}
+              onChange={(e) => set.mutate({ [s]: e.target.value })}
+            >
+              {LEVELS.map((l) => (
+                <option key={l}>{l}</option>
+              ))}
+            </select>
+          </label>
+        ))}
+      </div>
+    </section>
+  );
+}
