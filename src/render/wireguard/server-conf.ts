@@ -1,0 +1,59 @@
+// The cell's WireGuard interface config in wg(8) format (not wg-quick: no Address/DNS/PostUp), so
+// `wg syncconf wg0 <file>` and `wg-quick strip` both take it as is. No ListenPort: the port is the
+// container's WG_PORT (set once at start), so a live syncconf never moves it under the published port.
+import { z } from 'zod';
+import { dnsLabel, ipv4 } from '../../schema/fields.ts';
+import { wgKey } from '../../schema/peers.ts';
+import { must } from './guards.ts';
+
+export interface ServerPeer {
+  name: string;
+  publicKey: string;
+  presharedKey: string;
+  /** The peer's VPN address (AllowedIPs = address/32). */
+  address: string;
+}
+
+export interface ServerConfInput {
+  privateKey: string;
+  /** Enabled, unexpired peers only: a peer left out has no tunnel. */
+  peers: readonly ServerPeer[];
+}
+
+export interface Rendered {
+  output: string;
+  warnings: string[];
+}
+
+const serverPeer = z.object({ name: dnsLabel, publicKey: wgKey, presharedKey: wgKey, address: ipv4 });
+
+export function renderServerConf(input: ServerConfInput): Rendered {
+  const warnings: string[] = [];
+  const lines = [
+    '# Rendered by PIC from its database; edits are overwritten on the next change.',
+    '[Interface]',
+    `PrivateKey = ${must(wgKey, input.privateKey, 'server private key')}`,
+  ];
+  const seenKeys = new Set<string>();
+  const seenAddrs = new Set<string>();
+  const peers = [...input.peers].sort((a, b) => a.name.localeCompare(b.name));
+  for (const p of peers) {
+    const peer = must(serverPeer, p, `peer ${JSON.stringify(p.name)}`);
+    // Two [Peer] sections with one key or one address would make wg merge or steal routes: skip.
+    if (seenKeys.has(peer.publicKey) || seenAddrs.has(peer.address)) {
+      warnings.push(`peer ${peer.name} skipped: its key or address is already used by another peer`);
+      continue;
+    }
+    seenKeys.add(peer.publicKey);
+    seenAddrs.add(peer.address);
+    lines.push(
+      '',
+      `# ${peer.name}`,
+      '[Peer]',
+      `PublicKey = ${peer.publicKey}`,
+      `PresharedKey = ${peer.presharedKey}`,
+      `AllowedIPs = ${peer.address}/32`,
+    );
+  }
+  return { output: `${lines.join('\n')}\n`, warnings };
+}
