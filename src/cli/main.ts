@@ -1,12 +1,26 @@
 // `pic`: one command per capability; each lives in commands/. Exit codes: 0 ok, 1 failed, 2 usage.
 import { admin, adminHelp, setupToken, setupTokenHelp } from './commands/admin.ts';
+import { compose, composeHelp } from './commands/compose.ts';
+import { down, downHelp } from './commands/down.ts';
 import { serve, serveHelp } from './commands/serve.ts';
+import { logs, logsHelp, restart, restartHelp, shell, shellHelp } from './commands/service-commands.ts';
 import { status, statusHelp } from './commands/status.ts';
+import { uninstall, uninstallHelp } from './commands/uninstall.ts';
+import { up, upHelp } from './commands/up.ts';
+import { update, updateHelp } from './commands/update.ts';
 import { EXIT, UsageError } from './usage.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
 export const COMMANDS: Record<string, Command> = {
+  up: { run: up, help: upHelp },
+  down: { run: down, help: downHelp },
+  restart: { run: restart, help: restartHelp },
+  logs: { run: logs, help: logsHelp },
+  shell: { run: shell, help: shellHelp },
+  update: { run: update, help: updateHelp },
+  uninstall: { run: uninstall, help: uninstallHelp },
+  compose: { run: compose, help: composeHelp },
   serve: { run: serve, help: serveHelp },
   'setup-token': { run: setupToken, help: setupTokenHelp },
   status: { run: status, help: statusHelp },

@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 // Exit codes: 0 ok, 1 the command failed, 2 usage error (bad arguments).
 export class UsageError extends Error {}
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/** $PIC_DATA_DIR, else the API's data of a cell in this directory (data/api), else ./data. */
 export function defaultDataDir(): string {
-  return process.env.PIC_DATA_DIR ?? 'data';
+  if (process.env.PIC_DATA_DIR) return process.env.PIC_DATA_DIR;
+  return existsSync(join('data', 'api', 'cell.db')) ? join('data', 'api') : 'data';
 }
 
 export function parseListen(value: string): { host: string; port: number } {

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createCell } from '../../composition.ts';
+import { chownTree } from '../../drivers/docker/host-dirs.ts';
 import { cellPaths } from '../../drivers/paths.ts';
 import { defaultDataDir, UsageError } from '../usage.ts';
 
@@ -12,7 +13,17 @@ function openExisting(dataDir: string) {
   if (!existsSync(cellPaths(dataDir).db)) {
     throw new Error(`no cell in ${dataDir} (cell.db not found); pass the --data-dir that \`pic serve\` uses`);
   }
-  return createCell({ dataDir, sweepTemps: false, writeLogs: false });
+  const cell = createCell({ dataDir, sweepTemps: false, writeLogs: false });
+  // In a running cell the data dir belongs to the API container's user; files this root command
+  // created there (the WAL, say) must go back to that user or the API could no longer open them.
+  const owner = statSync(dataDir).uid;
+  return {
+    ...cell,
+    close() {
+      cell.close();
+      if (process.getuid?.() === 0 && owner !== 0) chownTree(dataDir, owner);
+    },
+  };
 }
 
 export const setupTokenHelp = `pic setup-token [--data-dir DIR]

@@ -1,0 +1,29 @@
+import { parseArgs } from 'node:util';
+import { requireDocker, runtimeContext } from '../runtime-context.ts';
+
+export const downHelp = `pic down [--dir DIR]
+  Stops and removes the cell's containers and network. config/ and data/ stay.`;
+
+/** Removes every container and the network labelled for this cell; returns how many objects. */
+export async function removeCell(dir: string | undefined): Promise<number> {
+  const ctx = runtimeContext(dir);
+  await requireDocker(ctx.engine);
+  const desired = ctx.desired();
+  const observed = await ctx.engine.observe(desired.cellId);
+  for (const c of observed.containers) {
+    console.log(`  remove ${c.name}`);
+    await ctx.engine.remove(c.id);
+  }
+  if (observed.network) {
+    console.log('  remove network');
+    await ctx.engine.removeNetwork(observed.network.id);
+  }
+  return observed.containers.length + (observed.network ? 1 : 0);
+}
+
+export async function down(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' } }, strict: true });
+  const n = await removeCell(values.dir);
+  console.log(n ? 'The cell is down.' : 'Nothing to do: no container of this cell exists.');
+  return 0;
+}

@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
+import { prepareBind } from '../../drivers/docker/host-dirs.ts';
+import { REPO_ROOT, requireDocker, runtimeContext } from '../runtime-context.ts';
+
+export const upHelp = `pic up [--yes] [--dir DIR] [--no-build]
+  Builds what changed and starts the cell, waits until every service is healthy, then prints the
+  web UI's address and a setup token. A second run with nothing changed does nothing.
+  --yes       install what is missing first (Debian packages incl. docker.io, the Docker engine,
+              the base images) — needs root
+  --dir       the cell directory holding config/, data/ and .env (default: this checkout)
+  --no-build  use the images as they are`;
+
+function run(step: string, cmd: string, args: string[]): void {
+  console.log(`\n→ ${step}`);
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${step} failed (exit ${r.status ?? r.signal})`);
+}
+
+export async function up(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { yes: { type: 'boolean' }, dir: { type: 'string' }, 'no-build': { type: 'boolean' } },
+    strict: true,
+  });
+  const ctx = runtimeContext(values.dir);
+  if (values.yes) {
+    run('Debian packages', 'bash', [join(REPO_ROOT, 'scripts', 'install-prereqs.sh')]);
+    run('Docker engine', 'bash', [join(REPO_ROOT, 'scripts', 'ensure-docker.sh')]);
+    run('base images', 'bash', [join(REPO_ROOT, 'scripts', 'base-images.sh')]);
+  }
+  await requireDocker(ctx.engine);
+  if (!values['no-build']) {
+    if (!existsSync(join(REPO_ROOT, 'web', 'dist', 'index.html'))) {
+      run('web UI', process.execPath, [
+        join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'web/vite.config.ts',
+      ]);
+    }
+    run('images', 'bash', [join(REPO_ROOT, 'scripts', 'build-images.sh')]);
+  }
+
+  const desired = ctx.desired();
+  console.log(`\n→ cell ${desired.cellId} in ${ctx.cellDir}`);
+  const actions = await applyDesired(desired, ctx.engine, {
+    progress: (l) => console.log(`  ${l}`),
+    prepareBind,
+  });
+  if (actions.length === 0) console.log('  nothing to do: the cell already matches its configuration');
+  await waitHealthy(desired, ctx.engine, { timeoutMs: 180_000, progress: (l) => console.log(`  ${l}`) });
+  console.log('  all services healthy');
+
+  const api = desired.containers.find((c) => c.service === 'api')!;
+  const token = await ctx.engine.exec(api.name, [
+    'node',
+    'src/cli/main.ts',
+    'setup-token',
+    '--data-dir',
+    '/data',
+  ]);
+  const port = ctx.env.WEBUI_PORT ?? 8081;
+  console.log(`\nThe cell is up. Open http://${hostname()}:${port} (or http://<this host's IP>:${port}).`);
+  if (token.exitCode === 0) {
+    console.log('Setup token (enter it in the setup wizard; `./pic setup-token` issues a new one):');
+    console.log(token.stdout.trim().split('\n').at(-1));
+  } else {
+    console.log('Setup is already complete: log in as admin.');
+  }
+  return 0;
+}

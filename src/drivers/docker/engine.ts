@@ -1,0 +1,223 @@
+// The only code that talks to the Docker Engine API (dockerode on the unix socket). It lists and
+// touches only objects carrying PIC's labels for one cell; it never pulls an image.
+import { statSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import type { Observed, ObservedContainer } from '../../core/runtime/plan.ts';
+import { type ContainerSpec, LABELS } from '../../schema/runtime.ts';
+
+export const DOCKER_SOCKET = '/var/run/docker.sock';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  service: string;
+  image: string;
+  state: string;
+  health: string | undefined;
+  startedAt: string | undefined;
+  restartCount: number;
+  ip: string | undefined;
+}
+
+export class DockerEngine {
+  readonly docker: Docker;
+  constructor(socketPath = DOCKER_SOCKET) {
+    this.docker = new Docker({ socketPath });
+  }
+
+  async reachable(): Promise<boolean> {
+    try {
+      await this.docker.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  socketGid(socketPath = DOCKER_SOCKET): number {
+    return statSync(socketPath).gid;
+  }
+
+  /** Image id for a local image, or undefined when it has not been built. */
+  async imageId(ref: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getImage(ref).inspect()).Id;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async observe(cellId: string): Promise<Observed> {
+    const filters = { label: [`${LABELS.managed}=true`, `${LABELS.cell}=${cellId}`] };
+    const [list, nets] = await Promise.all([
+      this.docker.listContainers({ all: true, filters }),
+      this.docker.listNetworks({ filters }),
+    ]);
+    const containers: ObservedContainer[] = list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      service: c.Labels[LABELS.service] ?? '',
+      specHash: c.Labels[LABELS.specHash] ?? '',
+      running: c.State === 'running',
+    }));
+    const net = nets[0];
+    const subnet = net?.IPAM?.Config?.[0]?.Subnet;
+    return { network: net ? { id: net.Id, subnet: subnet ?? '' } : undefined, containers };
+  }
+
+  async createNetwork(cellId: string, name: string, subnet: string, gateway: string): Promise<void> {
+    await this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
+      Labels: { [LABELS.managed]: 'true', [LABELS.cell]: cellId },
+    });
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    await this.docker.getNetwork(id).remove();
+  }
+
+  async createContainer(cellId: string, network: string, spec: ContainerSpec, hash: string): Promise<string> {
+    const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    const exposed: Record<string, object> = {};
+    for (const p of spec.ports) {
+      const key = `${p.container}/${p.proto}`;
+      exposed[key] = {};
+      portBindings[key] = [...(portBindings[key] ?? []), { HostIp: p.hostIp, HostPort: String(p.hostPort) }];
+    }
+    const binds = spec.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ':ro' : ''}`);
+    if (spec.mountDockerSocket) binds.push(`${DOCKER_SOCKET}:${DOCKER_SOCKET}`);
+    const c = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+      Labels: {
+        [LABELS.managed]: 'true',
+        [LABELS.cell]: cellId,
+        [LABELS.service]: spec.service,
+        [LABELS.specHash]: hash,
+      },
+      ExposedPorts: exposed,
+      HostConfig: {
+        NetworkMode: network,
+        PortBindings: portBindings,
+        Binds: binds,
+        CapAdd: spec.capAdd,
+        Devices: spec.devices.map((d) => ({ PathOnHost: d, PathInContainer: d, CgroupPermissions: 'rwm' })),
+        Sysctls: spec.sysctls,
+        GroupAdd: spec.groupAdd,
+        Privileged: false,
+        SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
+        RestartPolicy: { Name: 'unless-stopped' },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '5' } },
+      },
+      NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: spec.ip } } } },
+    });
+    return c.id;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.docker.getContainer(id).stop({ t: 10 });
+  }
+
+  async restart(id: string): Promise<void> {
+    await this.docker.getContainer(id).restart({ t: 10 });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.docker.getContainer(id).remove({ force: true, v: true });
+  }
+
+  async states(cellId: string): Promise<ContainerState[]> {
+    const { containers } = await this.observe(cellId);
+    return Promise.all(containers.map((c) => this.state(c.id)));
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    const i = await this.docker.getContainer(id).inspect();
+    const nets = Object.values(i.NetworkSettings.Networks ?? {});
+    return {
+      id: i.Id,
+      name: i.Name.replace(/^\//, ''),
+      service: i.Config.Labels?.[LABELS.service] ?? '',
+      image: i.Config.Image,
+      state: i.State.Status,
+      health: i.State.Health?.Status,
+      startedAt: i.State.StartedAt,
+      restartCount: i.RestartCount,
+      ip: nets[0]?.IPAddress || undefined,
+    };
+  }
+
+  async logs(id: string, tail: number): Promise<string> {
+    const buf = (await this.docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail, timestamps: true })) as Buffer;
+    return demux(buf);
+  }
+
+  /** Runs argv inside a container (no shell); stdin, when given, is written then closed. */
+  async exec(
+    container: string,
+    argv: string[],
+    opts: { stdin?: string; user?: string } = {},
+  ): Promise<ExecResult> {
+    const exec = await this.docker.getContainer(container).exec({
+      Cmd: argv,
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: opts.stdin !== undefined,
+      ...(opts.user ? { User: opts.user } : {}),
+    });
+    const stream = await exec.start({ hijack: true, stdin: opts.stdin !== undefined });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    stdout.on('data', (b: Buffer) => out.push(b));
+    stderr.on('data', (b: Buffer) => err.push(b));
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    if (opts.stdin !== undefined) {
+      stream.write(opts.stdin);
+      (stream as unknown as { end(): void }).end();
+    }
+    await done;
+    const info = await exec.inspect();
+    return {
+      exitCode: info.ExitCode ?? -1,
+      stdout: Buffer.concat(out).toString(),
+      stderr: Buffer.concat(err).toString(),
+    };
+  }
+}
+
+/** Docker's multiplexed log format: 8-byte headers before each chunk. */
+export function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return i === 0 && buf.length ? buf.toString() : Buffer.concat(parts).toString();
+}
