@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe as group, test } from 'node:test';
+import { defaultConfig } from '../../schema/config.ts';
+import { type DesiredState, desiredState, parseEnvFile, specHash } from '../../schema/runtime.ts';
+import { type Observed, plan } from './plan.ts';
+
+const desired: DesiredState = desiredState({
+  config: defaultConfig(),
+  env: {},
+  cellDir: '/opt/pic',
+  dockerGid: 998,
+});
+const hashes = Object.fromEntries(desired.containers.map((c) => [c.service, specHash(c, 'sha256:img')]));
+const running = (): Observed => ({
+  network: { id: 'net1', subnet: desired.network.subnet },
+  containers: desired.containers.map((c) => ({
+    id: `id-${c.service}`,
+    name: c.name,
+    service: c.service,
+    specHash: hashes[c.service]!,
+    running: true,
+  })),
+});
+
+group('plan(desired, observed)', () => {
+  test('an empty engine: the network, then every container in start order', () => {
+    const actions = plan({ desired, hashes, observed: { network: undefined, containers: [] } });
+    assert.deepEqual(
+      actions.map((a) => (a.kind === 'create' ? a.spec.service : a.kind)),
+      ['create-network', 'dns', 'ntp', 'wireguard', 'api', 'caddy'],
+    );
+  });
+
+  test('nothing changed: nothing to do', () => {
+    assert.deepEqual(plan({ desired, hashes, observed: running() }), []);
+  });
+
+  test('a changed definition or image recreates only that container', () => {
+    const actions = plan({ desired, hashes: { ...hashes, ntp: 'different' }, observed: running() });
+    assert.deepEqual(
+      actions.map(
+        (a) => `${a.kind}:${a.kind === 'create' ? a.spec.service : a.kind === 'remove' ? a.name : ''}`,
+      ),
+      ['remove:cell-ntp', 'create:ntp'],
+    );
+  });
+
+  test('a stopped container is started, not recreated', () => {
+    const observed = running();
+    observed.containers[0]!.running = false;
+    assert.deepEqual(plan({ desired, hashes, observed }), [
+      { kind: 'start', id: 'id-dns', name: 'cell-dns' },
+    ]);
+  });
+
+  test('a container of this cell that is no longer desired is removed; duplicates too', () => {
+    const observed = running();
+    observed.containers.push({ id: 'old', name: 'cell-dhcp', service: 'dhcp', specHash: 'x', running: true });
+    observed.containers.push({
+      id: 'dup',
+      name: 'cell-dns-2',
+      service: 'dns',
+      specHash: hashes.dns!,
+      running: true,
+    });
+    const actions = plan({ desired, hashes, observed });
+    assert.deepEqual(
+      actions
+        .filter((a) => a.kind === 'remove')
+        .map((a) => (a.kind === 'remove' ? a.id : ''))
+        .sort(),
+      ['dup', 'old'],
+    );
+    assert.equal(actions.filter((a) => a.kind === 'create').length, 0);
+  });
+
+  test('a new subnet recreates the network and every container, removals first', () => {
+    const moved = desiredState({
+      config: defaultConfig(),
+      env: parseEnvFile('CELL_NETWORK=10.99.0.0/16'),
+      cellDir: '/opt/pic',
+      dockerGid: 998,
+    });
+    const movedHashes = Object.fromEntries(
+      moved.containers.map((c) => [c.service, specHash(c, 'sha256:img')]),
+    );
+    const actions = plan({ desired: moved, hashes: movedHashes, observed: running() });
+    const kinds = actions.map((a) => a.kind);
+    assert.equal(kinds.filter((k) => k === 'remove').length, 5);
+    assert.ok(kinds.indexOf('remove-network') > kinds.lastIndexOf('remove'));
+    assert.ok(kinds.indexOf('create-network') < kinds.indexOf('create'));
+    assert.equal(kinds.filter((k) => k === 'create').length, 5);
+  });
+});
+
+group('desired state', () => {
+  test('static addresses come from one offset table; the API port is loopback only', () => {
+    const byService = Object.fromEntries(desired.containers.map((c) => [c.service, c]));
+    assert.equal(byService.caddy!.ip, '172.20.0.2');
+    assert.equal(byService.dns!.ip, '172.20.0.3');
+    assert.equal(byService.api!.ip, '172.20.0.10');
+    assert.deepEqual(
+      byService.api!.ports.map((p) => p.hostIp),
+      ['127.0.0.1'],
+    );
+  });
+
+  test('only cell-api mounts the Docker socket; only cell-wireguard gets NET_ADMIN; nothing is privileged', () => {
+    assert.deepEqual(
+      desired.containers.filter((c) => c.mountDockerSocket).map((c) => c.service),
+      ['api'],
+    );
+    assert.deepEqual(
+      desired.containers.filter((c) => c.capAdd.length).map((c) => [c.service, c.capAdd]),
+      [['wireguard', ['NET_ADMIN']]],
+    );
+  });
+
+  test('.env: known variables parse, unknown or bad ones are errors naming the key', () => {
+    assert.deepEqual(parseEnvFile('# comment\n\nWG_PORT=51821\nCELL_NETWORK=10.5.0.0/16\n'), {
+      WG_PORT: 51821,
+      CELL_NETWORK: '10.5.0.0/16',
+    });
+    assert.throws(() => parseEnvFile('FLASK_DEBUG=1'), /FLASK_DEBUG: not a known variable/);
+    assert.throws(() => parseEnvFile('CELL_NETWORK=8.8.0.0/16'), /CELL_NETWORK/);
+    assert.throws(() => parseEnvFile('WG_PORT=70000'), /WG_PORT/);
+    assert.throws(() => parseEnvFile('just words'), /line 1/);
+  });
+
+  test('the spec hash is stable and sees nested changes', () => {
+    const c = desired.containers[0]!;
+    assert.equal(specHash(c, 'img'), specHash(structuredClone(c), 'img'));
+    const changed = structuredClone(c);
+    changed.ports[0]!.hostPort = 5353;
+    assert.notEqual(specHash(changed, 'img'), specHash(c, 'img'));
+    assert.notEqual(specHash(c, 'img2'), specHash(c, 'img'));
+  });
+});
