@@ -15,7 +15,11 @@ import { ConfigStore } from './drivers/store/config-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
-import { LOG_SERVICES } from './schema/config.ts';
+import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
+import { HealthMonitor } from './core/runtime/monitor.ts';
+import { DockerEngine } from './drivers/docker/engine.ts';
+import { type CellConfig, LOG_SERVICES } from './schema/config.ts';
+import { desiredState } from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -34,6 +38,8 @@ export interface CellOptions {
   sweepTemps?: boolean;
   /** Write the service log files (default true); short-lived commands beside a live server do not. */
   writeLogs?: boolean;
+  /** Inside the cell (PIC_DATA_PLANE=docker): drive and watch the containers through the socket. */
+  docker?: boolean;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -51,6 +57,8 @@ export const noDataPlane: DataPlanePort & HealthPort = {
 
 export interface Cell {
   deps: AppDeps;
+  /** Started by `pic serve` when the cell runs on Docker. */
+  monitor: HealthMonitor | undefined;
   paths: CellPaths;
   sweptTemps: string[];
   close(): void;
@@ -88,8 +96,10 @@ export function createCell(opts: CellOptions): Cell {
     version: VERSION,
     startedAt: new Date(),
   };
+  const monitor = opts.docker ? wireDocker(deps) : undefined;
   return {
     deps,
+    monitor,
     paths,
     sweptTemps,
     close() {
@@ -97,4 +107,42 @@ export function createCell(opts: CellOptions): Cell {
       db.close();
     },
   };
+}
+
+/** The Docker-backed data plane and health monitor, for cell-api running inside the cell. */
+function wireDocker(deps: AppDeps): HealthMonitor {
+  const engine = new DockerEngine();
+  const cellDir = process.env.PIC_CELL_DIR ?? '/';
+  const desired = (config: CellConfig) =>
+    desiredState({ config, env: envFromProcess(), cellDir, dockerGid: engine.socketGid() });
+  const log = deps.logs.get('monitor');
+  const audit = (action: string, target: string, ok: boolean, detail: string | null) =>
+    deps.audit.append({
+      ts: new Date().toISOString(),
+      username: null,
+      role: null,
+      source: 'monitor',
+      action,
+      target,
+      outcome: ok ? 'success' : 'failure',
+      status: null,
+      detail,
+    });
+  const monitor = new HealthMonitor(
+    engine,
+    desired(deps.config.get()).containers.map((c) => ({ service: c.service, container: c.name })),
+    {
+      transition(service, from, to, error) {
+        (to === 'running' ? log.info : log.warn).call(log, { service, from, to, error }, 'service state changed');
+        audit('service state changed', service, to === 'running', `${from} -> ${to}${error ? `: ${error}` : ''}`);
+      },
+      restarted(service, ok, error) {
+        (ok ? log.info : log.error).call(log, { service, ok, error }, 'restarted a stopped service');
+        audit('service restarted', service, ok, error);
+      },
+    },
+  );
+  deps.health = monitor;
+  deps.dataPlane = dockerDataPlane({ engine, desired });
+  return monitor;
 }

@@ -200,7 +200,8 @@ export function desiredState({ config, env, cellDir, dockerGid }: DesiredInput):
       name: name('api'),
       image: 'pic/cell-api:latest',
       ip: ipOf('api'),
-      env: { PIC_DATA_PLANE: 'docker', PIC_NAME_PREFIX: prefix, PIC_CELL_ID: cellIdFor(cellDir) },
+      // The API recreates containers itself (POST /api/config/apply), so it gets what desiredState needs.
+      env: { PIC_DATA_PLANE: 'docker', PIC_CELL_DIR: cellDir, PIC_CELL_ENV: canonicalJson(env) },
       cmd: [
         'node',
         'src/cli/main.ts',

@@ -29,7 +29,11 @@ export async function serve(argv: string[]): Promise<number> {
   if (values['web-root'] && !existsSync(webRoot))
     throw new UsageError(`--web-root ${webRoot} does not exist`);
 
-  const cell = createCell({ dataDir: values['data-dir'] ?? defaultDataDir(), echoLogs: false });
+  const cell = createCell({
+    dataDir: values['data-dir'] ?? defaultDataDir(),
+    echoLogs: false,
+    docker: process.env.PIC_DATA_PLANE === 'docker',
+  });
   const log = cell.deps.logs.get('api');
   const app = await buildApp(cell.deps, {
     webRoot: existsSync(webRoot) ? webRoot : undefined,
@@ -40,6 +44,7 @@ export async function serve(argv: string[]): Promise<number> {
   sweeper.unref();
 
   const address = await app.listen({ host, port });
+  cell.monitor?.start();
   log.info({ address, data_dir: cell.paths.data, swept_temps: cell.sweptTemps.length }, 'pic api listening');
   console.log(`PIC ${cell.deps.version} listening on ${address}`);
   if (!existsSync(webRoot))
@@ -53,6 +58,7 @@ export async function serve(argv: string[]): Promise<number> {
   await new Promise<void>((done) => {
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');
+      cell.monitor?.stop();
       await app.close();
       cell.close();
       done();

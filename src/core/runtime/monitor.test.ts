@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classify, HealthMonitor, type MonitorEngine } from './monitor.ts';
+
+test('states: running, starting, unhealthy, stopped', () => {
+  assert.equal(classify({ state: 'running', health: 'healthy' }), 'running');
+  assert.equal(classify({ state: 'running', health: undefined }), 'running');
+  assert.equal(classify({ state: 'running', health: 'starting' }), 'starting');
+  assert.equal(classify({ state: 'running', health: 'unhealthy' }), 'unhealthy');
+  assert.equal(classify({ state: 'exited', health: 'unhealthy' }), 'stopped');
+  assert.equal(classify({ state: 'restarting', health: undefined }), 'starting');
+});
+
+test('a stopped container is started again, with growing gaps between attempts, and every change is reported', async () => {
+  let now = 0;
+  let state = 'exited';
+  const starts: number[] = [];
+  const engine: MonitorEngine = {
+    state: async () => ({ state, health: state === 'running' ? 'healthy' : undefined, startedAt: undefined }),
+    start: async () => {
+      starts.push(now);
+      throw new Error('no');
+    },
+  };
+  const transitions: string[] = [];
+  const m = new HealthMonitor(
+    engine,
+    [{ service: 'dns', container: 'cell-dns' }],
+    {
+      transition: (s, from, to) => transitions.push(`${s}:${from}->${to}`),
+      restarted: () => {},
+    },
+    () => now,
+  );
+  for (now = 0; now <= 20_000; now += 1_000) await m.tick();
+  assert.deepEqual(starts, [0, 2_000, 6_000, 14_000]);
+  state = 'running';
+  await m.tick();
+  assert.deepEqual(transitions, ['cell-dns:unknown->stopped', 'cell-dns:stopped->running']);
+  const [svc] = await m.services();
+  assert.equal(svc!.state, 'running');
+});

@@ -1,0 +1,117 @@
+// Watches the core containers. Docker's health status is the result of each image's HEALTHCHECK,
+// which tests what the daemon does (Unbound answers a query, Caddy's admin API answers, chrony
+// tracks, wg0 exists). A stopped core container is started again with exponential backoff.
+// Every state change goes to the monitor log and the audit trail.
+import type { ServiceHealth } from '../../api/deps.ts';
+
+export interface MonitorEngine {
+  state(
+    nameOrId: string,
+  ): Promise<{ state: string; health: string | undefined; startedAt: string | undefined }>;
+  start(nameOrId: string): Promise<void>;
+}
+
+export interface MonitorHooks {
+  transition(service: string, from: string, to: string, error: string | null): void;
+  restarted(service: string, ok: boolean, error: string | null): void;
+}
+
+interface Tracked extends ServiceHealth {
+  container: string;
+  failures: number;
+  nextRestartAt: number;
+}
+
+const BACKOFF_BASE_MS = 2_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+
+export function classify(s: { state: string; health: string | undefined }): ServiceHealth['state'] {
+  if (s.state !== 'running') return s.state === 'restarting' ? 'starting' : 'stopped';
+  if (s.health === 'unhealthy') return 'unhealthy';
+  if (s.health === 'starting') return 'starting';
+  return 'running';
+}
+
+export class HealthMonitor {
+  readonly #engine: MonitorEngine;
+  readonly #hooks: MonitorHooks;
+  readonly #tracked: Tracked[];
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+
+  constructor(
+    engine: MonitorEngine,
+    containers: { service: string; container: string }[],
+    hooks: MonitorHooks,
+    now: () => number = Date.now,
+  ) {
+    this.#engine = engine;
+    this.#hooks = hooks;
+    this.#now = now;
+    this.#tracked = containers.map((c) => ({
+      name: c.container,
+      container: c.container,
+      state: 'unknown',
+      since: null,
+      last_error: null,
+      failures: 0,
+      nextRestartAt: 0,
+    }));
+  }
+
+  start(intervalMs = 5_000): void {
+    void this.tick();
+    this.#timer = setInterval(() => void this.tick(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async services(): Promise<ServiceHealth[]> {
+    return this.#tracked.map(({ name, state, since, last_error }) => ({ name, state, since, last_error }));
+  }
+
+  async tick(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (const t of this.#tracked) await this.#check(t);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #check(t: Tracked): Promise<void> {
+    let next: ServiceHealth['state'];
+    let error: string | null = null;
+    try {
+      const s = await this.#engine.state(t.container);
+      next = classify(s);
+      if (next === 'unhealthy') error = 'health check failing';
+      if (next === 'stopped') error = `container ${s.state}`;
+    } catch (err) {
+      next = 'stopped';
+      error = (err as Error).message.slice(0, 200);
+    }
+    if (next !== t.state) {
+      this.#hooks.transition(t.name, t.state, next, error);
+      t.state = next;
+      t.since = new Date(this.#now()).toISOString();
+    }
+    t.last_error = error ?? t.last_error;
+    if (next === 'running') t.failures = 0;
+    if (next === 'stopped' && this.#now() >= t.nextRestartAt) {
+      t.nextRestartAt = this.#now() + Math.min(BACKOFF_BASE_MS * 2 ** t.failures, BACKOFF_MAX_MS);
+      t.failures++;
+      try {
+        await this.#engine.start(t.container);
+        this.#hooks.restarted(t.name, true, null);
+      } catch (err) {
+        this.#hooks.restarted(t.name, false, (err as Error).message.slice(0, 200));
+      }
+    }
+  }
+}
