@@ -16,7 +16,10 @@ export function dockerDataPlane({ engine, desired }: DockerDataPlaneOptions): Da
     running: () => engine.reachable(),
     async applyConfig(config: CellConfig, changes: PendingChange[]) {
       if (changes.some((c) => c.field === 'identity.ip_range')) {
-        throw new AppError('conflict', 'Moving the cell network recreates every container: run `./pic up` on the host');
+        throw new AppError(
+          'conflict',
+          'Moving the cell network recreates every container: run `./pic up` on the host',
+        );
       }
       const wanted = new Set(changes.flatMap((c) => c.restart));
       const d = desired(config);
