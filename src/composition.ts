@@ -15,6 +15,7 @@ import { ConfigStore } from './drivers/store/config-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
+import { dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
@@ -93,6 +94,7 @@ export function createCell(opts: CellOptions): Cell {
     logs,
     dataPlane: opts.dataPlane ?? noDataPlane,
     health: opts.health ?? noDataPlane,
+    containers: noContainers,
     version: VERSION,
     startedAt: new Date(),
   };
@@ -144,5 +146,7 @@ function wireDocker(deps: AppDeps): HealthMonitor {
   );
   deps.health = monitor;
   deps.dataPlane = dockerDataPlane({ engine, desired });
+  const d = desired(deps.config.get());
+  deps.containers = dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name);
   return monitor;
 }

@@ -26,8 +26,9 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
       url: def.url,
       config: { access: def.access },
       handler: async (req, reply) => {
-        const params = parseWith(def.params, req.params, 'params');
+        // Query first: a bad query is reported even when a path parameter is also wrong.
         const query = parseWith(def.query, req.query, 'query');
+        const params = parseWith(def.params, req.params, 'params');
         let body: unknown = req.body;
         if (def.body)
           body = parseWith(def.body, body === undefined ? {} : body, 'body'); // JSON null is a bad body

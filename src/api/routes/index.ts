@@ -2,6 +2,7 @@
 import type { RouteDef } from '../route.ts';
 import { authRoutes } from './auth.ts';
 import { configRoutes } from './config.ts';
+import { containerRoutes } from './containers.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { openApiRoutes } from './openapi.ts';
@@ -15,5 +16,6 @@ export const allRoutes: readonly RouteDef[] = [
   ...configRoutes,
   ...logRoutes,
   ...serviceRoutes,
+  ...containerRoutes,
   ...openApiRoutes,
 ];

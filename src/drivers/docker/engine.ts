@@ -163,6 +163,11 @@ export class DockerEngine {
     };
   }
 
+  async mounts(id: string): Promise<{ source: string; destination: string; readOnly: boolean }[]> {
+    const i = await this.docker.getContainer(id).inspect();
+    return (i.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, readOnly: !m.RW }));
+  }
+
   async logs(id: string, tail: number): Promise<string> {
     const buf = (await this.docker
       .getContainer(id)
