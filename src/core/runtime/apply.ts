@@ -86,9 +86,7 @@ export async function waitHealthy(
     const states = await Promise.all(containers.map((c) => engine.state(c.id)));
     const waiting = desired.containers
       .map((spec) => ({ spec, st: states.find((s) => s.name === spec.name) }))
-      .filter(
-        ({ st }) => !st || st.state !== 'running' || (st.health !== undefined && st.health !== 'healthy'),
-      );
+      .filter(({ st }) => st?.state !== 'running' || (st.health !== undefined && st.health !== 'healthy'));
     if (waiting.length === 0) return;
     const line = `waiting for ${waiting.map(({ spec, st }) => `${spec.name} (${st?.health ?? st?.state ?? 'missing'})`).join(', ')}`;
     if (line !== last) opts.progress(line);
