@@ -5,6 +5,8 @@ import type { AppDeps, HealthPort } from './api/deps.ts';
 import { AuthService } from './core/auth/auth-service.ts';
 import { Sessions } from './core/auth/sessions.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
+import { PeersService } from './core/peers/peers-service.ts';
+import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import { SetupService } from './core/setup-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { openDb } from './drivers/db.ts';
@@ -14,7 +16,11 @@ import { AuditStore } from './drivers/store/audit-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
+import { PeersStore } from './drivers/store/peers-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
+import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
+import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
+import { serverKeyFile } from './drivers/wireguard/server-key.ts';
 import { dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
@@ -32,6 +38,10 @@ export interface CellOptions {
   echoLogs?: boolean;
   dataPlane?: DataPlanePort;
   health?: HealthPort;
+  /** The cell's WireGuard interface and firewall (default: none, peers are stored and applied later). */
+  wireguard?: WireguardPort;
+  /** Run the peers' background tick (expiry, pending applies, traffic samples); default: long-lived cells. */
+  background?: boolean;
   /**
    * Remove temp files a crash left (default true). Short-lived commands that may run beside a live
    * `pic serve` pass false: a temp file of the server's write in progress is not stale.
@@ -95,9 +105,23 @@ export function createCell(opts: CellOptions): Cell {
     dataPlane: opts.dataPlane ?? noDataPlane,
     health: opts.health ?? noDataPlane,
     containers: noContainers,
+    peers: new PeersService({
+      store: new PeersStore(db),
+      users,
+      config,
+      wireguard: opts.wireguard ?? NO_WIREGUARD,
+      serverKey: serverKeyFile(paths.secrets),
+      guessEndpoint,
+      onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
+    }),
     version: VERSION,
     startedAt: new Date(),
   };
+  // Expiry and pending applies every 5 s, traffic samples every 30 s; short-lived CLI commands skip it.
+  const ticker =
+    (opts.background ?? opts.sweepTemps !== false)
+      ? setInterval(() => void deps.peers.tick(), 5_000).unref()
+      : undefined;
   const monitor = opts.docker ? wireDocker(deps) : undefined;
   return {
     deps,
@@ -105,6 +129,7 @@ export function createCell(opts: CellOptions): Cell {
     paths,
     sweptTemps,
     close() {
+      if (ticker) clearInterval(ticker);
       logs.close();
       db.close();
     },
@@ -117,6 +142,9 @@ function wireDocker(deps: AppDeps): HealthMonitor {
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
   const desired = (config: CellConfig) =>
     desiredState({ config, env: envFromProcess(), cellDir, dockerGid: engine.socketGid() });
+  // Peers reach cell-wireguard through docker exec (wg syncconf, iptables-restore inside it).
+  const wgName = desired(deps.config.get()).containers.find((c) => c.service === 'wireguard')?.name;
+  if (wgName) deps.peers.attach(new ExecWireguard({ exec: (argv, o) => engine.exec(wgName, argv, o ?? {}) }));
   const log = deps.logs.get('monitor');
   const audit = (action: string, target: string, ok: boolean, detail: string | null) =>
     deps.audit.append({

@@ -2,6 +2,7 @@ import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
+import type { PeersService } from '../core/peers/peers-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
 import type { Db } from '../drivers/db.ts';
 import type { LogRegistry } from '../drivers/logging/log-registry.ts';
@@ -33,6 +34,7 @@ export interface AppDeps {
   dataPlane: DataPlanePort;
   health: HealthPort;
   containers: ContainersPort;
+  peers: PeersService;
   version: string;
   startedAt: Date;
 }

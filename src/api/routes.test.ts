@@ -19,6 +19,8 @@ const PUBLIC = [
   'POST /api/setup/complete',
   'POST /api/auth/login',
   'POST /api/auth/logout',
+  // One-time peer config links: the token is the credential; rate-limited per source.
+  'GET /api/config-links/:token',
 ].sort();
 
 /** Public outside /api: the built UI (a catch-all GET that answers 404 JSON for /api paths). */

@@ -58,4 +58,44 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_ts ON audit(ts);
     `,
   },
+  {
+    version: 2,
+    name: 'peers',
+    sql: `
+      CREATE TABLE peers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        address TEXT NOT NULL UNIQUE,
+        public_key TEXT NOT NULL UNIQUE,
+        private_key TEXT,
+        preshared_key TEXT NOT NULL,
+        routing TEXT NOT NULL CHECK (routing IN ('full', 'split')),
+        services TEXT NOT NULL,
+        internet INTEGER NOT NULL,
+        peer_to_peer INTEGER NOT NULL,
+        enabled INTEGER NOT NULL,
+        expires_at TEXT,
+        account INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE peer_address_holds (address TEXT PRIMARY KEY, held_at TEXT NOT NULL);
+      CREATE TABLE peer_traffic (
+        peer_id INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,
+        ts INTEGER NOT NULL,
+        rx INTEGER NOT NULL,
+        tx INTEGER NOT NULL,
+        handshake INTEGER,
+        PRIMARY KEY (peer_id, ts)
+      );
+      CREATE INDEX peer_traffic_ts ON peer_traffic(ts);
+      CREATE TABLE peer_config_links (
+        token_hash TEXT PRIMARY KEY,
+        peer_id INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      );
+    `,
+  },
 ];

@@ -54,6 +54,8 @@ export const networkSchema = z
     dns_forwarders: z.array(ipv4).max(8),
     /** NTP upstreams for chrony; empty = serve the local clock. */
     ntp_servers: z.array(z.union([ipv4, domainName])).max(8),
+    /** Public name or address peers dial (the Endpoint of exported peer configs); absent or '' = a guess from this host. */
+    endpoint_host: z.union([ipv4, domainName, dnsLabel, z.literal('')]).optional(),
   })
   .strict();
 

@@ -6,8 +6,10 @@ import { containerRoutes } from './containers.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { openApiRoutes } from './openapi.ts';
+import { peerRoutes } from './peers.ts';
 import { serviceRoutes } from './services.ts';
 import { setupRoutes } from './setup.ts';
+import { wireguardRoutes } from './wireguard.ts';
 
 export const allRoutes: readonly RouteDef[] = [
   ...healthRoutes,
@@ -18,4 +20,6 @@ export const allRoutes: readonly RouteDef[] = [
   ...serviceRoutes,
   ...containerRoutes,
   ...openApiRoutes,
+  ...peerRoutes,
+  ...wireguardRoutes,
 ];

@@ -1,8 +1,9 @@
 // The cell's WireGuard interface config in wg(8) format (not wg-quick: no Address/DNS/PostUp), so
-// `wg syncconf wg0 <file>` and `wg-quick strip` both take it as is. No ListenPort: the port is the
-// container's WG_PORT (set once at start), so a live syncconf never moves it under the published port.
+// `wg syncconf wg0 <file>` and `wg-quick strip` both take it as is. ListenPort is the port the
+// container was started with (WG_PORT, read by the driver): without it syncconf would pick a random
+// port, and a port taken from a not yet applied config change would move it under the published port.
 import { z } from 'zod';
-import { dnsLabel, ipv4 } from '../../schema/fields.ts';
+import { dnsLabel, ipv4, port } from '../../schema/fields.ts';
 import { wgKey } from '../../schema/peers.ts';
 import { must } from './guards.ts';
 
@@ -16,6 +17,7 @@ export interface ServerPeer {
 
 export interface ServerConfInput {
   privateKey: string;
+  listenPort?: number | undefined;
   /** Enabled, unexpired peers only: a peer left out has no tunnel. */
   peers: readonly ServerPeer[];
 }
@@ -34,6 +36,8 @@ export function renderServerConf(input: ServerConfInput): Rendered {
     '[Interface]',
     `PrivateKey = ${must(wgKey, input.privateKey, 'server private key')}`,
   ];
+  if (input.listenPort !== undefined)
+    lines.push(`ListenPort = ${must(port, input.listenPort, 'listen port')}`);
   const seenKeys = new Set<string>();
   const seenAddrs = new Set<string>();
   const peers = [...input.peers].sort((a, b) => a.name.localeCompare(b.name));
