@@ -1,0 +1,88 @@
+// The whole cell on the Docker engine: up, set up through Caddy, every core daemon doing its job,
+// a killed container brought back by the monitor, torn down with nothing left behind.
+import assert from 'node:assert/strict';
+import { Resolver } from 'node:dns/promises';
+import { after, before, test } from 'node:test';
+import { ApiClient, docker, ensureImages, leftovers, startCell, type TestCell, until } from './harness.ts';
+
+let cell: TestCell;
+const api = () => new ApiClient(cell.url);
+let admin: ApiClient;
+
+before(async () => {
+  ensureImages();
+  cell = await startCell();
+  admin = api();
+});
+
+after(() => {
+  if (!cell) return;
+  cell.destroy();
+  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
+});
+
+test('a second pic up with nothing changed does nothing', () => {
+  const out = cell.pic(['up', '--no-build']);
+  assert.match(out, /nothing to do/);
+  // Every `pic up` issues a fresh setup token while setup is open: the earlier one stops working.
+  cell.token = out.trim().split('\n').at(-1)!.trim();
+});
+
+test('setup through Caddy: 428 before, 201 with the token, then the API answers', async () => {
+  const before428 = await admin.call('GET', '/api/config');
+  assert.equal(before428.status, 428);
+  const health = await admin.call('GET', '/health');
+  assert.equal(health.status, 200);
+  const done = await admin.call('POST', '/api/setup/complete', {
+    token: cell.token,
+    cell_name: 'e2e',
+    domain_mode: 'local',
+    timezone: 'UTC',
+    admin_password: 'e2e-admin-password-1',
+    services: [],
+  });
+  assert.equal(done.status, 201, JSON.stringify(done.json));
+  const cfg = await admin.call('GET', '/api/config');
+  assert.equal(cfg.status, 200);
+  assert.equal((cfg.json as { identity: { cell_name: string } }).identity.cell_name, 'e2e');
+  const ui = await fetch(`${cell.url}/setup`);
+  assert.match(await ui.text(), /<div id="root">/);
+});
+
+test('Unbound answers a DNS query on the published port', async () => {
+  const r = new Resolver({ timeout: 2000, tries: 2 });
+  r.setServers([`127.0.0.1:${cell.ports.dns}`]);
+  assert.deepEqual(await r.resolve4('health.pic'), ['127.0.0.1']);
+});
+
+test('chrony serves time and WireGuard has its interface', () => {
+  assert.match(docker(['exec', cell.name('ntp'), 'chronyc', '-n', 'tracking']), /Reference ID/);
+  assert.match(docker(['exec', cell.name('wireguard'), 'wg', 'show', 'wg0']), /listening port/);
+});
+
+test('the monitor reports every service running, and brings back a killed container', async () => {
+  const status = await until('all services running', async () => {
+    const r = await admin.call('GET', '/api/services/status');
+    const s = r.json as { data_plane: string; services: { name: string; state: string }[] };
+    return s.data_plane === 'running' && s.services.every((x) => x.state === 'running') ? s : undefined;
+  });
+  assert.ok(status.services.some((s) => s.name === cell.name('dns')));
+
+  docker(['kill', cell.name('dns')]);
+  await until('the monitor to notice', async () => {
+    const r = await admin.call('GET', '/api/logs/audit?q=service');
+    const items = (r.json as { items: { action: string; target: string }[] }).items;
+    return items.some((i) => i.action === 'service restarted' && i.target === cell.name('dns'))
+      ? true
+      : undefined;
+  });
+  await until('cell-dns running again', async () =>
+    docker(['inspect', '-f', '{{.State.Running}}', cell.name('dns')]).trim() === 'true' ? true : undefined,
+  );
+  const containers = await admin.call('GET', '/api/containers');
+  assert.equal(containers.status, 200);
+  const names = (containers.json as { containers: { name: string }[] }).containers.map((c) => c.name).sort();
+  assert.deepEqual(names, ['api', 'caddy', 'dns', 'ntp', 'wireguard'].map((s) => cell.name(s)).sort());
+  const foreign = await admin.call('POST', '/api/containers/not-ours/restart');
+  assert.equal(foreign.status, 404);
+});
