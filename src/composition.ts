@@ -7,24 +7,24 @@ import { Sessions } from './core/auth/sessions.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
+import { dockerContainers, noContainers } from './core/runtime/containers-service.ts';
+import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
+import { HealthMonitor } from './core/runtime/monitor.ts';
 import { SetupService } from './core/setup-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { openDb } from './drivers/db.ts';
+import { DockerEngine } from './drivers/docker/engine.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
+import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
-import { PeersStore } from './drivers/store/peers-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
 import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
-import { dockerContainers, noContainers } from './core/runtime/containers-service.ts';
-import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
-import { HealthMonitor } from './core/runtime/monitor.ts';
-import { DockerEngine } from './drivers/docker/engine.ts';
 import { type CellConfig, LOG_SERVICES } from './schema/config.ts';
 import { desiredState } from './schema/runtime.ts';
 
@@ -163,8 +163,17 @@ function wireDocker(deps: AppDeps): HealthMonitor {
     desired(deps.config.get()).containers.map((c) => ({ service: c.service, container: c.name })),
     {
       transition(service, from, to, error) {
-        (to === 'running' ? log.info : log.warn).call(log, { service, from, to, error }, 'service state changed');
-        audit('service state changed', service, to === 'running', `${from} -> ${to}${error ? `: ${error}` : ''}`);
+        (to === 'running' ? log.info : log.warn).call(
+          log,
+          { service, from, to, error },
+          'service state changed',
+        );
+        audit(
+          'service state changed',
+          service,
+          to === 'running',
+          `${from} -> ${to}${error ? `: ${error}` : ''}`,
+        );
       },
       restarted(service, ok, error) {
         (ok ? log.info : log.error).call(log, { service, ok, error }, 'restarted a stopped service');

@@ -1,8 +1,8 @@
 import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
-import type { ContainersPort } from '../core/runtime/containers-service.ts';
 import type { PeersService } from '../core/peers/peers-service.ts';
+import type { ContainersPort } from '../core/runtime/containers-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
 import type { Db } from '../drivers/db.ts';
 import type { LogRegistry } from '../drivers/logging/log-registry.ts';
