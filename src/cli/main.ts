@@ -2,6 +2,7 @@
 import { admin, adminHelp, setupToken, setupTokenHelp } from './commands/admin.ts';
 import { compose, composeHelp } from './commands/compose.ts';
 import { down, downHelp } from './commands/down.ts';
+import { listPeers, listPeersHelp, peers, peersHelp, showRoutes, showRoutesHelp } from './commands/peers.ts';
 import { serve, serveHelp } from './commands/serve.ts';
 import { logs, logsHelp, restart, restartHelp, shell, shellHelp } from './commands/service-commands.ts';
 import { status, statusHelp } from './commands/status.ts';
@@ -25,6 +26,9 @@ export const COMMANDS: Record<string, Command> = {
   'setup-token': { run: setupToken, help: setupTokenHelp },
   status: { run: status, help: statusHelp },
   admin: { run: admin, help: adminHelp },
+  peers: { run: peers, help: peersHelp },
+  'list-peers': { run: listPeers, help: listPeersHelp },
+  'show-routes': { run: showRoutes, help: showRoutesHelp },
 };
 
 function usage(): string {
