@@ -115,9 +115,13 @@ test('a new owner sets up the cell, logs out, logs in and out again', async () =
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByTestId('identity-name').getByText('home').waitFor();
 
+  await page.getByRole('link', { name: 'Containers' }).click();
+  await page.getByText('The data plane is not running').waitFor();
+  await shot(page, '09-containers-without-docker');
+
   await page.getByRole('link', { name: 'Logs' }).click();
   await page.getByTestId('audit-table').getByText('POST /api/setup/complete').first().waitFor();
-  await shot(page, '09-logs');
+  await shot(page, '10-logs');
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL('**/login');
@@ -140,11 +144,11 @@ test('the dashboard works on a phone screen in dark mode', async () => {
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains('dark')), true);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   assert.equal(overflow, false, 'the page scrolls sideways at 375 px');
-  await shot(page, '10-phone-dark-dashboard');
+  await shot(page, '11-phone-dark-dashboard');
   await page.getByRole('button', { name: 'Menu' }).click();
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
-  await shot(page, '11-phone-dark-settings');
+  await shot(page, '12-phone-dark-settings');
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL('**/login');
   await context.close();

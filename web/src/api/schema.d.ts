@@ -257,6 +257,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/containers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cell's containers with state and health (PIC's own only) */
+        get: operations["getApiContainers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/volumes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every directory mounted into the cell's containers */
+        get: operations["getApiContainersVolumes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/images/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refused: PIC builds its images locally and pulls from no registry */
+        post: operations["postApiContainersImagesPull"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One container: state, health, address, mounts (no environment: it may hold secrets) */
+        get: operations["getApiContainersName"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{name}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tail of a container's log */
+        get: operations["getApiContainersNameLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{name}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start one of the cell's containers */
+        post: operations["postApiContainersNameStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{name}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop one of the cell's containers */
+        post: operations["postApiContainersNameStop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{name}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart one of the cell's containers */
+        post: operations["postApiContainersNameRestart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -268,6 +404,163 @@ export interface paths {
         get: operations["getApiOpenapiJson"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/peers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every peer (never a private or preshared key) */
+        get: operations["getApiPeers"];
+        put?: never;
+        /** Add a peer: keys (or its own public key), an address, access; applied live when the data plane runs */
+        post: operations["postApiPeers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/peers/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One peer */
+        get: operations["getApiPeersName"];
+        /** Change routing, access, enabled, expiry or public key of a peer */
+        put: operations["putApiPeersName"];
+        post?: never;
+        /** Remove a peer, its login and its tunnel */
+        delete: operations["deleteApiPeersName"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/peers/{name}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The peer's wg-quick config and its QR code (SVG data URL) */
+        get: operations["getApiPeersNameConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/peers/{name}/traffic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Received/sent byte counters of a peer over time (default: the last hour) */
+        get: operations["getApiPeersNameTraffic"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/peers/{name}/config-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A one-time link that serves the config once, for `minutes` (default 60) */
+        post: operations["postApiPeersNameConfigLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/config-links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Serves a peer config once through a one-time link (rate-limited per source address) */
+        get: operations["getApiConfigLinksToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/peer/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The logged-in peer's own record, config and QR code (nothing of anyone else) */
+        get: operations["getApiPeerMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wireguard/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Interface state, listen port, public endpoint, and per-peer handshake age and rx/tx */
+        get: operations["getApiWireguardStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wireguard/peers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** WireGuard peers with their live state */
+        get: operations["getApiWireguardPeers"];
+        put?: never;
+        /** Add a peer (same as POST /api/peers) */
+        post: operations["postApiWireguardPeers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -619,6 +912,7 @@ export interface operations {
                         network: {
                             dns_forwarders: string[];
                             ntp_servers: (string)[];
+                            endpoint_host?: string | "";
                         };
                         logging: {
                             levels: {
@@ -664,6 +958,7 @@ export interface operations {
                     network?: {
                         dns_forwarders?: string[];
                         ntp_servers?: (string)[];
+                        endpoint_host?: string | "";
                     };
                     logging?: {
                         levels?: {
@@ -697,6 +992,7 @@ export interface operations {
                             network: {
                                 dns_forwarders: string[];
                                 ntp_servers: (string)[];
+                                endpoint_host?: string | "";
                             };
                             logging: {
                                 levels: {
@@ -1016,6 +1312,319 @@ export interface operations {
             };
         };
     };
+    getApiContainers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        containers: {
+                            name: string;
+                            service: string;
+                            image: string;
+                            state: string;
+                            health: string | null;
+                            started_at: string | null;
+                            restart_count: number;
+                            ip: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiContainersVolumes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        volumes: {
+                            container: string;
+                            source: string;
+                            destination: string;
+                            read_only: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiContainersImagesPull: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    image: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiContainersName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        service: string;
+                        image: string;
+                        state: string;
+                        health: string | null;
+                        started_at: string | null;
+                        restart_count: number;
+                        ip: string | null;
+                        mounts: {
+                            container: string;
+                            source: string;
+                            destination: string;
+                            read_only: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiContainersNameLogs: {
+        parameters: {
+            query?: {
+                tail?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        logs: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiContainersNameStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        service: string;
+                        image: string;
+                        state: string;
+                        health: string | null;
+                        started_at: string | null;
+                        restart_count: number;
+                        ip: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiContainersNameStop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        service: string;
+                        image: string;
+                        state: string;
+                        health: string | null;
+                        started_at: string | null;
+                        restart_count: number;
+                        ip: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiContainersNameRestart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        service: string;
+                        image: string;
+                        state: string;
+                        health: string | null;
+                        started_at: string | null;
+                        restart_count: number;
+                        ip: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getApiOpenapiJson: {
         parameters: {
             query?: never;
@@ -1033,6 +1642,628 @@ export interface operations {
                 content: {
                     "application/json": {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiPeers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        address: string;
+                        public_key: string;
+                        has_private_key: boolean;
+                        /** @enum {string} */
+                        routing: "full" | "split";
+                        services: string[];
+                        internet: boolean;
+                        peer_to_peer: boolean;
+                        enabled: boolean;
+                        expires_at: string | null;
+                        account: boolean;
+                        created_at: string;
+                        updated_at: string;
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiPeers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    public_key?: string;
+                    /** @enum {string} */
+                    routing?: "full" | "split";
+                    services?: ("web" | "dns" | "ntp")[];
+                    internet?: boolean;
+                    peer_to_peer?: boolean;
+                    enabled?: boolean;
+                    expires_at?: string | null;
+                    create_account?: boolean;
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        peer: {
+                            name: string;
+                            address: string;
+                            public_key: string;
+                            has_private_key: boolean;
+                            /** @enum {string} */
+                            routing: "full" | "split";
+                            services: string[];
+                            internet: boolean;
+                            peer_to_peer: boolean;
+                            enabled: boolean;
+                            expires_at: string | null;
+                            account: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                        config: string;
+                        qr: string;
+                        password?: string;
+                        apply: {
+                            applied: boolean;
+                            /** @enum {string} */
+                            data_plane: "running" | "not_running";
+                            warnings: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiPeersName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        address: string;
+                        public_key: string;
+                        has_private_key: boolean;
+                        /** @enum {string} */
+                        routing: "full" | "split";
+                        services: string[];
+                        internet: boolean;
+                        peer_to_peer: boolean;
+                        enabled: boolean;
+                        expires_at: string | null;
+                        account: boolean;
+                        created_at: string;
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiPeersName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    public_key?: string;
+                    /** @enum {string} */
+                    routing?: "full" | "split";
+                    services?: ("web" | "dns" | "ntp")[];
+                    internet?: boolean;
+                    peer_to_peer?: boolean;
+                    enabled?: boolean;
+                    expires_at?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        peer: {
+                            name: string;
+                            address: string;
+                            public_key: string;
+                            has_private_key: boolean;
+                            /** @enum {string} */
+                            routing: "full" | "split";
+                            services: string[];
+                            internet: boolean;
+                            peer_to_peer: boolean;
+                            enabled: boolean;
+                            expires_at: string | null;
+                            account: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                        apply: {
+                            applied: boolean;
+                            /** @enum {string} */
+                            data_plane: "running" | "not_running";
+                            warnings: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiPeersName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: string;
+                        apply: {
+                            applied: boolean;
+                            /** @enum {string} */
+                            data_plane: "running" | "not_running";
+                            warnings: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiPeersNameConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        config: string;
+                        qr: string;
+                        has_private_key: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiPeersNameTraffic: {
+        parameters: {
+            query?: {
+                since?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        samples: {
+                            ts: string;
+                            rx: number;
+                            tx: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiPeersNameConfigLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    minutes?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        url: string;
+                        token: string;
+                        expires_at: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiConfigLinksToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiPeerMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        peer: {
+                            name: string;
+                            address: string;
+                            public_key: string;
+                            has_private_key: boolean;
+                            /** @enum {string} */
+                            routing: "full" | "split";
+                            services: string[];
+                            internet: boolean;
+                            peer_to_peer: boolean;
+                            enabled: boolean;
+                            expires_at: string | null;
+                            account: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                        config: string;
+                        qr: string;
+                        has_private_key: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiWireguardStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        interface: string;
+                        running: boolean;
+                        pending: boolean;
+                        public_key: string;
+                        address: string;
+                        listen_port: number;
+                        endpoint: string;
+                        peers: {
+                            name: string;
+                            address: string;
+                            public_key: string;
+                            enabled: boolean;
+                            connected: boolean;
+                            endpoint: string | null;
+                            latest_handshake: string | null;
+                            handshake_age_s: number | null;
+                            rx: number;
+                            tx: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiWireguardPeers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        address: string;
+                        public_key: string;
+                        enabled: boolean;
+                        connected: boolean;
+                        endpoint: string | null;
+                        latest_handshake: string | null;
+                        handshake_age_s: number | null;
+                        rx: number;
+                        tx: number;
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiWireguardPeers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    public_key?: string;
+                    /** @enum {string} */
+                    routing?: "full" | "split";
+                    services?: ("web" | "dns" | "ntp")[];
+                    internet?: boolean;
+                    peer_to_peer?: boolean;
+                    enabled?: boolean;
+                    expires_at?: string | null;
+                    create_account?: boolean;
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        peer: {
+                            name: string;
+                            address: string;
+                            public_key: string;
+                            has_private_key: boolean;
+                            /** @enum {string} */
+                            routing: "full" | "split";
+                            services: string[];
+                            internet: boolean;
+                            peer_to_peer: boolean;
+                            enabled: boolean;
+                            expires_at: string | null;
+                            account: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                        config: string;
+                        qr: string;
+                        password?: string;
+                        apply: {
+                            applied: boolean;
+                            /** @enum {string} */
+                            data_plane: "running" | "not_running";
+                            warnings: string[];
+                        };
                     };
                 };
             };

@@ -1,6 +1,7 @@
 // Every page of the app, in the spec's navigation order. The sidebar shows the pages registered
 // here that the user's role may open; a capability adds its page with one entry (see web/README.md).
 import type { ComponentType } from 'react';
+import { ContainersPage } from './containers';
 import { DashboardPage } from './dashboard';
 import { LogsPage } from './logs';
 import { MyAccountPage } from './my-account';
@@ -19,6 +20,7 @@ export interface PageDef {
 // Vault, Containers, Cell Network, Connectivity, Service Store, Logs, Settings.
 export const PAGES: PageDef[] = [
   { path: '/', label: 'Dashboard', icon: '◉', roles: ['admin'], component: DashboardPage },
+  { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
   { path: '/logs', label: 'Logs', icon: '☰', roles: ['admin'], component: LogsPage },
   { path: '/settings', label: 'Settings', icon: '⚙', roles: ['admin'], component: SettingsPage },
   { path: '/account', label: 'My account', icon: '☺', roles: ['peer'], component: MyAccountPage },
