@@ -5,7 +5,9 @@ import { ContainersPage } from './containers';
 import { DashboardPage } from './dashboard';
 import { LogsPage } from './logs';
 import { MyAccountPage } from './my-account';
+import { PeersPage } from './peers';
 import { SettingsPage } from './settings';
+import { WireguardPage } from './wireguard';
 
 export interface PageDef {
   path: string;
@@ -20,6 +22,8 @@ export interface PageDef {
 // Vault, Containers, Cell Network, Connectivity, Service Store, Logs, Settings.
 export const PAGES: PageDef[] = [
   { path: '/', label: 'Dashboard', icon: '◉', roles: ['admin'], component: DashboardPage },
+  { path: '/peers', label: 'Peers', icon: '⇄', roles: ['admin'], component: PeersPage },
+  { path: '/wireguard', label: 'WireGuard', icon: '◈', roles: ['admin'], component: WireguardPage },
   { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
   { path: '/logs', label: 'Logs', icon: '☰', roles: ['admin'], component: LogsPage },
   { path: '/settings', label: 'Settings', icon: '⚙', roles: ['admin'], component: SettingsPage },

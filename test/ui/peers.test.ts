@@ -1,0 +1,120 @@
+// Peers in the browser (Debian's Chromium): the owner adds a peer and sees its QR code and one-time
+// password at once, edits its access, disables it, opens the WireGuard page; the peer logs in and sees
+// its own config and QR code on My account; the owner deletes it after confirming. Screenshots land in
+// test-results/ui/peers-*.png.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Served, servePic } from './serve.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
+const PASSWORD = 'Correct-Horse-Battery-42';
+
+let served: Served;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-prereqs.sh`);
+  mkdirSync(SHOTS, { recursive: true });
+  served = await servePic();
+  const r = await fetch(`${served.url}/api/setup/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      token: served.token,
+      cell_name: 'home',
+      domain_mode: 'local',
+      timezone: 'UTC',
+      admin_password: PASSWORD,
+      services: [],
+    }),
+  });
+  assert.equal(r.status, 201);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `peers-${name}.png`), fullPage: true });
+
+async function logIn(page: Page, username: string, password: string): Promise<void> {
+  await page.goto(`${served.url}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('owner adds, edits, disables and deletes a peer; the peer sees only its own config', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await logIn(page, 'admin', PASSWORD);
+  await page.getByRole('link', { name: 'Peers' }).click();
+  await page.getByRole('heading', { name: 'Peers', exact: true }).waitFor();
+
+  // A bad name: the API's message under the field, nothing added.
+  await page.getByLabel('Name', { exact: true }).fill('Bad Name');
+  await page.getByRole('button', { name: 'Add peer' }).click();
+  await page.getByText('must be a lowercase DNS label').first().waitFor();
+
+  await page.getByLabel('Name', { exact: true }).fill('laptop');
+  await page.getByRole('button', { name: 'Add peer' }).click();
+  await page.getByRole('img', { name: /QR code of the WireGuard config of laptop/ }).waitFor();
+  const password = (await page.getByTestId('peer-password').textContent())!.trim();
+  assert.match(password, /^\S{20}$/);
+  await page
+    .getByText(/^PrivateKey = /m)
+    .first()
+    .waitFor();
+  await shot(page, '01-added');
+
+  await page.getByRole('button', { name: 'Access' }).click();
+  await page.getByLabel('Web and HTTPS services').last().uncheck();
+  await page.getByRole('button', { name: 'Save access' }).click();
+  await page.getByText('split · dns, ntp').waitFor();
+  await page.getByRole('button', { name: 'Disable' }).click();
+  await page.getByText('disabled', { exact: true }).waitFor();
+  await shot(page, '02-disabled');
+
+  await page.getByRole('link', { name: 'WireGuard' }).click();
+  await page.getByText('not running').waitFor();
+  await page.getByRole('cell', { name: /laptop/ }).waitFor();
+  await shot(page, '03-wireguard');
+
+  // The peer's own dashboard.
+  const peerCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const peerPage = await peerCtx.newPage();
+  await logIn(peerPage, 'laptop', password);
+  await peerPage.getByRole('heading', { name: 'My account' }).waitFor();
+  await peerPage.getByRole('img', { name: /QR code of the WireGuard config of laptop/ }).waitFor();
+  assert.equal(await peerPage.getByRole('link', { name: 'Peers' }).count(), 0, 'no admin pages for a peer');
+  await shot(peerPage, '04-peer-account');
+  await peerCtx.close();
+
+  await page.getByRole('link', { name: 'Peers' }).click();
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByText('No peers yet.').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -1,0 +1,323 @@
+// Peers: the list, adding one (its QR code shown at once), access (services, internet, peer to peer),
+// enable/disable, and delete with confirmation.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { ApiError, api, call } from '../api/client';
+import { ErrorBanner, Field } from '../components/field';
+import { PeerConfigCard } from './peer-config-card';
+
+const SERVICES = [
+  { id: 'dns', label: 'DNS' },
+  { id: 'ntp', label: 'Time (NTP)' },
+  { id: 'web', label: 'Web and HTTPS services' },
+] as const;
+type ServiceId = (typeof SERVICES)[number]['id'];
+
+interface Access {
+  services: ServiceId[];
+  internet: boolean;
+  peer_to_peer: boolean;
+}
+
+const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
+
+function AccessFields({ value, onChange }: { value: Access; onChange: (a: Access) => void }) {
+  return (
+    <fieldset className="mb-4">
+      <legend className="label">Access</legend>
+      <div className="flex flex-wrap gap-4 text-sm">
+        {SERVICES.map((s) => (
+          <label key={s.id} className="flex items-center gap-1">
+            <input
+              type="checkbox"
+              checked={value.services.includes(s.id)}
+              onChange={(e) =>
+                onChange({
+                  ...value,
+                  services: e.target.checked
+                    ? [...value.services, s.id]
+                    : value.services.filter((x) => x !== s.id),
+                })
+              }
+            />
+            {s.label}
+          </label>
+        ))}
+        <label className="flex items-center gap-1">
+          <input
+            type="checkbox"
+            checked={value.internet}
+            onChange={(e) => onChange({ ...value, internet: e.target.checked })}
+          />
+          Internet through the cell
+        </label>
+        <label className="flex items-center gap-1">
+          <input
+            type="checkbox"
+            checked={value.peer_to_peer}
+            onChange={(e) => onChange({ ...value, peer_to_peer: e.target.checked })}
+          />
+          Other peers (that allow it too)
+        </label>
+      </div>
+    </fieldset>
+  );
+}
+
+type Created = {
+  name: string;
+  config: string;
+  qr: string;
+  has_private_key: boolean;
+  password?: string | undefined;
+};
+
+function AddPeer({ onCreated }: { onCreated: (c: Created) => void }) {
+  const qc = useQueryClient();
+  const [name, setName] = useState('');
+  const [routing, setRouting] = useState<'split' | 'full'>('split');
+  const [publicKey, setPublicKey] = useState('');
+  const [account, setAccount] = useState(true);
+  const [access, setAccess] = useState<Access>({
+    services: ['dns', 'ntp', 'web'],
+    internet: false,
+    peer_to_peer: false,
+  });
+  const [error, setError] = useState<ApiError | undefined>();
+  const add = useMutation({
+    mutationFn: () =>
+      call(
+        api.POST('/api/peers', {
+          body: {
+            name,
+            routing,
+            ...access,
+            create_account: account,
+            ...(publicKey.trim() ? { public_key: publicKey.trim() } : {}),
+          },
+        }),
+      ),
+    onSuccess: (r) => {
+      setError(undefined);
+      setName('');
+      setPublicKey('');
+      onCreated({
+        name: r.peer.name,
+        config: r.config,
+        qr: r.qr,
+        has_private_key: r.peer.has_private_key,
+        password: r.password,
+      });
+      void qc.invalidateQueries({ queryKey: ['peers'] });
+    },
+    onError: (e) => setError(asError(e)),
+  });
+  return (
+    <form
+      className="card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        add.mutate();
+      }}
+    >
+      <h2 className="mb-3 font-semibold">Add a peer</h2>
+      <ErrorBanner message={error && !error.fields.length ? error.message : undefined} />
+      <div className="grid gap-x-4 md:grid-cols-2">
+        <Field
+          label="Name"
+          help="Lowercase letters, digits and hyphens (also the login name)."
+          error={error?.fieldMessage('name')}
+        >
+          {(p) => (
+            <input
+              {...p}
+              name="name"
+              className="input"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              required
+            />
+          )}
+        </Field>
+        <Field label="Routing" error={error?.fieldMessage('routing')}>
+          {(p) => (
+            <select
+              {...p}
+              name="routing"
+              className="input"
+              value={routing}
+              onChange={(e) => {
+                const r = e.target.value as 'split' | 'full';
+                setRouting(r);
+                setAccess({ ...access, internet: r === 'full' });
+              }}
+            >
+              <option value="split">Split: only the VPN and the cell’s services</option>
+              <option value="full">Full: all traffic through the cell</option>
+            </select>
+          )}
+        </Field>
+        <Field
+          label="Device’s own public key (optional)"
+          help="Then the cell never holds this device’s private key and the config has none."
+          error={error?.fieldMessage('public_key')}
+        >
+          {(p) => (
+            <input
+              {...p}
+              name="public_key"
+              className="input font-mono"
+              value={publicKey}
+              onChange={(e) => setPublicKey(e.target.value)}
+            />
+          )}
+        </Field>
+        <label className="mb-4 flex items-center gap-2 text-sm">
+          <input type="checkbox" checked={account} onChange={(e) => setAccount(e.target.checked)} />
+          Create a login for the peer dashboard
+        </label>
+      </div>
+      <AccessFields value={access} onChange={setAccess} />
+      <button type="submit" className="btn-primary" disabled={add.isPending}>
+        Add peer
+      </button>
+    </form>
+  );
+}
+
+type Peer = {
+  name: string;
+  address: string;
+  enabled: boolean;
+  routing: 'full' | 'split';
+  services: string[];
+  internet: boolean;
+  peer_to_peer: boolean;
+  has_private_key: boolean;
+  expires_at: string | null;
+};
+
+function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void }) {
+  const qc = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [access, setAccess] = useState<Access>({
+    services: peer.services as ServiceId[],
+    internet: peer.internet,
+    peer_to_peer: peer.peer_to_peer,
+  });
+  const [error, setError] = useState<string | undefined>();
+  const done = {
+    onSuccess: () => {
+      setError(undefined);
+      setEditing(false);
+      void qc.invalidateQueries({ queryKey: ['peers'] });
+    },
+    onError: (e: unknown) => setError(asError(e).message),
+  };
+  const params = { path: { name: peer.name } };
+  const update = useMutation({
+    mutationFn: (body: Partial<Access & { enabled: boolean }>) =>
+      call(api.PUT('/api/peers/{name}', { params, body })),
+    ...done,
+  });
+  const remove = useMutation({
+    mutationFn: () => call(api.DELETE('/api/peers/{name}', { params })),
+    ...done,
+  });
+  const show = useMutation({
+    mutationFn: () => call(api.GET('/api/peers/{name}/config', { params })),
+    onSuccess: (r) =>
+      onShow({ name: peer.name, config: r.config, qr: r.qr, has_private_key: r.has_private_key }),
+    onError: (e: unknown) => setError(asError(e).message),
+  });
+  return (
+    <li className="border-b border-slate-200 py-3 dark:border-slate-800">
+      <div className="flex flex-wrap items-center gap-x-4 gap-y-2">
+        <span className="font-medium">{peer.name}</span>
+        <span className="font-mono text-sm">{peer.address}</span>
+        <span className={`text-xs ${peer.enabled ? 'text-green-700 dark:text-green-400' : 'text-slate-500'}`}>
+          {peer.enabled ? 'enabled' : 'disabled'}
+        </span>
+        <span className="text-xs text-slate-500">
+          {peer.routing} · {peer.services.join(', ') || 'no services'}
+          {peer.internet ? ' · internet' : ''}
+          {peer.peer_to_peer ? ' · peer to peer' : ''}
+          {peer.expires_at ? ` · expires ${new Date(peer.expires_at).toLocaleString()}` : ''}
+        </span>
+        <span className="ml-auto flex flex-wrap gap-2">
+          <button type="button" className="btn-secondary" onClick={() => show.mutate()}>
+            Config
+          </button>
+          <button type="button" className="btn-secondary" onClick={() => setEditing(!editing)}>
+            Access
+          </button>
+          <button
+            type="button"
+            className="btn-secondary"
+            onClick={() => update.mutate({ enabled: !peer.enabled })}
+          >
+            {peer.enabled ? 'Disable' : 'Enable'}
+          </button>
+          <button
+            type="button"
+            className="btn-secondary text-red-700 dark:text-red-400"
+            onClick={() => {
+              if (window.confirm(`Delete peer ${peer.name}? Its tunnel and login stop at once.`))
+                remove.mutate();
+            }}
+          >
+            Delete
+          </button>
+        </span>
+      </div>
+      <ErrorBanner message={error} />
+      {editing && (
+        <form
+          className="mt-3"
+          onSubmit={(e) => {
+            e.preventDefault();
+            update.mutate(access);
+          }}
+        >
+          <AccessFields value={access} onChange={setAccess} />
+          <button type="submit" className="btn-primary">
+            Save access
+          </button>
+        </form>
+      )}
+    </li>
+  );
+}
+
+export function PeersPage() {
+  const peers = useQuery({ queryKey: ['peers'], queryFn: () => call(api.GET('/api/peers')) });
+  const [shown, setShown] = useState<Created | undefined>();
+  return (
+    <div className="space-y-6">
+      <h1 className="text-2xl font-bold">Peers</h1>
+      <AddPeer onCreated={setShown} />
+      {shown && (
+        <PeerConfigCard
+          name={shown.name}
+          config={shown.config}
+          qr={shown.qr}
+          hasPrivateKey={shown.has_private_key}
+          password={shown.password}
+        />
+      )}
+      <section className="card">
+        <h2 className="mb-2 font-semibold">All peers</h2>
+        {peers.data?.length === 0 && <p className="text-sm text-slate-500">No peers yet.</p>}
+        <ul>
+          {peers.data?.map((p) => (
+            <PeerRow
+              key={`${p.name}-${p.enabled}-${p.services.join()}-${p.internet}-${p.peer_to_peer}`}
+              peer={p}
+              onShow={setShown}
+            />
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
