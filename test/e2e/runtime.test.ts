@@ -86,3 +86,23 @@ test('the monitor reports every service running, and brings back a killed contai
   const foreign = await admin.call('POST', '/api/containers/not-ours/restart');
   assert.equal(foreign.status, 404);
 });
+
+test('a container PIC does not own is invisible to the API and survives pic down', async () => {
+  const name = `${cell.prefix}foreign`;
+  docker(['run', '-d', '--name', name, '--network', 'none', 'debian:bookworm-slim', 'sleep', '600']);
+  try {
+    for (const [method, path] of [
+      ['GET', `/api/containers/${name}`],
+      ['POST', `/api/containers/${name}/stop`],
+      ['GET', `/api/containers/${name}/logs`],
+    ] as const) {
+      assert.equal((await admin.call(method, path)).status, 404, `${method} ${path}`);
+    }
+    cell.pic(['down']);
+    assert.equal(docker(['inspect', '-f', '{{.State.Running}}', name]).trim(), 'true');
+    assert.deepEqual(leftovers(cell.prefix), []);
+    cell.pic(['up', '--no-build']);
+  } finally {
+    docker(['rm', '-f', name]);
+  }
+});
