@@ -14,6 +14,7 @@ import {
   peerChain,
   renderFirewall,
 } from '../../render/firewall/peer-rules.ts';
+import { renderFirewallDelta } from '../../render/firewall/peer-rules-delta.ts';
 import { renderServerConf, type ServerConfInput } from '../../render/wireguard/server-conf.ts';
 
 export interface ExecResult {
@@ -37,6 +38,10 @@ export class ExecWireguard implements WireguardPort {
   /** PIC's chains and hooks as our last successful restore left them; undefined = read them first. */
   #present: FirewallPresent | undefined;
   #port: number | undefined;
+  /** The firewall model of the last successful load: the next apply sends only the difference. */
+  #lastFirewall: FirewallModel | undefined;
+  /** When `wg show` last answered: within a second the interface is taken as running (one exec less). */
+  #runningAt = 0;
 
   constructor(o: ExecWireguardOptions) {
     this.#o = { confDir: '/etc/wireguard', iface: 'wg0', present: async () => true, ...o };
@@ -55,7 +60,9 @@ export class ExecWireguard implements WireguardPort {
   async running(): Promise<boolean> {
     try {
       if (!(await this.#o.present())) return false;
+      if (Date.now() - this.#runningAt < 1000) return true;
       const r = await this.#o.exec(['wg', 'show', this.#o.iface, 'listen-port']);
+      if (r.exitCode === 0) this.#runningAt = Date.now();
       return r.exitCode === 0;
     } catch {
       return false;
@@ -69,6 +76,7 @@ export class ExecWireguard implements WireguardPort {
         // A restarted container: nothing of ours is there, and its WG_PORT may have changed.
         this.#present = undefined;
         this.#port = undefined;
+        this.#lastFirewall = undefined;
       }
       return r.exitCode === 0;
     } catch {
@@ -107,10 +115,25 @@ export class ExecWireguard implements WireguardPort {
       await this.#o.exec(['rm', '-f', temp]).catch(() => undefined);
       throw err;
     }
-    const present = this.#present ?? parsePresent(await this.#run(['iptables-save']));
-    const doc = renderFirewall({ ...firewall, iface, present }).output;
-    this.#present = undefined;
-    await this.#run(['iptables-restore', '--noflush'], doc);
+    const model = { ...firewall, iface };
+    const last = this.#lastFirewall;
+    this.#lastFirewall = undefined;
+    const delta = this.#present && last ? renderFirewallDelta(last, model) : undefined;
+    let done = false;
+    if (delta) {
+      try {
+        if (delta.output) await this.#run(['iptables-restore', '--noflush'], delta.output);
+        done = true;
+      } catch {
+        // The loaded rules are not what we last wrote: read them and load the whole document.
+        this.#present = undefined;
+      }
+    }
+    if (!done) {
+      const present = this.#present ?? parsePresent(await this.#run(['iptables-save']));
+      this.#present = undefined;
+      await this.#run(['iptables-restore', '--noflush'], renderFirewall({ ...model, present }).output);
+    }
     this.#present = {
       filterChains: [
         'PIC-FORWARD',
@@ -121,6 +144,7 @@ export class ExecWireguard implements WireguardPort {
       natChains: ['PIC-PREROUTING'],
       hooks: { forward: true, input: true, prerouting: true },
     };
+    this.#lastFirewall = structuredClone(model);
   }
 
   async dump(): Promise<WgDump | undefined> {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
 import { goldenCases, testGoldens } from '../wireguard/golden-kit.ts';
 import { type FirewallInput, parsePresent, renderFirewall } from './peer-rules.ts';
+import { type FirewallModelDelta, renderFirewallDelta } from './peer-rules-delta.ts';
 
 const dir = join(import.meta.dirname, 'golden');
 testGoldens(dir, (input: FirewallInput) => renderFirewall(input).output);
@@ -45,4 +46,23 @@ test('parsePresent reads PIC chains and hooks back from iptables-save output', (
     natChains: ['PIC-PREROUTING'],
     hooks: { forward: true, input: false, prerouting: true },
   });
+});
+
+// The delta document (changed chains only) for an add, a change and a removal.
+testGoldens(
+  join(import.meta.dirname, 'golden-delta'),
+  (input: { prev: FirewallModelDelta; next: FirewallModelDelta }) => {
+    const r = renderFirewallDelta(input.prev, input.next);
+    return r ? r.output : '(full reload needed)\n';
+  },
+);
+
+test('a delta is refused when the networks change, and empty when nothing changed', () => {
+  const m = { ...base, present: undefined } as unknown as FirewallModelDelta;
+  assert.equal(renderFirewallDelta(m, { ...m, vpnAddress: '10.1.0.1/24' }), undefined);
+  assert.deepEqual(renderFirewallDelta(m, m), { output: '', warnings: [] });
+  assert.throws(
+    () => renderFirewallDelta(m, { ...m, peers: [{ ...m.peers[0]!, name: 'x\n-F' }] }),
+    /refusing/,
+  );
 });
