@@ -148,11 +148,14 @@ export class ApiClient {
     if (this.cookie) headers.cookie = this.cookie;
     if (this.csrf && method !== 'GET') headers['x-csrf-token'] = this.csrf;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const r = await fetch(`${this.base}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    const send = () =>
+      fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    // A pooled keep-alive connection dies when a test recreates Caddy: retry once on a fresh one.
+    const r = await send().catch(() => send());
     const set = r.headers
       .getSetCookie()
       .find((c) => /^(__Host-)?pic_session=[^;]+/.test(c) && !c.includes('Max-Age=0'));

@@ -106,3 +106,44 @@ test('a container PIC does not own is invisible to the API and survives pic down
     docker(['rm', '-f', name]);
   }
 });
+
+test('a configuration change is applied through the API: cell-ntp follows a local upstream', async () => {
+  // An NTP server the test starts itself, on the cell's own network: chrony's upstream never leaves the machine.
+  const subnet = docker([
+    'network',
+    'inspect',
+    '-f',
+    '{{(index .IPAM.Config 0).Subnet}}',
+    `${cell.prefix}cell-network`,
+  ]).trim();
+  const upstreamIp = subnet.replace(/\.0\.0\/16$/, '.0.50');
+  const upstream = `${cell.prefix}ntp-upstream`;
+  docker([
+    'run',
+    '-d',
+    '--name',
+    upstream,
+    '--network',
+    `${cell.prefix}cell-network`,
+    '--ip',
+    upstreamIp,
+    'pic/cell-ntp:latest',
+  ]);
+  try {
+    const put = await admin.call('PUT', '/api/config', { network: { ntp_servers: [upstreamIp] } });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    const pending = (put.json as { pending: { restart: string[] } }).pending;
+    assert.deepEqual(pending.restart, ['cell-ntp']);
+    const applied = await admin.call('POST', '/api/config/apply');
+    assert.equal(applied.status, 200, JSON.stringify(applied.json));
+    assert.deepEqual((applied.json as { restarted: string[] }).restarted, [cell.name('ntp')]);
+    await until('cell-ntp to use the local upstream', async () => {
+      const sources = docker(['exec', cell.name('ntp'), 'chronyc', '-n', 'sources']);
+      return sources.includes(upstreamIp) ? true : undefined;
+    });
+    const after = await admin.call('GET', '/api/config/pending');
+    assert.equal((after.json as { pending: boolean }).pending, false);
+  } finally {
+    docker(['rm', '-f', upstream]);
+  }
+});
