@@ -112,6 +112,10 @@ export function createCell(opts: CellOptions): Cell {
       wireguard: opts.wireguard ?? NO_WIREGUARD,
       serverKey: serverKeyFile(paths.secrets),
       guessEndpoint,
+      runtime: () => {
+        const env = envFromProcess();
+        return { cellNetwork: env.CELL_NETWORK, wgPort: env.WG_PORT };
+      },
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
     version: VERSION,

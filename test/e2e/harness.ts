@@ -56,6 +56,12 @@ export function docker(args: string[]): string {
   return run('docker', args, 120_000);
 }
 
+/** A docker command whose failure is an answer, not an error (a refused ping, a clashing subnet). */
+export function tryDocker(args: string[]): { ok: boolean; stdout: string; stderr: string } {
+  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
+  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
 export interface TestCell {
   dir: string;
   prefix: string;
@@ -67,7 +73,13 @@ export interface TestCell {
   destroy(): void;
 }
 
-export async function startCell(): Promise<TestCell> {
+export interface CellOptions {
+  /** Host address the cell publishes its ports on (default 127.0.0.1: nothing outside the host sees it). */
+  bindAddress?: string;
+}
+
+export async function startCell(opts: CellOptions = {}): Promise<TestCell> {
+  const bind = opts.bindAddress ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'pic-e2e-'));
   const id = Math.random().toString(36).slice(2, 7);
   const prefix = `e2e${id}-`;
@@ -85,7 +97,7 @@ export async function startCell(): Promise<TestCell> {
     [
       `PIC_NAME_PREFIX=${prefix}`,
       `CELL_NETWORK=10.${octet}.0.0/16`,
-      'BIND_ADDRESS=127.0.0.1',
+      `BIND_ADDRESS=${bind}`,
       `DNS_PORT=${ports.dns}`,
       `NTP_PORT=${ports.ntp}`,
       `WG_PORT=${ports.wg}`,
@@ -105,7 +117,7 @@ export async function startCell(): Promise<TestCell> {
     prefix,
     ports,
     token,
-    url: `http://127.0.0.1:${ports.webui}`,
+    url: `http://${bind}:${ports.webui}`,
     name: (service) => `${prefix}cell-${service}`,
     pic,
     destroy() {
@@ -185,6 +197,21 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export const ADMIN_PASSWORD = 'e2e-admin-password-1';
+
+/** Completes setup with the cell's token; the client holds the admin session afterwards. */
+export async function completeSetup(cell: TestCell, client: ApiClient): Promise<void> {
+  const done = await client.call('POST', '/api/setup/complete', {
+    token: cell.token,
+    cell_name: 'e2e',
+    domain_mode: 'local',
+    timezone: 'UTC',
+    admin_password: ADMIN_PASSWORD,
+    services: [],
+  });
+  if (done.status !== 201) throw new Error(`setup failed: ${done.status} ${JSON.stringify(done.json)}`);
 }
 
 export { spawn };

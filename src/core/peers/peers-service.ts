@@ -29,6 +29,11 @@ export interface PeersDeps {
   serverKey: () => KeyPair;
   /** Endpoint host when the config names none: a guess from this host, never asked of the internet. */
   guessEndpoint: () => string;
+  /**
+   * What the host's .env overrides (CELL_NETWORK, the published WG_PORT): the cell network the containers
+   * really sit on and the port peers must dial. Absent = the configuration's values.
+   */
+  runtime?: () => { cellNetwork?: string | undefined; wgPort?: number | undefined };
   now?: () => number;
   onError?: (what: string, err: unknown) => void;
 }
@@ -175,6 +180,7 @@ export class PeersService {
   async exportConfig(name: string): Promise<{ config: string; qr: string; has_private_key: boolean }> {
     const row = this.#row(name);
     const cfg = this.#d.config.get();
+    const host = this.#host();
     const secrets = this.#d.store.secretsOf(row.id);
     const server = this.#d.serverKey();
     const text = renderPeerConf({
@@ -186,11 +192,11 @@ export class PeersService {
       dns: cfg.identity.vpn_address.split('/')[0]!,
       routing: row.routing,
       vpnNetwork: vpnNetwork(cfg.identity.vpn_address),
-      cellNetwork: cfg.identity.ip_range,
+      cellNetwork: host.cellNetwork,
       serverPublicKey: server.publicKey,
       presharedKey: secrets.preshared_key,
       endpointHost: cfg.network.endpoint_host || this.#d.guessEndpoint(),
-      endpointPort: cfg.identity.wg_port,
+      endpointPort: host.wgPort,
     }).output;
     const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return {
@@ -198,6 +204,13 @@ export class PeersService {
       qr: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
       has_private_key: secrets.private_key !== null,
     };
+  }
+
+  /** The cell network and the port peers dial, with the host's .env overrides applied. */
+  #host(): { cellNetwork: string; wgPort: number } {
+    const cfg = this.#d.config.get();
+    const o = this.#d.runtime?.() ?? {};
+    return { cellNetwork: o.cellNetwork ?? cfg.identity.ip_range, wgPort: o.wgPort ?? cfg.identity.wg_port };
   }
 
   /** Peers that get a tunnel now: enabled and not past their expiry. */
@@ -231,7 +244,7 @@ export class PeersService {
       iface: 'wg0',
       outIface: 'eth0',
       vpnAddress: cfg.identity.vpn_address,
-      cellNetwork: cfg.identity.ip_range,
+      cellNetwork: this.#host().cellNetwork,
       peers: rows.map((p) => ({
         name: p.name,
         address: p.address,
@@ -341,7 +354,7 @@ export class PeersService {
       public_key: this.#d.serverKey().publicKey,
       address: cfg.identity.vpn_address,
       listen_port: dump?.listenPort ?? cfg.identity.wg_port,
-      endpoint: `${cfg.network.endpoint_host || this.#d.guessEndpoint()}:${cfg.identity.wg_port}`,
+      endpoint: `${cfg.network.endpoint_host || this.#d.guessEndpoint()}:${this.#host().wgPort}`,
       peers: this.#d.store.list().map((p) => {
         const s = live.get(p.public_key);
         return {

@@ -1,0 +1,193 @@
+// Peers end to end: two devices on a network of their own (outside the cell network) bring up
+// wireguard-go tunnels from the configs the API exports, dial the cell at its published port, and get
+// exactly what their access rules grant. Every address here is one this test created.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  ApiClient,
+  completeSetup,
+  docker,
+  ensureImages,
+  leftovers,
+  ROOT,
+  startCell,
+  type TestCell,
+  tryDocker,
+  until,
+} from './harness.ts';
+
+const PEER_IMAGE = 'pic-test/peer:latest';
+const CELL_VPN_IP = '10.0.0.1';
+
+let cell: TestCell;
+let admin: ApiClient;
+let net = '';
+let gateway = '';
+let confDir = '';
+const devices: string[] = [];
+const vpnIp: Record<string, string> = {};
+
+/** A bridge network for the devices, on a /24 no other network here uses (retried on a clash). */
+function createDeviceNetwork(name: string): string {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const subnet = `172.29.${Math.floor(Math.random() * 256)}.0/24`;
+    const r = tryDocker(['network', 'create', '--subnet', subnet, name]);
+    if (r.ok) return subnet.replace(/\.0\/24$/, '.1');
+  }
+  throw new Error('no free /24 in 172.29.0.0/16 for the device network');
+}
+
+async function addPeer(name: string, services: string[]): Promise<void> {
+  const r = await admin.call('POST', '/api/peers', { name, routing: 'split', services });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  const body = r.json as { peer: { address: string }; apply: { applied: boolean } };
+  assert.equal(body.apply.applied, true, 'applied live in cell-wireguard');
+  vpnIp[name] = body.peer.address;
+}
+
+/** Starts a device container running the config the API exports for `name`, unchanged. */
+async function startDevice(name: string): Promise<string> {
+  const r = await admin.call('GET', `/api/peers/${name}/config`);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const { config } = r.json as { config: string };
+  assert.match(config, new RegExp(`^Endpoint = ${gateway.replaceAll('.', '\\.')}:${cell.ports.wg}$`, 'm'));
+  writeFileSync(join(confDir, `${name}.conf`), config, { mode: 0o600 });
+  const container = `${cell.prefix}device-${name}`;
+  docker([
+    'run',
+    '-d',
+    '--name',
+    container,
+    '--network',
+    net,
+    '--cap-add',
+    'NET_ADMIN',
+    '--device',
+    '/dev/net/tun',
+    '-v',
+    `${join(confDir, `${name}.conf`)}:/peer/wg0.conf:ro`,
+    PEER_IMAGE,
+  ]);
+  devices.push(container);
+  return container;
+}
+
+const inDevice = (name: string, argv: string[]) =>
+  tryDocker(['exec', `${cell.prefix}device-${name}`, ...argv]);
+const ping = (name: string, ip: string) => inDevice(name, ['ping', '-c', '1', '-W', '1', ip]).ok;
+const curlHealth = (name: string) =>
+  inDevice(name, ['curl', '-fsS', '--max-time', '3', `http://${caddyIp()}/health`]);
+const caddyIp = () =>
+  docker([
+    'inspect',
+    '-f',
+    `{{(index .NetworkSettings.Networks "${cell.prefix}cell-network").IPAddress}}`,
+    cell.name('caddy'),
+  ]).trim();
+
+before(async () => {
+  ensureImages();
+  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
+  net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
+  gateway = createDeviceNetwork(net);
+  confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-devices-'));
+  // The cell publishes on the device network's gateway: devices dial it like a host on their LAN.
+  cell = await startCell({ bindAddress: gateway });
+  admin = new ApiClient(cell.url);
+  await completeSetup(cell, admin);
+  const put = await admin.call('PUT', '/api/config', { network: { endpoint_host: gateway } });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+});
+
+after(() => {
+  for (const d of devices) tryDocker(['rm', '-f', d]);
+  if (net) tryDocker(['network', 'rm', net]);
+  if (confDir) rmSync(confDir, { recursive: true, force: true });
+  if (!cell) return;
+  cell.destroy();
+  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
+});
+
+test('two devices bring up tunnels from the exported configs: they ping the cell and resolve through its DNS', async () => {
+  await addPeer('alice', ['dns', 'web']);
+  await addPeer('bob', ['dns']);
+  await startDevice('alice');
+  await startDevice('bob');
+  for (const name of ['alice', 'bob']) {
+    await until(`${name} to ping the cell over its tunnel`, async () =>
+      ping(name, CELL_VPN_IP) ? true : undefined,
+    );
+    const dig = inDevice(name, [
+      'dig',
+      '+short',
+      '+time=2',
+      '+tries=2',
+      `@${CELL_VPN_IP}`,
+      'health.pic',
+      'A',
+    ]);
+    assert.equal(dig.stdout.trim(), '127.0.0.1', `${name} resolves through the cell: ${dig.stderr}`);
+  }
+  const status = await admin.call('GET', '/api/wireguard/status');
+  const peers = (status.json as { peers: { name: string; latest_handshake: string | null }[] }).peers;
+  for (const name of ['alice', 'bob'])
+    assert.ok(peers.find((p) => p.name === name)?.latest_handshake, `${name} has a handshake`);
+});
+
+test('a granted service answers, a denied one is refused, and the devices cannot reach each other', () => {
+  const allowed = curlHealth('alice');
+  assert.ok(allowed.ok, `alice reaches Caddy: ${allowed.stderr}`);
+  assert.match(allowed.stdout, /"status"/);
+  const denied = curlHealth('bob');
+  assert.equal(denied.ok, false, 'bob was not granted the web service');
+  assert.equal(ping('alice', vpnIp.bob!), false, 'alice cannot reach bob');
+  assert.equal(ping('bob', vpnIp.alice!), false, 'bob cannot reach alice');
+});
+
+test("alice's tunnel never drops a ping while 50 other peers are added and removed", async () => {
+  inDevice('alice', ['rm', '-f', '/tmp/ping.log']);
+  docker([
+    'exec',
+    '-d',
+    `${cell.prefix}device-alice`,
+    'sh',
+    '-c',
+    `exec ping -O -i 0.2 -W 1 ${CELL_VPN_IP} >/tmp/ping.log 2>&1`,
+  ]);
+  const names = Array.from({ length: 50 }, (_, i) => `churn-${i}`);
+  for (const name of names) {
+    const r = await admin.call('POST', '/api/peers', { name, create_account: false });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+  }
+  for (const name of names) {
+    const r = await admin.call('DELETE', `/api/peers/${name}`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  }
+  inDevice('alice', ['pkill', '-INT', '-x', 'ping']);
+  const log = inDevice('alice', ['cat', '/tmp/ping.log']).stdout;
+  const seqs = [...log.matchAll(/bytes from .* icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(seqs.length >= 10, `ping ran through the churn:\n${log}`);
+  assert.doesNotMatch(log, /no answer yet|Unreachable|prohibited/, 'no ping was lost');
+  // Every request up to the last one answered got its reply (a request in flight at SIGINT is not a loss).
+  const last = Math.max(...seqs);
+  const missing = Array.from({ length: last }, (_, i) => i + 1).filter((s) => !seqs.includes(s));
+  assert.deepEqual(missing, [], `replies missing for icmp_seq ${missing.join(', ')}`);
+});
+
+test("a disabled peer's tunnel stops within seconds, and so does a removed one's", async () => {
+  const off = await admin.call('PUT', '/api/peers/bob', { enabled: false });
+  assert.equal(off.status, 200, JSON.stringify(off.json));
+  let t0 = Date.now();
+  await until('bob to lose the cell', async () => (ping('bob', CELL_VPN_IP) ? undefined : true), 10_000);
+  assert.ok(Date.now() - t0 < 10_000);
+  assert.ok(ping('alice', CELL_VPN_IP), 'alice keeps her tunnel');
+
+  const removed = await admin.call('DELETE', '/api/peers/alice');
+  assert.equal(removed.status, 200, JSON.stringify(removed.json));
+  t0 = Date.now();
+  await until('alice to lose the cell', async () => (ping('alice', CELL_VPN_IP) ? undefined : true), 10_000);
+  assert.ok(Date.now() - t0 < 10_000);
+});
