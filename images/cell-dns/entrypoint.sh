@@ -5,7 +5,11 @@
 #  - writes the control-interface lines: 127.0.0.1 and this container's cell-network address
 #  - checks the whole configuration, including /etc/pic/unbound/*.conf, before starting
 #
+#  - writes the forward-zone for DNS_FORWARDERS (none: names outside local zones get SERVFAIL)
+#
 # Env:
+#   DNS_FORWARDERS  space-separated IPv4 resolvers, optionally ip@port, that Unbound forwards every
+#                   other name to (from the configuration's network.dns_forwarders); default none
 #   UNBOUND_CONTROL_INTERFACES  space-separated addresses for remote control (default: 127.0.0.1
 #                               and the container's IPv4 addresses)
 set -euo pipefail
@@ -41,6 +45,25 @@ for a in $ifaces; do
 done
 mv /run/unbound/control-interfaces.conf.new /run/unbound/control-interfaces.conf
 log "remote control on: ${ifaces% } port 8953"
+
+# Forwarders: checked one by one, so a bad value stops the start instead of becoming a config line.
+: >/run/unbound/forward.conf.new
+forwarders=()
+for f in ${DNS_FORWARDERS:-}; do
+  [[ $f =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(@[0-9]{1,5})?$ ]] || { log "refusing DNS forwarder '$f'"; exit 64; }
+  forwarders+=("$f")
+done
+if [ ${#forwarders[@]} -gt 0 ]; then
+  {
+    echo 'forward-zone:'
+    echo '    name: "."'
+    for f in "${forwarders[@]}"; do echo "    forward-addr: $f"; done
+  } >/run/unbound/forward.conf.new
+  log "forwarding to: ${forwarders[*]}"
+else
+  log "no DNS_FORWARDERS: answering local zones only"
+fi
+mv /run/unbound/forward.conf.new /run/unbound/forward.conf
 
 if ! out=$(unbound-checkconf /etc/unbound/unbound.conf 2>&1); then
   log "configuration rejected by unbound-checkconf:"

@@ -157,7 +157,7 @@ export function desiredState({ config, env, cellDir, dockerGid }: DesiredInput):
       name: name('dns'),
       image: 'pic/cell-dns:latest',
       ip: ipOf('dns'),
-      env: {},
+      env: { DNS_FORWARDERS: config.network.dns_forwarders.join(' ') },
       ports: [
         { container: 53, proto: 'udp', hostIp: bind, hostPort: env.DNS_PORT ?? 53 },
         { container: 53, proto: 'tcp', hostIp: bind, hostPort: env.DNS_PORT ?? 53 },

@@ -1,6 +1,7 @@
 // End-to-end harness: a real cell on the Docker engine, in a temp cell directory, with its own name
 // prefix, subnet and high loopback-only host ports so it cannot collide with a real cell. Nothing it
-// starts talks to anything off this machine: Unbound has no forwarders, chrony no upstream.
+// starts talks to anything off this machine: Unbound has no forwarders and chrony no upstream unless a
+// test names one it started itself on the cell network.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

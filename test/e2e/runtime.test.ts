@@ -2,8 +2,20 @@
 // a killed container brought back by the monitor, torn down with nothing left behind.
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ApiClient, docker, ensureImages, leftovers, startCell, type TestCell, until } from './harness.ts';
+import {
+  ApiClient,
+  completeSetup,
+  docker,
+  ensureImages,
+  leftovers,
+  startCell,
+  type TestCell,
+  until,
+} from './harness.ts';
 
 let cell: TestCell;
 const api = () => new ApiClient(cell.url);
@@ -33,15 +45,7 @@ test('setup through Caddy: 428 before, 201 with the token, then the API answers'
   assert.equal(before428.status, 428);
   const health = await admin.call('GET', '/health');
   assert.equal(health.status, 200);
-  const done = await admin.call('POST', '/api/setup/complete', {
-    token: cell.token,
-    cell_name: 'e2e',
-    domain_mode: 'local',
-    timezone: 'UTC',
-    admin_password: 'e2e-admin-password-1',
-    services: [],
-  });
-  assert.equal(done.status, 201, JSON.stringify(done.json));
+  await completeSetup(cell, admin);
   const cfg = await admin.call('GET', '/api/config');
   assert.equal(cfg.status, 200);
   assert.equal((cfg.json as { identity: { cell_name: string } }).identity.cell_name, 'e2e');
@@ -109,14 +113,7 @@ test('a container PIC does not own is invisible to the API and survives pic down
 
 test('a configuration change is applied through the API: cell-ntp follows a local upstream', async () => {
   // An NTP server the test starts itself, on the cell's own network: chrony's upstream never leaves the machine.
-  const subnet = docker([
-    'network',
-    'inspect',
-    '-f',
-    '{{(index .IPAM.Config 0).Subnet}}',
-    `${cell.prefix}cell-network`,
-  ]).trim();
-  const upstreamIp = subnet.replace(/\.0\.0\/16$/, '.0.50');
+  const upstreamIp = cellNetworkAddress(50);
   const upstream = `${cell.prefix}ntp-upstream`;
   docker([
     'run',
@@ -147,3 +144,58 @@ test('a configuration change is applied through the API: cell-ntp follows a loca
     docker(['rm', '-f', upstream]);
   }
 });
+
+test('Unbound forwards only to the resolver the test started, once the configuration names it', async () => {
+  // The upstream is another cell-dns on the cell network, serving one name of its own.
+  const zoneDir = mkdtempSync(join(tmpdir(), 'pic-e2e-upstream-'));
+  writeFileSync(
+    join(zoneDir, 'zone.conf'),
+    'server:\n    local-zone: "e2e-upstream." static\n    local-data: "echo.e2e-upstream. 60 IN A 192.0.2.7"\n',
+  );
+  chmodSync(zoneDir, 0o755);
+  const upstream = `${cell.prefix}dns-upstream`;
+  const upstreamIp = cellNetworkAddress(51);
+  docker([
+    'run',
+    '-d',
+    '--name',
+    upstream,
+    '--network',
+    `${cell.prefix}cell-network`,
+    '--ip',
+    upstreamIp,
+    '-v',
+    `${zoneDir}:/etc/pic/unbound:ro`,
+    'pic/cell-dns:latest',
+  ]);
+  const resolver = new Resolver({ timeout: 3000, tries: 1 });
+  resolver.setServers([`127.0.0.1:${cell.ports.dns}`]);
+  try {
+    await assert.rejects(resolver.resolve4('echo.e2e-upstream'), 'no forwarder yet: the name is unknown');
+    const put = await admin.call('PUT', '/api/config', { network: { dns_forwarders: [upstreamIp] } });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    assert.deepEqual((put.json as { pending: { restart: string[] } }).pending.restart, ['cell-dns']);
+    const applied = await admin.call('POST', '/api/config/apply');
+    assert.equal(applied.status, 200, JSON.stringify(applied.json));
+    const answer = await until('cell-dns to forward to the local upstream', async () => {
+      const a = await resolver.resolve4('echo.e2e-upstream').catch(() => undefined);
+      return a?.length ? a : undefined;
+    });
+    assert.deepEqual(answer, ['192.0.2.7']);
+  } finally {
+    docker(['rm', '-f', upstream]);
+    rmSync(zoneDir, { recursive: true, force: true });
+  }
+});
+
+/** An address on the cell network by host offset (for containers a test adds beside the cell's). */
+function cellNetworkAddress(offset: number): string {
+  const subnet = docker([
+    'network',
+    'inspect',
+    '-f',
+    '{{(index .IPAM.Config 0).Subnet}}',
+    `${cell.prefix}cell-network`,
+  ]).trim();
+  return subnet.replace(/\.0\.0\/16$/, `.0.${offset}`);
+}

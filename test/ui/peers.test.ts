@@ -94,12 +94,17 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
   await page.getByText('split · dns, ntp').waitFor();
   await page.getByRole('button', { name: 'Disable' }).click();
   await page.getByText('disabled', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Traffic' }).click();
+  await page.getByText(/Not enough samples yet/).waitFor();
   await shot(page, '02-disabled');
 
   await page.getByRole('link', { name: 'WireGuard' }).click();
   await page.getByText('not running').waitFor();
   await page.getByRole('cell', { name: /laptop/ }).waitFor();
   await shot(page, '03-wireguard');
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('heading', { name: 'Peer traffic' }).waitFor();
+  await page.getByTestId('traffic-laptop').waitFor();
 
   // The peer's own dashboard.
   const peerCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });

@@ -1,7 +1,42 @@
-// Identity, live service health (every 5 s) and pending configuration changes.
+// Identity, live service health (every 5 s), traffic of the busiest peers, pending configuration changes.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call } from '../api/client';
 import { ErrorBanner } from '../components/field';
+import { age, bytes, TrafficGraph } from '../components/traffic';
+
+/** The peers that moved the most bytes, each with its graph of the last hour. */
+function PeerTraffic() {
+  const wg = useQuery({
+    queryKey: ['wg-status'],
+    queryFn: () => call(api.GET('/api/wireguard/status')),
+    refetchInterval: 10_000,
+  });
+  const busiest = [...(wg.data?.peers ?? [])].sort((a, b) => b.rx + b.tx - (a.rx + a.tx)).slice(0, 5);
+  return (
+    <section className="card" aria-labelledby="traffic-h">
+      <h2 id="traffic-h" className="mb-3 font-semibold">
+        Peer traffic
+      </h2>
+      {busiest.length === 0 ? (
+        <p className="text-sm text-slate-500">No peers yet: add one on the Peers page.</p>
+      ) : (
+        <ul className="grid gap-4 md:grid-cols-2">
+          {busiest.map((p) => (
+            <li key={p.name} data-testid={`traffic-${p.name}`}>
+              <p className="text-sm">
+                <span className="font-medium">{p.name}</span>{' '}
+                <span className="text-xs text-slate-500">
+                  ↓ {bytes(p.rx)} · ↑ {bytes(p.tx)} · handshake {age(p.handshake_age_s)}
+                </span>
+              </p>
+              <TrafficGraph name={p.name} compact />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
 
 const STATE_STYLE: Record<string, string> = {
   running: 'bg-green-100 text-green-800 dark:bg-green-950 dark:text-green-300',
@@ -87,6 +122,8 @@ export function DashboardPage() {
           ))}
         </ul>
       </section>
+
+      <PeerTraffic />
 
       <section className="card" aria-labelledby="pending-h">
         <h2 id="pending-h" className="mb-3 font-semibold">

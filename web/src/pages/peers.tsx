@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError, api, call } from '../api/client';
 import { ErrorBanner, Field } from '../components/field';
+import { TrafficGraph } from '../components/traffic';
 import { PeerConfigCard } from './peer-config-card';
 
 const SERVICES = [
@@ -200,6 +201,7 @@ type Peer = {
 function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void }) {
   const qc = useQueryClient();
   const [editing, setEditing] = useState(false);
+  const [graph, setGraph] = useState(false);
   const [access, setAccess] = useState<Access>({
     services: peer.services as ServiceId[],
     internet: peer.internet,
@@ -251,6 +253,9 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
           <button type="button" className="btn-secondary" onClick={() => setEditing(!editing)}>
             Access
           </button>
+          <button type="button" className="btn-secondary" onClick={() => setGraph(!graph)}>
+            Traffic
+          </button>
           <button
             type="button"
             className="btn-secondary"
@@ -271,6 +276,11 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
         </span>
       </div>
       <ErrorBanner message={error} />
+      {graph && (
+        <div className="mt-3">
+          <TrafficGraph name={peer.name} />
+        </div>
+      )}
       {editing && (
         <form
           className="mt-3"
