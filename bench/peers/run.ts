@@ -15,7 +15,7 @@ import { authed, completeSetup, makeKit } from '../../src/api/test-kit.ts';
 import { generateKeyPair, generatePresharedKey } from '../../src/core/peers/keys.ts';
 import { PeersStore } from '../../src/drivers/store/peers-store.ts';
 import { ExecWireguard } from '../../src/drivers/wireguard/exec-wireguard.ts';
-import { canRunNetns, Netns, tag } from '../../src/drivers/wireguard/netns-kit.ts';
+import { canRunNetns, Netns, REPO_APPLY_COMMAND, tag } from '../../src/drivers/wireguard/netns-kit.ts';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 7);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -38,7 +38,7 @@ try {
   await ns.must(['wg', 'set', iface, 'listen-port', '51820']);
   await ns.must(['ip', 'address', 'add', '10.0.0.1/16', 'dev', iface]);
   await ns.must(['ip', 'link', 'set', iface, 'up']);
-  const wg = new ExecWireguard({ exec: ns.exec, iface, confDir: dir });
+  const wg = new ExecWireguard({ exec: ns.exec, iface, confDir: dir, applyCommand: REPO_APPLY_COMMAND });
   const kit = await makeKit({}, { background: false, wireguard: wg }, dir);
   const admin = await completeSetup(kit);
   // A /16 VPN so 1000+ peers fit.

@@ -106,6 +106,17 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
   await page.getByRole('heading', { name: 'Peer traffic' }).waitFor();
   await page.getByTestId('traffic-laptop').waitFor();
 
+  // Upstreams on the Settings page: a bad address is named, a good one waits for Apply.
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const forwarders = page.getByLabel('DNS forwarders');
+  await forwarders.fill('192.0.2.53, 300.1.1.1');
+  await page.getByRole('button', { name: 'Save network' }).click();
+  await page.getByText('must be an IPv4 address').waitFor();
+  await forwarders.fill('192.0.2.53');
+  await page.getByRole('button', { name: 'Save network' }).click();
+  await page.getByText('Saved. Waiting to apply (restarts cell-dns)', { exact: false }).waitFor();
+  await shot(page, '03b-settings-network');
+
   // The peer's own dashboard.
   const peerCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const peerPage = await peerCtx.newPage();

@@ -1,12 +1,13 @@
 // WireguardPort over an exec function: argv run inside cell-wireguard (docker exec in the cell, `ip
 // netns exec` in the integration tests). Never a shell; keys travel in files and stdin, never argv.
-//   apply: the server config goes in through stdin (dd) to a 0600 temp file in the config
-//          dir (/etc/wireguard, the mounted config/wireguard), `wg syncconf` loads it (peers changed in
-//          place: other tunnels keep their sessions), then `mv` makes it the file a restart loads (an
-//          atomic rename). Then the firewall: one `iptables-restore --noflush` (each table one
-//          transaction); PIC's chains are read with iptables-save only when not known from the last apply.
+//   apply: one exec of pic-wg-apply (images/cell-wireguard/apply.sh) with the server config, the peer
+//          delta and the firewall document on stdin: a 0600 temp file in the config dir (/etc/wireguard,
+//          the mounted config/wireguard), the peers removed and added (`wg set … remove`, `wg addconf`;
+//          `wg syncconf` when the live state is not known from our last apply), the rename that makes it
+//          what a restart loads, one `iptables-restore --noflush` (each table one transaction). The
+//          firewall too is a delta from our last load; PIC's chains are read with iptables-save only
+//          when that is not known.
 //   dump:  `wg show wg0 dump`, parsed at once; the private and preshared keys in it are dropped.
-import { randomBytes } from 'node:crypto';
 import type { FirewallModel, WgDump, WireguardPort } from '../../core/peers/wireguard-port.ts';
 import {
   type FirewallPresent,
@@ -15,7 +16,12 @@ import {
   renderFirewall,
 } from '../../render/firewall/peer-rules.ts';
 import { renderFirewallDelta } from '../../render/firewall/peer-rules-delta.ts';
-import { renderServerConf, type ServerConfInput } from '../../render/wireguard/server-conf.ts';
+import {
+  renderServerConf,
+  type ServerConfInput,
+  type ServerPeer,
+} from '../../render/wireguard/server-conf.ts';
+import { renderServerDelta } from '../../render/wireguard/server-delta.ts';
 
 export interface ExecResult {
   exitCode: number;
@@ -31,6 +37,8 @@ export interface ExecWireguardOptions {
   iface?: string;
   /** Is the container (or namespace) there at all? Checked before the first exec of a call. */
   present?: () => Promise<boolean>;
+  /** argv of pic-wg-apply (images/cell-wireguard/apply.sh); IFACE and CONFDIR are appended. */
+  applyCommand?: string[];
 }
 
 export class ExecWireguard implements WireguardPort {
@@ -40,11 +48,19 @@ export class ExecWireguard implements WireguardPort {
   #port: number | undefined;
   /** The firewall model of the last successful load: the next apply sends only the difference. */
   #lastFirewall: FirewallModel | undefined;
+  /** The peers of the last successful apply: the next one removes and adds only what changed. */
+  #lastPeers: ServerPeer[] | undefined;
   /** When `wg show` last answered: within a second the interface is taken as running (one exec less). */
   #runningAt = 0;
 
   constructor(o: ExecWireguardOptions) {
-    this.#o = { confDir: '/etc/wireguard', iface: 'wg0', present: async () => true, ...o };
+    this.#o = {
+      confDir: '/etc/wireguard',
+      iface: 'wg0',
+      present: async () => true,
+      applyCommand: ['/usr/local/bin/pic-wg-apply'],
+      ...o,
+    };
   }
 
   async #run(argv: string[], stdin?: string): Promise<string> {
@@ -77,6 +93,7 @@ export class ExecWireguard implements WireguardPort {
         this.#present = undefined;
         this.#port = undefined;
         this.#lastFirewall = undefined;
+        this.#lastPeers = undefined;
       }
       return r.exitCode === 0;
     } catch {
@@ -102,37 +119,38 @@ export class ExecWireguard implements WireguardPort {
     const { confDir, iface } = this.#o;
     const serverConf = renderServerConf({ ...server, listenPort: await this.#listenPort() }).output;
     this.lastServerConf = serverConf;
-    const final = `${confDir}/${iface}.conf`;
-    const temp = `${confDir}/.pic-tmp-${iface}.conf.${randomBytes(6).toString('hex')}`;
-    try {
-      // Created empty with its final mode first, then filled by dd from stdin (fd 0 as given: docker
-      // exec hands a pipe, other runners a socket, which /dev/stdin cannot be opened on), fsynced.
-      await this.#run(['install', '-m', '600', '/dev/null', temp]);
-      await this.#run(['dd', `of=${temp}`, 'conv=notrunc,fsync', 'status=none'], serverConf);
-      await this.#run(['wg', 'syncconf', iface, temp]);
-      await this.#run(['mv', '-f', temp, final]);
-    } catch (err) {
-      await this.#o.exec(['rm', '-f', temp]).catch(() => undefined);
-      throw err;
-    }
     const model = { ...firewall, iface };
     const last = this.#lastFirewall;
     this.#lastFirewall = undefined;
+    // Only what changed since our last load; without a known last load, the whole document.
     const delta = this.#present && last ? renderFirewallDelta(last, model) : undefined;
-    let done = false;
-    if (delta) {
-      try {
-        if (delta.output) await this.#run(['iptables-restore', '--noflush'], delta.output);
-        done = true;
-      } catch {
-        // The loaded rules are not what we last wrote: read them and load the whole document.
-        this.#present = undefined;
-      }
-    }
-    if (!done) {
-      const present = this.#present ?? parsePresent(await this.#run(['iptables-save']));
-      this.#present = undefined;
-      await this.#run(['iptables-restore', '--noflush'], renderFirewall({ ...model, present }).output);
+    const present = delta ? this.#present : parsePresent(await this.#run(['iptables-save']));
+    this.#present = undefined;
+    const document = delta ? delta.output : renderFirewall({ ...model, present: present! }).output;
+    // Peers as a delta from our last apply (wg set … remove, wg addconf): a syncconf would rebind
+    // wireguard-go's socket and drop packets of every other tunnel. Unknown last state: full syncconf.
+    const before = this.#lastPeers;
+    this.#lastPeers = undefined;
+    const peers = before ? renderServerDelta(before, server.peers) : { remove: [], add: '' };
+    // One exec does it all (pic-wg-apply): config to a 0600 temp file, fsync, the peers, rename, then
+    // one iptables-restore --noflush. Every exec costs a round trip through the engine.
+    const r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, before ? 'delta' : 'full'], {
+      stdin: [
+        serverConf,
+        '#PIC-WG-REMOVE#\n',
+        peers.remove.map((k) => `${k}\n`).join(''),
+        '#PIC-WG-ADD#\n',
+        peers.add,
+        '#PIC-FIREWALL#\n',
+        document,
+      ].join(''),
+    });
+    if (r.exitCode === 66 && delta) {
+      // The loaded rules are not what we last wrote (changed by hand, or a restart): reload them whole.
+      const now = parsePresent(await this.#run(['iptables-save']));
+      await this.#run(['iptables-restore', '--noflush'], renderFirewall({ ...model, present: now }).output);
+    } else if (r.exitCode !== 0) {
+      throw new Error(`pic-wg-apply exited ${r.exitCode}: ${r.stderr.split('\n')[0]?.slice(0, 300) ?? ''}`);
     }
     this.#present = {
       filterChains: [
@@ -145,6 +163,7 @@ export class ExecWireguard implements WireguardPort {
       hooks: { forward: true, input: true, prerouting: true },
     };
     this.#lastFirewall = structuredClone(model);
+    this.#lastPeers = structuredClone([...server.peers]);
   }
 
   async dump(): Promise<WgDump | undefined> {

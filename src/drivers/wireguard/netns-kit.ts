@@ -82,3 +82,9 @@ export class Netns {
 }
 
 export const tag = () => randomBytes(3).toString('hex');
+
+/** pic-wg-apply from the repository, run by the host's bash inside a namespace (the image installs the same file). */
+export const REPO_APPLY_COMMAND = [
+  'bash',
+  new URL('../../../images/cell-wireguard/apply.sh', import.meta.url).pathname,
+];

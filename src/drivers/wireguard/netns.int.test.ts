@@ -16,7 +16,7 @@ import { NO_PIC_STATE, parsePresent, renderFirewall } from '../../render/firewal
 import { renderPeerConf } from '../../render/wireguard/peer-conf.ts';
 import { renderServerConf } from '../../render/wireguard/server-conf.ts';
 import { ExecWireguard } from './exec-wireguard.ts';
-import { canRunNetns, must, Netns, tag } from './netns-kit.ts';
+import { canRunNetns, must, Netns, REPO_APPLY_COMMAND, tag } from './netns-kit.ts';
 
 const skip = canRunNetns();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,7 +102,7 @@ describe('rendered configs against the real tools', { skip }, () => {
     await ns.must(['iptables-restore', '--test', '--noflush'], fresh);
     // Load it for real, then a re-render that removes peer b must delete b's chain in one transaction.
     await ns.must(['iptables-restore', '--noflush'], fresh);
-    const wg = new ExecWireguard({ exec: ns.exec, iface: 'wg0' });
+    const wg = new ExecWireguard({ exec: ns.exec, iface: 'wg0', applyCommand: REPO_APPLY_COMMAND });
     assert.equal(await wg.loaded(), true);
     const present = parsePresent(await ns.must(['iptables-save']));
     const again = renderFirewall({ ...model, peers: [model.peers[0]!], present }).output;
@@ -239,7 +239,12 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
       {},
       {
         background: false,
-        wireguard: new ExecWireguard({ exec: ns.srv.exec, iface: wgIf.srv, confDir: dir }),
+        wireguard: new ExecWireguard({
+          exec: ns.srv.exec,
+          iface: wgIf.srv,
+          confDir: dir,
+          applyCommand: REPO_APPLY_COMMAND,
+        }),
       },
     );
     admin = await completeSetup(kit);
@@ -347,7 +352,12 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
     await ns.srv.must(['iptables', '-F', 'FORWARD']);
     await ns.srv.must(['iptables', '-F', 'PIC-FORWARD']);
     await ns.srv.must(['iptables', '-X', 'PIC-FORWARD']).catch(() => undefined);
-    const wg = new ExecWireguard({ exec: ns.srv.exec, iface: wgIf.srv, confDir: dir });
+    const wg = new ExecWireguard({
+      exec: ns.srv.exec,
+      iface: wgIf.srv,
+      confDir: dir,
+      applyCommand: REPO_APPLY_COMMAND,
+    });
     assert.equal(await wg.loaded(), false);
     await kit.cell.deps.peers.tick({ sample: false });
     assert.equal(await wg.loaded(), true);

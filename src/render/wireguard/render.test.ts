@@ -6,12 +6,19 @@ import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
 import { goldenCases, testGoldens } from './golden-kit.ts';
 import { type PeerConfInput, renderPeerConf } from './peer-conf.ts';
-import { renderServerConf, type ServerConfInput } from './server-conf.ts';
+import { renderServerConf, type ServerConfInput, type ServerPeer } from './server-conf.ts';
+import { renderServerDelta } from './server-delta.ts';
 
 const dir = join(import.meta.dirname, 'golden');
 testGoldens(dir, (input: ServerConfInput | PeerConfInput) =>
   'peers' in input ? renderServerConf(input).output : renderPeerConf(input).output,
 );
+
+// The live change without syncconf: keys to remove, then the [Peer] sections for `wg addconf`.
+testGoldens(join(import.meta.dirname, 'golden-delta'), (i: { before: ServerPeer[]; after: ServerPeer[] }) => {
+  const d = renderServerDelta(i.before, i.after);
+  return `# remove\n${d.remove.map((k) => `${k}\n`).join('')}# add\n${d.add}`;
+});
 
 const peerCase = goldenCases(dir).find((c) => c.name === 'peer-full')!.input as PeerConfInput;
 const serverCase = goldenCases(dir).find((c) => c.name === 'server-two-peers')!.input as ServerConfInput;

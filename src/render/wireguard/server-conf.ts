@@ -38,18 +38,10 @@ export function renderServerConf(input: ServerConfInput): Rendered {
   ];
   if (input.listenPort !== undefined)
     lines.push(`ListenPort = ${must(port, input.listenPort, 'listen port')}`);
-  const seenKeys = new Set<string>();
-  const seenAddrs = new Set<string>();
-  const peers = [...input.peers].sort((a, b) => a.name.localeCompare(b.name));
-  for (const p of peers) {
-    const peer = must(serverPeer, p, `peer ${JSON.stringify(p.name)}`);
-    // Two [Peer] sections with one key or one address would make wg merge or steal routes: skip.
-    if (seenKeys.has(peer.publicKey) || seenAddrs.has(peer.address)) {
-      warnings.push(`peer ${peer.name} skipped: its key or address is already used by another peer`);
-      continue;
-    }
-    seenKeys.add(peer.publicKey);
-    seenAddrs.add(peer.address);
+  const { peers, skipped } = effectivePeers(input.peers);
+  for (const name of skipped)
+    warnings.push(`peer ${name} skipped: its key or address is already used by another peer`);
+  for (const peer of peers)
     lines.push(
       '',
       `# ${peer.name}`,
@@ -58,6 +50,27 @@ export function renderServerConf(input: ServerConfInput): Rendered {
       `PresharedKey = ${peer.presharedKey}`,
       `AllowedIPs = ${peer.address}/32`,
     );
-  }
   return { output: `${lines.join('\n')}\n`, warnings };
+}
+
+/**
+ * The peers that get a [Peer] section, validated, in name order. Two sections with one key or one
+ * address would make wg merge them or steal routes: the later one by name is skipped.
+ */
+export function effectivePeers(all: readonly ServerPeer[]): { peers: ServerPeer[]; skipped: string[] } {
+  const seenKeys = new Set<string>();
+  const seenAddrs = new Set<string>();
+  const peers: ServerPeer[] = [];
+  const skipped: string[] = [];
+  for (const p of [...all].sort((a, b) => a.name.localeCompare(b.name))) {
+    const peer = must(serverPeer, p, `peer ${JSON.stringify(p.name)}`);
+    if (seenKeys.has(peer.publicKey) || seenAddrs.has(peer.address)) {
+      skipped.push(peer.name);
+      continue;
+    }
+    seenKeys.add(peer.publicKey);
+    seenAddrs.add(peer.address);
+    peers.push(peer);
+  }
+  return { peers, skipped };
 }

@@ -1,4 +1,4 @@
-// Identity (changes that restart containers wait for Apply), password, log levels.
+// Identity and network upstreams (changes that restart containers wait for Apply), password, log levels.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError, api, call } from '../api/client';
@@ -12,6 +12,7 @@ export function SettingsPage() {
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Settings</h1>
       <IdentityForm />
+      <NetworkForm />
       <ChangePasswordForm />
       <LogLevels />
     </div>
@@ -119,6 +120,103 @@ function IdentityForm() {
       </div>
       <button type="submit" className="btn-primary" disabled={save.isPending || !config.data}>
         Save identity
+      </button>
+    </form>
+  );
+}
+
+/** "a, b c" → ["a", "b", "c"]: lists are typed as text, separated by commas or spaces. */
+const splitList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+
+/** Upstreams (nothing leaves the cell until these are set) and the endpoint peers dial. */
+function NetworkForm() {
+  const qc = useQueryClient();
+  const config = useQuery({ queryKey: ['config'], queryFn: () => call(api.GET('/api/config')) });
+  const [form, setForm] = useState({ dns_forwarders: '', ntp_servers: '', endpoint_host: '' });
+  const [error, setError] = useState<ApiError | undefined>();
+  const [saved, setSaved] = useState<string | undefined>();
+  useEffect(() => {
+    const n = config.data?.network;
+    if (n)
+      setForm({
+        dns_forwarders: n.dns_forwarders.join(', '),
+        ntp_servers: n.ntp_servers.join(', '),
+        endpoint_host: n.endpoint_host ?? '',
+      });
+  }, [config.data]);
+  const save = useMutation({
+    mutationFn: () =>
+      call(
+        api.PUT('/api/config', {
+          body: {
+            network: {
+              dns_forwarders: splitList(form.dns_forwarders),
+              ntp_servers: splitList(form.ntp_servers),
+              endpoint_host: form.endpoint_host.trim(),
+            },
+          },
+        }),
+      ),
+    onSuccess: (r) => {
+      setError(undefined);
+      qc.setQueryData(['config'], r.config);
+      void qc.invalidateQueries({ queryKey: ['pending'] });
+      setSaved(
+        r.pending.pending
+          ? `Saved. Waiting to apply (restarts ${r.pending.restart.join(', ')}): use Apply on the Dashboard.`
+          : 'Saved.',
+      );
+    },
+    onError: (e) => {
+      setSaved(undefined);
+      setError(e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
+    },
+  });
+  const fe = (f: string) =>
+    error?.fields.find((x) => x.field === `network.${f}` || x.field.startsWith(`network.${f}.`))?.message;
+  const input = (key: keyof typeof form, label: string, help: string) => (
+    <Field label={label} help={help} error={fe(key)}>
+      {(p) => (
+        <input
+          {...p}
+          name={key}
+          className="input"
+          value={form[key]}
+          onChange={(e) => setForm({ ...form, [key]: e.target.value })}
+        />
+      )}
+    </Field>
+  );
+  return (
+    <form
+      className="card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <h2 className="mb-1 font-semibold">Network</h2>
+      <p className="mb-3 text-xs text-slate-500">
+        Until upstreams are set nothing leaves the cell: DNS answers the cell’s own names only and time comes
+        from this machine’s clock.
+      </p>
+      <ErrorBanner message={error && !error.fields.length ? error.message : undefined} />
+      {saved && (
+        <p role="status" className="mb-3 text-sm text-green-700 dark:text-green-400">
+          {saved}
+        </p>
+      )}
+      <div className="grid gap-x-4 md:grid-cols-2">
+        {input('dns_forwarders', 'DNS forwarders', 'IPv4 resolvers, comma-separated, e.g. 9.9.9.9, 1.1.1.1')}
+        {input('ntp_servers', 'NTP servers', 'Names or addresses, comma-separated')}
+        {input(
+          'endpoint_host',
+          'Public endpoint',
+          'Name or address peers dial; empty = a guess from this host',
+        )}
+      </div>
+      <button type="submit" className="btn-primary" disabled={save.isPending || !config.data}>
+        Save network
       </button>
     </form>
   );
