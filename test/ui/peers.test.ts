@@ -90,8 +90,20 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
 
   await page.getByRole('button', { name: 'Access' }).click();
   await page.getByLabel('Web and HTTPS services').last().uncheck();
+  await page.getByLabel('Disable after').fill('2099-01-01T12:00');
   await page.getByRole('button', { name: 'Save access' }).click();
   await page.getByText('split · dns, ntp').waitFor();
+  await page.getByText(/expires .*2099/).waitFor();
+
+  // A one-time link serves the config once.
+  await page.getByRole('button', { name: 'One-time link' }).click();
+  const linkText = await page.getByText('Serves the config once').textContent();
+  const url = /(http\S+\/api\/config-links\/\S+)/.exec(linkText ?? '')?.[1];
+  assert.ok(url, `a link is shown: ${linkText}`);
+  const first = await page.request.get(url);
+  assert.equal(first.status(), 200);
+  assert.match(await first.text(), /^\[Interface\]$/m);
+  assert.notEqual((await page.request.get(url)).status(), 200, 'the link works once');
   await page.getByRole('button', { name: 'Disable' }).click();
   await page.getByText('disabled', { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Traffic' }).click();

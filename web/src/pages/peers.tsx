@@ -198,10 +198,20 @@ type Peer = {
   expires_at: string | null;
 };
 
+/** An ISO time as the value of a datetime-local input, in the browser's zone ('' for none). */
+function toLocalInput(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void }) {
   const qc = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [graph, setGraph] = useState(false);
+  const [expires, setExpires] = useState(toLocalInput(peer.expires_at));
+  const [link, setLink] = useState<{ url: string; expires_at: string } | undefined>();
   const [access, setAccess] = useState<Access>({
     services: peer.services as ServiceId[],
     internet: peer.internet,
@@ -218,7 +228,7 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
   };
   const params = { path: { name: peer.name } };
   const update = useMutation({
-    mutationFn: (body: Partial<Access & { enabled: boolean }>) =>
+    mutationFn: (body: Partial<Access & { enabled: boolean; expires_at: string | null }>) =>
       call(api.PUT('/api/peers/{name}', { params, body })),
     ...done,
   });
@@ -230,6 +240,11 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
     mutationFn: () => call(api.GET('/api/peers/{name}/config', { params })),
     onSuccess: (r) =>
       onShow({ name: peer.name, config: r.config, qr: r.qr, has_private_key: r.has_private_key }),
+    onError: (e: unknown) => setError(asError(e).message),
+  });
+  const makeLink = useMutation({
+    mutationFn: () => call(api.POST('/api/peers/{name}/config-link', { params, body: { minutes: 60 } })),
+    onSuccess: (r) => setLink({ url: `${window.location.origin}${r.url}`, expires_at: r.expires_at }),
     onError: (e: unknown) => setError(asError(e).message),
   });
   return (
@@ -256,6 +271,9 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
           <button type="button" className="btn-secondary" onClick={() => setGraph(!graph)}>
             Traffic
           </button>
+          <button type="button" className="btn-secondary" onClick={() => makeLink.mutate()}>
+            One-time link
+          </button>
           <button
             type="button"
             className="btn-secondary"
@@ -276,6 +294,12 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
         </span>
       </div>
       <ErrorBanner message={error} />
+      {link && (
+        <p className="mt-3 break-all text-sm" role="status">
+          Serves the config once, until {new Date(link.expires_at).toLocaleString()}:{' '}
+          <code className="font-mono">{link.url}</code>
+        </p>
+      )}
       {graph && (
         <div className="mt-3">
           <TrafficGraph name={peer.name} />
@@ -286,10 +310,22 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
           className="mt-3"
           onSubmit={(e) => {
             e.preventDefault();
-            update.mutate(access);
+            update.mutate({ ...access, expires_at: expires ? new Date(expires).toISOString() : null });
           }}
         >
           <AccessFields value={access} onChange={setAccess} />
+          <Field label="Disable after" help="Empty: never. The peer is disabled then, not deleted.">
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                name="expires_at"
+                className="input md:w-64"
+                value={expires}
+                onChange={(e) => setExpires(e.target.value)}
+              />
+            )}
+          </Field>
           <button type="submit" className="btn-primary">
             Save access
           </button>
@@ -321,7 +357,7 @@ export function PeersPage() {
         <ul>
           {peers.data?.map((p) => (
             <PeerRow
-              key={`${p.name}-${p.enabled}-${p.services.join()}-${p.internet}-${p.peer_to_peer}`}
+              key={`${p.name}-${p.enabled}-${p.services.join()}-${p.internet}-${p.peer_to_peer}-${p.expires_at}`}
               peer={p}
               onShow={setShown}
             />
