@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError, api, call } from '../api/client';
+import type { paths } from '../api/schema';
 import { ErrorBanner, Field } from '../components/field';
 import { ChangePasswordForm } from './change-password';
 
@@ -19,37 +20,15 @@ export function SettingsPage() {
   );
 }
 
-function IdentityForm() {
+type ConfigPatch = NonNullable<paths['/api/config']['put']['requestBody']>['content']['application/json'];
+
+/** PUT /api/config with what `build` returns; says whether the change waits for Apply. */
+function useSaveConfig(build: () => ConfigPatch) {
   const qc = useQueryClient();
-  const config = useQuery({ queryKey: ['config'], queryFn: () => call(api.GET('/api/config')) });
-  const [form, setForm] = useState({
-    cell_name: '',
-    domain_mode: 'local',
-    domain: '',
-    timezone: '',
-    ip_range: '',
-    vpn_address: '',
-    wg_port: '',
-  });
   const [error, setError] = useState<ApiError | undefined>();
   const [saved, setSaved] = useState<string | undefined>();
-
-  useEffect(() => {
-    const id = config.data?.identity;
-    if (id) setForm({ ...id, wg_port: String(id.wg_port) });
-  }, [config.data]);
-
   const save = useMutation({
-    mutationFn: () => {
-      const id = config.data!.identity;
-      const patch: Record<string, unknown> = {};
-      for (const key of Object.keys(form) as (keyof typeof form)[]) {
-        const value = key === 'wg_port' ? Number(form.wg_port) : form[key];
-        if (value !== id[key]) patch[key] = value;
-      }
-      if (patch.domain_mode && patch.domain_mode !== 'custom' && !('domain' in patch)) delete patch.domain;
-      return call(api.PUT('/api/config', { body: { identity: patch as never } }));
-    },
+    mutationFn: () => call(api.PUT('/api/config', { body: build() })),
     onSuccess: (r) => {
       setError(undefined);
       qc.setQueryData(['config'], r.config);
@@ -64,6 +43,35 @@ function IdentityForm() {
       setSaved(undefined);
       setError(e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
     },
+  });
+  return { save, error, saved };
+}
+
+function IdentityForm() {
+  const config = useQuery({ queryKey: ['config'], queryFn: () => call(api.GET('/api/config')) });
+  const [form, setForm] = useState({
+    cell_name: '',
+    domain_mode: 'local',
+    domain: '',
+    timezone: '',
+    ip_range: '',
+    vpn_address: '',
+    wg_port: '',
+  });
+  useEffect(() => {
+    const id = config.data?.identity;
+    if (id) setForm({ ...id, wg_port: String(id.wg_port) });
+  }, [config.data]);
+
+  const { save, error, saved } = useSaveConfig(() => {
+    const id = config.data!.identity;
+    const patch: Record<string, unknown> = {};
+    for (const key of Object.keys(form) as (keyof typeof form)[]) {
+      const value = key === 'wg_port' ? Number(form.wg_port) : form[key];
+      if (value !== id[key]) patch[key] = value;
+    }
+    if (patch.domain_mode && patch.domain_mode !== 'custom' && !('domain' in patch)) delete patch.domain;
+    return { identity: patch as never };
   });
   const fe = (f: string) => error?.fieldMessage(`identity.${f}`);
   const input = (key: keyof typeof form, label: string, help?: string) => (
@@ -130,11 +138,8 @@ const splitList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
 /** Upstreams (nothing leaves the cell until these are set) and the endpoint peers dial. */
 function NetworkForm() {
-  const qc = useQueryClient();
   const config = useQuery({ queryKey: ['config'], queryFn: () => call(api.GET('/api/config')) });
   const [form, setForm] = useState({ dns_forwarders: '', ntp_servers: '', endpoint_host: '' });
-  const [error, setError] = useState<ApiError | undefined>();
-  const [saved, setSaved] = useState<string | undefined>();
   useEffect(() => {
     const n = config.data?.network;
     if (n)
@@ -144,34 +149,13 @@ function NetworkForm() {
         endpoint_host: n.endpoint_host ?? '',
       });
   }, [config.data]);
-  const save = useMutation({
-    mutationFn: () =>
-      call(
-        api.PUT('/api/config', {
-          body: {
-            network: {
-              dns_forwarders: splitList(form.dns_forwarders),
-              ntp_servers: splitList(form.ntp_servers),
-              endpoint_host: form.endpoint_host.trim(),
-            },
-          },
-        }),
-      ),
-    onSuccess: (r) => {
-      setError(undefined);
-      qc.setQueryData(['config'], r.config);
-      void qc.invalidateQueries({ queryKey: ['pending'] });
-      setSaved(
-        r.pending.pending
-          ? `Saved. Waiting to apply (restarts ${r.pending.restart.join(', ')}): use Apply on the Dashboard.`
-          : 'Saved.',
-      );
+  const { save, error, saved } = useSaveConfig(() => ({
+    network: {
+      dns_forwarders: splitList(form.dns_forwarders),
+      ntp_servers: splitList(form.ntp_servers),
+      endpoint_host: form.endpoint_host.trim(),
     },
-    onError: (e) => {
-      setSaved(undefined);
-      setError(e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
-    },
-  });
+  }));
   const fe = (f: string) =>
     error?.fields.find((x) => x.field === `network.${f}` || x.field.startsWith(`network.${f}.`))?.message;
   const input = (key: keyof typeof form, label: string, help: string) => (
