@@ -128,6 +128,13 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
   await page.getByRole('button', { name: 'Save network' }).click();
   await page.getByText('Saved. Waiting to apply (restarts cell-dns)', { exact: false }).waitFor();
   await shot(page, '03b-settings-network');
+  await page.getByLabel('Time zone').fill('Europe/Berlin');
+  await page.getByRole('button', { name: 'Save identity' }).click();
+  await page
+    .getByText(/^Saved\./)
+    .first()
+    .waitFor();
+  assert.equal(await page.getByLabel('Time zone').inputValue(), 'Europe/Berlin');
 
   // The peer's own dashboard.
   const peerCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
