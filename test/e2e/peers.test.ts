@@ -161,6 +161,7 @@ test("alice's tunnel never drops a ping while 50 other peers are added and remov
   for (const name of names) {
     const r = await admin.call('POST', '/api/peers', { name, create_account: false });
     assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal((r.json as { apply: { applied: boolean } }).apply.applied, true, `${name} applied live`);
   }
   for (const name of names) {
     const r = await admin.call('DELETE', `/api/peers/${name}`);
