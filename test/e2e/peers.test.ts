@@ -90,6 +90,8 @@ const caddyIp = () =>
 
 before(async () => {
   ensureImages();
+  // The legacy builder takes FROM from the local store; it never asks a registry.
+  process.env.DOCKER_BUILDKIT = '0';
   docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
   net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
   gateway = createDeviceNetwork(net);
