@@ -113,19 +113,8 @@ test('a container PIC does not own is invisible to the API and survives pic down
 
 test('a configuration change is applied through the API: cell-ntp follows a local upstream', async () => {
   // An NTP server the test starts itself, on the cell's own network: chrony's upstream never leaves the machine.
-  const upstreamIp = cellNetworkAddress(50);
   const upstream = `${cell.prefix}ntp-upstream`;
-  docker([
-    'run',
-    '-d',
-    '--name',
-    upstream,
-    '--network',
-    `${cell.prefix}cell-network`,
-    '--ip',
-    upstreamIp,
-    'pic/cell-ntp:latest',
-  ]);
+  const upstreamIp = runOnCellNetwork(upstream, 50, ['pic/cell-ntp:latest']);
   try {
     const put = await admin.call('PUT', '/api/config', { network: { ntp_servers: [upstreamIp] } });
     assert.equal(put.status, 200, JSON.stringify(put.json));
@@ -154,16 +143,7 @@ test('Unbound forwards only to the resolver the test started, once the configura
   );
   chmodSync(zoneDir, 0o755);
   const upstream = `${cell.prefix}dns-upstream`;
-  const upstreamIp = cellNetworkAddress(51);
-  docker([
-    'run',
-    '-d',
-    '--name',
-    upstream,
-    '--network',
-    `${cell.prefix}cell-network`,
-    '--ip',
-    upstreamIp,
+  const upstreamIp = runOnCellNetwork(upstream, 51, [
     '-v',
     `${zoneDir}:/etc/pic/unbound:ro`,
     'pic/cell-dns:latest',
@@ -188,7 +168,14 @@ test('Unbound forwards only to the resolver the test started, once the configura
   }
 });
 
-/** An address on the cell network by host offset (for containers a test adds beside the cell's). */
+/** Starts a container of the test's own beside the cell's, at a fixed host offset; returns its address. */
+function runOnCellNetwork(name: string, offset: number, args: string[]): string {
+  const ip = cellNetworkAddress(offset);
+  docker(['run', '-d', '--name', name, '--network', `${cell.prefix}cell-network`, '--ip', ip, ...args]);
+  return ip;
+}
+
+/** An address on the cell network by host offset. */
 function cellNetworkAddress(offset: number): string {
   const subnet = docker([
     'network',

@@ -20,6 +20,29 @@ export function SettingsPage() {
   );
 }
 
+function TextInput(o: {
+  name: string;
+  label: string;
+  help?: string | undefined;
+  error: string | undefined;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field label={o.label} help={o.help} error={o.error}>
+      {(p) => (
+        <input
+          {...p}
+          name={o.name}
+          className="input"
+          value={o.value}
+          onChange={(e) => o.onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
 type ConfigPatch = NonNullable<paths['/api/config']['put']['requestBody']>['content']['application/json'];
 
 /** PUT /api/config with what `build` returns; says whether the change waits for Apply. */
@@ -44,7 +67,42 @@ function useSaveConfig(build: () => ConfigPatch) {
       setError(e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
     },
   });
-  return { save, error, saved };
+  /** The message for a field path, or for any item under it (network.dns_forwarders.1). */
+  const fieldError = (path: string) =>
+    error?.fields.find((f) => f.field === path || f.field.startsWith(`${path}.`))?.message;
+  return { save, error, saved, fieldError };
+}
+
+/** A whole-form error (one not tied to a field), or what saving did. */
+function SaveState({ error, saved }: { error: ApiError | undefined; saved: string | undefined }) {
+  return (
+    <>
+      <ErrorBanner message={error && !error.fields.length ? error.message : undefined} />
+      {saved && (
+        <p role="status" className="mb-3 text-sm text-green-700 dark:text-green-400">
+          {saved}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** A text input per form key, bound to the form state and its field's error. */
+function inputsFor<F extends Record<string, string>>(
+  form: F,
+  setForm: (next: F) => void,
+  error: (key: string) => string | undefined,
+) {
+  return (key: keyof F & string, label: string, help?: string) => (
+    <TextInput
+      name={key}
+      label={label}
+      help={help}
+      error={error(key)}
+      value={form[key] ?? ''}
+      onChange={(v) => setForm({ ...form, [key]: v })}
+    />
+  );
 }
 
 function IdentityForm() {
@@ -63,7 +121,7 @@ function IdentityForm() {
     if (id) setForm({ ...id, wg_port: String(id.wg_port) });
   }, [config.data]);
 
-  const { save, error, saved } = useSaveConfig(() => {
+  const { save, error, saved, fieldError } = useSaveConfig(() => {
     const id = config.data!.identity;
     const patch: Record<string, unknown> = {};
     for (const key of Object.keys(form) as (keyof typeof form)[]) {
@@ -73,20 +131,7 @@ function IdentityForm() {
     if (patch.domain_mode && patch.domain_mode !== 'custom' && !('domain' in patch)) delete patch.domain;
     return { identity: patch as never };
   });
-  const fe = (f: string) => error?.fieldMessage(`identity.${f}`);
-  const input = (key: keyof typeof form, label: string, help?: string) => (
-    <Field label={label} help={help} error={fe(key)}>
-      {(p) => (
-        <input
-          {...p}
-          name={key}
-          className="input"
-          value={form[key]}
-          onChange={(e) => setForm({ ...form, [key]: e.target.value })}
-        />
-      )}
-    </Field>
-  );
+  const input = inputsFor(form, setForm, (key) => fieldError(`identity.${key}`));
 
   return (
     <form
@@ -97,15 +142,10 @@ function IdentityForm() {
       }}
     >
       <h2 className="mb-3 font-semibold">Identity</h2>
-      <ErrorBanner message={error && !error.fields.length ? error.message : undefined} />
-      {saved && (
-        <p role="status" className="mb-3 text-sm text-green-700 dark:text-green-400">
-          {saved}
-        </p>
-      )}
+      <SaveState error={error} saved={saved} />
       <div className="grid gap-x-4 md:grid-cols-2">
         {input('cell_name', 'Cell name')}
-        <Field label="Domain mode" error={fe('domain_mode')}>
+        <Field label="Domain mode" error={fieldError('identity.domain_mode')}>
           {(p) => (
             <select
               {...p}
@@ -149,28 +189,14 @@ function NetworkForm() {
         endpoint_host: n.endpoint_host ?? '',
       });
   }, [config.data]);
-  const { save, error, saved } = useSaveConfig(() => ({
+  const { save, error, saved, fieldError } = useSaveConfig(() => ({
     network: {
       dns_forwarders: splitList(form.dns_forwarders),
       ntp_servers: splitList(form.ntp_servers),
       endpoint_host: form.endpoint_host.trim(),
     },
   }));
-  const fe = (f: string) =>
-    error?.fields.find((x) => x.field === `network.${f}` || x.field.startsWith(`network.${f}.`))?.message;
-  const input = (key: keyof typeof form, label: string, help: string) => (
-    <Field label={label} help={help} error={fe(key)}>
-      {(p) => (
-        <input
-          {...p}
-          name={key}
-          className="input"
-          value={form[key]}
-          onChange={(e) => setForm({ ...form, [key]: e.target.value })}
-        />
-      )}
-    </Field>
-  );
+  const input = inputsFor(form, setForm, (key) => fieldError(`network.${key}`));
   return (
     <form
       className="card"
@@ -184,12 +210,7 @@ function NetworkForm() {
         Until upstreams are set nothing leaves the cell: DNS answers the cell’s own names only and time comes
         from this machine’s clock.
       </p>
-      <ErrorBanner message={error && !error.fields.length ? error.message : undefined} />
-      {saved && (
-        <p role="status" className="mb-3 text-sm text-green-700 dark:text-green-400">
-          {saved}
-        </p>
-      )}
+      <SaveState error={error} saved={saved} />
       <div className="grid gap-x-4 md:grid-cols-2">
         {input('dns_forwarders', 'DNS forwarders', 'IPv4 resolvers, comma-separated, e.g. 9.9.9.9, 1.1.1.1')}
         {input('ntp_servers', 'NTP servers', 'Names or addresses, comma-separated')}
