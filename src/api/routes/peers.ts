@@ -2,6 +2,7 @@
 // links, and the peer's own dashboard (/api/peer/me). Handlers are one call into PeersService each.
 import { z } from 'zod';
 import {
+  type CreatePeerInput,
   configLinkBody,
   configLinkParams,
   createPeerSchema,
@@ -11,7 +12,7 @@ import {
   trafficQuery,
   updatePeerSchema,
 } from '../../schema/peers.ts';
-import { ADMIN, defineRoute } from '../route.ts';
+import { ADMIN, defineRoute, type RouteContext } from '../route.ts';
 
 const applyView = z.object({
   applied: z.boolean(),
@@ -27,6 +28,21 @@ export const createPeerResponse = z.object({
   password: z.string().optional(),
   apply: applyView,
 });
+
+/** Adding a peer; also served at POST /api/wireguard/peers, the spec's second name for it. */
+export const addPeer = {
+  body: createPeerSchema,
+  response: createPeerResponse,
+  status: 201,
+  handler: ({
+    deps,
+    body,
+    req,
+  }: Pick<RouteContext<CreatePeerInput, unknown, unknown>, 'deps' | 'body' | 'req'>) => {
+    req.auditTarget = `name=${body.name}`;
+    return deps.peers.create(body);
+  },
+} as const;
 
 export const peerRoutes = [
   defineRoute({
@@ -45,13 +61,7 @@ export const peerRoutes = [
     tag: 'peers',
     summary:
       'Add a peer: keys (or its own public key), an address, access; applied live when the data plane runs',
-    body: createPeerSchema,
-    response: createPeerResponse,
-    status: 201,
-    handler: ({ deps, body, req }) => {
-      req.auditTarget = `name=${body.name}`;
-      return deps.peers.create(body);
-    },
+    ...addPeer,
   }),
   defineRoute({
     method: 'GET',

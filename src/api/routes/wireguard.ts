@@ -1,9 +1,8 @@
 // The spec's WireGuard endpoints: interface status with per-peer handshake and traffic, and the
 // peer list/add under /api/wireguard/peers (the same use-case as /api/peers).
 import { z } from 'zod';
-import { createPeerSchema } from '../../schema/peers.ts';
 import { ADMIN, defineRoute } from '../route.ts';
-import { createPeerResponse } from './peers.ts';
+import { addPeer } from './peers.ts';
 
 const wgPeer = z.object({
   name: z.string(),
@@ -52,12 +51,6 @@ export const wireguardRoutes = [
     access: ADMIN,
     tag: 'wireguard',
     summary: 'Add a peer (same as POST /api/peers)',
-    body: createPeerSchema,
-    response: createPeerResponse,
-    status: 201,
-    handler: ({ deps, body, req }) => {
-      req.auditTarget = `name=${body.name}`;
-      return deps.peers.create(body);
-    },
+    ...addPeer,
   }),
 ];

@@ -20,18 +20,22 @@ export interface ContainerMount {
   read_only: boolean;
 }
 
+/** One container as the engine reports it. */
+export interface ContainerState {
+  id: string;
+  name: string;
+  service: string;
+  image: string;
+  state: string;
+  health: string | undefined;
+  startedAt: string | undefined;
+  restartCount: number;
+  ip: string | undefined;
+}
+
 export interface ContainersEngine {
   observe(cellId: string): Promise<{ containers: { id: string; name: string }[] }>;
-  state(id: string): Promise<{
-    name: string;
-    service: string;
-    image: string;
-    state: string;
-    health: string | undefined;
-    startedAt: string | undefined;
-    restartCount: number;
-    ip: string | undefined;
-  }>;
+  state(id: string): Promise<ContainerState>;
   mounts(id: string): Promise<{ source: string; destination: string; readOnly: boolean }[]>;
   start(id: string): Promise<void>;
   stop(id: string): Promise<void>;

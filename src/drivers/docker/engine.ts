@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
+import type { ContainerState } from '../../core/runtime/containers-service.ts';
 import type { Observed, ObservedContainer } from '../../core/runtime/plan.ts';
 import { type ContainerSpec, LABELS } from '../../schema/runtime.ts';
 
@@ -12,18 +13,6 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
-}
-
-export interface ContainerState {
-  id: string;
-  name: string;
-  service: string;
-  image: string;
-  state: string;
-  health: string | undefined;
-  startedAt: string | undefined;
-  restartCount: number;
-  ip: string | undefined;
 }
 
 export class DockerEngine {
