@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { type Served, servePic } from './serve.ts';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, type Served, servePic } from './serve.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
 const PASSWORD = 'Correct-Horse-Battery-42';
 
@@ -33,19 +32,7 @@ before(async () => {
     }),
   });
   assert.equal(r.status, 201);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -1,11 +1,31 @@
-// Starts `pic serve` on a free loopback port with a fresh data dir and returns its setup token.
+// Starts `pic serve` on a free loopback port with a fresh data dir and returns its setup token; launches
+// Debian's Chromium the way every UI test does (never a browser a tool downloads, never the network).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
 
 const root = join(import.meta.dirname, '..', '..');
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
