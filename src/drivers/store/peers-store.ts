@@ -27,20 +27,8 @@ export interface PeerSecrets {
   preshared_key: string;
 }
 
-export interface NewPeer {
-  name: string;
-  address: string;
-  public_key: string;
-  private_key: string | null;
-  preshared_key: string;
-  routing: 'full' | 'split';
-  services: string[];
-  internet: boolean;
-  peer_to_peer: boolean;
-  enabled: boolean;
-  expires_at: string | null;
-  account: boolean;
-}
+/** What a new row needs: the stored fields (without what the store derives) and the secrets. */
+export type NewPeer = Omit<PeerRow, 'id' | 'has_private_key' | 'created_at' | 'updated_at'> & PeerSecrets;
 
 export type PeerChange = Partial<
   Pick<
