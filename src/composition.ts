@@ -26,7 +26,7 @@ import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
 import { type CellConfig, LOG_SERVICES } from './schema/config.ts';
-import { desiredState } from './schema/runtime.ts';
+import { desiredState, hostFacts } from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -93,6 +93,8 @@ export function createCell(opts: CellOptions): Cell {
   });
   const users = new UsersStore(db);
   const sessions = new Sessions(new SessionsStore(db));
+  // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
+  const hostEnv = envFromProcess();
   const deps: AppDeps = {
     db,
     config,
@@ -112,10 +114,7 @@ export function createCell(opts: CellOptions): Cell {
       wireguard: opts.wireguard ?? NO_WIREGUARD,
       serverKey: serverKeyFile(paths.secrets),
       guessEndpoint,
-      runtime: () => {
-        const env = envFromProcess();
-        return { cellNetwork: env.CELL_NETWORK, wgPort: env.WG_PORT };
-      },
+      hostFacts: (config) => hostFacts(config, hostEnv),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
     version: VERSION,

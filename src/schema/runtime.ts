@@ -131,13 +131,20 @@ export interface DesiredInput {
   dockerGid: number;
 }
 
+/** The cell network the containers sit on and the host port WireGuard is published on (.env wins). */
+export function hostFacts(config: CellConfig, env: CellEnv): { cellNetwork: string; wgPort: number } {
+  return {
+    cellNetwork: env.CELL_NETWORK ?? config.identity.ip_range,
+    wgPort: env.WG_PORT ?? config.identity.wg_port,
+  };
+}
+
 export function desiredState({ config, env, cellDir, dockerGid }: DesiredInput): DesiredState {
-  const subnet = env.CELL_NETWORK ?? config.identity.ip_range;
+  const { cellNetwork: subnet, wgPort } = hostFacts(config, env);
   const { first } = cidrRange(subnet);
   const ipOf = (s: CoreService) => env[IP_VARS[s] as 'CADDY_IP'] ?? formatIpv4(first + IP_OFFSETS[s]);
   const prefix = env.PIC_NAME_PREFIX ?? '';
   const bind = env.BIND_ADDRESS ?? '0.0.0.0';
-  const wgPort = env.WG_PORT ?? config.identity.wg_port;
   const vpnNet = vpnNetwork(config.identity.vpn_address);
   const dir = (...p: string[]) => [cellDir, ...p].join('/');
   const name = (s: CoreService) => `${prefix}cell-${s}`;

@@ -9,7 +9,7 @@ import type { PeerRow, PeersStore } from '../../drivers/store/peers-store.ts';
 import type { UsersStore } from '../../drivers/store/users-store.ts';
 import { renderPeerConf } from '../../render/wireguard/peer-conf.ts';
 import { renderServerConf, type ServerConfInput } from '../../render/wireguard/server-conf.ts';
-import { vpnNetwork } from '../../schema/config.ts';
+import { type CellConfig, vpnNetwork } from '../../schema/config.ts';
 import type { CreatePeerInput, PeerView, UpdatePeerInput } from '../../schema/peers.ts';
 import { PEER_SERVICE_IDS } from '../../schema/peers-services.ts';
 import { hashPassword, randomPassword } from '../auth/password.ts';
@@ -30,10 +30,10 @@ export interface PeersDeps {
   /** Endpoint host when the config names none: a guess from this host, never asked of the internet. */
   guessEndpoint: () => string;
   /**
-   * What the host's .env overrides (CELL_NETWORK, the published WG_PORT): the cell network the containers
-   * really sit on and the port peers must dial. Absent = the configuration's values.
+   * The cell network the containers really sit on and the port peers must dial, with the host's .env
+   * overrides (CELL_NETWORK, the published WG_PORT) applied. Default: the configuration's values.
    */
-  runtime?: () => { cellNetwork?: string | undefined; wgPort?: number | undefined };
+  hostFacts?: (config: CellConfig) => { cellNetwork: string; wgPort: number };
   now?: () => number;
   onError?: (what: string, err: unknown) => void;
 }
@@ -209,8 +209,7 @@ export class PeersService {
   /** The cell network and the port peers dial, with the host's .env overrides applied. */
   #host(): { cellNetwork: string; wgPort: number } {
     const cfg = this.#d.config.get();
-    const o = this.#d.runtime?.() ?? {};
-    return { cellNetwork: o.cellNetwork ?? cfg.identity.ip_range, wgPort: o.wgPort ?? cfg.identity.wg_port };
+    return this.#d.hostFacts?.(cfg) ?? { cellNetwork: cfg.identity.ip_range, wgPort: cfg.identity.wg_port };
   }
 
   /** Peers that get a tunnel now: enabled and not past their expiry. */
