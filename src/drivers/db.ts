@@ -1,6 +1,7 @@
 // The cell's one SQLite database (WAL). Opening it applies pending migrations in one transaction each.
 import { chmodSync, existsSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { UnitOfWork } from '../core/ports/unit-of-work.ts';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 
 export type Db = DatabaseSync;
@@ -68,4 +69,9 @@ export function transaction<T>(db: Db, fn: () => T): T {
     db.exec('ROLLBACK');
     throw err;
   }
+}
+
+/** The SQLite implementation of core's unit of work. */
+export function sqliteUnitOfWork(db: Db): UnitOfWork {
+  return { run: (fn) => transaction(db, fn) };
 }
