@@ -1,21 +1,29 @@
 // The one place where drivers, core and the API are wired together.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppDeps, HealthPort } from './api/deps.ts';
+import type { AppDeps } from './api/deps.ts';
+import { AuditService } from './core/audit-service.ts';
 import { AuthService } from './core/auth/auth-service.ts';
+import { createPasswordHasher, type PasswordHasher } from './core/auth/password.ts';
 import { Sessions } from './core/auth/sessions.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
-import { dockerContainers, noContainers } from './core/runtime/containers-service.ts';
+import type { ContainerEnginePort } from './core/ports/container-engine.ts';
+import type { HealthPort } from './core/ports/health.ts';
+import type { LogsPort } from './core/ports/logs.ts';
+import type { ProcessRunner } from './core/ports/process-runner.ts';
+import type { UsersRepository } from './core/ports/users-repository.ts';
+import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
 import { SetupService } from './core/setup-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
-import { openDb } from './drivers/db.ts';
+import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
+import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
@@ -26,7 +34,7 @@ import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
 import { type CellConfig, LOG_SERVICES } from './schema/config.ts';
-import { desiredState, hostFacts } from './schema/runtime.ts';
+import { type CellEnv, type DesiredState, desiredState, hostFacts, parseEnvFile } from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -72,6 +80,10 @@ export interface Cell {
   monitor: HealthMonitor | undefined;
   paths: CellPaths;
   sweptTemps: string[];
+  /** The database itself, for tests and benchmarks that inspect what was stored; the API never sees it. */
+  db: Db;
+  users: UsersRepository;
+  hasher: PasswordHasher;
   close(): void;
 }
 
@@ -80,6 +92,8 @@ export function createCell(opts: CellOptions): Cell {
   ensureDirs(paths);
   const sweptTemps = opts.sweepTemps === false ? [] : sweepStaleTemps(paths.data);
   const db = openDb(paths.db);
+  const unitOfWork = sqliteUnitOfWork(db);
+  const hasher = createPasswordHasher();
   const config = new ConfigService(new ConfigStore(db));
   const logs = new LogRegistry(paths.logs, config.get().logging.levels, {
     echo: opts.echoLogs ?? false,
@@ -91,27 +105,29 @@ export function createCell(opts: CellOptions): Cell {
       if (level && logs.get(s).level !== level) logs.setLevel(s, level);
     }
   });
+  const audit = new AuditService(new AuditStore(db));
   const users = new UsersStore(db);
   const sessions = new Sessions(new SessionsStore(db));
+  // Every port exists before the services that use it: inside the cell, the Docker-backed ones.
+  const docker = opts.docker ? dockerPorts(config, audit, logs) : undefined;
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
   const hostEnv = envFromProcess();
   const deps: AppDeps = {
-    db,
     config,
-    users,
     sessions,
-    setup: new SetupService(db, new SetupStore(db), users, config),
-    auth: new AuthService(users, sessions),
-    audit: new AuditStore(db),
+    setup: new SetupService({ setup: new SetupStore(db), users, config, unitOfWork, hasher }),
+    auth: new AuthService(users, sessions, hasher),
+    audit,
     logs,
-    dataPlane: opts.dataPlane ?? noDataPlane,
-    health: opts.health ?? noDataPlane,
-    containers: noContainers,
+    dataPlane: docker?.dataPlane ?? opts.dataPlane ?? noDataPlane,
+    health: docker?.monitor ?? opts.health ?? noDataPlane,
+    containers: docker?.containers ?? noContainers,
     peers: new PeersService({
       store: new PeersStore(db),
       users,
       config,
-      wireguard: opts.wireguard ?? NO_WIREGUARD,
+      hasher,
+      wireguard: docker?.wireguard ?? opts.wireguard ?? NO_WIREGUARD,
       serverKey: serverKeyFile(paths.secrets),
       guessEndpoint,
       hostFacts: (config) => hostFacts(config, hostEnv),
@@ -125,12 +141,14 @@ export function createCell(opts: CellOptions): Cell {
     (opts.background ?? opts.sweepTemps !== false)
       ? setInterval(() => void deps.peers.tick(), 5_000).unref()
       : undefined;
-  const monitor = opts.docker ? wireDocker(deps) : undefined;
   return {
     deps,
-    monitor,
+    monitor: docker?.monitor,
     paths,
     sweptTemps,
+    db,
+    users,
+    hasher,
     close() {
       if (ticker) clearInterval(ticker);
       logs.close();
@@ -139,31 +157,27 @@ export function createCell(opts: CellOptions): Cell {
   };
 }
 
-/** The Docker-backed data plane and health monitor, for cell-api running inside the cell. */
-function wireDocker(deps: AppDeps): HealthMonitor {
+interface DockerPorts {
+  monitor: HealthMonitor;
+  dataPlane: DataPlanePort;
+  containers: ContainersPort;
+  wireguard: WireguardPort | undefined;
+}
+
+/** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
+function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort): DockerPorts {
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
   const desired = (config: CellConfig) =>
     desiredState({ config, env: envFromProcess(), cellDir, dockerGid: engine.socketGid() });
-  // Peers reach cell-wireguard through docker exec (wg syncconf, iptables-restore inside it).
-  const wgName = desired(deps.config.get()).containers.find((c) => c.service === 'wireguard')?.name;
-  if (wgName) deps.peers.attach(new ExecWireguard({ exec: (argv, o) => engine.exec(wgName, argv, o ?? {}) }));
-  const log = deps.logs.get('monitor');
-  const audit = (action: string, target: string, ok: boolean, detail: string | null) =>
-    deps.audit.append({
-      ts: new Date().toISOString(),
-      username: null,
-      role: null,
-      source: 'monitor',
-      action,
-      target,
-      outcome: ok ? 'success' : 'failure',
-      status: null,
-      detail,
-    });
+  const d = desired(config.get());
+  const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
+  const log = logs.get('monitor');
+  const record = (action: string, target: string, ok: boolean, detail: string | null) =>
+    audit.record({ source: 'monitor', action, target, outcome: ok ? 'success' : 'failure', detail });
   const monitor = new HealthMonitor(
     engine,
-    desired(deps.config.get()).containers.map((c) => ({ service: c.service, container: c.name })),
+    d.containers.map((c) => ({ service: c.service, container: c.name })),
     {
       transition(service, from, to, error) {
         (to === 'running' ? log.info : log.warn).call(
@@ -171,7 +185,7 @@ function wireDocker(deps: AppDeps): HealthMonitor {
           { service, from, to, error },
           'service state changed',
         );
-        audit(
+        record(
           'service state changed',
           service,
           to === 'running',
@@ -180,13 +194,70 @@ function wireDocker(deps: AppDeps): HealthMonitor {
       },
       restarted(service, ok, error) {
         (ok ? log.info : log.error).call(log, { service, ok, error }, 'restarted a stopped service');
-        audit('service restarted', service, ok, error);
+        record('service restarted', service, ok, error);
       },
     },
   );
-  deps.health = monitor;
-  deps.dataPlane = dockerDataPlane({ engine, desired });
-  const d = desired(deps.config.get());
-  deps.containers = dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name);
-  return monitor;
+  return {
+    monitor,
+    dataPlane: dockerDataPlane({ engine, desired }),
+    containers: dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name),
+    // Peers reach cell-wireguard through docker exec (pic-wg-apply, wg, iptables-restore inside it).
+    wireguard: wgName ? execWireguard(engine, wgName) : undefined,
+  };
+}
+
+const execWireguard = (engine: ContainerEnginePort, container: string) =>
+  new ExecWireguard({ exec: (argv, o) => engine.exec(container, argv, o ?? {}) });
+
+/** What the host commands (`pic up`, `down`, `status`, `peers`…) need, wired once here. */
+export interface HostContext {
+  cellDir: string;
+  apiDataDir: string;
+  /** The cell's `.env` (empty when there is none). */
+  env: CellEnv;
+  engine: ContainerEnginePort;
+  processes: ProcessRunner;
+  /** The desired state from the stored configuration (read through a short-lived cell). */
+  desired(): DesiredState;
+  /**
+   * cell-wireguard through docker exec, when the engine answers and that container runs; undefined
+   * otherwise (peers are then stored and applied when the data plane runs). `run` execs argv there.
+   */
+  wireguard(): Promise<{ port: WireguardPort; run(argv: string[]): Promise<string> } | undefined>;
+}
+
+export function createHostContext(cellDir: string): HostContext {
+  const envPath = join(cellDir, '.env');
+  const env = existsSync(envPath) ? parseEnvFile(readFileSync(envPath, 'utf8')) : {};
+  const apiDataDir = join(cellDir, 'data', 'api');
+  const engine = new DockerEngine();
+  const desired = () => {
+    const cell = createCell({ dataDir: apiDataDir, sweepTemps: false, writeLogs: false });
+    try {
+      return desiredState({ config: cell.deps.config.get(), env, cellDir, dockerGid: engine.socketGid() });
+    } finally {
+      cell.close();
+    }
+  };
+  return {
+    cellDir,
+    apiDataDir,
+    env,
+    engine,
+    processes: spawnRunner,
+    desired,
+    async wireguard() {
+      try {
+        if (!(await engine.reachable())) return undefined;
+        const name = desired().containers.find((c) => c.service === 'wireguard')?.name;
+        if (!name) return undefined;
+        const port = execWireguard(engine, name);
+        if (!(await port.running())) return undefined;
+        return { port, run: async (argv) => (await engine.exec(name, argv)).stdout };
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }

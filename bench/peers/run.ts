@@ -49,10 +49,10 @@ try {
     payload: { identity: { vpn_address: '10.0.0.1/16' } },
   });
   if (put.statusCode !== 200) throw new Error(put.body);
-  const store = new PeersStore(kit.cell.deps.db);
+  const store = new PeersStore(kit.cell.db);
   let made = 0;
   const fill = (upTo: number) => {
-    kit.cell.deps.db.exec('BEGIN');
+    kit.cell.db.exec('BEGIN');
     for (; made < upTo; made++) {
       const k = generateKeyPair();
       store.insert({
@@ -70,7 +70,7 @@ try {
         account: false,
       });
     }
-    kit.cell.deps.db.exec('COMMIT');
+    kit.cell.db.exec('COMMIT');
   };
 
   console.log(

@@ -162,8 +162,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     if (!STATE_CHANGING.has(req.method) || !req.picApi) return;
     const status = reply.statusCode;
     try {
-      deps.audit.append({
-        ts: new Date().toISOString(),
+      deps.audit.record({
         username: req.picSession?.username ?? null,
         role: req.picSession?.role ?? null,
         source: req.ip,
@@ -176,7 +175,6 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
               ? 'denied'
               : 'failure',
         status,
-        detail: null,
       });
     } catch (err) {
       log.error({ err: (err as Error).message }, 'audit write failed');

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import type { AuditRow } from '../drivers/store/audit-store.ts';
+import type { AuditRow } from '../schema/audit.ts';
 import {
   authed,
   completeSetup,
@@ -16,7 +16,7 @@ import {
 } from './test-kit.ts';
 
 const auditRows = (kit: Kit) =>
-  kit.cell.deps.db
+  kit.cell.db
     .prepare('SELECT * FROM audit ORDER BY id')
     .all()
     .map((r) => ({ ...r }) as unknown as AuditRow);

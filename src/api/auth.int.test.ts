@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { hashStats } from '../core/auth/password.ts';
 import {
   ADMIN_PASSWORD,
   authed,
@@ -38,12 +37,12 @@ describe('login', () => {
   afterEach(() => kit.close());
 
   test('unknown user and wrong password: same status, same body, one Argon2 run each', async () => {
-    let before = hashStats.calls;
+    let before = kit.cell.hasher.stats.calls;
     const unknown = await loginReq(kit, { username: 'mallory', password: 'whatever' });
-    const unknownHashes = hashStats.calls - before;
-    before = hashStats.calls;
+    const unknownHashes = kit.cell.hasher.stats.calls - before;
+    before = kit.cell.hasher.stats.calls;
     const wrong = await loginReq(kit, { username: 'admin', password: 'whatever' });
-    const wrongHashes = hashStats.calls - before;
+    const wrongHashes = kit.cell.hasher.stats.calls - before;
     assert.equal(unknown.statusCode, 401);
     assert.equal(wrong.statusCode, 401);
     assert.equal(unknown.body, wrong.body);
@@ -70,7 +69,7 @@ describe('login', () => {
       );
       assert.equal(r.statusCode, 401);
     }
-    const before = hashStats.calls;
+    const before = kit.cell.hasher.stats.calls;
     const limited = await loginReq(
       kit,
       { username: 'admin', password: ADMIN_PASSWORD },
@@ -79,7 +78,7 @@ describe('login', () => {
     assert.equal(limited.statusCode, 429, 'even the right password waits');
     assert.equal(limited.json().error, 'rate_limited');
     assert.ok(Number(limited.headers['retry-after']) > 0);
-    assert.equal(hashStats.calls, before, 'no Argon2 run for a limited attempt');
+    assert.equal(kit.cell.hasher.stats.calls, before, 'no Argon2 run for a limited attempt');
     // Another account is not locked by this one.
     const bob = await loginReq(
       kit,
@@ -98,7 +97,7 @@ describe('login', () => {
       );
       assert.equal(r.statusCode, 401);
     }
-    const before = hashStats.calls;
+    const before = kit.cell.hasher.stats.calls;
     const limited = await loginReq(
       kit,
       { username: 'admin', password: ADMIN_PASSWORD },
@@ -106,7 +105,7 @@ describe('login', () => {
     );
     assert.equal(limited.statusCode, 429);
     assert.ok(Number(limited.headers['retry-after']) > 0);
-    assert.equal(hashStats.calls, before);
+    assert.equal(kit.cell.hasher.stats.calls, before);
     const other = await loginReq(
       kit,
       { username: 'admin', password: ADMIN_PASSWORD },
@@ -139,7 +138,7 @@ describe('login', () => {
   });
 
   test('a 10 MiB password is refused with 413 before hashing; 1025 characters with 400', async () => {
-    const before = hashStats.calls;
+    const before = kit.cell.hasher.stats.calls;
     const huge = await loginReq(kit, { username: 'admin', password: 'p'.repeat(10 * 1024 * 1024) });
     assert.equal(huge.statusCode, 413);
     assert.equal(huge.json().error, 'payload_too_large');
@@ -149,7 +148,7 @@ describe('login', () => {
       long.json().fields.map((f: { field: string }) => f.field),
       ['password'],
     );
-    assert.equal(hashStats.calls, before);
+    assert.equal(kit.cell.hasher.stats.calls, before);
   });
 
   test('session fixation: login never keeps a cookie the client brought', async () => {
@@ -278,7 +277,7 @@ describe('roles', () => {
     const lg = await loginReq(kit, { username: 'bob', password: PEER_PASSWORD, role: 'admin' });
     assert.equal(lg.statusCode, 400);
     assert.equal((await me(kit, bob.cookie)).json().role, 'peer');
-    assert.equal(kit.cell.deps.users.byUsername('bob')?.role, 'peer');
+    assert.equal(kit.cell.users.byUsername('bob')?.role, 'peer');
     assert.equal((await kit.app.inject({ url: '/api/logs/audit', headers: authed(bob) })).statusCode, 403);
   });
 });

@@ -58,12 +58,12 @@ beforeEach(async () => {
 });
 
 const snapshot = () => ({
-  config: { ...kit.cell.deps.db.prepare('SELECT current, applied FROM config').get() },
-  users: kit.cell.deps.db
+  config: { ...kit.cell.db.prepare('SELECT current, applied FROM config').get() },
+  users: kit.cell.db
     .prepare('SELECT username, role, password_hash FROM users ORDER BY id')
     .all()
     .map((r) => ({ ...r })),
-  setup: { ...kit.cell.deps.db.prepare('SELECT completed_at FROM setup').get() },
+  setup: { ...kit.cell.db.prepare('SELECT completed_at FROM setup').get() },
 });
 
 function send(def: RouteDef, extra: Partial<InjectOptions>) {

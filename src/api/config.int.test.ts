@@ -19,7 +19,7 @@ const get = (url = '/api/config') => kit.app.inject({ url, headers: authed(admin
 const put = (payload: unknown) =>
   kit.app.inject({ method: 'PUT', url: '/api/config', headers: authed(admin), payload: payload as object });
 const row = () => ({
-  ...(kit.cell.deps.db.prepare('SELECT current, applied, updated_at FROM config').get() ?? {}),
+  ...(kit.cell.db.prepare('SELECT current, applied, updated_at FROM config').get() ?? {}),
 });
 const fields = (body: { fields?: Array<{ field: string }> }) =>
   [...new Set((body.fields ?? []).map((f) => f.field))].sort();

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Session } from '../core/auth/sessions.ts';
-import type { Role } from '../drivers/store/users-store.ts';
+import type { Role } from '../schema/users.ts';
 import type { AppDeps } from './deps.ts';
 
 /** 'public': no session needed. A role list: a session whose role is in the list. */

@@ -39,7 +39,7 @@ describe('POST /api/setup/complete', () => {
       'services.1',
       'timezone',
     ]);
-    assert.equal(kit.cell.deps.users.count(), 0);
+    assert.equal(kit.cell.users.count(), 0);
     assert.equal(kit.cell.deps.setup.isCompleted(), false);
   });
 
@@ -67,7 +67,7 @@ describe('POST /api/setup/complete', () => {
       const d = await complete(setupBody(token, { domain_mode: 'custom', domain: h }));
       assert.deepEqual(fieldsOf(d.json()), ['domain'], JSON.stringify(h));
     }
-    assert.equal(kit.cell.deps.users.count(), 0);
+    assert.equal(kit.cell.users.count(), 0);
   });
 
   test('wrong token: 403, then 429 with Retry-After once the limit is reached, even with the right one', async () => {
@@ -82,7 +82,7 @@ describe('POST /api/setup/complete', () => {
     assert.equal(limited.json().error, 'rate_limited');
     const wait = Number(limited.headers['retry-after']);
     assert.ok(wait > 0 && wait <= 15 * 60, `Retry-After ${wait}`);
-    assert.equal(kit.cell.deps.users.count(), 0);
+    assert.equal(kit.cell.users.count(), 0);
     // Another source address is not locked out by this one.
     const other = await kit.app.inject({
       method: 'POST',
@@ -120,7 +120,7 @@ describe('POST /api/setup/complete', () => {
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().error, 'setup_completed');
     assert.equal(kit.cell.deps.setup.issueToken(), undefined, 'no token after setup');
-    assert.equal(kit.cell.deps.users.count(), 1);
+    assert.equal(kit.cell.users.count(), 1);
   });
 
   test('two concurrent completes: exactly one 201, one 409, one admin', async () => {
@@ -131,7 +131,7 @@ describe('POST /api/setup/complete', () => {
     ]);
     const codes = results.map((r) => r.statusCode).sort();
     assert.deepEqual(codes, [201, 409]);
-    const rows = kit.cell.deps.db
+    const rows = kit.cell.db
       .prepare('SELECT username, role FROM users')
       .all()
       .map((r) => ({ ...r }));
@@ -141,7 +141,7 @@ describe('POST /api/setup/complete', () => {
     assert.equal(sessionCookieOf(loser), undefined, 'the loser gets no session');
     const me = await kit.app.inject({ url: '/api/auth/me', headers: { cookie: sessionCookieOf(winner)! } });
     assert.equal(me.statusCode, 200);
-    assert.equal(kit.cell.deps.db.prepare('SELECT count(*) AS n FROM sessions').get()?.n, 1);
+    assert.equal(kit.cell.db.prepare('SELECT count(*) AS n FROM sessions').get()?.n, 1);
   });
 
   test('many concurrent completes still make one admin', async () => {
@@ -151,7 +151,7 @@ describe('POST /api/setup/complete', () => {
     );
     assert.equal(results.filter((r) => r.statusCode === 201).length, 1);
     assert.equal(results.filter((r) => r.statusCode === 409).length, 5);
-    assert.equal(kit.cell.deps.users.count(), 1);
+    assert.equal(kit.cell.users.count(), 1);
   });
 
   test('the setup token is stored only as a hash: its bytes are in no file of the data dir', async () => {

@@ -1,17 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { openDb } from '../drivers/db.ts';
-import { ConfigStore } from '../drivers/store/config-store.ts';
 import { type CellConfig, defaultConfig } from '../schema/config.ts';
 import { ConfigService, type DataPlanePort, type PendingChange } from './config-service.ts';
 import { AppError } from './errors.ts';
+import type { ConfigRepository } from './ports/config-repository.ts';
+
+/** The repository as the SQLite store keeps it: JSON text, so a stored value is a copy. */
+function memoryStore() {
+  let saved: { current: string; applied: string } | undefined;
+  const store: ConfigRepository = {
+    load: () =>
+      saved ? { current: JSON.parse(saved.current), applied: JSON.parse(saved.applied) } : undefined,
+    save: (current, applied) => {
+      saved = { current: JSON.stringify(current), applied: JSON.stringify(applied) };
+    },
+  };
+  return { store, row: () => ({ ...saved }) as Record<string, string> };
+}
 
 function make() {
-  const db = openDb(':memory:');
-  const store = new ConfigStore(db);
+  const { store, row } = memoryStore();
   const service = new ConfigService(store);
-  const row = () => db.prepare('SELECT current, applied FROM config').get() as Record<string, string>;
-  return { db, store, service, row };
+  return { store, service, row };
 }
 
 function fieldsOf(fn: () => unknown): string[] {

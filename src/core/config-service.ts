@@ -1,6 +1,5 @@
 // The cell's configuration: validated as a whole on every change, stored in one transaction.
 // Fields in RESTART_FIELDS wait in `applied` until POST /api/config/apply; the rest apply at once.
-import type { ConfigStore } from '../drivers/store/config-store.ts';
 import {
   type CellConfig,
   type ConfigPatch,
@@ -11,6 +10,7 @@ import {
 } from '../schema/config.ts';
 import type { SetupInput } from '../schema/setup.ts';
 import { AppError } from './errors.ts';
+import type { ConfigRepository } from './ports/config-repository.ts';
 
 export interface PendingChange {
   field: string;
@@ -48,12 +48,12 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export class ConfigService {
-  readonly #store: ConfigStore;
+  readonly #store: ConfigRepository;
   readonly #listeners: ConfigListener[] = [];
   #current: CellConfig;
   #applied: CellConfig;
 
-  constructor(store: ConfigStore) {
+  constructor(store: ConfigRepository) {
     this.#store = store;
     const saved = store.load();
     if (saved) {

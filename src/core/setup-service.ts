@@ -1,31 +1,34 @@
 // First run. Until setup completes the cell answers 428 to the API; completing it needs the one-time
 // setup token (stored only as a SHA-256 hash, so showing it again means issuing a new one).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../drivers/db.ts';
-import { transaction } from '../drivers/db.ts';
-import type { SetupStore } from '../drivers/store/setup-store.ts';
-import type { UsersStore } from '../drivers/store/users-store.ts';
 import type { SetupInput } from '../schema/setup.ts';
-import { hashPassword } from './auth/password.ts';
+import type { PasswordHasher } from './auth/password.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
 import type { ConfigService } from './config-service.ts';
 import { AppError } from './errors.ts';
+import type { SetupRepository } from './ports/setup-repository.ts';
+import type { UnitOfWork } from './ports/unit-of-work.ts';
+import type { UsersRepository } from './ports/users-repository.ts';
+
+export interface SetupDeps {
+  setup: SetupRepository;
+  users: UsersRepository;
+  config: ConfigService;
+  unitOfWork: UnitOfWork;
+  hasher: PasswordHasher;
+}
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 const BASE32 = 'abcdefghijkmnpqrstuvwxyz23456789';
 
 export class SetupService {
-  readonly #db: Db;
-  readonly #store: SetupStore;
-  readonly #users: UsersStore;
-  readonly #config: ConfigService;
+  readonly #d: SetupDeps;
+  readonly #store: SetupRepository;
   readonly wrongTokens = new RateLimiter({ max: 10, windowMs: 15 * 60_000 });
 
-  constructor(db: Db, store: SetupStore, users: UsersStore, config: ConfigService) {
-    this.#db = db;
-    this.#store = store;
-    this.#users = users;
-    this.#config = config;
+  constructor(deps: SetupDeps) {
+    this.#d = deps;
+    this.#store = deps.setup;
   }
 
   #completed = false;
@@ -69,20 +72,16 @@ export class SetupService {
         'The setup token is wrong; run `pic setup-token` on the host for a new one',
       );
     }
-    const next = this.#config.withIdentity(input);
-    const passwordHash = await hashPassword(input.admin_password);
+    const next = this.#d.config.withIdentity(input);
+    const passwordHash = await this.#d.hasher.hash(input.admin_password);
     // Checked again inside the transaction: two concurrent completes both pass the check above, but
     // BEGIN IMMEDIATE serialises them and only the first finds setup still open.
-    return transaction(this.#db, () => {
+    return this.#d.unitOfWork.run(() => {
       if (this.#store.get().completed_at !== null)
         throw new AppError('setup_completed', 'Setup has already been completed');
-      const id = this.#users.insert('admin', 'admin', passwordHash);
-      this.#config.replaceAll(next);
-      this.#db
-        .prepare(
-          "INSERT INTO meta (key, value) VALUES ('requested_services', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        )
-        .run(JSON.stringify(input.services));
+      const id = this.#d.users.insert('admin', 'admin', passwordHash);
+      this.#d.config.replaceAll(next);
+      this.#store.setRequestedServices(input.services);
       this.#store.markCompleted();
       return id;
     });

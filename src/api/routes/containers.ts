@@ -1,26 +1,11 @@
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
+import { containerInfoSchema as info, containerMountSchema as mount } from '../../schema/containers.ts';
 import { ADMIN, defineRoute } from '../route.ts';
 
 const name = z
   .object({ name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a container name') })
   .strict();
-const info = z.object({
-  name: z.string(),
-  service: z.string(),
-  image: z.string(),
-  state: z.string(),
-  health: z.string().nullable(),
-  started_at: z.string().nullable(),
-  restart_count: z.number(),
-  ip: z.string().nullable(),
-});
-const mount = z.object({
-  container: z.string(),
-  source: z.string(),
-  destination: z.string(),
-  read_only: z.boolean(),
-});
 
 const action = (verb: 'start' | 'stop' | 'restart') =>
   defineRoute({

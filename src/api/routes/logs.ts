@@ -1,20 +1,8 @@
 import { z } from 'zod';
+import { auditOutcome, auditRowSchema } from '../../schema/audit.ts';
 import { LOG_SERVICES, logService } from '../../schema/config.ts';
 import { logLevel } from '../../schema/fields.ts';
 import { ADMIN, defineRoute } from '../route.ts';
-
-const auditRow = z.object({
-  id: z.number(),
-  ts: z.string(),
-  username: z.string().nullable(),
-  role: z.string().nullable(),
-  source: z.string(),
-  action: z.string(),
-  target: z.string().nullable(),
-  outcome: z.string(),
-  status: z.number().nullable(),
-  detail: z.string().nullable(),
-});
 
 const shortText = z.string().max(200).optional();
 
@@ -29,7 +17,7 @@ export const logRoutes = [
       .object({
         username: shortText,
         action: shortText,
-        outcome: z.enum(['success', 'failure', 'denied']).optional(),
+        outcome: auditOutcome.optional(),
         since: z.iso.datetime().optional(),
         until: z.iso.datetime().optional(),
         q: shortText,
@@ -37,7 +25,7 @@ export const logRoutes = [
         offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
       })
       .strict(),
-    response: z.object({ total: z.number(), items: z.array(auditRow) }),
+    response: z.object({ total: z.number(), items: z.array(auditRowSchema) }),
     handler: ({ deps, query }) => deps.audit.query(query),
   }),
   defineRoute({

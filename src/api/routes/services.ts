@@ -1,12 +1,6 @@
 import { z } from 'zod';
+import { serviceHealthSchema } from '../../schema/containers.ts';
 import { ADMIN, defineRoute } from '../route.ts';
-
-export const serviceStatus = z.object({
-  name: z.string(),
-  state: z.enum(['running', 'stopped', 'unhealthy', 'starting', 'not_running', 'unknown']),
-  since: z.string().nullable(),
-  last_error: z.string().nullable(),
-});
 
 export const serviceRoutes = [
   defineRoute({
@@ -15,7 +9,10 @@ export const serviceRoutes = [
     access: ADMIN,
     tag: 'services',
     summary: 'State of each core service: running, since when, last error',
-    response: z.object({ data_plane: z.enum(['running', 'not_running']), services: z.array(serviceStatus) }),
+    response: z.object({
+      data_plane: z.enum(['running', 'not_running']),
+      services: z.array(serviceHealthSchema),
+    }),
     handler: async ({ deps }) => {
       const running = await deps.dataPlane.running();
       return {

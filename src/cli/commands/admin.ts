@@ -68,17 +68,7 @@ export async function admin(argv: string[]): Promise<number> {
     }
     const username = values.username ?? 'admin';
     const password = await cell.deps.auth.resetPassword(username);
-    cell.deps.audit.append({
-      ts: new Date().toISOString(),
-      username: null,
-      role: null,
-      source: 'cli',
-      action: 'admin reset-password',
-      target: `user=${username}`,
-      outcome: 'success',
-      status: null,
-      detail: null,
-    });
+    cell.deps.audit.record({ source: 'cli', action: 'admin reset-password', target: `user=${username}` });
     console.log(`New password for ${username} (shown once; all of ${username}'s sessions were ended):`);
     console.log(password);
     return 0;

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import { type Cell, createCell } from '../../composition.ts';
 import { AppError } from '../../core/errors.ts';
+import type { WireguardPort } from '../../core/peers/wireguard-port.ts';
 import { cellPaths } from '../../drivers/paths.ts';
-import { ExecWireguard } from '../../drivers/wireguard/exec-wireguard.ts';
 import { createPeerSchema } from '../../schema/peers.ts';
 import { runtimeContext } from '../runtime-context.ts';
 import { defaultDataDir, UsageError } from '../usage.ts';
@@ -38,44 +38,28 @@ const OPTIONS = {
   qr: { type: 'boolean' },
 } as const;
 
-function open(dataDir: string): Cell {
+function requireCell(dataDir: string): string {
   if (!existsSync(cellPaths(dataDir).db))
     throw new Error(`no cell in ${dataDir} (cell.db not found); pass the --data-dir that \`pic serve\` uses`);
-  return createCell({ dataDir, sweepTemps: false, writeLogs: false, background: false });
+  return dataDir;
+}
+
+/** The cell, with cell-wireguard as its data plane when one was found (see dataPlane). */
+function open(dataDir: string, wireguard?: WireguardPort): Cell {
+  return createCell({ dataDir, sweepTemps: false, writeLogs: false, background: false, wireguard });
 }
 
 /** cell-wireguard through docker exec, when the engine answers and the container exists. */
-async function attachDataPlane(
-  cell: Cell,
-  dir: string | undefined,
-): Promise<((argv: string[]) => Promise<string>) | undefined> {
+async function dataPlane(dir: string | undefined) {
   try {
-    const ctx = runtimeContext(dir);
-    if (!(await ctx.engine.reachable())) return undefined;
-    const name = ctx.desired().containers.find((c) => c.service === 'wireguard')?.name;
-    if (!name) return undefined;
-    const exec = (argv: string[], o?: { stdin?: string }) => ctx.engine.exec(name, argv, o ?? {});
-    const wg = new ExecWireguard({ exec });
-    if (!(await wg.running())) return undefined;
-    cell.deps.peers.attach(wg);
-    return async (argv) => (await exec(argv)).stdout;
+    return await runtimeContext(dir).wireguard();
   } catch {
     return undefined;
   }
 }
 
 function audit(cell: Cell, action: string, target: string): void {
-  cell.deps.audit.append({
-    ts: new Date().toISOString(),
-    username: null,
-    role: null,
-    source: 'cli',
-    action,
-    target,
-    outcome: 'success',
-    status: null,
-    detail: null,
-  });
+  cell.deps.audit.record({ source: 'cli', action, target });
 }
 
 function table(rows: string[][]): string {
@@ -106,7 +90,10 @@ export async function peers(argv: string[]): Promise<number> {
     throw new UsageError(
       sub ? `unknown peers command "${sub}"` : 'missing peers command (list, add, remove, config)',
     );
-  const cell = open(values['data-dir'] ?? defaultDataDir());
+  const dataDir = requireCell(values['data-dir'] ?? defaultDataDir());
+  // The data plane is found before the cell is built: add and remove apply through it.
+  const wg = sub === 'add' || sub === 'remove' ? await dataPlane(values.dir) : undefined;
+  const cell = open(dataDir, wg?.port);
   try {
     if (sub === 'list') {
       const list = cell.deps.peers.list();
@@ -135,7 +122,6 @@ export async function peers(argv: string[]): Promise<number> {
       if (values.qr) console.log(await QRCode.toString(config, { type: 'terminal', small: true }));
       return 0;
     }
-    await attachDataPlane(cell, values.dir);
     if (sub === 'remove') {
       const r = await cell.deps.peers.remove(name);
       audit(cell, 'peers remove', `name=${name}`);
@@ -182,9 +168,10 @@ export async function showRoutes(argv: string[]): Promise<number> {
     options: { 'data-dir': OPTIONS['data-dir'], dir: OPTIONS.dir },
     strict: true,
   });
-  const cell = open(values['data-dir'] ?? defaultDataDir());
+  const dataDir = requireCell(values['data-dir'] ?? defaultDataDir());
+  const run = (await dataPlane(values.dir))?.run;
+  const cell = open(dataDir);
   try {
-    const run = await attachDataPlane(cell, values.dir);
     if (run) {
       // `wg show` hides the private and preshared keys.
       console.log((await run(['wg', 'show', 'wg0'])).trimEnd());

@@ -1,5 +1,4 @@
 // pic restart / logs / shell: one service of the cell, named as in the spec (caddy, dns, ntp, wireguard, api).
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { START_ORDER } from '../../schema/runtime.ts';
 import { requireDocker, runtimeContext } from '../runtime-context.ts';
@@ -59,14 +58,12 @@ export async function logs(argv: string[]): Promise<number> {
     ? [containerName(desired, positionals[0])]
     : desired.containers.map((c) => c.name);
   if (values.follow && names.length === 1) {
-    return (
-      spawnSync('docker', ['logs', '--follow', '--tail', tail, names[0]!], { stdio: 'inherit' }).status ?? 1
-    );
+    return ctx.processes.run('docker', ['logs', '--follow', '--tail', tail, names[0]!]).status ?? 1;
   }
   if (values.follow) throw new UsageError('-f follows one service: name it');
   for (const name of names) {
     if (names.length > 1) console.log(`==> ${name} <==`);
-    spawnSync('docker', ['logs', '--tail', tail, name], { stdio: 'inherit' });
+    ctx.processes.run('docker', ['logs', '--tail', tail, name]);
   }
   return 0;
 }
@@ -86,5 +83,5 @@ export async function shell(argv: string[]): Promise<number> {
   await requireDocker(ctx.engine);
   const name = containerName(ctx.desired(), positionals[0]);
   const tty = process.stdin.isTTY ? ['-it'] : ['-i'];
-  return spawnSync('docker', ['exec', ...tty, name, 'sh'], { stdio: 'inherit' }).status ?? 1;
+  return ctx.processes.run('docker', ['exec', ...tty, name, 'sh']).status ?? 1;
 }

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCell } from '../../composition.ts';
-import { DockerEngine } from '../../drivers/docker/engine.ts';
 import { desiredState } from '../../schema/runtime.ts';
 import { runtimeContext } from '../runtime-context.ts';
 import { defaultDataDir } from '../usage.ts';
@@ -35,9 +34,9 @@ export async function status(argv: string[]): Promise<number> {
     const config = cell.deps.config.get();
     const { identity } = config;
     const setupDone = cell.deps.setup.isCompleted();
-    const engine = new DockerEngine();
+    const engine = ctx?.engine;
     let rows: Row[] | undefined;
-    if (ctx && (await engine.reachable())) {
+    if (ctx && engine && (await engine.reachable())) {
       const desired = desiredState({
         config,
         env: ctx.env,

@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { prepareBind } from '../../drivers/docker/host-dirs.ts';
-import { REPO_ROOT, requireDocker, runtimeContext } from '../runtime-context.ts';
+import { REPO_ROOT, type RuntimeContext, requireDocker, runtimeContext } from '../runtime-context.ts';
 
 export const upHelp = `pic up [--yes] [--dir DIR] [--no-build]
   Builds what changed and starts the cell, waits until every service is healthy, then prints the
@@ -15,9 +14,9 @@ export const upHelp = `pic up [--yes] [--dir DIR] [--no-build]
   --dir       the cell directory holding config/, data/ and .env (default: this checkout)
   --no-build  use the images as they are`;
 
-function run(step: string, cmd: string, args: string[]): void {
+function run(ctx: RuntimeContext, step: string, cmd: string, args: string[]): void {
   console.log(`\n→ ${step}`);
-  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+  const r = ctx.processes.run(cmd, args, { cwd: REPO_ROOT });
   if (r.status !== 0) throw new Error(`${step} failed (exit ${r.status ?? r.signal})`);
 }
 
@@ -29,21 +28,21 @@ export async function up(argv: string[]): Promise<number> {
   });
   const ctx = runtimeContext(values.dir);
   if (values.yes) {
-    run('Debian packages', 'bash', [join(REPO_ROOT, 'scripts', 'install-prereqs.sh')]);
-    run('Docker engine', 'bash', [join(REPO_ROOT, 'scripts', 'ensure-docker.sh')]);
-    run('base images', 'bash', [join(REPO_ROOT, 'scripts', 'base-images.sh')]);
+    run(ctx, 'Debian packages', 'bash', [join(REPO_ROOT, 'scripts', 'install-prereqs.sh')]);
+    run(ctx, 'Docker engine', 'bash', [join(REPO_ROOT, 'scripts', 'ensure-docker.sh')]);
+    run(ctx, 'base images', 'bash', [join(REPO_ROOT, 'scripts', 'base-images.sh')]);
   }
   await requireDocker(ctx.engine);
   if (!values['no-build']) {
     if (!existsSync(join(REPO_ROOT, 'web', 'dist', 'index.html'))) {
-      run('web UI', process.execPath, [
+      run(ctx, 'web UI', process.execPath, [
         join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
         'build',
         '--config',
         'web/vite.config.ts',
       ]);
     }
-    run('images', 'bash', [join(REPO_ROOT, 'scripts', 'build-images.sh')]);
+    run(ctx, 'images', 'bash', [join(REPO_ROOT, 'scripts', 'build-images.sh')]);
   }
 
   const desired = ctx.desired();

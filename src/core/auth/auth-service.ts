@@ -1,9 +1,10 @@
 // Login, logout, password change and reset. Rate limits are checked before any hashing, and an
 // unknown user costs one real Argon2 verification, so timing does not reveal which accounts exist.
 
-import type { Role, UsersStore } from '../../drivers/store/users-store.ts';
+import type { Role } from '../../schema/users.ts';
 import { AppError } from '../errors.ts';
-import { dummyHash, hashPassword, randomPassword, verifyPassword } from './password.ts';
+import type { UsersRepository } from '../ports/users-repository.ts';
+import { dummyHash, type PasswordHasher, randomPassword } from './password.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { Sessions } from './sessions.ts';
 
@@ -17,16 +18,18 @@ export interface LoginResult {
 const WINDOW = 15 * 60_000;
 
 export class AuthService {
-  readonly #users: UsersStore;
+  readonly #users: UsersRepository;
   readonly #sessions: Sessions;
+  readonly #hasher: PasswordHasher;
   readonly bySource = new RateLimiter({ max: 20, windowMs: WINDOW });
   readonly byAccount = new RateLimiter({ max: 10, windowMs: WINDOW });
   /** Wrong current passwords in a password change: its own counter, so they cannot lock the login. */
   readonly passwordChanges = new RateLimiter({ max: 10, windowMs: WINDOW });
 
-  constructor(users: UsersStore, sessions: Sessions) {
+  constructor(users: UsersRepository, sessions: Sessions, hasher: PasswordHasher) {
     this.#users = users;
     this.#sessions = sessions;
+    this.#hasher = hasher;
   }
 
   async login(username: string, password: string, source: string): Promise<LoginResult> {
@@ -36,7 +39,7 @@ export class AuthService {
       throw new AppError('rate_limited', 'Too many failed logins; try again later', { retryAfter: wait });
 
     const user = this.#users.byUsername(account);
-    const ok = await verifyPassword(password, user?.password_hash ?? dummyHash());
+    const ok = await this.#hasher.verify(password, user?.password_hash ?? dummyHash());
     if (!user || !ok) {
       this.bySource.hit(source);
       this.byAccount.hit(account);
@@ -54,7 +57,7 @@ export class AuthService {
     const wait = this.passwordChanges.retryAfter(user.username);
     if (wait > 0)
       throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
-    if (!(await verifyPassword(current, user.password_hash))) {
+    if (!(await this.#hasher.verify(current, user.password_hash))) {
       this.passwordChanges.hit(user.username);
       throw new AppError('forbidden', 'Current password is wrong', {
         fields: [{ field: 'current_password', message: 'does not match' }],
@@ -65,7 +68,7 @@ export class AuthService {
         fields: [{ field: 'new_password', message: 'must differ from the current password' }],
       });
     }
-    this.#users.setPassword(user.id, await hashPassword(next));
+    this.#users.setPassword(user.id, await this.#hasher.hash(next));
     this.#sessions.destroyAllFor(user.id);
     const { id, csrfToken } = this.#sessions.create(user.id, source);
     return { sessionId: id, csrfToken, username: user.username, role: user.role };
@@ -76,13 +79,13 @@ export class AuthService {
     const user = this.#users.byUsername(username);
     if (!user) throw new AppError('not_found', `User ${username} not found`);
     const password = randomPassword();
-    this.#users.setPassword(user.id, await hashPassword(password));
+    this.#users.setPassword(user.id, await this.#hasher.hash(password));
     this.#sessions.destroyAllFor(user.id);
     return password;
   }
 
   async createUser(username: string, role: Role, password: string): Promise<number> {
     if (this.#users.byUsername(username)) throw new AppError('conflict', `User ${username} already exists`);
-    return this.#users.insert(username, role, await hashPassword(password));
+    return this.#users.insert(username, role, await this.#hasher.hash(password));
   }
 }

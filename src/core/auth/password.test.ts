@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  DEFAULT_PARAMS,
-  dummyHash,
-  hashPassword,
-  hashStats,
-  randomPassword,
-  verifyPassword,
-} from './password.ts';
+import { createPasswordHasher, DEFAULT_PARAMS, dummyHash, randomPassword } from './password.ts';
+
+const hasher = createPasswordHasher();
+const hashPassword = (p: string) => hasher.hash(p);
+const verifyPassword = (p: string, h: string) => hasher.verify(p, h);
 
 test('production parameters are OWASP Argon2id (19 MiB, t=2, p=1)', () => {
   assert.deepEqual(DEFAULT_PARAMS, { memory: 19456, passes: 2, parallelism: 1 });
@@ -46,9 +43,9 @@ test('malformed or foreign hashes never verify and never throw', async () => {
 });
 
 test('the dummy hash costs one Argon2 run and matches nothing', async () => {
-  const before = hashStats.calls;
+  const before = hasher.stats.calls;
   assert.equal(await verifyPassword('anything', dummyHash()), false);
-  assert.equal(hashStats.calls - before, 1);
+  assert.equal(hasher.stats.calls - before, 1);
   assert.equal(dummyHash(), dummyHash());
   assert.match(dummyHash(), /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
 });
@@ -61,6 +58,14 @@ test('hashing is capped: many concurrent hashes all finish correctly', async () 
     ok,
     pws.map(() => true),
   );
+});
+
+test('each hasher counts its own Argon2 runs (no process-wide state)', async () => {
+  const a = createPasswordHasher();
+  const b = createPasswordHasher({ concurrency: 1 });
+  await a.verify('x', dummyHash());
+  assert.equal(a.stats.calls, 1);
+  assert.equal(b.stats.calls, 0);
 });
 
 test('random passwords: 20 characters from an unambiguous alphabet, all different', () => {

@@ -1,5 +1,6 @@
-// Argon2id (crypto.argon2) in PHC string form. A semaphore caps concurrent hashes so a login flood
-// queues instead of exhausting memory (each hash takes ~19 MiB) and starving /health.
+// Argon2id (crypto.argon2) in PHC string form. Each hasher's semaphore caps its concurrent hashes so a
+// login flood queues instead of exhausting memory (each hash takes ~19 MiB) and starving /health. The
+// composition root makes the one hasher of a cell and hands it to the services that hash.
 import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Argon2Params {
@@ -30,55 +31,64 @@ class Semaphore {
   }
 }
 
-const limiter = new Semaphore(2);
-
-/** Argon2 computations started in this process: lets tests prove a refusal came before any hashing. */
-export const hashStats = { calls: 0 };
-
-function rawHash(password: string, salt: Buffer, p: Argon2Params): Promise<Buffer> {
-  hashStats.calls++;
-  return limiter.run(
-    () =>
-      new Promise((resolve, reject) =>
-        argon2(
-          'argon2id',
-          {
-            message: password,
-            nonce: salt,
-            parallelism: p.parallelism,
-            tagLength: 32,
-            memory: p.memory,
-            passes: p.passes,
-          },
-          (err, key) => (err ? reject(err) : resolve(key)),
-        ),
-      ),
-  );
+export interface PasswordHasher {
+  hash(password: string, p?: Argon2Params): Promise<string>;
+  /** False for a wrong password and for any malformed or foreign hash; never throws. */
+  verify(password: string, encoded: string): Promise<boolean>;
+  /** Argon2 computations this hasher started: lets tests prove a refusal came before any hashing. */
+  readonly stats: { readonly calls: number };
 }
 
 const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
 
-export async function hashPassword(password: string, p: Argon2Params = DEFAULT_PARAMS): Promise<string> {
-  const salt = randomBytes(16);
-  const tag = await rawHash(password, salt, p);
-  return `$argon2id$v=19$m=${p.memory},t=${p.passes},p=${p.parallelism}$${b64(salt)}$${b64(tag)}`;
-}
-
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
-export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
-  const m = PHC.exec(encoded);
-  if (!m) return false;
-  const params = { memory: Number(m[1]), passes: Number(m[2]), parallelism: Number(m[3]) };
-  const salt = Buffer.from(m[4]!, 'base64');
-  const expected = Buffer.from(m[5]!, 'base64');
-  let actual: Buffer;
-  try {
-    actual = await rawHash(password, salt, params);
-  } catch {
-    return false; // parameters Argon2 refuses: a damaged stored hash matches nothing
-  }
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+/** A hasher running at most `concurrency` Argon2 computations at a time (default 2). */
+export function createPasswordHasher({ concurrency = 2 }: { concurrency?: number } = {}): PasswordHasher {
+  const limiter = new Semaphore(concurrency);
+  const stats = { calls: 0 };
+  const rawHash = (password: string, salt: Buffer, p: Argon2Params): Promise<Buffer> => {
+    stats.calls++;
+    return limiter.run(
+      () =>
+        new Promise((resolve, reject) =>
+          argon2(
+            'argon2id',
+            {
+              message: password,
+              nonce: salt,
+              parallelism: p.parallelism,
+              tagLength: 32,
+              memory: p.memory,
+              passes: p.passes,
+            },
+            (err, key) => (err ? reject(err) : resolve(key)),
+          ),
+        ),
+    );
+  };
+  return {
+    stats,
+    async hash(password, p = DEFAULT_PARAMS) {
+      const salt = randomBytes(16);
+      const tag = await rawHash(password, salt, p);
+      return `$argon2id$v=19$m=${p.memory},t=${p.passes},p=${p.parallelism}$${b64(salt)}$${b64(tag)}`;
+    },
+    async verify(password, encoded) {
+      const m = PHC.exec(encoded);
+      if (!m) return false;
+      const params = { memory: Number(m[1]), passes: Number(m[2]), parallelism: Number(m[3]) };
+      const salt = Buffer.from(m[4]!, 'base64');
+      const expected = Buffer.from(m[5]!, 'base64');
+      let actual: Buffer;
+      try {
+        actual = await rawHash(password, salt, params);
+      } catch {
+        return false; // parameters Argon2 refuses: a damaged stored hash matches nothing
+      }
+      return actual.length === expected.length && timingSafeEqual(actual, expected);
+    },
+  };
 }
 
 /**

@@ -1,28 +1,59 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openDb } from '../../drivers/db.ts';
-import { SessionsStore } from '../../drivers/store/sessions-store.ts';
-import { UsersStore } from '../../drivers/store/users-store.ts';
+import type { Role, SessionRow } from '../../schema/users.ts';
+import type { SessionsRepository } from '../ports/sessions-repository.ts';
 import { hashId, SESSION_IDLE_MS, SESSION_TTL_MS, Sessions } from './sessions.ts';
 
-function setup() {
-  const db = openDb(':memory:');
-  const users = new UsersStore(db);
-  const alice = users.insert('alice', 'admin', 'x');
-  const bob = users.insert('bob', 'peer', 'x');
-  const clock = { now: 1_700_000_000_000 };
-  const sessions = new Sessions(new SessionsStore(db), () => clock.now);
-  return { db, users, alice, bob, clock, sessions };
+/**
+ * The repository in memory, with the SQLite store's semantics (the join with users, the expiry
+ * query). That deleting a user ends their sessions is the store's job: sessions-store.test.ts.
+ */
+function memoryStore(users: Map<number, { username: string; role: Role }>) {
+  const rows = new Map<string, SessionRow>();
+  const store: SessionsRepository = {
+    insert: (row) => void rows.set(row.id_hash, { ...row }),
+    get: (idHash) => {
+      const row = rows.get(idHash);
+      const user = row && users.get(row.user_id);
+      return row && user ? { ...row, ...user } : undefined;
+    },
+    touch: (idHash, now) => {
+      const row = rows.get(idHash);
+      if (row) row.last_seen_at = now;
+    },
+    delete: (idHash) => void rows.delete(idHash),
+    deleteForUser: (userId) => drop((r) => r.user_id === userId),
+    deleteExpired: (now, idleMs) => drop((r) => r.expires_at <= now || r.last_seen_at <= now - idleMs),
+  };
+  function drop(match: (r: SessionRow) => boolean): number {
+    const gone = [...rows.values()].filter(match);
+    for (const r of gone) rows.delete(r.id_hash);
+    return gone.length;
+  }
+  return { store, rows: () => [...rows.values()] };
 }
 
-test('create returns a random id and CSRF token; the database holds only the id hash', () => {
-  const { db, sessions, alice } = setup();
+function setup() {
+  const alice = 1;
+  const bob = 2;
+  const users = new Map([
+    [alice, { username: 'alice', role: 'admin' as const }],
+    [bob, { username: 'bob', role: 'peer' as const }],
+  ]);
+  const { store, rows } = memoryStore(users);
+  const clock = { now: 1_700_000_000_000 };
+  const sessions = new Sessions(store, () => clock.now);
+  return { rows, alice, bob, clock, sessions };
+}
+
+test('create returns a random id and CSRF token; the repository holds only the id hash', () => {
+  const { rows: stored, sessions, alice } = setup();
   const a = sessions.create(alice, '10.0.0.2');
   const b = sessions.create(alice, '10.0.0.2');
   assert.notEqual(a.id, b.id);
   assert.notEqual(a.csrfToken, b.csrfToken);
   assert.ok(a.id.length >= 43);
-  const rows = db.prepare('SELECT * FROM sessions').all() as Array<Record<string, unknown>>;
+  const rows = stored();
   assert.equal(rows.length, 2);
   const dump = JSON.stringify(rows);
   assert.ok(!dump.includes(a.id) && !dump.includes(b.id), 'raw ids are not stored');
@@ -81,11 +112,4 @@ test('destroy, destroyAllFor and sweep', () => {
   assert.ok(sessions.resolve(b1.id), "another user's sessions stay");
   clock.now += SESSION_IDLE_MS + 1;
   assert.equal(sessions.sweep(), 1);
-});
-
-test('deleting a user deletes their sessions (foreign key cascade)', () => {
-  const { sessions, users, bob } = setup();
-  const b = sessions.create(bob, 's');
-  users.delete('bob');
-  assert.equal(sessions.resolve(b.id), undefined);
 });

@@ -1,7 +1,8 @@
 // Server-side sessions. The cookie carries a random id; the database holds only its SHA-256, so a
 // copy of cell.db does not hand out live sessions. Each session has its own CSRF token.
 import { createHash, randomBytes } from 'node:crypto';
-import type { SessionsStore, SessionWithUser } from '../../drivers/store/sessions-store.ts';
+import type { Role } from '../../schema/users.ts';
+import type { SessionsRepository } from '../ports/sessions-repository.ts';
 
 export const SESSION_TTL_MS = 7 * 24 * 3600_000;
 export const SESSION_IDLE_MS = 24 * 3600_000;
@@ -12,14 +13,14 @@ export interface Session {
   idHash: string;
   userId: number;
   username: string;
-  role: SessionWithUser['role'];
+  role: Role;
   csrfToken: string;
 }
 
 export class Sessions {
-  readonly #store: SessionsStore;
+  readonly #store: SessionsRepository;
   readonly #now: () => number;
-  constructor(store: SessionsStore, now: () => number = Date.now) {
+  constructor(store: SessionsRepository, now: () => number = Date.now) {
     this.#store = store;
     this.#now = now;
   }

@@ -12,7 +12,7 @@ import { renderServerConf, type ServerConfInput } from '../../render/wireguard/s
 import { type CellConfig, vpnNetwork } from '../../schema/config.ts';
 import type { CreatePeerInput, PeerView, UpdatePeerInput } from '../../schema/peers.ts';
 import { PEER_SERVICE_IDS } from '../../schema/peers-services.ts';
-import { hashPassword, randomPassword } from '../auth/password.ts';
+import { type PasswordHasher, randomPassword } from '../auth/password.ts';
 import { RateLimiter } from '../auth/rate-limiter.ts';
 import type { ConfigService } from '../config-service.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -24,6 +24,7 @@ export interface PeersDeps {
   store: PeersStore;
   users: UsersStore;
   config: ConfigService;
+  hasher: PasswordHasher;
   wireguard: WireguardPort;
   /** The cell's own WireGuard key pair (kept 0600 under data/secrets by a driver). */
   serverKey: () => KeyPair;
@@ -103,7 +104,7 @@ export class PeersService {
         fields: [{ field: 'password', message: 'is only used with create_account' }],
       });
     const password = withAccount ? (input.password ?? randomPassword()) : undefined;
-    const passwordHash = password ? await hashPassword(password) : undefined;
+    const passwordHash = password ? await this.#d.hasher.hash(password) : undefined;
 
     const keys = input.public_key ? undefined : generateKeyPair();
     const routing = input.routing ?? 'split';

@@ -1,20 +1,15 @@
 // Makes the engine match the desired state: resolve image ids, plan, apply in order, wait until
 // every core container reports healthy. A run with nothing to change does nothing.
-import { type ContainerSpec, type DesiredState, specHash } from '../../schema/runtime.ts';
+import { type DesiredState, specHash } from '../../schema/runtime.ts';
 import { AppError } from '../errors.ts';
-import { type Action, describe, type Observed, plan } from './plan.ts';
+import type { ContainerEnginePort } from '../ports/container-engine.ts';
+import { type Action, describe, plan } from './plan.ts';
 
-/** What apply needs from the engine (DockerEngine implements it). */
-export interface RuntimeEngine {
-  imageId(ref: string): Promise<string | undefined>;
-  observe(cellId: string): Promise<Observed>;
-  createNetwork(cellId: string, name: string, subnet: string, gateway: string): Promise<void>;
-  removeNetwork(id: string): Promise<void>;
-  createContainer(cellId: string, network: string, spec: ContainerSpec, hash: string): Promise<string>;
-  start(id: string): Promise<void>;
-  remove(id: string): Promise<void>;
-  state(id: string): Promise<{ name: string; state: string; health: string | undefined }>;
-}
+/** What apply needs from the engine. */
+export type RuntimeEngine = Pick<
+  ContainerEnginePort,
+  'imageId' | 'observe' | 'createNetwork' | 'removeNetwork' | 'createContainer' | 'start' | 'remove' | 'state'
+>;
 
 export interface ApplyHooks {
   progress(line: string): void;

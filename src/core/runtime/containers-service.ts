@@ -1,47 +1,14 @@
 // The container manager behind /api/containers: only the cell's own (labelled) containers are
 // visible or touchable; anything else is "not found", whether or not it exists.
+import type { ContainerInfo, ContainerMount } from '../../schema/containers.ts';
 import { AppError } from '../errors.ts';
+import type { ContainerEnginePort } from '../ports/container-engine.ts';
 
-export interface ContainerInfo {
-  name: string;
-  service: string;
-  image: string;
-  state: string;
-  health: string | null;
-  started_at: string | null;
-  restart_count: number;
-  ip: string | null;
-}
-
-export interface ContainerMount {
-  container: string;
-  source: string;
-  destination: string;
-  read_only: boolean;
-}
-
-/** One container as the engine reports it. */
-export interface ContainerState {
-  id: string;
-  name: string;
-  service: string;
-  image: string;
-  state: string;
-  health: string | undefined;
-  startedAt: string | undefined;
-  restartCount: number;
-  ip: string | undefined;
-}
-
-export interface ContainersEngine {
-  observe(cellId: string): Promise<{ containers: { id: string; name: string }[] }>;
-  state(id: string): Promise<ContainerState>;
-  mounts(id: string): Promise<{ source: string; destination: string; readOnly: boolean }[]>;
-  start(id: string): Promise<void>;
-  stop(id: string): Promise<void>;
-  restart(id: string): Promise<void>;
-  logs(id: string, tail: number): Promise<string>;
-}
+/** What the container manager asks of the engine. */
+export type ContainersEngine = Pick<
+  ContainerEnginePort,
+  'observe' | 'state' | 'mounts' | 'start' | 'stop' | 'restart' | 'logs'
+>;
 
 export interface ContainersPort {
   list(): Promise<ContainerInfo[]>;

@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ContainerState } from '../ports/container-engine.ts';
 import { classify, HealthMonitor, type MonitorEngine } from './monitor.ts';
+
+const STATE: ContainerState = {
+  id: '',
+  name: '',
+  service: 'dns',
+  image: 'pic/cell-dns',
+  state: 'running',
+  health: undefined,
+  startedAt: undefined,
+  restartCount: 0,
+  ip: undefined,
+};
 
 test('states: running, starting, unhealthy, stopped', () => {
   assert.equal(classify({ state: 'running', health: 'healthy' }), 'running');
@@ -16,7 +29,14 @@ test('a stopped container is started again, with growing gaps between attempts, 
   let state = 'exited';
   const starts: number[] = [];
   const engine: MonitorEngine = {
-    state: async () => ({ state, health: state === 'running' ? 'healthy' : undefined, startedAt: undefined }),
+    state: async (id) => ({
+      ...STATE,
+      id,
+      name: id,
+      state,
+      health: state === 'running' ? 'healthy' : undefined,
+      startedAt: undefined,
+    }),
     start: async () => {
       starts.push(now);
       throw new Error('no');

@@ -2,14 +2,12 @@
 // which tests what the daemon does (Unbound answers a query, Caddy's admin API answers, chrony
 // tracks, wg0 exists). A stopped core container is started again with exponential backoff.
 // Every state change goes to the monitor log and the audit trail.
-import type { ServiceHealth } from '../../api/deps.ts';
+import type { ServiceHealth } from '../../schema/containers.ts';
+import type { ContainerEnginePort } from '../ports/container-engine.ts';
+import type { HealthPort } from '../ports/health.ts';
 
-export interface MonitorEngine {
-  state(
-    nameOrId: string,
-  ): Promise<{ state: string; health: string | undefined; startedAt: string | undefined }>;
-  start(nameOrId: string): Promise<void>;
-}
+/** What the monitor asks of the engine (names work where ids do). */
+export type MonitorEngine = Pick<ContainerEnginePort, 'state' | 'start'>;
 
 export interface MonitorHooks {
   transition(service: string, from: string, to: string, error: string | null): void;
@@ -32,7 +30,7 @@ export function classify(s: { state: string; health: string | undefined }): Serv
   return 'running';
 }
 
-export class HealthMonitor {
+export class HealthMonitor implements HealthPort {
   readonly #engine: MonitorEngine;
   readonly #hooks: MonitorHooks;
   readonly #tracked: Tracked[];

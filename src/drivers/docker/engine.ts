@@ -3,19 +3,18 @@
 import { statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import type { ContainerState } from '../../core/runtime/containers-service.ts';
+import type {
+  ContainerEnginePort,
+  ContainerMountState,
+  ContainerState,
+  ExecResult,
+} from '../../core/ports/container-engine.ts';
 import type { Observed, ObservedContainer } from '../../core/runtime/plan.ts';
 import { type ContainerSpec, LABELS } from '../../schema/runtime.ts';
 
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-export class DockerEngine {
+export class DockerEngine implements ContainerEnginePort {
   readonly docker: Docker;
   constructor(socketPath = DOCKER_SOCKET) {
     this.docker = new Docker({ socketPath });
@@ -152,7 +151,7 @@ export class DockerEngine {
     };
   }
 
-  async mounts(id: string): Promise<{ source: string; destination: string; readOnly: boolean }[]> {
+  async mounts(id: string): Promise<ContainerMountState[]> {
     const i = await this.docker.getContainer(id).inspect();
     return (i.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, readOnly: !m.RW }));
   }

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import type { LogLine, LogsPort } from '../../core/ports/logs.ts';
 import { LOG_SERVICES, type LogService } from '../../schema/config.ts';
 import type { LogLevel } from '../../schema/fields.ts';
 import { KEEP, RotatingFile } from './rotating-file.ts';
@@ -24,13 +25,7 @@ const REDACT = [
   '*.token',
 ];
 
-export interface LogLine {
-  service: string;
-  time: number;
-  level: string;
-  msg: string;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 const LEVEL_NAMES: Record<number, string> = {
   10: 'trace',
@@ -41,7 +36,7 @@ const LEVEL_NAMES: Record<number, string> = {
   60: 'fatal',
 };
 
-export class LogRegistry {
+export class LogRegistry implements LogsPort {
   readonly #dir: string;
   readonly #files = new Map<LogService, RotatingFile>();
   readonly #loggers = new Map<LogService, Logger>();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { AuditEntry } from '../../schema/audit.ts';
 import { openDb } from '../db.ts';
-import { AUDIT_KEEP, type AuditEntry, AuditStore } from './audit-store.ts';
+import { AUDIT_KEEP, AuditStore } from './audit-store.ts';
 
 const entry = (i: number): AuditEntry => ({
   ts: new Date(1_700_000_000_000 + i * 1000).toISOString(),

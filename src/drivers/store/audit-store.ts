@@ -1,31 +1,6 @@
+import type { AuditRepository } from '../../core/ports/audit-repository.ts';
+import type { AuditEntry, AuditQuery, AuditRow } from '../../schema/audit.ts';
 import { type Db, stmt } from '../db.ts';
-
-export interface AuditEntry {
-  ts: string;
-  username: string | null;
-  role: string | null;
-  source: string;
-  action: string;
-  target: string | null;
-  outcome: 'success' | 'failure' | 'denied';
-  status: number | null;
-  detail: string | null;
-}
-
-export interface AuditRow extends AuditEntry {
-  id: number;
-}
-
-export interface AuditQuery {
-  username?: string | undefined;
-  action?: string | undefined;
-  outcome?: string | undefined;
-  since?: string | undefined;
-  until?: string | undefined;
-  q?: string | undefined;
-  limit: number;
-  offset: number;
-}
 
 /**
  * Rows kept: the newest 200,000 (about 40 MB). Anyone on the LAN can make the API write audit rows
@@ -33,7 +8,7 @@ export interface AuditQuery {
  */
 export const AUDIT_KEEP = 200_000;
 
-export class AuditStore {
+export class AuditStore implements AuditRepository {
   readonly #db: Db;
   readonly #keep: number;
   #sincePrune = 0;

@@ -1,7 +1,8 @@
+import type { ConfigRepository } from '../../core/ports/config-repository.ts';
 import { type Db, stmt } from '../db.ts';
 
 /** The configuration as stored: `current` is what the owner asked for, `applied` what the data plane runs. */
-export class ConfigStore {
+export class ConfigStore implements ConfigRepository {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;

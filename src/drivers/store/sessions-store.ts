@@ -1,22 +1,8 @@
+import type { SessionsRepository } from '../../core/ports/sessions-repository.ts';
+import type { SessionRow, SessionWithUser } from '../../schema/users.ts';
 import { type Db, stmt } from '../db.ts';
-import type { Role } from './users-store.ts';
 
-export interface SessionRow {
-  id_hash: string;
-  user_id: number;
-  csrf_token: string;
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  source: string;
-}
-
-export interface SessionWithUser extends SessionRow {
-  username: string;
-  role: Role;
-}
-
-export class SessionsStore {
+export class SessionsStore implements SessionsRepository {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;

@@ -1,23 +1,18 @@
+import type { SetupRepository, SetupState } from '../../core/ports/setup-repository.ts';
 import { type Db, stmt } from '../db.ts';
 
-export interface SetupRow {
-  token_hash: string | null;
-  token_created_at: string | null;
-  completed_at: string | null;
-}
-
-export class SetupStore {
+export class SetupStore implements SetupRepository {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;
     db.prepare('INSERT OR IGNORE INTO setup (id) VALUES (1)').run();
   }
 
-  get(): SetupRow {
+  get(): SetupState {
     return stmt(
       this.#db,
       'SELECT token_hash, token_created_at, completed_at FROM setup WHERE id = 1',
-    ).get() as unknown as SetupRow;
+    ).get() as unknown as SetupState;
   }
 
   setTokenHash(hash: string): void {
@@ -25,6 +20,13 @@ export class SetupStore {
       hash,
       new Date().toISOString(),
     );
+  }
+
+  setRequestedServices(services: readonly string[]): void {
+    stmt(
+      this.#db,
+      "INSERT INTO meta (key, value) VALUES ('requested_services', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    ).run(JSON.stringify(services));
   }
 
   markCompleted(): void {

@@ -1,17 +1,8 @@
+import type { UsersRepository } from '../../core/ports/users-repository.ts';
+import type { Role, UserRow } from '../../schema/users.ts';
 import { type Db, stmt } from '../db.ts';
 
-export type Role = 'admin' | 'peer';
-
-export interface UserRow {
-  id: number;
-  username: string;
-  role: Role;
-  password_hash: string;
-  created_at: string;
-  password_changed_at: string;
-}
-
-export class UsersStore {
+export class UsersStore implements UsersRepository {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;

@@ -1136,7 +1136,8 @@ export interface operations {
                             source: string;
                             action: string;
                             target: string | null;
-                            outcome: string;
+                            /** @enum {string} */
+                            outcome: "success" | "failure" | "denied";
                             status: number | null;
                             detail: string | null;
                         }[];

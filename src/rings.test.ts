@@ -1,0 +1,205 @@
+// The ring check (CONTRIBUTING.md, "Code rings"): imports point inward only. Every static import,
+// `export … from` and dynamic `import()` of every file under src/ (tests included, in the ring where
+// they sit) is parsed with the TypeScript parser and checked against RULES; a violation fails with
+// file → import → rule.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import ts from 'typescript';
+
+type Ring = 'schema' | 'render' | 'core' | 'drivers' | 'api' | 'cli' | 'root';
+
+/** One import edge, paths relative to the repository root with forward slashes. */
+export interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+function ringOf(path: string): Ring | undefined {
+  const m = /^src\/(schema|render|core|drivers|api|cli)\//.exec(path);
+  if (m) return m[1] as Ring;
+  // The composition root and this check sit outside the rings and may import any of them.
+  if (/^src\/[^/]+$/.test(path)) return 'root';
+  return undefined;
+}
+
+const ANY: readonly Ring[] = ['schema', 'render', 'core', 'drivers', 'api', 'cli', 'root'];
+
+/** Which rings each ring may import from, and why (the "why" is printed with a violation). */
+const RULES: Record<Ring, { may: readonly Ring[]; rule: string }> = {
+  schema: { may: ['schema'], rule: 'schema imports nothing of ours' },
+  render: { may: ['schema', 'render'], rule: 'render imports schema only' },
+  core: { may: ['schema', 'render', 'core'], rule: 'core imports schema, render and its own ports' },
+  drivers: {
+    may: ['schema', 'render', 'core', 'drivers'],
+    rule: "drivers implement core's ports: core types, core/ports and core/errors only; never api, cli or the composition root",
+  },
+  api: { may: ['schema', 'core', 'api'], rule: 'api imports core and schema (never a driver)' },
+  cli: { may: ANY, rule: '' },
+  root: { may: ANY, rule: '' },
+};
+
+/** What a driver may take from core at run time; anything else of core only as `import type`. */
+function driverMayImportCoreValue(to: string): boolean {
+  return to.startsWith('src/core/ports/') || to === 'src/core/errors.ts';
+}
+
+/**
+ * Named, commented exceptions: [from, to, why]. Keep this list short; each entry is a conscious
+ * decision, not a way to silence the check.
+ */
+const EXCEPTIONS: ReadonlyArray<readonly [string, string, string]> = [
+  // The API's integration-test kit builds a real cell (database, stores, services) to inject() into.
+  ['src/api/test-kit.ts', 'src/composition.ts', 'test kit'],
+  // X25519 key math on node:crypto, no I/O: the server-key driver makes the server's key pair with it.
+  ['src/drivers/wireguard/server-key.ts', 'src/core/peers/keys.ts', 'pure key math'],
+  ['src/drivers/wireguard/netns.int.test.ts', 'src/core/peers/keys.ts', 'pure key math'],
+  // The peers API end to end against real WireGuard in network namespaces: it needs the API kit.
+  ['src/drivers/wireguard/netns.int.test.ts', 'src/api/test-kit.ts', 'test kit'],
+];
+
+/**
+ * Files other helpers are fixing on their own branches while this check lands. The lead deletes
+ * this list after merging them; an entry here allows every import of that file.
+ */
+const PENDING_OTHER_BRANCHES: readonly string[] = [
+  // Imports the SQLite peers and users stores and transaction(): moving behind ports on h-peers.
+  'src/core/peers/peers-service.ts',
+];
+
+export function violations(
+  edges: readonly Edge[],
+  exceptions: ReadonlyArray<readonly [string, string, string]> = EXCEPTIONS,
+  pending: readonly string[] = PENDING_OTHER_BRANCHES,
+): string[] {
+  const out: string[] = [];
+  for (const e of edges) {
+    if (pending.includes(e.from)) continue;
+    if (exceptions.some(([f, t]) => f === e.from && t === e.to)) continue;
+    const from = ringOf(e.from);
+    const to = ringOf(e.to);
+    if (!from) {
+      out.push(`${e.from} → ${e.to}: the file sits in no ring (src/<ring>/ or the root)`);
+      continue;
+    }
+    const { may, rule } = RULES[from];
+    const ok =
+      to !== undefined &&
+      may.includes(to) &&
+      (from !== 'drivers' || to !== 'core' || e.typeOnly || driverMayImportCoreValue(e.to));
+    if (!ok) out.push(`${e.from} → ${e.to}: ${to ? rule : 'imports a file outside src/'}`);
+  }
+  return out;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile() && /\.tsx?$/.test(d.name))
+    .map((d) => join(d.parentPath, d.name));
+}
+
+/** Every import of ours (relative specifiers) in one file. */
+export function importsOf(file: string, text: string): Edge[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false);
+  const from = relative(ROOT, file).split('\\').join('/');
+  const edges: Edge[] = [];
+  const add = (spec: ts.Expression | undefined, typeOnly: boolean) => {
+    if (!spec || !ts.isStringLiteralLike(spec) || !spec.text.startsWith('.')) return;
+    const to = relative(ROOT, resolve(dirname(file), spec.text))
+      .split('\\')
+      .join('/');
+    edges.push({ from, to, typeOnly });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node)) {
+      const c = node.importClause;
+      const named = c?.namedBindings && ts.isNamedImports(c.namedBindings) ? c.namedBindings : undefined;
+      const typeOnly =
+        !!c &&
+        (c.isTypeOnly ||
+          (!c.name && !!named && named.elements.length > 0 && named.elements.every((s) => s.isTypeOnly)));
+      add(node.moduleSpecifier, typeOnly);
+    } else if (ts.isExportDeclaration(node)) {
+      add(node.moduleSpecifier, node.isTypeOnly);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      add(node.arguments[0], false);
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
+      add(node.argument.literal, true);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return edges;
+}
+
+test('the import graph of src/ points inward only', () => {
+  const edges = sourceFiles(join(ROOT, 'src')).flatMap((f) => importsOf(f, readFileSync(f, 'utf8')));
+  assert.ok(edges.length > 200, `parsed ${edges.length} imports`);
+  const found = violations(edges);
+  assert.deepEqual(found, [], `ring violations (file → import: rule):\n  ${found.join('\n  ')}`);
+});
+
+test('the check fails on a new violation, and honours exceptions and type-only imports', () => {
+  const edge = (from: string, to: string, typeOnly = false): Edge => ({ from, to, typeOnly });
+  const graph = [
+    edge('src/schema/a.ts', 'src/schema/b.ts'),
+    edge('src/render/x.ts', 'src/schema/a.ts'),
+    edge('src/core/s.ts', 'src/render/x.ts'),
+    edge('src/drivers/d.ts', 'src/core/s.ts', true),
+    edge('src/drivers/d.ts', 'src/core/ports/p.ts'),
+    edge('src/api/r.ts', 'src/core/s.ts'),
+    edge('src/cli/c.ts', 'src/drivers/d.ts'),
+    edge('src/composition.ts', 'src/drivers/d.ts'),
+  ];
+  assert.deepEqual(violations(graph, [], []), []);
+  const bad = [
+    edge('src/schema/a.ts', 'src/core/s.ts', true),
+    edge('src/render/x.ts', 'src/core/s.ts'),
+    edge('src/core/s.ts', 'src/drivers/d.ts', true),
+    edge('src/core/s.ts', 'src/api/deps.ts', true),
+    edge('src/drivers/d.ts', 'src/core/s.ts'),
+    edge('src/api/r.ts', 'src/drivers/d.ts', true),
+    edge('src/api/r.ts', 'src/composition.ts'),
+    edge('src/core/s.ts', 'test/kit.ts'),
+  ];
+  const found = violations([...graph, ...bad], [], []);
+  assert.equal(found.length, bad.length, found.join('\n'));
+  assert.equal(found[2], 'src/core/s.ts → src/drivers/d.ts: core imports schema, render and its own ports');
+  assert.deepEqual(violations(bad.slice(2, 3), [['src/core/s.ts', 'src/drivers/d.ts', 'why']], []), []);
+  assert.deepEqual(violations(bad.slice(2, 4), [], ['src/core/s.ts']), []);
+});
+
+test('imports are parsed: static, type-only, export-from, dynamic and import types', () => {
+  const file = join(ROOT, 'src/core/x.ts');
+  const edges = importsOf(
+    file,
+    [
+      "import { a } from './a.ts';",
+      "import type { B } from '../drivers/b.ts';",
+      "import { type C } from '../api/c.ts';",
+      "import { type D, e } from './d.ts';",
+      "export { f } from '../schema/f.ts';",
+      "export type { G } from '../render/g.ts';",
+      "import 'node:fs';",
+      "const h = await import('../cli/h.ts');",
+      "let i: import('../drivers/i.ts').I;",
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    edges.map((e) => `${e.to}${e.typeOnly ? ' (type)' : ''}`),
+    [
+      'src/core/a.ts',
+      'src/drivers/b.ts (type)',
+      'src/api/c.ts (type)',
+      'src/core/d.ts',
+      'src/schema/f.ts',
+      'src/render/g.ts (type)',
+      'src/cli/h.ts',
+      'src/drivers/i.ts (type)',
+    ],
+  );
+});

@@ -1,0 +1,32 @@
+// Accounts and sessions as stored: the rows the repositories hand to core and the API reads roles from.
+import { z } from 'zod';
+
+export const ROLES = ['admin', 'peer'] as const;
+export const role = z.enum(ROLES);
+export type Role = z.infer<typeof role>;
+
+export interface UserRow {
+  id: number;
+  username: string;
+  role: Role;
+  password_hash: string;
+  created_at: string;
+  password_changed_at: string;
+}
+
+export interface SessionRow {
+  /** SHA-256 of the cookie's id: the raw id is never stored. */
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  source: string;
+}
+
+/** A session joined with its user's name and role: one lookup per request. */
+export interface SessionWithUser extends SessionRow {
+  username: string;
+  role: Role;
+}
