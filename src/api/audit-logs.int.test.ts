@@ -3,9 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { LOGIN_LIMITS } from '../core/auth/login-limits.ts';
 import type { AuditRow } from '../schema/audit.ts';
 import {
-import { LOGIN_LIMITS } from '../core/auth/login-limits.ts';
   authed,
   completeSetup,
   type Kit,
