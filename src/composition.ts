@@ -33,7 +33,8 @@ import { UsersStore } from './drivers/store/users-store.ts';
 import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
-import { type CellConfig, LOG_SERVICES } from './schema/config.ts';
+import { type CellConfig, LOG_SERVICES, vpnNetwork } from './schema/config.ts';
+import { inIpv4Network } from './schema/in-network.ts';
 import { type CellEnv, type DesiredState, desiredState, hostFacts, parseEnvFile } from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
@@ -116,7 +117,10 @@ export function createCell(opts: CellOptions): Cell {
     config,
     sessions,
     setup: new SetupService({ setup: new SetupStore(db), users, config, unitOfWork, hasher }),
-    auth: new AuthService(users, sessions, hasher),
+    auth: new AuthService(users, sessions, hasher, {
+      // Peers on the cell's VPN keep their own login budget while strangers exhaust an account's.
+      trustedSource: (source) => inIpv4Network(source, vpnNetwork(config.get().identity.vpn_address)),
+    }),
     audit,
     logs,
     dataPlane: docker?.dataPlane ?? opts.dataPlane ?? noDataPlane,

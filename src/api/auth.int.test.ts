@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { LOGIN_LIMITS } from '../core/auth/login-limits.ts';
 import {
   ADMIN_PASSWORD,
   authed,
@@ -60,12 +61,12 @@ describe('login', () => {
     assert.equal(m.json().csrf_token, r.json().csrf_token);
   });
 
-  test('per-account limit: 429 with Retry-After, decided before any hashing', async () => {
-    for (let i = 0; i < 10; i++) {
+  test('per account and source: 429 with Retry-After before any hashing; other sources unaffected', async () => {
+    for (let i = 0; i < LOGIN_LIMITS.perAccountSource; i++) {
       const r = await loginReq(
         kit,
         { username: 'admin', password: `guess-${i}` },
-        { remoteAddress: `10.9.0.${i + 1}` },
+        { remoteAddress: '10.9.0.1' },
       );
       assert.equal(r.statusCode, 401);
     }
@@ -73,19 +74,78 @@ describe('login', () => {
     const limited = await loginReq(
       kit,
       { username: 'admin', password: ADMIN_PASSWORD },
-      { remoteAddress: '10.9.1.1' },
+      { remoteAddress: '10.9.0.1' },
     );
     assert.equal(limited.statusCode, 429, 'even the right password waits');
     assert.equal(limited.json().error, 'rate_limited');
     assert.ok(Number(limited.headers['retry-after']) > 0);
     assert.equal(kit.cell.hasher.stats.calls, before, 'no Argon2 run for a limited attempt');
-    // Another account is not locked by this one.
+    // A stranger's guesses do not lock the owner out: another address logs in.
+    const owner = await loginReq(
+      kit,
+      { username: 'admin', password: ADMIN_PASSWORD },
+      { remoteAddress: '10.9.1.1' },
+    );
+    assert.equal(owner.statusCode, 200);
     const bob = await loginReq(
       kit,
       { username: 'bob', password: PEER_PASSWORD },
-      { remoteAddress: '10.9.1.1' },
+      { remoteAddress: '10.9.0.1' },
     );
-    assert.equal(bob.statusCode, 200);
+    assert.equal(bob.statusCode, 200, 'another account from the same address');
+  });
+
+  test('a burst of 200 concurrent wrong passwords: at most the limit is checked, the rest and the right one get 429', async () => {
+    const from = { remoteAddress: '10.9.2.2' };
+    const before = kit.cell.hasher.stats.calls;
+    const burst = Array.from({ length: 200 }, (_, i) =>
+      loginReq(kit, { username: 'admin', password: i === 150 ? ADMIN_PASSWORD : `wrong-${i}` }, from),
+    );
+    const codes = (await Promise.all(burst)).map((r) => r.statusCode);
+    assert.equal(codes.filter((c) => c === 401).length, LOGIN_LIMITS.perAccountSource);
+    assert.equal(codes.filter((c) => c === 429).length, 200 - LOGIN_LIMITS.perAccountSource);
+    assert.equal(codes[150], 429, 'the right password inside the burst is not checked');
+    assert.equal(kit.cell.hasher.stats.calls - before, LOGIN_LIMITS.perAccountSource);
+    const after = await loginReq(kit, { username: 'admin', password: ADMIN_PASSWORD }, from);
+    assert.equal(after.statusCode, 429, 'nor right after it');
+  });
+
+  test('a botnet spends the account budget: unknown sources wait, known ones and VPN peers still log in', async () => {
+    // The owner logged in from home once.
+    assert.equal(
+      (await loginReq(kit, { username: 'admin', password: ADMIN_PASSWORD }, { remoteAddress: '192.0.2.10' }))
+        .statusCode,
+      200,
+    );
+    const guesses = Array.from({ length: LOGIN_LIMITS.perAccount }, (_, i) =>
+      loginReq(kit, { username: 'admin', password: `bot-${i}` }, { remoteAddress: `198.51.100.${i + 1}` }),
+    );
+    for (const r of await Promise.all(guesses)) assert.equal(r.statusCode, 401);
+    const stranger = await loginReq(
+      kit,
+      { username: 'admin', password: ADMIN_PASSWORD },
+      { remoteAddress: '203.0.113.77' },
+    );
+    assert.equal(stranger.statusCode, 429, 'an address never seen waits once the budget is spent');
+    assert.ok(Number(stranger.headers['retry-after']) >= 15 * 60 - 5);
+    const home = await loginReq(
+      kit,
+      { username: 'admin', password: ADMIN_PASSWORD },
+      { remoteAddress: '192.0.2.10' },
+    );
+    assert.equal(home.statusCode, 200, 'the address the owner logged in from keeps its own budget');
+    const vpn = await loginReq(
+      kit,
+      { username: 'admin', password: ADMIN_PASSWORD },
+      { remoteAddress: '10.0.0.7' },
+    );
+    assert.equal(vpn.statusCode, 200, 'a peer on the VPN keeps its own budget');
+    const bob = await loginReq(
+      kit,
+      { username: 'bob', password: PEER_PASSWORD },
+      { remoteAddress: '203.0.113.77' },
+    );
+    assert.equal(bob.statusCode, 200, 'other accounts are not affected');
   });
 
   test('per-source limit: 429 for every account from that address, other addresses unaffected', async () => {
@@ -127,9 +187,9 @@ describe('login', () => {
     const hashed: number[] = [];
     for (let i = 0; i < 5; i++) {
       limited.push(await time('10.8.8.8'));
-      kit.cell.deps.auth.byAccount.reset('admin');
+      kit.cell.deps.auth.limits.forget('admin');
       hashed.push(await time(`10.7.7.${i}`));
-      kit.cell.deps.auth.byAccount.reset('admin');
+      kit.cell.deps.auth.limits.forget('admin');
     }
     assert.ok(
       median(limited) * 3 < median(hashed),
@@ -221,6 +281,20 @@ describe('password change', () => {
       (await loginReq(kit, { username: 'admin', password: 'a brand new password' })).statusCode,
       200,
     );
+  });
+
+  test('40 concurrent wrong current passwords: at most the limit is checked, the right one in the burst waits', async () => {
+    const admin = await login(kit.app, 'admin', ADMIN_PASSWORD);
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      change(admin, {
+        current_password: i === 30 ? ADMIN_PASSWORD : `wrong current ${i}`,
+        new_password: 'a brand new password 1',
+      }),
+    );
+    const codes = (await Promise.all(burst)).map((r) => r.statusCode);
+    assert.equal(codes.filter((c) => c === 403).length, 10);
+    assert.equal(codes.filter((c) => c === 429).length, 30);
+    assert.equal(codes[30], 429);
   });
 
   test('wrong current password, reused password, short password: refused, nothing changes', async () => {

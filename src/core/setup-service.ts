@@ -60,18 +60,18 @@ export class SetupService {
   /** Creates the admin and stores the identity. Returns the admin's user id. */
   async complete(input: SetupInput, source: string): Promise<number> {
     if (this.isCompleted()) throw new AppError('setup_completed', 'Setup has already been completed');
-    const wait = this.wrongTokens.retryAfter(source);
+    const wait = this.wrongTokens.reserve(source);
     if (wait > 0)
       throw new AppError('rate_limited', 'Too many wrong setup tokens; try again later', {
         retryAfter: wait,
       });
     if (!this.#tokenMatches(input.token)) {
-      this.wrongTokens.hit(source);
       throw new AppError(
         'invalid_setup_token',
         'The setup token is wrong; run `pic setup-token` on the host for a new one',
       );
     }
+    this.wrongTokens.release(source);
     const next = this.#d.config.withIdentity(input);
     const passwordHash = await this.#d.hasher.hash(input.admin_password);
     // Checked again inside the transaction: two concurrent completes both pass the check above, but

@@ -1,9 +1,11 @@
-// Login, logout, password change and reset. Rate limits are checked before any hashing, and an
-// unknown user costs one real Argon2 verification, so timing does not reveal which accounts exist.
+// Login, logout, password change and reset. Every attempt is counted against its limits before any
+// hashing starts (reserved, so concurrency cannot outrun them; see login-limits.ts), and an unknown
+// user costs one real Argon2 verification, so timing does not reveal which accounts exist.
 
 import type { Role } from '../../schema/users.ts';
 import { AppError } from '../errors.ts';
 import type { UsersRepository } from '../ports/users-repository.ts';
+import { LoginLimits, type LoginLimitsOptions } from './login-limits.ts';
 import { dummyHash, type PasswordHasher, randomPassword } from './password.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { Sessions } from './sessions.ts';
@@ -21,31 +23,29 @@ export class AuthService {
   readonly #users: UsersRepository;
   readonly #sessions: Sessions;
   readonly #hasher: PasswordHasher;
-  readonly bySource = new RateLimiter({ max: 20, windowMs: WINDOW });
-  readonly byAccount = new RateLimiter({ max: 10, windowMs: WINDOW });
+  readonly limits: LoginLimits;
   /** Wrong current passwords in a password change: its own counter, so they cannot lock the login. */
   readonly passwordChanges = new RateLimiter({ max: 10, windowMs: WINDOW });
 
-  constructor(users: UsersRepository, sessions: Sessions, hasher: PasswordHasher) {
+  constructor(
+    users: UsersRepository,
+    sessions: Sessions,
+    hasher: PasswordHasher,
+    limits: LoginLimitsOptions = {},
+  ) {
     this.#users = users;
     this.#sessions = sessions;
     this.#hasher = hasher;
+    this.limits = new LoginLimits(limits);
   }
 
   async login(username: string, password: string, source: string): Promise<LoginResult> {
     const account = username.toLowerCase();
-    const wait = Math.max(this.bySource.retryAfter(source), this.byAccount.retryAfter(account));
-    if (wait > 0)
-      throw new AppError('rate_limited', 'Too many failed logins; try again later', { retryAfter: wait });
-
+    const attempt = this.limits.reserve(account, source);
     const user = this.#users.byUsername(account);
     const ok = await this.#hasher.verify(password, user?.password_hash ?? dummyHash());
-    if (!user || !ok) {
-      this.bySource.hit(source);
-      this.byAccount.hit(account);
-      throw new AppError('unauthorized', 'Invalid username or password');
-    }
-    this.byAccount.reset(account);
+    if (!user || !ok) throw new AppError('unauthorized', 'Invalid username or password');
+    attempt.succeeded();
     const { id, csrfToken } = this.#sessions.create(user.id, source);
     return { sessionId: id, csrfToken, username: user.username, role: user.role };
   }
@@ -54,15 +54,15 @@ export class AuthService {
   async changePassword(userId: number, current: string, next: string, source: string): Promise<LoginResult> {
     const user = this.#users.byId(userId);
     if (!user) throw new AppError('unauthorized', 'Session is no longer valid');
-    const wait = this.passwordChanges.retryAfter(user.username);
+    const wait = this.passwordChanges.reserve(user.username);
     if (wait > 0)
       throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
     if (!(await this.#hasher.verify(current, user.password_hash))) {
-      this.passwordChanges.hit(user.username);
       throw new AppError('forbidden', 'Current password is wrong', {
         fields: [{ field: 'current_password', message: 'does not match' }],
       });
     }
+    this.passwordChanges.release(user.username);
     if (next === current) {
       throw new AppError('validation_failed', 'Invalid new_password', {
         fields: [{ field: 'new_password', message: 'must differ from the current password' }],
@@ -81,6 +81,7 @@ export class AuthService {
     const password = randomPassword();
     this.#users.setPassword(user.id, await this.#hasher.hash(password));
     this.#sessions.destroyAllFor(user.id);
+    this.limits.forget(user.username);
     return password;
   }
 

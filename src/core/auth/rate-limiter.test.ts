@@ -54,3 +54,18 @@ test('expired entries are pruned when the map grows (memory stays bounded)', () 
   rl.hit('old-1');
   assert.equal(rl.retryAfter('old-1'), 0);
 });
+
+test('reserve counts before the slow check: a burst gets at most max reservations', () => {
+  const rl = new RateLimiter({ max: 5, windowMs: 60_000 }, clock().fn);
+  const answers = Array.from({ length: 200 }, () => rl.reserve('k'));
+  assert.equal(answers.filter((w) => w === 0).length, 5);
+  assert.ok(answers.slice(5).every((w) => w === 60));
+});
+
+test('release gives a reservation back (a success is not a failure)', () => {
+  const rl = new RateLimiter({ max: 1, windowMs: 60_000 }, clock().fn);
+  assert.equal(rl.reserve('k'), 0);
+  rl.release('k');
+  assert.equal(rl.reserve('k'), 0);
+  assert.ok(rl.reserve('k') > 0);
+});
