@@ -5,6 +5,8 @@ import type { AppDeps, HealthPort } from './api/deps.ts';
 import { AuthService } from './core/auth/auth-service.ts';
 import { Sessions } from './core/auth/sessions.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
+import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
+import { timed } from './core/metrics/timed.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import { dockerContainers, noContainers } from './core/runtime/containers-service.ts';
@@ -15,9 +17,11 @@ import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { openDb } from './drivers/db.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
+import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
+import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
@@ -95,6 +99,26 @@ export function createCell(opts: CellOptions): Cell {
   const sessions = new Sessions(new SessionsStore(db));
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
   const hostEnv = envFromProcess();
+  // Sampled at scrape time through `deps`, so the data plane wired below for Docker is what is read.
+  const metrics = prometheusMetrics({
+    peers: async () => {
+      const list = deps.peers.list();
+      const st = await deps.peers.status();
+      return {
+        total: list.length,
+        enabled: list.filter((p) => p.enabled).length,
+        live: st.running
+          ? st.peers.map((p) => ({
+              name: p.name,
+              rx: p.rx,
+              tx: p.tx,
+              latestHandshake: p.latest_handshake ? Date.parse(p.latest_handshake) / 1000 : null,
+            }))
+          : [],
+      };
+    },
+    services: () => deps.health.services(),
+  });
   const deps: AppDeps = {
     db,
     config,
@@ -111,12 +135,14 @@ export function createCell(opts: CellOptions): Cell {
       store: new PeersStore(db),
       users,
       config,
-      wireguard: opts.wireguard ?? NO_WIREGUARD,
+      wireguard: timed(opts.wireguard ?? NO_WIREGUARD, 'apply', (s) => metrics.observeApply('wireguard', s)),
       serverKey: serverKeyFile(paths.secrets),
       guessEndpoint,
       hostFacts: (config) => hostFacts(config, hostEnv),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
+    metrics,
+    metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
     version: VERSION,
     startedAt: new Date(),
   };
@@ -147,7 +173,12 @@ function wireDocker(deps: AppDeps): HealthMonitor {
     desiredState({ config, env: envFromProcess(), cellDir, dockerGid: engine.socketGid() });
   // Peers reach cell-wireguard through docker exec (wg syncconf, iptables-restore inside it).
   const wgName = desired(deps.config.get()).containers.find((c) => c.service === 'wireguard')?.name;
-  if (wgName) deps.peers.attach(new ExecWireguard({ exec: (argv, o) => engine.exec(wgName, argv, o ?? {}) }));
+  if (wgName)
+    deps.peers.attach(
+      timed(new ExecWireguard({ exec: (argv, o) => engine.exec(wgName, argv, o ?? {}) }), 'apply', (s) =>
+        deps.metrics.observeApply('wireguard', s),
+      ),
+    );
   const log = deps.logs.get('monitor');
   const audit = (action: string, target: string, ok: boolean, detail: string | null) =>
     deps.audit.append({
@@ -185,7 +216,9 @@ function wireDocker(deps: AppDeps): HealthMonitor {
     },
   );
   deps.health = monitor;
-  deps.dataPlane = dockerDataPlane({ engine, desired });
+  deps.dataPlane = timed(dockerDataPlane({ engine, desired }), 'applyConfig', (s) =>
+    deps.metrics.observeApply('config', s),
+  );
   const d = desired(deps.config.get());
   deps.containers = dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name);
   return monitor;

@@ -176,6 +176,9 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       },
       'request',
     );
+    const route = req.routeOptions.url;
+    deps.metrics.observeHttp(route ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (route === '/api/auth/login' && reply.statusCode === 401) deps.metrics.loginFailed();
     if (!STATE_CHANGING.has(req.method) || !req.picApi) return;
     const status = reply.statusCode;
     try {
