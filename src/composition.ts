@@ -7,6 +7,8 @@ import { AuthService } from './core/auth/auth-service.ts';
 import { createPasswordHasher, type PasswordHasher } from './core/auth/password.ts';
 import { Sessions } from './core/auth/sessions.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
+import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
+import { timed } from './core/metrics/timed.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
@@ -22,10 +24,12 @@ import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
+import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
+import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
@@ -113,6 +117,26 @@ export function createCell(opts: CellOptions): Cell {
   const docker = opts.docker ? dockerPorts(config, audit, logs) : undefined;
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
   const hostEnv = envFromProcess();
+  // Sampled at scrape time through `deps`, so the data plane wired below for Docker is what is read.
+  const metrics = prometheusMetrics({
+    peers: async () => {
+      const list = deps.peers.list();
+      const st = await deps.peers.status();
+      return {
+        total: list.length,
+        enabled: list.filter((p) => p.enabled).length,
+        live: st.running
+          ? st.peers.map((p) => ({
+              name: p.name,
+              rx: p.rx,
+              tx: p.tx,
+              latestHandshake: p.latest_handshake ? Date.parse(p.latest_handshake) / 1000 : null,
+            }))
+          : [],
+      };
+    },
+    services: () => deps.health.services(),
+  });
   const deps: AppDeps = {
     config,
     sessions,
@@ -123,7 +147,9 @@ export function createCell(opts: CellOptions): Cell {
     }),
     audit,
     logs,
-    dataPlane: docker?.dataPlane ?? opts.dataPlane ?? noDataPlane,
+    dataPlane: timed(docker?.dataPlane ?? opts.dataPlane ?? noDataPlane, 'applyConfig', (s) =>
+      metrics.observeApply('config', s),
+    ),
     health: docker?.monitor ?? opts.health ?? noDataPlane,
     containers: docker?.containers ?? noContainers,
     peers: new PeersService({
@@ -131,12 +157,16 @@ export function createCell(opts: CellOptions): Cell {
       users,
       config,
       hasher,
-      wireguard: docker?.wireguard ?? opts.wireguard ?? NO_WIREGUARD,
+      wireguard: timed(docker?.wireguard ?? opts.wireguard ?? NO_WIREGUARD, 'apply', (s) =>
+        metrics.observeApply('wireguard', s),
+      ),
       serverKey: serverKeyFile(paths.secrets),
       guessEndpoint,
       hostFacts: (config) => hostFacts(config, hostEnv),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
+    metrics,
+    metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
     version: VERSION,
     startedAt: new Date(),
   };

@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Session } from '../core/auth/sessions.ts';
 import { AppError } from '../core/errors.ts';
+import { canonicalUrl } from './canonical-url.ts';
 import type { AppDeps } from './deps.ts';
 import { sendError, toAppError } from './errors.ts';
 import {
@@ -54,6 +55,9 @@ export interface AppOptions {
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Set by rewriteUrl on a raw request whose URL has no single reading; the first hook answers 400. */
+const BAD_URL = Symbol('pic.badUrl');
+type RawWithMark = { url?: string; [BAD_URL]?: string };
 
 export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
   const trusted = new Set(opts.trustedProxies ?? []);
@@ -64,6 +68,13 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     trustProxy: (address: string) => trusted.has(address.replace(/^::ffff:/, '')),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // The router and every policy hook read the same canonical URL (see canonical-url.ts).
+    rewriteUrl: (raw) => {
+      const c = canonicalUrl(raw.url ?? '');
+      if (c.ok) return c.url;
+      (raw as RawWithMark)[BAD_URL] = c.reason;
+      return '/';
+    },
     // A URL the router cannot decode (`/api/%zz`) or a too-long parameter: our error shape, not Fastify's.
     frameworkErrors: (err, _req, reply) => {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
@@ -103,6 +114,12 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   app.addHook('onRequest', async (req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    const bad = (req.raw as RawWithMark)[BAD_URL];
+    if (bad !== undefined) {
+      req.picPath = '/';
+      reply.header('cache-control', 'no-store');
+      throw new AppError('bad_request', `Malformed request target: ${bad}`);
+    }
     req.picPath = normalizePath(req.url);
     const api = touchesApi(req.url);
     req.picApi = api;
@@ -159,6 +176,9 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       },
       'request',
     );
+    const route = req.routeOptions.url;
+    deps.metrics.observeHttp(route ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (route === '/api/auth/login' && reply.statusCode === 401) deps.metrics.loginFailed();
     if (!STATE_CHANGING.has(req.method) || !req.picApi) return;
     const status = reply.statusCode;
     try {

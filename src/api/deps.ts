@@ -2,9 +2,11 @@ import type { AuditService } from '../core/audit-service.ts';
 import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
+import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
 import type { PeersService } from '../core/peers/peers-service.ts';
 import type { HealthPort } from '../core/ports/health.ts';
 import type { LogsPort } from '../core/ports/logs.ts';
+import type { MetricsPort } from '../core/ports/metrics.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
 
@@ -20,6 +22,8 @@ export interface AppDeps {
   health: HealthPort;
   containers: ContainersPort;
   peers: PeersService;
+  metrics: MetricsPort;
+  metricsTokens: MetricsTokens;
   version: string;
   startedAt: Date;
 }

@@ -21,6 +21,8 @@ const PUBLIC = [
   'POST /api/auth/logout',
   // One-time peer config links: the token is the credential; rate-limited per source.
   'GET /api/config-links/:token',
+  // Prometheus scrapes with the metrics token (Authorization: Bearer), checked by the handler.
+  'GET /metrics',
 ].sort();
 
 /** Public outside /api: the built UI (a catch-all GET that answers 404 JSON for /api paths). */

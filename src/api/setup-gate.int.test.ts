@@ -54,6 +54,9 @@ const TRICKY = [
   '/x/../api/config',
 ];
 
+/** Spellings with no single reading (encoded separators or dots, `;`, `\\`): 400 before any policy. */
+const UNREADABLE = (path: string) => /%2e|%2f|%5c|%25|;|\\/i.test(path);
+
 function rawGet(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
@@ -81,8 +84,14 @@ describe('setup gate (before setup)', () => {
   for (const path of TRICKY) {
     // No POST route exists under /api/things: that path normalises into /api/setup/ and is a plain 404.
     for (const method of path.startsWith('/api/things/') ? ['GET'] : ['GET', 'POST']) {
-      test(`${method} ${path} → 428 setup_required`, async () => {
+      const refused = UNREADABLE(path);
+      test(`${method} ${path} → ${refused ? '400 bad_request' : '428 setup_required'}`, async () => {
         const r = await rawGet(port, path, method);
+        if (refused) {
+          assert.equal(r.status, 400, r.body);
+          assert.equal(JSON.parse(r.body).error, 'bad_request');
+          return;
+        }
         assert.equal(r.status, 428, r.body);
         assert.deepEqual(JSON.parse(r.body), { error: 'setup_required', redirect: '/setup' });
       });
@@ -92,7 +101,8 @@ describe('setup gate (before setup)', () => {
   test('the same through inject() (where its URL parser leaves the path as sent)', async () => {
     for (const url of TRICKY.filter((p) => !/%2e/i.test(p))) {
       const r = await kit.app.inject({ url });
-      assert.equal(r.statusCode, 428, url);
+      // inject() may resolve `;/..` itself before sending: refused either way, never answered.
+      assert.ok(UNREADABLE(url) ? [400, 428].includes(r.statusCode) : r.statusCode === 428, url);
     }
   });
 

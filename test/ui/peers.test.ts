@@ -123,6 +123,20 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
     .waitFor();
   assert.equal(await page.getByLabel('Time zone').inputValue(), 'Europe/Berlin');
 
+  // Metrics: the token is shown once and opens /metrics for a scraper.
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const tokenBox = page.locator('input[name="metrics-token"]');
+  await tokenBox.waitFor();
+  const metricsToken = await tokenBox.inputValue();
+  await page.getByText('credentials: picm_').waitFor();
+  await shot(page, '03c-settings-metrics');
+  const scrape = await fetch(`${served.url}/metrics`, {
+    headers: { authorization: `Bearer ${metricsToken}` },
+  });
+  assert.equal(scrape.status, 200);
+  assert.match(await scrape.text(), /^pic_peers 1$/m);
+  assert.equal((await fetch(`${served.url}/metrics`)).status, 401);
+
   // The peer's own dashboard.
   const peerCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const peerPage = await peerCtx.newPage();

@@ -5,6 +5,7 @@ import { configRoutes } from './config.ts';
 import { containerRoutes } from './containers.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
+import { metricsRoutes } from './metrics.ts';
 import { openApiRoutes } from './openapi.ts';
 import { peerRoutes } from './peers.ts';
 import { serviceRoutes } from './services.ts';
@@ -22,4 +23,5 @@ export const allRoutes: readonly RouteDef[] = [
   ...openApiRoutes,
   ...peerRoutes,
   ...wireguardRoutes,
+  ...metricsRoutes,
 ];

@@ -1,10 +1,12 @@
-// Identity and network upstreams (changes that restart containers wait for Apply), password, log levels.
+// Identity and network upstreams (changes that restart containers wait for Apply), password, log levels,
+// the metrics token.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError, api, call } from '../api/client';
 import type { paths } from '../api/schema';
 import { ErrorBanner, Field } from '../components/field';
 import { ChangePasswordForm } from './change-password';
+import { MetricsTokenCard } from './metrics-token';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -16,6 +18,7 @@ export function SettingsPage() {
       <NetworkForm />
       <ChangePasswordForm />
       <LogLevels />
+      <MetricsTokenCard />
     </div>
   );
 }
