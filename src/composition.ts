@@ -8,12 +8,15 @@ import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import { dockerContainers, noContainers } from './core/runtime/containers-service.ts';
-import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
+import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
 import { SetupService } from './core/setup-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
+import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { openDb } from './drivers/db.ts';
+import { envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
@@ -25,8 +28,9 @@ import { UsersStore } from './drivers/store/users-store.ts';
 import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
+import { desiredState } from './render/runtime/desired-state.ts';
 import { type CellConfig, LOG_SERVICES } from './schema/config.ts';
-import { desiredState, hostFacts } from './schema/runtime.ts';
+import { CADDY_ADMIN_PORT, hostFacts } from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -143,8 +147,9 @@ export function createCell(opts: CellOptions): Cell {
 function wireDocker(deps: AppDeps): HealthMonitor {
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
+  const env = envFromProcess();
   const desired = (config: CellConfig) =>
-    desiredState({ config, env: envFromProcess(), cellDir, dockerGid: engine.socketGid() });
+    desiredState({ config, env, cellDir, dockerGid: engine.socketGid() });
   // Peers reach cell-wireguard through docker exec (wg syncconf, iptables-restore inside it).
   const wgName = desired(deps.config.get()).containers.find((c) => c.service === 'wireguard')?.name;
   if (wgName) deps.peers.attach(new ExecWireguard({ exec: (argv, o) => engine.exec(wgName, argv, o ?? {}) }));
@@ -185,7 +190,15 @@ function wireDocker(deps: AppDeps): HealthMonitor {
     },
   );
   deps.health = monitor;
-  deps.dataPlane = dockerDataPlane({ engine, desired });
+  const caddyIp = desired(deps.config.get()).containers.find((c) => c.service === 'caddy')!.ip;
+  const configLog = deps.logs.get('config');
+  deps.dataPlane = dockerDataPlane({
+    engine,
+    desired,
+    writeFile: writeRenderedFile,
+    caddy: new CaddyAdmin({ address: `${caddyIp}:${CADDY_ADMIN_PORT}` }),
+    progress: (line) => configLog.info({ step: line }, 'applying the configuration'),
+  });
   const d = desired(deps.config.get());
   deps.containers = dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name);
   return monitor;

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createCell } from '../composition.ts';
 import { DockerEngine } from '../drivers/docker/engine.ts';
-import { type CellEnv, type DesiredState, desiredState, parseEnvFile } from '../schema/runtime.ts';
+import { desiredState } from '../render/runtime/desired-state.ts';
+import { type CellEnv, type DesiredState, parseEnvFile } from '../schema/runtime.ts';
 import { UsageError } from './usage.ts';
 
 /** The checkout this command runs from: the default cell directory (config/, data/, .env). */

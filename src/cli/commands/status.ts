@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCell } from '../../composition.ts';
 import { DockerEngine } from '../../drivers/docker/engine.ts';
-import { desiredState } from '../../schema/runtime.ts';
+import { desiredState } from '../../render/runtime/desired-state.ts';
 import { runtimeContext } from '../runtime-context.ts';
 import { defaultDataDir } from '../usage.ts';
 
