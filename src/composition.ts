@@ -17,12 +17,15 @@ import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
 import type { UsersRepository } from './core/ports/users-repository.ts';
 import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
-import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plane.ts';
+import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
 import { SetupService } from './core/setup-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
+import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
+import { envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
@@ -37,9 +40,16 @@ import { UsersStore } from './drivers/store/users-store.ts';
 import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
+import { desiredState } from './render/runtime/desired-state.ts';
 import { type CellConfig, LOG_SERVICES, vpnNetwork } from './schema/config.ts';
 import { inIpv4Network } from './schema/in-network.ts';
-import { type CellEnv, type DesiredState, desiredState, hostFacts, parseEnvFile } from './schema/runtime.ts';
+import {
+  CADDY_ADMIN_PORT,
+  type CellEnv,
+  type DesiredState,
+  hostFacts,
+  parseEnvFile,
+} from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -202,8 +212,9 @@ interface DockerPorts {
 function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort): DockerPorts {
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
+  const env = envFromProcess();
   const desired = (config: CellConfig) =>
-    desiredState({ config, env: envFromProcess(), cellDir, dockerGid: engine.socketGid() });
+    desiredState({ config, env, cellDir, dockerGid: engine.socketGid() });
   const d = desired(config.get());
   const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
   const log = logs.get('monitor');
@@ -232,9 +243,18 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
       },
     },
   );
+  const configLog = logs.get('config');
   return {
     monitor,
-    dataPlane: dockerDataPlane({ engine, desired }),
+    dataPlane: dockerDataPlane({
+      engine,
+      desired,
+      writeFile: writeRenderedFile,
+      caddy: new CaddyAdmin({
+        address: `${d.containers.find((c) => c.service === 'caddy')!.ip}:${CADDY_ADMIN_PORT}`,
+      }),
+      progress: (line) => configLog.info({ step: line }, 'applying the configuration'),
+    }),
     containers: dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name),
     // Peers reach cell-wireguard through docker exec (pic-wg-apply, wg, iptables-restore inside it).
     wireguard: wgName ? execWireguard(engine, wgName) : undefined,

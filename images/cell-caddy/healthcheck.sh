@@ -1,8 +1,9 @@
 #!/bin/bash
 # Healthy when Caddy's admin API answers GET /config/ with 200 and a JSON body that has an http app.
-# Pure bash (/dev/tcp): no curl or wget in the image.
+# Pure bash (/dev/tcp): no curl or wget in the image. CADDY_ADMIN_LISTEN is the admin address PIC
+# rendered into the config (the container's cell-network address).
 set -uo pipefail
-addr=$(cat /etc/caddy/admin-address 2>/dev/null || echo 127.0.0.1:2019)
+addr=${CADDY_ADMIN_LISTEN:-127.0.0.1:2019}
 host=${addr%:*}
 port=${addr##*:}
 host=${host#[}

@@ -256,3 +256,24 @@ test('a failing apply leaves the changes pending and does not block the next one
   assert.equal((await service.apply(down)).data_plane, 'not_running');
   assert.equal(service.pending().pending, false);
 });
+
+test("a typed refusal from the data plane (Caddy's reason) is answered; the changes stay pending", async () => {
+  const { service } = make();
+  service.update({ identity: { wg_port: 50004 } });
+  const refusing: DataPlanePort = {
+    running: async () => true,
+    applyConfig: async () => {
+      throw new AppError(
+        'unavailable',
+        'Caddy refused the new configuration and keeps the old one: bad route',
+      );
+    },
+  };
+  await assert.rejects(service.apply(refusing), (e: unknown) => {
+    assert.ok(e instanceof AppError);
+    assert.equal(e.code, 'unavailable');
+    assert.match(e.message, /they stay pending: Caddy refused .*bad route$/);
+    return true;
+  });
+  assert.equal(service.pending().pending, true);
+});

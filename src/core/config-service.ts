@@ -151,9 +151,16 @@ export class ConfigService {
       try {
         ({ restarted } = await dataPlane.applyConfig(target, changes));
       } catch (err) {
-        throw new AppError('unavailable', 'The data plane could not apply the changes; they stay pending', {
-          cause: err,
-        });
+        // A typed error's message is meant for the caller (Caddy's reason for refusing its new
+        // config, say); anything else is only logged.
+        const why = err instanceof AppError ? `: ${err.message}` : '';
+        throw new AppError(
+          'unavailable',
+          `The data plane could not apply the changes; they stay pending${why}`,
+          {
+            cause: err,
+          },
+        );
       }
     }
     const applied = structuredClone(this.#applied);

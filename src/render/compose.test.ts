@@ -3,8 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultConfig } from '../schema/config.ts';
-import { desiredState, parseEnvFile } from '../schema/runtime.ts';
+import { parseEnvFile } from '../schema/runtime.ts';
 import { renderCompose } from './compose.ts';
+import { desiredState } from './runtime/desired-state.ts';
 
 const GOLDEN = join(import.meta.dirname, 'golden', 'compose.golden.yml');
 

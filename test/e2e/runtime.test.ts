@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { renderChronyConf } from '../../src/render/chrony/chrony-conf.ts';
 import {
   ApiClient,
   completeSetup,
@@ -113,8 +114,19 @@ test('a container PIC does not own is invisible to the API and survives pic down
 
 test('a configuration change is applied through the API: cell-ntp follows a local upstream', async () => {
   // An NTP server the test starts itself, on the cell's own network: chrony's upstream never leaves the machine.
+  // It runs the image like the cell does, from a rendered chrony.conf: its own clock, for the cell network.
+  const confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-ntp-upstream-'));
+  writeFileSync(
+    join(confDir, 'chrony.conf'),
+    renderChronyConf({ servers: [], allow: ['10.0.0.0/8'] }).output,
+  );
+  chmodSync(confDir, 0o755);
   const upstream = `${cell.prefix}ntp-upstream`;
-  const upstreamIp = runOnCellNetwork(upstream, 50, ['pic/cell-ntp:latest']);
+  const upstreamIp = runOnCellNetwork(upstream, 50, [
+    '-v',
+    `${confDir}:/etc/pic/chrony:ro`,
+    'pic/cell-ntp:latest',
+  ]);
   try {
     const put = await admin.call('PUT', '/api/config', { network: { ntp_servers: [upstreamIp] } });
     assert.equal(put.status, 200, JSON.stringify(put.json));
@@ -131,6 +143,7 @@ test('a configuration change is applied through the API: cell-ntp follows a loca
     assert.equal((after.json as { pending: boolean }).pending, false);
   } finally {
     docker(['rm', '-f', upstream]);
+    rmSync(confDir, { recursive: true, force: true });
   }
 });
 

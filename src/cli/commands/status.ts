@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCell } from '../../composition.ts';
-import { desiredState } from '../../schema/runtime.ts';
+import { desiredState } from '../../render/runtime/desired-state.ts';
 import { runtimeContext } from '../runtime-context.ts';
 import { defaultDataDir } from '../usage.ts';
 

@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
-import { prepareBind } from '../../drivers/docker/host-dirs.ts';
+import { CaddyAdmin } from '../../drivers/caddy/caddy-admin.ts';
+import { prepareBind, writeRenderedFile } from '../../drivers/docker/host-dirs.ts';
+import { CADDY_ADMIN_PORT } from '../../schema/runtime.ts';
 import { REPO_ROOT, type RuntimeContext, requireDocker, runtimeContext } from '../runtime-context.ts';
 
 export const upHelp = `pic up [--yes] [--dir DIR] [--no-build]
@@ -50,6 +52,13 @@ export async function up(argv: string[]): Promise<number> {
   const actions = await applyDesired(desired, ctx.engine, {
     progress: (l) => console.log(`  ${l}`),
     prepareBind,
+    writeFile: writeRenderedFile,
+    // A running Caddy whose rendered config changed gets it through its admin API (no restart).
+    loadLive: async (spec, file, changed) => {
+      if (!changed || spec.service !== 'caddy') return;
+      await new CaddyAdmin({ address: `${spec.ip}:${CADDY_ADMIN_PORT}` }).load(file.content);
+      console.log(`  loaded the new configuration into ${spec.name}`);
+    },
   });
   if (actions.length === 0) console.log('  nothing to do: the cell already matches its configuration');
   await waitHealthy(desired, ctx.engine, { timeoutMs: 180_000, progress: (l) => console.log(`  ${l}`) });

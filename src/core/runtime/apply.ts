@@ -1,6 +1,8 @@
-// Makes the engine match the desired state: resolve image ids, plan, apply in order, wait until
-// every core container reports healthy. A run with nothing to change does nothing.
-import { type DesiredState, specHash } from '../../schema/runtime.ts';
+// Makes the engine match the desired state: resolve image ids, plan, write the rendered files, apply
+// in order, hand changed live files to their running daemons. A run with nothing to change does
+// nothing. `pic up` and the API's config apply both come through here: one reconciler.
+import { specHash } from '../../render/runtime/spec-hash.ts';
+import type { BindSpec, ContainerSpec, DesiredState, RenderedFile } from '../../schema/runtime.ts';
 import { AppError } from '../errors.ts';
 import type { ContainerEnginePort } from '../ports/container-engine.ts';
 import { type Action, describe, plan } from './plan.ts';
@@ -13,8 +15,15 @@ export type RuntimeEngine = Pick<
 
 export interface ApplyHooks {
   progress(line: string): void;
-  /** Creates a bind-mounted host directory with the owner the daemon needs. */
-  prepareBind(path: string, uid: number): void;
+  /** Creates a bind-mounted host directory with the owner (and mode) the daemon needs. */
+  prepareBind(bind: BindSpec): void;
+  /** Writes a rendered file atomically unless it already holds this content; true when it changed. */
+  writeFile(file: RenderedFile): boolean;
+  /**
+   * A live file of a container that keeps running: hand it to the daemon (Caddy's POST /load).
+   * `changed` says whether this run rewrote it; the hook decides whether that matters.
+   */
+  loadLive(spec: ContainerSpec, file: RenderedFile, changed: boolean): Promise<void>;
 }
 
 export async function hashesFor(
@@ -35,13 +44,27 @@ export async function hashesFor(
   return hashes;
 }
 
-export async function applyDesired(
+/** The actions that make the engine match `desired`; containers of `keep` are left as they are. */
+export async function planDesired(
   desired: DesiredState,
   engine: RuntimeEngine,
-  hooks: ApplyHooks,
+  keep: readonly string[] = [],
 ): Promise<Action[]> {
   const hashes = await hashesFor(desired, engine);
-  const actions = plan({ desired, hashes, observed: await engine.observe(desired.cellId) });
+  return plan({ desired, hashes, observed: await engine.observe(desired.cellId), keep });
+}
+
+/** Writes every rendered file, then runs the actions in order, then loads live files of kept daemons. */
+export async function executePlan(
+  desired: DesiredState,
+  actions: readonly Action[],
+  engine: RuntimeEngine,
+  hooks: ApplyHooks,
+): Promise<void> {
+  // Files first: a container created below must find its configuration in place.
+  const changed = new Set<RenderedFile>();
+  for (const spec of desired.containers) for (const f of spec.files) if (hooks.writeFile(f)) changed.add(f);
+  const started = new Set<string>();
   for (const a of actions) {
     hooks.progress(describe(a));
     switch (a.kind) {
@@ -55,16 +78,32 @@ export async function applyDesired(
         await engine.createNetwork(desired.cellId, a.name, a.subnet, a.gateway);
         break;
       case 'create': {
-        for (const b of a.spec.binds) hooks.prepareBind(b.host, b.uid);
+        for (const b of a.spec.binds) hooks.prepareBind(b);
         const id = await engine.createContainer(desired.cellId, desired.network.name, a.spec, a.hash);
         await engine.start(id);
+        started.add(a.spec.name);
         break;
       }
       case 'start':
         await engine.start(a.id);
+        started.add(a.name);
         break;
     }
   }
+  // A daemon that (re)started in this run read its live files at start.
+  for (const spec of desired.containers) {
+    if (started.has(spec.name)) continue;
+    for (const f of spec.files) if (f.live) await hooks.loadLive(spec, f, changed.has(f));
+  }
+}
+
+export async function applyDesired(
+  desired: DesiredState,
+  engine: RuntimeEngine,
+  hooks: ApplyHooks,
+): Promise<Action[]> {
+  const actions = await planDesired(desired, engine);
+  await executePlan(desired, actions, engine, hooks);
   return actions;
 }
 

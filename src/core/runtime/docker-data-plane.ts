@@ -1,44 +1,56 @@
-// The data plane as cell-api sees it from inside the cell: configuration changes recreate the
-// containers they affect (never cell-api itself, which cannot replace itself mid-request).
+// The data plane as cell-api sees it from inside the cell. A configuration apply goes through the
+// same reconciler as `pic up` (plan, then apply): what the new configuration renders differently is
+// rewritten and its containers recreated, and Caddy gets its config through the admin API. Never
+// cell-api itself, which cannot replace itself mid-request.
 import type { CellConfig } from '../../schema/config.ts';
-import { type CellEnv, type DesiredState, START_ORDER } from '../../schema/runtime.ts';
+import type { DesiredState, RenderedFile } from '../../schema/runtime.ts';
 import type { DataPlanePort, PendingChange } from '../config-service.ts';
 import { AppError } from '../errors.ts';
-import { hashesFor, type RuntimeEngine } from './apply.ts';
+import type { CaddyAdminPort } from '../ports/caddy-admin.ts';
+import { executePlan, planDesired, type RuntimeEngine } from './apply.ts';
 
 export interface DockerDataPlaneOptions {
   engine: RuntimeEngine & { reachable(): Promise<boolean> };
   desired(config: CellConfig): DesiredState;
+  /** Writes a rendered file into the cell's config/ unless unchanged; true when it changed. */
+  writeFile(file: RenderedFile): boolean;
+  caddy: CaddyAdminPort;
+  /** Progress lines of the apply (the config log). */
+  progress?(line: string): void;
 }
 
-export function dockerDataPlane({ engine, desired }: DockerDataPlaneOptions): DataPlanePort {
+const MOVE_NETWORK = 'Moving the cell network recreates every container: run `./pic up` on the host';
+
+export function dockerDataPlane({
+  engine,
+  desired,
+  writeFile,
+  caddy,
+  progress = () => {},
+}: DockerDataPlaneOptions): DataPlanePort {
   return {
     running: () => engine.reachable(),
     async applyConfig(config: CellConfig, changes: PendingChange[]) {
-      if (changes.some((c) => c.field === 'identity.ip_range')) {
-        throw new AppError(
-          'conflict',
-          'Moving the cell network recreates every container: run `./pic up` on the host',
-        );
-      }
-      const wanted = new Set(changes.flatMap((c) => c.restart));
+      if (changes.some((c) => c.field === 'identity.ip_range')) throw new AppError('conflict', MOVE_NETWORK);
       const d = desired(config);
-      const hashes = await hashesFor(d, engine);
-      const observed = await engine.observe(d.cellId);
-      const restarted: string[] = [];
-      for (const service of START_ORDER) {
-        const spec = d.containers.find((c) => c.service === service);
-        if (!spec || service === 'api' || !wanted.has(`cell-${service}`)) continue;
-        for (const o of observed.containers.filter((c) => c.service === service)) await engine.remove(o.id);
-        const id = await engine.createContainer(d.cellId, d.network.name, spec, hashes[service]!);
-        await engine.start(id);
-        restarted.push(spec.name);
-      }
+      const api = d.containers.find((c) => c.service === 'api');
+      const actions = await planDesired(d, engine, api ? [api.service] : []);
+      if (actions.some((a) => a.kind === 'create-network' || a.kind === 'remove-network'))
+        throw new AppError('conflict', MOVE_NETWORK);
+      await executePlan(d, actions, engine, {
+        progress,
+        // The host directories exist: `pic up` created them before the containers that mount them.
+        prepareBind: () => {},
+        writeFile,
+        // Every apply offers Caddy its config; the driver sends nothing when it is unchanged.
+        loadLive: async (spec, file) => {
+          if (spec.service === 'caddy') await caddy.load(file.content);
+        },
+      });
+      const restarted = actions.flatMap((a) =>
+        a.kind === 'create' ? [a.spec.name] : a.kind === 'start' ? [a.name] : [],
+      );
       return { restarted };
     },
   };
-}
-
-export function envFromProcess(): CellEnv {
-  return JSON.parse(process.env.PIC_CELL_ENV ?? '{}') as CellEnv;
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe as group, test } from 'node:test';
+import { desiredState } from '../../render/runtime/desired-state.ts';
+import { specHash } from '../../render/runtime/spec-hash.ts';
 import { defaultConfig } from '../../schema/config.ts';
-import { type DesiredState, desiredState, parseEnvFile, specHash } from '../../schema/runtime.ts';
+import { type DesiredState, parseEnvFile } from '../../schema/runtime.ts';
 import { type Observed, plan } from './plan.ts';
 
 const desired: DesiredState = desiredState({
@@ -74,6 +76,24 @@ group('plan(desired, observed)', () => {
     assert.equal(actions.filter((a) => a.kind === 'create').length, 0);
   });
 
+  test('kept services are never touched: cell-api applying a change leaves itself alone', () => {
+    const actions = plan({
+      desired,
+      hashes: { ...hashes, api: 'different', ntp: 'different' },
+      observed: running(),
+      keep: ['api'],
+    });
+    assert.deepEqual(
+      actions.map((a) =>
+        a.kind === 'create' ? `create:${a.spec.service}` : a.kind === 'remove' ? `remove:${a.name}` : a.kind,
+      ),
+      ['remove:cell-ntp', 'create:ntp'],
+    );
+    const stopped = running();
+    stopped.containers.find((c) => c.service === 'api')!.running = false;
+    assert.deepEqual(plan({ desired, hashes, observed: stopped, keep: ['api'] }), []);
+  });
+
   test('a new subnet recreates the network and every container, removals first', () => {
     const moved = desiredState({
       config: defaultConfig(),
@@ -90,49 +110,5 @@ group('plan(desired, observed)', () => {
     assert.ok(kinds.indexOf('remove-network') > kinds.lastIndexOf('remove'));
     assert.ok(kinds.indexOf('create-network') < kinds.indexOf('create'));
     assert.equal(kinds.filter((k) => k === 'create').length, 5);
-  });
-});
-
-group('desired state', () => {
-  test('static addresses come from one offset table; the API port is loopback only', () => {
-    const byService = Object.fromEntries(desired.containers.map((c) => [c.service, c]));
-    assert.equal(byService.caddy!.ip, '172.20.0.2');
-    assert.equal(byService.dns!.ip, '172.20.0.3');
-    assert.equal(byService.api!.ip, '172.20.0.10');
-    assert.deepEqual(
-      byService.api!.ports.map((p) => p.hostIp),
-      ['127.0.0.1'],
-    );
-  });
-
-  test('only cell-api mounts the Docker socket; only cell-wireguard gets NET_ADMIN; nothing is privileged', () => {
-    assert.deepEqual(
-      desired.containers.filter((c) => c.mountDockerSocket).map((c) => c.service),
-      ['api'],
-    );
-    assert.deepEqual(
-      desired.containers.filter((c) => c.capAdd.length).map((c) => [c.service, c.capAdd]),
-      [['wireguard', ['NET_ADMIN']]],
-    );
-  });
-
-  test('.env: known variables parse, unknown or bad ones are errors naming the key', () => {
-    assert.deepEqual(parseEnvFile('# comment\n\nWG_PORT=51821\nCELL_NETWORK=10.5.0.0/16\n'), {
-      WG_PORT: 51821,
-      CELL_NETWORK: '10.5.0.0/16',
-    });
-    assert.throws(() => parseEnvFile('FLASK_DEBUG=1'), /FLASK_DEBUG: not a known variable/);
-    assert.throws(() => parseEnvFile('CELL_NETWORK=8.8.0.0/16'), /CELL_NETWORK/);
-    assert.throws(() => parseEnvFile('WG_PORT=70000'), /WG_PORT/);
-    assert.throws(() => parseEnvFile('just words'), /line 1/);
-  });
-
-  test('the spec hash is stable and sees nested changes', () => {
-    const c = desired.containers[0]!;
-    assert.equal(specHash(c, 'img'), specHash(structuredClone(c), 'img'));
-    const changed = structuredClone(c);
-    changed.ports[0]!.hostPort = 5353;
-    assert.notEqual(specHash(changed, 'img'), specHash(c, 'img'));
-    assert.notEqual(specHash(c, 'img2'), specHash(c, 'img'));
   });
 });

@@ -27,6 +27,8 @@ export interface PlanInput {
   /** Spec hash per service (includes the image id, resolved by the caller). */
   hashes: Record<string, string>;
   observed: Observed;
+  /** Services whose containers are left as they are (cell-api cannot replace itself mid-request). */
+  keep?: readonly string[];
 }
 
 const order = (service: string) => {
@@ -34,7 +36,7 @@ const order = (service: string) => {
   return i < 0 ? START_ORDER.length : i;
 };
 
-export function plan({ desired, hashes, observed }: PlanInput): Action[] {
+export function plan({ desired, hashes, observed, keep = [] }: PlanInput): Action[] {
   const removals: Action[] = [];
   const creations: Action[] = [];
   const starts: Action[] = [];
@@ -44,6 +46,7 @@ export function plan({ desired, hashes, observed }: PlanInput): Action[] {
   // Remove what is gone, duplicated, or different (recreated below), in reverse start order.
   const kept = new Map<string, ObservedContainer>();
   for (const o of [...observed.containers].sort((a, b) => order(b.service) - order(a.service))) {
+    if (keep.includes(o.service)) continue;
     const want = desiredByService.get(o.service as never);
     if (!want)
       removals.push({ kind: 'remove', id: o.id, name: o.name, reason: 'no longer part of the cell' });
@@ -64,6 +67,7 @@ export function plan({ desired, hashes, observed }: PlanInput): Action[] {
   if (!observed.network || networkChanged) network.push({ kind: 'create-network', ...desired.network });
 
   for (const spec of [...desired.containers].sort((a, b) => order(a.service) - order(b.service))) {
+    if (keep.includes(spec.service)) continue;
     const have = kept.get(spec.service);
     const hash = hashes[spec.service]!;
     if (!have) {

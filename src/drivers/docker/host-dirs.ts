@@ -1,13 +1,18 @@
-import { chownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BindSpec, RenderedFile } from '../../schema/runtime.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 
 /**
- * Creates a bind-mounted directory (0700) and gives the whole tree to the uid the container's
- * daemon runs as, so files a root CLI command created there stay readable by the daemon.
+ * Creates a bind-mounted directory (0700 unless the spec says otherwise) and gives the whole tree to
+ * the uid the container's daemon runs as, so files a root CLI command created there stay readable by
+ * the daemon.
  */
-export function prepareBind(path: string, uid: number): void {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  if (process.getuid?.() === 0) chownTree(path, uid);
+export function prepareBind(bind: BindSpec): void {
+  const mode = bind.mode ?? 0o700;
+  mkdirSync(bind.host, { recursive: true, mode });
+  if (bind.mode !== undefined) chmodSync(bind.host, mode);
+  if (process.getuid?.() === 0) chownTree(bind.host, bind.uid);
 }
 
 export function chownTree(path: string, uid: number): void {
@@ -18,4 +23,15 @@ export function chownTree(path: string, uid: number): void {
     const child = join(path, name);
     if (!lstatSync(child).isSymbolicLink()) chownTree(child, uid);
   }
+}
+
+/** Writes a rendered file (0644: configs hold no secret) unless it already has this content. */
+export function writeRenderedFile(file: RenderedFile): boolean {
+  try {
+    if (readFileSync(file.path, 'utf8') === file.content) return false;
+  } catch {
+    // Missing or unreadable: write it.
+  }
+  writeFileAtomic(file.path, file.content, { mode: 0o644 });
+  return true;
 }

@@ -1,0 +1,11 @@
+// Caddy's admin API as core sees it: load a whole rendered config into the running Caddy. Caddy
+// swaps configs atomically, so a refused config leaves the old one serving.
+
+export interface CaddyAdminPort {
+  /**
+   * Loads `config` (Caddy JSON text). 'unchanged' when it equals the last config loaded, in which
+   * case nothing is sent. Throws AppError('unavailable', <Caddy's reason>) when Caddy refuses it or
+   * cannot be reached; the config Caddy was running stays.
+   */
+  load(config: string): Promise<'loaded' | 'unchanged'>;
+}

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { prepareBind, writeRenderedFile } from './host-dirs.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'pic-host-dirs-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('a rendered file is written once (0644) and not rewritten while its content is the same', () => {
+  const file = { path: join(root, 'config', 'ntp', 'chrony.conf'), content: 'local stratum 10\n' };
+  assert.equal(writeRenderedFile(file), true);
+  assert.equal(statSync(file.path).mode & 0o777, 0o644);
+  const mtime = statSync(file.path).mtimeMs;
+  assert.equal(writeRenderedFile(file), false);
+  assert.equal(statSync(file.path).mtimeMs, mtime);
+  assert.equal(writeRenderedFile({ ...file, content: 'server 10.0.0.1\n' }), true);
+  assert.equal(readFileSync(file.path, 'utf8'), 'server 10.0.0.1\n');
+});
+
+test('bind directories are 0700 unless the spec gives a mode (rendered configs: 0755)', () => {
+  prepareBind({ host: join(root, 'data', 'x'), container: '/x', readOnly: false, uid: process.getuid!() });
+  assert.equal(statSync(join(root, 'data', 'x')).mode & 0o777, 0o700);
+  const uid = process.getuid!();
+  prepareBind({ host: join(root, 'config', 'ntp'), container: '/c', readOnly: true, uid, mode: 0o755 });
+  assert.equal(statSync(join(root, 'config', 'ntp')).mode & 0o777, 0o755);
+});

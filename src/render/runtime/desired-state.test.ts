@@ -1,0 +1,102 @@
+// desiredState: the containers, their binds and the files each daemon runs from; the spec hash.
+import assert from 'node:assert/strict';
+import { describe as group, test } from 'node:test';
+import { defaultConfig } from '../../schema/config.ts';
+import { parseEnvFile } from '../../schema/runtime.ts';
+import { desiredState } from './desired-state.ts';
+import { specHash } from './spec-hash.ts';
+
+const desired = desiredState({
+  config: defaultConfig(),
+  env: {},
+  cellDir: '/opt/pic',
+  dockerGid: 998,
+});
+
+group('desired state', () => {
+  test('static addresses come from one offset table; the API port is loopback only', () => {
+    const byService = Object.fromEntries(desired.containers.map((c) => [c.service, c]));
+    assert.equal(byService.caddy!.ip, '172.20.0.2');
+    assert.equal(byService.dns!.ip, '172.20.0.3');
+    assert.equal(byService.api!.ip, '172.20.0.10');
+    assert.deepEqual(
+      byService.api!.ports.map((p) => p.hostIp),
+      ['127.0.0.1'],
+    );
+  });
+
+  test('only cell-api mounts the Docker socket; only cell-wireguard gets NET_ADMIN; nothing is privileged', () => {
+    assert.deepEqual(
+      desired.containers.filter((c) => c.mountDockerSocket).map((c) => c.service),
+      ['api'],
+    );
+    assert.deepEqual(
+      desired.containers.filter((c) => c.capAdd.length).map((c) => [c.service, c.capAdd]),
+      [['wireguard', ['NET_ADMIN']]],
+    );
+  });
+
+  test('.env: known variables parse, unknown or bad ones are errors naming the key', () => {
+    assert.deepEqual(parseEnvFile('# comment\n\nWG_PORT=51821\nCELL_NETWORK=10.5.0.0/16\n'), {
+      WG_PORT: 51821,
+      CELL_NETWORK: '10.5.0.0/16',
+    });
+    assert.throws(() => parseEnvFile('FLASK_DEBUG=1'), /FLASK_DEBUG: not a known variable/);
+    assert.throws(() => parseEnvFile('CELL_NETWORK=8.8.0.0/16'), /CELL_NETWORK/);
+    assert.throws(() => parseEnvFile('WG_PORT=70000'), /WG_PORT/);
+    assert.throws(() => parseEnvFile('just words'), /line 1/);
+  });
+
+  test('the spec hash is stable and sees nested changes', () => {
+    const c = desired.containers[0]!;
+    assert.equal(specHash(c, 'img'), specHash(structuredClone(c), 'img'));
+    const changed = structuredClone(c);
+    changed.ports[0]!.hostPort = 5353;
+    assert.notEqual(specHash(changed, 'img'), specHash(c, 'img'));
+    assert.notEqual(specHash(c, 'img2'), specHash(c, 'img'));
+  });
+});
+
+group('rendered files', () => {
+  const byService = (d: typeof desired) => Object.fromEntries(d.containers.map((c) => [c.service, c]));
+
+  test('each daemon gets its files in its own config directory, mounted read-only; cell-api mounts them writable at the same path', () => {
+    const s = byService(desired);
+    assert.deepEqual(
+      desired.containers.flatMap((c) =>
+        c.files.map((f) => `${c.service}:${f.path}${f.live ? ' (live)' : ''}`),
+      ),
+      [
+        'dns:/opt/pic/config/dns/forward.conf',
+        'dns:/opt/pic/config/dns/control-interfaces.conf',
+        'ntp:/opt/pic/config/ntp/chrony.conf',
+        'caddy:/opt/pic/config/caddy/caddy.json (live)',
+      ],
+    );
+    for (const c of desired.containers) {
+      for (const f of c.files) {
+        const b = c.binds.find((x) => f.path.startsWith(`${x.host}/`));
+        assert.ok(b?.readOnly, `${f.path} is in a read-only bind of ${c.service}`);
+        const api = s.api!.binds.find((x) => x.host === b.host);
+        assert.ok(api && !api.readOnly && api.container === b.host, `cell-api writes ${b.host}`);
+        assert.equal(api.uid, b.uid, 'one owner for a directory mounted twice');
+      }
+    }
+    assert.match(s.dns!.files[1]!.content, /control-interface: 172\.20\.0\.3$/m);
+    assert.match(s.caddy!.files[0]!.content, /"dial": "172\.20\.0\.10:3000"/);
+  });
+
+  test('a configuration change that renders differently changes the spec hash; a live file does not', () => {
+    const config = defaultConfig();
+    config.network.ntp_servers = ['192.168.1.1'];
+    config.network.dns_forwarders = ['192.168.1.1'];
+    const changed = byService(desiredState({ config, env: {}, cellDir: '/opt/pic', dockerGid: 998 }));
+    const s = byService(desired);
+    assert.notEqual(specHash(changed.ntp!, 'img'), specHash(s.ntp!, 'img'));
+    assert.notEqual(specHash(changed.dns!, 'img'), specHash(s.dns!, 'img'));
+    assert.equal(specHash(changed.caddy!, 'img'), specHash(s.caddy!, 'img'));
+    const caddy = structuredClone(s.caddy!);
+    caddy.files[0]!.content = '{}';
+    assert.equal(specHash(caddy, 'img'), specHash(s.caddy!, 'img'));
+  });
+});

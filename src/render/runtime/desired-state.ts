@@ -1,0 +1,193 @@
+// The cell's desired runtime: one network and the core containers, with the files each daemon runs
+// from, derived from the configuration and the optional `.env` file. Pure: no Docker, no disk here.
+import { createHash } from 'node:crypto';
+import type { CellConfig } from '../../schema/config.ts';
+import { vpnNetwork } from '../../schema/config.ts';
+import { cidrRange, formatIpv4 } from '../../schema/fields.ts';
+import {
+  type BindSpec,
+  CADDY_ADMIN_PORT,
+  type CellEnv,
+  type ContainerSpec,
+  type CoreService,
+  type DesiredState,
+  hostFacts,
+  IP_OFFSETS,
+  IP_VARS,
+} from '../../schema/runtime.ts';
+import { renderCaddyConfig } from '../caddy/caddy-config.ts';
+import { renderChronyConf } from '../chrony/chrony-conf.ts';
+import { renderControlInterfaces } from '../unbound/control-interfaces.ts';
+import { renderForwardZone } from '../unbound/forward-zone.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+export interface DesiredInput {
+  config: CellConfig;
+  env: CellEnv;
+  cellDir: string;
+  dockerGid: number;
+}
+
+/** cell-api's uid: it owns the rendered config directories, as it rewrites them on config apply. */
+const API_UID = 1000;
+
+export function cellIdFor(cellDir: string): string {
+  return createHash('sha256').update(cellDir).digest('hex').slice(0, 12);
+}
+
+export function desiredState({ config, env, cellDir, dockerGid }: DesiredInput): DesiredState {
+  const { cellNetwork: subnet, wgPort } = hostFacts(config, env);
+  const { first } = cidrRange(subnet);
+  const ipOf = (s: CoreService) => env[IP_VARS[s]] ?? formatIpv4(first + IP_OFFSETS[s]);
+  const prefix = env.PIC_NAME_PREFIX ?? '';
+  const bind = env.BIND_ADDRESS ?? '0.0.0.0';
+  const vpnNet = vpnNetwork(config.identity.vpn_address);
+  const dir = (...p: string[]) => [cellDir, ...p].join('/');
+  const name = (s: CoreService) => `${prefix}cell-${s}`;
+  // A daemon reads its rendered files from config/<service>/ (read-only); cell-api writes them there
+  // through the same directory mounted at the same path, so one file path works on both sides.
+  const configDir = (service: string, container: string): BindSpec => ({
+    host: dir('config', service),
+    container,
+    readOnly: true,
+    uid: API_UID,
+    mode: 0o755,
+  });
+  const caddyAdmin = `${ipOf('caddy')}:${CADDY_ADMIN_PORT}`;
+
+  const base = {
+    capAdd: [],
+    devices: [],
+    sysctls: {},
+    groupAdd: [],
+    files: [],
+    mountDockerSocket: false,
+    noNewPrivileges: true,
+  };
+  const containers: ContainerSpec[] = [
+    {
+      ...base,
+      service: 'dns',
+      name: name('dns'),
+      image: 'pic/cell-dns:latest',
+      ip: ipOf('dns'),
+      env: {},
+      ports: [
+        { container: 53, proto: 'udp', hostIp: bind, hostPort: env.DNS_PORT ?? 53 },
+        { container: 53, proto: 'tcp', hostIp: bind, hostPort: env.DNS_PORT ?? 53 },
+      ],
+      binds: [
+        configDir('dns', '/etc/pic/unbound'),
+        { host: dir('data', 'dns-control'), container: '/var/lib/unbound/control', readOnly: false, uid: 0 },
+      ],
+      files: [
+        {
+          path: dir('config', 'dns', 'forward.conf'),
+          content: renderForwardZone({ forwarders: config.network.dns_forwarders }).output,
+        },
+        {
+          path: dir('config', 'dns', 'control-interfaces.conf'),
+          content: renderControlInterfaces({ addresses: ['127.0.0.1', ipOf('dns')] }).output,
+        },
+      ],
+    },
+    {
+      ...base,
+      service: 'ntp',
+      name: name('ntp'),
+      image: 'pic/cell-ntp:latest',
+      ip: ipOf('ntp'),
+      env: {},
+      ports: [{ container: 123, proto: 'udp', hostIp: bind, hostPort: env.NTP_PORT ?? 123 }],
+      binds: [configDir('ntp', '/etc/pic/chrony')],
+      files: [
+        {
+          path: dir('config', 'ntp', 'chrony.conf'),
+          content: renderChronyConf({
+            servers: config.network.ntp_servers,
+            allow: [...new Set([vpnNet, subnet])],
+          }).output,
+        },
+      ],
+    },
+    {
+      ...base,
+      service: 'wireguard',
+      name: name('wireguard'),
+      image: 'pic/cell-wireguard:latest',
+      ip: ipOf('wireguard'),
+      env: { WG_ADDRESS: config.identity.vpn_address, WG_PORT: String(config.identity.wg_port) },
+      ports: [{ container: config.identity.wg_port, proto: 'udp', hostIp: bind, hostPort: wgPort }],
+      binds: [{ host: dir('config', 'wireguard'), container: '/etc/wireguard', readOnly: false, uid: 0 }],
+      // What wireguard-go and iptables need, and nothing more: never privileged.
+      capAdd: ['NET_ADMIN'],
+      devices: ['/dev/net/tun'],
+      sysctls: { 'net.ipv4.ip_forward': '1' },
+    },
+    {
+      ...base,
+      service: 'api',
+      name: name('api'),
+      image: 'pic/cell-api:latest',
+      ip: ipOf('api'),
+      // The API recreates containers itself (POST /api/config/apply), so it gets what desiredState needs.
+      env: { PIC_DATA_PLANE: 'docker', PIC_CELL_DIR: cellDir, PIC_CELL_ENV: canonicalJson(env) },
+      cmd: [
+        'node',
+        'src/cli/main.ts',
+        'serve',
+        '--data-dir',
+        '/data',
+        '--listen',
+        '0.0.0.0:3000',
+        '--trusted-proxy',
+        ipOf('caddy'),
+      ],
+      // The API is reached only through Caddy; the host port is for the CLI and is loopback-only.
+      ports: [{ container: 3000, proto: 'tcp', hostIp: '127.0.0.1', hostPort: env.API_PORT ?? 3000 }],
+      binds: [
+        { host: dir('data', 'api'), container: '/data', readOnly: false, uid: API_UID },
+        // The rendered configs it rewrites on config apply, at their host paths.
+        ...['dns', 'ntp', 'caddy'].map((s) => ({ ...configDir(s, dir('config', s)), readOnly: false })),
+      ],
+      groupAdd: [String(dockerGid)],
+      mountDockerSocket: true,
+    },
+    {
+      ...base,
+      service: 'caddy',
+      name: name('caddy'),
+      noNewPrivileges: false,
+      image: 'pic/cell-caddy:latest',
+      ip: ipOf('caddy'),
+      // The healthcheck asks the admin API at this address.
+      env: { CADDY_ADMIN_LISTEN: caddyAdmin },
+      ports: [
+        { container: 80, proto: 'tcp', hostIp: bind, hostPort: env.HTTP_PORT ?? 80 },
+        { container: 8081, proto: 'tcp', hostIp: bind, hostPort: env.WEBUI_PORT ?? 8081 },
+      ],
+      binds: [
+        configDir('caddy', '/etc/pic/caddy'),
+        { host: dir('data', 'caddy'), container: '/data', readOnly: false, uid: 970 },
+        { host: dir('data', 'caddy-config'), container: '/config', readOnly: false, uid: 970 },
+      ],
+      files: [
+        {
+          path: dir('config', 'caddy', 'caddy.json'),
+          content: renderCaddyConfig({
+            adminListen: caddyAdmin,
+            adminOrigins: [caddyAdmin, `cell-caddy:${CADDY_ADMIN_PORT}`],
+            apiUpstream: `${ipOf('api')}:3000`,
+          }).output,
+          live: true,
+        },
+      ],
+    },
+  ];
+  const gateway = formatIpv4(first + 1);
+  return {
+    cellId: cellIdFor(cellDir),
+    network: { name: `${prefix}cell-network`, subnet, gateway },
+    containers,
+  };
+}
