@@ -64,8 +64,7 @@ inputs_of() {
     cell-api)
       printf 'package.json\tpackage.json\npackage-lock.json\tpackage-lock.json\n'
       find bin -type f | sed 's|.*|&\t&|'
-      find src -type f -not -name '*.test.ts' -not -path '*/__golden__/*' -not -path '*/__fixtures__/*' \
-        -not -path '*/testdata/*' | sed 's|.*|&\t&|'
+      bash scripts/api-runtime-files.sh | sed 's|.*|&\t&|'
       [ -d images/store ] && find images/store -type f | sed 's|.*|&\t&|'
       ;;
   esac

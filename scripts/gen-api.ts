@@ -1,5 +1,5 @@
 // Writes web/src/api/schema.d.ts from the OpenAPI document the API serves, built in-process from the
-// same route definitions. `npm run gen:api` after changing a route; test/ui/generated-client.test.ts
+// same route definitions. `npm run gen:api` after changing a route; test/unit/generated-client.test.ts
 // fails when the committed file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

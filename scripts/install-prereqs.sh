@@ -2,27 +2,61 @@
 # Installs the Debian packages PIC needs on the host, only those missing (checked with dpkg-query).
 # Idempotent: a second run installs nothing and says so.
 #
-# Packages and why:
-#   docker.io, containerd  the engine that runs the cell (scripts/ensure-docker.sh starts it)
-#   debootstrap            creates the local debian:bookworm-slim base image (scripts/base-images.sh)
-#   chromium               the browser the UI tests drive through Playwright
-#   iptables, iproute2     host networking used by dockerd and the tests
-#   wireguard-tools/-go    wg/wg-quick and the userspace implementation for tests and peers
-#   unbound, caddy, chrony config checkers for integration tests (unbound-checkconf, caddy validate,
-#                          chronyd -p); the daemons themselves run in containers, never on the host
-#   ca-certificates        TLS to deb.debian.org / the npm registry
+# usage: scripts/install-prereqs.sh [--for run|test]
+#   --for run   (default; what `./pic up --yes` installs) what the cell needs on a production host:
+#     docker.io, containerd  the engine that runs the cell (scripts/ensure-docker.sh starts it)
+#     debootstrap            creates the local debian:bookworm-slim base image (scripts/base-images.sh)
+#     iptables, iproute2     host networking used by dockerd
+#     ca-certificates        TLS to deb.debian.org / the npm registry
+#   --for test  (what scripts/test.sh installs) the run set plus what only tests use:
+#     chromium               the browser the UI tests drive through Playwright
+#     wireguard-tools/-go    wg/wg-quick and the userspace implementation for the netns tests' peers
+#     unbound, caddy, chrony config checkers for integration tests (unbound-checkconf, caddy validate,
+#                            chronyd -p); the daemons themselves run in containers, never on the host
+#     curl                   HTTP probes in the netns tests
+#     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
+#   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
+#   images install them: a production host never gets them.
 #
-# Daemons that packages start on their own (chrony, unbound, caddy) are stopped afterwards: their
-# default configs talk to public NTP pools and the DNS root servers, and the cell's containers need
-# ports 53/80/123 on the host free anyway.
+# Daemons that packages start on their own (chrony, unbound, caddy) are stopped afterwards, and kept
+# from starting again on boot: their default configs talk to public NTP pools and the DNS root
+# servers, and the cell's containers need ports 53/80/123 on the host free anyway.
 #
 # Env: PIC_PREREQS_EXTRA="pkg ..." adds packages; PIC_PREREQS_NO_STOP=1 leaves host daemons alone.
 set -euo pipefail
 
-packages=(
-  docker.io containerd debootstrap chromium iptables iproute2 wireguard-tools wireguard-go
-  unbound caddy chrony ca-certificates
-)
+run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
+test_packages=(chromium wireguard-tools wireguard-go unbound caddy chrony curl iputils-ping)
+
+purpose=run
+while [ $# -gt 0 ]; do
+  case $1 in
+    --for)
+      purpose=${2:-}
+      shift 2 || true
+      ;;
+    --for=*)
+      purpose=${1#--for=}
+      shift
+      ;;
+    -h | --help)
+      sed -n '2,25p' "$0"
+      exit 0
+      ;;
+    *)
+      echo "usage: $0 [--for run|test]" >&2
+      exit 2
+      ;;
+  esac
+done
+case $purpose in
+  run) packages=("${run_packages[@]}") ;;
+  test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
+  *)
+    echo "usage: $0 [--for run|test]" >&2
+    exit 2
+    ;;
+esac
 # shellcheck disable=SC2206
 [ -n "${PIC_PREREQS_EXTRA:-}" ] && packages+=(${PIC_PREREQS_EXTRA})
 
@@ -47,10 +81,17 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  log "all ${#packages[@]} packages already installed; nothing to install"
+  log "all ${#packages[@]} packages for '$purpose' already installed; nothing to install"
 else
-  log "installing: ${missing[*]}"
+  log "installing for '$purpose': ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages must not start their daemons (see above): invoke-rc.d asks policy-rc.d, and 101 means
+  # "not now". Only when the host has no policy of its own, and removed again afterwards.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# written by PIC scripts/install-prereqs.sh while installing\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   # Refresh the lists only when they are absent or older than a day: apt-get update is slow.
   if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
     log "apt-get update"
@@ -79,6 +120,12 @@ host_pids() {
 
 stop_daemon() {
   local name=$1 proc=$2 pids
+  # Kept from starting on the next boot too, whether or not it runs now.
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable "$name" >/dev/null 2>&1 || true
+  elif command -v update-rc.d >/dev/null 2>&1 && [ -x "/etc/init.d/$name" ]; then
+    update-rc.d "$name" disable >/dev/null 2>&1 || true
+  fi
   pids=$(host_pids "$proc")
   [ -n "$pids" ] || return 0
   if [ -x "/etc/init.d/$name" ]; then
@@ -86,7 +133,6 @@ stop_daemon() {
   fi
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl stop "$name" >/dev/null 2>&1 || true
-    systemctl disable "$name" >/dev/null 2>&1 || true
   fi
   pids=$(host_pids "$proc")
   if [ -n "$pids" ]; then

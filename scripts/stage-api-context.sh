@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares the build context of images/cell-api in DIR (default: a new temp dir, printed on stdout):
 # the repository-root layout with only what the API needs at run time:
-#   package.json, package-lock.json, bin/, src/ (without *.test.ts and test data), images/cell-api/,
+#   package.json, package-lock.json, bin/, src/ (the files scripts/api-runtime-files.sh lists: no
+#   tests, test kits or golden files), images/cell-api/,
 #   images/store/ (the built-in catalog, when present) and node_modules/ with production
 #   dependencies only.
 # node_modules comes from this checkout's node_modules, copied and pruned with
@@ -25,10 +26,9 @@ npm_bin=$(command -v npm || true)
 cd "$root"
 cp package.json package-lock.json "$out/"
 cp -r bin "$out/bin"
-mkdir -p "$out/src" "$out/images"
-# src without tests, fixtures and golden files (not needed at run time, and they change often).
-tar -C src --exclude='*.test.ts' --exclude='__golden__' --exclude='__fixtures__' --exclude='testdata' -cf - . |
-  tar -C "$out/src" -xf -
+mkdir -p "$out/images"
+# src without tests, kits and golden files (not needed at run time, and they change often).
+bash scripts/api-runtime-files.sh | tar -cf - --verbatim-files-from -T - | tar -C "$out" -xf -
 cp -r images/cell-api "$out/images/cell-api"
 [ -d images/store ] && cp -r images/store "$out/images/store"
 

@@ -9,8 +9,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 t0=$(date +%s)
 
 if [ "$(id -u)" -eq 0 ] && [[ $skip != *" prereqs "* ]]; then
-  step "prerequisites (Debian packages)"
-  bash scripts/install-prereqs.sh
+  step "prerequisites (Debian packages, with what only tests use)"
+  bash scripts/install-prereqs.sh --for test
 fi
 
 step "lint and format (biome)"
@@ -18,8 +18,10 @@ biome check .
 step "types (tsc)"
 tsc --noEmit -p .
 tsc --noEmit -p web
-step "unit and integration tests"
-node --test --test-reporter=spec --test-concurrency=2 "src/**/*.test.ts"
+step "unit tests (schemas, renderers, planners, policies; the generated UI client is fresh)"
+npm run --silent test:unit
+step "integration tests (API on a real database, real daemons and tools)"
+npm run --silent test:int
 
 if [[ $skip != *" ui "* ]]; then
   step "web UI build"

@@ -218,7 +218,10 @@ describe('logs', () => {
   });
   after(() => kit.close());
 
-  const apiLog = () => readFileSync(join(kit.cell.paths.logs, 'api.log'), 'utf8');
+  const apiLog = () => {
+    kit.cell.deps.logs.flush(); // request lines are buffered (at most FLUSH_MS) before they reach the file
+    return readFileSync(join(kit.cell.paths.logs, 'api.log'), 'utf8');
+  };
   const setLevels = (levels: Record<string, string>) =>
     kit.app.inject({ method: 'PUT', url: '/api/logs/levels', headers: authed(admin), payload: { levels } });
 

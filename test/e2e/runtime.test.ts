@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -58,6 +59,41 @@ test('Unbound answers a DNS query on the published port', async () => {
   const r = new Resolver({ timeout: 2000, tries: 2 });
   r.setServers([`127.0.0.1:${cell.ports.dns}`]);
   assert.deepEqual(await r.resolve4('health.pic'), ['127.0.0.1']);
+});
+
+test('Unbound without forwarders does not recurse: SERVFAIL, and it sent nothing but replies', async () => {
+  // Moved from scripts/smoke-images.sh: no query leaves the cell until the configuration names a forwarder.
+  const r = new Resolver({ timeout: 2000, tries: 1 });
+  r.setServers([`127.0.0.1:${cell.ports.dns}`]);
+  await assert.rejects(r.resolve4('www.example.com'), /ESERVFAIL|SERVFAIL/);
+  // /proc/net/snmp's Udp row: InDatagrams NoPorts InErrors OutDatagrams…; every datagram out is a reply.
+  const row = docker(['exec', cell.name('dns'), 'cat', '/proc/net/snmp'])
+    .split('\n')
+    .find((l) => /^Udp: \d/.test(l));
+  const [udpIn, , , udpOut] = (row ?? '').split(/\s+/).slice(1).map(Number);
+  assert.ok(udpIn! > 0 && udpOut! <= udpIn!, `UDP in ${udpIn}, out ${udpOut}`);
+});
+
+test("Caddy's admin API refuses a request whose Host is not its own (403)", async () => {
+  // Moved from scripts/smoke-images.sh: a page in a browser on the LAN cannot drive the admin API.
+  const ip = docker([
+    'inspect',
+    '-f',
+    '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+    cell.name('caddy'),
+  ]).trim();
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest(
+      { host: ip, port: 2019, path: '/config/', headers: { host: 'evil.example:2019' }, timeout: 5000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(status, 403);
 });
 
 test('chrony serves time and WireGuard has its interface', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { CaddyAdmin } from '../../drivers/caddy/caddy-admin.ts';
+import { HealthcheckReadiness } from '../../drivers/docker/healthcheck-readiness.ts';
 import { prepareBind, writeRenderedFile } from '../../drivers/docker/host-dirs.ts';
 import { CADDY_ADMIN_PORT } from '../../schema/runtime.ts';
 import { REPO_ROOT, type RuntimeContext, requireDocker, runtimeContext } from '../runtime-context.ts';
@@ -61,7 +62,11 @@ export async function up(argv: string[]): Promise<number> {
     },
   });
   if (actions.length === 0) console.log('  nothing to do: the cell already matches its configuration');
-  await waitHealthy(desired, ctx.engine, { timeoutMs: 180_000, progress: (l) => console.log(`  ${l}`) });
+  await waitHealthy(desired, ctx.engine, {
+    timeoutMs: 180_000,
+    progress: (l) => console.log(`  ${l}`),
+    readiness: new HealthcheckReadiness(ctx.engine),
+  });
   console.log('  all services healthy');
 
   const api = desired.containers.find((c) => c.service === 'api')!;

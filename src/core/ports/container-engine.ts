@@ -47,6 +47,8 @@ export interface ContainerEnginePort {
   states(cellId: string): Promise<ContainerState[]>;
   mounts(id: string): Promise<ContainerMountState[]>;
   logs(id: string, tail: number): Promise<string>;
+  /** The container's HEALTHCHECK test as Docker stores it (["CMD", ...], ["CMD-SHELL", s]); none: undefined. */
+  healthcheckTest(container: string): Promise<string[] | undefined>;
   /** Runs argv inside a container (no shell); stdin, when given, is written then closed. */
   exec(container: string, argv: string[], opts?: { stdin?: string; user?: string }): Promise<ExecResult>;
 }

@@ -16,6 +16,8 @@ export interface LogsPort {
   get(service: LogService): Logger;
   setLevel(service: LogService, level: LogLevel): void;
   levels(): Record<LogService, string>;
+  /** Writes buffered lines now (they are otherwise written within ~100 ms). */
+  flush(): void;
   /** Newest first. */
   search(opts: { service?: LogService; q?: string; level?: LogLevel; limit: number }): LogLine[];
 }

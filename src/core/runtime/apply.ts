@@ -1,10 +1,12 @@
 // Makes the engine match the desired state: resolve image ids, plan, write the rendered files, apply
 // in order, hand changed live files to their running daemons. A run with nothing to change does
-// nothing. `pic up` and the API's config apply both come through here: one reconciler.
+// nothing. `pic up` and the API's config apply both come through here: one reconciler. `pic up`
+// then waits until every core container is ready (its daemon's own check passes).
 import { specHash } from '../../render/runtime/spec-hash.ts';
 import type { BindSpec, ContainerSpec, DesiredState, RenderedFile } from '../../schema/runtime.ts';
 import { AppError } from '../errors.ts';
 import type { ContainerEnginePort } from '../ports/container-engine.ts';
+import type { Readiness } from '../ports/readiness.ts';
 import { type Action, describe, plan } from './plan.ts';
 
 /** What apply needs from the engine. */
@@ -107,25 +109,58 @@ export async function applyDesired(
   return actions;
 }
 
-/** Polls Docker's health status (the images' HEALTHCHECKs test what each daemon does). */
+/** How often readiness checks run while `pic up` waits (Docker's own health interval is 15 s). */
+export const READINESS_INTERVAL_MS = 250;
+
+/**
+ * Waits until every desired container runs and its daemon is ready. With a Readiness port, each
+ * container's own check is polled every READINESS_INTERVAL_MS until it passes once (or Docker already
+ * says healthy); without one, Docker's health status decides (the images' HEALTHCHECKs).
+ */
 export async function waitHealthy(
   desired: DesiredState,
   engine: RuntimeEngine,
-  opts: { timeoutMs: number; progress(line: string): void },
+  opts: { timeoutMs: number; progress(line: string): void; readiness?: Readiness; intervalMs?: number },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
+  const interval = opts.intervalMs ?? (opts.readiness ? READINESS_INTERVAL_MS : 1000);
+  const ready = new Set<string>();
+  const details = new Map<string, string>();
   let last = '';
   for (;;) {
     const { containers } = await engine.observe(desired.cellId);
     const states = await Promise.all(containers.map((c) => engine.state(c.id)));
-    const waiting = desired.containers
+    const pending = desired.containers
       .map((spec) => ({ spec, st: states.find((s) => s.name === spec.name) }))
-      .filter(({ st }) => st?.state !== 'running' || (st.health !== undefined && st.health !== 'healthy'));
+      .filter(({ spec, st }) => {
+        if (st?.state !== 'running') return true;
+        if (st.health === undefined || st.health === 'healthy' || ready.has(spec.name)) return false;
+        return true;
+      });
+    if (opts.readiness) {
+      const readiness = opts.readiness;
+      await Promise.all(
+        pending
+          .filter(({ st }) => st?.state === 'running')
+          .map(async ({ spec }) => {
+            const r = await readiness.check(spec.name);
+            if (r.ready) ready.add(spec.name);
+            else details.set(spec.name, r.detail);
+          }),
+      );
+    }
+    const waiting = pending.filter(({ spec }) => !ready.has(spec.name));
     if (waiting.length === 0) return;
     const line = `waiting for ${waiting.map(({ spec, st }) => `${spec.name} (${st?.health ?? st?.state ?? 'missing'})`).join(', ')}`;
     if (line !== last) opts.progress(line);
     last = line;
-    if (Date.now() > deadline) throw new AppError('unavailable', `Timed out: ${line}`);
-    await new Promise((r) => setTimeout(r, 1000));
+    if (Date.now() > deadline) {
+      const why = waiting
+        .map(({ spec }) => details.get(spec.name))
+        .filter(Boolean)
+        .join('; ');
+      throw new AppError('unavailable', `Timed out: ${line}${why ? ` (${why})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, interval));
   }
 }

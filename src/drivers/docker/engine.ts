@@ -11,8 +11,9 @@ import type {
 } from '../../core/ports/container-engine.ts';
 import type { Observed, ObservedContainer } from '../../core/runtime/plan.ts';
 import { type ContainerSpec, LABELS } from '../../schema/runtime.ts';
+import { createOptions, DOCKER_SOCKET } from './create-options.ts';
 
-export const DOCKER_SOCKET = '/var/run/docker.sock';
+export { DOCKER_SOCKET };
 
 export class DockerEngine implements ContainerEnginePort {
   readonly docker: Docker;
@@ -75,42 +76,7 @@ export class DockerEngine implements ContainerEnginePort {
   }
 
   async createContainer(cellId: string, network: string, spec: ContainerSpec, hash: string): Promise<string> {
-    const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    const exposed: Record<string, object> = {};
-    for (const p of spec.ports) {
-      const key = `${p.container}/${p.proto}`;
-      exposed[key] = {};
-      portBindings[key] = [...(portBindings[key] ?? []), { HostIp: p.hostIp, HostPort: String(p.hostPort) }];
-    }
-    const binds = spec.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ':ro' : ''}`);
-    if (spec.mountDockerSocket) binds.push(`${DOCKER_SOCKET}:${DOCKER_SOCKET}`);
-    const c = await this.docker.createContainer({
-      name: spec.name,
-      Image: spec.image,
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-      Labels: {
-        [LABELS.managed]: 'true',
-        [LABELS.cell]: cellId,
-        [LABELS.service]: spec.service,
-        [LABELS.specHash]: hash,
-      },
-      ExposedPorts: exposed,
-      HostConfig: {
-        NetworkMode: network,
-        PortBindings: portBindings,
-        Binds: binds,
-        CapAdd: spec.capAdd,
-        Devices: spec.devices.map((d) => ({ PathOnHost: d, PathInContainer: d, CgroupPermissions: 'rwm' })),
-        Sysctls: spec.sysctls,
-        GroupAdd: spec.groupAdd,
-        Privileged: false,
-        SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
-        RestartPolicy: { Name: 'unless-stopped' },
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '5' } },
-      },
-      NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: spec.ip } } } },
-    });
+    const c = await this.docker.createContainer(createOptions(cellId, network, spec, hash));
     return c.id;
   }
 
@@ -149,6 +115,10 @@ export class DockerEngine implements ContainerEnginePort {
       restartCount: i.RestartCount,
       ip: nets[0]?.IPAddress || undefined,
     };
+  }
+
+  async healthcheckTest(container: string): Promise<string[] | undefined> {
+    return (await this.docker.getContainer(container).inspect()).Config.Healthcheck?.Test;
   }
 
   async mounts(id: string): Promise<ContainerMountState[]> {

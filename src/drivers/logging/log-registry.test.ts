@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,4 +94,31 @@ test('search: a busy service does not hide the newest lines of another', () => {
     ['api 49', 'api 48', 'api 47', 'api 46'],
   );
   logs.close();
+});
+
+test('info lines are buffered and found by search at once; warnings reach the file at once', () => {
+  const logs = fresh();
+  const file = join(root, `r${n - 1}`, 'api.log');
+  logs.get('api').info('buffered line');
+  assert.ok(!readFileSync(file, 'utf8').includes('buffered line'), 'not a write per line');
+  assert.equal(logs.search({ q: 'buffered line', limit: 1 }).length, 1, 'search writes the buffer first');
+  logs.get('api').warn('warn line');
+  assert.ok(readFileSync(file, 'utf8').includes('warn line'));
+  logs.close();
+});
+
+test('buffered lines are written when the process exits, also on a crash', () => {
+  for (const [how, end] of [
+    ['exit', 'process.exit(3)'],
+    ['crash', "setImmediate(() => { throw new Error('boom') })"],
+  ] as const) {
+    const dir = join(root, `exit-${how}`);
+    const code = `import { LogRegistry } from ${JSON.stringify(join(import.meta.dirname, 'log-registry.ts'))};
+      const logs = new LogRegistry(${JSON.stringify(dir)}, {});
+      logs.get('api').info('last words ${how}');
+      ${end};`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0, r.stderr);
+    assert.ok(readFileSync(join(dir, 'api.log'), 'utf8').includes(`last words ${how}`), how);
+  }
 });

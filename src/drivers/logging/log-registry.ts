@@ -1,5 +1,7 @@
 // One pino logger per service, each writing JSON lines to its own rotating file under data/logs
 // (and to stderr when asked). Levels change at run time through setLevel.
+// Files buffer their lines (see rotating-file.ts): warn and above are written at once, everything is
+// written before the files are searched, on close() and when the process exits.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -41,6 +43,8 @@ export class LogRegistry implements LogsPort {
   readonly #files = new Map<LogService, RotatingFile>();
   readonly #loggers = new Map<LogService, Logger>();
   readonly #echo: boolean;
+  /** Buffered lines reach their files when the process exits, however it exits short of SIGKILL. */
+  readonly #onExit = () => this.flush();
 
   constructor(
     dir: string,
@@ -49,6 +53,7 @@ export class LogRegistry implements LogsPort {
   ) {
     this.#dir = dir;
     this.#echo = opts.echo ?? false;
+    process.on('exit', this.#onExit);
     for (const service of LOG_SERVICES) {
       const streams: pino.StreamEntry[] = [];
       // Short-lived CLI commands run beside a live `pic serve`; two processes rotating the same
@@ -56,7 +61,7 @@ export class LogRegistry implements LogsPort {
       if (opts.files !== false) {
         const file = new RotatingFile(join(dir, `${service}.log`));
         this.#files.set(service, file);
-        streams.push({ stream: file, level: 'trace' });
+        streams.push({ stream: { write: (line: string) => writeLine(file, line) }, level: 'trace' });
       }
       if (this.#echo) streams.push({ stream: process.stderr, level: 'trace' });
       const logger = pino(
@@ -65,7 +70,8 @@ export class LogRegistry implements LogsPort {
           base: { service },
           redact: { paths: REDACT, censor: '[redacted]' },
         },
-        pino.multistream(streams),
+        // multistream costs a few % per line: only when there are two destinations.
+        streams.length === 1 ? streams[0]!.stream : pino.multistream(streams),
       );
       this.#loggers.set(service, logger);
     }
@@ -83,8 +89,14 @@ export class LogRegistry implements LogsPort {
     return Object.fromEntries(LOG_SERVICES.map((s) => [s, this.get(s).level])) as Record<LogService, string>;
   }
 
+  /** Writes every buffered line to its file now. */
+  flush(): void {
+    for (const f of this.#files.values()) f.flush();
+  }
+
   /** Newest first, across the live file and its rotations. */
   search(opts: { service?: LogService; q?: string; level?: LogLevel; limit: number }): LogLine[] {
+    this.flush();
     const services = opts.service ? [opts.service] : [...LOG_SERVICES];
     const minLevel = opts.level ? (pino.levels.values[opts.level] ?? 0) : 0;
     const needle = opts.q?.toLowerCase();
@@ -125,6 +137,16 @@ export class LogRegistry implements LogsPort {
   }
 
   close(): void {
+    process.off('exit', this.#onExit);
     for (const f of this.#files.values()) f.close();
   }
+}
+
+/** pino starts every line with its numeric level: `{"level":40,` is warn, 50 error, 60 fatal. */
+const URGENT = /^\{"level":[4-6]\d,/;
+
+/** Buffers the line; a warning or an error is written at once (the lines an owner looks for after a crash). */
+function writeLine(file: RotatingFile, line: string): void {
+  file.write(line);
+  if (URGENT.test(line)) file.flush();
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { KEEP, MAX_BYTES, RotatingFile } from './rotating-file.ts';
+import { FLUSH_MS, KEEP, MAX_BYTES, RotatingFile } from './rotating-file.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pic-rot-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -63,4 +63,33 @@ test('reopening appends and counts the existing size; files are 0600', () => {
   assert.equal(readFileSync(`${path}.1`, 'utf8'), '0123456789\n');
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.ok(!existsSync(`${path}.2`));
+});
+
+test('lines are buffered: written by flush(), or by the timer within FLUSH_MS without one', async () => {
+  const dir = join(root, 'd');
+  const path = join(dir, 'x.log');
+  const f = new RotatingFile(path, 1000, 2, 20);
+  f.write('one\n');
+  assert.equal(readFileSync(path, 'utf8'), '', 'not written per line');
+  f.flush();
+  assert.equal(readFileSync(path, 'utf8'), 'one\n');
+  f.write('two\n');
+  const deadline = Date.now() + 5000;
+  while (readFileSync(path, 'utf8') !== 'one\ntwo\n' && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 5));
+  assert.equal(readFileSync(path, 'utf8'), 'one\ntwo\n', 'the timer wrote it');
+  f.close();
+  assert.equal(FLUSH_MS <= 200, true, 'a crash loses at most a few hundred ms of lines');
+});
+
+test('a batch rotates between lines exactly as line-by-line writes do', () => {
+  const dir = join(root, 'e');
+  const path = join(dir, 'x.log');
+  const f = new RotatingFile(path, 100, 5);
+  const line = (i: number) => `${String(i).padStart(3, '0')}-${'x'.repeat(25)}\n`; // 30 bytes
+  for (let i = 0; i < 10; i++) f.write(line(i));
+  f.close(); // one flush of ten lines
+  assert.equal(readFileSync(path, 'utf8'), line(9));
+  assert.equal(readFileSync(`${path}.1`, 'utf8'), line(6) + line(7) + line(8));
+  assert.equal(readFileSync(`${path}.3`, 'utf8'), line(0) + line(1) + line(2));
 });

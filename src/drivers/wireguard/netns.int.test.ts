@@ -19,7 +19,15 @@ import { ExecWireguard } from './exec-wireguard.ts';
 import { canRunNetns, must, Netns, REPO_APPLY_COMMAND, tag } from './netns-kit.ts';
 
 const skip = canRunNetns();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` every 50 ms until it holds: a wait on the condition itself, not a guessed delay. */
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('rendered configs against the real tools', { skip }, () => {
   let ns: Netns;
@@ -250,7 +258,11 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
     admin = await completeSetup(kit);
     const cfg = await api('PUT', '/api/config', { network: { endpoint_host: '192.168.77.1' } });
     assert.equal(cfg.statusCode, 200, cfg.body);
-    await sleep(300); // unbound and the HTTP server bind
+    // Unbound and the HTTP server listen on their addresses.
+    await waitFor('unbound on 172.20.0.3:53 and HTTP on 172.20.0.2:80/443', async () => {
+      const sockets = (await ns.cell.run(['ss', '-Hlntu'])).stdout;
+      return ['172.20.0.3:53 ', '172.20.0.2:80 ', '172.20.0.2:443 '].every((a) => sockets.includes(a));
+    });
   });
 
   after(async () => {
@@ -314,13 +326,16 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
       out += d;
     });
     const done = new Promise<void>((r) => pinger.on('exit', () => r()));
-    await sleep(300);
+    const replies = () => out.split('\n').filter((l) => l.includes('bytes from')).length;
+    await waitFor('the first ping reply', () => replies() > 0);
     for (let i = 0; i < 50; i++) {
       const r = await api('POST', '/api/peers', { name: `churn${i}`, create_account: false });
       assert.equal(r.statusCode, 201, r.body);
     }
     for (let i = 0; i < 50; i++) assert.equal((await api('DELETE', `/api/peers/churn${i}`)).statusCode, 200);
-    await sleep(300);
+    // A few more replies after the churn: the tunnel still carries traffic once it is over.
+    const atEnd = replies();
+    await waitFor('replies after the churn', () => replies() >= atEnd + 3);
     pinger.kill('SIGINT');
     await done;
     const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
