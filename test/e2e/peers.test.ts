@@ -173,7 +173,9 @@ test("alice's tunnel never drops a ping while 50 other peers are added and remov
   const log = inDevice('alice', ['cat', '/tmp/ping.log']).stdout;
   const seqs = [...log.matchAll(/bytes from .* icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
   assert.ok(seqs.length >= 10, `ping ran through the churn:\n${log}`);
-  assert.doesNotMatch(log, /no answer yet|Unreachable|prohibited/, 'no ping was lost');
+  // `-O` prints "no answer yet" for a reply slower than the 200 ms interval: late on a loaded machine,
+  // not lost. A loss is a sequence number that never gets its reply (checked below).
+  assert.doesNotMatch(log, /Unreachable|prohibited/, 'the cell never refused a ping');
   // Every request up to the last one answered got its reply (a request in flight at SIGINT is not a loss).
   const last = Math.max(...seqs);
   const missing = Array.from({ length: last }, (_, i) => i + 1).filter((s) => !seqs.includes(s));
