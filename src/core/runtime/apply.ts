@@ -67,7 +67,24 @@ export async function executePlan(
   const changed = new Set<RenderedFile>();
   for (const spec of desired.containers) for (const f of spec.files) if (hooks.writeFile(f)) changed.add(f);
   const started = new Set<string>();
-  for (const a of actions) {
+  const create = async (spec: ContainerSpec, hash: string) => {
+    for (const b of spec.binds) hooks.prepareBind(b);
+    const id = await engine.createContainer(desired.cellId, desired.network.name, spec, hash);
+    await engine.start(id);
+    started.add(spec.name);
+  };
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    if (a.kind === 'create') {
+      // Consecutive creates run together: no core container needs another to be up to start (each
+      // waits for its peers at run time), and creating five one after another is most of `pic up`.
+      const batch: Array<Extract<Action, { kind: 'create' }>> = [a];
+      while (actions[i + 1]?.kind === 'create')
+        batch.push(actions[++i] as Extract<Action, { kind: 'create' }>);
+      for (const b of batch) hooks.progress(describe(b));
+      await Promise.all(batch.map((b) => create(b.spec, b.hash)));
+      continue;
+    }
     hooks.progress(describe(a));
     switch (a.kind) {
       case 'remove':
@@ -79,13 +96,6 @@ export async function executePlan(
       case 'create-network':
         await engine.createNetwork(desired.cellId, a.name, a.subnet, a.gateway);
         break;
-      case 'create': {
-        for (const b of a.spec.binds) hooks.prepareBind(b);
-        const id = await engine.createContainer(desired.cellId, desired.network.name, a.spec, a.hash);
-        await engine.start(id);
-        started.add(a.spec.name);
-        break;
-      }
       case 'start':
         await engine.start(a.id);
         started.add(a.name);
