@@ -12,12 +12,13 @@ import {
   trafficQuery,
   updatePeerSchema,
 } from '../../schema/peers.ts';
+import { warningSchema } from '../../schema/warnings.ts';
 import { ADMIN, defineRoute, type RouteContext } from '../route.ts';
 
 const applyView = z.object({
   applied: z.boolean(),
   data_plane: z.enum(['running', 'not_running']),
-  warnings: z.array(z.string()),
+  warnings: z.array(warningSchema),
 });
 
 export const createPeerResponse = z.object({

@@ -12,6 +12,7 @@ import { renderServerConf, type ServerConfInput } from '../../render/wireguard/s
 import { type CellConfig, vpnNetwork } from '../../schema/config.ts';
 import type { CreatePeerInput, PeerView, UpdatePeerInput } from '../../schema/peers.ts';
 import { PEER_SERVICE_IDS } from '../../schema/peers-services.ts';
+import type { Warning } from '../../schema/warnings.ts';
 import { hashPassword, randomPassword } from '../auth/password.ts';
 import { RateLimiter } from '../auth/rate-limiter.ts';
 import type { ConfigService } from '../config-service.ts';
@@ -41,7 +42,7 @@ export interface PeersDeps {
 export interface ApplyResult {
   applied: boolean;
   data_plane: 'running' | 'not_running';
-  warnings: string[];
+  warnings: Warning[];
 }
 
 export const TRAFFIC_RETENTION_MS = 24 * 3600_000;
@@ -223,7 +224,7 @@ export class PeersService {
     server: ServerConfInput;
     serverConf: string;
     firewall: FirewallModel;
-    warnings: string[];
+    warnings: Warning[];
     live: Set<string>;
   } {
     const cfg = this.#d.config.get();

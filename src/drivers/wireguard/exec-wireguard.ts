@@ -9,12 +9,8 @@
 //          when that is not known.
 //   dump:  `wg show wg0 dump`, parsed at once; the private and preshared keys in it are dropped.
 import type { FirewallModel, WgDump, WireguardPort } from '../../core/peers/wireguard-port.ts';
-import {
-  type FirewallPresent,
-  parsePresent,
-  peerChain,
-  renderFirewall,
-} from '../../render/firewall/peer-rules.ts';
+import { peerChain } from '../../render/firewall/peer-chain.ts';
+import { type FirewallPresent, parsePresent, renderFirewall } from '../../render/firewall/peer-rules.ts';
 import { renderFirewallDelta } from '../../render/firewall/peer-rules-delta.ts';
 import {
   renderServerConf,

@@ -1755,7 +1755,10 @@ export interface operations {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -1868,7 +1871,10 @@ export interface operations {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -1907,7 +1913,10 @@ export interface operations {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2262,7 +2271,10 @@ export interface operations {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
