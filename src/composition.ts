@@ -12,7 +12,7 @@ import { dockerDataPlane, envFromProcess } from './core/runtime/docker-data-plan
 import { HealthMonitor } from './core/runtime/monitor.ts';
 import { SetupService } from './core/setup-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
-import { openDb } from './drivers/db.ts';
+import { openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
@@ -95,6 +95,7 @@ export function createCell(opts: CellOptions): Cell {
   const sessions = new Sessions(new SessionsStore(db));
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
   const hostEnv = envFromProcess();
+  const engine = opts.docker ? new DockerEngine() : undefined;
   const deps: AppDeps = {
     db,
     config,
@@ -108,10 +109,12 @@ export function createCell(opts: CellOptions): Cell {
     health: opts.health ?? noDataPlane,
     containers: noContainers,
     peers: new PeersService({
-      store: new PeersStore(db),
-      users,
+      repo: new PeersStore(db),
+      logins: users,
+      unitOfWork: sqliteUnitOfWork(db),
       config,
-      wireguard: opts.wireguard ?? NO_WIREGUARD,
+      // Built before the service (no late attach): cell-wireguard through docker exec inside the cell.
+      wireguard: opts.wireguard ?? (engine ? dockerWireguard(engine, config.get()) : NO_WIREGUARD),
       serverKey: serverKeyFile(paths.secrets),
       guessEndpoint,
       hostFacts: (config) => hostFacts(config, hostEnv),
@@ -125,7 +128,7 @@ export function createCell(opts: CellOptions): Cell {
     (opts.background ?? opts.sweepTemps !== false)
       ? setInterval(() => void deps.peers.tick(), 5_000).unref()
       : undefined;
-  const monitor = opts.docker ? wireDocker(deps) : undefined;
+  const monitor = engine ? wireDocker(deps, engine) : undefined;
   return {
     deps,
     monitor,
@@ -139,15 +142,22 @@ export function createCell(opts: CellOptions): Cell {
   };
 }
 
-/** The Docker-backed data plane and health monitor, for cell-api running inside the cell. */
-function wireDocker(deps: AppDeps): HealthMonitor {
-  const engine = new DockerEngine();
+/** What the cell's containers should be, as cell-api inside the cell sees it. */
+function desiredFor(engine: DockerEngine) {
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
-  const desired = (config: CellConfig) =>
+  return (config: CellConfig) =>
     desiredState({ config, env: envFromProcess(), cellDir, dockerGid: engine.socketGid() });
-  // Peers reach cell-wireguard through docker exec (wg syncconf, iptables-restore inside it).
-  const wgName = desired(deps.config.get()).containers.find((c) => c.service === 'wireguard')?.name;
-  if (wgName) deps.peers.attach(new ExecWireguard({ exec: (argv, o) => engine.exec(wgName, argv, o ?? {}) }));
+}
+
+/** Peers reach cell-wireguard through docker exec (pic-wg-apply: wg set/addconf, iptables-restore). */
+function dockerWireguard(engine: DockerEngine, config: CellConfig): WireguardPort {
+  const wgName = desiredFor(engine)(config).containers.find((c) => c.service === 'wireguard')?.name;
+  return wgName ? new ExecWireguard({ exec: (argv, o) => engine.exec(wgName, argv, o ?? {}) }) : NO_WIREGUARD;
+}
+
+/** The Docker-backed data plane and health monitor, for cell-api running inside the cell. */
+function wireDocker(deps: AppDeps, engine: DockerEngine): HealthMonitor {
+  const desired = desiredFor(engine);
   const log = deps.logs.get('monitor');
   const audit = (action: string, target: string, ok: boolean, detail: string | null) =>
     deps.audit.append({

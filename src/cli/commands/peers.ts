@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import { type Cell, createCell } from '../../composition.ts';
 import { AppError } from '../../core/errors.ts';
+import type { WireguardPort } from '../../core/peers/wireguard-port.ts';
 import { cellPaths } from '../../drivers/paths.ts';
 import { ExecWireguard } from '../../drivers/wireguard/exec-wireguard.ts';
 import { createPeerSchema } from '../../schema/peers.ts';
@@ -38,27 +39,38 @@ const OPTIONS = {
   qr: { type: 'boolean' },
 } as const;
 
-function open(dataDir: string): Cell {
+function requireCell(dataDir: string): void {
   if (!existsSync(cellPaths(dataDir).db))
     throw new Error(`no cell in ${dataDir} (cell.db not found); pass the --data-dir that \`pic serve\` uses`);
-  return createCell({ dataDir, sweepTemps: false, writeLogs: false, background: false });
 }
 
-/** cell-wireguard through docker exec, when the engine answers and the container exists. */
-async function attachDataPlane(
-  cell: Cell,
-  dir: string | undefined,
-): Promise<((argv: string[]) => Promise<string>) | undefined> {
+function open(dataDir: string, wireguard?: WireguardPort): Cell {
+  requireCell(dataDir);
+  return createCell({
+    dataDir,
+    sweepTemps: false,
+    writeLogs: false,
+    background: false,
+    ...(wireguard ? { wireguard } : {}),
+  });
+}
+
+interface DataPlane {
+  wireguard: WireguardPort;
+  run(argv: string[]): Promise<string>;
+}
+
+/** cell-wireguard through docker exec, when the engine answers and the container runs. */
+async function findDataPlane(dir: string | undefined): Promise<DataPlane | undefined> {
   try {
     const ctx = runtimeContext(dir);
     if (!(await ctx.engine.reachable())) return undefined;
     const name = ctx.desired().containers.find((c) => c.service === 'wireguard')?.name;
     if (!name) return undefined;
     const exec = (argv: string[], o?: { stdin?: string }) => ctx.engine.exec(name, argv, o ?? {});
-    const wg = new ExecWireguard({ exec });
-    if (!(await wg.running())) return undefined;
-    cell.deps.peers.attach(wg);
-    return async (argv) => (await exec(argv)).stdout;
+    const wireguard = new ExecWireguard({ exec });
+    if (!(await wireguard.running())) return undefined;
+    return { wireguard, run: async (argv) => (await exec(argv)).stdout };
   } catch {
     return undefined;
   }
@@ -106,7 +118,14 @@ export async function peers(argv: string[]): Promise<number> {
     throw new UsageError(
       sub ? `unknown peers command "${sub}"` : 'missing peers command (list, add, remove, config)',
     );
-  const cell = open(values['data-dir'] ?? defaultDataDir());
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  requireCell(dataDir);
+  const name = positionals[0] ?? '';
+  if (sub !== 'list' && (!name || positionals.length > 1))
+    throw new UsageError(`peers ${sub} takes one NAME`);
+  // Changes go live through cell-wireguard when it runs (a port given to the cell when it is built).
+  const plane = sub === 'add' || sub === 'remove' ? await findDataPlane(values.dir) : undefined;
+  const cell = open(dataDir, plane?.wireguard);
   try {
     if (sub === 'list') {
       const list = cell.deps.peers.list();
@@ -127,15 +146,12 @@ export async function peers(argv: string[]): Promise<number> {
         );
       return 0;
     }
-    const name = positionals[0];
-    if (!name || positionals.length > 1) throw new UsageError(`peers ${sub} takes one NAME`);
     if (sub === 'config') {
-      const { config } = await cell.deps.peers.exportConfig(name);
+      const { config } = cell.deps.peers.exportConfig(name);
       console.log(config.trimEnd());
       if (values.qr) console.log(await QRCode.toString(config, { type: 'terminal', small: true }));
       return 0;
     }
-    await attachDataPlane(cell, values.dir);
     if (sub === 'remove') {
       const r = await cell.deps.peers.remove(name);
       audit(cell, 'peers remove', `name=${name}`);
@@ -182,13 +198,15 @@ export async function showRoutes(argv: string[]): Promise<number> {
     options: { 'data-dir': OPTIONS['data-dir'], dir: OPTIONS.dir },
     strict: true,
   });
-  const cell = open(values['data-dir'] ?? defaultDataDir());
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  requireCell(dataDir);
+  const plane = await findDataPlane(values.dir);
+  const cell = open(dataDir, plane?.wireguard);
   try {
-    const run = await attachDataPlane(cell, values.dir);
-    if (run) {
+    if (plane) {
       // `wg show` hides the private and preshared keys.
-      console.log((await run(['wg', 'show', 'wg0'])).trimEnd());
-      console.log(`\n${(await run(['ip', 'route'])).trimEnd()}`);
+      console.log((await plane.run(['wg', 'show', 'wg0'])).trimEnd());
+      console.log(`\n${(await plane.run(['ip', 'route'])).trimEnd()}`);
       return 0;
     }
     console.log('cell-wireguard is not running; stored peers and the routes they will get:');

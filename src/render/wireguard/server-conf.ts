@@ -33,11 +33,7 @@ export function renderServerConf(input: ServerConfInput, sections?: SectionCache
   if (input.listenPort !== undefined)
     lines.push(`ListenPort = ${must(port, input.listenPort, 'listen port')}`);
   const { peers, skipped } = effectivePeers(input.peers);
-  for (const p of skipped)
-    warnings.push({
-      path: `peers.${must(dnsLabel, p.name, 'peer name')}`,
-      message: 'skipped: its key or address is already used by another peer',
-    });
+  warnings.push(...warningsFor(skipped));
   let text = `${lines.join('\n')}\n`;
   for (const peer of peers)
     text += `\n${sections ? sections.section(peer) : `${peerSection(peer).join('\n')}\n`}`;
@@ -46,6 +42,17 @@ export function renderServerConf(input: ServerConfInput, sections?: SectionCache
 }
 
 const byName = new Intl.Collator().compare;
+
+const warningsFor = (skipped: readonly ServerPeer[]): Warning[] =>
+  skipped.map((p) => ({
+    path: `peers.${must(dnsLabel, p.name, 'peer name')}`,
+    message: 'skipped: its key or address is already used by another peer',
+  }));
+
+/** The warnings renderServerConf gives for these peers, without rendering (no validation either). */
+export function skippedPeerWarnings(peers: readonly ServerPeer[]): Warning[] {
+  return warningsFor(effectivePeers(peers).skipped);
+}
 
 /**
  * The peers that get a [Peer] section, in name order. Two sections with one key or one address would

@@ -1702,7 +1702,9 @@ export interface operations {
     };
     postApiPeers: {
         parameters: {
-            query?: never;
+            query?: {
+                qr?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1749,7 +1751,7 @@ export interface operations {
                             updated_at: string;
                         };
                         config: string;
-                        qr: string;
+                        qr?: string;
                         password?: string;
                         apply: {
                             applied: boolean;
@@ -2218,7 +2220,9 @@ export interface operations {
     };
     postApiWireguardPeers: {
         parameters: {
-            query?: never;
+            query?: {
+                qr?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2265,7 +2269,7 @@ export interface operations {
                             updated_at: string;
                         };
                         config: string;
-                        qr: string;
+                        qr?: string;
                         password?: string;
                         apply: {
                             applied: boolean;
