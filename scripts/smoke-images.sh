@@ -116,7 +116,7 @@ printf '[Interface]\nPrivateKey = %s\nAddress = 10.99.0.2/24\n\n[Peer]\nPublicKe
   "$pkey" "$spub" "$pp.51" "$subnet" >"$work/wgpeer/wg0.conf"
 chmod 0600 "$work"/wg*/wg0.conf
 docker create --label "$label" --name pic-smoke-wg --network "$net" --ip "$p.51" --cap-add NET_ADMIN \
-  --device /dev/net/tun --sysctl net.ipv4.ip_forward=1 -e WG_ADDRESS=10.99.0.1/24 \
+  --device /dev/net/tun --sysctl net.ipv4.ip_forward=1 -e WG_ADDRESS=10.99.0.1/24 -e WG_NETWORK=10.99.0.0/24 \
   -v "$work/wg:/etc/wireguard" pic/cell-wireguard:latest >/dev/null
 docker network connect --ip "$pp.51" "$peer_net" pic-smoke-wg
 docker start pic-smoke-wg >/dev/null

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { prepareBind } from '../../drivers/docker/host-dirs.ts';
+import { cellPaths } from '../../drivers/paths.ts';
+import { prepareWireguardBoot } from '../../drivers/wireguard/server-key.ts';
 import { REPO_ROOT, requireDocker, runtimeContext } from '../runtime-context.ts';
 
 export const upHelp = `pic up [--yes] [--dir DIR] [--no-build]
@@ -48,6 +50,9 @@ export async function up(argv: string[]): Promise<number> {
 
   const desired = ctx.desired();
   console.log(`\n→ cell ${desired.cellId} in ${ctx.cellDir}`);
+  // cell-wireguard loads what PIC rendered: the cell's key and its config exist before it starts.
+  const wgConf = desired.containers.find((c) => c.service === 'wireguard')?.binds[0]?.host;
+  if (wgConf) prepareWireguardBoot(cellPaths(ctx.apiDataDir).secrets, wgConf);
   const actions = await applyDesired(desired, ctx.engine, {
     progress: (l) => console.log(`  ${l}`),
     prepareBind,

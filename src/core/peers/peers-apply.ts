@@ -44,7 +44,8 @@ export class PeersApply {
   readonly #wg: WireguardPort;
   readonly #onError: (what: string, err: unknown) => void;
   #chain: Promise<unknown> = Promise.resolve();
-  /** Hash of the last model the data plane accepted; undefined = never this run. */
+  /** The last model the data plane accepted (undefined = none this run); hashed only when asked. */
+  #applied: PeersModel | undefined;
   #appliedHash: string | undefined;
   #lastSample = 0;
 
@@ -105,6 +106,8 @@ export class PeersApply {
   }
 
   get pending(): boolean {
+    if (!this.#applied) return true;
+    this.#appliedHash ??= hashOf(this.#applied);
     return this.#appliedHash !== hashOf(this.model());
   }
 
@@ -115,7 +118,7 @@ export class PeersApply {
     try {
       await this.#wg.apply(m.server, m.firewall);
     } catch (err) {
-      this.#appliedHash = undefined;
+      this.#applied = undefined;
       throw new AppError(
         'unavailable',
         'WireGuard could not apply the peers; the change is stored and will be retried',
@@ -124,7 +127,8 @@ export class PeersApply {
         },
       );
     }
-    this.#appliedHash = hashOf(m);
+    this.#applied = m;
+    this.#appliedHash = undefined;
     this.#c.repo.releaseHolds(m.live);
     return { applied: true, data_plane: 'running', warnings: m.warnings };
   }

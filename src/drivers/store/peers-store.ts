@@ -12,40 +12,24 @@ import type {
   TrafficSample,
 } from '../../core/peers/peers-repository.ts';
 import { type Db, stmt } from '../db.ts';
-
-const COLUMNS =
-  'id, name, address, public_key, routing, services, internet, peer_to_peer, enabled, expires_at, account, private_key IS NOT NULL AS has_private_key, created_at, updated_at';
+import { PeerRowsCache, toRow } from './peer-rows-cache.ts';
 
 type Raw = Record<string, unknown>;
-function toRow(r: Raw): PeerRow {
-  return {
-    id: Number(r.id),
-    name: String(r.name),
-    address: String(r.address),
-    public_key: String(r.public_key),
-    routing: r.routing as PeerRow['routing'],
-    services: JSON.parse(String(r.services)),
-    internet: r.internet === 1,
-    peer_to_peer: r.peer_to_peer === 1,
-    enabled: r.enabled === 1,
-    expires_at: (r.expires_at as string | null) ?? null,
-    account: r.account === 1,
-    has_private_key: r.has_private_key === 1,
-    created_at: String(r.created_at),
-    updated_at: String(r.updated_at),
-  };
-}
+const COLUMNS = PeerRowsCache.COLUMNS;
 
 const bit = (b: boolean) => (b ? 1 : 0);
 
 export class PeersStore implements PeersRepository {
   readonly #db: Db;
+  readonly #cache: PeerRowsCache;
   constructor(db: Db) {
     this.#db = db;
+    this.#cache = PeerRowsCache.of(db);
   }
 
+  /** Every peer by name, from the snapshot (see PeerRowsCache): at 1000 peers an add reads one row. */
   list(): PeerRow[] {
-    return (stmt(this.#db, `SELECT ${COLUMNS} FROM peers ORDER BY name`).all() as Raw[]).map(toRow);
+    return [...this.#cache.rows()];
   }
 
   byName(name: string): PeerRow | undefined {
@@ -66,41 +50,39 @@ export class PeersStore implements PeersRepository {
     };
   }
 
-  /** Secrets of many peers in one query (rendering the server config at 1000 peers). */
+  /** Secrets of every peer (rendering the server config at 1000 peers), from the same snapshot. */
   allSecrets(): Map<number, PeerSecrets> {
-    const rows = stmt(this.#db, 'SELECT id, private_key, preshared_key FROM peers').all() as Raw[];
-    return new Map(
-      rows.map((r) => [
-        Number(r.id),
-        { private_key: (r.private_key as string | null) ?? null, preshared_key: String(r.preshared_key) },
-      ]),
-    );
+    return this.#cache.secrets();
   }
 
   insert(p: NewPeer): number {
     const now = new Date().toISOString();
-    const r = stmt(
-      this.#db,
-      `INSERT INTO peers (name, address, public_key, private_key, preshared_key, routing, services, internet,
+    const r = this.#cache.write(() =>
+      stmt(
+        this.#db,
+        `INSERT INTO peers (name, address, public_key, private_key, preshared_key, routing, services, internet,
         peer_to_peer, enabled, expires_at, account, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      p.name,
-      p.address,
-      p.public_key,
-      p.private_key,
-      p.preshared_key,
-      p.routing,
-      JSON.stringify(p.services),
-      bit(p.internet),
-      bit(p.peer_to_peer),
-      bit(p.enabled),
-      p.expires_at,
-      bit(p.account),
-      now,
-      now,
+      ).run(
+        p.name,
+        p.address,
+        p.public_key,
+        p.private_key,
+        p.preshared_key,
+        p.routing,
+        JSON.stringify(p.services),
+        bit(p.internet),
+        bit(p.peer_to_peer),
+        bit(p.enabled),
+        p.expires_at,
+        bit(p.account),
+        now,
+        now,
+      ),
     );
-    return Number(r.lastInsertRowid);
+    const id = Number(r.lastInsertRowid);
+    this.#cache.changed(id);
+    return id;
   }
 
   update(id: number, c: PeerChange): void {
@@ -119,27 +101,25 @@ export class PeersStore implements PeersRepository {
     if (c.enabled !== undefined) put('enabled', bit(c.enabled));
     if (c.expires_at !== undefined) put('expires_at', c.expires_at);
     put('updated_at', new Date().toISOString());
-    this.#db.prepare(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    this.#cache.write(() =>
+      this.#db.prepare(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`).run(...values, id),
+    );
+    this.#cache.changed(id);
   }
 
   delete(id: number): void {
-    stmt(this.#db, 'DELETE FROM peers WHERE id = ?').run(id);
+    this.#cache.write(() => stmt(this.#db, 'DELETE FROM peers WHERE id = ?').run(id));
+    this.#cache.changed(id);
   }
 
   count(): number {
     return (stmt(this.#db, 'SELECT count(*) AS n FROM peers').get() as { n: number }).n;
   }
 
-  /** Addresses of peers plus addresses held after a delete until the data plane has dropped them. */
+  /** Addresses of peers (from the snapshot) plus addresses held after a delete until the data plane has dropped them. */
   addressesInUse(): string[] {
-    return (
-      stmt(
-        this.#db,
-        'SELECT address FROM peers UNION SELECT address FROM peer_address_holds',
-      ).all() as Array<{
-        address: string;
-      }>
-    ).map((r) => r.address);
+    const held = stmt(this.#db, 'SELECT address FROM peer_address_holds').all() as Array<{ address: string }>;
+    return [...this.#cache.rows().map((p) => p.address), ...held.map((r) => r.address)];
   }
 
   hold(address: string): void {

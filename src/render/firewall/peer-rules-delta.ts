@@ -26,7 +26,8 @@ const same = (a: FirewallPeer, b: FirewallPeer) =>
   a.name === b.name &&
   a.internet === b.internet &&
   a.peer_to_peer === b.peer_to_peer &&
-  a.services.join() === b.services.join();
+  a.services.length === b.services.length &&
+  a.services.every((s, i) => s === b.services[i]);
 
 const sameContext = (a: ChainContext, b: ChainContext) =>
   a.iface === b.iface &&

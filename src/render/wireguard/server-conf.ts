@@ -34,6 +34,7 @@ export function renderServerConf(input: ServerConfInput, sections?: SectionCache
     lines.push(`ListenPort = ${must(port, input.listenPort, 'listen port')}`);
   const { peers, skipped } = effectivePeers(input.peers);
   warnings.push(...warningsFor(skipped));
+  peers.sort((a, b) => byName(a.name, b.name));
   let text = `${lines.join('\n')}\n`;
   for (const peer of peers)
     text += `\n${sections ? sections.section(peer) : `${peerSection(peer).join('\n')}\n`}`;
@@ -55,22 +56,30 @@ export function skippedPeerWarnings(peers: readonly ServerPeer[]): Warning[] {
 }
 
 /**
- * The peers that get a [Peer] section, in name order. Two sections with one key or one address would
- * make wg merge them or steal routes: the later one by name is skipped. Values are validated where
- * they are written (peerSection), not here.
+ * The peers that get a [Peer] section. Two sections with one key or one address would make wg merge
+ * them or steal routes: the later one by name is skipped. Without such a clash (the database's unique
+ * keys make it the usual case) the peers come back as given, unsorted: the delta needs no order, and
+ * renderServerConf sorts what it writes. Values are validated where they are written (peerSection).
  */
 export function effectivePeers(all: readonly ServerPeer[]): { peers: ServerPeer[]; skipped: ServerPeer[] } {
-  const seenKeys = new Set<string>();
-  const seenAddrs = new Set<string>();
+  const keys = new Set<string>();
+  const addrs = new Set<string>();
+  for (const p of all) {
+    keys.add(p.publicKey);
+    addrs.add(p.address);
+  }
+  if (keys.size === all.length && addrs.size === all.length) return { peers: [...all], skipped: [] };
+  keys.clear();
+  addrs.clear();
   const peers: ServerPeer[] = [];
   const skipped: ServerPeer[] = [];
   for (const p of [...all].sort((a, b) => byName(a.name, b.name))) {
-    if (seenKeys.has(p.publicKey) || seenAddrs.has(p.address)) {
+    if (keys.has(p.publicKey) || addrs.has(p.address)) {
       skipped.push(p);
       continue;
     }
-    seenKeys.add(p.publicKey);
-    seenAddrs.add(p.address);
+    keys.add(p.publicKey);
+    addrs.add(p.address);
     peers.push(p);
   }
   return { peers, skipped };
