@@ -53,7 +53,8 @@ export class ExecWireguard implements WireguardPort {
   #saving: Promise<void> = Promise.resolve();
   #saveRunning = false;
   #saveWanted: ServerConfInput | undefined;
-  #saveFailed = false;
+  /** The config of a save that failed: written again by the next loaded(). */
+  #unsaved: ServerConfInput | undefined;
 
   constructor(o: ExecWireguardOptions) {
     this.#o = {
@@ -90,17 +91,19 @@ export class ExecWireguard implements WireguardPort {
   async loaded(): Promise<boolean> {
     try {
       const r = await this.#o.exec(['iptables', '-S', 'PIC-FORWARD', '1']);
-      // A config file left unwritten counts as not loaded: the next apply is a full one.
-      const saveFailed = this.#saveFailed;
-      this.#saveFailed = false;
-      if (r.exitCode !== 0 || saveFailed) {
+      // A config file left unwritten is written again (the live state is fine: no full apply,
+      // whose syncconf would make wireguard-go rebind its socket).
+      const unsaved = this.#unsaved;
+      this.#unsaved = undefined;
+      if (unsaved && r.exitCode === 0 && !this.#saveWanted) this.#save(unsaved);
+      if (r.exitCode !== 0) {
         // A restarted container: nothing of ours is there, and its WG_PORT may have changed.
         this.#firewallKnown = false;
         this.#port = undefined;
         this.#lastFirewall = undefined;
         this.#lastPeers = undefined;
       }
-      return r.exitCode === 0 && !saveFailed;
+      return r.exitCode === 0;
     } catch {
       return false;
     }
@@ -171,10 +174,11 @@ export class ExecWireguard implements WireguardPort {
   /**
    * Writes the server config of the latest apply as the file a restart loads (pic-wg-apply save: temp
    * file, fsync, rename), one exec at a time; applies made meanwhile are folded into the next write.
-   * A failed write makes loaded() answer false, so the tick applies in full, which writes the file.
+   * A failed write is tried again by the next loaded() (the background tick), or by the next apply.
    */
   #save(input: ServerConfInput): void {
     this.#saveWanted = input;
+    this.#unsaved = undefined;
     if (this.#saveRunning) return;
     this.#saveRunning = true;
     this.#saving = (async () => {
@@ -184,12 +188,15 @@ export class ExecWireguard implements WireguardPort {
         for (let want = this.#saveWanted; want; want = this.#saveWanted) {
           this.#saveWanted = undefined;
           const { confDir, iface } = this.#o;
-          const conf = renderServerConf(want, this.#sections).output;
-          const r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, 'save'], { stdin: conf });
-          if (r.exitCode !== 0) this.#saveFailed = true;
+          try {
+            const conf = renderServerConf(want, this.#sections).output;
+            const r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, 'save'], { stdin: conf });
+            if (r.exitCode !== 0) this.#unsaved = want;
+          } catch {
+            this.#unsaved = want;
+          }
+          if (this.#saveWanted) this.#unsaved = undefined; // a newer config follows anyway
         }
-      } catch {
-        this.#saveFailed = true;
       } finally {
         this.#saveRunning = false;
       }
