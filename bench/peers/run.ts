@@ -23,7 +23,7 @@ import { canRunNetns, Netns, REPO_APPLY_COMMAND, tag } from '../../src/drivers/w
 import { renderFirewallDelta } from '../../src/render/firewall/peer-rules-delta.ts';
 import { peerSection } from '../../src/render/wireguard/peer-section.ts';
 
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 9);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 15);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
