@@ -163,8 +163,9 @@ export function createCell(opts: CellOptions): Cell {
     health: docker?.monitor ?? opts.health ?? noDataPlane,
     containers: docker?.containers ?? noContainers,
     peers: new PeersService({
-      store: new PeersStore(db),
-      users,
+      repo: new PeersStore(db),
+      logins: users,
+      unitOfWork: sqliteUnitOfWork(db),
       config,
       hasher,
       wireguard: timed(docker?.wireguard ?? opts.wireguard ?? NO_WIREGUARD, 'apply', (s) =>

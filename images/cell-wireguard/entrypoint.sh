@@ -1,17 +1,21 @@
 #!/bin/bash
-# Brings up the cell's WireGuard interface and keeps it up until the container stops.
+# Brings up the cell's WireGuard interface and keeps it up until the container stops. It only starts
+# what was rendered: the key and the peers come from /etc/wireguard/wg0.conf (rendered by cell-api, and
+# by `pic up` before the first start, from the key data/secrets/wireguard/server.key that PIC owns), the
+# VPN range from WG_NETWORK (rendered into the container's environment). It computes nothing.
 #   1. kernel WireGuard if `ip link add wg0 type wireguard` works, else wireguard-go (userspace)
 #   2. loads /etc/wireguard/wg0.conf with `wg setconf` (wg-quick keys such as Address/DNS stripped);
-#      without that file, generates a private key (0600) on first start and uses it
+#      without that file it stops (exit 78): a key made here would not be the cell's
 #   3. address WG_ADDRESS, listen port WG_PORT (when the file sets none), MTU, link up
-#   4. IPv4 forwarding check and NAT MASQUERADE of the VPN range out of eth0
+#   4. IPv4 forwarding check and NAT MASQUERADE of WG_NETWORK out of eth0
 #   5. waits; on TERM/INT removes the interface and its NAT rule
-# cell-api later changes peers with `wg syncconf` (no restart, tunnels stay up) and its firewall
-# with iptables-restore, both through `docker exec`.
+# cell-api later changes peers live through `docker exec` of pic-wg-apply (`wg set … remove` and
+# `wg addconf` of the changed peers, one iptables-restore; no restart, tunnels stay up; ADR 0013).
 #
 # Env:
 #   WG_INTERFACE  interface and config name (default wg0 -> /etc/wireguard/wg0.conf)
-#   WG_ADDRESS    interface address with prefix (default 10.0.0.1/24); its network is the VPN range
+#   WG_ADDRESS    interface address with prefix (default 10.0.0.1/24)
+#   WG_NETWORK    the VPN range, WG_ADDRESS's network (e.g. 10.0.0.0/24); needed for NAT
 #   WG_PORT       UDP listen port when the config file has no ListenPort (default 51820)
 #   WG_MTU        interface MTU (default 1420)
 #   WG_NAT        1 (default) to MASQUERADE the VPN range out of WG_NAT_OUT; 0 to skip
@@ -35,20 +39,14 @@ userspace=${WG_QUICK_USERSPACE_IMPLEMENTATION:-wireguard-go}
 [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || { log "bad WG_PORT"; exit 64; }
 [[ $mtu =~ ^[0-9]+$ ]] || { log "bad WG_MTU"; exit 64; }
 
-# The VPN range = WG_ADDRESS's network (10.0.0.1/24 -> 10.0.0.0/24), computed without ipcalc.
-network_of() {
-  local ip=${1%/*} bits=${1#*/} a b c d n mask
-  IFS=. read -r a b c d <<<"$ip"
-  n=$(((a << 24) | (b << 16) | (c << 8) | d))
-  mask=$(((0xffffffff << (32 - bits)) & 0xffffffff))
-  n=$((n & mask))
-  printf '%d.%d.%d.%d/%d' $(((n >> 24) & 255)) $(((n >> 16) & 255)) $(((n >> 8) & 255)) $((n & 255)) "$bits"
-}
-vpn_net=$(network_of "$addr")
+vpn_net=${WG_NETWORK:-}
+[ -z "$vpn_net" ] || [[ $vpn_net =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || { log "bad WG_NETWORK '$vpn_net'"; exit 64; }
+if [ "${WG_NAT:-1}" = 1 ] && [ -z "$vpn_net" ]; then log "WG_NETWORK is not set (NAT needs the VPN range)"; exit 64; fi
+[ -f "$conf" ] || { log "no $conf: \`pic up\` renders it, with the cell's key, before the first start"; exit 78; }
 
 cleanup() {
   log "stopping: removing $iface and NAT rule"
-  iptables -t nat -D POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE 2>/dev/null || true
+  [ -z "$vpn_net" ] || iptables -t nat -D POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE 2>/dev/null || true
   ip link del "$iface" 2>/dev/null || true
   # wireguard-go exits when its interface is deleted; give it a moment.
   [ -n "${wg_pid:-}" ] && { kill "$wg_pid" 2>/dev/null || true; }
@@ -71,21 +69,9 @@ if [ "${WG_FORCE_USERSPACE:-0}" = 1 ] || ! ip link add "$iface" type wireguard 2
 fi
 log "interface $iface created ($mode)"
 
-# 2. keys and peers
-umask 077
-if [ -f "$conf" ]; then
-  wg setconf "$iface" <(wg-quick strip "$conf")
-  log "loaded $conf"
-else
-  if [ ! -s /etc/wireguard/privatekey ]; then
-    wg genkey >/etc/wireguard/privatekey
-    wg pubkey </etc/wireguard/privatekey >/etc/wireguard/publickey
-    chmod 0600 /etc/wireguard/privatekey
-    log "no $conf: generated /etc/wireguard/privatekey (public key $(cat /etc/wireguard/publickey))"
-  fi
-  wg set "$iface" private-key /etc/wireguard/privatekey
-fi
-umask 022
+# 2. key and peers, as rendered
+wg setconf "$iface" <(wg-quick strip "$conf")
+log "loaded $conf"
 
 # 3. address, port, link
 if ! grep -qiE '^[[:space:]]*ListenPort[[:space:]]*=' "$conf" 2>/dev/null; then
@@ -95,10 +81,11 @@ ip address replace "$addr" dev "$iface"
 ip link set "$iface" mtu "$mtu" up
 log "$iface up: address $addr, port $(wg show "$iface" listen-port), public key $(wg show "$iface" public-key)"
 # Routes for peers' AllowedIPs outside the interface's own network (linked cells' subnets), as
-# wg-quick does. Default routes (0.0.0.0/0, exit nodes) are left to cell-api's policy routing.
+# wg-quick does. Default routes (0.0.0.0/0, exit nodes) are left to cell-api's policy routing. wg shows
+# AllowedIPs as networks (host bits cleared), so the VPN range itself compares equal to WG_NETWORK.
 for cidr in $(wg show "$iface" allowed-ips | cut -f2- | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}/[0-9]+$' | sort -u); do
   case $cidr in 0.0.0.0/0) continue ;; esac
-  [ "$(network_of "$cidr")" = "$vpn_net" ] && continue
+  [ "$cidr" = "$vpn_net" ] && continue
   ip route replace "$cidr" dev "$iface" && log "route $cidr via $iface"
 done
 

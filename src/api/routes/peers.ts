@@ -1,5 +1,8 @@
 // The spec's peer endpoints (/api/peers...), plus what wg-easy users value: traffic, one-time config
 // links, and the peer's own dashboard (/api/peer/me). Handlers are one call into PeersService each.
+// QR codes are made here, from the config text, only by the routes that answer with one: core never
+// makes them, and `POST /api/peers?qr=false` (what scripts and the CLI want) skips it on the hot path.
+import QRCode from 'qrcode';
 import { z } from 'zod';
 import {
   type CreatePeerInput,
@@ -12,18 +15,33 @@ import {
   trafficQuery,
   updatePeerSchema,
 } from '../../schema/peers.ts';
+import { warningSchema } from '../../schema/warnings.ts';
 import { ADMIN, defineRoute, type RouteContext } from '../route.ts';
 
 const applyView = z.object({
   applied: z.boolean(),
   data_plane: z.enum(['running', 'not_running']),
-  warnings: z.array(z.string()),
+  warnings: z.array(warningSchema),
 });
+
+/** The QR code of a config as an SVG data URL (scan with the WireGuard app). */
+async function qrDataUrl(config: string): Promise<string> {
+  const svg = await QRCode.toString(config, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
+}
+
+export const createPeerQuery = z
+  .object({
+    /** false: answer without the QR code (saves making it; GET /api/peers/{name}/config has it). */
+    qr: z.enum(['true', 'false']).default('true'),
+  })
+  .strict();
 
 export const createPeerResponse = z.object({
   peer: peerView,
   config: z.string(),
-  qr: z.string(),
+  /** QR code of `config` (SVG data URL); absent when asked with ?qr=false. */
+  qr: z.string().optional(),
   /** The generated login password, present only in this answer and only when none was supplied. */
   password: z.string().optional(),
   apply: applyView,
@@ -32,15 +50,22 @@ export const createPeerResponse = z.object({
 /** Adding a peer; also served at POST /api/wireguard/peers, the spec's second name for it. */
 export const addPeer = {
   body: createPeerSchema,
+  query: createPeerQuery,
   response: createPeerResponse,
   status: 201,
-  handler: ({
+  handler: async ({
     deps,
     body,
+    query,
     req,
-  }: Pick<RouteContext<CreatePeerInput, unknown, unknown>, 'deps' | 'body' | 'req'>) => {
+  }: Pick<
+    RouteContext<CreatePeerInput, z.infer<typeof createPeerQuery>, unknown>,
+    'deps' | 'body' | 'query' | 'req'
+  >) => {
     req.auditTarget = `name=${body.name}`;
-    return deps.peers.create(body);
+    const created = await deps.peers.create(body);
+    if (query.qr === 'false') return created;
+    return { ...created, qr: await qrDataUrl(created.config) };
   },
 } as const;
 
@@ -105,7 +130,10 @@ export const peerRoutes = [
     summary: "The peer's wg-quick config and its QR code (SVG data URL)",
     params: peerNameParams,
     response: peerConfigView,
-    handler: ({ deps, params }) => deps.peers.exportConfig(params.name),
+    handler: async ({ deps, params }) => {
+      const exported = deps.peers.exportConfig(params.name);
+      return { ...exported, qr: await qrDataUrl(exported.config) };
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -141,7 +169,7 @@ export const peerRoutes = [
     summary: 'Serves a peer config once through a one-time link (rate-limited per source address)',
     params: configLinkParams,
     handler: async ({ deps, params, source, reply }) => {
-      const { name, config } = await deps.peers.redeemLink(params.token, source);
+      const { name, config } = deps.peers.redeemLink(params.token, source);
       return reply
         .type('text/plain; charset=utf-8')
         .header('content-disposition', `attachment; filename="${name}.conf"`)
@@ -157,7 +185,8 @@ export const peerRoutes = [
     response: z.object({ peer: peerView, config: z.string(), qr: z.string(), has_private_key: z.boolean() }),
     handler: async ({ deps, session }) => {
       const name = session!.username;
-      return { peer: deps.peers.get(name), ...(await deps.peers.exportConfig(name)) };
+      const exported = deps.peers.exportConfig(name);
+      return { peer: deps.peers.get(name), ...exported, qr: await qrDataUrl(exported.config) };
     },
   }),
 ];

@@ -91,6 +91,9 @@ export async function peers(argv: string[]): Promise<number> {
       sub ? `unknown peers command "${sub}"` : 'missing peers command (list, add, remove, config)',
     );
   const dataDir = requireCell(values['data-dir'] ?? defaultDataDir());
+  const name = positionals[0] ?? '';
+  if (sub !== 'list' && (!name || positionals.length > 1))
+    throw new UsageError(`peers ${sub} takes one NAME`);
   // The data plane is found before the cell is built: add and remove apply through it.
   const wg = sub === 'add' || sub === 'remove' ? await dataPlane(values.dir) : undefined;
   const cell = open(dataDir, wg?.port);
@@ -114,10 +117,8 @@ export async function peers(argv: string[]): Promise<number> {
         );
       return 0;
     }
-    const name = positionals[0];
-    if (!name || positionals.length > 1) throw new UsageError(`peers ${sub} takes one NAME`);
     if (sub === 'config') {
-      const { config } = await cell.deps.peers.exportConfig(name);
+      const { config } = cell.deps.peers.exportConfig(name);
       console.log(config.trimEnd());
       if (values.qr) console.log(await QRCode.toString(config, { type: 'terminal', small: true }));
       return 0;

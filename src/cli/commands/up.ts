@@ -6,6 +6,8 @@ import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { CaddyAdmin } from '../../drivers/caddy/caddy-admin.ts';
 import { HealthcheckReadiness } from '../../drivers/docker/healthcheck-readiness.ts';
 import { prepareBind, writeRenderedFile } from '../../drivers/docker/host-dirs.ts';
+import { cellPaths } from '../../drivers/paths.ts';
+import { prepareWireguardBoot } from '../../drivers/wireguard/server-key.ts';
 import { CADDY_ADMIN_PORT } from '../../schema/runtime.ts';
 import { REPO_ROOT, type RuntimeContext, requireDocker, runtimeContext } from '../runtime-context.ts';
 
@@ -50,6 +52,9 @@ export async function up(argv: string[]): Promise<number> {
 
   const desired = ctx.desired();
   console.log(`\n→ cell ${desired.cellId} in ${ctx.cellDir}`);
+  // cell-wireguard loads what PIC rendered: the cell's key and its config exist before it starts.
+  const wgConf = desired.containers.find((c) => c.service === 'wireguard')?.binds[0]?.host;
+  if (wgConf) prepareWireguardBoot(cellPaths(ctx.apiDataDir).secrets, wgConf);
   const actions = await applyDesired(desired, ctx.engine, {
     progress: (l) => console.log(`  ${l}`),
     prepareBind,

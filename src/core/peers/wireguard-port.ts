@@ -29,8 +29,11 @@ export interface WireguardPort {
   /** Is PIC's firewall loaded? False after a container restart: the tick then re-applies. */
   loaded(): Promise<boolean>;
   /**
-   * Renders and writes the server config (adding the interface's listen port) and syncs it live
-   * (`wg syncconf`), then loads the firewall atomically.
+   * Makes the data plane hold these peers and this firewall: renders and writes the server config
+   * (adding the interface's listen port) as what a restart loads, changes the live interface by the
+   * difference from the last apply (`wg set … remove`, `wg addconf`; ADR 0013: no `wg syncconf`, which
+   * rebinds wireguard-go's socket, except when the live state is unknown), then loads the firewall
+   * (a delta when the last load is known) in one iptables-restore transaction.
    */
   apply(server: ServerConfInput, firewall: FirewallModel): Promise<void>;
   dump(): Promise<WgDump | undefined>;

@@ -1,144 +1,88 @@
-// Thin SQL over the peers tables (migration "peers"). Private and preshared keys live in their columns:
-// they must be read back to export a config, the database is 0600 in a 0700 directory like the other
-// secrets' files, and one transaction then covers the peer, its address and its keys (no key file left
+// Thin SQL over the peers tables (migration "peers"): core's PeersRepository. Private and preshared
+// keys live in their columns: they must be read back to export a config, the database is 0600 in a
+// 0700 directory like the other secrets' files, and one transaction then covers the peer, its address and its keys (no key file left
 // behind by a crash between a file write and an insert). No method here returns them except
 // `secretsOf`, which only the config renderers call.
+import type {
+  NewPeer,
+  PeerChange,
+  PeerRow,
+  PeerSecrets,
+  PeersRepository,
+  TrafficSample,
+} from '../../core/peers/peers-repository.ts';
 import { type Db, stmt } from '../db.ts';
-
-export interface PeerRow {
-  id: number;
-  name: string;
-  address: string;
-  public_key: string;
-  routing: 'full' | 'split';
-  services: string[];
-  internet: boolean;
-  peer_to_peer: boolean;
-  enabled: boolean;
-  expires_at: string | null;
-  account: boolean;
-  has_private_key: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface PeerSecrets {
-  private_key: string | null;
-  preshared_key: string;
-}
-
-/** What a new row needs: the stored fields (without what the store derives) and the secrets. */
-export type NewPeer = Omit<PeerRow, 'id' | 'has_private_key' | 'created_at' | 'updated_at'> & PeerSecrets;
-
-export type PeerChange = Partial<
-  Pick<
-    NewPeer,
-    | 'public_key'
-    | 'private_key'
-    | 'routing'
-    | 'services'
-    | 'internet'
-    | 'peer_to_peer'
-    | 'enabled'
-    | 'expires_at'
-  >
->;
-
-export interface TrafficSample {
-  ts: number;
-  rx: number;
-  tx: number;
-  handshake: number | null;
-}
-
-const COLUMNS =
-  'id, name, address, public_key, routing, services, internet, peer_to_peer, enabled, expires_at, account, private_key IS NOT NULL AS has_private_key, created_at, updated_at';
+import { PeerRowsCache, toRow } from './peer-rows-cache.ts';
 
 type Raw = Record<string, unknown>;
-function toRow(r: Raw): PeerRow {
-  return {
-    id: Number(r.id),
-    name: String(r.name),
-    address: String(r.address),
-    public_key: String(r.public_key),
-    routing: r.routing as PeerRow['routing'],
-    services: JSON.parse(String(r.services)),
-    internet: r.internet === 1,
-    peer_to_peer: r.peer_to_peer === 1,
-    enabled: r.enabled === 1,
-    expires_at: (r.expires_at as string | null) ?? null,
-    account: r.account === 1,
-    has_private_key: r.has_private_key === 1,
-    created_at: String(r.created_at),
-    updated_at: String(r.updated_at),
-  };
-}
+const COLUMNS = PeerRowsCache.COLUMNS;
 
 const bit = (b: boolean) => (b ? 1 : 0);
 
-export class PeersStore {
-  readonly db: Db;
+export class PeersStore implements PeersRepository {
+  readonly #db: Db;
+  readonly #cache: PeerRowsCache;
   constructor(db: Db) {
-    this.db = db;
+    this.#db = db;
+    this.#cache = PeerRowsCache.of(db);
   }
 
+  /** Every peer by name, from the snapshot (see PeerRowsCache): at 1000 peers an add reads one row. */
   list(): PeerRow[] {
-    return (stmt(this.db, `SELECT ${COLUMNS} FROM peers ORDER BY name`).all() as Raw[]).map(toRow);
+    return [...this.#cache.rows()];
   }
 
   byName(name: string): PeerRow | undefined {
-    const r = stmt(this.db, `SELECT ${COLUMNS} FROM peers WHERE name = ?`).get(name) as Raw | undefined;
+    const r = stmt(this.#db, `SELECT ${COLUMNS} FROM peers WHERE name = ?`).get(name) as Raw | undefined;
     return r ? toRow(r) : undefined;
   }
 
   byPublicKey(key: string): PeerRow | undefined {
-    const r = stmt(this.db, `SELECT ${COLUMNS} FROM peers WHERE public_key = ?`).get(key) as Raw | undefined;
+    const r = stmt(this.#db, `SELECT ${COLUMNS} FROM peers WHERE public_key = ?`).get(key) as Raw | undefined;
     return r ? toRow(r) : undefined;
   }
 
   secretsOf(id: number): PeerSecrets {
     return {
-      ...(stmt(this.db, 'SELECT private_key, preshared_key FROM peers WHERE id = ?').get(
+      ...(stmt(this.#db, 'SELECT private_key, preshared_key FROM peers WHERE id = ?').get(
         id,
       ) as unknown as PeerSecrets),
     };
   }
 
-  /** Secrets of many peers in one query (rendering the server config at 1000 peers). */
+  /** Secrets of every peer (rendering the server config at 1000 peers), from the same snapshot. */
   allSecrets(): Map<number, PeerSecrets> {
-    const rows = stmt(this.db, 'SELECT id, private_key, preshared_key FROM peers').all() as Raw[];
-    return new Map(
-      rows.map((r) => [
-        Number(r.id),
-        { private_key: (r.private_key as string | null) ?? null, preshared_key: String(r.preshared_key) },
-      ]),
-    );
+    return this.#cache.secrets();
   }
 
   insert(p: NewPeer): number {
     const now = new Date().toISOString();
-    const r = stmt(
-      this.db,
-      `INSERT INTO peers (name, address, public_key, private_key, preshared_key, routing, services, internet,
+    const r = this.#cache.write(() =>
+      stmt(
+        this.#db,
+        `INSERT INTO peers (name, address, public_key, private_key, preshared_key, routing, services, internet,
         peer_to_peer, enabled, expires_at, account, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      p.name,
-      p.address,
-      p.public_key,
-      p.private_key,
-      p.preshared_key,
-      p.routing,
-      JSON.stringify(p.services),
-      bit(p.internet),
-      bit(p.peer_to_peer),
-      bit(p.enabled),
-      p.expires_at,
-      bit(p.account),
-      now,
-      now,
+      ).run(
+        p.name,
+        p.address,
+        p.public_key,
+        p.private_key,
+        p.preshared_key,
+        p.routing,
+        JSON.stringify(p.services),
+        bit(p.internet),
+        bit(p.peer_to_peer),
+        bit(p.enabled),
+        p.expires_at,
+        bit(p.account),
+        now,
+        now,
+      ),
     );
-    return Number(r.lastInsertRowid);
+    const id = Number(r.lastInsertRowid);
+    this.#cache.changed(id);
+    return id;
   }
 
   update(id: number, c: PeerChange): void {
@@ -157,28 +101,29 @@ export class PeersStore {
     if (c.enabled !== undefined) put('enabled', bit(c.enabled));
     if (c.expires_at !== undefined) put('expires_at', c.expires_at);
     put('updated_at', new Date().toISOString());
-    this.db.prepare(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    this.#cache.write(() =>
+      this.#db.prepare(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`).run(...values, id),
+    );
+    this.#cache.changed(id);
   }
 
   delete(id: number): void {
-    stmt(this.db, 'DELETE FROM peers WHERE id = ?').run(id);
+    this.#cache.write(() => stmt(this.#db, 'DELETE FROM peers WHERE id = ?').run(id));
+    this.#cache.changed(id);
   }
 
   count(): number {
-    return (stmt(this.db, 'SELECT count(*) AS n FROM peers').get() as { n: number }).n;
+    return (stmt(this.#db, 'SELECT count(*) AS n FROM peers').get() as { n: number }).n;
   }
 
-  /** Addresses of peers plus addresses held after a delete until the data plane has dropped them. */
+  /** Addresses of peers (from the snapshot) plus addresses held after a delete until the data plane has dropped them. */
   addressesInUse(): string[] {
-    return (
-      stmt(this.db, 'SELECT address FROM peers UNION SELECT address FROM peer_address_holds').all() as Array<{
-        address: string;
-      }>
-    ).map((r) => r.address);
+    const held = stmt(this.#db, 'SELECT address FROM peer_address_holds').all() as Array<{ address: string }>;
+    return [...this.#cache.rows().map((p) => p.address), ...held.map((r) => r.address)];
   }
 
   hold(address: string): void {
-    stmt(this.db, 'INSERT OR REPLACE INTO peer_address_holds (address, held_at) VALUES (?, ?)').run(
+    stmt(this.#db, 'INSERT OR REPLACE INTO peer_address_holds (address, held_at) VALUES (?, ?)').run(
       address,
       new Date().toISOString(),
     );
@@ -186,14 +131,14 @@ export class PeersStore {
 
   /** Releases holds on addresses the data plane no longer routes (everything not in `live`). */
   releaseHolds(live: ReadonlySet<string>): void {
-    const held = stmt(this.db, 'SELECT address FROM peer_address_holds').all() as Array<{ address: string }>;
+    const held = stmt(this.#db, 'SELECT address FROM peer_address_holds').all() as Array<{ address: string }>;
     for (const { address } of held)
-      if (!live.has(address)) stmt(this.db, 'DELETE FROM peer_address_holds WHERE address = ?').run(address);
+      if (!live.has(address)) stmt(this.#db, 'DELETE FROM peer_address_holds WHERE address = ?').run(address);
   }
 
   addSamples(samples: Array<{ peerId: number } & TrafficSample>): void {
     const ins = stmt(
-      this.db,
+      this.#db,
       'INSERT OR REPLACE INTO peer_traffic (peer_id, ts, rx, tx, handshake) VALUES (?, ?, ?, ?, ?)',
     );
     for (const s of samples) ins.run(s.peerId, s.ts, s.rx, s.tx, s.handshake);
@@ -202,19 +147,19 @@ export class PeersStore {
   traffic(peerId: number, sinceTs: number, limit = 5000): TrafficSample[] {
     return (
       stmt(
-        this.db,
+        this.#db,
         'SELECT ts, rx, tx, handshake FROM peer_traffic WHERE peer_id = ? AND ts >= ? ORDER BY ts LIMIT ?',
       ).all(peerId, sinceTs, limit) as unknown as TrafficSample[]
     ).map((r) => ({ ...r }));
   }
 
   pruneTraffic(beforeTs: number): void {
-    stmt(this.db, 'DELETE FROM peer_traffic WHERE ts < ?').run(beforeTs);
+    stmt(this.#db, 'DELETE FROM peer_traffic WHERE ts < ?').run(beforeTs);
   }
 
   addLink(tokenHash: string, peerId: number, expiresAt: number): void {
     stmt(
-      this.db,
+      this.#db,
       'INSERT INTO peer_config_links (token_hash, peer_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
     ).run(tokenHash, peerId, Date.now(), expiresAt);
   }
@@ -222,10 +167,10 @@ export class PeersStore {
   /** Marks a link used and returns its peer id, once: a second call, or an expired link, gets undefined. */
   takeLink(tokenHash: string, now: number): number | undefined {
     const r = stmt(
-      this.db,
+      this.#db,
       'UPDATE peer_config_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING peer_id',
     ).get(now, tokenHash, now) as { peer_id: number } | undefined;
-    stmt(this.db, 'DELETE FROM peer_config_links WHERE expires_at < ?').run(now - 24 * 3600_000);
+    stmt(this.#db, 'DELETE FROM peer_config_links WHERE expires_at < ?').run(now - 24 * 3600_000);
     return r?.peer_id;
   }
 }

@@ -1,21 +1,17 @@
 // WireguardPort over an exec function: argv run inside cell-wireguard (docker exec in the cell, `ip
 // netns exec` in the integration tests). Never a shell; keys travel in files and stdin, never argv.
-//   apply: one exec of pic-wg-apply (images/cell-wireguard/apply.sh) with the server config, the peer
-//          delta and the firewall document on stdin: a 0600 temp file in the config dir (/etc/wireguard,
-//          the mounted config/wireguard), the peers removed and added (`wg set … remove`, `wg addconf`;
-//          `wg syncconf` when the live state is not known from our last apply), the rename that makes it
-//          what a restart loads, one `iptables-restore --noflush` (each table one transaction). The
-//          firewall too is a delta from our last load; PIC's chains are read with iptables-save only
-//          when that is not known.
+//   apply: one exec of pic-wg-apply (images/cell-wireguard/apply.sh). When the live state is known from
+//          our last apply (the usual case), `delta`: the peers removed and added (`wg set … remove`,
+//          `wg addconf` of the changed [Peer] sections only) and one `iptables-restore --noflush` of the
+//          changed chains; then, off the answer's path, `save` writes the whole server config (a 0600
+//          temp file in /etc/wireguard, the mounted config/wireguard, fsynced and renamed) as what a
+//          restart loads. Otherwise `full`: that file, `wg syncconf` of it, the whole firewall document
+//          (PIC's chains read with iptables-save first).
 //   dump:  `wg show wg0 dump`, parsed at once; the private and preshared keys in it are dropped.
 import type { FirewallModel, WgDump, WireguardPort } from '../../core/peers/wireguard-port.ts';
-import {
-  type FirewallPresent,
-  parsePresent,
-  peerChain,
-  renderFirewall,
-} from '../../render/firewall/peer-rules.ts';
+import { parsePresent, renderFirewall } from '../../render/firewall/peer-rules.ts';
 import { renderFirewallDelta } from '../../render/firewall/peer-rules-delta.ts';
+import { SectionCache } from '../../render/wireguard/section-cache.ts';
 import {
   renderServerConf,
   type ServerConfInput,
@@ -43,8 +39,8 @@ export interface ExecWireguardOptions {
 
 export class ExecWireguard implements WireguardPort {
   readonly #o: Required<ExecWireguardOptions>;
-  /** PIC's chains and hooks as our last successful restore left them; undefined = read them first. */
-  #present: FirewallPresent | undefined;
+  /** Did our last restore succeed (PIC's chains are as #lastFirewall says)? Else read them first. */
+  #firewallKnown = false;
   #port: number | undefined;
   /** The firewall model of the last successful load: the next apply sends only the difference. */
   #lastFirewall: FirewallModel | undefined;
@@ -52,6 +48,13 @@ export class ExecWireguard implements WireguardPort {
   #lastPeers: ServerPeer[] | undefined;
   /** When `wg show` last answered: within a second the interface is taken as running (one exec less). */
   #runningAt = 0;
+  /** Peer sections rendered before: rendering the whole config again formats only new ones. */
+  readonly #sections = new SectionCache();
+  #saving: Promise<void> = Promise.resolve();
+  #saveRunning = false;
+  #saveWanted: ServerConfInput | undefined;
+  /** The config of a save that failed: written again by the next loaded(). */
+  #unsaved: ServerConfInput | undefined;
 
   constructor(o: ExecWireguardOptions) {
     this.#o = {
@@ -88,9 +91,14 @@ export class ExecWireguard implements WireguardPort {
   async loaded(): Promise<boolean> {
     try {
       const r = await this.#o.exec(['iptables', '-S', 'PIC-FORWARD', '1']);
+      // A config file left unwritten is written again (the live state is fine: no full apply,
+      // whose syncconf would make wireguard-go rebind its socket).
+      const unsaved = this.#unsaved;
+      this.#unsaved = undefined;
+      if (unsaved && r.exitCode === 0 && !this.#saveWanted) this.#save(unsaved);
       if (r.exitCode !== 0) {
         // A restarted container: nothing of ours is there, and its WG_PORT may have changed.
-        this.#present = undefined;
+        this.#firewallKnown = false;
         this.#port = undefined;
         this.#lastFirewall = undefined;
         this.#lastPeers = undefined;
@@ -112,39 +120,43 @@ export class ExecWireguard implements WireguardPort {
     return this.#port;
   }
 
-  /** The rendered server config of the last apply (the benchmark syncs the same file bare). */
-  lastServerConf: string | undefined;
-
   async apply(server: ServerConfInput, firewall: FirewallModel): Promise<void> {
     const { confDir, iface } = this.#o;
-    const serverConf = renderServerConf({ ...server, listenPort: await this.#listenPort() }).output;
-    this.lastServerConf = serverConf;
+    const input: ServerConfInput = { ...server, listenPort: await this.#listenPort() };
     const model = { ...firewall, iface };
     const last = this.#lastFirewall;
     this.#lastFirewall = undefined;
     // Only what changed since our last load; without a known last load, the whole document.
-    const delta = this.#present && last ? renderFirewallDelta(last, model) : undefined;
-    const present = delta ? this.#present : parsePresent(await this.#run(['iptables-save']));
-    this.#present = undefined;
-    const document = delta ? delta.output : renderFirewall({ ...model, present: present! }).output;
+    const delta = this.#firewallKnown && last ? renderFirewallDelta(last, model) : undefined;
+    this.#firewallKnown = false;
+    const document =
+      delta?.output ??
+      renderFirewall({ ...model, present: parsePresent(await this.#run(['iptables-save'])) }).output;
     // Peers as a delta from our last apply (wg set … remove, wg addconf): a syncconf would rebind
     // wireguard-go's socket and drop packets of every other tunnel. Unknown last state: full syncconf.
     const before = this.#lastPeers;
     this.#lastPeers = undefined;
-    const peers = before ? renderServerDelta(before, server.peers) : { remove: [], add: '' };
-    // One exec does it all (pic-wg-apply): config to a 0600 temp file, fsync, the peers, rename, then
-    // one iptables-restore --noflush. Every exec costs a round trip through the engine.
-    const r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, before ? 'delta' : 'full'], {
-      stdin: [
-        serverConf,
-        '#PIC-WG-REMOVE#\n',
-        peers.remove.map((k) => `${k}\n`).join(''),
-        '#PIC-WG-ADD#\n',
-        peers.add,
-        '#PIC-FIREWALL#\n',
-        document,
-      ].join(''),
-    });
+    let r: ExecResult;
+    if (before) {
+      // The live change alone; the file a restart loads is written right after (#save), off this path.
+      const peers = renderServerDelta(before, server.peers);
+      r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, 'delta'], {
+        stdin: [
+          '#PIC-WG-REMOVE#\n',
+          peers.remove.map((k) => `${k}\n`).join(''),
+          '#PIC-WG-ADD#\n',
+          peers.add,
+          document ? `#PIC-FIREWALL#\n${document}` : '',
+        ].join(''),
+      });
+    } else {
+      // The file, the syncconf and the firewall in one exec; no save of an older config may land after it.
+      await this.#saving;
+      this.#saveWanted = undefined;
+      r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, 'full'], {
+        stdin: `${renderServerConf(input, this.#sections).output}#PIC-FIREWALL#\n${document}`,
+      });
+    }
     if (r.exitCode === 66 && delta) {
       // The loaded rules are not what we last wrote (changed by hand, or a restart): reload them whole.
       const now = parsePresent(await this.#run(['iptables-save']));
@@ -152,18 +164,48 @@ export class ExecWireguard implements WireguardPort {
     } else if (r.exitCode !== 0) {
       throw new Error(`pic-wg-apply exited ${r.exitCode}: ${r.stderr.split('\n')[0]?.slice(0, 300) ?? ''}`);
     }
-    this.#present = {
-      filterChains: [
-        'PIC-FORWARD',
-        'PIC-INPUT',
-        'PIC-P2P',
-        ...firewall.peers.map((p) => peerChain(p.address)),
-      ],
-      natChains: ['PIC-PREROUTING'],
-      hooks: { forward: true, input: true, prerouting: true },
-    };
-    this.#lastFirewall = structuredClone(model);
-    this.#lastPeers = structuredClone([...server.peers]);
+    this.#firewallKnown = true;
+    // Core hands each apply fresh objects and never changes them afterwards: kept as they are.
+    this.#lastFirewall = model;
+    this.#lastPeers = [...server.peers];
+    if (before) this.#save(input);
+  }
+
+  /**
+   * Writes the server config of the latest apply as the file a restart loads (pic-wg-apply save: temp
+   * file, fsync, rename), one exec at a time; applies made meanwhile are folded into the next write.
+   * A failed write is tried again by the next loaded() (the background tick), or by the next apply.
+   */
+  #save(input: ServerConfInput): void {
+    this.#saveWanted = input;
+    this.#unsaved = undefined;
+    if (this.#saveRunning) return;
+    this.#saveRunning = true;
+    this.#saving = (async () => {
+      // Starting a process blocks the event loop for a few ms (fork): let the answer go out first.
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        for (let want = this.#saveWanted; want; want = this.#saveWanted) {
+          this.#saveWanted = undefined;
+          const { confDir, iface } = this.#o;
+          try {
+            const conf = renderServerConf(want, this.#sections).output;
+            const r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, 'save'], { stdin: conf });
+            if (r.exitCode !== 0) this.#unsaved = want;
+          } catch {
+            this.#unsaved = want;
+          }
+          if (this.#saveWanted) this.#unsaved = undefined; // a newer config follows anyway
+        }
+      } finally {
+        this.#saveRunning = false;
+      }
+    })();
+  }
+
+  /** Resolves once the file a restart loads holds the last apply (benchmarks and tests wait on it). */
+  saved(): Promise<void> {
+    return this.#saving;
   }
 
   async dump(): Promise<WgDump | undefined> {

@@ -11,8 +11,8 @@
 // allow-lists below also keep out Caddy placeholders ({env.HOME}), which Caddy would expand.
 import { z } from 'zod';
 import { dnsLabel, ipv4, port } from '../../schema/fields.ts';
-import { must } from '../wireguard/guards.ts';
-import type { Rendered } from '../wireguard/server-conf.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered } from '../common/rendered.ts';
 
 export interface CaddyConfigInput {
   /** ip:port of the admin API: the container's cell-network address. */

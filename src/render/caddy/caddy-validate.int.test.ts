@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultConfig } from '../../schema/config.ts';
+import { goldenCases } from '../common/golden-kit.ts';
 import { desiredState } from '../runtime/desired-state.ts';
-import { goldenCases } from '../wireguard/golden-kit.ts';
 import { type CaddyConfigInput, renderCaddyConfig } from './caddy-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pic-caddy-'));

@@ -3,8 +3,8 @@
 // network.ntp_servers only; with none, chronyd serves its own clock at a local stratum.
 import { z } from 'zod';
 import { cidr4, domainName, ipv4 } from '../../schema/fields.ts';
-import { must } from '../wireguard/guards.ts';
-import type { Rendered } from '../wireguard/server-conf.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered } from '../common/rendered.ts';
 
 export interface ChronyConfInput {
   /** Upstream NTP servers (addresses or host names); empty = serve the local clock. */

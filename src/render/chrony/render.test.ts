@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
-import { goldenCases, testGoldens } from '../wireguard/golden-kit.ts';
+import { goldenCases, testGoldens } from '../common/golden-kit.ts';
 import { type ChronyConfInput, renderChronyConf } from './chrony-conf.ts';
 
 const dir = join(import.meta.dirname, 'golden');

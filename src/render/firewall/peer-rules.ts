@@ -9,18 +9,20 @@
 // which is what peer configs name. Chains are declared (which flushes them under --noflush) and stale
 // PIC chains are emptied and deleted in the same transaction.
 import { z } from 'zod';
-import { cidr4, dnsLabel, ifaceAddress4, ipv4 } from '../../schema/fields.ts';
-import { PEER_SERVICES, peerServiceId, serviceAddress } from '../../schema/peers-services.ts';
-import { must } from '../wireguard/guards.ts';
-import type { Rendered } from '../wireguard/server-conf.ts';
-
-export interface FirewallPeer {
-  name: string;
-  address: string;
-  services: readonly string[];
-  internet: boolean;
-  peer_to_peer: boolean;
-}
+import { vpnNetwork } from '../../schema/config.ts';
+import { PEER_SERVICES, serviceAddress } from '../../schema/peers-services.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered } from '../common/rendered.ts';
+import {
+  type ChainContext,
+  chainContext,
+  type FirewallPeer,
+  firewallPeer,
+  PIC_CHAIN,
+  peerChain,
+  peerChainRules,
+  REJECT,
+} from './peer-chain.ts';
 
 /** What is already loaded (read with iptables-save by the driver): makes the document idempotent. */
 export interface FirewallPresent {
@@ -29,12 +31,7 @@ export interface FirewallPresent {
   hooks: { forward: boolean; input: boolean; prerouting: boolean };
 }
 
-export interface FirewallInput {
-  iface: string;
-  /** Interface toward the cell network and the internet. */
-  outIface: string;
-  vpnAddress: string;
-  cellNetwork: string;
+export interface FirewallInput extends ChainContext {
   /** Enabled peers only: a peer without a chain is dropped by PIC-FORWARD. */
   peers: readonly FirewallPeer[];
   present: FirewallPresent;
@@ -46,22 +43,9 @@ export const NO_PIC_STATE: FirewallPresent = {
   hooks: { forward: false, input: false, prerouting: false },
 };
 
-const ifaceName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name');
 const chainName = z.string().regex(/^[A-Za-z0-9_.-]{1,28}$/, 'must be a chain name');
-const schema = z.object({
-  iface: ifaceName,
-  outIface: ifaceName,
-  vpnAddress: ifaceAddress4,
-  cellNetwork: cidr4,
-  peers: z.array(
-    z.object({
-      name: dnsLabel,
-      address: ipv4,
-      services: z.array(peerServiceId),
-      internet: z.boolean(),
-      peer_to_peer: z.boolean(),
-    }),
-  ),
+const schema = chainContext.extend({
+  peers: z.array(firewallPeer),
   present: z.object({
     filterChains: z.array(chainName),
     natChains: z.array(chainName),
@@ -69,15 +53,10 @@ const schema = z.object({
   }),
 });
 
-export const PIC_CHAIN = /^PIC-/;
-export const peerChain = (address: string) => `PIC-PEER-${address.replaceAll('.', '-')}`;
-const REJECT = '-j REJECT --reject-with icmp-admin-prohibited';
-
 export function renderFirewall(raw: FirewallInput): Rendered {
   const i = must(schema, raw, 'firewall');
-  const warnings: string[] = [];
-  const [serverIp, bits] = i.vpnAddress.split('/') as [string, string];
-  const vpnNet = vpnNetworkOf(i.vpnAddress, Number(bits));
+  const serverIp = i.vpnAddress.split('/')[0]!;
+  const vpnNet = vpnNetwork(i.vpnAddress);
   const peers = [...i.peers].sort((a, b) => a.name.localeCompare(b.name));
 
   // nat: DNS and NTP at the server's VPN address.
@@ -115,20 +94,7 @@ export function renderFirewall(raw: FirewallInput): Rendered {
     `-A PIC-INPUT -i ${i.iface} -d ${serverIp}/32 -p icmp --icmp-type echo-request -j ACCEPT`,
     `-A PIC-INPUT -i ${i.iface} -j DROP`,
   );
-  for (const p of peers) {
-    const chain = peerChain(p.address);
-    filter.push(`# peer ${p.name}`);
-    for (const s of PEER_SERVICES) {
-      if (!p.services.includes(s.id)) continue;
-      const dest = serviceAddress(i.cellNetwork, s.offset);
-      for (const port of s.ports)
-        filter.push(`-A ${chain} -d ${dest}/32 -p ${port.proto} --dport ${port.port} -j ACCEPT`);
-    }
-    if (p.peer_to_peer) filter.push(`-A ${chain} -o ${i.iface} -d ${vpnNet} -j PIC-P2P`);
-    filter.push(`-A ${chain} -d ${i.cellNetwork} ${REJECT}`, `-A ${chain} -d ${vpnNet} ${REJECT}`);
-    if (p.internet) filter.push(`-A ${chain} -o ${i.outIface} -j ACCEPT`);
-    filter.push(`-A ${chain} ${REJECT}`);
-  }
+  for (const p of peers) filter.push(`# peer ${p.name}`, ...peerChainRules(p, i, vpnNet));
   filter.push('# peer to peer: only toward peers that allow it too');
   for (const p of peers) if (p.peer_to_peer) filter.push(`-A PIC-P2P -d ${p.address}/32 -j ACCEPT`);
   filter.push(`-A PIC-P2P ${REJECT}`);
@@ -138,17 +104,7 @@ export function renderFirewall(raw: FirewallInput): Rendered {
   filter.push('COMMIT');
 
   const head = '# Rendered by PIC: per-peer firewall of cell-wireguard (iptables-restore --noflush)';
-  return { output: `${[head, ...nat, ...filter].join('\n')}\n`, warnings };
-}
-
-function vpnNetworkOf(address: string, bits: number): string {
-  const n = address
-    .split('/')[0]!
-    .split('.')
-    .reduce((a, p) => a * 256 + Number(p), 0);
-  const size = 2 ** (32 - bits);
-  const first = n - (n % size);
-  return `${[24, 16, 8, 0].map((s) => Math.floor(first / 2 ** s) % 256).join('.')}/${bits}`;
+  return { output: `${[head, ...nat, ...filter].join('\n')}\n`, warnings: [] };
 }
 
 /** Reads PIC's chains and hooks out of `iptables-save` output (one table or several). */

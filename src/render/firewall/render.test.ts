@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
-import { goldenCases, testGoldens } from '../wireguard/golden-kit.ts';
+import { goldenCases, testGoldens } from '../common/golden-kit.ts';
 import { type FirewallInput, parsePresent, renderFirewall } from './peer-rules.ts';
 import { type FirewallModelDelta, renderFirewallDelta } from './peer-rules-delta.ts';
 

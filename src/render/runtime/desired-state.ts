@@ -116,7 +116,12 @@ export function desiredState({ config, env, cellDir, dockerGid }: DesiredInput):
       name: name('wireguard'),
       image: 'pic/cell-wireguard:latest',
       ip: ipOf('wireguard'),
-      env: { WG_ADDRESS: config.identity.vpn_address, WG_PORT: String(config.identity.wg_port) },
+      // WG_NETWORK: the entrypoint is handed the VPN range rendered here, it does not compute it.
+      env: {
+        WG_ADDRESS: config.identity.vpn_address,
+        WG_NETWORK: vpnNet,
+        WG_PORT: String(config.identity.wg_port),
+      },
       ports: [{ container: config.identity.wg_port, proto: 'udp', hostIp: bind, hostPort: wgPort }],
       binds: [{ host: dir('config', 'wireguard'), container: '/etc/wireguard', readOnly: false, uid: 0 }],
       // What wireguard-go and iptables need, and nothing more: never privileged.

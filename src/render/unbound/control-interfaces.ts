@@ -3,8 +3,8 @@
 // `remote-control:` clause (Unbound merges repeated clauses), like every file in /etc/pic/unbound.
 import { z } from 'zod';
 import { ipv4 } from '../../schema/fields.ts';
-import { must } from '../wireguard/guards.ts';
-import type { Rendered } from '../wireguard/server-conf.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered } from '../common/rendered.ts';
 
 export interface ControlInterfacesInput {
   /** The first one is what a local `unbound-control` connects to: put 127.0.0.1 first. */

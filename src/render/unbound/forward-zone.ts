@@ -3,8 +3,8 @@
 // comment, and the base config's unusable root hints keep Unbound from recursing anywhere.
 import { z } from 'zod';
 import { ipv4 } from '../../schema/fields.ts';
-import { must } from '../wireguard/guards.ts';
-import type { Rendered } from '../wireguard/server-conf.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered } from '../common/rendered.ts';
 
 export interface ForwardZoneInput {
   forwarders: readonly string[];

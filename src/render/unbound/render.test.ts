@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
-import { testGoldens } from '../wireguard/golden-kit.ts';
+import { testGoldens } from '../common/golden-kit.ts';
 import { type ControlInterfacesInput, renderControlInterfaces } from './control-interfaces.ts';
 import { type ForwardZoneInput, renderForwardZone } from './forward-zone.ts';
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultConfig } from '../../schema/config.ts';
+import { goldenCases } from '../common/golden-kit.ts';
 import { desiredState } from '../runtime/desired-state.ts';
-import { goldenCases } from '../wireguard/golden-kit.ts';
 import { type ControlInterfacesInput, renderControlInterfaces } from './control-interfaces.ts';
 import { type ForwardZoneInput, renderForwardZone } from './forward-zone.ts';
 

@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { cidr4, dnsLabel, domainName, ipv4, port } from '../../schema/fields.ts';
 import { routingMode, wgKey } from '../../schema/peers.ts';
-import { must } from './guards.ts';
-import type { Rendered } from './server-conf.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered, Warning } from '../common/rendered.ts';
 
 export interface PeerConfInput {
   cellName: string;
@@ -49,8 +49,9 @@ export const OWN_KEY_PLACEHOLDER =
 export function renderPeerConf(raw: PeerConfInput): Rendered {
   const i = must(schema, raw, `config of peer ${JSON.stringify(raw.peerName)}`);
   const allowed = i.routing === 'full' ? '0.0.0.0/0' : `${i.vpnNetwork}, ${i.cellNetwork}`;
-  const warnings: string[] = [];
-  if (!i.privateKey) warnings.push('no PrivateKey: the device must add its own');
+  const warnings: Warning[] = [];
+  if (!i.privateKey)
+    warnings.push({ path: 'privateKey', message: 'no PrivateKey: the device must add its own' });
   const lines = [
     `# PIC cell ${i.cellName} (${i.domain}), peer ${i.peerName}, ${i.routing} tunnel`,
     '[Interface]',

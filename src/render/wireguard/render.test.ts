@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
-import { goldenCases, testGoldens } from './golden-kit.ts';
+import { goldenCases, testGoldens } from '../common/golden-kit.ts';
 import { type PeerConfInput, renderPeerConf } from './peer-conf.ts';
 import { renderServerConf, type ServerConfInput, type ServerPeer } from './server-conf.ts';
 import { renderServerDelta } from './server-delta.ts';

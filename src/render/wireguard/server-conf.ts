@@ -1,19 +1,15 @@
 // The cell's WireGuard interface config in wg(8) format (not wg-quick: no Address/DNS/PostUp), so
-// `wg syncconf wg0 <file>` and `wg-quick strip` both take it as is. ListenPort is the port the
-// container was started with (WG_PORT, read by the driver): without it syncconf would pick a random
+// `wg setconf`/`wg syncconf` and `wg-quick strip` all take it as is. ListenPort is the port the
+// container was started with (WG_PORT, read by the driver): without it a syncconf would pick a random
 // port, and a port taken from a not yet applied config change would move it under the published port.
-import { z } from 'zod';
-import { dnsLabel, ipv4, port } from '../../schema/fields.ts';
+import { dnsLabel, port } from '../../schema/fields.ts';
 import { wgKey } from '../../schema/peers.ts';
-import { must } from './guards.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered, Warning } from '../common/rendered.ts';
+import { peerSection, type ServerPeer } from './peer-section.ts';
+import type { SectionCache } from './section-cache.ts';
 
-export interface ServerPeer {
-  name: string;
-  publicKey: string;
-  presharedKey: string;
-  /** The peer's VPN address (AllowedIPs = address/32). */
-  address: string;
-}
+export type { ServerPeer };
 
 export interface ServerConfInput {
   privateKey: string;
@@ -22,15 +18,13 @@ export interface ServerConfInput {
   peers: readonly ServerPeer[];
 }
 
-export interface Rendered {
-  output: string;
-  warnings: string[];
-}
-
-const serverPeer = z.object({ name: dnsLabel, publicKey: wgKey, presharedKey: wgKey, address: ipv4 });
-
-export function renderServerConf(input: ServerConfInput): Rendered {
-  const warnings: string[] = [];
+/**
+ * Renders the whole config. `sections` (optional) remembers each peer's validated section by its
+ * content, so a caller that renders again after adding one peer validates and formats only that one;
+ * the output is the same with or without it.
+ */
+export function renderServerConf(input: ServerConfInput, sections?: SectionCache): Rendered {
+  const warnings: Warning[] = [];
   const lines = [
     '# Rendered by PIC from its database; edits are overwritten on the next change.',
     '[Interface]',
@@ -39,38 +33,54 @@ export function renderServerConf(input: ServerConfInput): Rendered {
   if (input.listenPort !== undefined)
     lines.push(`ListenPort = ${must(port, input.listenPort, 'listen port')}`);
   const { peers, skipped } = effectivePeers(input.peers);
-  for (const name of skipped)
-    warnings.push(`peer ${name} skipped: its key or address is already used by another peer`);
+  warnings.push(...warningsFor(skipped));
+  peers.sort((a, b) => byName(a.name, b.name));
+  let text = `${lines.join('\n')}\n`;
   for (const peer of peers)
-    lines.push(
-      '',
-      `# ${peer.name}`,
-      '[Peer]',
-      `PublicKey = ${peer.publicKey}`,
-      `PresharedKey = ${peer.presharedKey}`,
-      `AllowedIPs = ${peer.address}/32`,
-    );
-  return { output: `${lines.join('\n')}\n`, warnings };
+    text += `\n${sections ? sections.section(peer) : `${peerSection(peer).join('\n')}\n`}`;
+  sections?.forgetUnused();
+  return { output: text, warnings };
+}
+
+const byName = new Intl.Collator().compare;
+
+const warningsFor = (skipped: readonly ServerPeer[]): Warning[] =>
+  skipped.map((p) => ({
+    path: `peers.${must(dnsLabel, p.name, 'peer name')}`,
+    message: 'skipped: its key or address is already used by another peer',
+  }));
+
+/** The warnings renderServerConf gives for these peers, without rendering (no validation either). */
+export function skippedPeerWarnings(peers: readonly ServerPeer[]): Warning[] {
+  return warningsFor(effectivePeers(peers).skipped);
 }
 
 /**
- * The peers that get a [Peer] section, validated, in name order. Two sections with one key or one
- * address would make wg merge them or steal routes: the later one by name is skipped.
+ * The peers that get a [Peer] section. Two sections with one key or one address would make wg merge
+ * them or steal routes: the later one by name is skipped. Without such a clash (the database's unique
+ * keys make it the usual case) the peers come back as given, unsorted: the delta needs no order, and
+ * renderServerConf sorts what it writes. Values are validated where they are written (peerSection).
  */
-export function effectivePeers(all: readonly ServerPeer[]): { peers: ServerPeer[]; skipped: string[] } {
-  const seenKeys = new Set<string>();
-  const seenAddrs = new Set<string>();
+export function effectivePeers(all: readonly ServerPeer[]): { peers: ServerPeer[]; skipped: ServerPeer[] } {
+  const keys = new Set<string>();
+  const addrs = new Set<string>();
+  for (const p of all) {
+    keys.add(p.publicKey);
+    addrs.add(p.address);
+  }
+  if (keys.size === all.length && addrs.size === all.length) return { peers: [...all], skipped: [] };
+  keys.clear();
+  addrs.clear();
   const peers: ServerPeer[] = [];
-  const skipped: string[] = [];
-  for (const p of [...all].sort((a, b) => a.name.localeCompare(b.name))) {
-    const peer = must(serverPeer, p, `peer ${JSON.stringify(p.name)}`);
-    if (seenKeys.has(peer.publicKey) || seenAddrs.has(peer.address)) {
-      skipped.push(peer.name);
+  const skipped: ServerPeer[] = [];
+  for (const p of [...all].sort((a, b) => byName(a.name, b.name))) {
+    if (keys.has(p.publicKey) || addrs.has(p.address)) {
+      skipped.push(p);
       continue;
     }
-    seenKeys.add(peer.publicKey);
-    seenAddrs.add(peer.address);
-    peers.push(peer);
+    keys.add(p.publicKey);
+    addrs.add(p.address);
+    peers.push(p);
   }
   return { peers, skipped };
 }

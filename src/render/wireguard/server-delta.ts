@@ -2,7 +2,11 @@
 // carry ListenPort (without it the port is re-picked at random), and wireguard-go rebinds its UDP
 // socket on every ListenPort it is handed, dropping whatever arrives meanwhile. So a change is
 // applied as `wg set <if> peer <key> remove ...` for peers gone or changed, then `wg addconf` of a
-// document holding only the new or changed [Peer] sections. Unchanged peers are not touched at all.
+// document holding only the new or changed [Peer] sections. Unchanged peers are not touched at all,
+// nor validated again: only what is written is checked.
+import { wgKey } from '../../schema/peers.ts';
+import { must } from '../common/guards.ts';
+import { peerSection } from './peer-section.ts';
 import { effectivePeers, type ServerPeer } from './server-conf.ts';
 
 export interface ServerDelta {
@@ -23,15 +27,8 @@ export function renderServerDelta(before: readonly ServerPeer[], after: readonly
     kept.add(p.publicKey);
     if (was && was.address === p.address && was.presharedKey === p.presharedKey) continue;
     if (was) remove.push(p.publicKey);
-    lines.push(
-      `# ${p.name}`,
-      '[Peer]',
-      `PublicKey = ${p.publicKey}`,
-      `PresharedKey = ${p.presharedKey}`,
-      `AllowedIPs = ${p.address}/32`,
-      '',
-    );
+    lines.push(...peerSection(p), '');
   }
   for (const key of old.keys()) if (!kept.has(key)) remove.push(key);
-  return { remove: remove.sort(), add: lines.join('\n') };
+  return { remove: remove.map((k) => must(wgKey, k, 'public key to remove')).sort(), add: lines.join('\n') };
 }

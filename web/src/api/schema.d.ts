@@ -1738,7 +1738,9 @@ export interface operations {
     };
     postApiPeers: {
         parameters: {
-            query?: never;
+            query?: {
+                qr?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1785,13 +1787,16 @@ export interface operations {
                             updated_at: string;
                         };
                         config: string;
-                        qr: string;
+                        qr?: string;
                         password?: string;
                         apply: {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -1904,7 +1909,10 @@ export interface operations {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -1943,7 +1951,10 @@ export interface operations {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2245,7 +2256,9 @@ export interface operations {
     };
     postApiWireguardPeers: {
         parameters: {
-            query?: never;
+            query?: {
+                qr?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2292,13 +2305,16 @@ export interface operations {
                             updated_at: string;
                         };
                         config: string;
-                        qr: string;
+                        qr?: string;
                         password?: string;
                         apply: {
                             applied: boolean;
                             /** @enum {string} */
                             data_plane: "running" | "not_running";
-                            warnings: string[];
+                            warnings: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };

@@ -9,7 +9,7 @@ export function PeerConfigCard({
 }: {
   name: string;
   config: string;
-  qr: string;
+  qr?: string | undefined;
   hasPrivateKey: boolean;
   password?: string | undefined;
 }) {
@@ -30,7 +30,13 @@ export function PeerConfigCard({
         </p>
       )}
       <div className="flex flex-col gap-4 md:flex-row">
-        <img src={qr} alt={`QR code of the WireGuard config of ${name}`} className="h-56 w-56 bg-white p-1" />
+        {qr && (
+          <img
+            src={qr}
+            alt={`QR code of the WireGuard config of ${name}`}
+            className="h-56 w-56 bg-white p-1"
+          />
+        )}
         <pre className="flex-1 overflow-x-auto rounded-md bg-slate-100 p-3 text-xs dark:bg-slate-800">
           {config}
         </pre>

@@ -68,7 +68,8 @@ function AccessFields({ value, onChange }: { value: Access; onChange: (a: Access
 type Created = {
   name: string;
   config: string;
-  qr: string;
+  /** Absent only when the add was asked with ?qr=false (this page never does). */
+  qr?: string | undefined;
   has_private_key: boolean;
   password?: string | undefined;
 };

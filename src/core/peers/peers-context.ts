@@ -1,0 +1,29 @@
+// What every peer use-case reads besides its own ports: the stored peers, the configuration, the
+// cell's key, and where peers dial. Built once by PeersService from its dependencies.
+import type { CellConfig } from '../../schema/config.ts';
+import type { KeyPair } from './keys.ts';
+import type { PeersRepository } from './peers-repository.ts';
+
+export interface PeersContext {
+  repo: PeersRepository;
+  config: { get(): CellConfig };
+  /** The cell's own WireGuard key pair (kept 0600 under data/secrets by a driver). */
+  serverKey: () => KeyPair;
+  /** Endpoint host when the config names none: a guess from this host, never asked of the internet. */
+  guessEndpoint: () => string;
+  /**
+   * The cell network the containers really sit on and the port peers must dial, with the host's .env
+   * overrides (CELL_NETWORK, the published WG_PORT) applied. Default: the configuration's values.
+   */
+  hostFacts?: ((config: CellConfig) => { cellNetwork: string; wgPort: number }) | undefined;
+  now: () => number;
+}
+
+export function hostOf(ctx: PeersContext, cfg: CellConfig): { cellNetwork: string; wgPort: number } {
+  return ctx.hostFacts?.(cfg) ?? { cellNetwork: cfg.identity.ip_range, wgPort: cfg.identity.wg_port };
+}
+
+/** host:port peers dial. */
+export function endpointOf(ctx: PeersContext, cfg: CellConfig): { host: string; port: number } {
+  return { host: cfg.network.endpoint_host || ctx.guessEndpoint(), port: hostOf(ctx, cfg).wgPort };
+}

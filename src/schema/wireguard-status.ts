@@ -1,0 +1,28 @@
+// GET /api/wireguard/status: the interface and each stored peer's live state. One zod schema, the
+// type inferred from it (the route answers with this schema).
+import { z } from 'zod';
+
+export const wireguardPeerStatus = z.object({
+  name: z.string(),
+  address: z.string(),
+  public_key: z.string(),
+  enabled: z.boolean(),
+  connected: z.boolean(),
+  endpoint: z.string().nullable(),
+  latest_handshake: z.string().nullable(),
+  handshake_age_s: z.number().nullable(),
+  rx: z.number(),
+  tx: z.number(),
+});
+
+export const wireguardStatus = z.object({
+  interface: z.string(),
+  running: z.boolean(),
+  pending: z.boolean(),
+  public_key: z.string(),
+  address: z.string(),
+  listen_port: z.number(),
+  endpoint: z.string(),
+  peers: z.array(wireguardPeerStatus),
+});
+export type WireguardStatus = z.infer<typeof wireguardStatus>;
