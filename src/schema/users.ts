@@ -30,3 +30,18 @@ export interface SessionWithUser extends SessionRow {
   username: string;
   role: Role;
 }
+
+/** A user's two-factor (TOTP) state as stored; no row means two-factor was never set up. */
+export interface TotpRow {
+  user_id: number;
+  /** Base32 secret in use; null until a code confirmed it. */
+  secret: string | null;
+  /** Base32 secret from setup, waiting for its first code. */
+  pending_secret: string | null;
+  /** The last 30-second step a code was accepted for: a code is never accepted twice (no replay). */
+  last_step: number | null;
+  enabled_at: string | null;
+}
+
+/** A code typed at login or to turn two-factor off: 6 digits, or a recovery code (xxxx-xxxx-xxxx-xxxx). */
+export const twoFactorCode = z.string().trim().min(1).max(64);
