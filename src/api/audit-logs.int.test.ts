@@ -379,9 +379,9 @@ describe('secrets appear nowhere', () => {
         method: 'POST',
         url: '/api/auth/totp/enable',
         headers: s2h,
-        payload: { code: `${M}-enable` },
+        payload: { code: `${M}${M}abcd` }, // recovery-code shaped: reaches the check
       });
-      secrets.push(`${M}-enable`);
+      secrets.push(`${M}${M}abcd`);
       const en = await call({
         method: 'POST',
         url: '/api/auth/totp/enable',
@@ -394,9 +394,9 @@ describe('secrets appear nowhere', () => {
       await call({
         method: 'POST',
         url: '/api/auth/login',
-        payload: { username: 'admin', password: newPw, code: `${M}-code` },
+        payload: { username: 'admin', password: newPw, code: `${M}${M}efgh` },
       });
-      secrets.push(`${M}-code`);
+      secrets.push(`${M}${M}efgh`);
       const viaRecovery = await call({
         method: 'POST',
         url: '/api/auth/login',

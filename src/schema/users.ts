@@ -43,5 +43,11 @@ export interface TotpRow {
   enabled_at: string | null;
 }
 
-/** A code typed at login or to turn two-factor off: 6 digits, or a recovery code (xxxx-xxxx-xxxx-xxxx). */
-export const twoFactorCode = z.string().trim().min(1).max(64);
+/**
+ * A code typed at login or to turn two-factor off: 6 digits, or a recovery code (xxxx-xxxx-xxxx-xxxx,
+ * any case, dashes optional). An allow-list like every field: anything else is a 400, never a guess.
+ */
+export const twoFactorCode = z
+  .string()
+  .trim()
+  .regex(/^(\d{6}|[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3})$/, 'must be a 6-digit code or a recovery code');
