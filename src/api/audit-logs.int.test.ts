@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { LOGIN_LIMITS } from '../core/auth/login-limits.ts';
 import type { AuditRow } from '../schema/audit.ts';
 import {
@@ -370,6 +371,49 @@ describe('secrets appear nowhere', () => {
       const s2 = sessionCookieOf(ch)!;
       secrets.push(s2.split('=')[1]!, ch.json().csrf_token);
       await call({ url: '/api/auth/me', headers: { cookie: s2 } });
+      // Two-factor: the TOTP secret and the recovery codes go to no log or audit row, and recovery codes
+      // and wrong codes are not stored (the secret itself must be, to check codes).
+      const s2h = { cookie: s2, 'x-csrf-token': ch.json().csrf_token };
+      const setup = await call({ method: 'POST', url: '/api/auth/totp/setup', headers: s2h });
+      const totpSecret: string = setup.json().secret;
+      secrets.push(totpSecret);
+      const totp = new TOTP({ secret: Secret.fromBase32(totpSecret) });
+      await call({
+        method: 'POST',
+        url: '/api/auth/totp/enable',
+        headers: s2h,
+        payload: { code: `${M}${M}abcd` }, // recovery-code shaped: reaches the check
+      });
+      secrets.push(`${M}${M}abcd`);
+      const en = await call({
+        method: 'POST',
+        url: '/api/auth/totp/enable',
+        headers: s2h,
+        payload: { code: totp.generate() },
+      });
+      assert.equal(en.statusCode, 200);
+      const recovery: string[] = en.json().recovery_codes;
+      secrets.push(...recovery);
+      await call({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: 'admin', password: newPw, code: `${M}${M}efgh` },
+      });
+      secrets.push(`${M}${M}efgh`);
+      const viaRecovery = await call({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: 'admin', password: newPw, code: recovery[0] },
+      });
+      assert.equal(viaRecovery.statusCode, 200);
+      secrets.push(sessionCookieOf(viaRecovery)!.split('=')[1]!, viaRecovery.json().csrf_token);
+      await call({
+        method: 'POST',
+        url: '/api/auth/totp/disable',
+        headers: s2h,
+        payload: { password: `${M}-disable-pw`, code: recovery[1] },
+      });
+      secrets.push(`${M}-disable-pw`);
       await call({ method: 'POST', url: '/api/auth/logout', headers: { cookie: s2 } });
       // Malformed JSON carrying a secret: the parse error must not echo the body.
       await call({
@@ -398,6 +442,10 @@ describe('secrets appear nowhere', () => {
       for (const secret of secrets.filter((x) => x.includes(M) || x === token)) {
         assert.ok(!bodyText.includes(secret), `an answer echoes ${secret}`);
         assert.ok(!dbBytes.includes(secret), `the database holds ${secret}`);
+      }
+      for (const code of recovery) {
+        assert.ok(!dbBytes.includes(code), 'a recovery code is stored as a hash only');
+        assert.ok(!dbBytes.includes(code.replaceAll('-', '')));
       }
       // Session ids live only as hashes (CSRF tokens are stored: they are bound to the row).
       for (const id of [s0, s1.cookie, s2].map((c) => c.split('=')[1]!)) assert.ok(!dbBytes.includes(id));

@@ -110,7 +110,12 @@ describe('POST /api/setup/complete', () => {
     assert.doesNotMatch(cookie, /; Secure/, 'plain HTTP: no Secure (the browser would drop it)');
 
     const me = await kit.app.inject({ url: '/api/auth/me', headers: { cookie: sessionCookieOf(r)! } });
-    assert.deepEqual(me.json(), { username: 'admin', role: 'admin', csrf_token: body.csrf_token });
+    assert.deepEqual(me.json(), {
+      username: 'admin',
+      role: 'admin',
+      csrf_token: body.csrf_token,
+      totp_enabled: false,
+    });
     const cfg = kit.cell.deps.config.get().identity;
     assert.equal(cfg.cell_name, 'home');
     assert.equal(cfg.domain, 'home.cell');

@@ -7,6 +7,8 @@ export const STATUS_BY_CODE = {
   invalid_json: 400,
   invalid_host: 400,
   unauthorized: 401,
+  /** The password was right; two-factor is on and the request carried no code. */
+  totp_required: 401,
   forbidden: 403,
   csrf_failed: 403,
   invalid_setup_token: 403,

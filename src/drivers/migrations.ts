@@ -109,4 +109,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'two-factor login',
+    sql: `
+      CREATE TABLE user_totp (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        secret TEXT,
+        pending_secret TEXT,
+        last_step INTEGER,
+        enabled_at TEXT
+      );
+      CREATE TABLE user_recovery_codes (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL,
+        used_at TEXT,
+        PRIMARY KEY (user_id, code_hash)
+      );
+    `,
+  },
 ];

@@ -30,3 +30,24 @@ export interface SessionWithUser extends SessionRow {
   username: string;
   role: Role;
 }
+
+/** A user's two-factor (TOTP) state as stored; no row means two-factor was never set up. */
+export interface TotpRow {
+  user_id: number;
+  /** Base32 secret in use; null until a code confirmed it. */
+  secret: string | null;
+  /** Base32 secret from setup, waiting for its first code. */
+  pending_secret: string | null;
+  /** The last 30-second step a code was accepted for: a code is never accepted twice (no replay). */
+  last_step: number | null;
+  enabled_at: string | null;
+}
+
+/**
+ * A code typed at login or to turn two-factor off: 6 digits, or a recovery code (xxxx-xxxx-xxxx-xxxx,
+ * any case, dashes optional). An allow-list like every field: anything else is a 400, never a guess.
+ */
+export const twoFactorCode = z
+  .string()
+  .trim()
+  .regex(/^(\d{6}|[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3})$/, 'must be a 6-digit code or a recovery code');

@@ -7,6 +7,8 @@ export interface Me {
   username: string;
   role: 'admin' | 'peer';
   csrf_token: string;
+  /** Whether two-factor login is on (absent right after setup, where it is off). */
+  totp_enabled?: boolean;
 }
 
 export function useMe() {

@@ -49,7 +49,8 @@ export async function setupToken(argv: string[]): Promise<number> {
 }
 
 export const adminHelp = `pic admin reset-password [--data-dir DIR] [--username NAME]
-  Sets a new random password, ends that user's sessions and prints the password once.`;
+  Sets a new random password, turns two-factor login off, ends that user's sessions and prints the
+  password once (on the last line).`;
 
 export async function admin(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -67,8 +68,18 @@ export async function admin(argv: string[]): Promise<number> {
       return 1;
     }
     const username = values.username ?? 'admin';
-    const password = await cell.deps.auth.resetPassword(username);
-    cell.deps.audit.record({ source: 'cli', action: 'admin reset-password', target: `user=${username}` });
+    const { password, totpWasOn } = await cell.deps.auth.resetPassword(username);
+    cell.deps.audit.record({
+      source: 'cli',
+      action: 'admin reset-password',
+      target: `user=${username}`,
+      detail: totpWasOn ? 'two-factor login turned off' : null,
+    });
+    console.log(
+      totpWasOn
+        ? `Two-factor login was turned off for ${username}; turn it on again under Security in the web UI.`
+        : `Two-factor login was not on for ${username} (and stays off).`,
+    );
     console.log(`New password for ${username} (shown once; all of ${username}'s sessions were ended):`);
     console.log(password);
     return 0;

@@ -9,12 +9,14 @@ import { LoginLimits, type LoginLimitsOptions } from './login-limits.ts';
 import { dummyHash, type PasswordHasher, randomPassword } from './password.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { Sessions } from './sessions.ts';
+import { TwoFactor } from './two-factor.ts';
 
 export interface LoginResult {
   sessionId: string;
   csrfToken: string;
   username: string;
   role: Role;
+  totpEnabled: boolean;
 }
 
 const WINDOW = 15 * 60_000;
@@ -26,6 +28,8 @@ export class AuthService {
   readonly limits: LoginLimits;
   /** Wrong current passwords in a password change: its own counter, so they cannot lock the login. */
   readonly passwordChanges = new RateLimiter({ max: 10, windowMs: WINDOW });
+  /** TOTP setup, enable and disable; its password checks share the password-change budget. */
+  readonly totp: TwoFactor;
 
   constructor(
     users: UsersRepository,
@@ -37,17 +41,31 @@ export class AuthService {
     this.#sessions = sessions;
     this.#hasher = hasher;
     this.limits = new LoginLimits(limits);
+    this.totp = new TwoFactor(users, hasher, this.passwordChanges, limits.now);
   }
 
-  async login(username: string, password: string, source: string): Promise<LoginResult> {
+  /**
+   * With two-factor on, a right password alone answers totp_required (and gives its reservation
+   * back); a wrong or replayed code keeps the attempt counted, like a wrong password. Nothing about
+   * two-factor is said before the password is right.
+   */
+  async login(username: string, password: string, source: string, code?: string): Promise<LoginResult> {
     const account = username.toLowerCase();
     const attempt = this.limits.reserve(account, source);
     const user = this.#users.byUsername(account);
     const ok = await this.#hasher.verify(password, user?.password_hash ?? dummyHash());
     if (!user || !ok) throw new AppError('unauthorized', 'Invalid username or password');
+    const totpEnabled = this.totp.isEnabled(user.id);
+    if (totpEnabled) {
+      if (code === undefined) {
+        attempt.giveBack();
+        throw new AppError('totp_required', 'Enter the code from your authenticator app');
+      }
+      if (!this.totp.check(user.id, code)) throw new AppError('unauthorized', 'Invalid two-factor code');
+    }
     attempt.succeeded();
     const { id, csrfToken } = this.#sessions.create(user.id, source);
-    return { sessionId: id, csrfToken, username: user.username, role: user.role };
+    return { sessionId: id, csrfToken, username: user.username, role: user.role, totpEnabled };
   }
 
   /** Ends every session of the user, then opens a fresh one for the caller. */
@@ -71,18 +89,28 @@ export class AuthService {
     this.#users.setPassword(user.id, await this.#hasher.hash(next));
     this.#sessions.destroyAllFor(user.id);
     const { id, csrfToken } = this.#sessions.create(user.id, source);
-    return { sessionId: id, csrfToken, username: user.username, role: user.role };
+    return {
+      sessionId: id,
+      csrfToken,
+      username: user.username,
+      role: user.role,
+      totpEnabled: this.totp.isEnabled(user.id),
+    };
   }
 
-  /** Sets a new random password for a user, ends their sessions and returns the password once. */
-  async resetPassword(username: string): Promise<string> {
+  /**
+   * Sets a new random password for a user, turns two-factor off (whoever lost the password may have
+   * lost the phone too), ends their sessions and returns the password once.
+   */
+  async resetPassword(username: string): Promise<{ password: string; totpWasOn: boolean }> {
     const user = this.#users.byUsername(username);
     if (!user) throw new AppError('not_found', `User ${username} not found`);
     const password = randomPassword();
     this.#users.setPassword(user.id, await this.#hasher.hash(password));
+    const totpWasOn = this.totp.turnOff(user.id);
     this.#sessions.destroyAllFor(user.id);
     this.limits.forget(user.username);
-    return password;
+    return { password, totpWasOn };
   }
 
   async createUser(username: string, role: Role, password: string): Promise<number> {

@@ -41,6 +41,11 @@ export interface LoginLimitsOptions {
 /** What a reserved attempt turns into once the password was checked. */
 export interface LoginAttempt {
   succeeded(): void;
+  /**
+   * Gives the reservation back without counting a success: the password was right but the second
+   * factor is still to come. The source is not remembered as known (that takes the code too).
+   */
+  giveBack(): void;
 }
 
 export class LoginLimits {
@@ -87,6 +92,12 @@ export class LoginLimits {
         const b = this.#accounts.get(account);
         if (b && b.count > 0) b.count--;
         this.#remember(account, source);
+      },
+      giveBack: () => {
+        this.#perSource.release(source);
+        this.#perAccountSource.release(pair);
+        const b = this.#accounts.get(account);
+        if (b && b.count > 0) b.count--;
       },
     };
   }

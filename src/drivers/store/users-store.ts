@@ -1,6 +1,6 @@
 import type { UsersRepository } from '../../core/ports/users-repository.ts';
-import type { Role, UserRow } from '../../schema/users.ts';
-import { type Db, stmt } from '../db.ts';
+import type { Role, TotpRow, UserRow } from '../../schema/users.ts';
+import { type Db, stmt, transaction } from '../db.ts';
 
 export class UsersStore implements UsersRepository {
   readonly #db: Db;
@@ -43,6 +43,65 @@ export class UsersStore implements UsersRepository {
         ? stmt(this.#db, 'SELECT count(*) AS n FROM users WHERE role = ?').get(role)
         : stmt(this.#db, 'SELECT count(*) AS n FROM users').get()
     ) as { n: number };
+    return row.n;
+  }
+
+  totp(userId: number): TotpRow | undefined {
+    const row = stmt(this.#db, 'SELECT * FROM user_totp WHERE user_id = ?').get(userId);
+    return row ? ({ ...row } as unknown as TotpRow) : undefined;
+  }
+
+  setPendingTotp(userId: number, secret: string): void {
+    stmt(
+      this.#db,
+      'INSERT INTO user_totp (user_id, pending_secret) VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET pending_secret = excluded.pending_secret',
+    ).run(userId, secret);
+  }
+
+  enableTotp(userId: number, secret: string, step: number, recoveryHashes: readonly string[]): void {
+    transaction(this.#db, () => {
+      stmt(
+        this.#db,
+        'UPDATE user_totp SET secret = ?, pending_secret = NULL, last_step = ?, enabled_at = ? WHERE user_id = ?',
+      ).run(secret, step, new Date().toISOString(), userId);
+      stmt(this.#db, 'DELETE FROM user_recovery_codes WHERE user_id = ?').run(userId);
+      const insert = stmt(this.#db, 'INSERT INTO user_recovery_codes (user_id, code_hash) VALUES (?, ?)');
+      for (const h of recoveryHashes) insert.run(userId, h);
+    });
+  }
+
+  disableTotp(userId: number): boolean {
+    return transaction(this.#db, () => {
+      const was = stmt(this.#db, 'SELECT secret FROM user_totp WHERE user_id = ?').get(userId) as
+        | { secret: string | null }
+        | undefined;
+      stmt(this.#db, 'DELETE FROM user_totp WHERE user_id = ?').run(userId);
+      stmt(this.#db, 'DELETE FROM user_recovery_codes WHERE user_id = ?').run(userId);
+      return Boolean(was?.secret);
+    });
+  }
+
+  acceptTotpStep(userId: number, step: number): boolean {
+    const r = stmt(
+      this.#db,
+      'UPDATE user_totp SET last_step = ? WHERE user_id = ? AND secret IS NOT NULL AND (last_step IS NULL OR last_step < ?)',
+    ).run(step, userId, step);
+    return Number(r.changes) === 1;
+  }
+
+  spendRecoveryCode(userId: number, codeHash: string): boolean {
+    const r = stmt(
+      this.#db,
+      'UPDATE user_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL',
+    ).run(new Date().toISOString(), userId, codeHash);
+    return Number(r.changes) === 1;
+  }
+
+  recoveryCodesLeft(userId: number): number {
+    const row = stmt(
+      this.#db,
+      'SELECT count(*) AS n FROM user_recovery_codes WHERE user_id = ? AND used_at IS NULL',
+    ).get(userId) as { n: number };
     return row.n;
   }
 }

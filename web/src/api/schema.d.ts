@@ -77,7 +77,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in; sets the session cookie (a new session id every time) */
+        /** Log in; sets the session cookie (a new session id every time). With two-factor on, send `code` (6 digits or a recovery code); without it a right password answers 401 totp_required */
         post: operations["postApiAuthLogin"];
         delete?: never;
         options?: never;
@@ -109,7 +109,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The logged-in user and the CSRF token for this session */
+        /** The logged-in user, the CSRF token for this session and whether two-factor login is on */
         get: operations["getApiAuthMe"];
         put?: never;
         post?: never;
@@ -130,6 +130,57 @@ export interface paths {
         put?: never;
         /** Change your password; ends all your sessions and starts a new one here */
         post: operations["postApiAuthPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/totp/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start two-factor setup: a new secret, its otpauth:// URL and QR code (not active until enabled; replaces a pending one) */
+        post: operations["postApiAuthTotpSetup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/totp/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn two-factor login on with a code from the pending secret; returns 10 recovery codes, once */
+        post: operations["postApiAuthTotpEnable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/totp/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn two-factor login off with your password and a code (or a recovery code) */
+        post: operations["postApiAuthTotpDisable"];
         delete?: never;
         options?: never;
         head?: never;
@@ -782,6 +833,7 @@ export interface operations {
                 "application/json": {
                     username: string;
                     password: string;
+                    code?: string;
                 };
             };
         };
@@ -797,6 +849,7 @@ export interface operations {
                         /** @enum {string} */
                         role: "admin" | "peer";
                         csrf_token: string;
+                        totp_enabled: boolean;
                     };
                 };
             };
@@ -863,6 +916,7 @@ export interface operations {
                         /** @enum {string} */
                         role: "admin" | "peer";
                         csrf_token: string;
+                        totp_enabled: boolean;
                     };
                 };
             };
@@ -904,6 +958,116 @@ export interface operations {
                         /** @enum {string} */
                         role: "admin" | "peer";
                         csrf_token: string;
+                        totp_enabled: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiAuthTotpSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        secret: string;
+                        otpauth_url: string;
+                        qr: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiAuthTotpEnable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_codes: string[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiAuthTotpDisable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        totp_enabled: false;
                     };
                 };
             };

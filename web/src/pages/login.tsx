@@ -8,6 +8,9 @@ export function LoginPage() {
   const signedIn = useSignedIn();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  // Second step: the password was right and two-factor is on (the API answered totp_required).
+  const [needCode, setNeedCode] = useState(false);
+  const [code, setCode] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
@@ -15,7 +18,12 @@ export function LoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const me = await call(api.POST('/api/auth/login', { body: { username: username.trim(), password } }));
+      const body = {
+        username: username.trim(),
+        password,
+        ...(needCode ? { code: code.replace(/\s/g, '') } : {}),
+      };
+      const me = await call(api.POST('/api/auth/login', { body }));
       signedIn(me);
       navigate(me.role === 'admin' ? '/' : '/account', true);
     } catch (err) {
@@ -24,6 +32,11 @@ export function LoginPage() {
         setError(
           `Too many failed attempts. Try again in about ${minutes} minute${minutes === 1 ? '' : 's'}.`,
         );
+      } else if (err instanceof ApiError && err.code === 'totp_required') {
+        setNeedCode(true);
+      } else if (err instanceof ApiError && err.status === 401 && needCode) {
+        setError('Wrong or already used code. Wait for the next one, or use a recovery code.');
+        setCode('');
       } else if (err instanceof ApiError && err.status === 401) {
         setError('Wrong username or password.');
       } else {
@@ -45,36 +58,78 @@ export function LoginPage() {
         }}
       >
         <ErrorBanner message={error} />
-        <Field label="Username">
-          {(p) => (
-            <input
-              {...p}
-              name="username"
-              className="input"
-              autoComplete="username"
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password">
-          {(p) => (
-            <input
-              {...p}
-              name="password"
-              type="password"
-              className="input"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
-        <button type="submit" className="btn-primary w-full" disabled={busy || !username || !password}>
-          {busy ? 'Logging in…' : 'Log in'}
-        </button>
+        {needCode ? (
+          <>
+            <p className="mb-4 text-sm text-slate-600 dark:text-slate-300">
+              Two-factor login is on for <strong>{username.trim()}</strong>. Enter the 6-digit code from your
+              authenticator app, or one of your recovery codes.
+            </p>
+            <Field label="Code">
+              {(p) => (
+                <input
+                  {...p}
+                  name="code"
+                  className="input font-mono"
+                  autoComplete="one-time-code"
+                  inputMode="text"
+                  // biome-ignore lint/a11y/noAutofocus: the one field of this step, shown after a click
+                  autoFocus
+                  value={code}
+                  onChange={(e) => setCode(e.target.value)}
+                />
+              )}
+            </Field>
+            <button type="submit" className="btn-primary w-full" disabled={busy || !code.trim()}>
+              {busy ? 'Checking…' : 'Verify'}
+            </button>
+            <button
+              type="button"
+              className="btn-secondary mt-2 w-full"
+              onClick={() => {
+                setNeedCode(false);
+                setCode('');
+                setPassword('');
+                setError(undefined);
+              }}
+            >
+              Back
+            </button>
+          </>
+        ) : (
+          <>
+            <Field label="Username">
+              {(p) => (
+                <input
+                  {...p}
+                  name="username"
+                  className="input"
+                  autoComplete="username"
+                  value={username}
+                  onChange={(e) => setUsername(e.target.value)}
+                />
+              )}
+            </Field>
+            <Field label="Password">
+              {(p) => (
+                <input
+                  {...p}
+                  name="password"
+                  type="password"
+                  className="input"
+                  autoComplete="current-password"
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                />
+              )}
+            </Field>
+            <button type="submit" className="btn-primary w-full" disabled={busy || !username || !password}>
+              {busy ? 'Logging in…' : 'Log in'}
+            </button>
+          </>
+        )}
         <p className="mt-4 text-xs text-slate-500">
-          Forgot the admin password? Run <code>./pic admin reset-password</code> on the cell’s host.
+          Forgot the admin password? Run <code>./pic admin reset-password</code> on the cell’s host (it also
+          turns two-factor login off).
         </p>
       </form>
     </div>

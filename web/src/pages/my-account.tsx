@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { useMe } from '../session';
 import { ChangePasswordForm } from './change-password';
 import { PeerConfigCard } from './peer-config-card';
+import { SecurityCard } from './security';
 
 /** What a peer sees: their own account, VPN config and QR code. */
 export function MyAccountPage() {
@@ -13,6 +14,7 @@ export function MyAccountPage() {
       <p className="text-sm text-slate-500">Logged in as {me.data?.username}.</p>
       <MyPeerConfig />
       <ChangePasswordForm />
+      <SecurityCard />
     </div>
   );
 }

@@ -1,5 +1,5 @@
-// Identity and network upstreams (changes that restart containers wait for Apply), password, log levels,
-// the metrics token.
+// Identity and network upstreams (changes that restart containers wait for Apply), password, two-factor
+// login, log levels, the metrics token.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError, api, call } from '../api/client';
@@ -7,6 +7,7 @@ import type { paths } from '../api/schema';
 import { ErrorBanner, Field } from '../components/field';
 import { ChangePasswordForm } from './change-password';
 import { MetricsTokenCard } from './metrics-token';
+import { SecurityCard } from './security';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -17,6 +18,7 @@ export function SettingsPage() {
       <IdentityForm />
       <NetworkForm />
       <ChangePasswordForm />
+      <SecurityCard />
       <LogLevels />
       <MetricsTokenCard />
     </div>
