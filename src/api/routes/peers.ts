@@ -100,6 +100,7 @@ export const peerRoutes = [
   defineRoute({
     method: 'GET',
     url: '/api/peers/:name/config',
+    auditRead: true,
     access: ADMIN,
     tag: 'peers',
     summary: "The peer's wg-quick config and its QR code (SVG data URL)",
@@ -136,6 +137,7 @@ export const peerRoutes = [
   defineRoute({
     method: 'GET',
     url: '/api/config-links/:token',
+    auditRead: true,
     access: 'public',
     tag: 'peers',
     summary: 'Serves a peer config once through a one-time link (rate-limited per source address)',
@@ -151,6 +153,7 @@ export const peerRoutes = [
   defineRoute({
     method: 'GET',
     url: '/api/peer/me',
+    auditRead: true,
     access: ['peer'],
     tag: 'peers',
     summary: "The logged-in peer's own record, config and QR code (nothing of anyone else)",
