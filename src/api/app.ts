@@ -37,6 +37,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access;
+    /** A GET that hands out a secret (a peer's config): audited like a state change. */
+    auditRead?: boolean;
   }
 }
 
@@ -179,23 +181,33 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     const route = req.routeOptions.url;
     deps.metrics.observeHttp(route ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
     if (route === '/api/auth/login' && reply.statusCode === 401) deps.metrics.loginFailed();
-    if (!STATE_CHANGING.has(req.method) || !req.picApi) return;
+    const secretRead = req.routeOptions.config?.auditRead === true;
+    if (!(STATE_CHANGING.has(req.method) || secretRead) || !req.picApi) return;
     const status = reply.statusCode;
+    const outcome =
+      status < 400
+        ? 'success'
+        : status === 401 || status === 403 || status === 428 || status === 429
+          ? 'denied'
+          : 'failure';
+    // The route pattern, never the raw path: bounded, and no user data in the action.
+    const action = `${req.method} ${route ?? '(unmatched)'}`;
+    const target = req.auditTarget ?? targetFromParams(req.params);
     try {
-      deps.audit.record({
-        username: req.picSession?.username ?? null,
-        role: req.picSession?.role ?? null,
-        source: req.ip,
-        action: `${req.method} ${req.routeOptions.url ?? req.picPath}`,
-        target: req.auditTarget ?? targetFromParams(req.params),
-        outcome:
-          status < 400
-            ? 'success'
-            : status === 401 || status === 403 || status === 428 || status === 429
-              ? 'denied'
-              : 'failure',
-        status,
-      });
+      // Nobody to attribute it to (no session before or after the handler): noise anyone can make,
+      // counted per source and minute apart from the trail. A secret handed out is always a row.
+      if (!req.picSession && !(secretRead && outcome === 'success'))
+        deps.audit.refusal({ source: req.ip, action, status, target });
+      else
+        deps.audit.record({
+          username: req.picSession?.username ?? null,
+          role: req.picSession?.role ?? null,
+          source: req.ip,
+          action,
+          target,
+          outcome,
+          status,
+        });
     } catch (err) {
       log.error({ err: (err as Error).message }, 'audit write failed');
     }
@@ -279,7 +291,8 @@ function csrfMatches(req: FastifyRequest, session: Session): boolean {
 function targetFromParams(params: unknown): string | null {
   if (!params || typeof params !== 'object') return null;
   const values = Object.entries(params as Record<string, unknown>)
-    .filter(([k]) => k !== '*')
+    // A token in the path is a credential (a config link): never in the trail, even spent.
+    .filter(([k]) => k !== '*' && k !== 'token')
     .map(([k, v]) => `${k}=${String(v).slice(0, 100)}`);
   return values.length ? values.join(' ') : null;
 }

@@ -42,6 +42,8 @@ export interface RouteDef<
   query?: QS;
   params?: PS;
   response?: z.ZodType;
+  /** The answer carries a secret (a private key, a config): the read is audited like a change. */
+  auditRead?: boolean;
   /** Status of a successful answer (default 200). */
   status?: number;
   handler: (ctx: RouteContext<Infer<BS>, Infer<QS>, Infer<PS>>) => unknown | Promise<unknown>;

@@ -128,4 +128,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'anonymous refusals aggregated apart from the audit trail',
+    sql: `
+      CREATE TABLE audit_anon (
+        id INTEGER PRIMARY KEY,
+        minute TEXT NOT NULL,
+        source TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        last_action TEXT NOT NULL,
+        last_status INTEGER,
+        last_target TEXT,
+        UNIQUE (source, minute)
+      );
+      CREATE INDEX audit_anon_minute ON audit_anon(minute);
+    `,
+  },
 ];

@@ -31,3 +31,24 @@ export interface AuditQuery {
   limit: number;
   offset: number;
 }
+
+/** Refused requests without a session, one row per source and minute (see AuditService.refusal). */
+export const anonymousRefusalSchema = z.object({
+  id: z.number(),
+  minute: z.string(),
+  source: z.string(),
+  count: z.number(),
+  last_action: z.string(),
+  last_status: z.number().nullable(),
+  last_target: z.string().nullable(),
+});
+export type AnonymousRefusal = z.infer<typeof anonymousRefusalSchema>;
+
+/** What one anonymous refusal adds to its source's row for that minute. */
+export interface AnonymousRefusalHit {
+  minute: string;
+  source: string;
+  action: string;
+  status: number | null;
+  target: string | null;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { auditOutcome, auditRowSchema } from '../../schema/audit.ts';
+import { anonymousRefusalSchema, auditOutcome, auditRowSchema } from '../../schema/audit.ts';
 import { LOG_SERVICES, logService } from '../../schema/config.ts';
 import { logLevel } from '../../schema/fields.ts';
 import { ADMIN, defineRoute } from '../route.ts';
@@ -27,6 +27,23 @@ export const logRoutes = [
       .strict(),
     response: z.object({ total: z.number(), items: z.array(auditRowSchema) }),
     handler: ({ deps, query }) => deps.audit.query(query),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/logs/audit/refusals',
+    access: ADMIN,
+    tag: 'logs',
+    summary:
+      'Requests refused without a session, counted per source and minute (kept apart from the audit trail)',
+    query: z
+      .object({
+        source: shortText,
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+      })
+      .strict(),
+    response: z.object({ total: z.number(), items: z.array(anonymousRefusalSchema) }),
+    handler: ({ deps, query }) => deps.audit.refusals(query),
   }),
   defineRoute({
     method: 'GET',

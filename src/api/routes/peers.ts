@@ -125,6 +125,7 @@ export const peerRoutes = [
   defineRoute({
     method: 'GET',
     url: '/api/peers/:name/config',
+    auditRead: true,
     access: ADMIN,
     tag: 'peers',
     summary: "The peer's wg-quick config and its QR code (SVG data URL)",
@@ -164,6 +165,7 @@ export const peerRoutes = [
   defineRoute({
     method: 'GET',
     url: '/api/config-links/:token',
+    auditRead: true,
     access: 'public',
     tag: 'peers',
     summary: 'Serves a peer config once through a one-time link (rate-limited per source address)',
@@ -179,6 +181,7 @@ export const peerRoutes = [
   defineRoute({
     method: 'GET',
     url: '/api/peer/me',
+    auditRead: true,
     access: ['peer'],
     tag: 'peers',
     summary: "The logged-in peer's own record, config and QR code (nothing of anyone else)",

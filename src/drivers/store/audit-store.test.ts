@@ -48,3 +48,38 @@ test('filters combine; paging is stable; % and _ in a search are literal', () =>
   assert.equal(q({ q: 'n=1' }).total, 11, 'substring: n=1, n=10..n=19');
   assert.equal(q({}).total, 30, 'the table is still there');
 });
+
+test('the trail is capped by bytes as well as rows: long rows push out the oldest, never the newest', () => {
+  const db = openDb(':memory:');
+  const store = new AuditStore(db, 1_000_000, 200_000);
+  for (let i = 0; i < 400; i++) store.append({ ...entry(i), detail: 'd'.repeat(1000) });
+  const bytes = (
+    db
+      .prepare(
+        "SELECT sum(48 + length(ts) + length(coalesce(username, '')) + length(coalesce(role, '')) + length(source) + length(action) + length(coalesce(target, '')) + length(outcome) + length(coalesce(detail, ''))) AS b FROM audit",
+      )
+      .get() as { b: number }
+  ).b;
+  assert.ok(bytes <= 200_000, `${bytes} bytes kept`);
+  const newest = store.query({ limit: 1, offset: 0 }).items[0]!;
+  assert.equal(newest.target, 'n=399');
+  // A new store over the same database knows what is there already.
+  const again = new AuditStore(db, 1_000_000, 100_000);
+  again.append(entry(400));
+  assert.ok(again.query({ limit: 1000, offset: 0 }).total < 100);
+});
+
+test('anonymous refusals: one row per source and minute with a count, capped apart from the trail', () => {
+  const db = openDb(':memory:');
+  const store = new AuditStore(db);
+  const hit = (source: string, minute: string) =>
+    store.countRefusal({ minute, source, action: 'POST /api/auth/login', status: 401, target: 'user=x' });
+  for (let i = 0; i < 50; i++) hit('192.0.2.1', '2026-12-03T10:00Z');
+  hit('192.0.2.1', '2026-12-03T10:01Z');
+  hit('192.0.2.2', '2026-12-03T10:01Z');
+  const r = store.refusals({ limit: 10, offset: 0 });
+  assert.equal(r.total, 3);
+  assert.equal(r.items.find((x) => x.minute === '2026-12-03T10:00Z')?.count, 50);
+  assert.equal(store.query({ limit: 10, offset: 0 }).total, 0, 'the trail is untouched');
+  assert.equal(store.refusals({ source: '192.0.2.2', limit: 10, offset: 0 }).total, 1);
+});

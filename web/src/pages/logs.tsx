@@ -1,8 +1,9 @@
-// The audit trail (filters, paging) and a search over the services' structured logs.
+// The audit trail (filters, paging), anonymous refusals, and a search over the services' structured logs.
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
 import { ErrorBanner } from '../components/field';
+import { AnonymousRefusals } from './refusals';
 
 const PAGE = 25;
 
@@ -11,6 +12,7 @@ export function LogsPage() {
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Logs</h1>
       <AuditTrail />
+      <AnonymousRefusals />
       <LogSearch />
     </div>
   );
