@@ -34,6 +34,8 @@ declare module 'fastify' {
     picApi: boolean;
     picSession: Session | undefined;
     auditTarget: string | undefined;
+    /** The code of the error this request was answered with, if any (metrics read it). */
+    picError: string | undefined;
   }
   interface FastifyContextConfig {
     access?: Access;
@@ -113,6 +115,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   app.decorateRequest('picApi', false);
   app.decorateRequest('picSession', undefined);
   app.decorateRequest('auditTarget', undefined);
+  app.decorateRequest('picError', undefined);
 
   app.addHook('onRequest', async (req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
@@ -180,7 +183,9 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     );
     const route = req.routeOptions.url;
     deps.metrics.observeHttp(route ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
-    if (route === '/api/auth/login' && reply.statusCode === 401) deps.metrics.loginFailed();
+    // The first step of a two-factor login (right password, code asked for) is not a failure.
+    if (route === '/api/auth/login' && reply.statusCode === 401 && req.picError !== 'totp_required')
+      deps.metrics.loginFailed();
     const secretRead = req.routeOptions.config?.auditRead === true;
     if (!(STATE_CHANGING.has(req.method) || secretRead) || !req.picApi) return;
     const status = reply.statusCode;
@@ -228,6 +233,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         appErr.message,
       );
     }
+    req.picError = appErr.code;
     sendError(reply, appErr);
   });
 

@@ -163,9 +163,15 @@ describe('logging in with two-factor on', () => {
     });
     assert.equal(wrongPwWithCode.body, plainWrong.body);
 
+    const failures = async () =>
+      Number(
+        /^pic_login_failures_total (\d+)$/m.exec((await kit.cell.deps.metrics.exposition()).body)?.[1] ?? NaN,
+      );
+    const failuresBefore = await failures();
     const noCode = await loginReq(kit, { username: 'admin', password: ADMIN_PASSWORD });
     assert.equal(noCode.statusCode, 401);
     assert.equal(noCode.json().error, 'totp_required');
+    assert.equal(await failures(), failuresBefore, 'asking for the code is not a failed login');
     assert.equal(sessionCookieOf(noCode), undefined, 'no session without the code');
 
     const [bad] = wrongCodes(secret, step, 1);
