@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Served, servePic } from './serve.ts';
+import { CHROMIUM, launchChromium, type Served, servePicSetUp } from './serve.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
 const PASSWORD = 'Correct-Horse-Battery-42';
@@ -18,20 +18,7 @@ let browser: Browser;
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-prereqs.sh`);
   mkdirSync(SHOTS, { recursive: true });
-  served = await servePic();
-  const r = await fetch(`${served.url}/api/setup/complete`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      token: served.token,
-      cell_name: 'home',
-      domain_mode: 'local',
-      timezone: 'UTC',
-      admin_password: PASSWORD,
-      services: [],
-    }),
-  });
-  assert.equal(r.status, 201);
+  served = await servePicSetUp(PASSWORD);
   browser = await launchChromium();
 });
 

@@ -89,3 +89,25 @@ export async function servePic(): Promise<Served> {
     },
   };
 }
+
+/** `pic serve` with setup already completed through the API: cell `home`, the admin's password given. */
+export async function servePicSetUp(adminPassword: string): Promise<Served> {
+  const served = await servePic();
+  const r = await fetch(`${served.url}/api/setup/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      token: served.token,
+      cell_name: 'home',
+      domain_mode: 'local',
+      timezone: 'UTC',
+      admin_password: adminPassword,
+      services: [],
+    }),
+  });
+  if (r.status !== 201) {
+    await served.stop();
+    throw new Error(`setup failed: ${r.status} ${await r.text()}`);
+  }
+  return served;
+}

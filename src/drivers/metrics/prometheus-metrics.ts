@@ -10,16 +10,9 @@ export function prometheusMetrics(sources: MetricsSources): MetricsPort {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  // One sample of the peers per scrape, shared by every peer series of that scrape.
-  let peersSample: ReturnType<MetricsSources['peers']> | undefined;
-  const peers = () => {
-    peersSample ??= sources.peers().finally(() => {
-      setImmediate(() => {
-        peersSample = undefined;
-      });
-    });
-    return peersSample;
-  };
+  // One sample of each source per scrape, shared by every series of that scrape.
+  const peers = oncePerScrape(() => sources.peers());
+  const services = oncePerScrape(() => sources.services());
 
   new Gauge({
     name: 'pic_peers',
@@ -63,15 +56,6 @@ export function prometheusMetrics(sources: MetricsSources): MetricsPort {
     },
   });
 
-  let servicesSample: ReturnType<MetricsSources['services']> | undefined;
-  const services = () => {
-    servicesSample ??= sources.services().finally(() => {
-      setImmediate(() => {
-        servicesSample = undefined;
-      });
-    });
-    return servicesSample;
-  };
   new Gauge({
     name: 'pic_service_up',
     help: "1 when the service's container runs",
@@ -121,5 +105,21 @@ export function prometheusMetrics(sources: MetricsSources): MetricsPort {
     async exposition() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
+  };
+}
+
+/**
+ * Memoises `read` while one scrape collects (the series' collect() calls run together): the first
+ * call starts the read, the others share it, and the next scrape reads afresh.
+ */
+function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= read().finally(() => {
+      setImmediate(() => {
+        pending = undefined;
+      });
+    });
+    return pending;
   };
 }
