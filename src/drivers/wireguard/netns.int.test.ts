@@ -1,7 +1,8 @@
 // Real daemons, no Docker: the rendered configs checked by the real tools (`wg-quick strip`, `wg setconf`
 // on a wireguard-go interface, `iptables-restore --test`), then the whole peer scenario in network
 // namespaces. A "server" namespace plays cell-wireguard (wireguard-go, NAT, the ExecWireguard driver
-// doing wg syncconf + iptables-restore through `ip netns exec`), a "cell" namespace holds the cell's
+// applying each change as a delta — `wg set … remove`, `wg addconf`, one `iptables-restore --noflush` —
+// through `ip netns exec`, as ADR 0013 says), a "cell" namespace holds the cell's
 // services (Unbound answering a local zone, an HTTP server on the Caddy address), and two peer
 // namespaces on a LAN bridge outside the cell network run wireguard-go with the configs the API exports.
 // Nothing leaves the machine: Unbound refuses every name outside its local zone.
