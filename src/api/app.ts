@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Session } from '../core/auth/sessions.ts';
 import { AppError } from '../core/errors.ts';
+import { SECURITY_HEADERS } from '../schema/security-headers.ts';
 import { canonicalUrl } from './canonical-url.ts';
 import type { AppDeps } from './deps.ts';
 import { sendError, toAppError } from './errors.ts';
@@ -18,7 +19,6 @@ import {
   normalizePath,
   originAllowed,
   readCookie,
-  SECURITY_HEADERS,
   SESSION_COOKIE_HTTP,
   SESSION_COOKIE_HTTPS,
   touchesApi,
