@@ -34,7 +34,10 @@ cp -r images/cell-api "$out/images/cell-api"
 
 t0=$SECONDS
 if [ -d node_modules ]; then
-  cp -a node_modules "$out/node_modules"
+  # The contents, never the link: a worktree's node_modules may be a symlink to a shared install, and
+  # pruning through that link would prune the shared install itself (or, offline, fail to resolve).
+  mkdir -p "$out/node_modules"
+  cp -a "$(readlink -f node_modules)/." "$out/node_modules/"
   (cd "$out" && "$npm_bin" prune --omit=dev --ignore-scripts --no-audit --no-fund --offline --loglevel=error >&2)
 else
   log "no node_modules in the checkout: npm ci --omit=dev from the registry"

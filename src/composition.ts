@@ -122,7 +122,10 @@ export function createCell(opts: CellOptions): Cell {
   });
   const audit = new AuditService(new AuditStore(db));
   const users = new UsersStore(db);
-  const sessions = new Sessions(new SessionsStore(db));
+  // A disabled peer is disabled everywhere: its login and every use of its sessions ask the peers.
+  const peerDisabled = (username: string, role: string) =>
+    role === 'peer' && deps.peers.accountDisabled(username);
+  const sessions = new Sessions(new SessionsStore(db), Date.now, peerDisabled);
   // Every port exists before the services that use it: inside the cell, the Docker-backed ones.
   const docker = opts.docker ? dockerPorts(config, audit, logs) : undefined;
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
@@ -154,6 +157,7 @@ export function createCell(opts: CellOptions): Cell {
     auth: new AuthService(users, sessions, hasher, {
       // Peers on the cell's VPN keep their own login budget while strangers exhaust an account's.
       trustedSource: (source) => inIpv4Network(source, vpnNetwork(config.get().identity.vpn_address)),
+      accountDisabled: peerDisabled,
     }),
     audit,
     logs,

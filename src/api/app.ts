@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Session } from '../core/auth/sessions.ts';
 import { AppError } from '../core/errors.ts';
+import { SECURITY_HEADERS } from '../schema/security-headers.ts';
 import { canonicalUrl } from './canonical-url.ts';
 import type { AppDeps } from './deps.ts';
 import { sendError, toAppError } from './errors.ts';
@@ -18,7 +19,6 @@ import {
   normalizePath,
   originAllowed,
   readCookie,
-  SECURITY_HEADERS,
   SESSION_COOKIE_HTTP,
   SESSION_COOKIE_HTTPS,
   touchesApi,
@@ -41,6 +41,8 @@ declare module 'fastify' {
     access?: Access;
     /** A GET that hands out a secret (a peer's config): audited like a state change. */
     auditRead?: boolean;
+    /** A disabled peer's session may call it (see RouteDef.whileDisabled). */
+    whileDisabled?: boolean;
   }
 }
 
@@ -156,6 +158,9 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     if (access !== 'public') {
       if (!req.picSession) throw new AppError('unauthorized', 'Log in first');
       if (!access.includes(req.picSession.role)) throw new AppError('forbidden', 'Your role may not do this');
+      // Checked on every request: disabling a peer stops its open sessions at once.
+      if (req.picSession.disabled && req.routeOptions.config.whileDisabled !== true)
+        throw new AppError('peer_disabled', "Your peer is disabled; ask the cell's owner to enable it");
     }
     if (STATE_CHANGING.has(req.method) && req.picApi) {
       if (!originAllowed(req.headers.origin, req.headers.host)) {

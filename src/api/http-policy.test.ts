@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { SECURITY_HEADERS } from '../schema/security-headers.ts';
 import {
   allowedBeforeSetup,
   clearSessionCookies,
@@ -9,7 +10,6 @@ import {
   normalizePath,
   originAllowed,
   readCookie,
-  SECURITY_HEADERS,
   sessionCookie,
   touchesApi,
 } from './http-policy.ts';

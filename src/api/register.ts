@@ -24,7 +24,11 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
     app.route({
       method: def.method,
       url: def.url,
-      config: { access: def.access, ...(def.auditRead ? { auditRead: true } : {}) },
+      config: {
+        access: def.access,
+        ...(def.auditRead ? { auditRead: true } : {}),
+        ...(def.whileDisabled ? { whileDisabled: true } : {}),
+      },
       handler: async (req, reply) => {
         // Query first: a bad query is reported even when a path parameter is also wrong.
         const query = parseWith(def.query, req.query, 'query');

@@ -44,6 +44,11 @@ export interface RouteDef<
   response?: z.ZodType;
   /** The answer carries a secret (a private key, a config): the read is audited like a change. */
   auditRead?: boolean;
+  /**
+   * A disabled peer's session may still call it (who am I, am I disabled); every other route answers
+   * it 403 peer_disabled. Only for routes that hand out nothing a disabled peer must not have.
+   */
+  whileDisabled?: boolean;
   /** Status of a successful answer (default 200). */
   status?: number;
   handler: (ctx: RouteContext<Infer<BS>, Infer<QS>, Infer<PS>>) => unknown | Promise<unknown>;

@@ -11,6 +11,8 @@ export const STATUS_BY_CODE = {
   totp_required: 401,
   forbidden: 403,
   csrf_failed: 403,
+  /** The account belongs to a peer that is disabled (or past its expiry): no login, no config. */
+  peer_disabled: 403,
   invalid_setup_token: 403,
   not_found: 404,
   conflict: 409,

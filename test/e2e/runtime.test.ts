@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { renderChronyConf } from '../../src/render/chrony/chrony-conf.ts';
+import { SECURITY_HEADERS } from '../../src/schema/security-headers.ts';
 import {
   ApiClient,
   completeSetup,
@@ -53,6 +54,52 @@ test('setup through Caddy: 428 before, 201 with the token, then the API answers'
   assert.equal((cfg.json as { identity: { cell_name: string } }).identity.cell_name, 'e2e');
   const ui = await fetch(`${cell.url}/setup`);
   assert.match(await ui.text(), /<div id="root">/);
+});
+
+test("the front door sends the API's security headers on the UI; the API's no-store passes through", async () => {
+  // cell.url is cell-caddy's published port: the UI from its files, /api proxied to cell-api.
+  const viaCaddy = (path: string, init: RequestInit = {}) =>
+    fetch(`${cell.url}${path}`, {
+      ...init,
+      headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, ...(init.headers ?? {}) },
+    });
+  const index = await viaCaddy('/');
+  assert.equal(index.status, 200);
+  assert.match(await index.text(), /<div id="root">/);
+  const page = await viaCaddy('/peers');
+  await page.arrayBuffer();
+  const answer = await viaCaddy('/api/auth/me');
+  assert.equal(answer.status, 200);
+  await answer.arrayBuffer();
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    assert.equal(answer.headers.get(name), value, `API through Caddy: ${name}`);
+    assert.equal(index.headers.get(name), value, `UI index.html: ${name}`);
+    assert.equal(page.headers.get(name), value, `UI fallback route: ${name}`);
+  }
+  assert.match(index.headers.get('content-security-policy')!, /frame-ancestors 'none'/);
+  // Plain HTTP: no HSTS (it lands with the HTTPS server, issue 10).
+  assert.equal(index.headers.get('strict-transport-security'), null);
+  assert.equal(answer.headers.get('cache-control'), 'no-store');
+  assert.notEqual(index.headers.get('cache-control'), 'no-store', "the UI's files keep their caching");
+  // A private-key-bearing answer through Caddy keeps cell-api's no-store.
+  const created = await viaCaddy('/api/peers?qr=false', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'headers', create_account: false }),
+  });
+  const body = (await created.json()) as { config: string };
+  assert.equal(created.status, 201, JSON.stringify(body));
+  assert.match(body.config, /^PrivateKey = /m);
+  assert.equal(created.headers.get('cache-control'), 'no-store');
+  const cfg = await viaCaddy('/api/peers/headers/config');
+  await cfg.arrayBuffer();
+  assert.equal(cfg.status, 200);
+  assert.equal(cfg.headers.get('cache-control'), 'no-store');
+  for (const [name, value] of Object.entries(SECURITY_HEADERS))
+    assert.equal(cfg.headers.get(name), value, name);
+  const gone = await viaCaddy('/api/peers/headers', { method: 'DELETE' });
+  await gone.arrayBuffer();
+  assert.equal(gone.status, 200);
 });
 
 test('Unbound answers a DNS query on the published port', async () => {

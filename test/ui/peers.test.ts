@@ -1,6 +1,7 @@
 // Peers in the browser (Debian's Chromium): the owner adds a peer and sees its QR code and one-time
 // password at once, edits its access, disables it, opens the WireGuard page; the peer logs in and sees
-// its own config and QR code on My account; the owner deletes it after confirming. Screenshots land in
+// its own config and QR code on My account once enabled (disabled, its login is refused and My account
+// says so without the config); the owner deletes it after confirming. Screenshots land in
 // test-results/ui/peers-*.png.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -124,14 +125,28 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
   assert.match(await scrape.text(), /^pic_peers 1$/m);
   assert.equal((await fetch(`${served.url}/metrics`)).status, 401);
 
-  // The peer's own dashboard.
+  // The peer's own dashboard. laptop is still disabled: its login is refused and says why.
   const peerCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const peerPage = await peerCtx.newPage();
   await logIn(peerPage, 'laptop', password);
+  await peerPage.getByText(/peer is disabled/).waitFor();
+  await shot(peerPage, '04a-peer-login-disabled');
+  await page.getByRole('link', { name: 'Peers' }).click();
+  await page.getByRole('button', { name: 'Enable' }).click();
+  await page.getByRole('button', { name: 'Disable' }).waitFor();
+  await peerPage.getByRole('button', { name: 'Log in' }).click();
   await peerPage.getByRole('heading', { name: 'My account' }).waitFor();
   await peerPage.getByRole('img', { name: /QR code of the WireGuard config of laptop/ }).waitFor();
   assert.equal(await peerPage.getByRole('link', { name: 'Peers' }).count(), 0, 'no admin pages for a peer');
   await shot(peerPage, '04-peer-account');
+  // Disabled again while the peer is logged in: My account says so, with no config or QR code.
+  await page.getByRole('button', { name: 'Disable' }).click();
+  await page.getByRole('button', { name: 'Enable' }).waitFor();
+  await peerPage.reload();
+  await peerPage.getByTestId('peer-disabled').waitFor();
+  assert.equal(await peerPage.getByRole('img', { name: /QR code/ }).count(), 0);
+  assert.equal(await peerPage.getByText(/PrivateKey/).count(), 0);
+  await shot(peerPage, '04b-peer-account-disabled');
   await peerCtx.close();
 
   await page.getByRole('link', { name: 'Peers' }).click();

@@ -51,6 +51,8 @@ export const authRoutes = [
     method: 'GET',
     url: '/api/auth/me',
     access: ANY_USER,
+    // A disabled peer's UI still learns who is logged in (and shows the disabled state).
+    whileDisabled: true,
     tag: 'auth',
     summary: 'The logged-in user, the CSRF token for this session and whether two-factor login is on',
     response: me,

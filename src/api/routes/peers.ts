@@ -152,7 +152,9 @@ export const peerRoutes = [
     url: '/api/peers/:name/config-link',
     access: ADMIN,
     tag: 'peers',
-    summary: 'A one-time link that serves the config once, for `minutes` (default 60)',
+    summary:
+      'A one-time link that serves the config once, for `minutes` (default 60); 409 for a disabled or ' +
+      'expired peer',
     params: peerNameParams,
     body: configLinkBody,
     response: z.object({ url: z.string(), token: z.string(), expires_at: z.string() }),
@@ -168,7 +170,9 @@ export const peerRoutes = [
     auditRead: true,
     access: 'public',
     tag: 'peers',
-    summary: 'Serves a peer config once through a one-time link (rate-limited per source address)',
+    summary:
+      'Serves a peer config once through a one-time link (rate-limited per source address); 409, and ' +
+      'the link is not spent, while its peer is disabled or expired',
     params: configLinkParams,
     handler: async ({ deps, params, source, reply }) => {
       const { name, config } = deps.peers.redeemLink(params.token, source);
@@ -183,13 +187,25 @@ export const peerRoutes = [
     url: '/api/peer/me',
     auditRead: true,
     access: ['peer'],
+    whileDisabled: true,
     tag: 'peers',
-    summary: "The logged-in peer's own record, config and QR code (nothing of anyone else)",
-    response: z.object({ peer: peerView, config: z.string(), qr: z.string(), has_private_key: z.boolean() }),
+    summary:
+      "The logged-in peer's own record, config and QR code (nothing of anyone else); a disabled or " +
+      'expired peer gets its record with `disabled: true` and no config',
+    response: z.object({
+      peer: peerView,
+      /** The peer is disabled or expired: no config, no QR, until the owner enables it again. */
+      disabled: z.boolean(),
+      config: z.string().optional(),
+      qr: z.string().optional(),
+      has_private_key: z.boolean(),
+    }),
     handler: async ({ deps, session }) => {
       const name = session!.username;
+      const peer = deps.peers.get(name);
+      if (session!.disabled === true) return { peer, disabled: true, has_private_key: peer.has_private_key };
       const exported = deps.peers.exportConfig(name);
-      return { peer: deps.peers.get(name), ...exported, qr: await qrDataUrl(exported.config) };
+      return { peer, disabled: false, ...exported, qr: await qrDataUrl(exported.config) };
     },
   }),
 ];

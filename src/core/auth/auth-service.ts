@@ -8,7 +8,7 @@ import type { UsersRepository } from '../ports/users-repository.ts';
 import { LoginLimits, type LoginLimitsOptions } from './login-limits.ts';
 import { dummyHash, type PasswordHasher, randomPassword } from './password.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import type { Sessions } from './sessions.ts';
+import type { AccountDisabled, Sessions } from './sessions.ts';
 import { TwoFactor } from './two-factor.ts';
 
 export interface LoginResult {
@@ -21,6 +21,11 @@ export interface LoginResult {
 
 const WINDOW = 15 * 60_000;
 
+export interface AuthOptions extends LoginLimitsOptions {
+  /** Accounts that may not log in now (a disabled peer's); default none. */
+  accountDisabled?: AccountDisabled;
+}
+
 export class AuthService {
   readonly #users: UsersRepository;
   readonly #sessions: Sessions;
@@ -30,13 +35,10 @@ export class AuthService {
   readonly passwordChanges = new RateLimiter({ max: 10, windowMs: WINDOW });
   /** TOTP setup, enable and disable; its password checks share the password-change budget. */
   readonly totp: TwoFactor;
+  readonly #disabled: AccountDisabled;
 
-  constructor(
-    users: UsersRepository,
-    sessions: Sessions,
-    hasher: PasswordHasher,
-    limits: LoginLimitsOptions = {},
-  ) {
+  constructor(users: UsersRepository, sessions: Sessions, hasher: PasswordHasher, limits: AuthOptions = {}) {
+    this.#disabled = limits.accountDisabled ?? (() => false);
     this.#users = users;
     this.#sessions = sessions;
     this.#hasher = hasher;
@@ -47,7 +49,9 @@ export class AuthService {
   /**
    * With two-factor on, a right password alone answers totp_required (and gives its reservation
    * back); a wrong or replayed code keeps the attempt counted, like a wrong password. Nothing about
-   * two-factor is said before the password is right.
+   * two-factor is said before the password is right. A disabled peer's account answers 403
+   * peer_disabled, and only once password and code are right: the refusal reveals nothing to a guesser,
+   * and the attempt is given back (it was not a wrong guess).
    */
   async login(username: string, password: string, source: string, code?: string): Promise<LoginResult> {
     const account = username.toLowerCase();
@@ -62,6 +66,13 @@ export class AuthService {
         throw new AppError('totp_required', 'Enter the code from your authenticator app');
       }
       if (!this.totp.check(user.id, code)) throw new AppError('unauthorized', 'Invalid two-factor code');
+    }
+    if (this.#disabled(user.username, user.role)) {
+      attempt.giveBack();
+      throw new AppError(
+        'peer_disabled',
+        "This account's peer is disabled; you can log in again once the cell's owner enables it",
+      );
     }
     attempt.succeeded();
     const { id, csrfToken } = this.#sessions.create(user.id, source);

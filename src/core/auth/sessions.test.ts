@@ -113,3 +113,15 @@ test('destroy, destroyAllFor and sweep', () => {
   clock.now += SESSION_IDLE_MS + 1;
   assert.equal(sessions.sweep(), 1);
 });
+
+test('a session of a disabled account resolves marked disabled, asked anew on every use', () => {
+  const users = new Map([[2, { username: 'bob', role: 'peer' as const }]]);
+  const off = new Set<string>();
+  const sessions = new Sessions(memoryStore(users).store, Date.now, (name) => off.has(name));
+  const b = sessions.create(2, 's');
+  assert.equal(sessions.resolve(b.id)?.disabled, undefined);
+  off.add('bob');
+  assert.equal(sessions.resolve(b.id)?.disabled, true, 'at once, with no new login');
+  off.delete('bob');
+  assert.equal(sessions.resolve(b.id)?.disabled, undefined, 'and works again once enabled');
+});

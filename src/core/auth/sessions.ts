@@ -15,14 +15,29 @@ export interface Session {
   username: string;
   role: Role;
   csrfToken: string;
+  /**
+   * The account is a disabled (or expired) peer's: the API lets this session read only who it is and
+   * that it is disabled (routes marked whileDisabled), checked on every request so it holds at once.
+   * Present only when true.
+   */
+  disabled?: true;
 }
+
+/** Whether an account is disabled now (a peer the owner disabled); asked each time a session is used. */
+export type AccountDisabled = (username: string, role: Role) => boolean;
 
 export class Sessions {
   readonly #store: SessionsRepository;
   readonly #now: () => number;
-  constructor(store: SessionsRepository, now: () => number = Date.now) {
+  readonly #disabled: AccountDisabled;
+  constructor(
+    store: SessionsRepository,
+    now: () => number = Date.now,
+    disabled: AccountDisabled = () => false,
+  ) {
     this.#store = store;
     this.#now = now;
+    this.#disabled = disabled;
   }
 
   /** Creates a session and returns the raw id for the cookie (never stored). */
@@ -53,7 +68,14 @@ export class Sessions {
       return undefined;
     }
     if (now - row.last_seen_at > 60_000) this.#store.touch(idHash, now);
-    return { idHash, userId: row.user_id, username: row.username, role: row.role, csrfToken: row.csrf_token };
+    return {
+      idHash,
+      userId: row.user_id,
+      username: row.username,
+      role: row.role,
+      csrfToken: row.csrf_token,
+      ...(this.#disabled(row.username, row.role) ? { disabled: true as const } : {}),
+    };
   }
 
   destroy(idHash: string): void {

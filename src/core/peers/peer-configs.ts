@@ -5,7 +5,7 @@ import { renderPeerConf } from '../../render/wireguard/peer-conf.ts';
 import { vpnNetwork } from '../../schema/config.ts';
 import { RateLimiter } from '../auth/rate-limiter.ts';
 import { AppError } from '../errors.ts';
-import { peerRow } from './peer-lookup.ts';
+import { inactiveReason, isActive, peerRow } from './peer-lookup.ts';
 import { endpointOf, hostOf, type PeersContext } from './peers-context.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -42,15 +42,24 @@ export class PeerConfigs {
     return { config, has_private_key: secrets.private_key !== null };
   }
 
-  /** A one-time link: the token is returned once and stored only as its SHA-256. */
+  /**
+   * A one-time link: the token is returned once and stored only as its SHA-256. A disabled (or
+   * expired) peer gets none: 409, so the owner sees why rather than a link that would not work.
+   */
   createLink(name: string, minutes = 60): { token: string; expires_at: string } {
     const row = peerRow(this.#c.repo, name);
+    if (!isActive(row, this.#c.now())) throw new AppError('conflict', `${inactiveReason(row)} first`);
     const token = randomBytes(24).toString('base64url');
     const expires = this.#c.now() + minutes * 60_000;
     this.#c.repo.addLink(sha256(token), row.id, expires);
     return { token, expires_at: new Date(expires).toISOString() };
   }
 
+  /**
+   * Serves the config once. A link of a disabled (or expired) peer answers 409 and is not spent: it
+   * works again, until it expires, once the owner enables the peer. Saying so tells the holder of a
+   * 24-byte secret nothing they could not guess, and tells the peer why its link does not work.
+   */
   redeemLink(token: string, source: string): { name: string; config: string } {
     const wait = this.linkFetches.retryAfter(source);
     if (wait > 0)
@@ -58,9 +67,19 @@ export class PeerConfigs {
         retryAfter: wait,
       });
     this.linkFetches.hit(source);
-    const peerId = this.#c.repo.takeLink(sha256(token), this.#c.now());
-    const row = peerId === undefined ? undefined : this.#c.repo.list().find((p) => p.id === peerId);
-    if (!row) throw new AppError('not_found', 'This config link is unknown, used or expired');
+    const hash = sha256(token);
+    const now = this.#c.now();
+    const row = this.#peerOf(this.#c.repo.linkPeer(hash, now));
+    if (row && !isActive(row, now))
+      throw new AppError('conflict', `${inactiveReason(row)}; this link works again once it is`);
+    // Nothing awaits between the look and the take: no other request can change the peer in between.
+    const peerId = row ? this.#c.repo.takeLink(hash, now) : undefined;
+    if (!row || peerId !== row.id)
+      throw new AppError('not_found', 'This config link is unknown, used or expired');
     return { name: row.name, config: this.exportConfig(row.name).config };
+  }
+
+  #peerOf(id: number | undefined) {
+    return id === undefined ? undefined : this.#c.repo.list().find((p) => p.id === id);
   }
 }

@@ -10,6 +10,21 @@ export function peerRow(repo: PeersRepository, name: string): PeerRow {
   return row;
 }
 
+/**
+ * Whether a peer is in use now: enabled and not past its expiry. The one rule behind the tunnel
+ * (peers-apply.ts), its config links and its login (a peer that is not active is disabled everywhere).
+ */
+export function isActive(p: Pick<PeerRow, 'enabled' | 'expires_at'>, now: number): boolean {
+  return p.enabled && (p.expires_at === null || Date.parse(p.expires_at) > now);
+}
+
+/** Why a peer is not active, in words an owner or the peer understands. */
+export function inactiveReason(p: Pick<PeerRow, 'name' | 'enabled'>): string {
+  return p.enabled
+    ? `Peer ${p.name} has expired; the cell's owner can extend it`
+    : `Peer ${p.name} is disabled; the cell's owner can enable it again`;
+}
+
 export function fieldConflict(field: string, message: string): AppError {
   return new AppError('conflict', message, { fields: [{ field, message }] });
 }

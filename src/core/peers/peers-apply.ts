@@ -12,7 +12,7 @@ import {
 } from '../../render/wireguard/server-conf.ts';
 import type { Warning } from '../../schema/warnings.ts';
 import { AppError } from '../errors.ts';
-import { peerRow } from './peer-lookup.ts';
+import { isActive, peerRow } from './peer-lookup.ts';
 import { hostOf, type PeersContext } from './peers-context.ts';
 import type { PeerRow } from './peers-repository.ts';
 import type { FirewallModel, WireguardPort } from './wireguard-port.ts';
@@ -58,7 +58,7 @@ export class PeersApply {
   /** Peers that get a tunnel now: enabled and not past their expiry. */
   #active(rows: PeerRow[]): PeerRow[] {
     const now = this.#c.now();
-    return rows.filter((p) => p.enabled && (p.expires_at === null || Date.parse(p.expires_at) > now));
+    return rows.filter((p) => isActive(p, now));
   }
 
   /** The server peers and the firewall for the stored peers (reads only). */

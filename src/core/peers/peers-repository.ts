@@ -67,6 +67,8 @@ export interface PeersRepository {
   traffic(peerId: number, sinceTs: number, limit?: number): TrafficSample[];
   pruneTraffic(beforeTs: number): void;
   addLink(tokenHash: string, peerId: number, expiresAt: number): void;
+  /** The peer id of a link that is still usable (unused, not expired), without spending it. */
+  linkPeer(tokenHash: string, now: number): number | undefined;
   /** Marks a link used and returns its peer id, once: a second call, or an expired link, gets undefined. */
   takeLink(tokenHash: string, now: number): number | undefined;
 }

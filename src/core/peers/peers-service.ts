@@ -8,6 +8,7 @@ import type { PasswordHasher } from '../auth/password.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { KeyPair } from './keys.ts';
 import { PeerConfigs } from './peer-configs.ts';
+import { isActive } from './peer-lookup.ts';
 import { type ApplyResult, PeersApply, type PeersModel } from './peers-apply.ts';
 import type { PeersContext } from './peers-context.ts';
 import { type CreatedPeer, PeersCrud } from './peers-crud.ts';
@@ -39,8 +40,12 @@ export class PeersService {
   readonly applier: PeersApply;
   readonly configs: PeerConfigs;
   readonly wireguard: WireguardStatusReader;
+  readonly #repo: PeersRepository;
+  readonly #now: () => number;
 
   constructor(d: PeersDeps) {
+    this.#repo = d.repo;
+    this.#now = d.now ?? Date.now;
     const ctx: PeersContext = {
       repo: d.repo,
       config: d.config,
@@ -69,6 +74,14 @@ export class PeersService {
   }
   remove(name: string): Promise<ApplyResult> {
     return this.crud.remove(name);
+  }
+  /**
+   * Whether the login named `username` belongs to a peer that is disabled or expired (its login and
+   * its sessions are refused). A login with no peer of its name is not a peer's: false.
+   */
+  accountDisabled(username: string): boolean {
+    const row = this.#repo.byName(username);
+    return row !== undefined && !isActive(row, this.#now());
   }
   exportConfig(name: string): { config: string; has_private_key: boolean } {
     return this.configs.exportConfig(name);

@@ -165,6 +165,14 @@ export class PeersStore implements PeersRepository {
   }
 
   /** Marks a link used and returns its peer id, once: a second call, or an expired link, gets undefined. */
+  linkPeer(tokenHash: string, now: number): number | undefined {
+    const r = stmt(
+      this.#db,
+      'SELECT peer_id FROM peer_config_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
+    ).get(tokenHash, now) as { peer_id: number } | undefined;
+    return r?.peer_id;
+  }
+
   takeLink(tokenHash: string, now: number): number | undefined {
     const r = stmt(
       this.#db,

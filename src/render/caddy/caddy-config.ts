@@ -1,6 +1,6 @@
 // Caddy's JSON config for cell-caddy (config/caddy/caddy.json): one server on :80 and :8081 that
 // proxies /api, /api/* and /health to cell-api and serves the built UI from /srv/www with an
-// index.html fallback. Caddy starts from this file; cell-api later loads changes through the admin
+// index.html fallback, with the API's security headers (see front-door-headers.ts). Caddy starts from this file; cell-api later loads changes through the admin
 // API (POST /load), which replaces the admin block too, so the block is part of every render.
 //
 // Who may reach the admin API: it listens on the container's own cell-network address only (never
@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { dnsLabel, ipv4, port } from '../../schema/fields.ts';
 import { must } from '../common/guards.ts';
 import type { Rendered } from '../common/rendered.ts';
+import { type CaddyServer, UI_HEADERS, withFrontDoorHeaders } from './front-door-headers.ts';
 
 export interface CaddyConfigInput {
   /** ip:port of the admin API: the container's cell-network address. */
@@ -45,12 +46,6 @@ const input = z
   })
   .strict();
 
-const SECURITY_HEADERS = {
-  'X-Content-Type-Options': ['nosniff'],
-  'Referrer-Policy': ['no-referrer'],
-  'X-Frame-Options': ['DENY'],
-};
-
 export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
   const i = must(input, raw, 'the Caddy config');
   const config = {
@@ -60,7 +55,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
     },
     apps: {
       http: {
-        servers: {
+        servers: withFrontDoorHeaders<Record<string, CaddyServer>>({
           cell: {
             listen: [':80', ':8081'],
             // The base config never talks to an ACME CA.
@@ -68,6 +63,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
             routes: [
               {
                 match: [{ path: ['/api', '/api/*', '/health'] }],
+                // No header handler here: cell-api's own headers (security, no-store) pass untouched.
                 handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: i.apiUpstream }] }],
                 terminal: true,
               },
@@ -84,7 +80,9 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
                       },
                       {
                         handle: [
-                          { handler: 'headers', response: { set: SECURITY_HEADERS } },
+                          // The UI's files carry the API's security headers; their caching is Caddy's
+                          // (ETag, Last-Modified), untouched.
+                          { handler: 'headers', response: { set: UI_HEADERS } },
                           { handler: 'encode', encodings: { zstd: {}, gzip: {} }, prefer: ['zstd', 'gzip'] },
                           { handler: 'file_server' },
                         ],
@@ -95,7 +93,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
               },
             ],
           },
-        },
+        }),
       },
     },
   };

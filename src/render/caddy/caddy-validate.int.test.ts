@@ -10,6 +10,7 @@ import { defaultConfig } from '../../schema/config.ts';
 import { goldenCases } from '../common/golden-kit.ts';
 import { desiredState } from '../runtime/desired-state.ts';
 import { type CaddyConfigInput, renderCaddyConfig } from './caddy-config.ts';
+import { withFrontDoorHeaders } from './front-door-headers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pic-caddy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,4 +48,18 @@ test('caddy validate refuses a broken config (the check is real)', () => {
   );
   c.apps.http.servers.cell.routes[0].handle[0].handler = 'no_such_handler';
   assert.equal(caddyValidates(JSON.stringify(c)).ok, false);
+});
+
+test('caddy validate accepts an HTTPS server once HSTS is added to it (what issue 10 will render)', () => {
+  const c = JSON.parse(
+    renderCaddyConfig(goldenCases(join(import.meta.dirname, 'golden'))[0]!.input as never).output,
+  );
+  const cell = c.apps.http.servers.cell;
+  c.apps.http.servers = withFrontDoorHeaders({
+    cell,
+    tls: { ...cell, listen: [':443'], tls_connection_policies: [{}] },
+  });
+  assert.match(JSON.stringify(c.apps.http.servers.tls), /strict-transport-security/);
+  const r = caddyValidates(JSON.stringify(c));
+  assert.ok(r.ok, r.output);
 });

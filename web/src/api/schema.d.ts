@@ -558,7 +558,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A one-time link that serves the config once, for `minutes` (default 60) */
+        /** A one-time link that serves the config once, for `minutes` (default 60); 409 for a disabled or expired peer */
         post: operations["postApiPeersNameConfigLink"];
         delete?: never;
         options?: never;
@@ -573,7 +573,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Serves a peer config once through a one-time link (rate-limited per source address) */
+        /** Serves a peer config once through a one-time link (rate-limited per source address); 409, and the link is not spent, while its peer is disabled or expired */
         get: operations["getApiConfigLinksToken"];
         put?: never;
         post?: never;
@@ -590,7 +590,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The logged-in peer's own record, config and QR code (nothing of anyone else) */
+        /** The logged-in peer's own record, config and QR code (nothing of anyone else); a disabled or expired peer gets its record with `disabled: true` and no config */
         get: operations["getApiPeerMe"];
         put?: never;
         post?: never;
@@ -2373,8 +2373,9 @@ export interface operations {
                             created_at: string;
                             updated_at: string;
                         };
-                        config: string;
-                        qr: string;
+                        disabled: boolean;
+                        config?: string;
+                        qr?: string;
                         has_private_key: boolean;
                     };
                 };

@@ -1,0 +1,44 @@
+// The headers cell-caddy adds itself. The UI's files get the same security headers as the API
+// answers (one source: schema/security-headers.ts); the API's own answers pass through untouched, so
+// its `Cache-Control: no-store` on every private-key-bearing answer reaches the browser as it was
+// sent. A server that speaks HTTPS also sends HSTS on every answer, API included (cell-api cannot
+// know which scheme the browser used). Today's config has no HTTPS server: HSTS lands with the HTTPS
+// work (issue 10) through this function, which render.test.ts checks on an HTTPS server.
+import { HSTS_HEADER, SECURITY_HEADERS } from '../../schema/security-headers.ts';
+
+/** Caddy's header map: each field name to its list of values. */
+export type CaddyHeaders = Record<string, string[]>;
+
+export const caddyHeaders = (h: Readonly<Record<string, string>>): CaddyHeaders =>
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [v]]));
+
+/** What the UI's static files carry: exactly the API's security headers. */
+export const UI_HEADERS: CaddyHeaders = caddyHeaders(SECURITY_HEADERS);
+
+export interface CaddyServer {
+  listen: string[];
+  routes: unknown[];
+  tls_connection_policies?: unknown[];
+  [key: string]: unknown;
+}
+
+/** A server speaks HTTPS when it has TLS connection policies or listens on :443. */
+export function isHttpsServer(s: CaddyServer): boolean {
+  return s.tls_connection_policies !== undefined || s.listen.some((l) => /:443$/.test(l));
+}
+
+/** The servers with HSTS added, first and for every answer, to each that speaks HTTPS. */
+export function withFrontDoorHeaders<S extends Record<string, CaddyServer>>(servers: S): S {
+  const out: Record<string, CaddyServer> = {};
+  for (const [name, s] of Object.entries(servers))
+    out[name] = isHttpsServer(s)
+      ? {
+          ...s,
+          routes: [
+            { handle: [{ handler: 'headers', response: { set: caddyHeaders(HSTS_HEADER) } }] },
+            ...s.routes,
+          ],
+        }
+      : s;
+  return out as S;
+}
