@@ -34,7 +34,10 @@ cp -r images/cell-api "$out/images/cell-api"
 
 t0=$SECONDS
 if [ -d node_modules ]; then
-  cp -a node_modules "$out/node_modules"
+  # The contents, not the entry: a worktree's node_modules may be a symlink to another checkout's
+  # install, and npm prune would drop a symlinked node_modules and reinstall it from the registry.
+  mkdir -p "$out/node_modules"
+  cp -a node_modules/. "$out/node_modules/"
   (cd "$out" && "$npm_bin" prune --omit=dev --ignore-scripts --no-audit --no-fund --offline --loglevel=error >&2)
 else
   log "no node_modules in the checkout: npm ci --omit=dev from the registry"
