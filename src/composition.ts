@@ -9,6 +9,7 @@ import { Sessions } from './core/auth/sessions.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
+import type { EndpointPort } from './core/peers/endpoint-port.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
@@ -37,11 +38,14 @@ import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
-import { guessEndpoint } from './drivers/wireguard/endpoint-guess.ts';
+import { guessEndpoint, hostAddresses } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
+import { hostFactsFromEnv } from './drivers/wireguard/host-facts.ts';
+import { cachedResolver } from './drivers/wireguard/resolve-host.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
 import { desiredState } from './render/runtime/desired-state.ts';
 import { type CellConfig, LOG_SERVICES, vpnNetwork } from './schema/config.ts';
+import type { HostFacts } from './schema/host-facts.ts';
 import { inIpv4Network } from './schema/in-network.ts';
 import {
   CADDY_ADMIN_PORT,
@@ -74,6 +78,8 @@ export interface CellOptions {
   writeLogs?: boolean;
   /** Inside the cell (PIC_DATA_PLANE=docker): drive and watch the containers through the socket. */
   docker?: boolean;
+  /** Where devices dial (default: the host facts `pic up` handed over, else this machine's interfaces). */
+  endpoint?: EndpointPort;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -176,7 +182,7 @@ export function createCell(opts: CellOptions): Cell {
         metrics.observeApply('wireguard', s),
       ),
       serverKey: serverKeyFile(paths.secrets),
-      guessEndpoint,
+      endpoint: opts.endpoint ?? endpointFacts(hostEnv, opts.docker === true),
       hostFacts: (config) => hostFacts(config, hostEnv),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
@@ -206,6 +212,22 @@ export function createCell(opts: CellOptions): Cell {
   };
 }
 
+/**
+ * The endpoint's facts: inside the cell, what `pic up` read on the host (PIC_HOST_FACTS); outside it,
+ * this process runs on the host and reads its interfaces itself. The WireGuard port is published on
+ * BIND_ADDRESS when the .env names one, else on every address of the host.
+ */
+function endpointFacts(env: CellEnv, inCell: boolean): EndpointPort {
+  const host = hostFactsFromEnv();
+  const bind = env.BIND_ADDRESS && env.BIND_ADDRESS !== '0.0.0.0' ? [env.BIND_ADDRESS] : undefined;
+  return {
+    host: () => host,
+    guess: guessEndpoint,
+    published: () => bind ?? host?.addresses ?? (inCell ? undefined : hostAddresses()),
+    resolve: cachedResolver(),
+  };
+}
+
 interface DockerPorts {
   monitor: HealthMonitor;
   dataPlane: DataPlanePort;
@@ -218,8 +240,10 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
   const env = envFromProcess();
+  // The host facts this container was created with, so its view of cell-api's own spec matches `pic up`'s.
+  const host = hostFactsFromEnv();
   const desired = (config: CellConfig) =>
-    desiredState({ config, env, cellDir, dockerGid: engine.socketGid() });
+    desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host });
   const d = desired(config.get());
   const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
   const log = logs.get('monitor');
@@ -277,8 +301,11 @@ export interface HostContext {
   env: CellEnv;
   engine: ContainerEnginePort;
   processes: ProcessRunner;
-  /** The desired state from the stored configuration (read through a short-lived cell). */
-  desired(): DesiredState;
+  /**
+   * The desired state from the stored configuration (read through a short-lived cell); `host` is what
+   * `pic up` read on the host for cell-api (left out, cell-api's spec carries no host facts).
+   */
+  desired(host?: HostFacts): DesiredState;
   /**
    * cell-wireguard through docker exec, when the engine answers and that container runs; undefined
    * otherwise (peers are then stored and applied when the data plane runs). `run` execs argv there.
@@ -291,10 +318,11 @@ export function createHostContext(cellDir: string): HostContext {
   const env = existsSync(envPath) ? parseEnvFile(readFileSync(envPath, 'utf8')) : {};
   const apiDataDir = join(cellDir, 'data', 'api');
   const engine = new DockerEngine();
-  const desired = () => {
+  const desired = (host?: HostFacts) => {
     const cell = createCell({ dataDir: apiDataDir, sweepTemps: false, writeLogs: false });
     try {
-      return desiredState({ config: cell.deps.config.get(), env, cellDir, dockerGid: engine.socketGid() });
+      const config = cell.deps.config.get();
+      return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host });
     } finally {
       cell.close();
     }

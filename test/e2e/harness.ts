@@ -63,6 +63,17 @@ export function tryDocker(args: string[]): { ok: boolean; stdout: string; stderr
   return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/**
+ * The source address of this host's default route, read as `pic up` reads it (the routing table only:
+ * `ip route get` sends nothing). Devices on any bridge reach the host there.
+ */
+export function hostRouteAddress(): string {
+  const routes = JSON.parse(run('ip', ['-j', 'route', 'get', '192.0.2.1'], 10_000)) as { prefsrc?: string }[];
+  const address = routes.find((r) => r.prefsrc)?.prefsrc;
+  if (!address) throw new Error('this host has no IPv4 default route: the endpoint test needs one');
+  return address;
+}
+
 export interface TestCell {
   dir: string;
   prefix: string;

@@ -1,6 +1,8 @@
 // Peers end to end: two devices on a network of their own (outside the cell network) bring up
-// wireguard-go tunnels from the configs the API exports, dial the cell at its published port, and get
-// exactly what their access rules grant. Every address here is one this test created.
+// wireguard-go tunnels from the configs the API exports, unchanged and with no endpoint set by the test:
+// they dial the host's default-route address that `pic up` handed to cell-api, at the published port,
+// and get exactly what their access rules grant. The cell publishes on that host address only, and
+// nothing here sends a packet off this machine (the devices' packets to it are delivered locally).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import {
   completeSetup,
   docker,
   ensureImages,
+  hostRouteAddress,
   leftovers,
   ROOT,
   startCell,
@@ -25,7 +28,7 @@ const CELL_VPN_IP = '10.0.0.1';
 let cell: TestCell;
 let admin: ApiClient;
 let net = '';
-let gateway = '';
+let hostAddress = '';
 let confDir = '';
 const devices: string[] = [];
 const vpnIp: Record<string, string> = {};
@@ -35,7 +38,7 @@ function createDeviceNetwork(name: string): string {
   for (let attempt = 0; attempt < 20; attempt++) {
     const subnet = `172.29.${Math.floor(Math.random() * 256)}.0/24`;
     const r = tryDocker(['network', 'create', '--subnet', subnet, name]);
-    if (r.ok) return subnet.replace(/\.0\/24$/, '.1');
+    if (r.ok) return subnet;
   }
   throw new Error('no free /24 in 172.29.0.0/16 for the device network');
 }
@@ -53,7 +56,11 @@ async function startDevice(name: string): Promise<string> {
   const r = await admin.call('GET', `/api/peers/${name}/config`);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   const { config } = r.json as { config: string };
-  assert.match(config, new RegExp(`^Endpoint = ${gateway.replaceAll('.', '\\.')}:${cell.ports.wg}$`, 'm'));
+  // Exactly what a phone scanning the QR code gets: the host's LAN address, as `pic up` found it.
+  assert.match(
+    config,
+    new RegExp(`^Endpoint = ${hostAddress.replaceAll('.', '\\.')}:${cell.ports.wg}$`, 'm'),
+  );
   writeFileSync(join(confDir, `${name}.conf`), config, { mode: 0o600 });
   const container = `${cell.prefix}device-${name}`;
   docker([
@@ -94,14 +101,14 @@ before(async () => {
   process.env.DOCKER_BUILDKIT = '0';
   docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
   net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
-  gateway = createDeviceNetwork(net);
+  createDeviceNetwork(net);
   confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-devices-'));
-  // The cell publishes on the device network's gateway: devices dial it like a host on their LAN.
-  cell = await startCell({ bindAddress: gateway });
+  // The cell publishes on the host's default-route address, as a cell on a LAN does; the devices' own
+  // bridge is not the cell network, so they reach it only through that address and the published port.
+  hostAddress = hostRouteAddress();
+  cell = await startCell({ bindAddress: hostAddress });
   admin = new ApiClient(cell.url);
   await completeSetup(cell, admin);
-  const put = await admin.call('PUT', '/api/config', { network: { endpoint_host: gateway } });
-  assert.equal(put.status, 200, JSON.stringify(put.json));
 });
 
 after(() => {
@@ -111,6 +118,23 @@ after(() => {
   if (!cell) return;
   cell.destroy();
   assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
+});
+
+test("with no endpoint set, the status names the host's default-route address that pic up handed over", async () => {
+  const config = await admin.call('GET', '/api/config');
+  assert.equal((config.json as { network: { endpoint_host?: string } }).network.endpoint_host ?? '', '');
+  const status = await admin.call('GET', '/api/wireguard/status');
+  const s = status.json as {
+    endpoint: string;
+    endpoint_source: string;
+    endpoint_warnings: { code: string }[];
+  };
+  assert.equal(s.endpoint, `${hostAddress}:${cell.ports.wg}`);
+  assert.equal(s.endpoint_source, 'host_route');
+  assert.ok(
+    !s.endpoint_warnings.some((w) => w.code === 'not_this_host' || w.code === 'unresolved'),
+    JSON.stringify(s.endpoint_warnings),
+  );
 });
 
 test('two devices bring up tunnels from the exported configs: they ping the cell and resolve through its DNS', async () => {

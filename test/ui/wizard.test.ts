@@ -85,7 +85,23 @@ test('a new owner sets up the cell, logs out, logs in and out again', async () =
   for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Next' }).click();
   await page.getByRole('button', { name: 'Finish setup' }).click();
 
+  // Where devices will dial: shown once the admin exists, changeable, with its warnings.
+  await page
+    .getByTestId('wizard-endpoint')
+    .getByText(/:51820$/)
+    .waitFor();
+  await shot(page, '06b-endpoint');
+  await page.getByLabel('Endpoint devices dial').fill('192.168.1.20');
+  await page.getByRole('button', { name: 'Save endpoint' }).click();
+  await page.getByTestId('wizard-endpoint').getByText('192.168.1.20:51820').waitFor();
+  await page.locator('[data-code="private_address"]').getByText('devices elsewhere').waitFor();
+  await page.locator('[data-code="not_this_host"]').waitFor();
+  await page.getByRole('link', { name: 'Change the endpoint' }).first().waitFor();
+  await shot(page, '06c-endpoint-private');
+  await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
+
   await page.getByTestId('identity-name').getByText('home').waitFor();
+  await page.locator('[data-code="private_address"]').first().waitFor();
   await page.getByText('The data plane is not running').waitFor();
   assert.equal(await page.getByTestId('cell-name').textContent(), 'home');
   await shot(page, '07-dashboard');

@@ -11,7 +11,8 @@ export const wireguardRoutes = [
     url: '/api/wireguard/status',
     access: ADMIN,
     tag: 'wireguard',
-    summary: 'Interface state, listen port, public endpoint, and per-peer handshake age and rx/tx',
+    summary:
+      'Interface state, listen port, the endpoint peers dial with its source and warnings (a private address, not this host, a name that does not resolve), and per-peer handshake age and rx/tx',
     response: wireguardStatus,
     handler: ({ deps }) => deps.peers.status(),
   }),

@@ -2,11 +2,15 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createCell } from '../../composition.ts';
+import { chooseEndpointHost } from '../../core/peers/endpoint-choice.ts';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { CaddyAdmin } from '../../drivers/caddy/caddy-admin.ts';
 import { HealthcheckReadiness } from '../../drivers/docker/healthcheck-readiness.ts';
 import { prepareBind, writeRenderedFile } from '../../drivers/docker/host-dirs.ts';
 import { cellPaths } from '../../drivers/paths.ts';
+import { guessEndpoint } from '../../drivers/wireguard/endpoint-guess.ts';
+import { readHostFacts } from '../../drivers/wireguard/host-facts.ts';
 import { prepareWireguardBoot } from '../../drivers/wireguard/server-key.ts';
 import { CADDY_ADMIN_PORT } from '../../schema/runtime.ts';
 import { REPO_ROOT, type RuntimeContext, requireDocker, runtimeContext } from '../runtime-context.ts';
@@ -23,6 +27,16 @@ function run(ctx: RuntimeContext, step: string, cmd: string, args: string[]): vo
   console.log(`\n→ ${step}`);
   const r = ctx.processes.run(cmd, args, { cwd: REPO_ROOT });
   if (r.status !== 0) throw new Error(`${step} failed (exit ${r.status ?? r.signal})`);
+}
+
+/** network.endpoint_host as stored (through a short-lived cell, as `desired()` reads the config). */
+function configuredEndpoint(ctx: RuntimeContext): string | undefined {
+  const cell = createCell({ dataDir: ctx.apiDataDir, sweepTemps: false, writeLogs: false });
+  try {
+    return cell.deps.config.get().network.endpoint_host;
+  } finally {
+    cell.close();
+  }
 }
 
 export async function up(argv: string[]): Promise<number> {
@@ -50,7 +64,9 @@ export async function up(argv: string[]): Promise<number> {
     run(ctx, 'images', 'bash', [join(REPO_ROOT, 'scripts', 'build-images.sh')]);
   }
 
-  const desired = ctx.desired();
+  // cell-api sees only its own bridge address: it learns where devices reach this host from here.
+  const host = readHostFacts();
+  const desired = ctx.desired(host);
   console.log(`\n→ cell ${desired.cellId} in ${ctx.cellDir}`);
   // cell-wireguard loads what PIC rendered: the cell's key and its config exist before it starts.
   const wgConf = desired.containers.find((c) => c.service === 'wireguard')?.binds[0]?.host;
@@ -83,6 +99,11 @@ export async function up(argv: string[]): Promise<number> {
     '/data',
   ]);
   const port = ctx.env.WEBUI_PORT ?? 8081;
+  const wgPort = desired.containers.find((c) => c.service === 'wireguard')?.ports[0]?.hostPort;
+  const endpoint = chooseEndpointHost(configuredEndpoint(ctx), host, guessEndpoint);
+  console.log(
+    `\nPeers dial ${endpoint.host}:${wgPort}${endpoint.source === 'config' ? '' : ' (change it in Settings → Network)'}.`,
+  );
   console.log(`\nThe cell is up. Open http://${hostname()}:${port} (or http://<this host's IP>:${port}).`);
   if (token.exitCode === 0) {
     console.log('Setup token (enter it in the setup wizard; `./pic setup-token` issues a new one):');

@@ -1,6 +1,8 @@
 // What every peer use-case reads besides its own ports: the stored peers, the configuration, the
 // cell's key, and where peers dial. Built once by PeersService from its dependencies.
 import type { CellConfig } from '../../schema/config.ts';
+import { chooseEndpointHost, type EndpointSource } from './endpoint-choice.ts';
+import type { EndpointPort } from './endpoint-port.ts';
 import type { KeyPair } from './keys.ts';
 import type { PeersRepository } from './peers-repository.ts';
 
@@ -9,8 +11,8 @@ export interface PeersContext {
   config: { get(): CellConfig };
   /** The cell's own WireGuard key pair (kept 0600 under data/secrets by a driver). */
   serverKey: () => KeyPair;
-  /** Endpoint host when the config names none: a guess from this host, never asked of the internet. */
-  guessEndpoint: () => string;
+  /** Where devices dial when the config names no endpoint: the host's facts, else a local guess. */
+  endpoint: EndpointPort;
   /**
    * The cell network the containers really sit on and the port peers must dial, with the host's .env
    * overrides (CELL_NETWORK, the published WG_PORT) applied. Default: the configuration's values.
@@ -23,7 +25,13 @@ export function hostOf(ctx: PeersContext, cfg: CellConfig): { cellNetwork: strin
   return ctx.hostFacts?.(cfg) ?? { cellNetwork: cfg.identity.ip_range, wgPort: cfg.identity.wg_port };
 }
 
-/** host:port peers dial. */
-export function endpointOf(ctx: PeersContext, cfg: CellConfig): { host: string; port: number } {
-  return { host: cfg.network.endpoint_host || ctx.guessEndpoint(), port: hostOf(ctx, cfg).wgPort };
+/** host:port peers dial, and where the host came from. */
+export function endpointOf(
+  ctx: PeersContext,
+  cfg: CellConfig,
+): { host: string; port: number; source: EndpointSource } {
+  const { host, source } = chooseEndpointHost(cfg.network.endpoint_host, ctx.endpoint.host(), () =>
+    ctx.endpoint.guess(),
+  );
+  return { host, port: hostOf(ctx, cfg).wgPort, source };
 }

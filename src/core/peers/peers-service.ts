@@ -6,6 +6,7 @@ import type { CreatePeerInput, PeerView, UpdatePeerInput } from '../../schema/pe
 import type { WireguardStatus } from '../../schema/wireguard-status.ts';
 import type { PasswordHasher } from '../auth/password.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
+import type { EndpointPort } from './endpoint-port.ts';
 import type { KeyPair } from './keys.ts';
 import { PeerConfigs } from './peer-configs.ts';
 import { isActive } from './peer-lookup.ts';
@@ -29,7 +30,7 @@ export interface PeersDeps {
   /** The data plane (NO_WIREGUARD when none: peers are stored and applied once one runs). */
   wireguard: WireguardPort;
   serverKey: () => KeyPair;
-  guessEndpoint: () => string;
+  endpoint: EndpointPort;
   hostFacts?: (config: CellConfig) => { cellNetwork: string; wgPort: number };
   now?: () => number;
   onError?: (what: string, err: unknown) => void;
@@ -50,7 +51,7 @@ export class PeersService {
       repo: d.repo,
       config: d.config,
       serverKey: d.serverKey,
-      guessEndpoint: d.guessEndpoint,
+      endpoint: d.endpoint,
       hostFacts: d.hostFacts,
       now: d.now ?? Date.now,
     };

@@ -1,6 +1,10 @@
 // The interface as the API shows it: stored peers joined with the live `wg show wg0 dump` (handshake
-// age, endpoint, rx/tx), plus whether stored changes are still waiting for the data plane.
+// age, endpoint, rx/tx), plus whether stored changes are still waiting for the data plane, and the
+// endpoint devices dial with what may keep them from reaching it (endpoint-warnings.ts).
+
+import { isIP } from 'node:net';
 import type { WireguardStatus } from '../../schema/wireguard-status.ts';
+import { endpointWarnings } from './endpoint-warnings.ts';
 import type { PeersApply } from './peers-apply.ts';
 import { endpointOf, type PeersContext } from './peers-context.ts';
 import type { WireguardPort } from './wireguard-port.ts';
@@ -23,6 +27,8 @@ export class WireguardStatusReader {
     const live = new Map((dump?.peers ?? []).map((p) => [p.publicKey, p]));
     const now = this.#c.now();
     const endpoint = endpointOf(this.#c, cfg);
+    const resolved = isIP(endpoint.host) ? undefined : await this.#c.endpoint.resolve(endpoint.host);
+    const warnings = endpointWarnings({ ...endpoint, resolved, published: this.#c.endpoint.published() });
     return {
       interface: 'wg0',
       running,
@@ -31,6 +37,8 @@ export class WireguardStatusReader {
       address: cfg.identity.vpn_address,
       listen_port: dump?.listenPort ?? cfg.identity.wg_port,
       endpoint: `${endpoint.host}:${endpoint.port}`,
+      endpoint_source: endpoint.source,
+      endpoint_warnings: warnings,
       peers: this.#c.repo.list().map((p) => {
         const s = live.get(p.public_key);
         return {

@@ -99,4 +99,17 @@ group('rendered files', () => {
     caddy.files[0]!.content = '{}';
     assert.equal(specHash(caddy, 'img'), specHash(s.caddy!, 'img'));
   });
+
+  test("the host's facts reach cell-api's environment only, and a change of them recreates cell-api alone", () => {
+    const host = { address: '192.168.1.20', name: 'nas', addresses: ['192.168.1.20'] };
+    const withFacts = byService(
+      desiredState({ config: defaultConfig(), env: {}, cellDir: '/opt/pic', dockerGid: 998, host }),
+    );
+    const s = byService(desired);
+    assert.equal(s.api!.env.PIC_HOST_FACTS, undefined);
+    assert.deepEqual(JSON.parse(withFacts.api!.env.PIC_HOST_FACTS!), host);
+    for (const service of ['caddy', 'dns', 'ntp', 'wireguard'] as const)
+      assert.equal(specHash(withFacts[service]!, 'img'), specHash(s[service]!, 'img'), service);
+    assert.notEqual(specHash(withFacts.api!, 'img'), specHash(s.api!, 'img'));
+  });
 });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { CellConfig } from '../../schema/config.ts';
 import { vpnNetwork } from '../../schema/config.ts';
 import { cidrRange, formatIpv4 } from '../../schema/fields.ts';
+import { HOST_FACTS_VAR, type HostFacts } from '../../schema/host-facts.ts';
 import {
   type BindSpec,
   CADDY_ADMIN_PORT,
@@ -26,6 +27,11 @@ export interface DesiredInput {
   env: CellEnv;
   cellDir: string;
   dockerGid: number;
+  /**
+   * What `pic up` read on the host (default-route address, name, own addresses): handed to cell-api,
+   * which cannot see the host's interfaces from its bridge, to pick the endpoint peers dial.
+   */
+  host?: HostFacts | undefined;
 }
 
 /** cell-api's uid: it owns the rendered config directories, as it rewrites them on config apply. */
@@ -35,7 +41,7 @@ export function cellIdFor(cellDir: string): string {
   return createHash('sha256').update(cellDir).digest('hex').slice(0, 12);
 }
 
-export function desiredState({ config, env, cellDir, dockerGid }: DesiredInput): DesiredState {
+export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredInput): DesiredState {
   const { cellNetwork: subnet, wgPort } = hostFacts(config, env);
   const { first } = cidrRange(subnet);
   const ipOf = (s: CoreService) => env[IP_VARS[s]] ?? formatIpv4(first + IP_OFFSETS[s]);
@@ -136,7 +142,12 @@ export function desiredState({ config, env, cellDir, dockerGid }: DesiredInput):
       image: 'pic/cell-api:latest',
       ip: ipOf('api'),
       // The API recreates containers itself (POST /api/config/apply), so it gets what desiredState needs.
-      env: { PIC_DATA_PLANE: 'docker', PIC_CELL_DIR: cellDir, PIC_CELL_ENV: canonicalJson(env) },
+      env: {
+        PIC_DATA_PLANE: 'docker',
+        PIC_CELL_DIR: cellDir,
+        PIC_CELL_ENV: canonicalJson(env),
+        ...(host ? { [HOST_FACTS_VAR]: canonicalJson(host) } : {}),
+      },
       cmd: [
         'node',
         'src/cli/main.ts',

@@ -607,7 +607,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Interface state, listen port, public endpoint, and per-peer handshake age and rx/tx */
+        /** Interface state, listen port, the endpoint peers dial with its source and warnings (a private address, not this host, a name that does not resolve), and per-peer handshake age and rx/tx */
         get: operations["getApiWireguardStatus"];
         put?: never;
         post?: never;
@@ -2414,6 +2414,13 @@ export interface operations {
                         address: string;
                         listen_port: number;
                         endpoint: string;
+                        /** @enum {string} */
+                        endpoint_source: "config" | "host_route" | "host_name" | "guess";
+                        endpoint_warnings: {
+                            /** @enum {string} */
+                            code: "private_address" | "not_this_host" | "unresolved";
+                            message: string;
+                        }[];
                         peers: {
                             name: string;
                             address: string;

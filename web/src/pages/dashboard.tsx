@@ -1,8 +1,10 @@
-// Identity, live service health (every 5 s), traffic of the busiest peers, pending configuration changes.
+// Identity, live service health (every 5 s), where devices dial and what may stop them, traffic of the
+// busiest peers, pending configuration changes.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call } from '../api/client';
 import { ErrorBanner } from '../components/field';
 import { age, bytes, TrafficGraph } from '../components/traffic';
+import { ENDPOINT_SOURCE, EndpointWarnings } from './wireguard';
 
 /** The peers that moved the most bytes, each with its graph of the last hour. */
 function PeerTraffic() {
@@ -34,6 +36,29 @@ function PeerTraffic() {
           ))}
         </ul>
       )}
+    </section>
+  );
+}
+
+/** The endpoint written into exported configs, and its warnings (a private address, not this host). */
+function PeerEndpoint() {
+  const wg = useQuery({
+    queryKey: ['wg-status'],
+    queryFn: () => call(api.GET('/api/wireguard/status')),
+    refetchInterval: 10_000,
+  });
+  const s = wg.data;
+  if (!s) return null;
+  return (
+    <section className="card" aria-labelledby="endpoint-h">
+      <h2 id="endpoint-h" className="mb-2 font-semibold">
+        Where devices connect
+      </h2>
+      <p className="mb-3 text-sm">
+        Peer configs dial <span className="font-mono">{s.endpoint}</span>{' '}
+        <span className="text-xs text-slate-500">({ENDPOINT_SOURCE[s.endpoint_source]})</span>
+      </p>
+      <EndpointWarnings warnings={s.endpoint_warnings} />
     </section>
   );
 }
@@ -122,6 +147,8 @@ export function DashboardPage() {
           ))}
         </ul>
       </section>
+
+      <PeerEndpoint />
 
       <PeerTraffic />
 

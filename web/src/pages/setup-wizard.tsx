@@ -1,14 +1,28 @@
-// First-run wizard: token → identity → time zone → admin password → services → review.
-// An error the API names is shown on the step that owns the field, and the wizard jumps there.
+// First-run wizard: token → identity → time zone → admin password → services → review, then, with the
+// admin signed in, where devices will dial the cell (the endpoint `pic up` found, its warnings, and a
+// field to change it). An error the API names is shown on the step that owns the field, and the wizard
+// jumps there.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { type ReactNode, useMemo, useState } from 'react';
 import { ApiError, api, call } from '../api/client';
 import { ErrorBanner, Field } from '../components/field';
 import { PasswordStrength } from '../components/password-strength';
 import { navigate } from '../router';
 import { useSignedIn } from '../session';
+import { EndpointStep } from './setup-endpoint';
 
-const STEPS = ['Setup token', 'Identity', 'Time zone', 'Admin password', 'Services', 'Review'] as const;
+const STEPS = [
+  'Setup token',
+  'Identity',
+  'Time zone',
+  'Admin password',
+  'Services',
+  'Review',
+  'Where devices connect',
+] as const;
+/** The last step before the cell is set up, and the one after it (the admin is signed in by then). */
+const REVIEW = 5;
+const ENDPOINT = 6;
 const FIELD_STEP: Record<string, number> = {
   token: 0,
   cell_name: 1,
@@ -111,8 +125,8 @@ export function SetupWizard() {
       };
       const r = await call(api.POST('/api/setup/complete', { body }));
       signedIn({ username: r.username, role: r.role as 'admin', csrf_token: r.csrf_token });
-      qc.setQueryData(['setup-status'], { completed: true });
-      navigate('/', true);
+      // Setup is done; the app leaves the wizard once the owner has seen where devices will dial.
+      setStep(ENDPOINT);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, { message: String(err) });
       setError(e);
@@ -130,28 +144,28 @@ export function SetupWizard() {
 
   const next = () => {
     if (local[step]) return;
-    setStep((s) => Math.min(s + 1, STEPS.length - 1));
+    setStep((s) => Math.min(s + 1, REVIEW));
+  };
+  const finish = () => {
+    qc.setQueryData(['setup-status'], { completed: true });
+    navigate('/', true);
   };
 
+  if (step === ENDPOINT) {
+    return (
+      <WizardFrame step={step}>
+        <EndpointStep onDone={finish} />
+      </WizardFrame>
+    );
+  }
+
   return (
-    <div className="mx-auto max-w-xl p-4 md:py-12">
-      <h1 className="mb-1 text-2xl font-bold">Set up your cell</h1>
-      <p className="mb-6 text-sm text-slate-500">
-        Step {step + 1} of {STEPS.length}: {STEPS[step]}
-      </p>
-      <ol className="mb-6 flex gap-1" aria-hidden="true">
-        {STEPS.map((s, i) => (
-          <li
-            key={s}
-            className={`h-1.5 flex-1 rounded ${i <= step ? 'bg-indigo-600' : 'bg-slate-200 dark:bg-slate-700'}`}
-          />
-        ))}
-      </ol>
+    <WizardFrame step={step}>
       <form
         className="card"
         onSubmit={(e) => {
           e.preventDefault();
-          if (step === STEPS.length - 1) void submit();
+          if (step === REVIEW) void submit();
           else next();
         }}
         noValidate
@@ -362,10 +376,30 @@ export function SetupWizard() {
             Back
           </button>
           <button type="submit" className="btn-primary" disabled={busy || Boolean(local[step] && step < 5)}>
-            {step === STEPS.length - 1 ? (busy ? 'Setting up…' : 'Finish setup') : 'Next'}
+            {step === REVIEW ? (busy ? 'Setting up…' : 'Finish setup') : 'Next'}
           </button>
         </div>
       </form>
+    </WizardFrame>
+  );
+}
+
+function WizardFrame({ step, children }: { step: number; children: ReactNode }) {
+  return (
+    <div className="mx-auto max-w-xl p-4 md:py-12">
+      <h1 className="mb-1 text-2xl font-bold">Set up your cell</h1>
+      <p className="mb-6 text-sm text-slate-500">
+        Step {step + 1} of {STEPS.length}: {STEPS[step]}
+      </p>
+      <ol className="mb-6 flex gap-1" aria-hidden="true">
+        {STEPS.map((s, i) => (
+          <li
+            key={s}
+            className={`h-1.5 flex-1 rounded ${i <= step ? 'bg-indigo-600' : 'bg-slate-200 dark:bg-slate-700'}`}
+          />
+        ))}
+      </ol>
+      {children}
     </div>
   );
 }

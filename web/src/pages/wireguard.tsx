@@ -1,9 +1,47 @@
 // WireGuard: the interface (running, listen port, public endpoint and key) and each peer's handshake,
 // endpoint and traffic, with a per-peer traffic graph drawn as inline SVG from the sampled series.
+// The endpoint's warnings (a private address, not this host) are shared with the Dashboard and the
+// setup wizard from here.
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
 import { age, bytes, TrafficGraph } from '../components/traffic';
+import { Link } from '../router';
+
+export type EndpointSource = 'config' | 'host_route' | 'host_name' | 'guess';
+
+/** Where the endpoint came from, in the owner's words. */
+export const ENDPOINT_SOURCE: Record<EndpointSource, string> = {
+  config: 'set in Settings → Network',
+  host_route: 'this host’s address on its network, found by ./pic up',
+  host_name: 'this host’s name, found by ./pic up',
+  guess: 'a guess from the cell’s own interfaces',
+};
+
+/**
+ * The API's warnings about the endpoint, each followed by a link to Settings, where Network sets it.
+ * The link is named for what it does, not "Settings": the sidebar's Settings link stays the only one.
+ */
+export function EndpointWarnings({ warnings }: { warnings: { code: string; message: string }[] }) {
+  if (warnings.length === 0) return null;
+  return (
+    <ul className="space-y-2" data-testid="endpoint-warnings">
+      {warnings.map((w) => (
+        <li
+          key={w.code}
+          data-code={w.code}
+          role="status"
+          className="rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+        >
+          {w.message}{' '}
+          <Link href="/settings" className="font-medium underline">
+            Change the endpoint
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 export function WireguardPage() {
   const st = useQuery({
@@ -29,8 +67,14 @@ export function WireguardPage() {
           </p>
           <p>Address {s.address}</p>
           <p>Listen port {s.listen_port}/udp</p>
-          <p>Public endpoint {s.endpoint}</p>
+          <p>
+            Public endpoint <span data-testid="endpoint">{s.endpoint}</span>{' '}
+            <span className="text-xs text-slate-500">({ENDPOINT_SOURCE[s.endpoint_source]})</span>
+          </p>
           <p className="md:col-span-2 break-all font-mono text-xs">Public key {s.public_key}</p>
+          <div className="md:col-span-2">
+            <EndpointWarnings warnings={s.endpoint_warnings} />
+          </div>
         </section>
       )}
       <section className="card overflow-x-auto">
