@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { CaddyAdmin } from '../../drivers/caddy/caddy-admin.ts';
-import { HealthcheckReadiness } from '../../drivers/docker/healthcheck-readiness.ts';
 import { prepareBind, writeRenderedFile } from '../../drivers/docker/host-dirs.ts';
 import { cellPaths } from '../../drivers/paths.ts';
 import { prepareWireguardBoot } from '../../drivers/wireguard/server-key.ts';
@@ -70,7 +69,7 @@ export async function up(argv: string[]): Promise<number> {
   await waitHealthy(desired, ctx.engine, {
     timeoutMs: 180_000,
     progress: (l) => console.log(`  ${l}`),
-    readiness: new HealthcheckReadiness(ctx.engine),
+    readiness: ctx.readiness,
   });
   console.log('  all services healthy');
 
