@@ -16,6 +16,7 @@ import type { ContainerEnginePort } from './core/ports/container-engine.ts';
 import type { HealthPort } from './core/ports/health.ts';
 import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
+import type { Readiness } from './core/ports/readiness.ts';
 import type { UsersRepository } from './core/ports/users-repository.ts';
 import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
@@ -26,6 +27,7 @@ import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
@@ -271,6 +273,9 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
         record('service restarted', service, ok, error);
       },
     },
+    Date.now,
+    // The daemons' own checks while Docker says `starting`: the same readiness `pic up` polls.
+    new HealthcheckReadiness(engine),
   );
   const configLog = logs.get('config');
   return {
@@ -300,6 +305,8 @@ export interface HostContext {
   /** The cell's `.env` (empty when there is none). */
   env: CellEnv;
   engine: ContainerEnginePort;
+  /** Each container's own health check run on demand (`pic up` polls it instead of Docker's 15 s status). */
+  readiness: Readiness;
   processes: ProcessRunner;
   /**
    * The desired state from the stored configuration (read through a short-lived cell); `host` is what
@@ -332,6 +339,7 @@ export function createHostContext(cellDir: string): HostContext {
     apiDataDir,
     env,
     engine,
+    readiness: new HealthcheckReadiness(engine),
     processes: spawnRunner,
     desired,
     async wireguard() {

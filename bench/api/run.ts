@@ -14,7 +14,7 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 interface CannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number; average: number };
   non2xx: number;
   errors: number;
@@ -35,10 +35,15 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
 
-/** BENCH_CPU_PROF=DIR writes a V8 CPU profile of `pic serve` there (open it in Chrome DevTools). */
-function nodeFlags(args: string[]): string[] {
+/**
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of `pic serve` and of the reference there, named by pid
+ * (printed at the end); `node bench/api/profile-summary.ts FILE` sums it per function. The profiler
+ * samples wall time: on a loaded machine the time a process waits for a CPU lands on whatever it was
+ * running (mostly the socket write that wakes the load generator), so read CPU µs/req beside it.
+ */
+function nodeFlags(): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir && args[0] === 'src/cli/main.ts' ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
 }
 
 /** Spawns `node <args>` and resolves with the first stdout line matching `pattern`. */
@@ -46,7 +51,7 @@ function start(
   args: string[],
   pattern: RegExp,
 ): Promise<{ child: ChildProcess; match: RegExpMatchArray; out: () => string }> {
-  const child = spawn(NODE, [...nodeFlags(args), ...args], {
+  const child = spawn(NODE, [...nodeFlags(), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -61,6 +66,14 @@ function start(
   });
 }
 
+/** CPU time (user + system) a process has used, in ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** VmRSS and VmHWM of a process, in MiB. */
 function memory(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -71,6 +84,8 @@ function memory(pid: number): { rss: number; hwm: number } {
 
 interface Measured {
   rps: number;
+  /** CPU time of the server per request, in µs: the server's own cost, whatever the load generator does. */
+  cpuUs: number;
   p50: number;
   p99: number;
   peak: number;
@@ -82,18 +97,18 @@ function median(runs: Measured[]): Measured {
   return { ...sorted[Math.floor(sorted.length / 2)]!, peak: Math.max(...runs.map((r) => r.peak)) };
 }
 
-async function load(url: string, headers: Record<string, string>, pid?: number): Promise<Measured> {
+async function load(url: string, headers: Record<string, string>, pid: number): Promise<Measured> {
   let peak = 0;
-  const sampler = pid
-    ? setInterval(() => {
-        peak = Math.max(peak, memory(pid).rss);
-      }, 100)
-    : undefined;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, memory(pid).rss);
+  }, 100);
+  const cpu0 = cpuMs(pid);
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
-  if (sampler) clearInterval(sampler);
+  const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / r.requests.total;
+  clearInterval(sampler);
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) throw new Error(`${url}: ${bad} failed requests (non-2xx ${r.non2xx}, errors ${r.errors})`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, peak };
+  return { rps: r.requests.average, cpuUs, p50: r.latency.p50, p99: r.latency.p99, peak };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pic-bench-'));
@@ -147,7 +162,7 @@ try {
   const rounds: { ref: Measured; me: Measured; config: Measured }[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     rounds.push({
-      ref: await load(`${hello.match[1]}/hello`, {}, hello.child.pid),
+      ref: await load(`${hello.match[1]}/hello`, {}, hello.child.pid!),
       me: await load(`${base}/api/auth/me`, headers, picPid),
       config: await load(`${base}/api/config`, headers, picPid),
     });
@@ -158,8 +173,8 @@ try {
   const meRatios = rounds.map((r) => r.me.rps / r.ref.rps).sort((a, b) => a - b);
   const after = memory(picPid);
 
-  const row = (name: string, r: { rps: number; p50: number; p99: number }) =>
-    `| ${name.padEnd(28)} | ${r.rps.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${(r.rps / ref.rps).toFixed(2).padStart(13)} |`;
+  const row = (name: string, r: Measured) =>
+    `| ${name.padEnd(28)} | ${r.rps.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${(r.rps / ref.rps).toFixed(2).padStart(13)} | ${r.cpuUs.toFixed(0).padStart(11)} |`;
   const cpu = cpus();
   console.log(
     `\nmachine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`,
@@ -167,8 +182,10 @@ try {
   console.log(
     `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per route and round, ${ROUNDS} interleaved rounds (median), loopback, after a 2 s warm-up\n`,
   );
-  console.log('| route                        |    req/s | p50 ms | p99 ms | ratio to hello |');
-  console.log('|------------------------------|---------:|--------:|--------:|--------------:|');
+  console.log('| route                        |    req/s | p50 ms | p99 ms | ratio to hello | CPU µs/req |');
+  console.log(
+    '|------------------------------|---------:|--------:|--------:|--------------:|------------:|',
+  );
   console.log(row('GET /hello (bare Fastify)', ref));
   console.log(row('GET /api/auth/me (session)', me));
   console.log(row('GET /api/config (admin)', config));
@@ -184,6 +201,10 @@ try {
   console.log(
     `reference (bare Fastify) RSS idle ${helloIdle.rss.toFixed(1)} MiB, loaded ${ref.peak.toFixed(1)} MiB`,
   );
+  if (process.env.BENCH_CPU_PROF)
+    console.log(
+      `CPU profiles in ${process.env.BENCH_CPU_PROF}: pic serve pid ${picPid}, reference pid ${hello.child.pid}`,
+    );
 } finally {
   for (const c of children) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));

@@ -2,7 +2,8 @@
 // check, polled by `pic up` every 250 ms: see core/ports/readiness.ts), beside the
 // engine's own floor measured in the same run (starting five bare containers); idle memory of each
 // core container against the 200 MB goal (the original asks for 2 GB of RAM); image sizes.
-// Run: npm run bench:runtime (about two minutes). Not run by CI.
+// Run: npm run bench:runtime (about two minutes). Not run by CI. BENCH_NO_BUILD=1 uses the images as
+// they are (only the host side of `pic up` is then what changed: apply, the readiness polling).
 import { performance } from 'node:perf_hooks';
 import { docker, ensureImages, leftovers, startCell } from '../../test/e2e/harness.ts';
 
@@ -28,7 +29,7 @@ function parseMem(s: string): number {
   return Number(m[1]) * unit;
 }
 
-ensureImages();
+if (!process.env.BENCH_NO_BUILD) ensureImages();
 const floorMs = bareContainers(5);
 const t0 = performance.now();
 const cell = await startCell();

@@ -5,7 +5,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
 import type { Session } from '../core/auth/sessions.ts';
 import { AppError } from '../core/errors.ts';
 import { SECURITY_HEADERS } from '../schema/security-headers.ts';
@@ -13,15 +18,15 @@ import { canonicalUrl } from './canonical-url.ts';
 import type { AppDeps } from './deps.ts';
 import { sendError, toAppError } from './errors.ts';
 import {
+  API_HEADERS,
   allowedBeforeSetup,
   csrfExempt,
   hostAllowed,
-  normalizePath,
   originAllowed,
   readCookie,
+  readPath,
   SESSION_COOKIE_HTTP,
   SESSION_COOKIE_HTTPS,
-  touchesApi,
 } from './http-policy.ts';
 import { registerRoutes } from './register.ts';
 import type { Access, RouteDef } from './route.ts';
@@ -83,7 +88,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     },
     // A URL the router cannot decode (`/api/%zz`) or a too-long parameter: our error shape, not Fastify's.
     frameworkErrors: (err, _req, reply) => {
-      for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+      reply.headers(SECURITY_HEADERS);
       sendError(
         reply,
         new AppError('bad_request', err.code === 'FST_ERR_BAD_URL' ? 'Malformed URL' : 'Bad request'),
@@ -119,27 +124,31 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   app.decorateRequest('auditTarget', undefined);
   app.decorateRequest('picError', undefined);
 
-  app.addHook('onRequest', async (req, reply) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+  // The three policy hooks are callback-style and synchronous (none of them awaits anything): an
+  // async hook costs a promise and a microtask turn per request. A throw is caught by Fastify's hook
+  // runner and answered by the error handler, as a rejected promise was.
+  app.addHook('onRequest', (req, reply, done) => {
     const bad = (req.raw as RawWithMark)[BAD_URL];
     if (bad !== undefined) {
       req.picPath = '/';
-      reply.header('cache-control', 'no-store');
+      reply.headers(API_HEADERS);
       throw new AppError('bad_request', `Malformed request target: ${bad}`);
     }
-    req.picPath = normalizePath(req.url);
-    const api = touchesApi(req.url);
+    const { path, api } = readPath(req.url);
+    req.picPath = path;
     req.picApi = api;
-    if (api) reply.header('cache-control', 'no-store');
+    // One object, set once: the security headers on every answer, `no-store` on the API's.
+    reply.headers(api ? API_HEADERS : SECURITY_HEADERS);
     if (api && !hostAllowed(req.headers.host, cellDomain, opts.allowedHosts)) {
       throw new AppError('invalid_host', 'Host header is not a name of this cell');
     }
     // Open before setup only when both the normalised path and the route the router picked are on the
     // allow-list: a parameter such as `..%2fsetup%2fstatus` must not carry another route through.
     const routeUrl = req.routeOptions.url;
-    const open = allowedBeforeSetup(req.picPath) && (routeUrl === undefined || allowedBeforeSetup(routeUrl));
+    const open = allowedBeforeSetup(path) && (routeUrl === undefined || allowedBeforeSetup(routeUrl));
     if (api && !open && !deps.setup.isCompleted()) {
-      return reply.code(428).send({ error: 'setup_required', redirect: '/setup' });
+      reply.code(428).send({ error: 'setup_required', redirect: '/setup' });
+      return; // answered: the lifecycle stops here (done is not called)
     }
     const cookie = req.headers.cookie;
     // Over HTTPS only the __Host- cookie counts: a store service on a sibling name (calendar.<domain>)
@@ -149,10 +158,11 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         ? readCookie(cookie, SESSION_COOKIE_HTTPS)
         : (readCookie(cookie, SESSION_COOKIE_HTTPS) ?? readCookie(cookie, SESSION_COOKIE_HTTP));
     req.picSession = raw ? deps.sessions.resolve(raw) : undefined;
+    done();
   });
 
-  app.addHook('preHandler', async (req) => {
-    if (req.is404) return; // the not-found handler answers 404 whatever the session
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (req.is404) return done(); // the not-found handler answers 404 whatever the session
     const access = req.routeOptions.config.access;
     if (access === undefined) throw new AppError('forbidden', 'Route has no access rule');
     if (access !== 'public') {
@@ -172,9 +182,10 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         throw new AppError('csrf_failed', 'Missing or wrong X-CSRF-Token header');
       }
     }
+    done();
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  const afterResponse = (req: FastifyRequest, reply: FastifyReply) => {
     // Method, normalised path and status only: headers and bodies may hold secrets.
     log.info(
       {
@@ -221,6 +232,10 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     } catch (err) {
       log.error({ err: (err as Error).message }, 'audit write failed');
     }
+  };
+  app.addHook('onResponse', (req, reply, done) => {
+    afterResponse(req, reply); // a throw goes to Fastify's hook runner, which logs it
+    done();
   });
 
   app.setErrorHandler((err, req, reply) => {

@@ -6,7 +6,6 @@ import { createCell } from '../../composition.ts';
 import { chooseEndpointHost } from '../../core/peers/endpoint-choice.ts';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { CaddyAdmin } from '../../drivers/caddy/caddy-admin.ts';
-import { HealthcheckReadiness } from '../../drivers/docker/healthcheck-readiness.ts';
 import { prepareBind, writeRenderedFile } from '../../drivers/docker/host-dirs.ts';
 import { cellPaths } from '../../drivers/paths.ts';
 import { guessEndpoint } from '../../drivers/wireguard/endpoint-guess.ts';
@@ -86,7 +85,7 @@ export async function up(argv: string[]): Promise<number> {
   await waitHealthy(desired, ctx.engine, {
     timeoutMs: 180_000,
     progress: (l) => console.log(`  ${l}`),
-    readiness: new HealthcheckReadiness(ctx.engine),
+    readiness: ctx.readiness,
   });
   console.log('  all services healthy');
 

@@ -60,3 +60,62 @@ test('a stopped container is started again, with growing gaps between attempts, 
   const [svc] = await m.services();
   assert.equal(svc!.state, 'running');
 });
+
+test('while Docker still says starting, the container’s own check decides: a pass is running at once', async () => {
+  let ready = false;
+  const checked: string[] = [];
+  const engine: MonitorEngine = {
+    state: async (id) => ({ ...STATE, id, name: id, health: 'starting' }),
+    start: async () => {},
+  };
+  const transitions: string[] = [];
+  const m = new HealthMonitor(
+    engine,
+    [{ service: 'dns', container: 'cell-dns' }],
+    { transition: (s, from, to) => transitions.push(`${s}:${from}->${to}`), restarted: () => {} },
+    () => 0,
+    {
+      check: async (c) => {
+        checked.push(c);
+        return { ready, detail: ready ? 'ok' : 'no answer yet' };
+      },
+    },
+  );
+  await m.tick();
+  assert.equal(
+    (await m.services())[0]!.state,
+    'starting',
+    'a failing check is still starting, not unhealthy',
+  );
+  ready = true;
+  await m.tick();
+  assert.equal((await m.services())[0]!.state, 'running');
+  assert.deepEqual(checked, ['cell-dns', 'cell-dns']);
+  assert.deepEqual(transitions, ['cell-dns:unknown->starting', 'cell-dns:starting->running']);
+});
+
+test('the readiness check is not run when Docker has a verdict', async () => {
+  let health = 'healthy';
+  let checks = 0;
+  const engine: MonitorEngine = {
+    state: async (id) => ({ ...STATE, id, name: id, health }),
+    start: async () => {},
+  };
+  const m = new HealthMonitor(
+    engine,
+    [{ service: 'dns', container: 'cell-dns' }],
+    { transition: () => {}, restarted: () => {} },
+    () => 0,
+    {
+      check: async () => {
+        checks++;
+        return { ready: true, detail: '' };
+      },
+    },
+  );
+  await m.tick();
+  health = 'unhealthy';
+  await m.tick();
+  assert.equal(checks, 0);
+  assert.equal((await m.services())[0]!.state, 'unhealthy', 'Docker saying unhealthy is not overruled');
+});

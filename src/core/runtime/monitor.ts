@@ -2,9 +2,13 @@
 // which tests what the daemon does (Unbound answers a query, Caddy's admin API answers, chrony
 // tracks, wg0 exists). A stopped core container is started again with exponential backoff.
 // Every state change goes to the monitor log and the audit trail.
+// Docker runs a HEALTHCHECK only every 15 s, so after a (re)start it says `starting` for up to 15 s
+// while the daemon already works. With a Readiness port the monitor runs the container's own check
+// itself in that window, the same check `pic up` polls: a pass counts as running at once.
 import type { ServiceHealth } from '../../schema/containers.ts';
 import type { ContainerEnginePort } from '../ports/container-engine.ts';
 import type { HealthPort } from '../ports/health.ts';
+import type { Readiness } from '../ports/readiness.ts';
 
 /** What the monitor asks of the engine (names work where ids do). */
 export type MonitorEngine = Pick<ContainerEnginePort, 'state' | 'start'>;
@@ -35,6 +39,7 @@ export class HealthMonitor implements HealthPort {
   readonly #hooks: MonitorHooks;
   readonly #tracked: Tracked[];
   readonly #now: () => number;
+  readonly #readiness: Readiness | undefined;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
 
@@ -43,10 +48,12 @@ export class HealthMonitor implements HealthPort {
     containers: { service: string; container: string }[],
     hooks: MonitorHooks,
     now: () => number = Date.now,
+    readiness?: Readiness,
   ) {
     this.#engine = engine;
     this.#hooks = hooks;
     this.#now = now;
+    this.#readiness = readiness;
     this.#tracked = containers.map((c) => ({
       name: c.container,
       container: c.container,
@@ -88,6 +95,9 @@ export class HealthMonitor implements HealthPort {
     try {
       const s = await this.#engine.state(t.container);
       next = classify(s);
+      // Docker has not run its first check yet: run the daemon's own check now instead of waiting.
+      if (next === 'starting' && s.state === 'running' && this.#readiness)
+        if ((await this.#readiness.check(t.container)).ready) next = 'running';
       if (next === 'unhealthy') error = 'health check failing';
       if (next === 'stopped') error = `container ${s.state}`;
     } catch (err) {
