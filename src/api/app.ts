@@ -190,7 +190,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     log.info(
       {
         method: req.method,
-        path: req.picPath,
+        // The route pattern when one matched: a path can hold a credential (a config-link token).
+        path: req.routeOptions.url ?? req.picPath,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         source: req.ip,

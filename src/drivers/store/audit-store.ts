@@ -21,16 +21,6 @@ export const REFUSALS_KEEP = 20_000;
 const ROW_BYTES =
   "(48 + length(ts) + length(coalesce(username, '')) + length(coalesce(role, '')) + length(source)" +
   " + length(action) + length(coalesce(target, '')) + length(outcome) + length(coalesce(detail, '')))";
-const rowBytes = (e: AuditEntry) =>
-  48 +
-  e.ts.length +
-  (e.username?.length ?? 0) +
-  (e.role?.length ?? 0) +
-  e.source.length +
-  e.action.length +
-  (e.target?.length ?? 0) +
-  e.outcome.length +
-  (e.detail?.length ?? 0);
 
 export class AuditStore implements AuditRepository {
   readonly #db: Db;
@@ -49,16 +39,21 @@ export class AuditStore implements AuditRepository {
   }
 
   append(e: AuditEntry): void {
+    // Measured by the same SQL that pruning subtracts (SQLite counts characters, JS counts UTF-16
+    // units: two measures would drift apart on every emoji until the cap emptied the table).
     const r = stmt(
       this.#db,
-      'INSERT INTO audit (ts, username, role, source, action, target, outcome, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(e.ts, e.username, e.role, e.source, e.action, e.target, e.outcome, e.status, e.detail);
-    this.#bytes += rowBytes(e);
+      `INSERT INTO audit (ts, username, role, source, action, target, outcome, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, ${ROW_BYTES} AS b`,
+    ).get(e.ts, e.username, e.role, e.source, e.action, e.target, e.outcome, e.status, e.detail) as {
+      id: number;
+      b: number;
+    };
+    this.#bytes += r.b;
     // Pruning by id range is one index walk; doing it every few hundred rows keeps it cheap.
     if (++this.#sincePrune >= Math.min(500, this.#keep)) {
       this.#sincePrune = 0;
       const gone = stmt(this.#db, `DELETE FROM audit WHERE id <= ? RETURNING ${ROW_BYTES} AS b`).all(
-        Number(r.lastInsertRowid) - this.#keep,
+        r.id - this.#keep,
       ) as Array<{ b: number }>;
       for (const g of gone) this.#bytes -= g.b;
     }

@@ -62,7 +62,8 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
             automatic_https: { disable: true },
             routes: [
               {
-                match: [{ path: ['/api', '/api/*', '/health'] }],
+                // /metrics: Prometheus scrapes through the front door (the API checks its bearer token).
+                match: [{ path: ['/api', '/api/*', '/health', '/metrics'] }],
                 // No header handler here: cell-api's own headers (security, no-store) pass untouched.
                 handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: i.apiUpstream }] }],
                 terminal: true,
