@@ -97,6 +97,8 @@ describe('allowedBeforeSetup and csrfExempt', () => {
     assert.equal(csrfExempt('/api/setup/complete'), true);
     assert.equal(csrfExempt('/api/config'), false);
     assert.equal(csrfExempt('/api/authx'), false);
+    assert.equal(csrfExempt('/api/auth/password'), false);
+    assert.equal(csrfExempt('/api/auth/totp/enable'), false);
   });
 });
 

@@ -71,8 +71,17 @@ export function allowedBeforeSetup(normalized: string): boolean {
   return normalized === '/health' || normalized.startsWith('/api/setup/');
 }
 
+/**
+ * Requests that may come without the session's CSRF token: those that exist before a session does
+ * (login, setup) and logout. The spec exempts all of /api/auth/*, but a password change and the
+ * two-factor routes act on a session, so they need its token like every other change.
+ */
 export function csrfExempt(normalized: string): boolean {
-  return normalized.startsWith('/api/auth/') || normalized.startsWith('/api/setup/');
+  return (
+    normalized === '/api/auth/login' ||
+    normalized === '/api/auth/logout' ||
+    normalized.startsWith('/api/setup/')
+  );
 }
 
 export function hostName(hostHeader: string | undefined): string | undefined {
