@@ -14,7 +14,7 @@ test('every non-public range is named: RFC 1918, CGNAT, link-local, loopback', (
   assert.match(privateKind('100.127.255.255')!, /carrier-grade NAT/);
   assert.match(privateKind('169.254.10.1')!, /link-local/);
   assert.match(privateKind('127.0.0.1')!, /loopback/);
-  for (const ip of ['172.32.0.1', '100.128.0.1', '203.0.113.7', '8.8.8.8', '192.169.0.1'])
+  for (const ip of ['172.32.0.1', '100.128.0.1', '203.0.113.7', '198.51.100.8', '192.169.0.1'])
     assert.equal(privateKind(ip), undefined, ip);
 });
 

@@ -13,7 +13,7 @@ testGoldens(dir, (input: ChronyConfInput) => renderChronyConf(input).output);
 const base = goldenCases(dir).find((c) => c.name === 'two-upstreams')!.input as ChronyConfInput;
 const smuggle = [
   ...HOSTILE_STRINGS,
-  'pool.ntp.org\npool pool.ntp.org',
+  'pool.example.net\npool pool.example.net',
   'a.example.org iburst',
   '10.0.0.1 port 1',
   '0.0.0.0/0\nallow all',
