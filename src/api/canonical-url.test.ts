@@ -46,6 +46,8 @@ describe('canonicalUrl', () => {
     '/api/%00',
     '/api/\u0000x',
     '/api/\nx',
+    '/api/peers#x',
+    '/api/config?x=1#/../setup/status',
   ];
   for (const raw of refused) {
     test(`refuses ${JSON.stringify(raw)}`, () => assert.equal(canonicalUrl(raw).ok, false));

@@ -13,7 +13,7 @@ const ENCODED_DOT = /%2e/i;
 
 /**
  * Origin-form only (`/path?query`). Refused: absolute and authority forms (`http://h/p`, `h:443`),
- * `*`, backslashes, NUL and control characters, encoded `/` `\` `%` `;` NUL, `;` path parameters,
+ * `*`, a fragment (`#`), backslashes, NUL and control characters, encoded `/` `\` `%` `;` NUL, `;` path parameters,
  * and dot segments spelled with escapes. Accepted and rewritten: repeated slashes collapse and plain
  * `.`/`..` segments resolve (never above the root). The query string is kept as sent.
  */
@@ -26,6 +26,8 @@ export function canonicalUrl(raw: string): CanonicalUrl {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(path)) return { ok: false, reason: 'control character in the path' };
   if (path.includes(';')) return { ok: false, reason: 'path parameters (;) are not accepted' };
+  // A browser never sends a fragment; the router would cut it where the policy hooks would not.
+  if (raw.includes('#')) return { ok: false, reason: 'a fragment (#) is not part of a request target' };
   if (AMBIGUOUS_ESCAPE.test(path)) return { ok: false, reason: 'encoded separator in the path' };
   const segments: string[] = [];
   for (const seg of path.split('/')) {
