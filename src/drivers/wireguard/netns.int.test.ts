@@ -315,6 +315,11 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
     assert.ok(alice.handshake_age_s !== null && alice.handshake_age_s < 60);
     assert.match(alice.endpoint, /^192\.168\.77\.2:\d+$/);
     assert.ok(alice.rx > 0 && alice.tx > 0);
+    // The Prometheus series read the same live counters from the real interface.
+    const metrics = (await kit.cell.deps.metrics.exposition()).body;
+    const rx = /^pic_peer_receive_bytes_total\{peer="alice"\} (\d+)$/m.exec(metrics)?.[1];
+    assert.ok(Number(rx) > 0, `alice's received bytes in /metrics: ${rx}`);
+    assert.match(metrics, /^pic_peer_last_handshake_seconds\{peer="alice"\} [1-9]\d+$/m);
     await kit.cell.deps.peers.sample();
     const tr = (await api('GET', '/api/peers/alice/traffic')).json();
     assert.equal(tr.samples.length, 1);
