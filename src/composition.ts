@@ -6,6 +6,7 @@ import { AuditService } from './core/audit-service.ts';
 import { AuthService } from './core/auth/auth-service.ts';
 import { createPasswordHasher, type PasswordHasher } from './core/auth/password.ts';
 import { Sessions } from './core/auth/sessions.ts';
+import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
@@ -192,6 +193,10 @@ export function createCell(opts: CellOptions): Cell {
     metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
     version: VERSION,
     startedAt: new Date(),
+    // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0015).
+    clientAddress: opts.docker
+      ? cellClientAddress(config, (c) => hostFacts(c, hostEnv).cellNetwork)
+      : socketAddress,
   };
   // Expiry and pending applies every 5 s, traffic samples every 30 s; short-lived CLI commands skip it.
   const ticker =

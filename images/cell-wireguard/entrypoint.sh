@@ -7,7 +7,8 @@
 #   2. loads /etc/wireguard/wg0.conf with `wg setconf` (wg-quick keys such as Address/DNS stripped);
 #      without that file it stops (exit 78): a key made here would not be the cell's
 #   3. address WG_ADDRESS, listen port WG_PORT (when the file sets none), MTU, link up
-#   4. IPv4 forwarding check and NAT MASQUERADE of WG_NETWORK out of eth0
+#   4. IPv4 forwarding check; VPN sources mapped 1:1 (NETMAP) onto WG_SOURCE_BLOCK towards the cell
+#      network, so each peer keeps an address of its own there (ADR 0015); MASQUERADE for the rest
 #   5. waits; on TERM/INT removes the interface and its NAT rule
 # cell-api later changes peers live through `docker exec` of pic-wg-apply (`wg set … remove` and
 # `wg addconf` of the changed peers, one iptables-restore; no restart, tunnels stay up; ADR 0013).
@@ -18,7 +19,9 @@
 #   WG_NETWORK    the VPN range, WG_ADDRESS's network (e.g. 10.0.0.0/24); needed for NAT
 #   WG_PORT       UDP listen port when the config file has no ListenPort (default 51820)
 #   WG_MTU        interface MTU (default 1420)
-#   WG_NAT        1 (default) to MASQUERADE the VPN range out of WG_NAT_OUT; 0 to skip
+#   WG_NAT        1 (default) to NAT the VPN range out of WG_NAT_OUT; 0 to skip
+#   WG_CELL_NETWORK  the cell network (eth0's); with WG_SOURCE_BLOCK, traffic to it is NETMAPped
+#   WG_SOURCE_BLOCK  the cell network's last block of the VPN's size: where peers appear (ADR 0015)
 #   WG_NAT_OUT    outgoing interface for NAT (default eth0)
 #   WG_FORCE_USERSPACE=1  skip the kernel attempt
 #   WG_QUICK_USERSPACE_IMPLEMENTATION  userspace binary (default wireguard-go)
@@ -42,11 +45,34 @@ userspace=${WG_QUICK_USERSPACE_IMPLEMENTATION:-wireguard-go}
 vpn_net=${WG_NETWORK:-}
 [ -z "$vpn_net" ] || [[ $vpn_net =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || { log "bad WG_NETWORK '$vpn_net'"; exit 64; }
 if [ "${WG_NAT:-1}" = 1 ] && [ -z "$vpn_net" ]; then log "WG_NETWORK is not set (NAT needs the VPN range)"; exit 64; fi
+cell_net=${WG_CELL_NETWORK:-}
+source_block=${WG_SOURCE_BLOCK:-}
+for v in "$cell_net" "$source_block"; do
+  [ -z "$v" ] || [[ $v =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || { log "bad WG_CELL_NETWORK/WG_SOURCE_BLOCK '$v'"; exit 64; }
+done
+if [ -n "$cell_net" ] && [ -z "$source_block" ] || [ -z "$cell_net" ] && [ -n "$source_block" ]; then
+  log "WG_CELL_NETWORK and WG_SOURCE_BLOCK go together"; exit 64
+fi
 [ -f "$conf" ] || { log "no $conf: \`pic up\` renders it, with the cell's key, before the first start"; exit 78; }
 
+# The POSTROUTING rules, first match wins: towards the cell network a peer keeps its own address
+# (mapped into the source block); anything else (the host's LAN, an exit) is masqueraded.
+nat_rules() {
+  if [ -n "$source_block" ]; then
+    echo "-s $vpn_net -d $cell_net -o $nat_out -j NETMAP --to $source_block"
+  fi
+  echo "-s $vpn_net -o $nat_out -j MASQUERADE"
+}
+
 cleanup() {
-  log "stopping: removing $iface and NAT rule"
-  [ -z "$vpn_net" ] || iptables -t nat -D POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE 2>/dev/null || true
+  log "stopping: removing $iface and NAT rules"
+  if [ -n "$vpn_net" ]; then
+    while read -r rule; do
+      # shellcheck disable=SC2086 # a rule is words from validated values
+      iptables -t nat -D POSTROUTING $rule 2>/dev/null || true
+    done < <(nat_rules)
+  fi
+  [ -z "$source_block" ] || ip route del local "$source_block" dev lo 2>/dev/null || true
   ip link del "$iface" 2>/dev/null || true
   # wireguard-go exits when its interface is deleted; give it a moment.
   [ -n "${wg_pid:-}" ] && { kill "$wg_pid" 2>/dev/null || true; }
@@ -96,10 +122,18 @@ if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ]; then
   fi
 fi
 if [ "${WG_NAT:-1}" = 1 ]; then
-  if ! iptables -t nat -C POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE 2>/dev/null; then
-    iptables -t nat -A POSTROUTING -s "$vpn_net" -o "$nat_out" -j MASQUERADE
+  while read -r rule; do
+    # shellcheck disable=SC2086 # a rule is words from validated values
+    iptables -t nat -C POSTROUTING $rule 2>/dev/null || iptables -t nat -A POSTROUTING $rule
+  done < <(nat_rules)
+  if [ -n "$source_block" ]; then
+    # The block is local here (AnyIP), so this container answers ARP for it on the bridge and the
+    # containers' replies to a peer come straight back; conntrack maps them to the peer's address.
+    ip route replace local "$source_block" dev lo
+    log "NAT: $vpn_net appears on $cell_net as $source_block; masqueraded out of $nat_out otherwise"
+  else
+    log "NAT: $vpn_net masqueraded out of $nat_out"
   fi
-  log "NAT: $vpn_net masqueraded out of $nat_out"
 fi
 
 # 5. wait (in the background so the TERM trap runs at once)

@@ -41,6 +41,8 @@ declare module 'fastify' {
     auditTarget: string | undefined;
     /** The code of the error this request was answered with, if any (metrics read it). */
     picError: string | undefined;
+    /** The client's address for limits, logs and audit rows (a VPN peer's own address; see AppDeps). */
+    picSource: string;
   }
   interface FastifyContextConfig {
     access?: Access;
@@ -123,11 +125,13 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   app.decorateRequest('picSession', undefined);
   app.decorateRequest('auditTarget', undefined);
   app.decorateRequest('picError', undefined);
+  app.decorateRequest('picSource', '');
 
   // The three policy hooks are callback-style and synchronous (none of them awaits anything): an
   // async hook costs a promise and a microtask turn per request. A throw is caught by Fastify's hook
   // runner and answered by the error handler, as a rejected promise was.
   app.addHook('onRequest', (req, reply, done) => {
+    req.picSource = deps.clientAddress(req.ip);
     const bad = (req.raw as RawWithMark)[BAD_URL];
     if (bad !== undefined) {
       req.picPath = '/';
@@ -194,7 +198,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         path: req.routeOptions.url ?? req.picPath,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
-        source: req.ip,
+        source: req.picSource,
       },
       'request',
     );
@@ -219,12 +223,12 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       // Nobody to attribute it to (no session before or after the handler): noise anyone can make,
       // counted per source and minute apart from the trail. A secret handed out is always a row.
       if (!req.picSession && !(secretRead && outcome === 'success'))
-        deps.audit.refusal({ source: req.ip, action, status, target });
+        deps.audit.refusal({ source: req.picSource, action, status, target });
       else
         deps.audit.record({
           username: req.picSession?.username ?? null,
           role: req.picSession?.role ?? null,
-          source: req.ip,
+          source: req.picSource,
           action,
           target,
           outcome,

@@ -26,4 +26,9 @@ export interface AppDeps {
   metricsTokens: MetricsTokens;
   version: string;
   startedAt: Date;
+  /**
+   * The client behind a request's address (socket, or Caddy's X-Forwarded-For): a VPN peer arrives
+   * from its mapped address on the cell network (ADR 0015) and is named by its VPN address.
+   */
+  clientAddress: (ip: string) => string;
 }

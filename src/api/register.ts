@@ -58,7 +58,7 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
           deps,
           req,
           reply,
-          source: req.ip,
+          source: req.picSource,
         } as never);
         if (reply.sent) return reply;
         if (def.status && reply.statusCode === 200) reply.code(def.status);

@@ -14,6 +14,7 @@ import {
   privateCidr4,
   timezone,
 } from './fields.ts';
+import { vpnMapProblem } from './vpn-sources.ts';
 
 export const domainModes = ['local', 'pic_ngo', 'custom'] as const;
 export const domainMode = z.enum(domainModes);
@@ -86,6 +87,9 @@ export const cellConfigSchema = z
         path: ['identity', 'vpn_address'],
         message: `VPN range ${vpnNet} overlaps the cell network ${cfg.identity.ip_range}`,
       });
+    } else {
+      const problem = vpnMapProblem(cfg.identity.ip_range, vpnNet);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['identity', 'vpn_address'], message: problem });
     }
   });
 

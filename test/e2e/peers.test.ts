@@ -173,6 +173,32 @@ test('a granted service answers, a denied one is refused, and the devices cannot
   assert.equal(ping('bob', vpnIp.alice!), false, 'bob cannot reach alice');
 });
 
+test("the API knows a peer by its VPN address: a guess from alice's device is refused as hers, not the tunnel's", async () => {
+  const login = inDevice('alice', [
+    'curl',
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '--max-time',
+    '5',
+    '-H',
+    'Content-Type: application/json',
+    '--data',
+    JSON.stringify({ username: 'nobody-here', password: 'wrong-password-1' }),
+    `http://${caddyIp()}/api/auth/login`,
+  ]);
+  assert.equal(login.stdout, '401', login.stderr);
+  const r = await admin.call('GET', `/api/logs/audit/refusals?source=${vpnIp.alice}`);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const items = (r.json as { items: { source: string; last_action: string }[] }).items;
+  assert.ok(
+    items.some((i) => i.source === vpnIp.alice && i.last_action === 'POST /api/auth/login'),
+    `a refusal from ${vpnIp.alice}: ${JSON.stringify(items)}`,
+  );
+});
+
 test("alice's tunnel never drops a ping while 50 other peers are added and removed", async () => {
   inDevice('alice', ['rm', '-f', '/tmp/ping.log']);
   docker([

@@ -16,6 +16,7 @@ import { generateKeyPair, generatePresharedKey } from '../../core/peers/keys.ts'
 import { NO_PIC_STATE, parsePresent, renderFirewall } from '../../render/firewall/peer-rules.ts';
 import { renderPeerConf } from '../../render/wireguard/peer-conf.ts';
 import { renderServerConf } from '../../render/wireguard/server-conf.ts';
+import { vpnAddressOfSource, vpnAddressOnCell, vpnSourceBlock } from '../../schema/vpn-sources.ts';
 import { ExecWireguard } from './exec-wireguard.ts';
 import { canRunNetns, must, Netns, REPO_APPLY_COMMAND, tag } from './netns-kit.ts';
 
@@ -199,19 +200,13 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
     await ns.srv.must(['ip', 'address', 'add', '10.0.0.1/24', 'dev', wgIf.srv]);
     await ns.srv.must(['ip', 'link', 'set', wgIf.srv, 'up']);
     await ns.srv.must(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-    await ns.srv.must([
-      'iptables',
-      '-t',
-      'nat',
-      '-A',
-      'POSTROUTING',
-      '-s',
-      '10.0.0.0/24',
-      '-o',
-      'eth0',
-      '-j',
-      'MASQUERADE',
-    ]);
+    // Towards the cell network each peer keeps an address of its own (NETMAP onto the source block,
+    // answered on the bridge because the block is local here); anything else is masqueraded (ADR 0015).
+    const block = vpnSourceBlock('172.20.0.0/16', '10.0.0.0/24');
+    const nat = ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-s', '10.0.0.0/24'];
+    await ns.srv.must([...nat, '-d', '172.20.0.0/16', '-o', 'eth0', '-j', 'NETMAP', '--to', block]);
+    await ns.srv.must([...nat, '-o', 'eth0', '-j', 'MASQUERADE']);
+    await ns.srv.must(['ip', 'route', 'replace', 'local', block, 'dev', 'lo']);
     // The cell's services: Unbound with a local zone (refusing everything else), HTTP on Caddy's address.
     const unboundConf = join(dir, 'unbound.conf');
     writeFileSync(
@@ -241,7 +236,8 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
     ns.cell.spawn([
       process.execPath,
       '-e',
-      "for (const p of [80, 443]) require('node:http').createServer((q, s) => s.end('cell')).listen(p, '172.20.0.2')",
+      // Answers with the address it sees: where a peer's request appears to come from.
+      "for (const p of [80, 443]) require('node:http').createServer((q, s) => s.end(q.socket.remoteAddress)).listen(p, '172.20.0.2')",
     ]);
 
     kit = await makeKit(
@@ -296,6 +292,11 @@ describe('peers end to end in network namespaces (wireguard-go, real firewall)',
     assert.equal(ra.stdout.trim(), '172.20.0.2', `alice resolves through the cell's DNS: ${ra.stderr}`);
     assert.equal((await resolve('b', 'home.cell')).stdout.trim(), '172.20.0.2');
     assert.equal((await curl('a', 'http://172.20.0.2/')).stdout, '200', 'web allowed for alice');
+    // Caddy sees alice at her own address in the source block, which the API names by her VPN address.
+    const seen = (await ns.a.run(['curl', '-s', '--max-time', '3', 'http://172.20.0.2/'])).stdout;
+    const aliceVpn = a.json().peer.address as string;
+    assert.equal(seen, vpnAddressOnCell(aliceVpn, '172.20.0.0/16', '10.0.0.0/24'));
+    assert.equal(vpnAddressOfSource(seen, '172.20.0.0/16', '10.0.0.0/24'), aliceVpn);
     const denied = await curl('b', 'http://172.20.0.2/');
     assert.notEqual(denied.stdout, '200', 'web refused for bob');
     assert.notEqual((await ping('a', '10.0.0.3')).exitCode, 0, 'alice cannot reach bob');

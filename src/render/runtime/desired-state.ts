@@ -16,6 +16,7 @@ import {
   IP_OFFSETS,
   IP_VARS,
 } from '../../schema/runtime.ts';
+import { vpnSourceBlock } from '../../schema/vpn-sources.ts';
 import { renderCaddyConfig } from '../caddy/caddy-config.ts';
 import { renderChronyConf } from '../chrony/chrony-conf.ts';
 import { renderControlInterfaces } from '../unbound/control-interfaces.ts';
@@ -126,6 +127,9 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
       env: {
         WG_ADDRESS: config.identity.vpn_address,
         WG_NETWORK: vpnNet,
+        // Peers keep their own addresses on the cell network (NETMAP onto this block; ADR 0015).
+        WG_CELL_NETWORK: subnet,
+        WG_SOURCE_BLOCK: vpnSourceBlock(subnet, vpnNet),
         WG_PORT: String(config.identity.wg_port),
       },
       ports: [{ container: config.identity.wg_port, proto: 'udp', hostIp: bind, hostPort: wgPort }],
