@@ -57,7 +57,7 @@ async function enableFor(kit: Kit, username: string, password: string): Promise<
     method: 'POST',
     url: '/api/auth/totp/enable',
     headers: authed(session),
-    payload: { code: codeAt(secret, step) },
+    payload: { password, code: codeAt(secret, step) },
   });
   assert.equal(en.statusCode, 200, en.body);
   return { secret, codes: en.json().recovery_codes, step, session };
@@ -103,16 +103,26 @@ describe('two-factor setup and enable', () => {
     const first = (await post('/api/auth/totp/setup')).json().secret;
     const second = (await post('/api/auth/totp/setup')).json().secret;
     assert.notEqual(first, second);
-    const stale = await post('/api/auth/totp/enable', { code: codeAt(first, stepNow()) });
+    const stale = await post('/api/auth/totp/enable', {
+      password: ADMIN_PASSWORD,
+      code: codeAt(first, stepNow()),
+    });
     assert.equal(stale.statusCode, 403, 'the replaced secret no longer counts');
     assert.deepEqual(
       stale.json().fields.map((f: { field: string }) => f.field),
       ['code'],
     );
-    assert.equal((await post('/api/auth/totp/enable', { code: '123' })).statusCode, 400, 'not a code at all');
+    assert.equal(
+      (await post('/api/auth/totp/enable', { password: ADMIN_PASSWORD, code: '123' })).statusCode,
+      400,
+      'not a code at all',
+    );
     assert.equal((await me(kit, admin)).json().totp_enabled, false);
 
-    const ok = await post('/api/auth/totp/enable', { code: codeAt(second, stepNow()) });
+    const ok = await post('/api/auth/totp/enable', {
+      password: ADMIN_PASSWORD,
+      code: codeAt(second, stepNow()),
+    });
     assert.equal(ok.statusCode, 200, ok.body);
     const codes: string[] = ok.json().recovery_codes;
     assert.equal(codes.length, 10);
@@ -126,17 +136,44 @@ describe('two-factor setup and enable', () => {
     for (const c of codes) assert.ok(!dump.includes(c) && !dump.includes(c.replaceAll('-', '')));
 
     assert.equal((await post('/api/auth/totp/setup')).statusCode, 409, 'no re-keying while it is on');
-    assert.equal((await post('/api/auth/totp/enable', { code: codeAt(second, stepNow()) })).statusCode, 409);
+    assert.equal(
+      (await post('/api/auth/totp/enable', { password: ADMIN_PASSWORD, code: codeAt(second, stepNow()) }))
+        .statusCode,
+      409,
+    );
+  });
+
+  test('a session alone cannot turn two-factor on: without the right password nothing changes', async () => {
+    const { secret } = (await post('/api/auth/totp/setup')).json();
+    const code = codeAt(secret, stepNow());
+    const missing = await post('/api/auth/totp/enable', { code });
+    assert.equal(missing.statusCode, 400);
+    assert.ok(missing.json().fields.some((f: { field: string }) => f.field === 'password'));
+    const wrong = await post('/api/auth/totp/enable', { password: 'not-the-password', code });
+    assert.equal(wrong.statusCode, 403);
+    assert.deepEqual(
+      wrong.json().fields.map((f: { field: string }) => f.field),
+      ['password'],
+    );
+    assert.equal((await me(kit, admin)).json().totp_enabled, false);
+    assert.equal((await loginReq(kit, { username: 'admin', password: ADMIN_PASSWORD })).statusCode, 200);
   });
 
   test('enable before setup: 409; every route needs a session; a code field is required', async () => {
-    assert.equal((await post('/api/auth/totp/enable', { code: '123456' })).statusCode, 409);
+    assert.equal(
+      (await post('/api/auth/totp/enable', { password: ADMIN_PASSWORD, code: '123456' })).statusCode,
+      409,
+    );
     for (const url of ['/api/auth/totp/setup', '/api/auth/totp/enable', '/api/auth/totp/disable']) {
       const r = await kit.app.inject({ method: 'POST', url, payload: { code: '123456', password: 'x' } });
       assert.equal(r.statusCode, 401, url);
     }
-    assert.equal((await post('/api/auth/totp/enable', {})).statusCode, 400);
-    assert.equal((await post('/api/auth/totp/enable', { code: '123456', extra: 1 })).statusCode, 400);
+    assert.equal((await post('/api/auth/totp/enable', { password: ADMIN_PASSWORD })).statusCode, 400);
+    assert.equal(
+      (await post('/api/auth/totp/enable', { password: ADMIN_PASSWORD, code: '123456', extra: 1 }))
+        .statusCode,
+      400,
+    );
   });
 });
 

@@ -58,6 +58,8 @@ test('turn two-factor on in Settings, log out, log in with the password and then
   // A wrong code is named under the field and turns nothing on.
   const wrong = app.generate({ timestamp: Date.now() + 10 * 30_000 });
   await card.getByLabel('Code from the app').fill(wrong);
+  // A stolen session alone cannot turn it on: the password is asked for too.
+  await card.getByLabel('Your password').fill(PASSWORD);
   await card.getByRole('button', { name: 'Turn on' }).click();
   await card.getByText('does not match').waitFor();
 

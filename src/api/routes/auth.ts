@@ -102,11 +102,13 @@ export const authRoutes = [
     url: '/api/auth/totp/enable',
     access: ANY_USER,
     tag: 'auth',
-    summary: 'Turn two-factor login on with a code from the pending secret; returns 10 recovery codes, once',
-    body: z.object({ code: twoFactorCode }).strict(),
+    summary:
+      'Turn two-factor login on with your password and a code from the pending secret; returns 10 ' +
+      'recovery codes, once',
+    body: z.object({ password: anyPassword, code: twoFactorCode }).strict(),
     response: z.object({ recovery_codes: z.array(z.string()) }),
-    handler: ({ deps, body, session }) => ({
-      recovery_codes: deps.auth.totp.enable(session!.userId, body.code),
+    handler: async ({ deps, body, session }) => ({
+      recovery_codes: await deps.auth.totp.enable(session!.userId, body.password, body.code),
     }),
   }),
   defineRoute({

@@ -121,17 +121,23 @@ export class TwoFactor {
     };
   }
 
-  /** Confirms the pending secret with a code from it; returns the recovery codes, shown this once. */
-  enable(userId: number, code: string): string[] {
+  /**
+   * Confirms the pending secret with the password and a code from it; returns the recovery codes,
+   * shown this once. The password too: a stolen session must not turn on a second factor whose secret
+   * only the thief holds, locking the owner out.
+   */
+  async enable(userId: number, password: string, code: string): Promise<string[]> {
     const row = this.#users.totp(userId);
     if (row?.secret) throw new AppError('conflict', 'Two-factor login is already on');
     if (!row?.pending_secret) throw new AppError('conflict', 'Start two-factor setup first');
+    const username = await this.#checkPassword(userId, password);
     const step = matchingStep(row.pending_secret, code.replace(/\s/g, ''), this.#now(), null);
     if (step === undefined) {
       throw new AppError('forbidden', 'The code does not match', {
         fields: [{ field: 'code', message: 'does not match; check the time on your device' }],
       });
     }
+    this.#limiter.release(username);
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     this.#users.enableTotp(userId, row.pending_secret, step, codes.map(hashRecoveryCode));
     return codes;
@@ -154,19 +160,8 @@ export class TwoFactor {
 
   /** Turns two-factor off after the password and a code (or a recovery code); both count as guesses. */
   async disable(userId: number, password: string, code: string): Promise<void> {
-    const user = this.#users.byId(userId);
-    if (!user) throw new AppError('unauthorized', 'Session is no longer valid');
     if (!this.isEnabled(userId)) throw new AppError('conflict', 'Two-factor login is not on');
-    const { username } = user;
-    // Reserved before hashing, like every password check (see rate-limiter.ts).
-    const wait = this.#limiter.reserve(username);
-    if (wait > 0)
-      throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
-    if (!(await this.#hasher.verify(password, user.password_hash))) {
-      throw new AppError('forbidden', 'Password is wrong', {
-        fields: [{ field: 'password', message: 'does not match' }],
-      });
-    }
+    const username = await this.#checkPassword(userId, password);
     if (!this.check(userId, code)) {
       throw new AppError('forbidden', 'The code does not match', {
         fields: [{ field: 'code', message: 'does not match or was already used' }],
@@ -174,6 +169,24 @@ export class TwoFactor {
     }
     this.#limiter.release(username);
     this.#users.disableTotp(userId);
+  }
+
+  /**
+   * The account's password, or a 403 naming the field. The attempt is reserved before hashing, like
+   * every password check (see rate-limiter.ts); the caller releases it once the whole step succeeded.
+   */
+  async #checkPassword(userId: number, password: string): Promise<string> {
+    const user = this.#users.byId(userId);
+    if (!user) throw new AppError('unauthorized', 'Session is no longer valid');
+    const wait = this.#limiter.reserve(user.username);
+    if (wait > 0)
+      throw new AppError('rate_limited', 'Too many failed attempts; try again later', { retryAfter: wait });
+    if (!(await this.#hasher.verify(password, user.password_hash))) {
+      throw new AppError('forbidden', 'Password is wrong', {
+        fields: [{ field: 'password', message: 'does not match' }],
+      });
+    }
+    return user.username;
   }
 
   /** Turns two-factor off without questions (`pic admin reset-password`); returns whether it was on. */

@@ -162,7 +162,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn two-factor login on with a code from the pending secret; returns 10 recovery codes, once */
+        /** Turn two-factor login on with your password and a code from the pending secret; returns 10 recovery codes, once */
         post: operations["postApiAuthTotpEnable"];
         delete?: never;
         options?: never;
@@ -1033,6 +1033,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    password: string;
                     code: string;
                 };
             };

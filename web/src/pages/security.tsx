@@ -63,9 +63,9 @@ export function SecurityCard() {
             setStep({ kind: 'idle' });
             setError(undefined);
           }}
-          onCode={(code) =>
+          onCode={(password, code) =>
             run(async () => {
-              const r = await call(api.POST('/api/auth/totp/enable', { body: { code } }));
+              const r = await call(api.POST('/api/auth/totp/enable', { body: { password, code } }));
               setStep({ kind: 'codes', codes: r.recovery_codes });
               setEnabled(true);
             })
@@ -104,14 +104,15 @@ function Confirm(o: {
   busy: boolean;
   error: ApiError | undefined;
   onCancel: () => void;
-  onCode: (code: string) => void;
+  onCode: (password: string, code: string) => void;
 }) {
   const [code, setCode] = useState('');
+  const [password, setPassword] = useState('');
   return (
     <form
       onSubmit={(e) => {
         e.preventDefault();
-        o.onCode(code.replace(/\s/g, ''));
+        o.onCode(password, code.replace(/\s/g, ''));
       }}
     >
       <p className="mb-2 text-sm">
@@ -126,7 +127,9 @@ function Confirm(o: {
           </code>
         </div>
       </div>
-      <p className="mb-2 text-sm">2. Enter the code the app shows to turn two-factor login on.</p>
+      <p className="mb-2 text-sm">
+        2. Enter the code the app shows and your password to turn two-factor login on.
+      </p>
       <Field label="Code from the app" error={o.error?.fieldMessage('code')}>
         {(p) => (
           <input
@@ -140,8 +143,21 @@ function Confirm(o: {
           />
         )}
       </Field>
+      <Field label="Your password" error={o.error?.fieldMessage('password')}>
+        {(p) => (
+          <input
+            {...p}
+            name="totp-enable-password"
+            type="password"
+            className="input w-64"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
+      </Field>
       <div className="flex gap-2">
-        <button type="submit" className="btn-primary" disabled={o.busy || !code.trim()}>
+        <button type="submit" className="btn-primary" disabled={o.busy || !code.trim() || !password}>
           Turn on
         </button>
         <button type="button" className="btn-secondary" onClick={o.onCancel}>
