@@ -74,11 +74,12 @@ export async function up(argv: string[]): Promise<number> {
     progress: (l) => console.log(`  ${l}`),
     prepareBind,
     writeFile: writeRenderedFile,
-    // A running Caddy whose rendered config changed gets it through its admin API (no restart).
-    loadLive: async (spec, file, changed) => {
-      if (!changed || spec.service !== 'caddy') return;
+    // A running Caddy is offered its rendered config through its admin API (no restart); it keeps
+    // running an equal one as it is. Offered even when the file did not change: a run that wrote it
+    // and then failed to load it must not leave Caddy on the old config for good.
+    loadLive: async (spec, file) => {
+      if (spec.service !== 'caddy') return;
       await new CaddyAdmin({ address: `${spec.ip}:${CADDY_ADMIN_PORT}` }).load(file.content);
-      console.log(`  loaded the new configuration into ${spec.name}`);
     },
   });
   if (actions.length === 0) console.log('  nothing to do: the cell already matches its configuration');

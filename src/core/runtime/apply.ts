@@ -22,10 +22,11 @@ export interface ApplyHooks {
   /** Writes a rendered file atomically unless it already holds this content; true when it changed. */
   writeFile(file: RenderedFile): boolean;
   /**
-   * A live file of a container that keeps running: hand it to the daemon (Caddy's POST /load).
-   * `changed` says whether this run rewrote it; the hook decides whether that matters.
+   * A live file of a container that keeps running: hand it to the daemon (Caddy's POST /load), every
+   * run, changed on disk or not: an earlier run may have written it and failed to load it. The daemon
+   * skips a config equal to the one it runs (Caddy does).
    */
-  loadLive(spec: ContainerSpec, file: RenderedFile, changed: boolean): Promise<void>;
+  loadLive(spec: ContainerSpec, file: RenderedFile): Promise<void>;
 }
 
 export async function hashesFor(
@@ -67,8 +68,7 @@ export async function executePlan(
   hooks: ApplyHooks,
 ): Promise<void> {
   // Files first: a container created below must find its configuration in place.
-  const changed = new Set<RenderedFile>();
-  for (const spec of desired.containers) for (const f of spec.files) if (hooks.writeFile(f)) changed.add(f);
+  for (const spec of desired.containers) for (const f of spec.files) hooks.writeFile(f);
   const started = new Set<string>();
   const create = async (spec: ContainerSpec, hash: string) => {
     for (const b of spec.binds) hooks.prepareBind(b);
@@ -108,7 +108,7 @@ export async function executePlan(
   // A daemon that (re)started in this run read its live files at start.
   for (const spec of desired.containers) {
     if (started.has(spec.name)) continue;
-    for (const f of spec.files) if (f.live) await hooks.loadLive(spec, f, changed.has(f));
+    for (const f of spec.files) if (f.live) await hooks.loadLive(spec, f);
   }
 }
 

@@ -57,7 +57,7 @@ function fakeEngine(config: CellConfig) {
   return { engine, log };
 }
 
-function setup(opts: { refuse?: string } = {}) {
+function setup(opts: { refuse?: string | undefined } = {}) {
   const before = defaultConfig();
   const { engine, log } = fakeEngine(before);
   const disk = new Map<string, string>();
@@ -132,5 +132,19 @@ group('docker data plane: one reconciler', () => {
   test("Caddy refusing its new config: the error (Caddy's reason) reaches the caller", async () => {
     const { plane } = setup({ refuse: 'Caddy refused the new configuration and keeps the old one: bad' });
     await assert.rejects(plane.applyConfig(defaultConfig(), []), /keeps the old one: bad/);
+  });
+
+  test('a config written by a run whose load failed is offered again by the next run, unchanged on disk', async () => {
+    const opts: { refuse?: string | undefined } = { refuse: 'Caddy refused: not ready' };
+    const { plane, written, loads, disk } = setup(opts);
+    disk.set('/opt/pic/config/caddy/caddy.json', '{"an":"older config"}');
+    const config = defaultConfig();
+    await assert.rejects(plane.applyConfig(config, change('identity.domain')), /not ready/);
+    assert.ok(written.includes('/opt/pic/config/caddy/caddy.json'), 'the first run wrote the file');
+    opts.refuse = undefined;
+    written.length = 0;
+    await plane.applyConfig(config, change('identity.domain'));
+    assert.deepEqual(written, [], 'nothing new on disk');
+    assert.equal(loads.length, 1, 'yet Caddy was offered the config it never loaded');
   });
 });

@@ -76,3 +76,30 @@ test('full first, then the change alone and a save after it; a failed save is re
   assert.deepEqual(modes(), ['delta', 'save', 'save'], 'written again, no full apply');
   assert.equal(calls.at(-1)!.stdin!.match(/\[Peer\]/g)?.length, 1);
 });
+
+test('a failed save followed by a full apply: the older config is never written over the newer file', async () => {
+  const calls: Array<{ argv: string[]; stdin?: string }> = [];
+  let fail: 'save' | 'delta' | undefined;
+  const exec = async (argv: string[], o?: { stdin?: string }): Promise<ExecResult> => {
+    calls.push({ argv, ...(o?.stdin === undefined ? {} : { stdin: o.stdin }) });
+    if (argv[0] === 'printenv') return { exitCode: 0, stdout: '51820\n', stderr: '' };
+    if (fail && argv.at(-1) === fail) return { exitCode: 1, stdout: '', stderr: 'refused' };
+    return { exitCode: 0, stdout: '', stderr: '' };
+  };
+  const wg = new ExecWireguard({ exec, applyCommand: ['pic-wg-apply'] });
+  const key = generateKeyPair().privateKey;
+  const [a, b, c] = [peer(1), peer(2), peer(3)];
+  await wg.apply({ privateKey: key, peers: [a] }, fw([a]));
+  fail = 'save';
+  await wg.apply({ privateKey: key, peers: [a, b] }, fw([a, b]));
+  await wg.saved(); // failed: [a, b] is left to write again
+  fail = 'delta';
+  await assert.rejects(wg.apply({ privateKey: key, peers: [b] }, fw([b])), /exited 1/);
+  fail = undefined;
+  await wg.apply({ privateKey: key, peers: [b, c] }, fw([b, c])); // unknown state: full, file included
+  calls.length = 0;
+  assert.equal(await wg.loaded(), true);
+  await wg.saved();
+  const modes = calls.filter((x) => x.argv[0] === 'pic-wg-apply').map((x) => x.argv.at(-1));
+  assert.deepEqual(modes, [], 'the full apply wrote the newest file; nothing older follows it');
+});

@@ -153,6 +153,8 @@ export class ExecWireguard implements WireguardPort {
       // The file, the syncconf and the firewall in one exec; no save of an older config may land after it.
       await this.#saving;
       this.#saveWanted = undefined;
+      // Nor a retry of a save that failed earlier: this apply writes a newer file than that one.
+      this.#unsaved = undefined;
       r = await this.#o.exec([...this.#o.applyCommand, iface, confDir, 'full'], {
         stdin: `${renderServerConf(input, this.#sections).output}#PIC-FIREWALL#\n${document}`,
       });
