@@ -398,14 +398,14 @@ describe('secrets appear nowhere', () => {
         method: 'POST',
         url: '/api/auth/totp/enable',
         headers: s2h,
-        payload: { code: `${M}${M}abcd` }, // recovery-code shaped: reaches the check
+        payload: { password: newPw, code: `${M}${M}abcd` }, // recovery-code shaped: reaches the check
       });
       secrets.push(`${M}${M}abcd`);
       const en = await call({
         method: 'POST',
         url: '/api/auth/totp/enable',
         headers: s2h,
-        payload: { code: totp.generate() },
+        payload: { password: newPw, code: totp.generate() },
       });
       assert.equal(en.statusCode, 200);
       const recovery: string[] = en.json().recovery_codes;

@@ -77,7 +77,7 @@ describe('a disabled peer', () => {
     for (const [method, url, payload] of [
       ['POST', '/api/auth/password', { current_password: PASSWORD, new_password: 'another password 5678' }],
       ['POST', '/api/auth/totp/setup', undefined],
-      ['POST', '/api/auth/totp/enable', { code: '123456' }],
+      ['POST', '/api/auth/totp/enable', { password: PASSWORD, code: '123456' }],
     ] as const) {
       const r = await kit.app.inject({
         method,

@@ -1,7 +1,7 @@
 // Login, logout, password change and reset. Every attempt is counted against its limits before any
 // hashing starts (reserved, so concurrency cannot outrun them; see login-limits.ts), and an unknown
 // user costs one real Argon2 verification, so timing does not reveal which accounts exist.
-
+import { createHash } from 'node:crypto';
 import type { Role } from '../../schema/users.ts';
 import { AppError } from '../errors.ts';
 import type { UsersRepository } from '../ports/users-repository.ts';
@@ -55,8 +55,9 @@ export class AuthService {
    */
   async login(username: string, password: string, source: string, code?: string): Promise<LoginResult> {
     const account = username.toLowerCase();
-    const attempt = this.limits.reserve(account, source);
     const user = this.#users.byUsername(account);
+    if (user) this.limits.credentialIs(account, credentialStamp(user.password_hash));
+    const attempt = this.limits.reserve(account, source);
     const ok = await this.#hasher.verify(password, user?.password_hash ?? dummyHash());
     if (!user || !ok) throw new AppError('unauthorized', 'Invalid username or password');
     const totpEnabled = this.totp.isEnabled(user.id);
@@ -128,4 +129,9 @@ export class AuthService {
     if (this.#users.byUsername(username)) throw new AppError('conflict', `User ${username} already exists`);
     return this.#users.insert(username, role, await this.#hasher.hash(password));
   }
+}
+
+/** A short digest of a password hash: enough to see it changed, without keeping the hash itself. */
+function credentialStamp(passwordHash: string): string {
+  return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
 }

@@ -56,6 +56,8 @@ export class LoginLimits {
   readonly #accounts = new Map<string, Budget>();
   /** account → source → last successful login (ms). */
   readonly #known = new Map<string, Map<string, number>>();
+  /** account → a digest of its password hash, as last seen (existing accounts only: bounded). */
+  readonly #stamps = new Map<string, string>();
 
   constructor(opts: LoginLimitsOptions = {}) {
     this.#now = opts.now ?? Date.now;
@@ -103,6 +105,17 @@ export class LoginLimits {
   }
 
   /** Forgets every count for an account (tests, and `pic admin reset-password`). */
+  /**
+   * Tells the limits which credential the account has now. A different one than last time (a reset
+   * by `pic admin reset-password`, which runs in another process and cannot reach this memory) ends
+   * the account's lock: the guesses were against a password that no longer exists.
+   */
+  credentialIs(account: string, stamp: string): void {
+    const prev = this.#stamps.get(account);
+    if (prev !== undefined && prev !== stamp) this.forget(account);
+    this.#stamps.set(account, stamp);
+  }
+
   forget(account: string): void {
     this.#accounts.delete(account);
     this.#perAccountSource.resetPrefix(`${account}\n`);
