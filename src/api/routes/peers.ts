@@ -22,6 +22,8 @@ const applyView = z.object({
   applied: z.boolean(),
   data_plane: z.enum(['running', 'not_running']),
   warnings: z.array(warningSchema),
+  /** Why a running data plane did not take the change: it is stored, and retried within seconds. */
+  error: z.string().optional(),
 });
 
 /** The QR code of a config as an SVG data URL (scan with the WireGuard app). */

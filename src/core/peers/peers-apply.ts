@@ -21,6 +21,8 @@ export interface ApplyResult {
   applied: boolean;
   data_plane: 'running' | 'not_running';
   warnings: Warning[];
+  /** Why a running data plane did not take the change (it is stored; the tick retries it). */
+  error?: string;
 }
 
 /** What the data plane should hold: derived from the store, not yet rendered. */
@@ -103,6 +105,20 @@ export class PeersApply {
     const run = this.#chain.then(() => this.#apply());
     this.#chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Applies after a change was committed: a failure is part of the answer, not an error. The change
+   * is stored (and retried by the tick); a 503 here would lose what only this answer carries, such as
+   * a generated password.
+   */
+  async applyStored(): Promise<ApplyResult> {
+    try {
+      return await this.apply();
+    } catch (err) {
+      const message = err instanceof AppError ? err.message : 'WireGuard could not apply the change';
+      return { applied: false, data_plane: 'running', warnings: this.model().warnings, error: message };
+    }
   }
 
   get pending(): boolean {

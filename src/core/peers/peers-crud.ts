@@ -102,7 +102,7 @@ export class PeersCrud {
         account: Boolean(passwordHash),
       });
     });
-    const apply = await this.#apply.apply();
+    const apply = await this.#apply.applyStored();
     return {
       peer: this.get(input.name),
       config: this.#configs.exportConfig(input.name).config,
@@ -125,7 +125,7 @@ export class PeersCrud {
       // A key the device brought replaces the pair the cell generated: the cell forgets that private key.
       ...(patch.public_key && patch.public_key !== row.public_key ? { private_key: null } : {}),
     });
-    return { peer: this.get(name), apply: await this.#apply.apply() };
+    return { peer: this.get(name), apply: await this.#apply.applyStored() };
   }
 
   async remove(name: string): Promise<ApplyResult> {
@@ -137,6 +137,6 @@ export class PeersCrud {
       // The peer's login goes with it (its sessions cascade).
       if (row.account && this.#logins.byUsername(name)?.role === 'peer') this.#logins.delete(name);
     });
-    return this.#apply.apply();
+    return this.#apply.applyStored();
   }
 }

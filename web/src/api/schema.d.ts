@@ -2023,6 +2023,7 @@ export interface operations {
                                 path: string;
                                 message: string;
                             }[];
+                            error?: string;
                         };
                     };
                 };
@@ -2139,6 +2140,7 @@ export interface operations {
                                 path: string;
                                 message: string;
                             }[];
+                            error?: string;
                         };
                     };
                 };
@@ -2181,6 +2183,7 @@ export interface operations {
                                 path: string;
                                 message: string;
                             }[];
+                            error?: string;
                         };
                     };
                 };
@@ -2549,6 +2552,7 @@ export interface operations {
                                 path: string;
                                 message: string;
                             }[];
+                            error?: string;
                         };
                     };
                 };

@@ -6,12 +6,14 @@ export function PeerConfigCard({
   qr,
   hasPrivateKey,
   password,
+  applyError,
 }: {
   name: string;
   config: string;
   qr?: string | undefined;
   hasPrivateKey: boolean;
   password?: string | undefined;
+  applyError?: string | undefined;
 }) {
   const download = `data:text/plain;charset=utf-8,${encodeURIComponent(config)}`;
   return (
@@ -21,6 +23,14 @@ export function PeerConfigCard({
         <p className="rounded-md bg-amber-50 p-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200">
           This device brought its own key: the config has no PrivateKey. Add the device’s own private key
           where the placeholder line says, or import it in an app that already holds the key.
+        </p>
+      )}
+      {applyError && (
+        <p
+          className="rounded-md bg-amber-50 p-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+          role="alert"
+        >
+          Saved, but not live yet: {applyError}
         </p>
       )}
       {password && (

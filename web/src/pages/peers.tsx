@@ -72,6 +72,8 @@ type Created = {
   qr?: string | undefined;
   has_private_key: boolean;
   password?: string | undefined;
+  /** Why WireGuard did not take the new peer yet (stored; retried within seconds). */
+  applyError?: string | undefined;
 };
 
 function AddPeer({ onCreated }: { onCreated: (c: Created) => void }) {
@@ -109,6 +111,7 @@ function AddPeer({ onCreated }: { onCreated: (c: Created) => void }) {
         qr: r.qr,
         has_private_key: r.peer.has_private_key,
         password: r.password,
+        applyError: r.apply.error,
       });
       void qc.invalidateQueries({ queryKey: ['peers'] });
     },
@@ -350,6 +353,7 @@ export function PeersPage() {
           qr={shown.qr}
           hasPrivateKey={shown.has_private_key}
           password={shown.password}
+          applyError={shown.applyError}
         />
       )}
       <section className="card">
