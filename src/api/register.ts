@@ -24,6 +24,9 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
     app.route({
       method: def.method,
       url: def.url,
+      // A GET that hands out a secret gets no automatic HEAD: a HEAD (a link previewer's, a
+      // download manager's probe) would run the handler and spend a one-time link unseen.
+      ...(def.auditRead ? { exposeHeadRoute: false } : {}),
       config: {
         access: def.access,
         ...(def.auditRead ? { auditRead: true } : {}),

@@ -198,6 +198,9 @@ describe('peers API', () => {
     assert.equal(r.statusCode, 201, r.body);
     const { url, token } = r.json();
     assert.equal(url, `/api/config-links/${token}`);
+    // A HEAD (a link previewer's probe) does not run the handler, so it cannot spend the link.
+    const head = await kit.app.inject({ method: 'HEAD', url, remoteAddress: '192.168.5.5' });
+    assert.ok(head.statusCode >= 400, `HEAD answered ${head.statusCode}`);
     const first = await kit.app.inject({ url, remoteAddress: '192.168.5.5' });
     assert.equal(first.statusCode, 200, first.body);
     assert.match(first.body, /^\[Interface\]$/m);
