@@ -23,6 +23,7 @@ import { type ContainersPort, dockerContainers, noContainers } from './core/runt
 import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
 import { SetupService } from './core/setup-service.ts';
+import { VaultService } from './core/vault/vault-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
@@ -35,12 +36,14 @@ import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
+import { CertificatesStore } from './drivers/store/certificates-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
 import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
+import { vaultFiles } from './drivers/vault/vault-files.ts';
 import { guessEndpoint, hostAddresses } from './drivers/wireguard/endpoint-guess.ts';
 import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { hostFactsFromEnv } from './drivers/wireguard/host-facts.ts';
@@ -191,6 +194,13 @@ export function createCell(opts: CellOptions): Cell {
     }),
     metrics,
     metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
+    vault: new VaultService({
+      files: vaultFiles(paths.secrets),
+      certs: new CertificatesStore(db),
+      unitOfWork,
+      cellName: () => config.get().identity.cell_name,
+      audit,
+    }),
     version: VERSION,
     startedAt: new Date(),
     // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0015).

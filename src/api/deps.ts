@@ -9,6 +9,7 @@ import type { LogsPort } from '../core/ports/logs.ts';
 import type { MetricsPort } from '../core/ports/metrics.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
+import type { VaultService } from '../core/vault/vault-service.ts';
 
 /** Everything the HTTP layer may use: use-cases and ports, never a store. Built once, by the composition root. */
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   peers: PeersService;
   metrics: MetricsPort;
   metricsTokens: MetricsTokens;
+  /** The cell's certificate authority; serverCertificate() is what Caddy's wiring calls. */
+  vault: VaultService;
   version: string;
   startedAt: Date;
   /**

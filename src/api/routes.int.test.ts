@@ -23,6 +23,10 @@ const PUBLIC = [
   'GET /api/config-links/:token',
   // Prometheus scrapes with the metrics token (Authorization: Bearer), checked by the handler.
   'GET /metrics',
+  // The CA's root and CRL: a certificate and a signed list, no secret; devices fetch them before they
+  // can log in (installing the root is how a peer comes to trust the cell's HTTPS).
+  'GET /api/vault/ca.crt',
+  'GET /api/vault/crl',
 ].sort();
 
 /** Public outside /api: the built UI (a catch-all GET that answers 404 JSON for /api paths). */

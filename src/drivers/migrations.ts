@@ -145,4 +145,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_anon_minute ON audit_anon(minute);
     `,
   },
+  {
+    version: 6,
+    name: 'vault_certificates',
+    sql: `
+      CREATE TABLE vault_certificates (
+        id INTEGER PRIMARY KEY,
+        serial TEXT NOT NULL UNIQUE,
+        common_name TEXT NOT NULL,
+        sans TEXT NOT NULL,
+        purpose TEXT NOT NULL CHECK (purpose IN ('issued', 'server')),
+        certificate TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        reason TEXT
+      );
+      CREATE TABLE vault_crl (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        number INTEGER NOT NULL,
+        this_update TEXT NOT NULL,
+        next_update TEXT NOT NULL,
+        der BLOB NOT NULL
+      );
+    `,
+  },
 ];

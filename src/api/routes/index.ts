@@ -10,6 +10,7 @@ import { openApiRoutes } from './openapi.ts';
 import { peerRoutes } from './peers.ts';
 import { serviceRoutes } from './services.ts';
 import { setupRoutes } from './setup.ts';
+import { vaultRoutes } from './vault.ts';
 import { wireguardRoutes } from './wireguard.ts';
 
 export const allRoutes: readonly RouteDef[] = [
@@ -24,4 +25,5 @@ export const allRoutes: readonly RouteDef[] = [
   ...peerRoutes,
   ...wireguardRoutes,
   ...metricsRoutes,
+  ...vaultRoutes,
 ];

@@ -1,0 +1,44 @@
+// What the certificate authority needs from the outside: a place for its secret files (the CA's
+// keys, the cell's own HTTPS key) and a repository of the certificates it issued and the CRL.
+import type { CertificateRecord, CertPurpose, RevokeReason } from '../../schema/vault.ts';
+
+/** The vault's files: a fixed set of names, never a path from a request. */
+export type VaultFileName = 'ca.pem' | 'server.pem';
+
+export interface VaultFiles {
+  /** The file's text, or undefined when it does not exist yet. */
+  read(name: VaultFileName): string | undefined;
+  /** Written atomically, owner-only (0600), in an owner-only directory. */
+  write(name: VaultFileName, text: string): void;
+}
+
+export interface NewCertificate {
+  serial: string;
+  commonName: string;
+  sans: string[];
+  purpose: CertPurpose;
+  certificatePem: string;
+  notBefore: string;
+  notAfter: string;
+  createdAt: string;
+}
+
+export interface StoredCrl {
+  number: number;
+  thisUpdate: string;
+  nextUpdate: string;
+  der: Uint8Array;
+}
+
+export interface CertificatesRepository {
+  insert(cert: NewCertificate): CertificateRecord;
+  list(): CertificateRecord[];
+  get(id: number): CertificateRecord | undefined;
+  bySerial(serial: string): CertificateRecord | undefined;
+  /** Marks it revoked; false when it was already revoked. */
+  revoke(id: number, at: string, reason: RevokeReason): boolean;
+  /** Revoked certificates not yet expired at `now` (what a CRL lists). */
+  revokedUnexpired(now: string): CertificateRecord[];
+  crl(): StoredCrl | undefined;
+  saveCrl(crl: StoredCrl): void;
+}

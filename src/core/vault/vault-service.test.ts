@@ -1,0 +1,148 @@
+// The CA's use-cases on in-memory ports with a moving clock: the CA is made once and reloaded, the
+// server certificate is cached and renewed, revokes re-sign a numbered CRL, a damaged CA file is never
+// silently replaced.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { CertificateRecord } from '../../schema/vault.ts';
+import type { CertificatesRepository, StoredCrl, VaultFileName, VaultFiles } from '../ports/vault.ts';
+import { VaultService } from './vault-service.ts';
+import { parseCert, pemBlocks } from './x509.ts';
+
+const DAY = 86_400_000;
+
+function memory() {
+  const files = new Map<VaultFileName, string>();
+  const rows: CertificateRecord[] = [];
+  let crl: StoredCrl | undefined;
+  const vaultFiles: VaultFiles = { read: (n) => files.get(n), write: (n, t) => void files.set(n, t) };
+  const certs: CertificatesRepository = {
+    insert: (c) => {
+      const r = { ...c, id: rows.length + 1, revokedAt: null, reason: null };
+      rows.push(r);
+      return r;
+    },
+    list: () => [...rows].reverse(),
+    get: (id) => rows.find((r) => r.id === id),
+    bySerial: (s) => rows.find((r) => r.serial === s),
+    revoke: (id, at, reason) => {
+      const r = rows.find((x) => x.id === id);
+      if (!r || r.revokedAt) return false;
+      r.revokedAt = at;
+      r.reason = reason;
+      return true;
+    },
+    revokedUnexpired: (now) => rows.filter((r) => r.revokedAt && r.notAfter > now),
+    crl: () => crl,
+    saveCrl: (c) => {
+      crl = c;
+    },
+  };
+  return { files, rows, vaultFiles, certs };
+}
+
+function service(m: ReturnType<typeof memory>, clock: { t: number }) {
+  return new VaultService({
+    files: m.vaultFiles,
+    certs: m.certs,
+    unitOfWork: { run: (fn) => fn() },
+    cellName: () => 'home',
+    now: () => new Date(clock.t),
+  });
+}
+
+const crlNumber = (der: Uint8Array) => {
+  // 06 03 55 1d 14 (the CRL number OID) ... 04 len 02 len value
+  const hex = Buffer.from(der).toString('hex');
+  const at = hex.indexOf('0603551d14');
+  const m = /^0603551d14(?:0101ff)?04..02(..)(.*)$/.exec(hex.slice(at));
+  return m ? Number.parseInt(m[2]!.slice(0, Number.parseInt(m[1]!, 16) * 2), 16) : Number.NaN;
+};
+
+describe('VaultService', () => {
+  test('the CA is made once, kept in one file and read back by the next process', async () => {
+    const m = memory();
+    const clock = { t: Date.parse('2030-01-01T00:00:00Z') };
+    const a = await service(m, clock).rootPem();
+    assert.equal(m.files.size, 1);
+    const text = m.files.get('ca.pem')!;
+    assert.equal(pemBlocks(text, 'CERTIFICATE').length, 2);
+    assert.equal(pemBlocks(text, 'PRIVATE KEY').length, 2);
+    const again = await service(m, clock).rootPem();
+    assert.equal(again, a);
+    const root = parseCert(pemBlocks(a, 'CERTIFICATE')[0]!);
+    assert.match(root.subject, /CN=PIC home Root CA [0-9a-f]{6}/);
+    assert.ok(!a.includes('PRIVATE KEY'));
+  });
+
+  test('a damaged CA file is an error, never a new CA', async () => {
+    const m = memory();
+    m.files.set('ca.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    await assert.rejects(service(m, { t: Date.now() }).rootPem(), /damaged/);
+    assert.equal(m.files.get('ca.pem')!.length < 100, true);
+  });
+
+  test('concurrent first uses make one CA', async () => {
+    const m = memory();
+    const v = service(m, { t: Date.now() });
+    const [a, b] = await Promise.all([v.rootPem(), v.rootPem()]);
+    assert.equal(a, b);
+  });
+
+  test('server certificate: cached while the names match and 30 days remain, renewed after', async () => {
+    const m = memory();
+    const clock = { t: Date.parse('2030-01-01T00:00:00Z') };
+    const v = service(m, clock);
+    const names = ['home.cell', '*.home.cell', '10.0.0.1'];
+    const first = await v.serverCertificate(names);
+    assert.match(first.keyPem, /^-----BEGIN PRIVATE KEY-----/);
+    assert.equal(pemBlocks(first.chainPem, 'CERTIFICATE').length, 2);
+    assert.match(m.files.get('server.pem')!, /PRIVATE KEY/);
+    // Same names in another order after the first (the subject's CN), and a repeat: the same one.
+    const shuffled = ['home.cell', '10.0.0.1', '*.home.cell', '10.0.0.1'];
+    assert.equal((await v.serverCertificate(shuffled)).serial, first.serial);
+    // A new process reads the kept file.
+    assert.equal((await service(m, clock).serverCertificate(names)).serial, first.serial);
+    clock.t += 366 * DAY;
+    assert.equal((await v.serverCertificate(names)).serial, first.serial, '31 days left: kept');
+    clock.t += 2 * DAY;
+    const renewed = await v.serverCertificate(names);
+    assert.notEqual(renewed.serial, first.serial, '29 days left: renewed');
+    const other = await v.serverCertificate(['home.cell']);
+    assert.notEqual(other.serial, renewed.serial, 'other names: a new certificate');
+    assert.deepEqual(
+      m.rows.map((r) => r.purpose),
+      ['server', 'server', 'server'],
+    );
+    await v.revoke(String(m.rows[2]!.id), 'superseded');
+    assert.notEqual((await v.serverCertificate(['home.cell'])).serial, other.serial, 'revoked: a new one');
+  });
+
+  test('server certificate names are checked', async () => {
+    const v = service(memory(), { t: Date.now() });
+    await assert.rejects(v.serverCertificate([]), /names/);
+    await assert.rejects(v.serverCertificate(['ok.cell', 'a\nb']), (e: Error & { fields?: unknown }) => {
+      assert.deepEqual(e.fields, [{ field: 'names.1', message: 'must be a DNS name or an IP' }]);
+      return true;
+    });
+  });
+
+  test('each revoke signs a CRL with the next number; a CRL near its next update is signed again', async () => {
+    const m = memory();
+    const clock = { t: Date.parse('2030-01-01T00:00:00Z') };
+    const v = service(m, clock);
+    const a = await v.issue({ common_name: 'a.cell', sans: [], days: 30, client_auth: false });
+    const b = await v.issue({ common_name: 'b.cell', sans: [], days: 30, client_auth: true });
+    assert.equal(crlNumber(await v.crlDer()), 1);
+    assert.equal(crlNumber(await v.crlDer()), 1, 'fresh: the stored one');
+    await Promise.all([v.revoke(String(a.id), 'keyCompromise'), v.revoke(b.serial, 'unspecified')]);
+    assert.equal(crlNumber(await v.crlDer()), 3);
+    await assert.rejects(v.revoke(String(a.id), 'unspecified'), /already revoked/);
+    await assert.rejects(v.revoke('999', 'unspecified'), /not found/);
+    clock.t += 5 * DAY;
+    assert.equal(crlNumber(await v.crlDer()), 4, 'two days before its next update: signed again');
+    assert.deepEqual(
+      v.list().map((c) => c.status),
+      ['revoked', 'revoked'],
+    );
+  });
+});

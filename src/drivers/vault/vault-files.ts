@@ -1,0 +1,27 @@
+// The vault's secret files: data/secrets/vault/<name> (0600, directory 0700), written atomically.
+// Names come from a fixed list (VaultFileName), never from a request.
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VaultFileName, VaultFiles } from '../../core/ports/vault.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
+
+export function vaultFiles(secretsDir: string): VaultFiles {
+  const dir = join(secretsDir, 'vault');
+  return {
+    read(name: VaultFileName) {
+      const path = join(dir, name);
+      return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    },
+    write(name: VaultFileName, text: string) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+      const path = join(dir, name);
+      writeFileAtomic(path, text, { mode: 0o600 });
+      // Made by a root `pic` command: the file belongs to whoever owns the secrets directory (cell-api).
+      if (process.getuid?.() === 0) {
+        const owner = statSync(secretsDir);
+        for (const p of [dir, path]) chownSync(p, owner.uid, owner.gid);
+      }
+    },
+  };
+}
