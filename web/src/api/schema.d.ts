@@ -670,6 +670,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/vault/ca.crt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cell's root CA certificate (PEM), to install on devices so they trust the cell's HTTPS */
+        get: operations["getApiVaultCaCrt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vault/crl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The certificate revocation list (DER), signed by the intermediate CA */
+        get: operations["getApiVaultCrl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vault/certs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every certificate the CA issued, newest first (never a private key) */
+        get: operations["getApiVaultCerts"];
+        put?: never;
+        /** Issue a TLS certificate (ECDSA P-256, SAN, EKU serverAuth) signed by the intermediate; the private key is in this answer only */
+        post: operations["postApiVaultCerts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vault/certs/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a certificate; the CRL is signed again at once */
+        post: operations["postApiVaultCertsIdRevoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2647,6 +2716,209 @@ export interface operations {
                     "application/json": {
                         token: string;
                         created_at: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiVaultCaCrt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiVaultCrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiVaultCerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        serial: string;
+                        common_name: string;
+                        sans: string[];
+                        /** @enum {string} */
+                        purpose: "issued" | "server";
+                        not_before: string;
+                        not_after: string;
+                        created_at: string;
+                        revoked_at: string | null;
+                        reason: ("unspecified" | "keyCompromise" | "affiliationChanged" | "superseded" | "cessationOfOperation") | null;
+                        /** @enum {string} */
+                        status: "valid" | "expired" | "revoked";
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiVaultCerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    common_name: string;
+                    /** @default [] */
+                    sans?: string[];
+                    /** @default 365 */
+                    days?: number;
+                    /** @default false */
+                    client_auth?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        serial: string;
+                        certificate: string;
+                        chain: string;
+                        private_key: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiVaultCertsIdRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default unspecified
+                     * @enum {string}
+                     */
+                    reason?: "unspecified" | "keyCompromise" | "affiliationChanged" | "superseded" | "cessationOfOperation";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        serial: string;
+                        common_name: string;
+                        sans: string[];
+                        /** @enum {string} */
+                        purpose: "issued" | "server";
+                        not_before: string;
+                        not_after: string;
+                        created_at: string;
+                        revoked_at: string | null;
+                        reason: ("unspecified" | "keyCompromise" | "affiliationChanged" | "superseded" | "cessationOfOperation") | null;
+                        /** @enum {string} */
+                        status: "valid" | "expired" | "revoked";
                     };
                 };
             };

@@ -4,6 +4,7 @@ import { useMe } from '../session';
 import { ChangePasswordForm } from './change-password';
 import { PeerConfigCard } from './peer-config-card';
 import { SecurityCard } from './security';
+import { TrustCellCard } from './trust-cell-card';
 
 /** The peer's own record (GET /api/peer/me answers with this peer only; a disabled one gets no config). */
 function usePeerMe() {
@@ -23,6 +24,7 @@ export function MyAccountPage() {
       <h1 className="text-2xl font-bold">My account</h1>
       <p className="text-sm text-slate-500">Logged in as {me.data?.username}.</p>
       <MyPeerConfig />
+      <TrustCellCard />
       {!disabled && (
         <>
           <ChangePasswordForm />
