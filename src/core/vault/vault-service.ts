@@ -3,7 +3,7 @@
 // intermediate (the issuer of every leaf, which is the CRL `openssl verify -crl_check` asks for).
 // Keys of certificates issued through the API are handed out once and not kept; the cell's own
 // HTTPS key (serverCertificate) is kept, because Caddy must load it again after every restart.
-// Design choices: docs/adr/0015-internal-certificate-authority.md.
+// Design choices: docs/adr/0016-internal-certificate-authority.md.
 
 import {
   type CertificateRecord,
