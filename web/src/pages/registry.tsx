@@ -25,7 +25,7 @@ export const PAGES: PageDef[] = [
   { path: '/', label: 'Dashboard', icon: '◉', roles: ['admin'], component: DashboardPage },
   { path: '/peers', label: 'Peers', icon: '⇄', roles: ['admin'], component: PeersPage },
   { path: '/wireguard', label: 'WireGuard', icon: '◈', roles: ['admin'], component: WireguardPage },
-  { path: '/vault', label: 'Vault', icon: '⚿', roles: ['admin'], component: VaultPage },
+  { path: '/vault', label: 'Vault', icon: '✓', roles: ['admin'], component: VaultPage },
   { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
   { path: '/logs', label: 'Logs', icon: '☰', roles: ['admin'], component: LogsPage },
   { path: '/settings', label: 'Settings', icon: '⚙', roles: ['admin'], component: SettingsPage },
