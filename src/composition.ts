@@ -10,9 +10,11 @@ import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
+import { NtpService } from './core/ntp/ntp-service.ts';
 import type { EndpointPort } from './core/peers/endpoint-port.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
+import { type ChronycPort, NO_CHRONYC } from './core/ports/chronyc.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
 import type { HealthPort } from './core/ports/health.ts';
 import type { LogsPort } from './core/ports/logs.ts';
@@ -33,6 +35,7 @@ import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts'
 import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
+import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
@@ -86,6 +89,8 @@ export interface CellOptions {
   docker?: boolean;
   /** Where devices dial (default: the host facts `pic up` handed over, else this machine's interfaces). */
   endpoint?: EndpointPort;
+  /** Outside Docker: a chronyd's command socket to read NTP status from (default: none, running=false). */
+  chronycSocket?: string;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -201,6 +206,10 @@ export function createCell(opts: CellOptions): Cell {
       cellName: () => config.get().identity.cell_name,
       audit,
     }),
+    ntp: new NtpService(
+      docker?.chronyc ?? (opts.chronycSocket ? localChronyc(opts.chronycSocket) : NO_CHRONYC),
+      { onError: (err) => logs.get('ntp').debug({ err: (err as Error).message }, 'chronyc did not answer') },
+    ),
     version: VERSION,
     startedAt: new Date(),
     // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0015).
@@ -250,6 +259,8 @@ interface DockerPorts {
   dataPlane: DataPlanePort;
   containers: ContainersPort;
   wireguard: WireguardPort | undefined;
+  /** chronyc inside cell-ntp (docker exec), for the NTP status. */
+  chronyc: ChronycPort;
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -263,6 +274,7 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
     desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host });
   const d = desired(config.get());
   const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
+  const ntpName = d.containers.find((c) => c.service === 'ntp')?.name;
   const log = logs.get('monitor');
   const record = (action: string, target: string, ok: boolean, detail: string | null) =>
     audit.record({ source: 'monitor', action, target, outcome: ok ? 'success' : 'failure', detail });
@@ -307,6 +319,8 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
     containers: dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name),
     // Peers reach cell-wireguard through docker exec (pic-wg-apply, wg, iptables-restore inside it).
     wireguard: wgName ? execWireguard(engine, wgName) : undefined,
+    // chronyc inside cell-ntp, with its default command socket there; the argv comes from core only.
+    chronyc: ntpName ? { run: (args) => engine.exec(ntpName, ['chronyc', ...args]) } : NO_CHRONYC,
   };
 }
 

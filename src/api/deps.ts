@@ -3,6 +3,7 @@ import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
+import type { NtpService } from '../core/ntp/ntp-service.ts';
 import type { PeersService } from '../core/peers/peers-service.ts';
 import type { HealthPort } from '../core/ports/health.ts';
 import type { LogsPort } from '../core/ports/logs.ts';
@@ -27,6 +28,7 @@ export interface AppDeps {
   metricsTokens: MetricsTokens;
   /** The cell's certificate authority; serverCertificate() is what Caddy's wiring calls. */
   vault: VaultService;
+  ntp: NtpService;
   version: string;
   startedAt: Date;
   /**

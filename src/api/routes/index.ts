@@ -6,6 +6,7 @@ import { containerRoutes } from './containers.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { metricsRoutes } from './metrics.ts';
+import { ntpRoutes } from './ntp.ts';
 import { openApiRoutes } from './openapi.ts';
 import { peerRoutes } from './peers.ts';
 import { serviceRoutes } from './services.ts';
@@ -26,4 +27,5 @@ export const allRoutes: readonly RouteDef[] = [
   ...wireguardRoutes,
   ...metricsRoutes,
   ...vaultRoutes,
+  ...ntpRoutes,
 ];

@@ -739,6 +739,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ntp/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** chronyd's tracking and sources: synchronised, offset (positive = this clock is ahead), stratum, each source's state, poll, reach and last sample; running=false when cell-ntp does not answer */
+        get: operations["getApiNtpStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2919,6 +2936,53 @@ export interface operations {
                         reason: ("unspecified" | "keyCompromise" | "affiliationChanged" | "superseded" | "cessationOfOperation") | null;
                         /** @enum {string} */
                         status: "valid" | "expired" | "revoked";
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiNtpStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        running: boolean;
+                        synchronised: boolean;
+                        offset_seconds: number | null;
+                        stratum: number | null;
+                        reference: string | null;
+                        sources: {
+                            address: string;
+                            /** @enum {string} */
+                            mode: "server" | "peer" | "refclock" | "unknown";
+                            /** @enum {string} */
+                            state: "selected" | "combined" | "not_combined" | "unreachable" | "falseticker" | "variable" | "unknown";
+                            stratum: number;
+                            poll: number;
+                            reach: number;
+                            last_rx_seconds: number | null;
+                            offset_seconds: number | null;
+                        }[];
                     };
                 };
             };
