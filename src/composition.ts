@@ -8,6 +8,8 @@ import { createPasswordHasher, type PasswordHasher } from './core/auth/password.
 import { Sessions } from './core/auth/sessions.ts';
 import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
+import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
+import { DdnsService } from './core/ddns/ddns-service.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
 import { NtpService } from './core/ntp/ntp-service.ts';
@@ -15,6 +17,7 @@ import type { EndpointPort } from './core/peers/endpoint-port.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import { type ChronycPort, NO_CHRONYC } from './core/ports/chronyc.ts';
+import type { Clock } from './core/ports/clock.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
 import type { HealthPort } from './core/ports/health.ts';
 import type { LogsPort } from './core/ports/logs.ts';
@@ -28,19 +31,23 @@ import { SetupService } from './core/setup-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
+import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
+import { fetchClient } from './drivers/http/fetch-client.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
 import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
+import { secretFile } from './drivers/secrets/secret-file.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { CertificatesStore } from './drivers/store/certificates-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
+import { DdnsStore } from './drivers/store/ddns-store.ts';
 import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
@@ -91,6 +98,8 @@ export interface CellOptions {
   endpoint?: EndpointPort;
   /** Outside Docker: a chronyd's command socket to read NTP status from (default: none, running=false). */
   chronycSocket?: string;
+  /** The DDNS scheduler's clock (default: the system's; tests pass a fake they advance). */
+  clock?: Clock;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -116,6 +125,8 @@ export interface Cell {
   db: Db;
   users: UsersRepository;
   hasher: PasswordHasher;
+  /** Re-publishes the DDNS address; running in long-lived cells, stopped by close(). */
+  ddnsScheduler: DdnsScheduler | undefined;
   close(): void;
 }
 
@@ -167,6 +178,16 @@ export function createCell(opts: CellOptions): Cell {
     },
     services: () => deps.health.services(),
   });
+  const clock = opts.clock ?? systemClock;
+  const ddnsLog = logs.get('api');
+  const ddns = new DdnsService({
+    repo: new DdnsStore(db),
+    token: secretFile(join(paths.secrets, 'ddns', 'token')),
+    http: fetchClient(),
+    clock,
+    userAgent: `PIC pic-cell/${VERSION}`,
+    log: (level, fields, msg) => ddnsLog[level]({ ddns: fields }, msg),
+  });
   const deps: AppDeps = {
     config,
     sessions,
@@ -210,6 +231,7 @@ export function createCell(opts: CellOptions): Cell {
       docker?.chronyc ?? (opts.chronycSocket ? localChronyc(opts.chronycSocket) : NO_CHRONYC),
       { onError: (err) => logs.get('ntp').debug({ err: (err as Error).message }, 'chronyc did not answer') },
     ),
+    ddns,
     version: VERSION,
     startedAt: new Date(),
     // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0015).
@@ -222,8 +244,16 @@ export function createCell(opts: CellOptions): Cell {
     (opts.background ?? opts.sweepTemps !== false)
       ? setInterval(() => void deps.peers.tick(), 5_000).unref()
       : undefined;
+  const background = opts.background ?? opts.sweepTemps !== false;
+  const ddnsScheduler = background
+    ? new DdnsScheduler(ddns, clock, (err) =>
+        ddnsLog.error({ err: (err as Error).message }, 'DDNS publish failed'),
+      )
+    : undefined;
+  ddnsScheduler?.start();
   return {
     deps,
+    ddnsScheduler,
     monitor: docker?.monitor,
     paths,
     sweptTemps,
@@ -232,6 +262,7 @@ export function createCell(opts: CellOptions): Cell {
     hasher,
     close() {
       if (ticker) clearInterval(ticker);
+      ddnsScheduler?.stop();
       logs.close();
       db.close();
     },

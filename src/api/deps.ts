@@ -2,6 +2,7 @@ import type { AuditService } from '../core/audit-service.ts';
 import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
+import type { DdnsService } from '../core/ddns/ddns-service.ts';
 import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
 import type { NtpService } from '../core/ntp/ntp-service.ts';
 import type { PeersService } from '../core/peers/peers-service.ts';
@@ -29,6 +30,7 @@ export interface AppDeps {
   /** The cell's certificate authority; serverCertificate() is what Caddy's wiring calls. */
   vault: VaultService;
   ntp: NtpService;
+  ddns: DdnsService;
   version: string;
   startedAt: Date;
   /**

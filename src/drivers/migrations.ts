@@ -171,4 +171,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  // Dynamic DNS, kept last and self-contained so it can be renumbered when branches merge (planned
+  // as 8 after the DNS records' 7). The token is not here: it is a 0600 file under data/secrets/ddns/.
+  {
+    version: 7,
+    name: 'dynamic dns settings and publisher state',
+    sql: `
+      CREATE TABLE ddns (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        provider TEXT NOT NULL,
+        hostname TEXT NOT NULL,
+        zone_id TEXT,
+        api_url TEXT,
+        ip_echo_urls TEXT NOT NULL DEFAULT '[]',
+        last_ip TEXT,
+        last_update TEXT,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        stopped INTEGER NOT NULL DEFAULT 0 CHECK (stopped IN (0, 1)),
+        record_id TEXT
+      );
+    `,
+  },
 ];

@@ -3,6 +3,7 @@ import type { RouteDef } from '../route.ts';
 import { authRoutes } from './auth.ts';
 import { configRoutes } from './config.ts';
 import { containerRoutes } from './containers.ts';
+import { ddnsRoutes } from './ddns.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -28,4 +29,5 @@ export const allRoutes: readonly RouteDef[] = [
   ...metricsRoutes,
   ...vaultRoutes,
   ...ntpRoutes,
+  ...ddnsRoutes,
 ];

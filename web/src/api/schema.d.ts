@@ -756,6 +756,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ddns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DDNS provider, host name, URLs, whether a token is set (never the token), last address, last update, last error, next attempt and whether it stopped */
+        get: operations["getApiDdns"];
+        /** Set the DDNS provider, host name, token (left out: keep the stored one), zone_id (cloudflare), api_url and IP echo URLs; publishing starts over */
+        put: operations["putApiDdns"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ddns/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read the public address and publish it now (even when unchanged or stopped); returns the outcome */
+        post: operations["postApiDdnsUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2983,6 +3018,139 @@ export interface operations {
                             last_rx_seconds: number | null;
                             offset_seconds: number | null;
                         }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiDdns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        configured: boolean;
+                        provider: ("pic_ngo" | "cloudflare" | "duckdns" | "noip" | "freedns") | null;
+                        hostname: string | null;
+                        zone_id: string | null;
+                        api_url: string | null;
+                        ip_echo_urls: string[];
+                        token_set: boolean;
+                        supports_txt: boolean;
+                        last_ip: string | null;
+                        last_update: string | null;
+                        last_error: string | null;
+                        next_attempt: string | null;
+                        stopped: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiDdns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    provider: "pic_ngo" | "cloudflare" | "duckdns" | "noip" | "freedns";
+                    hostname: string;
+                    token?: string;
+                    zone_id?: string;
+                    api_url?: string;
+                    ip_echo_urls?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        configured: boolean;
+                        provider: ("pic_ngo" | "cloudflare" | "duckdns" | "noip" | "freedns") | null;
+                        hostname: string | null;
+                        zone_id: string | null;
+                        api_url: string | null;
+                        ip_echo_urls: string[];
+                        token_set: boolean;
+                        supports_txt: boolean;
+                        last_ip: string | null;
+                        last_update: string | null;
+                        last_error: string | null;
+                        next_attempt: string | null;
+                        stopped: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiDdnsUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        outcome: "updated" | "unchanged" | "retry" | "stopped";
+                        ip: string | null;
+                        message: string;
+                        next_attempt: string | null;
                     };
                 };
             };
