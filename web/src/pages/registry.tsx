@@ -5,6 +5,7 @@ import { ContainersPage } from './containers';
 import { DashboardPage } from './dashboard';
 import { LogsPage } from './logs';
 import { MyAccountPage } from './my-account';
+import { NetworkServicesPage } from './network-services';
 import { PeersPage } from './peers';
 import { SettingsPage } from './settings';
 import { VaultPage } from './vault';
@@ -24,6 +25,13 @@ export interface PageDef {
 export const PAGES: PageDef[] = [
   { path: '/', label: 'Dashboard', icon: '◉', roles: ['admin'], component: DashboardPage },
   { path: '/peers', label: 'Peers', icon: '⇄', roles: ['admin'], component: PeersPage },
+  {
+    path: '/network',
+    label: 'Network Services',
+    icon: '⌁',
+    roles: ['admin'],
+    component: NetworkServicesPage,
+  },
   { path: '/wireguard', label: 'WireGuard', icon: '◈', roles: ['admin'], component: WireguardPage },
   { path: '/vault', label: 'Vault', icon: '✓', roles: ['admin'], component: VaultPage },
   { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
