@@ -84,6 +84,8 @@ export const ddnsView = z.object({
   zone_id: z.string().nullable(),
   /** The URL in use: the owner's api_url, else the provider's default. */
   api_url: z.string().nullable(),
+  /** The owner's own api_url; null: the provider's default is used. */
+  custom_api_url: z.string().nullable(),
   ip_echo_urls: z.array(z.string()),
   token_set: z.boolean(),
   supports_txt: z.boolean(),

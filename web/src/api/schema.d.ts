@@ -3053,6 +3053,7 @@ export interface operations {
                         hostname: string | null;
                         zone_id: string | null;
                         api_url: string | null;
+                        custom_api_url: string | null;
                         ip_echo_urls: string[];
                         token_set: boolean;
                         supports_txt: boolean;
@@ -3108,6 +3109,7 @@ export interface operations {
                         hostname: string | null;
                         zone_id: string | null;
                         api_url: string | null;
+                        custom_api_url: string | null;
                         ip_echo_urls: string[];
                         token_set: boolean;
                         supports_txt: boolean;

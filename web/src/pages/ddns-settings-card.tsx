@@ -51,7 +51,7 @@ export function DdnsSettingsCard() {
       provider: v.provider ?? f.provider,
       hostname: v.hostname ?? '',
       zone_id: v.zone_id ?? '',
-      api_url: '',
+      api_url: v.custom_api_url ?? '',
       echo: v.ip_echo_urls.join('\n'),
       token: '', // never pre-filled
     }));
@@ -157,7 +157,10 @@ export function DdnsSettingsCard() {
                 name="provider"
                 className="input"
                 value={form.provider}
-                onChange={(e) => setForm({ ...form, provider: e.target.value as Provider })}
+                // Another provider: its own URL and zone, not the previous one's.
+                onChange={(e) =>
+                  setForm({ ...form, provider: e.target.value as Provider, api_url: '', zone_id: '' })
+                }
               >
                 {PROVIDERS.map((o) => (
                   <option key={o.value} value={o.value}>
@@ -199,7 +202,7 @@ export function DdnsSettingsCard() {
           text(
             'api_url',
             'Provider base URL',
-            `Empty: ${v?.configured && v.provider === form.provider ? v.api_url : 'the provider’s own'}`,
+            'Empty: the provider’s own. Set it for a proxy or a self-hosted endpoint.',
           )}
         <div className="flex flex-wrap gap-2">
           <button type="submit" className="btn-primary" disabled={save.isPending}>
