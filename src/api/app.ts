@@ -43,6 +43,11 @@ declare module 'fastify' {
     picError: string | undefined;
     /** The client's address for limits, logs and audit rows (a VPN peer's own address; see AppDeps). */
     picSource: string;
+    /**
+     * The matched route's pattern and config, read once: Fastify's `routeOptions` getter builds a new
+     * frozen object on every access, and the hooks would read it seven times a request.
+     */
+    picRoute: { url: string | undefined; config: FastifyContextConfig };
   }
   interface FastifyContextConfig {
     access?: Access;
@@ -126,12 +131,15 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   app.decorateRequest('auditTarget', undefined);
   app.decorateRequest('picError', undefined);
   app.decorateRequest('picSource', '');
+  app.decorateRequest('picRoute', undefined as unknown as FastifyRequest['picRoute']);
 
   // The three policy hooks are callback-style and synchronous (none of them awaits anything): an
   // async hook costs a promise and a microtask turn per request. A throw is caught by Fastify's hook
   // runner and answered by the error handler, as a rejected promise was.
   app.addHook('onRequest', (req, reply, done) => {
     req.picSource = deps.clientAddress(req.ip);
+    const { url: routeUrl, config: routeConfig } = req.routeOptions;
+    req.picRoute = { url: routeUrl, config: routeConfig };
     const bad = (req.raw as RawWithMark)[BAD_URL];
     if (bad !== undefined) {
       req.picPath = '/';
@@ -148,7 +156,6 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     }
     // Open before setup only when both the normalised path and the route the router picked are on the
     // allow-list: a parameter such as `..%2fsetup%2fstatus` must not carry another route through.
-    const routeUrl = req.routeOptions.url;
     const open = allowedBeforeSetup(path) && (routeUrl === undefined || allowedBeforeSetup(routeUrl));
     if (api && !open && !deps.setup.isCompleted()) {
       reply.code(428).send({ error: 'setup_required', redirect: '/setup' });
@@ -167,13 +174,13 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   app.addHook('preHandler', (req, _reply, done) => {
     if (req.is404) return done(); // the not-found handler answers 404 whatever the session
-    const access = req.routeOptions.config.access;
+    const access = req.picRoute.config.access;
     if (access === undefined) throw new AppError('forbidden', 'Route has no access rule');
     if (access !== 'public') {
       if (!req.picSession) throw new AppError('unauthorized', 'Log in first');
       if (!access.includes(req.picSession.role)) throw new AppError('forbidden', 'Your role may not do this');
       // Checked on every request: disabling a peer stops its open sessions at once.
-      if (req.picSession.disabled && req.routeOptions.config.whileDisabled !== true)
+      if (req.picSession.disabled && req.picRoute.config.whileDisabled !== true)
         throw new AppError('peer_disabled', "Your peer is disabled; ask the cell's owner to enable it");
     }
     if (STATE_CHANGING.has(req.method) && req.picApi) {
@@ -181,7 +188,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
         throw new AppError('csrf_failed', 'Cross-origin request refused');
       }
       // Exempt only when the route itself is under auth/ or setup/, not a path that normalises there.
-      const exempt = csrfExempt(req.picPath) && csrfExempt(req.routeOptions.url ?? '');
+      const exempt = csrfExempt(req.picPath) && csrfExempt(req.picRoute.url ?? '');
       if (req.picSession && !exempt && !csrfMatches(req, req.picSession)) {
         throw new AppError('csrf_failed', 'Missing or wrong X-CSRF-Token header');
       }
@@ -195,19 +202,19 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       {
         method: req.method,
         // The route pattern when one matched: a path can hold a credential (a config-link token).
-        path: req.routeOptions.url ?? req.picPath,
+        path: req.picRoute?.url ?? req.picPath,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         source: req.picSource,
       },
       'request',
     );
-    const route = req.routeOptions.url;
+    const route = req.picRoute?.url;
     deps.metrics.observeHttp(route ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
     // The first step of a two-factor login (right password, code asked for) is not a failure.
     if (route === '/api/auth/login' && reply.statusCode === 401 && req.picError !== 'totp_required')
       deps.metrics.loginFailed();
-    const secretRead = req.routeOptions.config?.auditRead === true;
+    const secretRead = req.picRoute?.config.auditRead === true;
     if (!(STATE_CHANGING.has(req.method) || secretRead) || !req.picApi) return;
     const status = reply.statusCode;
     const outcome =

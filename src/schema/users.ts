@@ -25,10 +25,16 @@ export interface SessionRow {
   source: string;
 }
 
-/** A session joined with its user's name and role: one lookup per request. */
-export interface SessionWithUser extends SessionRow {
+/** A session joined with its user's name, role and two-factor state: one lookup per request. */
+export interface SessionWithUser {
+  user_id: number;
+  csrf_token: string;
+  last_seen_at: number;
+  expires_at: number;
   username: string;
   role: Role;
+  /** 1 when two-factor login is on for the user (SQLite has no booleans). */
+  totp_enabled: number;
 }
 
 /** A user's two-factor (TOTP) state as stored; no row means two-factor was never set up. */

@@ -56,11 +56,11 @@ export const authRoutes = [
     tag: 'auth',
     summary: 'The logged-in user, the CSRF token for this session and whether two-factor login is on',
     response: me,
-    handler: ({ deps, session }) => ({
+    handler: ({ session }) => ({
       username: session!.username,
       role: session!.role,
       csrf_token: session!.csrfToken,
-      totp_enabled: deps.auth.totp.isEnabled(session!.userId),
+      totp_enabled: session!.totpEnabled,
     }),
   }),
   defineRoute({

@@ -15,7 +15,7 @@ function memoryStore(users: Map<number, { username: string; role: Role }>) {
     get: (idHash) => {
       const row = rows.get(idHash);
       const user = row && users.get(row.user_id);
-      return row && user ? { ...row, ...user } : undefined;
+      return row && user ? { ...row, ...user, totp_enabled: 0 } : undefined;
     },
     touch: (idHash, now) => {
       const row = rows.get(idHash);
@@ -70,6 +70,7 @@ test('resolve gives user, role and the CSRF token bound to that session', () => 
     username: 'alice',
     role: 'admin',
     csrfToken: a.csrfToken,
+    totpEnabled: false,
   });
   assert.equal(sessions.resolve(b.id)?.role, 'peer');
   assert.equal(sessions.resolve(b.id)?.csrfToken, b.csrfToken);

@@ -16,6 +16,8 @@ export interface Session {
   username: string;
   role: Role;
   csrfToken: string;
+  /** Two-factor login is on for the account (read with the session, in the same lookup). */
+  totpEnabled: boolean;
   /**
    * The account is a disabled (or expired) peer's: the API lets this session read only who it is and
    * that it is disabled (routes marked whileDisabled), checked on every request so it holds at once.
@@ -75,6 +77,7 @@ export class Sessions {
       username: row.username,
       role: row.role,
       csrfToken: row.csrf_token,
+      totpEnabled: row.totp_enabled === 1,
       ...(this.#disabled(row.username, row.role) ? { disabled: true as const } : {}),
     };
   }

@@ -22,7 +22,10 @@ test('a session comes back joined with its user; deleting the user deletes it (f
   const bob = users.insert('bob', 'peer', 'x');
   sessions.insert(session('a', alice, 1000));
   sessions.insert(session('b', bob, 1000));
-  assert.deepEqual({ ...sessions.get('b') }, { ...session('b', bob, 1000), username: 'bob', role: 'peer' });
+  const { id_hash: _h, created_at: _c, source: _s, ...row } = session('b', bob, 1000);
+  assert.deepEqual({ ...sessions.get('b') }, { ...row, username: 'bob', role: 'peer', totp_enabled: 0 });
+  users.setPendingTotp(bob, 'PENDINGSECRET');
+  assert.equal(sessions.get('b')?.totp_enabled, 0, 'a pending secret is not two-factor on');
   users.delete('bob');
   assert.equal(sessions.get('b'), undefined);
   assert.equal(sessions.get('a')?.username, 'alice', "another user's sessions stay");

@@ -26,7 +26,10 @@ export class SessionsStore implements SessionsRepository {
   get(idHash: string): SessionWithUser | undefined {
     return stmt(
       this.#db,
-      'SELECT s.*, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?',
+      // Only what a request needs, and the two-factor flag in the same lookup (GET /api/auth/me says it).
+      'SELECT s.user_id, s.csrf_token, s.last_seen_at, s.expires_at, u.username, u.role, ' +
+        't.secret IS NOT NULL AS totp_enabled FROM sessions s JOIN users u ON u.id = s.user_id ' +
+        'LEFT JOIN user_totp t ON t.user_id = s.user_id WHERE s.id_hash = ?',
     ).get(idHash) as SessionWithUser | undefined;
   }
 
