@@ -194,4 +194,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Planned as 7; 8 after the dynamic DNS migration merged first. Self-contained (no reference to
+    // another table).
+    version: 8,
+    name: 'dns records',
+    sql: `
+      CREATE TABLE dns_records (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('A', 'AAAA', 'CNAME', 'TXT', 'MX', 'SRV')),
+        value TEXT NOT NULL,
+        ttl INTEGER NOT NULL CHECK (ttl >= 0),
+        created_at TEXT NOT NULL,
+        UNIQUE (name, type, value)
+      );
+      CREATE INDEX dns_records_name ON dns_records(name);
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 // The cell's configuration: what GET /api/config returns and PUT /api/config changes. It never holds
 // a secret (secrets live in their own tables or 0600 files), so it can be returned whole.
 import { z } from 'zod';
+import { dnsTlsForwarder } from './dns.ts';
 import {
   cidrRange,
   cidrsOverlap,
@@ -53,6 +54,10 @@ export const networkSchema = z
   .object({
     /** Where Unbound forwards queries it is not authoritative for; empty = answer local zones only. */
     dns_forwarders: z.array(ipv4).max(8),
+    /** DNS-over-TLS upstreams (port 853, certificate name checked); used instead of dns_forwarders. */
+    dns_tls_forwarders: z.array(dnsTlsForwarder).max(8).optional(),
+    /** DNSSEC validation of forwarded answers against the root trust anchor (default on). */
+    dnssec: z.boolean().optional(),
     /** NTP upstreams for chrony; empty = serve the local clock. */
     ntp_servers: z.array(z.union([ipv4, domainName])).max(8),
     /** Public name or address peers dial (the Endpoint of exported peer configs); absent or '' = a guess from this host. */
@@ -78,6 +83,14 @@ export const cellConfigSchema = z
         code: 'custom',
         path: ['identity', 'domain'],
         message: `must be ${derived} in ${cfg.identity.domain_mode} mode; set domain_mode to custom for your own domain`,
+      });
+    }
+    if (cfg.network.dns_forwarders.length > 0 && (cfg.network.dns_tls_forwarders ?? []).length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'dns_tls_forwarders'],
+        message:
+          'use either plain dns_forwarders or dns_tls_forwarders, not both (Unbound sends one zone one way)',
       });
     }
     const vpnNet = vpnNetwork(cfg.identity.vpn_address);
@@ -150,5 +163,7 @@ export const RESTART_FIELDS: Record<string, string[]> = {
   'identity.cell_name': ['cell-caddy', 'cell-dns'],
   'identity.timezone': ['cell-ntp'],
   'network.dns_forwarders': ['cell-dns'],
+  'network.dns_tls_forwarders': ['cell-dns'],
+  'network.dnssec': ['cell-dns'],
   'network.ntp_servers': ['cell-ntp'],
 };

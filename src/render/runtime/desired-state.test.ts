@@ -82,7 +82,8 @@ group('rendered files', () => {
         assert.equal(api.uid, b.uid, 'one owner for a directory mounted twice');
       }
     }
-    assert.match(s.dns!.files[1]!.content, /control-interface: 172\.20\.0\.3$/m);
+    assert.match(s.dns!.files[1]!.content, /control-interface: 127\.0\.0\.1$/m);
+    assert.doesNotMatch(s.dns!.files[1]!.content, /172\.20/);
     assert.match(s.caddy!.files[0]!.content, /"dial": "172\.20\.0\.10:3000"/);
   });
 

@@ -90,11 +90,17 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
       files: [
         {
           path: dir('config', 'dns', 'forward.conf'),
-          content: renderForwardZone({ forwarders: config.network.dns_forwarders }).output,
+          content: renderForwardZone({
+            forwarders: config.network.dns_forwarders,
+            tlsForwarders: config.network.dns_tls_forwarders,
+            dnssec: config.network.dnssec,
+          }).output,
         },
         {
+          // Loopback only: cell-api runs unbound-control inside cell-dns (docker exec, ADR 0015), so
+          // the control port is never on the cell network and its keys never leave the container.
           path: dir('config', 'dns', 'control-interfaces.conf'),
-          content: renderControlInterfaces({ addresses: ['127.0.0.1', ipOf('dns')] }).output,
+          content: renderControlInterfaces({ addresses: ['127.0.0.1'] }).output,
         },
       ],
     },

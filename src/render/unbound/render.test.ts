@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
 import { testGoldens } from '../common/golden-kit.ts';
-import { type ControlInterfacesInput, renderControlInterfaces } from './control-interfaces.ts';
-import { type ForwardZoneInput, renderForwardZone } from './forward-zone.ts';
+import { renderControlInterfaces } from './control-interfaces.ts';
+import { renderForwardZone } from './forward-zone.ts';
+import { renderUnboundCase, type UnboundCase } from './render-case.ts';
 
-testGoldens(join(import.meta.dirname, 'golden'), (input: ForwardZoneInput | ControlInterfacesInput) =>
-  'forwarders' in input ? renderForwardZone(input).output : renderControlInterfaces(input).output,
-);
+testGoldens(join(import.meta.dirname, 'golden'), (input: UnboundCase) => renderUnboundCase(input));
 
 const smuggle = [
   ...HOSTILE_STRINGS,

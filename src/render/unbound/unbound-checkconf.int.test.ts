@@ -10,8 +10,7 @@ import { after, test } from 'node:test';
 import { defaultConfig } from '../../schema/config.ts';
 import { goldenCases } from '../common/golden-kit.ts';
 import { desiredState } from '../runtime/desired-state.ts';
-import { type ControlInterfacesInput, renderControlInterfaces } from './control-interfaces.ts';
-import { type ForwardZoneInput, renderForwardZone } from './forward-zone.ts';
+import { renderUnboundCase, type UnboundCase } from './render-case.ts';
 
 const IMAGE = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns');
 const root = mkdtempSync(join(tmpdir(), 'pic-unbound-'));
@@ -44,10 +43,7 @@ function checkconf(files: Record<string, string>): { ok: boolean; output: string
 
 for (const c of goldenCases(join(import.meta.dirname, 'golden'))) {
   test(`unbound-checkconf accepts golden ${c.name}`, () => {
-    const input = c.input as ForwardZoneInput | ControlInterfacesInput;
-    const text =
-      'forwarders' in input ? renderForwardZone(input).output : renderControlInterfaces(input).output;
-    const r = checkconf({ 'case.conf': text });
+    const r = checkconf({ 'case.conf': renderUnboundCase(c.input as UnboundCase) });
     assert.ok(r.ok, r.output);
   });
 }

@@ -1,0 +1,109 @@
+// What the cell's zone holds, derived from the configuration, the active peers, the services and the
+// owner's records (reads only; the renderer and the delta take it from here):
+//   @            → Caddy's address on the cell network: what a peer reaches through its tunnel (both
+//                  split and full tunnels route the cell network; the server's VPN address only
+//                  forwards DNS and NTP)
+//   <service>    → the service's address (core services now; store services add their virtual IPs)
+//   <peer>       → the peer's VPN address
+//   the owner's records, relative to the zone
+// and one view per client address of the VPN range that denies the services its peer is not granted.
+import type { CellZoneInput, ZoneRecord, ZoneView } from '../../render/unbound/cell-zone.ts';
+import { cidrRange, formatIpv4, parseIpv4 } from '../../schema/fields.ts';
+import { PEER_SERVICES, serviceAddress } from '../../schema/peers-services.ts';
+import type { Warning } from '../../schema/warnings.ts';
+import type { DnsRecordRow } from '../ports/dns-records-repository.ts';
+
+/** A name in the zone that belongs to a service: peers not granted `service` get NXDOMAIN for it. */
+export interface ServiceName {
+  name: string;
+  service: string;
+  address: string;
+}
+
+export interface ZonePeer {
+  name: string;
+  address: string;
+  services: readonly string[];
+}
+
+/** TTL of the names the cell makes itself: short, so a peer's new address is seen soon. */
+export const GENERATED_TTL = 300;
+/**
+ * Views for every address of a VPN range up to this many hosts (a /22), so a new peer's view is
+ * already loaded and its grants apply live; a larger range gets views for its peers only, and a new
+ * peer there costs one reload (access-control-view cannot be added at run time).
+ */
+export const VIEW_RANGE_MAX = 1022;
+
+/** The core services' names: the web front door (Caddy), DNS and NTP, at their cell-network addresses. */
+export function coreServiceNames(cellNetwork: string): ServiceName[] {
+  const names: Record<string, string> = { web: 'web', dns: 'dns', ntp: 'ntp' };
+  return PEER_SERVICES.map((s) => ({
+    name: names[s.id] ?? s.id,
+    service: s.id,
+    address: serviceAddress(cellNetwork, s.offset),
+  }));
+}
+
+export interface ZoneModelInput {
+  zone: string;
+  vpnAddress: string;
+  cellNetwork: string;
+  peers: readonly ZonePeer[];
+  services: readonly ServiceName[];
+  records: readonly DnsRecordRow[];
+}
+
+export function cellZoneModel(i: ZoneModelInput): { zone: CellZoneInput; warnings: Warning[] } {
+  const warnings: Warning[] = [];
+  const caddy = serviceAddress(i.cellNetwork, PEER_SERVICES.find((s) => s.id === 'web')!.offset);
+  const records: ZoneRecord[] = [{ name: '@', type: 'A', value: caddy, ttl: GENERATED_TTL }];
+  const taken = new Set<string>(['@']);
+  for (const s of i.services) {
+    if (taken.has(s.name)) continue;
+    taken.add(s.name);
+    records.push({ name: s.name, type: 'A', value: s.address, ttl: GENERATED_TTL });
+  }
+  for (const p of i.peers) {
+    if (taken.has(p.name)) {
+      warnings.push({
+        path: `peers.${p.name}`,
+        message: 'a service has this name: the peer gets no DNS name',
+      });
+      continue;
+    }
+    taken.add(p.name);
+    records.push({ name: p.name, type: 'A', value: p.address, ttl: GENERATED_TTL });
+  }
+  for (const r of i.records) {
+    // The apex may carry the owner's TXT, MX and SRV; every other cell name is the cell's alone.
+    const clash = r.name === '@' ? ['A', 'AAAA', 'CNAME'].includes(r.type) : taken.has(r.name);
+    if (clash) {
+      warnings.push({
+        path: `records.${r.id}`,
+        message: `${r.name} is a name of the cell: record not served`,
+      });
+      continue;
+    }
+    records.push({ name: r.name, type: r.type, value: r.value, ttl: r.ttl });
+  }
+  return { zone: { zone: i.zone, records, views: zoneViews(i) }, warnings };
+}
+
+function zoneViews(i: ZoneModelInput): ZoneView[] {
+  const deny = (granted: readonly string[]) =>
+    [...new Set(i.services.filter((s) => !granted.includes(s.service)).map((s) => s.name))].sort();
+  const byAddress = new Map(i.peers.map((p) => [p.address, deny(p.services)]));
+  const { first, last } = cidrRange(i.vpnAddress);
+  const server = parseIpv4(i.vpnAddress.split('/')[0]!);
+  if (last - first - 1 <= VIEW_RANGE_MAX) {
+    const views: ZoneView[] = [];
+    for (let n = first + 1; n < last; n++) {
+      if (n === server) continue;
+      const address = formatIpv4(n);
+      views.push({ address, deny: byAddress.get(address) ?? [] });
+    }
+    return views;
+  }
+  return [...byAddress].map(([address, d]) => ({ address, deny: d }));
+}

@@ -1,0 +1,25 @@
+// How core reaches the cell's resolver (cell-dns's Unbound). The driver (src/drivers/dns/) writes the
+// rendered zone file, the one a restart loads, and changes the running server through unbound-control
+// by the difference from its last apply (zone-delta.ts); when it does not know what the server holds
+// (its first apply, or after a failed one) it writes the file and reloads the whole configuration.
+import type { CellZoneInput } from '../../render/unbound/cell-zone.ts';
+
+export interface DnsApplyResult {
+  /** delta: unbound-control changes; full: file written and Unbound reloaded; unchanged: nothing sent. */
+  mode: 'delta' | 'full' | 'unchanged';
+}
+
+export interface DnsServerPort {
+  running(): Promise<boolean>;
+  apply(zone: CellZoneInput): Promise<DnsApplyResult>;
+  /** Forget what was applied: the next apply is a full one (a restart the driver could not see). */
+  reset(): void;
+}
+
+export const NO_DNS_SERVER: DnsServerPort = {
+  running: async () => false,
+  apply: async () => {
+    throw new Error('no data plane');
+  },
+  reset: () => undefined,
+};

@@ -1,0 +1,111 @@
+// The DnsServerPort on unbound-control. Every apply first writes the rendered zone file (what a
+// restart of cell-dns loads), then changes the running Unbound by the difference from the last apply
+// (zone-delta.ts: local_datas_remove, local_datas, view_local_zone[_remove]); no restart, and names
+// the change does not touch keep answering throughout. When the live state is unknown (the first apply
+// of this process, a failed apply, a view the loaded config lacks) the whole configuration is checked
+// with unbound-checkconf and reloaded (reload_keep_cache): a refused file never reaches the daemon.
+//
+// Where the commands run is the caller's: inside cell-dns through `docker exec` (the control channel
+// stays on 127.0.0.1 there, with the keys the daemon made; ADR 0015), or a local process in tests.
+// Always argv arrays, never a shell; record data goes on stdin, never in an argument.
+import { spawn } from 'node:child_process';
+import type { ExecResult } from '../../core/ports/container-engine.ts';
+import type { DnsApplyResult, DnsServerPort } from '../../core/ports/dns-server.ts';
+import { type CellZoneInput, renderCellZone } from '../../render/unbound/cell-zone.ts';
+import { isEmptyDelta, zoneDelta } from '../../render/unbound/zone-delta.ts';
+
+export type Exec = (argv: string[], opts?: { stdin?: string }) => Promise<ExecResult>;
+
+export interface UnboundControlOptions {
+  exec: Exec;
+  /** unbound.conf as the commands see it (inside cell-dns: /etc/unbound/unbound.conf). */
+  conf: string;
+  /** Where this process writes the zone file (the config/dns/ directory cell-dns includes). */
+  zonePath: string;
+  /** Writes a rendered file atomically (writeFileAtomic), unless it already holds this content. */
+  writeFile: (path: string, content: string) => void;
+}
+
+export class UnboundControlError extends Error {}
+
+export class UnboundControl implements DnsServerPort {
+  readonly #o: UnboundControlOptions;
+  #last: CellZoneInput | undefined;
+
+  constructor(opts: UnboundControlOptions) {
+    this.#o = opts;
+  }
+
+  async running(): Promise<boolean> {
+    try {
+      return (await this.#o.exec(['unbound-control', '-c', this.#o.conf, 'status'])).exitCode === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  reset(): void {
+    this.#last = undefined;
+  }
+
+  async apply(input: CellZoneInput): Promise<DnsApplyResult> {
+    const zone = structuredClone(input); // the caller may change its arrays after this apply
+    const text = renderCellZone(zone).output;
+    const delta = this.#last ? zoneDelta(this.#last, zone) : undefined;
+    this.#o.writeFile(this.#o.zonePath, text);
+    this.#last = undefined; // unknown until this apply completes
+    if (!delta) {
+      await this.#run(['unbound-checkconf', this.#o.conf]);
+      await this.#control(['reload_keep_cache']);
+      this.#last = zone;
+      return { mode: 'full' };
+    }
+    if (isEmptyDelta(delta)) {
+      this.#last = zone;
+      return { mode: 'unchanged' };
+    }
+    if (delta.removeNames.length)
+      await this.#control(['local_datas_remove'], `${delta.removeNames.join('\n')}\n`);
+    if (delta.addData.length) await this.#control(['local_datas'], `${delta.addData.join('\n')}\n`);
+    for (const v of delta.viewRemove) await this.#control(['view_local_zone_remove', v.view, v.name]);
+    for (const v of delta.viewAdd)
+      await this.#control(['view_local_zone', v.view, v.name, 'always_nxdomain']);
+    this.#last = zone;
+    return { mode: 'delta' };
+  }
+
+  async #control(args: string[], stdin?: string): Promise<string> {
+    return this.#run(['unbound-control', '-c', this.#o.conf, ...args], stdin);
+  }
+
+  async #run(argv: string[], stdin?: string): Promise<string> {
+    const r = await this.#o.exec(argv, stdin === undefined ? {} : { stdin });
+    // unbound-control exits 0 on some refusals and reports them on stdout, one "error" line each.
+    const refused = /^error/m.test(r.stdout);
+    if (r.exitCode !== 0 || refused) {
+      const why = `${r.stdout}${r.stderr}`.trim().split('\n').slice(0, 3).join(' | ').slice(0, 300);
+      const what = argv[0] === 'unbound-control' ? `unbound-control ${argv[3]}` : argv[0];
+      throw new UnboundControlError(`${what} failed: ${why}`);
+    }
+    return r.stdout;
+  }
+}
+
+/** Runs argv as a local process (no shell): the Exec of tests and of a host-run Unbound. */
+export const localExec: Exec = (argv, opts = {}) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        exitCode: code ?? -1,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+      }),
+    );
+    child.stdin.end(opts.stdin ?? '');
+  });

@@ -1,0 +1,104 @@
+// Test helper (not shipped behaviour): a real Unbound on loopback, started from the repository's
+// images/cell-dns/unbound.conf with its paths moved to a temp dir, listening on 127.0.0.1 and a random
+// port (or the address and port asked), its control channel on a random loopback port with keys made
+// by unbound-control-setup. The base config's unusable root hints stay: nothing ever leaves this
+// machine. Loopback forwarders are allowed (do-not-query-localhost: no) so a test can point cell-dns at
+// another Unbound it started.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { localExec } from './unbound-control.ts';
+
+const IMAGE = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns');
+
+export interface TestUnbound {
+  dir: string;
+  /** Where its included files go (the cell's config/dns/). */
+  includeDir: string;
+  conf: string;
+  address: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A port free on 127.0.0.1 for both UDP and TCP right now. */
+export async function freePort(address = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, address, () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, address, () => u.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+}
+
+export async function startUnbound(
+  opts: { files?: Record<string, string>; address?: string; port?: number } = {},
+): Promise<TestUnbound> {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-unbound-run-'));
+  const includeDir = join(dir, 'pic');
+  mkdirSync(includeDir);
+  const address = opts.address ?? '127.0.0.1';
+  const port = opts.port ?? (await freePort(address));
+  const controlPort = await freePort();
+  mkdirSync(join(dir, 'control'));
+  const keys = spawnSync('unbound-control-setup', ['-d', join(dir, 'control')], { encoding: 'utf8' });
+  if (keys.status !== 0) throw new Error(`unbound-control-setup: ${keys.stderr}`);
+  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(includeDir, name), text);
+  const conf = readFileSync(join(IMAGE, 'unbound.conf'), 'utf8')
+    .replaceAll('"/etc/pic/unbound/', `"${includeDir}/`)
+    .replaceAll('"/etc/unbound/no-root.hints"', `"${IMAGE}/no-root.hints"`)
+    .replaceAll('"/etc/unbound"', `"${dir}"`)
+    .replaceAll('"/run/unbound/', `"${dir}/`)
+    .replaceAll('"/var/lib/unbound/control/', `"${dir}/control/`)
+    .replace('username: "unbound"', 'username: ""')
+    .replace('interface: 0.0.0.0', `interface: ${address}\n    do-not-query-localhost: no`)
+    .replace('port: 53\n', `port: ${port}\n`)
+    .replace('control-port: 8953', `control-port: ${controlPort}`)
+    .replace('verbosity: 1', 'verbosity: 0');
+  if (/"\/(etc|run|var)\//.test(conf)) throw new Error('an absolute path was not moved to the temp dir');
+  const confPath = join(dir, 'unbound.conf');
+  writeFileSync(confPath, conf);
+  const child: ChildProcess = spawn('unbound', ['-d', '-p', '-c', confPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`unbound exited: ${stderr}`);
+    const st = await localExec(['unbound-control', '-c', confPath, 'status']);
+    if (st.exitCode === 0) break;
+    if (Date.now() > deadline) throw new Error(`unbound did not answer control: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50)); // polling a condition (control answers), not a sleep
+  }
+  return {
+    dir,
+    includeDir,
+    conf: confPath,
+    address,
+    port,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// The cell's zone and its per-peer views (config/dns/zone.conf, written by cell-api's DNS driver, the
+// file a restart of cell-dns loads; the running Unbound gets the same changes through unbound-control,
+// see zone-delta.ts). One static local zone holds the cell's own name, its services, its peers and the
+// owner's records; a name outside them answers NXDOMAIN, never a query upstream.
+//
+// Per-peer views (ADR 0015): `access-control-view: <peer address>/32 peer-<address>` and a view holding
+// one `always_nxdomain` local zone per service the peer is not granted. `view-first: yes` sends
+// every other name to the global zone, so a view carries only its denials.
+import { z } from 'zod';
+import { DNS_VALUE, type DnsRecordType, dnsRecordType, dnsTtl } from '../../schema/dns.ts';
+import { domainName, ipv4 } from '../../schema/fields.ts';
+import { must } from '../common/guards.ts';
+import type { Rendered } from '../common/rendered.ts';
+
+export interface ZoneRecord {
+  /** Relative to the zone: `@` or `www`, `_sip._tcp`. */
+  name: string;
+  type: DnsRecordType;
+  /** As DNS_VALUE normalizes it (names without the trailing dot). */
+  value: string;
+  ttl: number;
+}
+
+export interface ZoneView {
+  /** The client address the view is for (a peer's VPN address). */
+  address: string;
+  /** Relative names (and everything below them) this client gets NXDOMAIN for. */
+  deny: readonly string[];
+}
+
+export interface CellZoneInput {
+  zone: string;
+  records: readonly ZoneRecord[];
+  views: readonly ZoneView[];
+}
+
+const LABEL = '_?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+export const relativeName = z
+  .string()
+  .max(253)
+  .regex(new RegExp(`^(@|${LABEL}(\\.${LABEL})*)$`), 'must be @ or a relative name');
+
+const record = z
+  .object({ name: relativeName, type: dnsRecordType, value: z.string(), ttl: dnsTtl })
+  .strict()
+  .refine((r) => DNS_VALUE[r.type].safeParse(r.value).success, 'value must match its type');
+
+export const cellZoneSchema = z
+  .object({
+    zone: domainName,
+    records: z.array(record).max(100_000),
+    views: z.array(z.object({ address: ipv4, deny: z.array(relativeName).max(256) }).strict()).max(70_000),
+  })
+  .strict();
+
+/** The absolute owner name of a relative one, with the trailing dot. */
+export function ownerName(zone: string, name: string): string {
+  return name === '@' ? `${zone}.` : `${name}.${zone}.`;
+}
+
+/** TXT data as 255-byte character-strings (the value holds no quote or backslash: see DNS_VALUE). */
+function txtStrings(value: string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < value.length; i += 255) parts.push(`"${value.slice(i, i + 255)}"`);
+  return parts.join(' ');
+}
+
+function rdata(type: DnsRecordType, value: string): string {
+  switch (type) {
+    case 'A':
+    case 'AAAA':
+      return value;
+    case 'CNAME':
+      return `${value}.`;
+    case 'TXT':
+      return txtStrings(value);
+    case 'MX': {
+      const [pref, host] = value.split(' ');
+      return `${pref} ${host}.`;
+    }
+    case 'SRV': {
+      const [p, w, port, host] = value.split(' ');
+      return `${p} ${w} ${port} ${host === '.' ? '.' : `${host}.`}`;
+    }
+  }
+}
+
+/** One record as zone-file text, what `local-data:` and `unbound-control local_data` take. */
+export function rrLine(zone: string, r: ZoneRecord): string {
+  return `${ownerName(zone, r.name)} ${r.ttl} IN ${r.type} ${rdata(r.type, r.value)}`;
+}
+
+export const viewName = (address: string) => `peer-${address}`;
+
+const byAddress = (a: ZoneView, b: ZoneView) => {
+  const n = (s: string) => s.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  return n(a.address) - n(b.address);
+};
+
+/** Records sorted the one way every render and delta uses. */
+export function sortedLines(zone: string, records: readonly ZoneRecord[]): string[] {
+  return [...new Set(records.map((r) => rrLine(zone, r)))].sort();
+}
+
+export function renderCellZone(raw: CellZoneInput): Rendered {
+  const i = must(cellZoneSchema, raw, 'the cell zone');
+  const zone = i.zone;
+  const lines = [
+    '# Rendered by PIC from the cell name, its services, its peers and the DNS records; edits are',
+    '# overwritten. cell-api changes the running server through unbound-control and rewrites this file.',
+    'server:',
+    `    local-zone: "${zone}." static`,
+    ...sortedLines(zone, i.records).map((l) => `    local-data: '${l}'`),
+  ];
+  const views = [...i.views].sort(byAddress);
+  for (const v of views) lines.push(`    access-control-view: ${v.address}/32 "${viewName(v.address)}"`);
+  for (const v of views) {
+    lines.push('view:', `    name: "${viewName(v.address)}"`, '    view-first: yes');
+    for (const d of [...new Set(v.deny)].sort())
+      lines.push(`    local-zone: "${ownerName(zone, d)}" always_nxdomain`);
+  }
+  return { output: `${lines.join('\n')}\n`, warnings: [] };
+}

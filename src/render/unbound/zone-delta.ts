@@ -1,0 +1,67 @@
+// What changes a running Unbound from one cell zone to the next through unbound-control, without a
+// reload: `local_datas_remove` of the owner names that lose a record, then `local_datas` of every
+// record new at a name plus the records kept at a name just emptied (unbound-control removes a whole
+// name, never one record of it), then `view_local_zone[_remove]` for changed grants. Names that only
+// gain records are never removed, and no other name is touched, so queries for them never fail.
+//
+// undefined: the change cannot be made live (another zone, or a view the loaded config lacks, since
+// access-control-view cannot be added at run time): the caller writes the file and reloads.
+import { type CellZoneInput, ownerName, rrLine, viewName } from './cell-zone.ts';
+
+export interface ZoneDelta {
+  /** Absolute owner names emptied first (`local_datas_remove`, one per line). */
+  removeNames: string[];
+  /** Zone-file lines added after (`local_datas`). */
+  addData: string[];
+  viewRemove: Array<{ view: string; name: string }>;
+  viewAdd: Array<{ view: string; name: string }>;
+}
+
+const ownerOf = (line: string) => line.slice(0, line.indexOf(' '));
+
+function byOwner(lines: Iterable<string>): Map<string, Set<string>> {
+  const m = new Map<string, Set<string>>();
+  for (const l of lines) {
+    const o = ownerOf(l);
+    const s = m.get(o) ?? new Set<string>();
+    s.add(l);
+    m.set(o, s);
+  }
+  return m;
+}
+
+export function zoneDelta(prev: CellZoneInput, next: CellZoneInput): ZoneDelta | undefined {
+  if (prev.zone !== next.zone) return undefined;
+  const prevViews = new Map(prev.views.map((v) => [v.address, v]));
+  const nextViews = new Map(next.views.map((v) => [v.address, v]));
+  if (prevViews.size !== nextViews.size || [...nextViews.keys()].some((a) => !prevViews.has(a)))
+    return undefined;
+
+  const before = byOwner(prev.records.map((r) => rrLine(prev.zone, r)));
+  const after = byOwner(next.records.map((r) => rrLine(next.zone, r)));
+  const removeNames: string[] = [];
+  const addData: string[] = [];
+  for (const [owner, old] of before) {
+    const now = after.get(owner) ?? new Set<string>();
+    if ([...old].some((l) => !now.has(l))) {
+      removeNames.push(owner);
+      addData.push(...now);
+    } else for (const l of now) if (!old.has(l)) addData.push(l);
+  }
+  for (const [owner, now] of after) if (!before.has(owner)) addData.push(...now);
+
+  const viewRemove: ZoneDelta['viewRemove'] = [];
+  const viewAdd: ZoneDelta['viewAdd'] = [];
+  for (const [address, v] of nextViews) {
+    const was = new Set(prevViews.get(address)!.deny);
+    const is = new Set(v.deny);
+    const view = viewName(address);
+    for (const d of was) if (!is.has(d)) viewRemove.push({ view, name: ownerName(next.zone, d) });
+    for (const d of is) if (!was.has(d)) viewAdd.push({ view, name: ownerName(next.zone, d) });
+  }
+  return { removeNames: removeNames.sort(), addData: addData.sort(), viewRemove, viewAdd };
+}
+
+export function isEmptyDelta(d: ZoneDelta): boolean {
+  return !d.removeNames.length && !d.addData.length && !d.viewRemove.length && !d.viewAdd.length;
+}
