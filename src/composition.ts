@@ -10,15 +10,18 @@ import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
+import { DnsService } from './core/dns/dns-service.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
 import { NtpService } from './core/ntp/ntp-service.ts';
 import type { EndpointPort } from './core/peers/endpoint-port.ts';
+import { isActive } from './core/peers/peer-lookup.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import { type ChronycPort, NO_CHRONYC } from './core/ports/chronyc.ts';
 import type { Clock } from './core/ports/clock.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
+import { type DnsServerPort, NO_DNS_SERVER } from './core/ports/dns-server.ts';
 import type { HealthPort } from './core/ports/health.ts';
 import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
@@ -33,6 +36,7 @@ import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
+import { UnboundControl } from './drivers/dns/unbound-control.ts';
 import { envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
@@ -48,6 +52,7 @@ import { AuditStore } from './drivers/store/audit-store.ts';
 import { CertificatesStore } from './drivers/store/certificates-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
 import { DdnsStore } from './drivers/store/ddns-store.ts';
+import { DnsRecordsStore } from './drivers/store/dns-records-store.ts';
 import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
@@ -100,6 +105,8 @@ export interface CellOptions {
   chronycSocket?: string;
   /** The DDNS scheduler's clock (default: the system's; tests pass a fake they advance). */
   clock?: Clock;
+  /** The cell's resolver (default: cell-dns through docker exec in the cell, else none: records are stored). */
+  dns?: DnsServerPort;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -188,6 +195,22 @@ export function createCell(opts: CellOptions): Cell {
     userAgent: `PIC pic-cell/${VERSION}`,
     log: (level, fields, msg) => ddnsLog[level]({ ddns: fields }, msg),
   });
+  const peersRepo = new PeersStore(db);
+  const dnsLog = logs.get('dns');
+  const dns = new DnsService({
+    repo: new DnsRecordsStore(db),
+    unitOfWork,
+    config,
+    peers: () => {
+      const now = Date.now();
+      return peersRepo
+        .list()
+        .map((p) => ({ name: p.name, address: p.address, services: p.services, active: isActive(p, now) }));
+    },
+    cellNetwork: (c) => hostFacts(c, hostEnv).cellNetwork,
+    server: docker?.dns ?? opts.dns ?? NO_DNS_SERVER,
+    onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
+  });
   const deps: AppDeps = {
     config,
     sessions,
@@ -205,7 +228,7 @@ export function createCell(opts: CellOptions): Cell {
     health: docker?.monitor ?? opts.health ?? noDataPlane,
     containers: docker?.containers ?? noContainers,
     peers: new PeersService({
-      repo: new PeersStore(db),
+      repo: peersRepo,
       logins: users,
       unitOfWork: sqliteUnitOfWork(db),
       config,
@@ -213,11 +236,13 @@ export function createCell(opts: CellOptions): Cell {
       wireguard: timed(docker?.wireguard ?? opts.wireguard ?? NO_WIREGUARD, 'apply', (s) =>
         metrics.observeApply('wireguard', s),
       ),
+      dns,
       serverKey: serverKeyFile(paths.secrets),
       endpoint: opts.endpoint ?? endpointFacts(hostEnv, opts.docker === true),
       hostFacts: (config) => hostFacts(config, hostEnv),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
+    dns,
     metrics,
     metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
     vault: new VaultService({
@@ -242,7 +267,10 @@ export function createCell(opts: CellOptions): Cell {
   // Expiry and pending applies every 5 s, traffic samples every 30 s; short-lived CLI commands skip it.
   const ticker =
     (opts.background ?? opts.sweepTemps !== false)
-      ? setInterval(() => void deps.peers.tick(), 5_000).unref()
+      ? setInterval(() => {
+          void deps.peers.tick();
+          void deps.dns.tick();
+        }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;
   const ddnsScheduler = background
@@ -292,6 +320,7 @@ interface DockerPorts {
   wireguard: WireguardPort | undefined;
   /** chronyc inside cell-ntp (docker exec), for the NTP status. */
   chronyc: ChronycPort;
+  dns: DnsServerPort | undefined;
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -306,6 +335,7 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
   const d = desired(config.get());
   const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
   const ntpName = d.containers.find((c) => c.service === 'ntp')?.name;
+  const dnsName = d.containers.find((c) => c.service === 'dns')?.name;
   const log = logs.get('monitor');
   const record = (action: string, target: string, ok: boolean, detail: string | null) =>
     audit.record({ source: 'monitor', action, target, outcome: ok ? 'success' : 'failure', detail });
@@ -352,6 +382,17 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
     wireguard: wgName ? execWireguard(engine, wgName) : undefined,
     // chronyc inside cell-ntp, with its default command socket there; the argv comes from core only.
     chronyc: ntpName ? { run: (args) => engine.exec(ntpName, ['chronyc', ...args]) } : NO_CHRONYC,
+    // unbound-control runs inside cell-dns (docker exec): its control channel stays on the container's
+    // loopback with the keys Unbound made there (ADR 0015). The zone file goes to config/dns/, which
+    // cell-api mounts at its host path and cell-dns includes.
+    dns: dnsName
+      ? new UnboundControl({
+          exec: (argv, o) => engine.exec(dnsName, argv, o ?? {}),
+          conf: '/etc/unbound/unbound.conf',
+          zonePath: join(cellDir, 'config', 'dns', 'zone.conf'),
+          writeFile: (path, content) => void writeRenderedFile({ path, content }),
+        })
+      : undefined,
   };
 }
 

@@ -3,6 +3,7 @@ import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { DdnsService } from '../core/ddns/ddns-service.ts';
+import type { DnsService } from '../core/dns/dns-service.ts';
 import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
 import type { NtpService } from '../core/ntp/ntp-service.ts';
 import type { PeersService } from '../core/peers/peers-service.ts';
@@ -25,6 +26,7 @@ export interface AppDeps {
   health: HealthPort;
   containers: ContainersPort;
   peers: PeersService;
+  dns: DnsService;
   metrics: MetricsPort;
   metricsTokens: MetricsTokens;
   /** The cell's certificate authority; serverCertificate() is what Caddy's wiring calls. */

@@ -49,9 +49,14 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): J
       'x-access': r.access === 'public' ? 'public' : [...r.access],
       parameters,
       responses: {
+        // 204: no body at all (a client must not try to parse one).
         [status]: {
           description: 'Success',
-          content: { 'application/json': { schema: r.response ? toSchema(r.response, 'output') : {} } },
+          ...(status === '204'
+            ? {}
+            : {
+                content: { 'application/json': { schema: r.response ? toSchema(r.response, 'output') : {} } },
+              }),
         },
         default: {
           description: 'Error',

@@ -4,6 +4,7 @@ import { authRoutes } from './auth.ts';
 import { configRoutes } from './config.ts';
 import { containerRoutes } from './containers.ts';
 import { ddnsRoutes } from './ddns.ts';
+import { dnsRoutes } from './dns.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -26,6 +27,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...openApiRoutes,
   ...peerRoutes,
   ...wireguardRoutes,
+  ...dnsRoutes,
   ...metricsRoutes,
   ...vaultRoutes,
   ...ntpRoutes,

@@ -34,6 +34,14 @@ export interface PeersModel {
   live: Set<string>;
 }
 
+/**
+ * The cell's DNS as the peers see it (DnsService): peers' names and per-peer views follow every peer
+ * change. Its apply never throws; a change it cannot make stays pending in it.
+ */
+export interface PeersDnsPort {
+  apply(): Promise<unknown>;
+}
+
 export const TRAFFIC_RETENTION_MS = 24 * 3600_000;
 /** Traffic samples are taken on every tick at least this far apart (the tick runs every few seconds). */
 export const SAMPLE_EVERY_MS = 30_000;
@@ -45,16 +53,23 @@ export class PeersApply {
   readonly #c: PeersContext;
   readonly #wg: WireguardPort;
   readonly #onError: (what: string, err: unknown) => void;
+  readonly #dns: PeersDnsPort | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   /** The last model the data plane accepted (undefined = none this run); hashed only when asked. */
   #applied: PeersModel | undefined;
   #appliedHash: string | undefined;
   #lastSample = 0;
 
-  constructor(ctx: PeersContext, wireguard: WireguardPort, onError?: (what: string, err: unknown) => void) {
+  constructor(
+    ctx: PeersContext,
+    wireguard: WireguardPort,
+    onError?: (what: string, err: unknown) => void,
+    dns?: PeersDnsPort,
+  ) {
     this.#c = ctx;
     this.#wg = wireguard;
     this.#onError = onError ?? (() => undefined);
+    this.#dns = dns;
   }
 
   /** Peers that get a tunnel now: enabled and not past their expiry. */
@@ -104,7 +119,8 @@ export class PeersApply {
   apply(): Promise<ApplyResult> {
     const run = this.#chain.then(() => this.#apply());
     this.#chain = run.catch(() => undefined);
-    return run;
+    // Names and views follow the stored peers whether or not WireGuard took the change.
+    return this.#dns ? run.finally(() => this.#dns!.apply()) : run;
   }
 
   /**

@@ -10,7 +10,7 @@ import type { EndpointPort } from './endpoint-port.ts';
 import type { KeyPair } from './keys.ts';
 import { PeerConfigs } from './peer-configs.ts';
 import { isActive } from './peer-lookup.ts';
-import { type ApplyResult, PeersApply, type PeersModel } from './peers-apply.ts';
+import { type ApplyResult, PeersApply, type PeersDnsPort, type PeersModel } from './peers-apply.ts';
 import type { PeersContext } from './peers-context.ts';
 import { type CreatedPeer, PeersCrud } from './peers-crud.ts';
 import type { PeerLogins, PeersRepository } from './peers-repository.ts';
@@ -29,6 +29,8 @@ export interface PeersDeps {
   config: { get(): CellConfig };
   /** The data plane (NO_WIREGUARD when none: peers are stored and applied once one runs). */
   wireguard: WireguardPort;
+  /** The cell's DNS (peers' names, per-peer views); none: names are not kept. */
+  dns?: PeersDnsPort;
   serverKey: () => KeyPair;
   endpoint: EndpointPort;
   hostFacts?: (config: CellConfig) => { cellNetwork: string; wgPort: number };
@@ -55,7 +57,7 @@ export class PeersService {
       hostFacts: d.hostFacts,
       now: d.now ?? Date.now,
     };
-    this.applier = new PeersApply(ctx, d.wireguard, d.onError);
+    this.applier = new PeersApply(ctx, d.wireguard, d.onError, d.dns);
     this.configs = new PeerConfigs(ctx);
     this.crud = new PeersCrud(ctx, d.logins, d.unitOfWork, this.applier, this.configs, d.hasher);
     this.wireguard = new WireguardStatusReader(ctx, d.wireguard, this.applier);

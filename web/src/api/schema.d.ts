@@ -635,6 +635,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dns/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The owner's records in the cell's zone (names relative to it: @, www) */
+        get: operations["getApiDnsRecords"];
+        put?: never;
+        /** Add an A, AAAA, CNAME, TXT, MX ("10 mail.example.org") or SRV ("prio weight port target") record; applied live when cell-dns runs */
+        post: operations["postApiDnsRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dns/records/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a record (204); applied live when cell-dns runs */
+        delete: operations["deleteApiDnsRecordsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1249,6 +1284,12 @@ export interface operations {
                         };
                         network: {
                             dns_forwarders: string[];
+                            dns_tls_forwarders?: {
+                                address: string;
+                                port?: number;
+                                tls_name: string;
+                            }[];
+                            dnssec?: boolean;
                             ntp_servers: (string)[];
                             endpoint_host?: string | "";
                         };
@@ -1295,6 +1336,12 @@ export interface operations {
                     };
                     network?: {
                         dns_forwarders?: string[];
+                        dns_tls_forwarders?: {
+                            address: string;
+                            port?: number;
+                            tls_name: string;
+                        }[];
+                        dnssec?: boolean;
                         ntp_servers?: (string)[];
                         endpoint_host?: string | "";
                     };
@@ -1329,6 +1376,12 @@ export interface operations {
                             };
                             network: {
                                 dns_forwarders: string[];
+                                dns_tls_forwarders?: {
+                                    address: string;
+                                    port?: number;
+                                    tls_name: string;
+                                }[];
+                                dnssec?: boolean;
                                 ntp_servers: (string)[];
                                 endpoint_host?: string | "";
                             };
@@ -2677,6 +2730,117 @@ export interface operations {
                         };
                     };
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiDnsRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        name: string;
+                        /** @enum {string} */
+                        type: "A" | "AAAA" | "CNAME" | "TXT" | "MX" | "SRV";
+                        value: string;
+                        ttl: number;
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiDnsRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    type: "A" | "AAAA" | "CNAME" | "TXT" | "MX" | "SRV";
+                    value: string;
+                    ttl?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        name: string;
+                        /** @enum {string} */
+                        type: "A" | "AAAA" | "CNAME" | "TXT" | "MX" | "SRV";
+                        value: string;
+                        ttl: number;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiDnsRecordsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {
