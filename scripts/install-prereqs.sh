@@ -13,6 +13,7 @@
 #     wireguard-tools/-go    wg/wg-quick and the userspace implementation for the netns tests' peers
 #     unbound, caddy, chrony config checkers for integration tests (unbound-checkconf, caddy validate,
 #                            chronyd -p); the daemons themselves run in containers, never on the host
+#     dns-root-data          the root trust anchor (/usr/share/dns/root.key) the DNSSEC tests validate with
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
@@ -26,7 +27,7 @@
 set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
-test_packages=(chromium wireguard-tools wireguard-go unbound caddy chrony curl iputils-ping)
+test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data caddy chrony curl iputils-ping)
 
 purpose=run
 while [ $# -gt 0 ]; do

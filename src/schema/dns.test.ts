@@ -2,6 +2,7 @@
 // and nothing that could quote, escape or break a line reaches the zone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { cellConfigSchema, defaultConfig } from './config.ts';
 import { createDnsRecordSchema } from './dns.ts';
 import { HOSTILE_STRINGS } from './hostile.ts';
 
@@ -81,4 +82,25 @@ test('names: relative labels, @, or absolute with a trailing dot; nothing else',
     for (const type of ['A', 'AAAA', 'CNAME', 'MX', 'SRV'])
       assert.equal(parse({ name: 'a', type, value: h }).success, false, `${type} ${JSON.stringify(h)}`);
   }
+});
+
+test('upstreams: DNS-over-TLS forwarders are validated, and not mixed with plain ones', () => {
+  const cfg = defaultConfig();
+  const withTls = (tls: unknown, plain: string[] = []) =>
+    cellConfigSchema.safeParse({
+      ...cfg,
+      network: { ...cfg.network, dns_forwarders: plain, dns_tls_forwarders: tls, dnssec: true },
+    });
+  assert.ok(withTls([{ address: '192.0.2.53', tls_name: 'dns.example.net' }]).success);
+  assert.ok(withTls([{ address: '192.0.2.53', port: 8853, tls_name: 'dns.example.net' }]).success);
+  for (const bad of [
+    [{ address: '192.0.2.53' }],
+    [{ address: 'dns.example.net', tls_name: 'dns.example.net' }],
+    [{ address: '192.0.2.53', tls_name: 'dns.example.net#x' }],
+    [{ address: '192.0.2.53', tls_name: 'a\nforward-zone:' }],
+    [{ address: '192.0.2.53', port: 0, tls_name: 'dns.example.net' }],
+  ])
+    assert.equal(withTls(bad).success, false, JSON.stringify(bad));
+  const mixed = withTls([{ address: '192.0.2.53', tls_name: 'dns.example.net' }], ['192.0.2.1']);
+  assert.ok(!mixed.success && mixed.error.issues[0]!.path.join('.') === 'network.dns_tls_forwarders');
 });

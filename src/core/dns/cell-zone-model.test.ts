@@ -1,0 +1,69 @@
+// The zone the cell derives: its own name at Caddy, services, active peers, the owner's records (a
+// clash is skipped with a warning, never served twice), and one view per VPN address that denies the
+// services its peer is not granted.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DnsRecordRow } from '../ports/dns-records-repository.ts';
+import { cellZoneModel, coreServiceNames, VIEW_RANGE_MAX } from './cell-zone-model.ts';
+
+const rec = (id: number, name: string, type: DnsRecordRow['type'], value: string): DnsRecordRow => ({
+  id,
+  name,
+  type,
+  value,
+  ttl: 60,
+  created_at: '2026-01-01T00:00:00Z',
+});
+
+const input = {
+  zone: 'mycell.cell',
+  vpnAddress: '10.0.0.1/29',
+  cellNetwork: '172.20.0.0/16',
+  services: coreServiceNames('172.20.0.0/16'),
+  peers: [
+    { name: 'alice', address: '10.0.0.2', services: ['dns', 'web'] },
+    { name: 'ntp', address: '10.0.0.3', services: ['dns'] },
+  ],
+  records: [
+    rec(1, 'www', 'CNAME', 'web.mycell.cell'),
+    rec(2, 'alice', 'TXT', 'x'),
+    rec(3, '@', 'MX', '10 mx.example.org'),
+  ],
+};
+
+test('names of the cell, its services and peers, then the owner records that do not clash', () => {
+  const { zone, warnings } = cellZoneModel(input);
+  assert.deepEqual(
+    zone.records.map((r) => `${r.name} ${r.type} ${r.value}`),
+    [
+      '@ A 172.20.0.2',
+      'web A 172.20.0.2',
+      'dns A 172.20.0.3',
+      'ntp A 172.20.0.4',
+      'alice A 10.0.0.2',
+      'www CNAME web.mycell.cell',
+      '@ MX 10 mx.example.org',
+    ],
+  );
+  assert.deepEqual(
+    warnings.map((w) => w.path),
+    ['peers.ntp', 'records.2'],
+  );
+});
+
+test('one view per address of the range but the server; denials are the services not granted', () => {
+  const { zone } = cellZoneModel(input);
+  assert.deepEqual(
+    zone.views.map((v) => `${v.address}:${v.deny.join(',')}`),
+    ['10.0.0.2:ntp', '10.0.0.3:ntp,web', '10.0.0.4:', '10.0.0.5:', '10.0.0.6:'],
+  );
+});
+
+test('a range larger than VIEW_RANGE_MAX gets views for its peers only', () => {
+  assert.ok(VIEW_RANGE_MAX < 2 ** 11);
+  const { zone } = cellZoneModel({ ...input, vpnAddress: '10.0.0.1/16' });
+  assert.deepEqual(
+    zone.views.map((v) => v.address),
+    ['10.0.0.2', '10.0.0.3'],
+  );
+});
