@@ -259,7 +259,7 @@ export function createCell(opts: CellOptions): Cell {
     ddns,
     version: VERSION,
     startedAt: new Date(),
-    // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0015).
+    // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0017).
     clientAddress: opts.docker
       ? cellClientAddress(config, (c) => hostFacts(c, hostEnv).cellNetwork)
       : socketAddress,
@@ -383,7 +383,7 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
     // chronyc inside cell-ntp, with its default command socket there; the argv comes from core only.
     chronyc: ntpName ? { run: (args) => engine.exec(ntpName, ['chronyc', ...args]) } : NO_CHRONYC,
     // unbound-control runs inside cell-dns (docker exec): its control channel stays on the container's
-    // loopback with the keys Unbound made there (ADR 0015). The zone file goes to config/dns/, which
+    // loopback with the keys Unbound made there (ADR 0017). The zone file goes to config/dns/, which
     // cell-api mounts at its host path and cell-dns includes.
     dns: dnsName
       ? new UnboundControl({

@@ -51,11 +51,17 @@ test('names of the cell, its services and peers, then the owner records that do 
   );
 });
 
-test('one view per address of the range but the server; denials are the services not granted', () => {
+test('one view per address of the range but the server, at its mapped source; denials are the services not granted', () => {
   const { zone } = cellZoneModel(input);
   assert.deepEqual(
-    zone.views.map((v) => `${v.address}:${v.deny.join(',')}`),
-    ['10.0.0.2:ntp', '10.0.0.3:ntp,web', '10.0.0.4:', '10.0.0.5:', '10.0.0.6:'],
+    zone.views.map((v) => `${v.label}@${v.address}:${v.deny.join(',')}`),
+    [
+      '10.0.0.2@172.20.255.250:ntp',
+      '10.0.0.3@172.20.255.251:ntp,web',
+      '10.0.0.4@172.20.255.252:',
+      '10.0.0.5@172.20.255.253:',
+      '10.0.0.6@172.20.255.254:',
+    ],
   );
 });
 
@@ -63,7 +69,7 @@ test('a range larger than VIEW_RANGE_MAX gets views for its peers only', () => {
   assert.ok(VIEW_RANGE_MAX < 2 ** 11);
   const { zone } = cellZoneModel({ ...input, vpnAddress: '10.0.0.1/16' });
   assert.deepEqual(
-    zone.views.map((v) => v.address),
+    zone.views.map((v) => v.label ?? v.address),
     ['10.0.0.2', '10.0.0.3'],
   );
 });

@@ -8,8 +8,10 @@
 //   the owner's records, relative to the zone
 // and one view per client address of the VPN range that denies the services its peer is not granted.
 import type { CellZoneInput, ZoneRecord, ZoneView } from '../../render/unbound/cell-zone.ts';
+import { vpnNetwork } from '../../schema/config.ts';
 import { cidrRange, formatIpv4, parseIpv4 } from '../../schema/fields.ts';
 import { PEER_SERVICES, serviceAddress } from '../../schema/peers-services.ts';
+import { vpnAddressOnCell, vpnMapProblem } from '../../schema/vpn-sources.ts';
 import type { Warning } from '../../schema/warnings.ts';
 import type { DnsRecordRow } from '../ports/dns-records-repository.ts';
 
@@ -90,7 +92,17 @@ export function cellZoneModel(i: ZoneModelInput): { zone: CellZoneInput; warning
   return { zone: { zone: i.zone, records, views: zoneViews(i) }, warnings };
 }
 
+/**
+ * A peer's queries reach Unbound from its VPN address mapped into the cell network (cell-wireguard's
+ * NETMAP, ADR 0015): that is the address a view matches; its name keeps the VPN address.
+ */
 function zoneViews(i: ZoneModelInput): ZoneView[] {
+  const vpnNet = vpnNetwork(i.vpnAddress);
+  const mapped = !vpnMapProblem(i.cellNetwork, vpnNet);
+  const view = (address: string, deny: string[]): ZoneView =>
+    mapped
+      ? { address: vpnAddressOnCell(address, i.cellNetwork, vpnNet), label: address, deny }
+      : { address, deny };
   const deny = (granted: readonly string[]) =>
     [...new Set(i.services.filter((s) => !granted.includes(s.service)).map((s) => s.name))].sort();
   const byAddress = new Map(i.peers.map((p) => [p.address, deny(p.services)]));
@@ -101,9 +113,9 @@ function zoneViews(i: ZoneModelInput): ZoneView[] {
     for (let n = first + 1; n < last; n++) {
       if (n === server) continue;
       const address = formatIpv4(n);
-      views.push({ address, deny: byAddress.get(address) ?? [] });
+      views.push(view(address, byAddress.get(address) ?? []));
     }
     return views;
   }
-  return [...byAddress].map(([address, d]) => ({ address, deny: d }));
+  return [...byAddress].map(([address, d]) => view(address, d));
 }

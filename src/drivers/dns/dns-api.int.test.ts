@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, login, makeKit } from '../../api/test-kit.ts';
 import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
+import { vpnAddressOnCell } from '../../schema/vpn-sources.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { localExec, UnboundControl } from './unbound-control.ts';
 import { startUnbound, type TestUnbound } from './unbound-kit.ts';
@@ -131,6 +132,13 @@ describe('DNS records API', () => {
     assert.equal(p.statusCode, 201, p.body);
     const address = p.json().peer.address;
     assert.deepEqual(await a('phone'), [address]);
+    // The view is named by the VPN address; it matches the peer's mapped source (ADR 0015).
+    assert.match(
+      readFileSync(join(ub.includeDir, 'zone.conf'), 'utf8'),
+      new RegExp(
+        `access-control-view: ${vpnAddressOnCell(address, '172.20.0.0/16', '10.0.0.0/24').replaceAll('.', '\\.')}/32 "peer-${address.replaceAll('.', '\\.')}"`,
+      ),
+    );
     assert.match(await viewZones(address), /^ntp\.home\.cell\. always_nxdomain$/m);
     assert.doesNotMatch(await viewZones(address), /web\.home\.cell/);
 

@@ -6,7 +6,7 @@
 // with unbound-checkconf and reloaded (reload_keep_cache): a refused file never reaches the daemon.
 //
 // Where the commands run is the caller's: inside cell-dns through `docker exec` (the control channel
-// stays on 127.0.0.1 there, with the keys the daemon made; ADR 0015), or a local process in tests.
+// stays on 127.0.0.1 there, with the keys the daemon made; ADR 0017), or a local process in tests.
 // Always argv arrays, never a shell; record data goes on stdin, never in an argument.
 import { spawn } from 'node:child_process';
 import type { ExecResult } from '../../core/ports/container-engine.ts';

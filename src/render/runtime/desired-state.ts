@@ -97,7 +97,7 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
           }).output,
         },
         {
-          // Loopback only: cell-api runs unbound-control inside cell-dns (docker exec, ADR 0015), so
+          // Loopback only: cell-api runs unbound-control inside cell-dns (docker exec, ADR 0017), so
           // the control port is never on the cell network and its keys never leave the container.
           path: dir('config', 'dns', 'control-interfaces.conf'),
           content: renderControlInterfaces({ addresses: ['127.0.0.1'] }).output,

@@ -3,7 +3,7 @@
 // see zone-delta.ts). One static local zone holds the cell's own name, its services, its peers and the
 // owner's records; a name outside them answers NXDOMAIN, never a query upstream.
 //
-// Per-peer views (ADR 0015): `access-control-view: <peer address>/32 peer-<address>` and a view holding
+// Per-peer views (ADR 0017): `access-control-view: <peer address>/32 peer-<address>` and a view holding
 // one `always_nxdomain` local zone per service the peer is not granted. `view-first: yes` sends
 // every other name to the global zone, so a view carries only its denials.
 import { z } from 'zod';
@@ -22,8 +22,10 @@ export interface ZoneRecord {
 }
 
 export interface ZoneView {
-  /** The client address the view is for (a peer's VPN address). */
+  /** The client address the view is for, as Unbound sees it (a peer's mapped source, ADR 0015). */
   address: string;
+  /** What the view is named after (the peer's VPN address); default: address. */
+  label?: string | undefined;
   /** Relative names (and everything below them) this client gets NXDOMAIN for. */
   deny: readonly string[];
 }
@@ -49,7 +51,11 @@ export const cellZoneSchema = z
   .object({
     zone: domainName,
     records: z.array(record).max(100_000),
-    views: z.array(z.object({ address: ipv4, deny: z.array(relativeName).max(256) }).strict()).max(70_000),
+    views: z
+      .array(
+        z.object({ address: ipv4, label: ipv4.optional(), deny: z.array(relativeName).max(256) }).strict(),
+      )
+      .max(70_000),
   })
   .strict();
 
@@ -113,9 +119,10 @@ export function renderCellZone(raw: CellZoneInput): Rendered {
     ...sortedLines(zone, i.records).map((l) => `    local-data: '${l}'`),
   ];
   const views = [...i.views].sort(byAddress);
-  for (const v of views) lines.push(`    access-control-view: ${v.address}/32 "${viewName(v.address)}"`);
+  for (const v of views)
+    lines.push(`    access-control-view: ${v.address}/32 "${viewName(v.label ?? v.address)}"`);
   for (const v of views) {
-    lines.push('view:', `    name: "${viewName(v.address)}"`, '    view-first: yes');
+    lines.push('view:', `    name: "${viewName(v.label ?? v.address)}"`, '    view-first: yes');
     for (const d of [...new Set(v.deny)].sort())
       lines.push(`    local-zone: "${ownerName(zone, d)}" always_nxdomain`);
   }

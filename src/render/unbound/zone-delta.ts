@@ -32,8 +32,10 @@ function byOwner(lines: Iterable<string>): Map<string, Set<string>> {
 
 export function zoneDelta(prev: CellZoneInput, next: CellZoneInput): ZoneDelta | undefined {
   if (prev.zone !== next.zone) return undefined;
-  const prevViews = new Map(prev.views.map((v) => [v.address, v]));
-  const nextViews = new Map(next.views.map((v) => [v.address, v]));
+  // A view is its client address and its name: both are fixed once loaded.
+  const key = (v: CellZoneInput['views'][number]) => `${v.address} ${v.label ?? v.address}`;
+  const prevViews = new Map(prev.views.map((v) => [key(v), v]));
+  const nextViews = new Map(next.views.map((v) => [key(v), v]));
   if (prevViews.size !== nextViews.size || [...nextViews.keys()].some((a) => !prevViews.has(a)))
     return undefined;
 
@@ -52,10 +54,10 @@ export function zoneDelta(prev: CellZoneInput, next: CellZoneInput): ZoneDelta |
 
   const viewRemove: ZoneDelta['viewRemove'] = [];
   const viewAdd: ZoneDelta['viewAdd'] = [];
-  for (const [address, v] of nextViews) {
-    const was = new Set(prevViews.get(address)!.deny);
+  for (const [k, v] of nextViews) {
+    const was = new Set(prevViews.get(k)!.deny);
     const is = new Set(v.deny);
-    const view = viewName(address);
+    const view = viewName(v.label ?? v.address);
     for (const d of was) if (!is.has(d)) viewRemove.push({ view, name: ownerName(next.zone, d) });
     for (const d of is) if (!was.has(d)) viewAdd.push({ view, name: ownerName(next.zone, d) });
   }
