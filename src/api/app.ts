@@ -198,17 +198,14 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   const afterResponse = (req: FastifyRequest, reply: FastifyReply) => {
     // Method, normalised path and status only: headers and bodies may hold secrets.
-    log.info(
-      {
-        method: req.method,
-        // The route pattern when one matched: a path can hold a credential (a config-link token).
-        path: req.picRoute?.url ?? req.picPath,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-        source: req.picSource,
-      },
-      'request',
-    );
+    deps.logs.request('api', {
+      method: req.method,
+      // The route pattern when one matched: a path can hold a credential (a config-link token).
+      path: req.picRoute?.url ?? req.picPath,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      source: req.picSource,
+    });
     const route = req.picRoute?.url;
     deps.metrics.observeHttp(route ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
     // The first step of a two-factor login (right password, code asked for) is not a failure.

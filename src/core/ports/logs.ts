@@ -12,8 +12,23 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** The line every API request writes: typed fields only, none of which can hold a secret. */
+export interface RequestLine {
+  method: string;
+  /** The route pattern when one matched, else the normalised path (see app.ts). */
+  path: string;
+  status: number;
+  ms: number;
+  source: string;
+}
+
 export interface LogsPort {
   get(service: LogService): Logger;
+  /**
+   * Writes a request line at info level. Its fields are typed and safe, so it skips the redaction
+   * every other line goes through (a third of a line's cost, on the hottest path).
+   */
+  request(service: LogService, line: RequestLine): void;
   setLevel(service: LogService, level: LogLevel): void;
   levels(): Record<LogService, string>;
   /** Writes buffered lines now (they are otherwise written within ~100 ms). */

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { LogLine, LogsPort } from '../../core/ports/logs.ts';
+import type { LogLine, LogsPort, RequestLine } from '../../core/ports/logs.ts';
 import { LOG_SERVICES, type LogService } from '../../schema/config.ts';
 import type { LogLevel } from '../../schema/fields.ts';
 import { KEEP, RotatingFile } from './rotating-file.ts';
@@ -42,6 +42,8 @@ export class LogRegistry implements LogsPort {
   readonly #dir: string;
   readonly #files = new Map<LogService, RotatingFile>();
   readonly #loggers = new Map<LogService, Logger>();
+  /** Same destination and level, no redaction: only for RequestLine's typed fields. */
+  readonly #requestLoggers = new Map<LogService, Logger>();
   readonly #echo: boolean;
   /** Buffered lines reach their files when the process exits, however it exits short of SIGKILL. */
   readonly #onExit = () => this.flush();
@@ -64,16 +66,15 @@ export class LogRegistry implements LogsPort {
         streams.push({ stream: { write: (line: string) => writeLine(file, line) }, level: 'trace' });
       }
       if (this.#echo) streams.push({ stream: process.stderr, level: 'trace' });
+      // multistream costs a few % per line: only when there are two destinations.
+      const destination = streams.length === 1 ? streams[0]!.stream : pino.multistream(streams);
+      const level = levels[service] ?? 'info';
       const logger = pino(
-        {
-          level: levels[service] ?? 'info',
-          base: { service },
-          redact: { paths: REDACT, censor: '[redacted]' },
-        },
-        // multistream costs a few % per line: only when there are two destinations.
-        streams.length === 1 ? streams[0]!.stream : pino.multistream(streams),
+        { level, base: { service }, redact: { paths: REDACT, censor: '[redacted]' } },
+        destination,
       );
       this.#loggers.set(service, logger);
+      this.#requestLoggers.set(service, pino({ level, base: { service } }, destination));
     }
   }
 
@@ -81,8 +82,13 @@ export class LogRegistry implements LogsPort {
     return this.#loggers.get(service)!;
   }
 
+  request(service: LogService, line: RequestLine): void {
+    this.#requestLoggers.get(service)!.info(line, 'request');
+  }
+
   setLevel(service: LogService, level: LogLevel): void {
     this.get(service).level = level;
+    this.#requestLoggers.get(service)!.level = level;
   }
 
   levels(): Record<LogService, string> {

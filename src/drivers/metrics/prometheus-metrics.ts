@@ -97,9 +97,19 @@ export function prometheusMetrics(sources: MetricsSources): MetricsPort {
     registers: [registry],
   });
 
+  // One labelled child per route, method and status, found by one string key: observe() with a
+  // labels object hashes and sorts the labels on every request. Bounded: routes are patterns.
+  const httpChildren = new Map<string, { observe(v: number): void }>();
   return {
-    observeHttp: (route, method, status, seconds) =>
-      http.observe({ route, method, status: String(status) }, seconds),
+    observeHttp: (route, method, status, seconds) => {
+      const key = `${route} ${method} ${status}`;
+      let child = httpChildren.get(key);
+      if (!child) {
+        child = http.labels({ route, method, status: String(status) });
+        httpChildren.set(key, child);
+      }
+      child.observe(seconds);
+    },
     loginFailed: () => loginFailures.inc(),
     observeApply: (target, seconds) => apply.observe({ target }, seconds),
     async exposition() {
