@@ -173,6 +173,33 @@ test('a granted service answers, a denied one is refused, and the devices cannot
   assert.equal(ping('bob', vpnIp.alice!), false, 'bob cannot reach alice');
 });
 
+test("the cell's zone through the tunnel: its name, a peer's name, a granted service; a service outside the view is NXDOMAIN", () => {
+  const dig = (who: string, name: string) =>
+    inDevice(who, ['dig', '+time=2', '+tries=2', `@${CELL_VPN_IP}`, name, 'A']);
+  const answer = (who: string, name: string) => {
+    const out = dig(who, name).stdout;
+    return {
+      status: /status: (\w+)/.exec(out)?.[1],
+      a: [...out.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]),
+    };
+  };
+  const domain = 'e2e.cell';
+  assert.deepEqual(answer('alice', domain), { status: 'NOERROR', a: [caddyIp()] }, 'the cell itself');
+  assert.deepEqual(
+    answer('bob', `alice.${domain}`),
+    { status: 'NOERROR', a: [vpnIp.alice] },
+    "a peer's name",
+  );
+  assert.deepEqual(
+    answer('alice', `web.${domain}`),
+    { status: 'NOERROR', a: [caddyIp()] },
+    'granted to alice',
+  );
+  assert.deepEqual(answer('bob', `web.${domain}`), { status: 'NXDOMAIN', a: [] }, "not in bob's view");
+  assert.deepEqual(answer('bob', `dns.${domain}`).status, 'NOERROR', 'bob was granted DNS');
+  assert.deepEqual(answer('alice', `nobody.${domain}`).status, 'NXDOMAIN');
+});
+
 test("the API knows a peer by its VPN address: a guess from alice's device is refused as hers, not the tunnel's", async () => {
   const login = inDevice('alice', [
     'curl',
