@@ -95,7 +95,7 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
 
   // Upstreams on the Settings page: a bad address is named, a good one waits for Apply.
   await page.getByRole('link', { name: 'Settings' }).click();
-  const forwarders = page.getByLabel('DNS forwarders');
+  const forwarders = page.getByLabel('DNS forwarders', { exact: true });
   await forwarders.fill('192.0.2.53, 300.1.1.1');
   await page.getByRole('button', { name: 'Save network' }).click();
   await page.getByText('must be an IPv4 address').waitFor();
@@ -103,6 +103,19 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
   await page.getByRole('button', { name: 'Save network' }).click();
   await page.getByText('Saved. Waiting to apply (restarts cell-dns)', { exact: false }).waitFor();
   await shot(page, '03b-settings-network');
+  // DNS-over-TLS instead of plain forwarders, DNSSEC off: saved as typed, shown back as typed.
+  await forwarders.fill('');
+  await page.getByLabel('DNS-over-TLS forwarders').fill('192.0.2.9#dns.example@853');
+  await page.getByLabel('Validate forwarded answers with DNSSEC').uncheck();
+  await page.getByRole('button', { name: 'Save network' }).click();
+  await page.getByText('Saved. Waiting to apply (restarts cell-dns)', { exact: false }).waitFor();
+  await page.reload();
+  await page.getByLabel('DNS-over-TLS forwarders').waitFor();
+  await page.waitForFunction(
+    () => (document.querySelector('input[name=dns_tls_forwarders]') as HTMLInputElement)?.value !== '',
+  );
+  assert.equal(await page.getByLabel('DNS-over-TLS forwarders').inputValue(), '192.0.2.9#dns.example@853');
+  assert.equal(await page.getByLabel('Validate forwarded answers with DNSSEC').isChecked(), false);
   await page.getByLabel('Time zone').fill('Europe/Berlin');
   await page.getByRole('button', { name: 'Save identity' }).click();
   await page

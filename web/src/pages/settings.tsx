@@ -181,26 +181,52 @@ function IdentityForm() {
 /** "a, b c" → ["a", "b", "c"]: lists are typed as text, separated by commas or spaces. */
 const splitList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
+type TlsForwarder = { address: string; tls_name: string; port?: number };
+
+/** `9.9.9.9#dns.quad9.net@853` ↔ {address, tls_name, port}: one text field for a list of them. */
+function parseTlsForwarder(text: string): TlsForwarder {
+  const [address = '', rest = ''] = text.split('#');
+  const [tls_name = '', port] = rest.split('@');
+  return { address, tls_name, ...(port ? { port: Number(port) } : {}) };
+}
+const formatTlsForwarder = (f: TlsForwarder) => `${f.address}#${f.tls_name}${f.port ? `@${f.port}` : ''}`;
+
 /** Upstreams (nothing leaves the cell until these are set) and the endpoint peers dial. */
 function NetworkForm() {
   const config = useQuery({ queryKey: ['config'], queryFn: () => call(api.GET('/api/config')) });
-  const [form, setForm] = useState({ dns_forwarders: '', ntp_servers: '', endpoint_host: '' });
+  const [form, setForm] = useState({
+    dns_forwarders: '',
+    dns_tls_forwarders: '',
+    ntp_servers: '',
+    endpoint_host: '',
+  });
+  const [dnssec, setDnssec] = useState(true);
   useEffect(() => {
     const n = config.data?.network;
-    if (n)
+    if (n) {
       setForm({
         dns_forwarders: n.dns_forwarders.join(', '),
+        dns_tls_forwarders: (n.dns_tls_forwarders ?? []).map(formatTlsForwarder).join(', '),
         ntp_servers: n.ntp_servers.join(', '),
         endpoint_host: n.endpoint_host ?? '',
       });
+      setDnssec(n.dnssec !== false);
+    }
   }, [config.data]);
-  const { save, error, saved, fieldError } = useSaveConfig(() => ({
-    network: {
-      dns_forwarders: splitList(form.dns_forwarders),
-      ntp_servers: splitList(form.ntp_servers),
-      endpoint_host: form.endpoint_host.trim(),
-    },
-  }));
+  const { save, error, saved, fieldError } = useSaveConfig(() => {
+    const n = config.data?.network;
+    const tls = splitList(form.dns_tls_forwarders).map(parseTlsForwarder);
+    return {
+      network: {
+        dns_forwarders: splitList(form.dns_forwarders),
+        // Sent only when they say something: an unchanged default must not look like a pending change.
+        ...(tls.length || n?.dns_tls_forwarders ? { dns_tls_forwarders: tls } : {}),
+        ...(dnssec !== (n?.dnssec !== false) ? { dnssec } : {}),
+        ntp_servers: splitList(form.ntp_servers),
+        endpoint_host: form.endpoint_host.trim(),
+      },
+    };
+  });
   const input = inputsFor(form, setForm, (key) => fieldError(`network.${key}`));
   return (
     <form
@@ -218,6 +244,11 @@ function NetworkForm() {
       <SaveState error={error} saved={saved} />
       <div className="grid gap-x-4 md:grid-cols-2">
         {input('dns_forwarders', 'DNS forwarders', 'IPv4 resolvers, comma-separated, e.g. 9.9.9.9, 1.1.1.1')}
+        {input(
+          'dns_tls_forwarders',
+          'DNS-over-TLS forwarders',
+          'address#certificate name[@port], e.g. 9.9.9.9#dns.quad9.net (instead of plain forwarders)',
+        )}
         {input('ntp_servers', 'NTP servers', 'Names or addresses, comma-separated')}
         {input(
           'endpoint_host',
@@ -225,6 +256,10 @@ function NetworkForm() {
           'Name or address peers dial; empty = a guess from this host',
         )}
       </div>
+      <label className="mb-3 flex items-center gap-2 text-sm">
+        <input type="checkbox" name="dnssec" checked={dnssec} onChange={(e) => setDnssec(e.target.checked)} />
+        Validate forwarded answers with DNSSEC (recommended)
+      </label>
       <button type="submit" className="btn-primary" disabled={save.isPending || !config.data}>
         Save network
       </button>
