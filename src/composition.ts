@@ -11,6 +11,7 @@ import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
 import { DnsService } from './core/dns/dns-service.ts';
+import { FrontDoorTls } from './core/front-door/front-door-tls.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
 import { NtpService } from './core/ntp/ntp-service.ts';
@@ -34,6 +35,7 @@ import { SetupService } from './core/setup-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
+import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
 import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { UnboundControl } from './drivers/dns/unbound-control.ts';
@@ -68,13 +70,7 @@ import { desiredState } from './render/runtime/desired-state.ts';
 import { type CellConfig, LOG_SERVICES, vpnNetwork } from './schema/config.ts';
 import type { HostFacts } from './schema/host-facts.ts';
 import { inIpv4Network } from './schema/in-network.ts';
-import {
-  CADDY_ADMIN_PORT,
-  type CellEnv,
-  type DesiredState,
-  hostFacts,
-  parseEnvFile,
-} from './schema/runtime.ts';
+import { type CellEnv, caddyShared, type DesiredState, hostFacts, parseEnvFile } from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -126,6 +122,11 @@ export interface Cell {
   deps: AppDeps;
   /** Started by `pic serve` when the cell runs on Docker. */
   monitor: HealthMonitor | undefined;
+  /**
+   * Inside the cell: keeps Caddy's HTTPS certificate current (checked at start, then daily); started
+   * by `pic serve`.
+   */
+  frontDoor: { start(): void; stop(): void } | undefined;
   paths: CellPaths;
   sweptTemps: string[];
   /** The database itself, for tests and benchmarks that inspect what was stored; the API never sees it. */
@@ -161,8 +162,15 @@ export function createCell(opts: CellOptions): Cell {
   const peerDisabled = (username: string, role: string) =>
     role === 'peer' && deps.peers.accountDisabled(username);
   const sessions = new Sessions(new SessionsStore(db), Date.now, peerDisabled);
+  const vault = new VaultService({
+    files: vaultFiles(paths.secrets),
+    certs: new CertificatesStore(db),
+    unitOfWork,
+    cellName: () => config.get().identity.cell_name,
+    audit,
+  });
   // Every port exists before the services that use it: inside the cell, the Docker-backed ones.
-  const docker = opts.docker ? dockerPorts(config, audit, logs) : undefined;
+  const docker = opts.docker ? dockerPorts(config, audit, logs, vault) : undefined;
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
   const hostEnv = envFromProcess();
   // Sampled at scrape time through `deps`, so the data plane wired below for Docker is what is read.
@@ -245,13 +253,7 @@ export function createCell(opts: CellOptions): Cell {
     dns,
     metrics,
     metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
-    vault: new VaultService({
-      files: vaultFiles(paths.secrets),
-      certs: new CertificatesStore(db),
-      unitOfWork,
-      cellName: () => config.get().identity.cell_name,
-      audit,
-    }),
+    vault,
     ntp: new NtpService(
       docker?.chronyc ?? (opts.chronycSocket ? localChronyc(opts.chronycSocket) : NO_CHRONYC),
       { onError: (err) => logs.get('ntp').debug({ err: (err as Error).message }, 'chronyc did not answer') },
@@ -283,6 +285,7 @@ export function createCell(opts: CellOptions): Cell {
     deps,
     ddnsScheduler,
     monitor: docker?.monitor,
+    frontDoor: docker?.frontDoor,
     paths,
     sweptTemps,
     db,
@@ -315,6 +318,7 @@ function endpointFacts(env: CellEnv, inCell: boolean): EndpointPort {
 
 interface DockerPorts {
   monitor: HealthMonitor;
+  frontDoor: { start(): void; stop(): void };
   dataPlane: DataPlanePort;
   containers: ContainersPort;
   wireguard: WireguardPort | undefined;
@@ -324,7 +328,12 @@ interface DockerPorts {
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
-function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort): DockerPorts {
+function dockerPorts(
+  config: ConfigService,
+  audit: AuditService,
+  logs: LogsPort,
+  vault: VaultService,
+): DockerPorts {
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
   const env = envFromProcess();
@@ -366,15 +375,46 @@ function dockerPorts(config: ConfigService, audit: AuditService, logs: LogsPort)
     new HealthcheckReadiness(engine),
   );
   const configLog = logs.get('config');
+  const caddyLog = logs.get('caddy');
+  const shared = caddyShared(cellDir);
+  const caddy = new CaddyAdmin({ socketPath: shared.adminSocket });
+  const caddyConfig = (c: CellConfig) =>
+    desired(c)
+      .containers.find((s) => s.service === 'caddy')
+      ?.files.find((f) => f.live)?.content;
+  const tls = new FrontDoorTls({
+    vault,
+    files: caddyTlsFiles(shared.tlsDir),
+    reload: async (c) => {
+      const text = caddyConfig(c);
+      if (text) await caddy.reload(text);
+    },
+    log: (fields, msg) => caddyLog.info(fields, msg),
+  });
+  const check = () =>
+    tls
+      .ensure(config.get())
+      .catch((err: Error) =>
+        caddyLog.warn({ err: err.message }, 'could not deliver the HTTPS certificate to Caddy'),
+      );
+  let daily: NodeJS.Timeout | undefined;
   return {
     monitor,
+    frontDoor: {
+      start() {
+        void check();
+        daily = setInterval(() => void check(), 86_400_000).unref();
+      },
+      stop() {
+        if (daily) clearInterval(daily);
+      },
+    },
     dataPlane: dockerDataPlane({
       engine,
       desired,
       writeFile: writeRenderedFile,
-      caddy: new CaddyAdmin({
-        address: `${d.containers.find((c) => c.service === 'caddy')!.ip}:${CADDY_ADMIN_PORT}`,
-      }),
+      caddy,
+      tls,
       progress: (line) => configLog.info({ step: line }, 'applying the configuration'),
     }),
     containers: dockerContainers(engine, d.cellId, d.containers.find((c) => c.service === 'api')!.name),

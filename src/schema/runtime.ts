@@ -7,8 +7,25 @@ import { ipv4, port, privateCidr4 } from './fields.ts';
 /** Address of each core container inside CELL_NETWORK: network base + offset. One table, used everywhere. */
 export const IP_OFFSETS = { caddy: 2, dns: 3, ntp: 4, wireguard: 5, api: 10 } as const;
 export type CoreService = keyof typeof IP_OFFSETS;
-/** Port of Caddy's admin API, on cell-caddy's cell-network address only. */
-export const CADDY_ADMIN_PORT = 2019;
+/**
+ * Caddy's admin API listens on a unix socket in a directory only cell-caddy and cell-api mount (no
+ * TCP listener at all: no other container on the cell network can reach it). Inside cell-caddy it is
+ * here; cell-api and `pic up` reach it at the host path data/caddy-admin/admin.sock.
+ */
+export const CADDY_ADMIN_SOCKET = '/run/pic/caddy-admin/admin.sock';
+/** The one Host the admin API accepts (Caddy checks Host against `origins`, also on a socket). */
+export const CADDY_ADMIN_HOST = 'caddy-admin.pic';
+/** Caddy's uid and gid in cell-caddy; cell-api joins the group to read/write the shared directories. */
+export const CADDY_UID = 970;
+/** Where cell-caddy reads the certificate cell-api delivers (read-only mount of data/caddy-tls). */
+export const CADDY_TLS_DIR = '/etc/pic/caddy-tls';
+/** The files in it: the chain (leaf, intermediate, root) and the leaf's key. */
+export const CADDY_TLS_FILES = { cert: 'cert.pem', key: 'key.pem' } as const;
+/** Host paths of the two directories cell-caddy shares with cell-api, under the cell directory. */
+export const caddyShared = (cellDir: string) => ({
+  adminSocket: `${cellDir.replace(/\/$/, '')}/data/caddy-admin/admin.sock`,
+  tlsDir: `${cellDir.replace(/\/$/, '')}/data/caddy-tls`,
+});
 /** Start order: each service after the ones it needs. */
 export const START_ORDER: readonly CoreService[] = ['dns', 'ntp', 'wireguard', 'api', 'caddy'];
 /** The `.env` variable that overrides each core container's address. */
@@ -85,6 +102,8 @@ export interface BindSpec {
   readOnly: boolean;
   /** Owner the host directory must have (the daemon's uid inside the image). */
   uid: number;
+  /** Its group (default: the uid): a directory two containers share names the group both hold. */
+  gid?: number;
   /** Mode of the host directory (default 0700); rendered configs hold no secret and are 0755. */
   mode?: number;
 }

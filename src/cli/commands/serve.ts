@@ -45,6 +45,7 @@ export async function serve(argv: string[]): Promise<number> {
 
   const address = await app.listen({ host, port });
   cell.monitor?.start();
+  cell.frontDoor?.start();
   log.info({ address, data_dir: cell.paths.data, swept_temps: cell.sweptTemps.length }, 'pic api listening');
   console.log(`PIC ${cell.deps.version} listening on ${address}`);
   if (!existsSync(webRoot))
@@ -59,6 +60,7 @@ export async function serve(argv: string[]): Promise<number> {
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');
       cell.monitor?.stop();
+      cell.frontDoor?.stop();
       await app.close();
       cell.close();
       done();

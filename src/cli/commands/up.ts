@@ -3,15 +3,17 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCell } from '../../composition.ts';
+import { FrontDoorTls } from '../../core/front-door/front-door-tls.ts';
 import { chooseEndpointHost } from '../../core/peers/endpoint-choice.ts';
 import { applyDesired, waitHealthy } from '../../core/runtime/apply.ts';
 import { CaddyAdmin } from '../../drivers/caddy/caddy-admin.ts';
+import { caddyTlsFiles } from '../../drivers/caddy/caddy-tls-files.ts';
 import { prepareBind, writeRenderedFile } from '../../drivers/docker/host-dirs.ts';
 import { cellPaths } from '../../drivers/paths.ts';
 import { guessEndpoint } from '../../drivers/wireguard/endpoint-guess.ts';
 import { readHostFacts } from '../../drivers/wireguard/host-facts.ts';
 import { prepareWireguardBoot } from '../../drivers/wireguard/server-key.ts';
-import { CADDY_ADMIN_PORT } from '../../schema/runtime.ts';
+import { caddyShared } from '../../schema/runtime.ts';
 import { REPO_ROOT, type RuntimeContext, requireDocker, runtimeContext } from '../runtime-context.ts';
 
 export const upHelp = `pic up [--yes] [--dir DIR] [--no-build]
@@ -33,6 +35,19 @@ function configuredEndpoint(ctx: RuntimeContext): string | undefined {
   const cell = createCell({ dataDir: ctx.apiDataDir, sweepTemps: false, writeLogs: false });
   try {
     return cell.deps.config.get().network.endpoint_host;
+  } finally {
+    cell.close();
+  }
+}
+
+/** The cell CA's certificate for the cell's names, into data/caddy-tls (through a short-lived cell). */
+async function deliverCertificate(ctx: RuntimeContext, tlsDir: string) {
+  const cell = createCell({ dataDir: ctx.apiDataDir, sweepTemps: false, writeLogs: false });
+  try {
+    return await new FrontDoorTls({ vault: cell.deps.vault, files: caddyTlsFiles(tlsDir) }).ensure(
+      cell.deps.config.get(),
+      { reload: false },
+    );
   } finally {
     cell.close();
   }
@@ -70,6 +85,10 @@ export async function up(argv: string[]): Promise<number> {
   // cell-wireguard loads what PIC rendered: the cell's key and its config exist before it starts.
   const wgConf = desired.containers.find((c) => c.service === 'wireguard')?.binds[0]?.host;
   if (wgConf) prepareWireguardBoot(cellPaths(ctx.apiDataDir).secrets, wgConf);
+  // cell-caddy loads the cell CA's certificate from files at start: they exist before it does.
+  const shared = caddyShared(ctx.cellDir);
+  const delivered = (await deliverCertificate(ctx, shared.tlsDir)) === 'delivered';
+  const caddy = new CaddyAdmin({ socketPath: shared.adminSocket });
   const actions = await applyDesired(desired, ctx.engine, {
     progress: (l) => console.log(`  ${l}`),
     prepareBind,
@@ -77,9 +96,11 @@ export async function up(argv: string[]): Promise<number> {
     // A running Caddy is offered its rendered config through its admin API (no restart); it keeps
     // running an equal one as it is. Offered even when the file did not change: a run that wrote it
     // and then failed to load it must not leave Caddy on the old config for good.
+    // A certificate delivered in this run is read only by a forced load (the config may be equal).
     loadLive: async (spec, file) => {
       if (spec.service !== 'caddy') return;
-      await new CaddyAdmin({ address: `${spec.ip}:${CADDY_ADMIN_PORT}` }).load(file.content);
+      if (delivered) await caddy.reload(file.content);
+      else await caddy.load(file.content);
     },
   });
   if (actions.length === 0) console.log('  nothing to do: the cell already matches its configuration');

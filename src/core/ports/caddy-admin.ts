@@ -8,4 +8,9 @@ export interface CaddyAdminPort {
    * cannot be reached; the config Caddy was running stays.
    */
   load(config: string): Promise<'loaded' | 'unchanged'>;
+  /**
+   * Loads `config` even when Caddy already runs it, so it reads the files the config names again (a
+   * renewed certificate). Same errors as load.
+   */
+  reload(config: string): Promise<void>;
 }

@@ -57,7 +57,9 @@ function fakeEngine(config: CellConfig) {
   return { engine, log };
 }
 
-function setup(opts: { refuse?: string | undefined } = {}) {
+type Tls = NonNullable<Parameters<typeof dockerDataPlane>[0]['tls']>;
+
+function setup(opts: { refuse?: string | undefined; tls?: Tls } = {}) {
   const before = defaultConfig();
   const { engine, log } = fakeEngine(before);
   const disk = new Map<string, string>();
@@ -82,7 +84,12 @@ function setup(opts: { refuse?: string | undefined } = {}) {
         loads.push(config);
         return 'loaded';
       },
+      reload: async (config) => {
+        lastLoaded = config;
+        loads.push(`forced:${config}`);
+      },
     },
+    ...(opts.tls ? { tls: opts.tls } : {}),
   });
   return { plane, log, written, loads, disk };
 }
@@ -146,5 +153,32 @@ group('docker data plane: one reconciler', () => {
     await plane.applyConfig(config, change('identity.domain'));
     assert.deepEqual(written, [], 'nothing new on disk');
     assert.equal(loads.length, 1, 'yet Caddy was offered the config it never loaded');
+  });
+
+  test('a new cell name: its certificate is delivered first, then Caddy is made to load (and read it)', async () => {
+    const order: string[] = [];
+    const tls: Tls = {
+      ensure: async (c, o) => {
+        order.push(`ensure ${c.identity.domain} reload=${o?.reload}`);
+        return 'delivered';
+      },
+    };
+    const { plane, loads } = setup({ tls });
+    const config = defaultConfig();
+    config.identity.cell_name = 'home';
+    config.identity.domain = 'home.cell';
+    await plane.applyConfig(config, change('identity.cell_name'));
+    assert.deepEqual(order, ['ensure home.cell reload=false']);
+    assert.equal(loads.length, 1);
+    assert.match(loads[0]!, /^forced:.*"home\.cell"/s);
+  });
+
+  test('an unchanged certificate: the ordinary load, which skips an equal config', async () => {
+    const tls: Tls = { ensure: async () => 'unchanged' };
+    const { plane, loads } = setup({ tls });
+    await plane.applyConfig(defaultConfig(), []);
+    await plane.applyConfig(defaultConfig(), []);
+    assert.equal(loads.length, 1);
+    assert.doesNotMatch(loads[0]!, /^forced:/);
   });
 });

@@ -6,6 +6,7 @@ import type { CellConfig } from '../../schema/config.ts';
 import type { DesiredState, RenderedFile } from '../../schema/runtime.ts';
 import type { DataPlanePort, PendingChange } from '../config-service.ts';
 import { AppError } from '../errors.ts';
+import type { FrontDoorTls } from '../front-door/front-door-tls.ts';
 import type { CaddyAdminPort } from '../ports/caddy-admin.ts';
 import { executePlan, planDesired, type RuntimeEngine } from './apply.ts';
 
@@ -15,6 +16,8 @@ export interface DockerDataPlaneOptions {
   /** Writes a rendered file into the cell's config/ unless unchanged; true when it changed. */
   writeFile(file: RenderedFile): boolean;
   caddy: CaddyAdminPort;
+  /** Delivers the HTTPS certificate for the configuration's names before Caddy's config is loaded. */
+  tls?: Pick<FrontDoorTls, 'ensure'>;
   /** Progress lines of the apply (the config log). */
   progress?(line: string): void;
 }
@@ -26,6 +29,7 @@ export function dockerDataPlane({
   desired,
   writeFile,
   caddy,
+  tls,
   progress = () => {},
 }: DockerDataPlaneOptions): DataPlanePort {
   return {
@@ -37,6 +41,9 @@ export function dockerDataPlane({
       const actions = await planDesired(d, engine, api ? [api.service] : []);
       if (actions.some((a) => a.kind === 'create-network' || a.kind === 'remove-network'))
         throw new AppError('conflict', MOVE_NETWORK);
+      // A new domain needs its certificate on disk before Caddy loads a config naming it; new files
+      // under an unchanged config need a forced load for Caddy to read them.
+      const delivered = (await tls?.ensure(config, { reload: false })) === 'delivered';
       await executePlan(d, actions, engine, {
         progress,
         // The host directories exist: `pic up` created them before the containers that mount them.
@@ -44,7 +51,9 @@ export function dockerDataPlane({
         writeFile,
         // Every apply offers Caddy its config; the driver sends nothing when it is unchanged.
         loadLive: async (spec, file) => {
-          if (spec.service === 'caddy') await caddy.load(file.content);
+          if (spec.service !== 'caddy') return;
+          if (delivered) await caddy.reload(file.content);
+          else await caddy.load(file.content);
         },
       });
       const restarted = actions.flatMap((a) =>

@@ -1,21 +1,25 @@
-// The Caddy admin driver against a real Caddy on loopback: a new config is loaded through POST /load,
-// an unchanged one is not sent at all, and a config Caddy refuses comes back as an AppError carrying
-// Caddy's reason while the old config keeps serving. The admin API answers only the Hosts in `origins`.
+// The Caddy admin driver against a real Caddy whose admin API listens on a unix socket (as in the
+// cell): a new config is loaded through POST /load, an unchanged one is not sent at all (counted in
+// Caddy's own admin log), a forced reload is sent even when unchanged, and a config Caddy refuses
+// comes back as an AppError carrying Caddy's reason while the old config keeps serving. The admin API
+// answers only the Host in `origins`, and there is no TCP listener for it.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AppError } from '../../core/errors.ts';
+import { CADDY_ADMIN_HOST } from '../../schema/runtime.ts';
 import { CaddyAdmin } from './caddy-admin.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pic-caddy-admin-'));
+const socketPath = join(dir, 'admin.sock');
 let caddy: ChildProcess | undefined;
-let admin = '';
 let site = '';
+let log = '';
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -30,13 +34,14 @@ const freePort = () =>
 /** A small config in the shape PIC renders: the admin block, one server answering `body`. */
 const config = (body: string, handler = 'static_response') =>
   JSON.stringify({
-    admin: { listen: admin, origins: [admin] },
+    admin: { listen: `unix/${socketPath}`, origins: [CADDY_ADMIN_HOST] },
     apps: { http: { servers: { t: { listen: [site], routes: [{ handle: [{ handler, body }] }] } } } },
   });
 
-const get = (path: string, host: string, port: number) =>
+const get = (path: string, host: string, opts: { port?: number; socketPath?: string }) =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+    const where = opts.socketPath ? { socketPath: opts.socketPath } : { host: '127.0.0.1', port: opts.port };
+    const req = request({ ...where, path, headers: { host }, agent: false }, (res) => {
       let body = '';
       res.on('data', (c) => {
         body += c;
@@ -46,27 +51,31 @@ const get = (path: string, host: string, port: number) =>
     req.on('error', reject);
     req.end();
   });
-const served = async () => (await get('/', site, Number(site.split(':')[1]))).body;
+const served = async () => (await get('/', site, { port: Number(site.split(':')[1]) })).body;
+/** POST /load requests Caddy received, from its own admin log. */
+const loads = () =>
+  log.split('\n').filter((l) => l.includes('"received request"') && l.includes('"/load"')).length;
+
+async function waitFor(what: string, fn: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await fn().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 before(async () => {
-  admin = `127.0.0.1:${await freePort()}`;
   site = `127.0.0.1:${await freePort()}`;
   const file = join(dir, 'caddy.json');
   writeFileSync(file, config('v1'));
   caddy = spawn('caddy', ['run', '--config', file], {
     env: { PATH: process.env.PATH, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ok = await served().then(
-      (b) => b === 'v1',
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('caddy did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  caddy.stderr?.on('data', (c) => {
+    log += c;
+  });
+  await waitFor('caddy to serve v1', async () => (await served()) === 'v1');
 });
 
 after(() => {
@@ -74,23 +83,28 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a new config is loaded; the same one again is not sent', async () => {
-  let sent = 0;
-  const driver = new CaddyAdmin({
-    address: admin,
-    fetch: (input, init) => {
-      sent++;
-      return fetch(input, init);
-    },
-  });
+test('a new config is loaded over the socket; the same one again is not sent', async () => {
+  assert.ok(statSync(socketPath).isSocket());
+  const driver = new CaddyAdmin({ socketPath });
+  const before = loads();
   assert.equal(await driver.load(config('v2')), 'loaded');
   assert.equal(await served(), 'v2');
   assert.equal(await driver.load(config('v2')), 'unchanged');
-  assert.equal(sent, 1);
+  await waitFor('the admin log line', async () => loads() === before + 1);
+  assert.equal(loads(), before + 1);
+});
+
+test('a forced reload is sent even when the config is unchanged (a renewed certificate file)', async () => {
+  const driver = new CaddyAdmin({ socketPath });
+  await driver.load(config('v5'));
+  const before = loads();
+  await driver.reload(config('v5'));
+  await waitFor('the reload', async () => loads() === before + 1);
+  assert.equal(await served(), 'v5');
 });
 
 test("a config Caddy refuses: AppError with Caddy's reason, the old config keeps serving", async () => {
-  const driver = new CaddyAdmin({ address: admin });
+  const driver = new CaddyAdmin({ socketPath });
   assert.equal(await driver.load(config('v3')), 'loaded');
   await assert.rejects(driver.load(config('v4', 'no_such_handler')), (e: unknown) => {
     assert.ok(e instanceof AppError);
@@ -105,12 +119,15 @@ test("a config Caddy refuses: AppError with Caddy's reason, the old config keeps
 });
 
 test('an unreachable admin API is a clear AppError', async () => {
-  const driver = new CaddyAdmin({ address: `127.0.0.1:${await freePort()}`, timeoutMs: 2000 });
+  const driver = new CaddyAdmin({ socketPath: join(dir, 'nothing.sock'), timeoutMs: 2000 });
   await assert.rejects(driver.load(config('x')), /did not answer/);
 });
 
-test('the admin API refuses a Host that is not in its origins (DNS rebinding)', async () => {
-  const port = Number(admin.split(':')[1]);
-  assert.equal((await get('/config/', 'evil.example:80', port)).status, 403);
-  assert.equal((await get('/config/', admin, port)).status, 200);
+test('the admin API refuses a Host that is not in its origins; it listens on the socket only', async () => {
+  assert.equal((await get('/config/', 'evil.example', { socketPath })).status, 403);
+  assert.equal((await get('/config/', 'localhost', { socketPath })).status, 403);
+  assert.equal((await get('/config/', CADDY_ADMIN_HOST, { socketPath })).status, 200);
+  const started = log.split('\n').filter((l) => l.includes('"admin endpoint started"'));
+  assert.ok(started.length > 0);
+  for (const l of started) assert.match(l, /"address":"unix\//, 'no TCP admin listener');
 });

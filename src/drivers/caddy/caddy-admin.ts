@@ -1,15 +1,19 @@
-// Caddy's admin API over HTTP (fetch): POST /load with the whole rendered JSON. The admin API listens
-// on cell-caddy's cell-network address and checks the Host header against its `origins`, which
-// include that address, so requests go to http://<address>/ directly.
+// Caddy's admin API over its unix socket (node:http with socketPath: no dependency): POST /load with
+// the whole rendered JSON. The socket sits in a directory only cell-caddy and cell-api mount, so no
+// other container can reach it (ADR 0017); Caddy also checks the Host header against the one name
+// in `origins`, which this client sends.
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { AppError } from '../../core/errors.ts';
 import type { CaddyAdminPort } from '../../core/ports/caddy-admin.ts';
+import { CADDY_ADMIN_HOST } from '../../schema/runtime.ts';
 
 export interface CaddyAdminOptions {
-  /** ip:port of the admin API. */
-  address: string;
+  /** Path of the admin API's unix socket, as this process sees it. */
+  socketPath: string;
+  /** The Host header sent (default: the one the rendered config accepts). */
+  host?: string;
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -17,43 +21,87 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const MAX_REASON = 400;
 
 export class CaddyAdmin implements CaddyAdminPort {
-  readonly #address: string;
+  readonly #socketPath: string;
+  readonly #host: string;
   readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
   /** Hash of the last config Caddy accepted from this client: an equal one is not sent again. */
   #loaded: string | undefined;
 
   constructor(opts: CaddyAdminOptions) {
-    this.#address = opts.address;
+    this.#socketPath = opts.socketPath;
+    this.#host = opts.host ?? CADDY_ADMIN_HOST;
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
-    this.#fetch = opts.fetch ?? fetch;
   }
 
   async load(config: string): Promise<'loaded' | 'unchanged'> {
     const hash = sha256(config);
     if (hash === this.#loaded) return 'unchanged';
-    let res: Response;
+    await this.#post(config, false);
+    this.#loaded = hash;
+    return 'loaded';
+  }
+
+  async reload(config: string): Promise<void> {
+    // Caddy skips a config equal to the one it runs unless told to revalidate: files it loads (the
+    // certificate) may have changed under an unchanged config.
+    await this.#post(config, true);
+    this.#loaded = sha256(config);
+  }
+
+  /** GET a path of the admin API (tests and diagnostics). */
+  get(path: string): Promise<{ status: number; body: string }> {
+    return this.#send('GET', path, undefined, {});
+  }
+
+  async #post(config: string, force: boolean): Promise<void> {
+    let res: { status: number; body: string };
     try {
-      res = await this.#fetch(`http://${this.#address}/load`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: config,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+      res = await this.#send('POST', '/load', config, {
+        'content-type': 'application/json',
+        ...(force ? { 'cache-control': 'must-revalidate' } : {}),
       });
     } catch (err) {
-      throw new AppError('unavailable', `Caddy's admin API at ${this.#address} did not answer`, {
+      throw new AppError('unavailable', `Caddy's admin API at ${this.#socketPath} did not answer`, {
         cause: err,
       });
     }
-    const body = await res.text().catch(() => '');
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       throw new AppError(
         'unavailable',
-        `Caddy refused the new configuration and keeps the old one: ${reason(body, res.status)}`,
+        `Caddy refused the new configuration and keeps the old one: ${reason(res.body, res.status)}`,
       );
     }
-    this.#loaded = hash;
-    return 'loaded';
+  }
+
+  #send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.#socketPath,
+          method,
+          path,
+          headers: { ...headers, host: this.#host },
+          timeout: this.#timeoutMs,
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            if (text.length < 64 * 1024) text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 }
 

@@ -11,17 +11,18 @@ import { writeFileAtomic } from '../atomic-file.ts';
 export function prepareBind(bind: BindSpec): void {
   const mode = bind.mode ?? 0o700;
   mkdirSync(bind.host, { recursive: true, mode });
+  if (process.getuid?.() === 0) chownTree(bind.host, bind.uid, bind.gid ?? bind.uid);
+  // After the chown, which may clear a setgid bit (a shared directory keeps its group for new files).
   if (bind.mode !== undefined) chmodSync(bind.host, mode);
-  if (process.getuid?.() === 0) chownTree(bind.host, bind.uid);
 }
 
-export function chownTree(path: string, uid: number): void {
+export function chownTree(path: string, uid: number, gid = uid): void {
   const st = lstatSync(path);
-  if (st.uid !== uid || st.gid !== uid) chownSync(path, uid, uid);
+  if (st.uid !== uid || st.gid !== gid) chownSync(path, uid, gid);
   if (!st.isDirectory()) return;
   for (const name of readdirSync(path)) {
     const child = join(path, name);
-    if (!lstatSync(child).isSymbolicLink()) chownTree(child, uid);
+    if (!lstatSync(child).isSymbolicLink()) chownTree(child, uid, gid);
   }
 }
 

@@ -1,28 +1,52 @@
-// Caddy's JSON config for cell-caddy (config/caddy/caddy.json): one server on :80 and :8081 that
-// proxies /api, /api/* and /health to cell-api and serves the built UI from /srv/www with an
-// index.html fallback, with the API's security headers (see front-door-headers.ts). Caddy starts from this file; cell-api later loads changes through the admin
-// API (POST /load), which replaces the admin block too, so the block is part of every render.
+// Caddy's JSON config for cell-caddy (config/caddy/caddy.json). The front door proxies /api, /api/*,
+// /health and /metrics to cell-api and serves the built UI from /srv/www with an index.html fallback,
+// with the API's security headers (see front-door-headers.ts). Caddy starts from this file; cell-api
+// later loads changes through the admin API (POST /load), which replaces the admin block too, so the
+// block is part of every render.
 //
-// Who may reach the admin API: it listens on the container's own cell-network address only (never
-// 0.0.0.0, and no host port is published for it), and Caddy rejects requests whose Host is not in
-// `origins` (DNS rebinding). Only containers on cell-network can route to it; in practice cell-api.
+// Servers:
+// - without HTTPS (no certificate for the mode yet): `cell` on :80 and :8081, plain, as before;
+// - with HTTPS (local mode, the cell CA's certificate; ADR 0017): `cell` on :8081 (plain, the LAN's
+//   first-run address), `http` on :80 (the cell's names redirect to https, anything else, e.g. the
+//   host's IP, still gets the front door) and `https` on :443 with HSTS on every answer.
+// Automatic HTTPS is disabled on every server and the TLS app has no automation policy: Caddy never
+// asks a public CA (ACME) for anything; it only loads the files cell-api wrote.
+//
+// The admin API listens on a unix socket in a directory only cell-caddy and cell-api mount: no
+// other container on the cell network can reach it. Caddy still checks the Host header against
+// `origins` (one fixed name), so a request relayed by something else is refused.
+//
+// Access logs: JSON on stderr (docker logs), without the query string and without any header
+// (cookies, Authorization, CSRF tokens, Set-Cookie never reach a log line).
 //
 // Values are emitted with JSON.stringify, so no value can change the document's structure; the
 // allow-lists below also keep out Caddy placeholders ({env.HOME}), which Caddy would expand.
 import { z } from 'zod';
-import { dnsLabel, ipv4, port } from '../../schema/fields.ts';
+import { domainName, ipv4, port } from '../../schema/fields.ts';
+import { CADDY_ADMIN_HOST } from '../../schema/runtime.ts';
 import { must } from '../common/guards.ts';
 import type { Rendered } from '../common/rendered.ts';
 import { type CaddyServer, UI_HEADERS, withFrontDoorHeaders } from './front-door-headers.ts';
 
 export interface CaddyConfigInput {
-  /** ip:port of the admin API: the container's cell-network address. */
-  adminListen: string;
-  /** host:port values the admin API accepts as Host. */
-  adminOrigins: readonly string[];
+  /** Absolute path of the admin API's unix socket inside cell-caddy. */
+  adminSocket: string;
   /** ip:port of cell-api. */
   apiUpstream: string;
+  /** HTTPS for the cell's names with a certificate cell-api delivers; absent: plain HTTP only. */
+  https?: {
+    /** The cell's domain: served as itself and `*.<domain>`. */
+    domain: string;
+    /** Certificate chain (leaf first) and private key files, as cell-caddy sees them. */
+    certFile: string;
+    keyFile: string;
+    /** The host port 443 is published on: redirects name it when it is not 443. */
+    publicPort: number;
+  };
 }
+
+/** The tag of the certificate cell-api delivers; the connection policy serves it for any SNI. */
+export const CELL_CERT_TAG = 'pic-cell';
 
 const hostPort = (host: z.ZodType<string>) =>
   z
@@ -31,72 +55,158 @@ const hostPort = (host: z.ZodType<string>) =>
     .refine((v) => {
       const at = v.lastIndexOf(':');
       const h = v.slice(0, at);
-      // 0.0.0.0 is "every address": never what the admin API, its origins or the upstream should be.
+      // 0.0.0.0 is "every address": never what the upstream should be.
       return h !== '0.0.0.0' && host.safeParse(h).success && port.safeParse(Number(v.slice(at + 1))).success;
     }, 'must be host:port');
 
+/** An absolute path of plain segments under `under`, ending in `ext`: no `..`, no placeholder, no space. */
+const pathIn = (under: string, ext: string) =>
+  z
+    .string()
+    .max(200)
+    .regex(/^(\/[a-z0-9_-][a-z0-9._-]*)+$/, 'must be an absolute path of plain segments')
+    .refine((p) => p.startsWith(under) && p.endsWith(ext) && !p.split('/').includes('..'), {
+      message: `must be a ${ext} file under ${under}`,
+    });
+
 const input = z
   .object({
-    adminListen: hostPort(ipv4),
-    adminOrigins: z
-      .array(hostPort(z.union([ipv4, dnsLabel])))
-      .min(1)
-      .max(4),
+    adminSocket: pathIn('/run/', '.sock'),
     apiUpstream: hostPort(ipv4),
+    https: z
+      .object({
+        domain: domainName,
+        certFile: pathIn('/etc/pic/', '.pem'),
+        keyFile: pathIn('/etc/pic/', '.pem'),
+        publicPort: port,
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
+/** Every access line: no query string, no request or response header. */
+const ACCESS_ENCODER = {
+  format: 'filter',
+  wrap: { format: 'json' },
+  fields: {
+    'request>uri': { filter: 'regexp', regexp: '\\?.*$', value: '' },
+    'request>headers': { filter: 'delete' },
+    resp_headers: { filter: 'delete' },
+  },
+};
+
 export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
   const i = must(input, raw, 'the Caddy config');
-  const config = {
-    admin: { listen: i.adminListen, origins: i.adminOrigins },
-    logging: {
-      logs: { default: { level: 'INFO', writer: { output: 'stderr' }, encoder: { format: 'json' } } },
-    },
-    apps: {
-      http: {
-        servers: withFrontDoorHeaders<Record<string, CaddyServer>>({
-          cell: {
-            listen: [':80', ':8081'],
-            // The base config never talks to an ACME CA.
-            automatic_https: { disable: true },
-            routes: [
+  const frontDoor = frontDoorRoutes(i.apiUpstream);
+  // Every server: no automatic HTTPS (no ACME, no implicit redirects), access logs on.
+  const server = (listen: string[], routes: unknown[], extra: Record<string, unknown> = {}): CaddyServer => ({
+    listen,
+    automatic_https: { disable: true },
+    ...extra,
+    routes,
+    logs: {},
+  });
+  let servers: Record<string, CaddyServer>;
+  let tls: unknown;
+  if (!i.https) {
+    servers = { cell: server([':80', ':8081'], frontDoor) };
+  } else {
+    const { domain, certFile, keyFile, publicPort } = i.https;
+    const names = [domain, `*.${domain}`];
+    const suffix = publicPort === 443 ? '' : `:${publicPort}`;
+    servers = {
+      cell: server([':8081'], frontDoor),
+      http: server(
+        [':80'],
+        [
+          {
+            // The host matched one of the cell's names, so it is safe to echo into Location.
+            match: [{ host: names }],
+            handle: [
               {
-                // /metrics: Prometheus scrapes through the front door (the API checks its bearer token).
-                match: [{ path: ['/api', '/api/*', '/health', '/metrics'] }],
-                // No header handler here: cell-api's own headers (security, no-store) pass untouched.
-                handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: i.apiUpstream }] }],
-                terminal: true,
-              },
-              {
-                handle: [
-                  {
-                    handler: 'subroute',
-                    routes: [
-                      { handle: [{ handler: 'vars', root: '/srv/www' }] },
-                      {
-                        // Client-side routes of the UI fall back to index.html.
-                        match: [{ file: { try_files: ['{http.request.uri.path}', '/index.html'] } }],
-                        handle: [{ handler: 'rewrite', uri: '{http.matchers.file.relative}' }],
-                      },
-                      {
-                        handle: [
-                          // The UI's files carry the API's security headers; their caching is Caddy's
-                          // (ETag, Last-Modified), untouched.
-                          { handler: 'headers', response: { set: UI_HEADERS } },
-                          { handler: 'encode', encodings: { zstd: {}, gzip: {} }, prefer: ['zstd', 'gzip'] },
-                          { handler: 'file_server' },
-                        ],
-                      },
-                    ],
-                  },
-                ],
+                handler: 'static_response',
+                status_code: 308,
+                headers: { Location: [`https://{http.request.host}${suffix}{http.request.uri}`] },
               },
             ],
+            terminal: true,
           },
-        }),
+          ...frontDoor,
+        ],
+      ),
+      https: server([':443'], frontDoor, {
+        // The cell's certificate whatever the SNI (a client that dials an IP still gets a chain).
+        tls_connection_policies: [{ certificate_selection: { any_tag: [CELL_CERT_TAG] } }],
+        // h1 and h2 over TCP only: no UDP listener for HTTP/3, whose port is not published.
+        protocols: ['h1', 'h2'],
+      }),
+    };
+    tls = {
+      certificates: {
+        load_files: [{ certificate: certFile, key: keyFile, format: 'pem', tags: [CELL_CERT_TAG] }],
       },
+    };
+  }
+  const config = {
+    admin: { listen: `unix/${i.adminSocket}`, origins: [CADDY_ADMIN_HOST] },
+    logging: {
+      logs: {
+        default: {
+          level: 'INFO',
+          writer: { output: 'stderr' },
+          encoder: { format: 'json' },
+          exclude: ['http.log.access'],
+        },
+        access: {
+          level: 'INFO',
+          writer: { output: 'stderr' },
+          encoder: ACCESS_ENCODER,
+          include: ['http.log.access'],
+        },
+      },
+    },
+    apps: {
+      http: { servers: withFrontDoorHeaders(servers) },
+      ...(tls ? { tls } : {}),
     },
   };
   return { output: `${JSON.stringify(config, null, 2)}\n`, warnings: [] };
+}
+
+function frontDoorRoutes(apiUpstream: string): unknown[] {
+  return [
+    {
+      // /metrics: Prometheus scrapes through the front door (the API checks its bearer token).
+      match: [{ path: ['/api', '/api/*', '/health', '/metrics'] }],
+      // No header handler here: cell-api's own headers (security, no-store) pass untouched. Caddy
+      // sets X-Forwarded-Proto, which cell-api believes from Caddy's address only (Secure cookies).
+      handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: apiUpstream }] }],
+      terminal: true,
+    },
+    {
+      handle: [
+        {
+          handler: 'subroute',
+          routes: [
+            { handle: [{ handler: 'vars', root: '/srv/www' }] },
+            {
+              // Client-side routes of the UI fall back to index.html.
+              match: [{ file: { try_files: ['{http.request.uri.path}', '/index.html'] } }],
+              handle: [{ handler: 'rewrite', uri: '{http.matchers.file.relative}' }],
+            },
+            {
+              handle: [
+                // The UI's files carry the API's security headers; their caching is Caddy's
+                // (ETag, Last-Modified), untouched.
+                { handler: 'headers', response: { set: UI_HEADERS } },
+                { handler: 'encode', encodings: { zstd: {}, gzip: {} }, prefer: ['zstd', 'gzip'] },
+                { handler: 'file_server' },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ];
 }

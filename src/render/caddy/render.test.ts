@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
+import { CADDY_ADMIN_HOST } from '../../schema/runtime.ts';
 import { HSTS_HEADER, SECURITY_HEADERS } from '../../schema/security-headers.ts';
 import { goldenCases, testGoldens } from '../common/golden-kit.ts';
 import { type CaddyConfigInput, renderCaddyConfig } from './caddy-config.ts';
@@ -27,18 +28,102 @@ const smuggle = [
   '172.20.0.10:99999',
   '0.0.0.0:2019',
 ];
+const https = base.https!;
 
-test('every field refuses injection attempts and Caddy placeholders', () => {
+test('every field refuses injection attempts and Caddy placeholders before rendering', () => {
   for (const bad of smuggle) {
-    assert.throws(() => renderCaddyConfig({ ...base, adminListen: bad }), /refusing to render/, bad);
+    assert.throws(() => renderCaddyConfig({ ...base, adminSocket: bad }), /refusing to render/, bad);
     assert.throws(() => renderCaddyConfig({ ...base, apiUpstream: bad }), /refusing to render/, bad);
-    assert.throws(() => renderCaddyConfig({ ...base, adminOrigins: [bad] }), /refusing to render/, bad);
+    // A dotted quad is a well-formed (if odd) domain name; everything else here is not.
+    if (bad !== '172.20.0.10')
+      assert.throws(
+        () => renderCaddyConfig({ ...base, https: { ...https, domain: bad } }),
+        /refusing to render/,
+        bad,
+      );
+    assert.throws(
+      () => renderCaddyConfig({ ...base, https: { ...https, certFile: bad } }),
+      /refusing to render/,
+      bad,
+    );
+    assert.throws(
+      () => renderCaddyConfig({ ...base, https: { ...https, keyFile: bad } }),
+      /refusing to render/,
+      bad,
+    );
+  }
+  for (const domain of [
+    '{env.HOME}.cell',
+    'x.{file./etc/shadow}',
+    'a.cell\nb',
+    'a"b.cell',
+    'A.CELL',
+    '*.cell',
+  ])
+    assert.throws(() => renderCaddyConfig({ ...base, https: { ...https, domain } }), /refusing to render/);
+  assert.throws(
+    () => renderCaddyConfig({ ...base, adminSocket: '/run/../etc/admin.sock' }),
+    /refusing to render/,
+  );
+});
+
+test('the admin API: a unix socket only, one accepted Host', () => {
+  const c = JSON.parse(renderCaddyConfig(base).output) as { admin: Record<string, unknown> };
+  assert.deepEqual(c.admin, { listen: `unix/${base.adminSocket}`, origins: [CADDY_ADMIN_HOST] });
+  assert.doesNotMatch(renderCaddyConfig(base).output, /:2019/);
+});
+
+test('Caddy never asks a public CA: automatic HTTPS off on every server, no automation, no ACME', () => {
+  for (const c of goldenCases(dir)) {
+    const text = renderCaddyConfig(c.input as CaddyConfigInput).output;
+    const cfg = JSON.parse(text) as { apps: { http: { servers: Record<string, Server> }; tls?: unknown } };
+    for (const [name, s] of Object.entries(cfg.apps.http.servers))
+      assert.deepEqual(
+        (s as { automatic_https?: unknown }).automatic_https,
+        { disable: true },
+        `${c.name} ${name}`,
+      );
+    assert.doesNotMatch(text, /acme|zerossl|letsencrypt|automation|on_demand/i, c.name);
   }
 });
 
-test('the admin block keeps its restrictions: one address, origins checked', () => {
-  const c = JSON.parse(renderCaddyConfig(base).output) as { admin: { listen: string; origins: string[] } };
-  assert.deepEqual(c.admin, { listen: base.adminListen, origins: base.adminOrigins });
+test('HTTPS: the cell certificate from files for any SNI, :80 redirects the cell names only', () => {
+  const s = serversOf(renderCaddyConfig(base).output);
+  assert.deepEqual(Object.keys(s).sort(), ['cell', 'http', 'https']);
+  assert.deepEqual(s.cell!.listen, [':8081']);
+  assert.deepEqual(s.https!.listen, [':443']);
+  const redirect = s.http!.routes[0] as Route & { match: Array<{ host: string[] }> };
+  assert.deepEqual(redirect.match, [{ host: ['mycell.cell', '*.mycell.cell'] }]);
+  assert.deepEqual(redirect.handle[0], {
+    handler: 'static_response',
+    status_code: 308,
+    headers: { Location: ['https://{http.request.host}{http.request.uri}'] },
+  });
+  // The rest of :80 (an IP, another name) is the plain front door, as on :8081.
+  assert.deepEqual(s.http!.routes.slice(1), s.cell!.routes);
+  const other = goldenCases(dir).find((c) => c.name === 'prefixed-cell')!.input as CaddyConfigInput;
+  const loc = (serversOf(renderCaddyConfig(other).output).http!.routes[0] as Route).handle[0] as {
+    headers: { Location: string[] };
+  };
+  assert.deepEqual(loc.headers.Location, ['https://{http.request.host}:8443{http.request.uri}']);
+  const cfg = JSON.parse(renderCaddyConfig(base).output);
+  assert.deepEqual(cfg.apps.tls.certificates.load_files, [
+    { certificate: https.certFile, key: https.keyFile, format: 'pem', tags: ['pic-cell'] },
+  ]);
+  assert.deepEqual(s.https!.tls_connection_policies, [{ certificate_selection: { any_tag: ['pic-cell'] } }]);
+});
+
+test('access logs: JSON on stderr without query strings or any header', () => {
+  const cfg = JSON.parse(renderCaddyConfig(base).output);
+  const access = cfg.logging.logs.access;
+  assert.deepEqual(access.include, ['http.log.access']);
+  assert.deepEqual(cfg.logging.logs.default.exclude, ['http.log.access']);
+  assert.equal(access.writer.output, 'stderr');
+  assert.equal(access.encoder.wrap.format, 'json');
+  assert.deepEqual(access.encoder.fields['request>headers'], { filter: 'delete' });
+  assert.deepEqual(access.encoder.fields.resp_headers, { filter: 'delete' });
+  for (const s of Object.values(serversOf(renderCaddyConfig(base).output)))
+    assert.deepEqual((s as { logs?: unknown }).logs, {});
 });
 
 type Route = { match?: Array<{ path?: string[] }>; handle: Array<Record<string, unknown>> };
@@ -77,16 +162,9 @@ test("the API's answers pass through untouched: its no-store and headers are cel
   assert.ok(!JSON.stringify(cell).toLowerCase().includes('cache-control'), 'Caddy sets no Cache-Control');
 });
 
-test('HSTS only on a server that speaks HTTPS: none today, every answer of an HTTPS one', () => {
-  const rendered = renderCaddyConfig(base).output;
-  assert.ok(!rendered.toLowerCase().includes('strict-transport-security'), 'no HTTPS server yet');
-  const cell = serversOf(rendered).cell!;
-  const https = withFrontDoorHeaders({
-    plain: cell,
-    tls: { ...cell, listen: [':443'], tls_connection_policies: [{}] },
-  });
-  assert.deepEqual(https.plain, cell, 'an HTTP server is left as it is');
-  const first = https.tls.routes[0] as Route;
+test('HSTS on every answer of the HTTPS server only, API included; never on :80 or :8081', () => {
+  const s = serversOf(renderCaddyConfig(base).output);
+  const first = s.https!.routes[0] as Route;
   assert.equal(first.match, undefined, 'before every route, API included');
   assert.deepEqual(first.handle, [
     {
@@ -94,7 +172,15 @@ test('HSTS only on a server that speaks HTTPS: none today, every answer of an HT
       response: { set: { 'strict-transport-security': [HSTS_HEADER['strict-transport-security']] } },
     },
   ]);
-  assert.deepEqual(https.tls.routes.slice(1), cell.routes);
+  assert.deepEqual(s.https!.routes.slice(1), s.cell!.routes);
+  for (const plain of [s.cell!, s.http!])
+    assert.ok(!JSON.stringify(plain).toLowerCase().includes('strict-transport-security'));
+  const plainOnly = goldenCases(dir).find((c) => c.name === 'plain-http-only')!.input as CaddyConfigInput;
+  const text = renderCaddyConfig(plainOnly).output;
+  assert.ok(!text.toLowerCase().includes('strict-transport-security'), 'no HTTPS server, no HSTS');
+  assert.deepEqual(serversOf(text).cell!.listen, [':80', ':8081']);
   assert.equal(isHttpsServer({ listen: [':8443'], routes: [], tls_connection_policies: [] }), true);
   assert.equal(isHttpsServer({ listen: [':80', ':8081'], routes: [] }), false);
+  const again = withFrontDoorHeaders({ plain: s.cell! });
+  assert.deepEqual(again.plain, s.cell!, 'an HTTP server is left as it is');
 });

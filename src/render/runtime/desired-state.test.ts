@@ -113,4 +113,59 @@ group('rendered files', () => {
       assert.equal(specHash(withFacts[service]!, 'img'), specHash(s[service]!, 'img'), service);
     assert.notEqual(specHash(withFacts.api!, 'img'), specHash(s.api!, 'img'));
   });
+
+  test('cell-caddy: HTTPS on 443 (HTTPS_PORT overrides), admin socket and certificate shared with cell-api only', () => {
+    const s = byService(desired);
+    assert.deepEqual(
+      s.caddy!.ports.map((p) => [p.container, p.hostPort]),
+      [
+        [80, 80],
+        [443, 443],
+        [8081, 8081],
+      ],
+    );
+    const other = byService(
+      desiredState({
+        config: defaultConfig(),
+        env: { HTTPS_PORT: 8443 },
+        cellDir: '/opt/pic',
+        dockerGid: 998,
+      }),
+    );
+    assert.deepEqual(other.caddy!.ports[1], {
+      container: 443,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostPort: 8443,
+    });
+    assert.match(other.caddy!.files[0]!.content, /https:\/\/\{http\.request\.host\}:8443/);
+    const shared = ['/opt/pic/data/caddy-admin', '/opt/pic/data/caddy-tls'];
+    for (const c of desired.containers) {
+      const mounts = c.binds.filter((b) => shared.includes(b.host));
+      if (c.service === 'caddy' || c.service === 'api') assert.equal(mounts.length, 2, c.service);
+      else assert.deepEqual(mounts, [], `${c.service} mounts neither`);
+    }
+    const tls = s.caddy!.binds.find((b) => b.host === '/opt/pic/data/caddy-tls')!;
+    assert.deepEqual(
+      [tls.container, tls.readOnly, tls.uid, tls.gid, tls.mode],
+      ['/etc/pic/caddy-tls', true, 1000, 970, 0o2750],
+    );
+    const admin = s.caddy!.binds.find((b) => b.host === '/opt/pic/data/caddy-admin')!;
+    assert.deepEqual(
+      [admin.container, admin.uid, admin.gid, admin.mode],
+      ['/run/pic/caddy-admin', 970, 970, 0o2770],
+    );
+    assert.ok(s.api!.groupAdd.includes('970'));
+    assert.equal(s.caddy!.env.CADDY_ADMIN_SOCKET, '/run/pic/caddy-admin/admin.sock');
+    assert.ok(!s.caddy!.ports.some((p) => p.container === 2019), 'no admin port');
+  });
+
+  test('outside local mode (ACME later): no 443, no certificate in the config', () => {
+    const config = defaultConfig();
+    config.identity.domain_mode = 'custom';
+    config.identity.domain = 'home.example.org';
+    const s = byService(desiredState({ config, env: {}, cellDir: '/opt/pic', dockerGid: 998 }));
+    assert.ok(!s.caddy!.ports.some((p) => p.container === 443));
+    assert.doesNotMatch(s.caddy!.files[0]!.content, /load_files/);
+  });
 });

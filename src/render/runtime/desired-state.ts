@@ -7,10 +7,14 @@ import { cidrRange, formatIpv4 } from '../../schema/fields.ts';
 import { HOST_FACTS_VAR, type HostFacts } from '../../schema/host-facts.ts';
 import {
   type BindSpec,
-  CADDY_ADMIN_PORT,
+  CADDY_ADMIN_SOCKET,
+  CADDY_TLS_DIR,
+  CADDY_TLS_FILES,
+  CADDY_UID,
   type CellEnv,
   type ContainerSpec,
   type CoreService,
+  caddyShared,
   type DesiredState,
   hostFacts,
   IP_OFFSETS,
@@ -60,7 +64,40 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
     uid: API_UID,
     mode: 0o755,
   });
-  const caddyAdmin = `${ipOf('caddy')}:${CADDY_ADMIN_PORT}`;
+  // Shared by cell-caddy and cell-api only (ADR 0017). The admin socket's directory belongs to Caddy
+  // (it makes the socket, 0770 under its umask) and its group, which cell-api joins. The certificate
+  // directory belongs to cell-api (it writes the files) and Caddy's group (read-only for Caddy); setgid,
+  // so every file written there keeps that group.
+  const shared = caddyShared(cellDir);
+  const caddyAdminDir = shared.adminSocket.slice(0, shared.adminSocket.lastIndexOf('/'));
+  const caddyTlsDir = shared.tlsDir;
+  const adminBind = (container: string): BindSpec => ({
+    host: caddyAdminDir,
+    container,
+    readOnly: false,
+    uid: CADDY_UID,
+    gid: CADDY_UID,
+    mode: 0o2770,
+  });
+  const tlsBind = (container: string, readOnly: boolean): BindSpec => ({
+    host: caddyTlsDir,
+    container,
+    readOnly,
+    uid: API_UID,
+    gid: CADDY_UID,
+    mode: 0o2750,
+  });
+  const socketDir = CADDY_ADMIN_SOCKET.slice(0, CADDY_ADMIN_SOCKET.lastIndexOf('/'));
+  // Local mode: the cell CA's certificate for the domain and its subdomains (cell-api delivers it).
+  const https =
+    config.identity.domain_mode === 'local'
+      ? {
+          domain: config.identity.domain,
+          certFile: `${CADDY_TLS_DIR}/${CADDY_TLS_FILES.cert}`,
+          keyFile: `${CADDY_TLS_DIR}/${CADDY_TLS_FILES.key}`,
+          publicPort: env.HTTPS_PORT ?? 443,
+        }
+      : undefined;
 
   const base = {
     capAdd: [],
@@ -175,8 +212,12 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
         { host: dir('data', 'api'), container: '/data', readOnly: false, uid: API_UID },
         // The rendered configs it rewrites on config apply, at their host paths.
         ...['dns', 'ntp', 'caddy'].map((s) => ({ ...configDir(s, dir('config', s)), readOnly: false })),
+        // Caddy's admin socket and the certificate it serves, at their host paths too.
+        adminBind(caddyAdminDir),
+        tlsBind(caddyTlsDir, false),
       ],
-      groupAdd: [String(dockerGid)],
+      // Docker's socket, and Caddy's group: the admin socket and the certificate directory.
+      groupAdd: [String(dockerGid), String(CADDY_UID)],
       mountDockerSocket: true,
     },
     {
@@ -186,14 +227,19 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
       noNewPrivileges: false,
       image: 'pic/cell-caddy:latest',
       ip: ipOf('caddy'),
-      // The healthcheck asks the admin API at this address.
-      env: { CADDY_ADMIN_LISTEN: caddyAdmin },
+      // The healthcheck asks the admin API on this socket.
+      env: { CADDY_ADMIN_SOCKET },
       ports: [
         { container: 80, proto: 'tcp', hostIp: bind, hostPort: env.HTTP_PORT ?? 80 },
+        ...(https
+          ? [{ container: 443, proto: 'tcp' as const, hostIp: bind, hostPort: https.publicPort }]
+          : []),
         { container: 8081, proto: 'tcp', hostIp: bind, hostPort: env.WEBUI_PORT ?? 8081 },
       ],
       binds: [
         configDir('caddy', '/etc/pic/caddy'),
+        adminBind(socketDir),
+        tlsBind(CADDY_TLS_DIR, true),
         { host: dir('data', 'caddy'), container: '/data', readOnly: false, uid: 970 },
         { host: dir('data', 'caddy-config'), container: '/config', readOnly: false, uid: 970 },
       ],
@@ -201,9 +247,9 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
         {
           path: dir('config', 'caddy', 'caddy.json'),
           content: renderCaddyConfig({
-            adminListen: caddyAdmin,
-            adminOrigins: [caddyAdmin, `cell-caddy:${CADDY_ADMIN_PORT}`],
+            adminSocket: CADDY_ADMIN_SOCKET,
             apiUpstream: `${ipOf('api')}:3000`,
+            ...(https ? { https } : {}),
           }).output,
           live: true,
         },
