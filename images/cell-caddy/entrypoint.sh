@@ -4,7 +4,7 @@
 # API (cell-api's POST /load), and a restart starts again from the rendered file, which cell-api keeps
 # current. The admin API is a unix socket in /run/pic/caddy-admin (shared with cell-api only); the
 # certificate for the cell's names is in /etc/pic/caddy-tls (written by cell-api / pic up). See
-# src/render/caddy/caddy-config.ts and docs/adr/0017.
+# src/render/caddy/caddy-config.ts and docs/adr/0018.
 set -euo pipefail
 
 log() { printf '[cell-caddy] %s\n' "$*" >&2; }

@@ -77,7 +77,7 @@ export function hostRouteAddress(): string {
 export interface TestCell {
   dir: string;
   prefix: string;
-  ports: { dns: number; ntp: number; wg: number; api: number; webui: number; http: number };
+  ports: { dns: number; ntp: number; wg: number; api: number; webui: number; http: number; https: number };
   token: string;
   url: string;
   name(service: string): string;
@@ -103,6 +103,7 @@ export async function startCell(opts: CellOptions = {}): Promise<TestCell> {
     api: await freePort(),
     webui: await freePort(),
     http: await freePort(),
+    https: await freePort(),
   };
   writeFileSync(
     join(dir, '.env'),
@@ -116,6 +117,7 @@ export async function startCell(opts: CellOptions = {}): Promise<TestCell> {
       `API_PORT=${ports.api}`,
       `WEBUI_PORT=${ports.webui}`,
       `HTTP_PORT=${ports.http}`,
+      `HTTPS_PORT=${ports.https}`,
       '',
     ].join('\n'),
   );

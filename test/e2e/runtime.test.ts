@@ -1,9 +1,9 @@
 // The whole cell on the Docker engine: up, set up through Caddy, every core daemon doing its job,
 // a killed container brought back by the monitor, torn down with nothing left behind.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +17,7 @@ import {
   leftovers,
   startCell,
   type TestCell,
+  tryDocker,
   until,
 } from './harness.ts';
 
@@ -121,26 +122,60 @@ test('Unbound without forwarders does not recurse: SERVFAIL, and it sent nothing
   assert.ok(udpIn! > 0 && udpOut! <= udpIn!, `UDP in ${udpIn}, out ${udpOut}`);
 });
 
-test("Caddy's admin API refuses a request whose Host is not its own (403)", async () => {
-  // Moved from scripts/smoke-images.sh: a page in a browser on the LAN cannot drive the admin API.
+test("Caddy's admin API: no other container on the cell network reaches it; its socket refuses a foreign Host", () => {
   const ip = docker([
     'inspect',
     '-f',
     '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
     cell.name('caddy'),
   ]).trim();
-  const status = await new Promise<number>((resolve, reject) => {
-    const req = httpRequest(
-      { host: ip, port: 2019, path: '/config/', headers: { host: 'evil.example:2019' }, timeout: 5000 },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
+  // cell-dns sits on the cell network: no TCP admin port to connect to, and no socket in its filesystem.
+  const tcp = tryDocker(['exec', cell.name('dns'), 'bash', '-c', `exec 3<>/dev/tcp/${ip}/2019`]);
+  assert.equal(tcp.ok, false, 'port 2019 of cell-caddy is closed to the cell network');
+  const sock = tryDocker(['exec', cell.name('dns'), 'test', '-e', '/run/pic/caddy-admin/admin.sock']);
+  assert.equal(sock.ok, false, 'the admin socket is not mounted in cell-dns');
+  // Even on the socket, a Host other than the rendered origin is refused (a relayed request).
+  const ask = (host: string) =>
+    docker([
+      'exec',
+      cell.name('caddy'),
+      'bash',
+      '-c',
+      `printf 'GET /config/ HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' | nc -N -U /run/pic/caddy-admin/admin.sock | head -1`,
+    ]);
+  assert.match(ask('evil.example'), / 403 /);
+  assert.match(ask('caddy-admin.pic'), / 200 /);
+});
+
+test('https://<domain> serves a certificate chaining to /api/vault/ca.crt; :80 redirects the name to it', async () => {
+  // The apply hands Caddy the certificate for the name chosen in setup (e2e.cell).
+  const applied = await admin.call('POST', '/api/config/apply');
+  assert.equal(applied.status, 200, JSON.stringify(applied.json));
+  const root = await fetch(`${cell.url}/api/vault/ca.crt`);
+  assert.equal(root.status, 200);
+  const rootFile = join(cell.dir, 'root.pem');
+  writeFileSync(rootFile, await root.text());
+  // The cell's DNS does not serve the zone yet: --resolve stands in for it (no -k: the chain is checked).
+  const curl = (url: string, port: number) =>
+    spawnSync(
+      'curl',
+      ['-sS', '-D', '-', '-o', '/dev/null', '--max-time', '10', '--cacert', rootFile].concat([
+        '--resolve',
+        `e2e.cell:${port}:127.0.0.1`,
+        url,
+      ]),
+      { encoding: 'utf8' },
     );
-    req.on('error', reject);
-    req.end();
-  });
-  assert.equal(status, 403);
+  const https = curl(`https://e2e.cell:${cell.ports.https}/health`, cell.ports.https);
+  assert.equal(https.status, 0, https.stderr);
+  assert.match(https.stdout, /^HTTP\/[\d.]+ 200/);
+  assert.match(https.stdout.toLowerCase(), /^strict-transport-security: max-age=31536000\r$/m);
+  const redirect = curl(`http://e2e.cell:${cell.ports.http}/x`, cell.ports.http);
+  assert.match(redirect.stdout, /^HTTP\/1\.1 308/);
+  assert.match(
+    redirect.stdout.toLowerCase(),
+    new RegExp(`^location: https://e2e\\.cell:${cell.ports.https}/x\r$`, 'm'),
+  );
 });
 
 test('chrony serves time and WireGuard has its interface', () => {

@@ -1,6 +1,6 @@
 // The certificate cell-caddy serves for the cell's names in local mode: the cell CA's server
 // certificate for `<domain>` and `*.<domain>` (VaultService caches it and issues a new one when fewer
-// than 30 days are left or the names changed). Delivered as files Caddy loads (ADR 0017); when what
+// than 30 days are left or the names changed). Delivered as files Caddy loads (ADR 0018); when what
 // is delivered changes, the running Caddy is told to load its config again so it reads them.
 // Checked when cell-api starts, once a day, and before a configuration apply renders Caddy's config
 // for a new domain. The key never reaches a log line: only the serial and the names are logged.

@@ -1,5 +1,5 @@
 // Where the certificate Caddy serves is delivered: two files in a directory only cell-caddy (read-only)
-// and cell-api mount; the key is readable by Caddy's group only (ADR 0017).
+// and cell-api mount; the key is readable by Caddy's group only (ADR 0018).
 
 export interface CaddyTlsFilesPort {
   /** The chain file as it is now (undefined when missing): equal text means nothing to deliver. */

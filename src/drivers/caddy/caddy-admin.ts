@@ -1,6 +1,6 @@
 // Caddy's admin API over its unix socket (node:http with socketPath: no dependency): POST /load with
 // the whole rendered JSON. The socket sits in a directory only cell-caddy and cell-api mount, so no
-// other container can reach it (ADR 0017); Caddy also checks the Host header against the one name
+// other container can reach it (ADR 0018); Caddy also checks the Host header against the one name
 // in `origins`, which this client sends.
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';

@@ -6,7 +6,7 @@
 //
 // Servers:
 // - without HTTPS (no certificate for the mode yet): `cell` on :80 and :8081, plain, as before;
-// - with HTTPS (local mode, the cell CA's certificate; ADR 0017): `cell` on :8081 (plain, the LAN's
+// - with HTTPS (local mode, the cell CA's certificate; ADR 0018): `cell` on :8081 (plain, the LAN's
 //   first-run address), `http` on :80 (the cell's names redirect to https, anything else, e.g. the
 //   host's IP, still gets the front door) and `https` on :443 with HSTS on every answer.
 // Automatic HTTPS is disabled on every server and the TLS app has no automation policy: Caddy never

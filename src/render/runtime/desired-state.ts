@@ -64,7 +64,7 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
     uid: API_UID,
     mode: 0o755,
   });
-  // Shared by cell-caddy and cell-api only (ADR 0017). The admin socket's directory belongs to Caddy
+  // Shared by cell-caddy and cell-api only (ADR 0018). The admin socket's directory belongs to Caddy
   // (it makes the socket, 0770 under its umask) and its group, which cell-api joins. The certificate
   // directory belongs to cell-api (it writes the files) and Caddy's group (read-only for Caddy); setgid,
   // so every file written there keeps that group.
