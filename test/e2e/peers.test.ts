@@ -200,6 +200,57 @@ test("the cell's zone through the tunnel: its name, a peer's name, a granted ser
   assert.deepEqual(answer('alice', `nobody.${domain}`).status, 'NXDOMAIN');
 });
 
+test('over the tunnel, a device trusts https://<domain> with the root it downloaded through the tunnel (no -k)', async () => {
+  // The apply delivers the certificate for the name chosen in setup (e2e.cell) to Caddy.
+  const applied = await admin.call('POST', '/api/config/apply');
+  assert.equal(applied.status, 200, JSON.stringify(applied.json));
+  // The name as the cell's DNS answers it through the tunnel (curl --resolve pins that answer, so the
+  // test does not depend on how the device's resolv.conf is set up).
+  const ip = inDevice('alice', [
+    'dig',
+    '+short',
+    '+time=2',
+    '+tries=2',
+    `@${CELL_VPN_IP}`,
+    'e2e.cell',
+    'A',
+  ]).stdout.trim();
+  assert.equal(ip, caddyIp());
+  const root = inDevice('alice', [
+    'curl',
+    '-fsS',
+    '--max-time',
+    '5',
+    '-o',
+    '/tmp/root.pem',
+    `http://${ip}/api/vault/ca.crt`,
+  ]);
+  assert.ok(root.ok, `alice downloads the root through the tunnel: ${root.stderr}`);
+  const https = inDevice('alice', [
+    'curl',
+    '-fsS',
+    '--max-time',
+    '5',
+    '--cacert',
+    '/tmp/root.pem',
+    '--resolve',
+    `e2e.cell:443:${ip}`,
+    'https://e2e.cell/health',
+  ]);
+  assert.ok(https.ok, `the chain verifies against the cell's root: ${https.stderr}`);
+  assert.match(https.stdout, /"status"/);
+  const untrusted = inDevice('alice', [
+    'curl',
+    '-sS',
+    '--max-time',
+    '5',
+    '--resolve',
+    `e2e.cell:443:${ip}`,
+    'https://e2e.cell/health',
+  ]);
+  assert.equal(untrusted.ok, false, 'without the root the certificate is not trusted');
+});
+
 test("the API knows a peer by its VPN address: a guess from alice's device is refused as hers, not the tunnel's", async () => {
   const login = inDevice('alice', [
     'curl',
