@@ -222,7 +222,20 @@ export function createCell(opts: CellOptions): Cell {
   const deps: AppDeps = {
     config,
     sessions,
-    setup: new SetupService({ setup: new SetupStore(db), users, config, unitOfWork, hasher }),
+    setup: new SetupService({
+      setup: new SetupStore(db),
+      users,
+      config,
+      unitOfWork,
+      hasher,
+      // The data plane `pic up` started from the defaults takes the owner's configuration at once.
+      afterComplete: () =>
+        void config
+          .apply(deps.dataPlane)
+          .catch((err: Error) =>
+            logs.get('config').warn({ err: err.message }, 'applying the configuration after setup failed'),
+          ),
+    }),
     auth: new AuthService(users, sessions, hasher, {
       // Peers on the cell's VPN keep their own login budget while strangers exhaust an account's.
       trustedSource: (source) => inIpv4Network(source, vpnNetwork(config.get().identity.vpn_address)),

@@ -16,6 +16,11 @@ export interface SetupDeps {
   config: ConfigService;
   unitOfWork: UnitOfWork;
   hasher: PasswordHasher;
+  /**
+   * Runs once setup committed, without being awaited: the running data plane was rendered by `pic up`
+   * from the defaults, and now serves the owner's cell name (Caddy's names and certificate, the zone).
+   */
+  afterComplete?: () => void;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -76,7 +81,7 @@ export class SetupService {
     const passwordHash = await this.#d.hasher.hash(input.admin_password);
     // Checked again inside the transaction: two concurrent completes both pass the check above, but
     // BEGIN IMMEDIATE serialises them and only the first finds setup still open.
-    return this.#d.unitOfWork.run(() => {
+    const userId = this.#d.unitOfWork.run(() => {
       if (this.#store.get().completed_at !== null)
         throw new AppError('setup_completed', 'Setup has already been completed');
       const id = this.#d.users.insert('admin', 'admin', passwordHash);
@@ -85,5 +90,7 @@ export class SetupService {
       this.#store.markCompleted();
       return id;
     });
+    this.#d.afterComplete?.();
+    return userId;
   }
 }

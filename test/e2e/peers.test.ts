@@ -200,22 +200,10 @@ test("the cell's zone through the tunnel: its name, a peer's name, a granted ser
   assert.deepEqual(answer('alice', `nobody.${domain}`).status, 'NXDOMAIN');
 });
 
-test('over the tunnel, a device trusts https://<domain> with the root it downloaded through the tunnel (no -k)', async () => {
-  // The apply delivers the certificate for the name chosen in setup (e2e.cell) to Caddy.
-  const applied = await admin.call('POST', '/api/config/apply');
-  assert.equal(applied.status, 200, JSON.stringify(applied.json));
-  // The name as the cell's DNS answers it through the tunnel (curl --resolve pins that answer, so the
-  // test does not depend on how the device's resolv.conf is set up).
-  const ip = inDevice('alice', [
-    'dig',
-    '+short',
-    '+time=2',
-    '+tries=2',
-    `@${CELL_VPN_IP}`,
-    'e2e.cell',
-    'A',
-  ]).stdout.trim();
-  assert.equal(ip, caddyIp());
+test('over the tunnel, a device opens https://<domain> by name, trusting only the root it downloaded (no -k)', async () => {
+  // Nothing applied by hand: setup alone hands Caddy the name and certificate the owner chose
+  // (e2e.cell). The device resolves through the DNS its exported config names (peer-up writes it to
+  // resolv.conf, as wg-quick and the phone apps do).
   const root = inDevice('alice', [
     'curl',
     '-fsS',
@@ -223,31 +211,26 @@ test('over the tunnel, a device trusts https://<domain> with the root it downloa
     '5',
     '-o',
     '/tmp/root.pem',
-    `http://${ip}/api/vault/ca.crt`,
+    // By address: plain HTTP to the name is redirected to HTTPS, which is not trusted yet.
+    `http://${caddyIp()}/api/vault/ca.crt`,
   ]);
   assert.ok(root.ok, `alice downloads the root through the tunnel: ${root.stderr}`);
-  const https = inDevice('alice', [
-    'curl',
-    '-fsS',
-    '--max-time',
-    '5',
-    '--cacert',
-    '/tmp/root.pem',
-    '--resolve',
-    `e2e.cell:443:${ip}`,
-    'https://e2e.cell/health',
-  ]);
-  assert.ok(https.ok, `the chain verifies against the cell's root: ${https.stderr}`);
-  assert.match(https.stdout, /"status"/);
-  const untrusted = inDevice('alice', [
-    'curl',
-    '-sS',
-    '--max-time',
-    '5',
-    '--resolve',
-    `e2e.cell:443:${ip}`,
-    'https://e2e.cell/health',
-  ]);
+  const https = () =>
+    inDevice('alice', [
+      'curl',
+      '-fsS',
+      '--max-time',
+      '5',
+      '--cacert',
+      '/tmp/root.pem',
+      'https://e2e.cell/health',
+    ]);
+  const ok = await until('Caddy to serve e2e.cell with the cell CA after setup', async () => {
+    const r = https();
+    return r.ok ? r : undefined;
+  });
+  assert.match(ok.stdout, /"status"/);
+  const untrusted = inDevice('alice', ['curl', '-sS', '--max-time', '5', 'https://e2e.cell/health']);
   assert.equal(untrusted.ok, false, 'without the root the certificate is not trusted');
 });
 
