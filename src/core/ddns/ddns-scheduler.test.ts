@@ -184,6 +184,17 @@ test('the token is required when the provider changes, kept otherwise', () => {
   const t = setup();
   t.configure();
   t.service.configure({ provider: 'noip', hostname: 'other.example.org' });
+  // A new API URL is a new destination for the stored token: it must be given again.
+  assert.throws(
+    () => t.service.configure({ provider: 'noip', hostname: 'h.example.org', api_url: 'http://evil.test' }),
+    (e: { fields?: { field: string }[] }) => e.fields?.[0]?.field === 'token',
+  );
+  t.service.configure({
+    provider: 'noip',
+    hostname: 'h.example.org',
+    api_url: 'http://evil.test',
+    token: 'u:p',
+  });
   assert.throws(
     () => t.service.configure({ provider: 'freedns', hostname: 'other.example.org' }),
     (e: { fields?: { field: string }[] }) => e.fields?.[0]?.field === 'token',

@@ -14,7 +14,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { SecretFile } from '../ports/secret-file.ts';
 import type { DdnsRecord, DdnsRepository, DdnsState } from './ddns-repository.ts';
-import type { ProviderContext, PublishResult } from './provider.ts';
+import { type ProviderContext, type PublishResult, trimSlash } from './provider.ts';
 import { PROVIDERS } from './providers/index.ts';
 import { publicIp } from './public-ip.ts';
 
@@ -113,8 +113,23 @@ export class DdnsService {
   /** Stores new settings; the token only when given (kept when left out and the provider is the same). */
   configure(body: DdnsSettingsBody): DdnsView {
     const old = this.#d.repo.get();
-    if (body.token === undefined && (old?.settings.provider !== body.provider || !this.#d.token.read()))
-      throw invalid([{ field: 'token', message: 'is required when the provider changes or none is stored' }]);
+    // The stored token goes only where it went before or to the provider itself: else a session that
+    // may change the settings (a stolen one too) could point api_url at its own server and read the
+    // write-only token there.
+    const where = (provider: DdnsSettingsBody['provider'], apiUrl: string | null | undefined) =>
+      trimSlash(apiUrl ?? DDNS_DEFAULT_URLS[provider]);
+    const keepable =
+      old !== undefined &&
+      old.settings.provider === body.provider &&
+      (body.api_url === undefined ||
+        where(old.settings.provider, old.settings.apiUrl) === where(body.provider, body.api_url));
+    if (body.token === undefined && (!keepable || !this.#d.token.read()))
+      throw invalid([
+        {
+          field: 'token',
+          message: 'is required when the provider or the API URL changes, or none is stored',
+        },
+      ]);
     if (body.token !== undefined) this.#d.token.write(body.token);
     this.#generation++;
     this.#d.repo.put({

@@ -10,6 +10,11 @@ export interface VaultFiles {
   read(name: VaultFileName): string | undefined;
   /** Written atomically, owner-only (0600), in an owner-only directory. */
   write(name: VaultFileName, text: string): void;
+  /**
+   * Like write, but only when the file does not exist yet (never replaced): false when another
+   * process (`pic up` beside cell-api) made it first.
+   */
+  create(name: VaultFileName, text: string): boolean;
 }
 
 export interface NewCertificate {

@@ -14,7 +14,11 @@ function memory() {
   const files = new Map<VaultFileName, string>();
   const rows: CertificateRecord[] = [];
   let crl: StoredCrl | undefined;
-  const vaultFiles: VaultFiles = { read: (n) => files.get(n), write: (n, t) => void files.set(n, t) };
+  const vaultFiles: VaultFiles = {
+    read: (n) => files.get(n),
+    write: (n, t) => void files.set(n, t),
+    create: (n, t) => !files.has(n) && files.set(n, t) !== undefined,
+  };
   const certs: CertificatesRepository = {
     insert: (c) => {
       const r = { ...c, id: rows.length + 1, revokedAt: null, reason: null };
@@ -86,6 +90,14 @@ describe('VaultService', () => {
     const v = service(m, { t: Date.now() });
     const [a, b] = await Promise.all([v.rootPem(), v.rootPem()]);
     assert.equal(a, b);
+  });
+
+  test('two processes that both find no CA (pic up beside cell-api) end up with one CA', async () => {
+    const m = memory();
+    const clock = { t: Date.parse('2030-01-01T00:00:00Z') };
+    const [a, b] = await Promise.all([service(m, clock).rootPem(), service(m, clock).rootPem()]);
+    assert.equal(a, b, 'both use the CA made first');
+    assert.ok(m.files.get('ca.pem')!.startsWith(a), 'and it is the one on disk');
   });
 
   test('server certificate: cached while the names match and 30 days remain, renewed after', async () => {

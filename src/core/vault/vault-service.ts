@@ -117,7 +117,8 @@ export class VaultService {
     const root = await createRoot(names, now, ROOT_DAYS);
     const intermediate = await createIntermediate(root, names, now, INTERMEDIATE_DAYS);
     // One file, one atomic write: a crash leaves no CA or a whole one, never a root without its key.
-    this.#d.files.write(
+    // Never over another's: `pic up` and cell-api may both find no CA; the one made first is the CA.
+    const made = this.#d.files.create(
       'ca.pem',
       [
         certPem(root.cert),
@@ -126,6 +127,11 @@ export class VaultService {
         await privateKeyPem(intermediate.keys.privateKey),
       ].join(''),
     );
+    if (!made) {
+      const theirs = this.#d.files.read('ca.pem');
+      if (theirs === undefined) throw new AppError('internal', 'The CA file could not be created');
+      return this.#parseCa(theirs);
+    }
     this.#d.audit?.record({
       source: 'vault',
       action: 'certificate authority created',

@@ -14,6 +14,13 @@ import type { DnsApplyResult, DnsServerPort } from '../../core/ports/dns-server.
 import { type CellZoneInput, renderCellZone } from '../../render/unbound/cell-zone.ts';
 import { isEmptyDelta, zoneDelta } from '../../render/unbound/zone-delta.ts';
 
+/**
+ * Unbound's control server reads each `local_datas` line into a 2048-byte buffer and stops reading at a
+ * longer one (the rest of the batch is lost): a record that long (a TXT near TXT_MAX) goes through the
+ * file and a reload instead.
+ */
+export const CONTROL_LINE_MAX = 2047;
+
 export type Exec = (argv: string[], opts?: { stdin?: string }) => Promise<ExecResult>;
 
 export interface UnboundControlOptions {
@@ -51,7 +58,8 @@ export class UnboundControl implements DnsServerPort {
   async apply(input: CellZoneInput): Promise<DnsApplyResult> {
     const zone = structuredClone(input); // the caller may change its arrays after this apply
     const text = renderCellZone(zone).output;
-    const delta = this.#last ? zoneDelta(this.#last, zone) : undefined;
+    const live = this.#last ? zoneDelta(this.#last, zone) : undefined;
+    const delta = live?.addData.every((l) => Buffer.byteLength(l) < CONTROL_LINE_MAX) ? live : undefined;
     this.#o.writeFile(this.#o.zonePath, text);
     this.#last = undefined; // unknown until this apply completes
     if (!delta) {

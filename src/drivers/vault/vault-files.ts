@@ -1,13 +1,23 @@
 // The vault's secret files: data/secrets/vault/<name> (0600, directory 0700), written atomically.
 // Names come from a fixed list (VaultFileName), never from a request.
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { VaultFileName, VaultFiles } from '../../core/ports/vault.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
+import { fsyncDir, writeFileAtomic } from '../atomic-file.ts';
 
 export function vaultFiles(secretsDir: string): VaultFiles {
   const dir = join(secretsDir, 'vault');
-  return {
+  const files: VaultFiles = {
     read(name: VaultFileName) {
       const path = join(dir, name);
       return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
@@ -23,5 +33,21 @@ export function vaultFiles(secretsDir: string): VaultFiles {
         for (const p of [dir, path]) chownSync(p, owner.uid, owner.gid);
       }
     },
+    create(name: VaultFileName, text: string) {
+      // Written whole under a temp name (swept after a crash), then linked: link never replaces.
+      const staged = `.pic-tmp-create-${name}.${randomBytes(6).toString('hex')}`;
+      files.write(staged as VaultFileName, text);
+      try {
+        linkSync(join(dir, staged), join(dir, name));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      } finally {
+        rmSync(join(dir, staged), { force: true });
+        fsyncDir(dir);
+      }
+      return true;
+    },
   };
+  return files;
 }
