@@ -237,8 +237,11 @@ export function createCell(opts: CellOptions): Cell {
           ),
     }),
     auth: new AuthService(users, sessions, hasher, {
-      // Peers on the cell's VPN keep their own login budget while strangers exhaust an account's.
-      trustedSource: (source) => inIpv4Network(source, vpnNetwork(config.get().identity.vpn_address)),
+      // Peers on the cell's VPN keep their own login budget while strangers exhaust an account's:
+      // only addresses an enabled peer holds (anything else in the range is nobody's device).
+      trustedSource: (source) =>
+        inIpv4Network(source, vpnNetwork(config.get().identity.vpn_address)) &&
+        deps.peers.activeAddress(source),
       accountDisabled: peerDisabled,
     }),
     audit,

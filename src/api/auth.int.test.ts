@@ -134,12 +134,19 @@ describe('login', () => {
       { remoteAddress: '192.0.2.10' },
     );
     assert.equal(home.statusCode, 200, 'the address the owner logged in from keeps its own budget');
+    const { peer } = await kit.cell.deps.peers.create({ name: 'owner-phone', create_account: false });
     const vpn = await loginReq(
       kit,
       { username: 'admin', password: ADMIN_PASSWORD },
-      { remoteAddress: '10.0.0.7' },
+      { remoteAddress: peer.address },
     );
-    assert.equal(vpn.statusCode, 200, 'a peer on the VPN keeps its own budget');
+    assert.equal(vpn.statusCode, 200, "a peer's device on the VPN keeps its own budget");
+    const unheld = await loginReq(
+      kit,
+      { username: 'admin', password: ADMIN_PASSWORD },
+      { remoteAddress: '10.0.0.250' },
+    );
+    assert.equal(unheld.statusCode, 429, 'an address of the VPN range no enabled peer holds is nobody');
     const bob = await loginReq(
       kit,
       { username: 'bob', password: PEER_PASSWORD },

@@ -82,6 +82,12 @@ export class PeersService {
    * Whether the login named `username` belongs to a peer that is disabled or expired (its login and
    * its sessions are refused). A login with no peer of its name is not a peer's: false.
    */
+  /** Whether an enabled, unexpired peer holds this VPN address (logins from it keep their own budget). */
+  activeAddress(address: string): boolean {
+    const now = this.#now();
+    return this.#repo.list().some((r) => r.address === address && isActive(r, now));
+  }
+
   accountDisabled(username: string): boolean {
     const row = this.#repo.byName(username);
     return row !== undefined && !isActive(row, this.#now());
