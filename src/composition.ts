@@ -12,6 +12,7 @@ import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
 import { DnsService } from './core/dns/dns-service.ts';
 import { FrontDoorTls } from './core/front-door/front-door-tls.ts';
+import { LogSearch } from './core/logs/log-search.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
 import { NtpService } from './core/ntp/ntp-service.ts';
@@ -67,7 +68,7 @@ import { hostFactsFromEnv } from './drivers/wireguard/host-facts.ts';
 import { cachedResolver } from './drivers/wireguard/resolve-host.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
 import { desiredState } from './render/runtime/desired-state.ts';
-import { type CellConfig, LOG_SERVICES, vpnNetwork } from './schema/config.ts';
+import { type CellConfig, LOG_SERVICES, type LogService, vpnNetwork } from './schema/config.ts';
 import type { HostFacts } from './schema/host-facts.ts';
 import { inIpv4Network } from './schema/in-network.ts';
 import { type CellEnv, caddyShared, type DesiredState, hostFacts, parseEnvFile } from './schema/runtime.ts';
@@ -246,6 +247,7 @@ export function createCell(opts: CellOptions): Cell {
     }),
     audit,
     logs,
+    logSearch: new LogSearch({ files: logs, ...(docker ? { daemonOutput: docker.daemonOutput } : {}) }),
     dataPlane: timed(docker?.dataPlane ?? opts.dataPlane ?? noDataPlane, 'applyConfig', (s) =>
       metrics.observeApply('config', s),
     ),
@@ -341,6 +343,8 @@ interface DockerPorts {
   /** chronyc inside cell-ntp (docker exec), for the NTP status. */
   chronyc: ChronycPort;
   dns: DnsServerPort | undefined;
+  /** A daemon's container output (Caddy logs to it), for the log search. */
+  daemonOutput: (service: LogService, tail: number) => Promise<string | undefined>;
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -361,6 +365,7 @@ function dockerPorts(
   const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
   const ntpName = d.containers.find((c) => c.service === 'ntp')?.name;
   const dnsName = d.containers.find((c) => c.service === 'dns')?.name;
+  const caddyName = d.containers.find((c) => c.service === 'caddy')?.name;
   const log = logs.get('monitor');
   const record = (action: string, target: string, ok: boolean, detail: string | null) =>
     audit.record({ source: 'monitor', action, target, outcome: ok ? 'success' : 'failure', detail });
@@ -438,6 +443,9 @@ function dockerPorts(
     wireguard: wgName ? execWireguard(engine, wgName) : undefined,
     // chronyc inside cell-ntp, with its default command socket there; the argv comes from core only.
     chronyc: ntpName ? { run: (args) => engine.exec(ntpName, ['chronyc', ...args]) } : NO_CHRONYC,
+    // Caddy logs (access lines filtered of queries and headers) to its container's output only.
+    daemonOutput: async (service, tail) =>
+      service === 'caddy' && caddyName ? engine.logs(caddyName, tail) : undefined,
     // unbound-control runs inside cell-dns (docker exec): its control channel stays on the container's
     // loopback with the keys Unbound made there (ADR 0017). The zone file goes to config/dns/, which
     // cell-api mounts at its host path and cell-dns includes.

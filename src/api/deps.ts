@@ -4,6 +4,7 @@ import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { DdnsService } from '../core/ddns/ddns-service.ts';
 import type { DnsService } from '../core/dns/dns-service.ts';
+import type { LogSearch } from '../core/logs/log-search.ts';
 import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
 import type { NtpService } from '../core/ntp/ntp-service.ts';
 import type { PeersService } from '../core/peers/peers-service.ts';
@@ -22,6 +23,8 @@ export interface AppDeps {
   sessions: Sessions;
   audit: AuditService;
   logs: LogsPort;
+  /** GET /api/logs: the log files and the daemons' own container output. */
+  logSearch: LogSearch;
   dataPlane: DataPlanePort;
   health: HealthPort;
   containers: ContainersPort;

@@ -179,6 +179,20 @@ test('https://<domain> serves a certificate chaining to /api/vault/ca.crt; :80 r
   );
 });
 
+test("Caddy's access lines reach the cell's log search, without query strings or headers", async () => {
+  const probe = await fetch(`${cell.url}/health?token=e2e-secret-value`, {
+    headers: { authorization: 'Bearer e2e-secret-header' },
+  });
+  assert.equal(probe.status, 200);
+  const found = await until('an access line for the probe in GET /api/logs', async () => {
+    const r = await admin.call('GET', '/api/logs?service=caddy&q=handled%20request&limit=50');
+    const items = (r.json as { items: { msg: string; request?: { uri?: string } }[] }).items;
+    return items.find((l) => l.request?.uri === '/health') ? items : undefined;
+  });
+  const text = JSON.stringify(found);
+  assert.doesNotMatch(text, /e2e-secret-value|e2e-secret-header/);
+});
+
 test('chrony serves time and WireGuard has its interface', () => {
   assert.match(docker(['exec', cell.name('ntp'), 'chronyc', '-n', 'tracking']), /Reference ID/);
   assert.match(docker(['exec', cell.name('wireguard'), 'wg', 'show', 'wg0']), /listening port/);

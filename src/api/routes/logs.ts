@@ -64,7 +64,7 @@ export const logRoutes = [
         z.object({ service: z.string(), time: z.number(), level: z.string(), msg: z.string() }).loose(),
       ),
     }),
-    handler: ({ deps, query }) => ({ items: deps.logs.search(query) }),
+    handler: async ({ deps, query }) => ({ items: await deps.logSearch.search(query) }),
   }),
   defineRoute({
     method: 'GET',
