@@ -14,6 +14,8 @@
 #     unbound, caddy, chrony config checkers for integration tests (unbound-checkconf, caddy validate,
 #                            chronyd -p); the daemons themselves run in containers, never on the host
 #     dns-root-data          the root trust anchor (/usr/share/dns/root.key) the DNSSEC tests validate with
+#     pebble                 Let's Encrypt's test ACME server and pebble-challtestsrv, run on loopback
+#                            ports by the ACME tests (no service is installed or started)
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
@@ -27,7 +29,7 @@
 set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
-test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data caddy chrony curl iputils-ping)
+test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping)
 
 purpose=run
 while [ $# -gt 0 ]; do

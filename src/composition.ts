@@ -20,6 +20,7 @@ import type { EndpointPort } from './core/peers/endpoint-port.ts';
 import { isActive } from './core/peers/peer-lookup.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
+import type { AcmePort } from './core/ports/acme.ts';
 import { type ChronycPort, NO_CHRONYC } from './core/ports/chronyc.ts';
 import type { Clock } from './core/ports/clock.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
@@ -33,7 +34,9 @@ import { type ContainersPort, dockerContainers, noContainers } from './core/runt
 import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
 import { SetupService } from './core/setup-service.ts';
+import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
+import { acmeClient } from './drivers/acme/acme-client.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
@@ -51,6 +54,7 @@ import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
+import { tlsFiles } from './drivers/secrets/tls-files.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { CertificatesStore } from './drivers/store/certificates-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
@@ -60,6 +64,7 @@ import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
+import { TlsStore } from './drivers/store/tls-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
 import { vaultFiles } from './drivers/vault/vault-files.ts';
 import { guessEndpoint, hostAddresses } from './drivers/wireguard/endpoint-guess.ts';
@@ -104,6 +109,10 @@ export interface CellOptions {
   clock?: Clock;
   /** The cell's resolver (default: cell-dns through docker exec in the cell, else none: records are stored). */
   dns?: DnsServerPort;
+  /** The ACME client (default: acme-client with the system's roots; tests trust their Pebble's). */
+  acme?: AcmePort;
+  /** Test knobs of the TLS service: how long an apply waits, the wait after publishing a TXT record. */
+  tls?: { applyTimeoutMs?: number; dnsPropagationMs?: number };
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -204,6 +213,21 @@ export function createCell(opts: CellOptions): Cell {
     userAgent: `PIC pic-cell/${VERSION}`,
     log: (level, fields, msg) => ddnsLog[level]({ ddns: fields }, msg),
   });
+  const tlsLog = logs.get('api');
+  const tls = new TlsService({
+    repo: new TlsStore(db),
+    files: tlsFiles(paths.secrets),
+    acme: opts.acme ?? acmeClient(),
+    dns: ddns,
+    vault,
+    applied: () => config.applied().identity,
+    clock,
+    audit,
+    log: (level, fields, msg) => tlsLog[level]({ tls: fields }, msg),
+    ...opts.tls,
+  });
+  // A domain or mode change is applied only once its certificate is here (ADR 0019).
+  config.beforeApply((target, changes) => tls.prepareApply(target, changes));
   const peersRepo = new PeersStore(db);
   const dnsLog = logs.get('dns');
   const dns = new DnsService({
@@ -272,6 +296,7 @@ export function createCell(opts: CellOptions): Cell {
     metrics,
     metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
     vault,
+    tls,
     ntp: new NtpService(
       docker?.chronyc ?? (opts.chronycSocket ? localChronyc(opts.chronycSocket) : NO_CHRONYC),
       { onError: (err) => logs.get('ntp').debug({ err: (err as Error).message }, 'chronyc did not answer') },
@@ -290,6 +315,7 @@ export function createCell(opts: CellOptions): Cell {
       ? setInterval(() => {
           void deps.peers.tick();
           void deps.dns.tick();
+          void deps.tls.tick();
         }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;

@@ -13,6 +13,7 @@ import type { LogsPort } from '../core/ports/logs.ts';
 import type { MetricsPort } from '../core/ports/metrics.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
+import type { TlsService } from '../core/tls/tls-service.ts';
 import type { VaultService } from '../core/vault/vault-service.ts';
 
 /** Everything the HTTP layer may use: use-cases and ports, never a store. Built once, by the composition root. */
@@ -36,6 +37,8 @@ export interface AppDeps {
   vault: VaultService;
   ntp: NtpService;
   ddns: DdnsService;
+  /** The certificate Caddy serves per domain mode; certificateFor() is the Caddy wiring's seam (ADR 0019). */
+  tls: TlsService;
   version: string;
   startedAt: Date;
   /**

@@ -27,6 +27,8 @@ const PUBLIC = [
   // can log in (installing the root is how a peer comes to trust the cell's HTTPS).
   'GET /api/vault/ca.crt',
   'GET /api/vault/crl',
+  // ACME HTTP-01: the CA fetches the key authorization of an order in progress (not a secret).
+  'GET /.well-known/acme-challenge/:token',
 ].sort();
 
 /** Public outside /api: the built UI (a catch-all GET that answers 404 JSON for /api paths). */

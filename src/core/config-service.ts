@@ -33,6 +33,12 @@ export interface DataPlanePort {
 
 export type ConfigListener = (config: CellConfig) => void;
 
+/**
+ * Runs before the data plane when pending changes are applied; throwing keeps them pending (the
+ * TLS service obtains the new domain's certificate here, ADR 0019).
+ */
+export type BeforeApply = (target: CellConfig, changes: PendingChange[]) => Promise<void>;
+
 function getPath(obj: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
@@ -50,6 +56,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 export class ConfigService {
   readonly #store: ConfigRepository;
   readonly #listeners: ConfigListener[] = [];
+  readonly #beforeApply: BeforeApply[] = [];
   #current: CellConfig;
   #applied: CellConfig;
 
@@ -70,8 +77,17 @@ export class ConfigService {
     return structuredClone(this.#current);
   }
 
+  /** What the data plane runs: restart fields at their last applied value. */
+  applied(): CellConfig {
+    return structuredClone(this.#applied);
+  }
+
   onChange(listener: ConfigListener): void {
     this.#listeners.push(listener);
+  }
+
+  beforeApply(step: BeforeApply): void {
+    this.#beforeApply.push(step);
   }
 
   /** Validates a patch against the whole resulting configuration; writes nothing on error. */
@@ -145,6 +161,7 @@ export class ConfigService {
   ): Promise<{ applied: PendingChange[]; restarted: string[]; data_plane: string }> {
     const target = this.get();
     const { changes } = this.pending();
+    for (const step of this.#beforeApply) await step(target, changes);
     const running = await dataPlane.running();
     let restarted: string[] = [];
     if (running) {

@@ -212,4 +212,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dns_records_name ON dns_records(name);
     `,
   },
+  {
+    // TLS through ACME (ADR 0019). Self-contained so it can be renumbered when branches merge. The
+    // account key, the EAB HMAC key and the certificates are 0600 files under data/secrets/tls/.
+    version: 9,
+    name: 'acme settings and renewal state',
+    sql: `
+      CREATE TABLE tls (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        directory_url TEXT,
+        email TEXT,
+        eab_kid TEXT,
+        challenge TEXT NOT NULL DEFAULT 'auto' CHECK (challenge IN ('auto', 'dns-01', 'http-01')),
+        last_renewal TEXT,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER
+      );
+    `,
+  },
 ];

@@ -13,6 +13,7 @@ import { openApiRoutes } from './openapi.ts';
 import { peerRoutes } from './peers.ts';
 import { serviceRoutes } from './services.ts';
 import { setupRoutes } from './setup.ts';
+import { tlsRoutes } from './tls.ts';
 import { vaultRoutes } from './vault.ts';
 import { wireguardRoutes } from './wireguard.ts';
 
@@ -32,4 +33,5 @@ export const allRoutes: readonly RouteDef[] = [
   ...vaultRoutes,
   ...ntpRoutes,
   ...ddnsRoutes,
+  ...tlsRoutes,
 ];

@@ -180,6 +180,27 @@ export class DdnsService {
     return impl.setTxt(this.#d.http, this.#context(rec, token), name, value);
   }
 
+  /** Removes a TXT record setTxt published (ACME DNS-01 cleanup). */
+  async removeTxt(name: string, value: string): Promise<PublishResult> {
+    const rec = this.#d.repo.get();
+    const impl = rec && PROVIDERS[rec.settings.provider];
+    if (!rec || !impl?.removeTxt)
+      throw new AppError('conflict', 'The DDNS provider cannot remove TXT records');
+    const token = this.#d.token.read();
+    if (!token) throw new AppError('conflict', 'No DDNS token is stored');
+    return impl.removeTxt(this.#d.http, this.#context(rec, token), name, value);
+  }
+
+  /** The configured provider, and whether it can publish TXT records (ACME DNS-01). */
+  txtProvider(): { provider: string | null; supportsTxt: boolean } {
+    const rec = this.#d.repo.get();
+    if (!rec) return { provider: null, supportsTxt: false };
+    return {
+      provider: rec.settings.provider,
+      supportsTxt: PROVIDERS[rec.settings.provider].setTxt !== undefined,
+    };
+  }
+
   #context(rec: DdnsRecord, token: string): ProviderContext {
     const s = rec.settings;
     return {

@@ -28,6 +28,8 @@ export interface DdnsProviderImpl {
   setAddress(http: HttpClient, ctx: ProviderContext, ip: string): Promise<PublishResult>;
   /** Publishes a TXT record (ACME DNS-01); absent when the provider has no way to. */
   setTxt?(http: HttpClient, ctx: ProviderContext, name: string, value: string): Promise<PublishResult>;
+  /** Removes the TXT value setTxt published (after the CA has read it); present with setTxt. */
+  removeTxt?(http: HttpClient, ctx: ProviderContext, name: string, value: string): Promise<PublishResult>;
 }
 
 export const trimSlash = (url: string) => url.replace(/\/+$/, '');

@@ -3,7 +3,7 @@
 // a message that names neither the URL nor a header (either may carry a secret).
 
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: string;

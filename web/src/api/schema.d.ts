@@ -826,6 +826,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tls/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The served certificate: mode, domain, issuer, expiry, last renewal, last error, next attempt and the step of an order in progress */
+        get: operations["getApiTlsStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tls/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ACME directory, contact email, EAB key id (never the HMAC key), challenge type */
+        get: operations["getApiTlsSettings"];
+        /** Set the ACME directory (https; http only on loopback), email, EAB key id and HMAC key, challenge type; used by the next order, nothing is contacted now */
+        put: operations["putApiTlsSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tls/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Order a new ACME certificate now (pic_ngo and custom modes); waits for it */
+        post: operations["postApiTlsRenew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/acme-challenge/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ACME HTTP-01: the key authorization for a token of an order in progress */
+        get: operations["getWellKnownAcmeChallengeToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3318,6 +3387,218 @@ export interface operations {
                         message: string;
                         next_attempt: string | null;
                     };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiTlsStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        mode: "local" | "pic_ngo" | "custom";
+                        domain: string;
+                        /** @enum {string} */
+                        source: "local" | "acme";
+                        fallback: boolean;
+                        names: string[];
+                        issuer: string | null;
+                        not_after: string | null;
+                        last_renewal: string | null;
+                        last_error: string | null;
+                        next_attempt: string | null;
+                        in_progress: boolean;
+                        progress: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiTlsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        directory_url: string;
+                        lets_encrypt: boolean;
+                        email: string | null;
+                        eab_kid: string | null;
+                        eab_hmac_set: boolean;
+                        /** @enum {string} */
+                        challenge: "auto" | "dns-01" | "http-01";
+                        /** @enum {string} */
+                        effective_challenge: "dns-01" | "http-01";
+                        dns_provider: string | null;
+                        dns_provider_supports_txt: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiTlsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    directory_url?: string;
+                    email?: string | null;
+                    eab_kid?: string | null;
+                    eab_hmac?: string;
+                    /** @enum {string} */
+                    challenge?: "auto" | "dns-01" | "http-01";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        directory_url: string;
+                        lets_encrypt: boolean;
+                        email: string | null;
+                        eab_kid: string | null;
+                        eab_hmac_set: boolean;
+                        /** @enum {string} */
+                        challenge: "auto" | "dns-01" | "http-01";
+                        /** @enum {string} */
+                        effective_challenge: "dns-01" | "http-01";
+                        dns_provider: string | null;
+                        dns_provider_supports_txt: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiTlsRenew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        mode: "local" | "pic_ngo" | "custom";
+                        domain: string;
+                        /** @enum {string} */
+                        source: "local" | "acme";
+                        fallback: boolean;
+                        names: string[];
+                        issuer: string | null;
+                        not_after: string | null;
+                        last_renewal: string | null;
+                        last_error: string | null;
+                        next_attempt: string | null;
+                        in_progress: boolean;
+                        progress: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWellKnownAcmeChallengeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description Error */

@@ -6,6 +6,7 @@ import { ApiError, api, call } from '../api/client';
 import type { paths } from '../api/schema';
 import { ErrorBanner, Field } from '../components/field';
 import { ChangePasswordForm } from './change-password';
+import { DomainTlsCard } from './domain-tls-card';
 import { MetricsTokenCard } from './metrics-token';
 import { SecurityCard } from './security';
 
@@ -16,6 +17,7 @@ export function SettingsPage() {
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Settings</h1>
       <IdentityForm />
+      <DomainTlsCard />
       <NetworkForm />
       <ChangePasswordForm />
       <SecurityCard />

@@ -51,6 +51,12 @@ export const cloudflareCreateRequest = (
   body: JSON.stringify({ type, name, content, ttl: type === 'TXT' ? 60 : 1, proxied: false }),
 });
 
+export const cloudflareDeleteRequest = (ctx: ProviderContext, id: string): HttpRequest => ({
+  method: 'DELETE',
+  url: `${records(ctx)}/${encodeURIComponent(id)}`,
+  headers: headers(ctx, false),
+});
+
 function parseJson(body: string): { success?: boolean; errors?: { code?: number }[]; result?: unknown } {
   try {
     const v = JSON.parse(body);
@@ -165,5 +171,14 @@ export const cloudflare: DdnsProviderImpl = {
   },
   async setTxt(http, ctx, name, value) {
     return withoutId(await upsert(http, ctx, 'TXT', name, value, null));
+  },
+  // Deletes the TXT record only when it still holds the value this order published.
+  async removeTxt(http, ctx, name, value) {
+    const found = parseCloudflareFind(await http.send(cloudflareFindRequest(ctx, 'TXT', name)));
+    if (isResult(found)) return withoutId(found);
+    if (!found || found.content !== value)
+      return { kind: 'unchanged', message: 'Cloudflare: nothing to remove' };
+    const failed = cloudflareFailure(await http.send(cloudflareDeleteRequest(ctx, found.id)));
+    return failed ? withoutId(failed) : { kind: 'updated', message: 'Cloudflare: record removed' };
   },
 };

@@ -29,6 +29,8 @@ export const duckdnsUpdateRequest = (ctx: ProviderContext, ip: string) =>
 
 export const duckdnsTxtRequest = (ctx: ProviderContext, value: string) => request(ctx, { txt: value });
 
+export const duckdnsClearTxtRequest = (ctx: ProviderContext) => request(ctx, { txt: '', clear: 'true' });
+
 export function parseDuckdnsReply(reply: HttpReply): PublishResult {
   if (reply.status !== 200) return unexpectedStatus(reply, 'Duck DNS');
   const lines = reply.body.trim().split('\n');
@@ -47,5 +49,8 @@ export const duckdns: DdnsProviderImpl = {
   // Duck DNS serves one TXT value for the whole domain, whatever the name asked for.
   async setTxt(http, ctx, _name, value) {
     return parseDuckdnsReply(await http.send(duckdnsTxtRequest(ctx, value)));
+  },
+  async removeTxt(http, ctx) {
+    return parseDuckdnsReply(await http.send(duckdnsClearTxtRequest(ctx)));
   },
 };

@@ -2,6 +2,7 @@
 // speaks this JSON API to it (the service implements the same):
 //   POST {api}/v1/ddns/address {hostname, ip}          → 200 {status: "updated" | "unchanged"}
 //   POST {api}/v1/ddns/txt     {hostname, name, value} → 200 {status: "updated" | "unchanged"}
+//   POST {api}/v1/ddns/txt/delete {hostname, name, value} → 200 {status: "updated" | "unchanged"}
 // with Authorization: Bearer <token>; 401/403 bad token, 404 unknown host name, 429 and 5xx retry
 // (Retry-After honoured).
 import type { HttpReply, HttpRequest } from '../../ports/http-client.ts';
@@ -31,6 +32,9 @@ export const picNgoAddressRequest = (ctx: ProviderContext, ip: string) =>
 export const picNgoTxtRequest = (ctx: ProviderContext, name: string, value: string) =>
   post(ctx, '/v1/ddns/txt', { hostname: ctx.hostname, name, value });
 
+export const picNgoTxtDeleteRequest = (ctx: ProviderContext, name: string, value: string) =>
+  post(ctx, '/v1/ddns/txt/delete', { hostname: ctx.hostname, name, value });
+
 export function parsePicNgoReply(reply: HttpReply): PublishResult {
   if (reply.status === 401 || reply.status === 403)
     return { kind: 'fatal', reason: 'badauth', message: `pic.ngo refused the token (HTTP ${reply.status})` };
@@ -54,5 +58,8 @@ export const picNgo: DdnsProviderImpl = {
   },
   async setTxt(http, ctx, name, value) {
     return parsePicNgoReply(await http.send(picNgoTxtRequest(ctx, name, value)));
+  },
+  async removeTxt(http, ctx, name, value) {
+    return parsePicNgoReply(await http.send(picNgoTxtDeleteRequest(ctx, name, value)));
   },
 };

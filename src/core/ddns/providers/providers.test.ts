@@ -8,16 +8,27 @@ import type { ProviderContext } from '../provider.ts';
 import {
   cloudflare,
   cloudflareCreateRequest,
+  cloudflareDeleteRequest,
   cloudflareFindRequest,
   cloudflarePatchRequest,
   parseCloudflareFind,
   parseCloudflareWrite,
 } from './cloudflare.ts';
-import { duckdnsTxtRequest, duckdnsUpdateRequest, parseDuckdnsReply } from './duckdns.ts';
+import {
+  duckdnsClearTxtRequest,
+  duckdnsTxtRequest,
+  duckdnsUpdateRequest,
+  parseDuckdnsReply,
+} from './duckdns.ts';
 import { freednsUpdateRequest, parseFreednsReply } from './freedns.ts';
 import { PROVIDERS } from './index.ts';
 import { NOIP_911_DELAY_MS, noipUpdateRequest, parseDyndns2Reply } from './noip.ts';
-import { parsePicNgoReply, picNgoAddressRequest, picNgoTxtRequest } from './pic-ngo.ts';
+import {
+  parsePicNgoReply,
+  picNgoAddressRequest,
+  picNgoTxtDeleteRequest,
+  picNgoTxtRequest,
+} from './pic-ngo.ts';
 
 const ctx = (over: Partial<ProviderContext> = {}): ProviderContext => ({
   hostname: 'home.example.org',
@@ -214,4 +225,40 @@ test('cloudflare: an address already in the record is not written again', async 
   const r = await cloudflare.setAddress(http, ctx(), '203.0.113.5');
   assert.equal(r.kind, 'unchanged');
   assert.deepEqual(sent, ['GET']);
+});
+
+test('ACME DNS-01 cleanup: every TXT provider can remove what it published', async () => {
+  assert.deepEqual(
+    DDNS_PROVIDERS.filter((p) => PROVIDERS[p].removeTxt !== undefined),
+    [...DDNS_TXT_PROVIDERS],
+  );
+  const d = duckdnsClearTxtRequest(ctx({ hostname: 'home.duckdns.org' }));
+  assert.equal(
+    d.url,
+    'https://api.example.net/base/update?domains=home&token=tok3n-value&txt=&clear=true&verbose=true',
+  );
+  const p = picNgoTxtDeleteRequest(ctx(), '_acme-challenge.home.example.org', 'v4lue');
+  assert.equal(p.method, 'POST');
+  assert.equal(p.url, 'https://api.example.net/base/v1/ddns/txt/delete');
+  assert.deepEqual(JSON.parse(p.body!), {
+    hostname: 'home.example.org',
+    name: '_acme-challenge.home.example.org',
+    value: 'v4lue',
+  });
+  const del = cloudflareDeleteRequest(ctx(), 'rec/1');
+  assert.equal(del.method, 'DELETE');
+  assert.match(del.url, /\/zones\/0123456789abcdef0123456789abcdef\/dns_records\/rec%2F1$/);
+  // Cloudflare deletes only a record still holding this order's value.
+  const sent: string[] = [];
+  const http = (found: string) => ({
+    async send(r: { method: string; url: string }) {
+      sent.push(r.method);
+      return r.method === 'GET'
+        ? reply(200, JSON.stringify({ success: true, result: [{ id: 'r1', content: found }] }))
+        : reply(200, JSON.stringify({ success: true, result: { id: 'r1' } }));
+    },
+  });
+  assert.equal((await cloudflare.removeTxt!(http('other'), ctx(), 'n', 'v')).kind, 'unchanged');
+  assert.equal((await cloudflare.removeTxt!(http('v'), ctx(), 'n', 'v')).kind, 'updated');
+  assert.deepEqual(sent, ['GET', 'GET', 'DELETE']);
 });

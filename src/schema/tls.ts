@@ -1,0 +1,123 @@
+// TLS for the cell's names (ADR 0019): the ACME settings the owner PUTs, what GET answers (never the
+// EAB HMAC key) and the certificate status. Used only in the pic_ngo and custom domain modes; in
+// local mode the cell's own CA signs (ADR 0016) and nothing is contacted.
+import { z } from 'zod';
+
+export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+export const ACME_CHALLENGES = ['auto', 'dns-01', 'http-01'] as const;
+/** auto: DNS-01 (with the wildcard) when the DDNS provider can publish TXT, else HTTP-01 (bare domain). */
+export const acmeChallengeChoice = z.enum(ACME_CHALLENGES);
+export type AcmeChallengeChoice = z.infer<typeof acmeChallengeChoice>;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
+
+/**
+ * An ACME directory: https, no credentials, fragment, whitespace or control characters. Plain http
+ * only on a loopback address (a local test CA): a directory fetched in the clear could hand the
+ * client another CA's URLs.
+ */
+export const acmeDirectoryUrl = z
+  .string()
+  .max(512)
+  .superRefine((v, ctx) => {
+    if (/[\s\p{Cc}\p{Cf}]/u.test(v)) {
+      ctx.addIssue({ code: 'custom', message: 'must be one line with no spaces' });
+      return;
+    }
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute https URL' });
+      return;
+    }
+    if (u.username !== '' || u.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(v))
+      ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@)' });
+    else if (v.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not have a fragment' });
+    else if (u.protocol === 'http:' && !LOOPBACK_HOSTS.has(u.hostname))
+      ctx.addIssue({ code: 'custom', message: 'must be https (http only on 127.0.0.1 or [::1])' });
+    else if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
+  });
+
+/** A contact address for the CA's expiry notices: a plain addr-spec, one line. */
+export const acmeEmail = z
+  .string()
+  .max(254)
+  .regex(
+    /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$/,
+    'must be an email address such as owner@example.org',
+  );
+
+export const eabKid = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."');
+
+/** The EAB HMAC key as the CA shows it: base64url (padding allowed). */
+export const eabHmac = z
+  .string()
+  .min(16, 'must be at least 16 characters')
+  .max(512)
+  .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
+
+export const tlsSettingsBody = z
+  .object({
+    directory_url: acmeDirectoryUrl.optional(),
+    /** null: no contact address. */
+    email: acmeEmail.nullable().optional(),
+    /** External account binding: both or neither; null removes it. */
+    eab_kid: eabKid.nullable().optional(),
+    eab_hmac: eabHmac.optional(),
+    challenge: acmeChallengeChoice.optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.eab_hmac !== undefined && (b.eab_kid === undefined || b.eab_kid === null))
+      ctx.addIssue({ code: 'custom', path: ['eab_kid'], message: 'is required with eab_hmac' });
+  });
+export type TlsSettingsBody = z.infer<typeof tlsSettingsBody>;
+
+export const tlsSettingsView = z.object({
+  directory_url: z.string(),
+  /** True when directory_url is Let's Encrypt's production directory (the default). */
+  lets_encrypt: z.boolean(),
+  email: z.string().nullable(),
+  eab_kid: z.string().nullable(),
+  /** The HMAC key itself is never returned. */
+  eab_hmac_set: z.boolean(),
+  challenge: acmeChallengeChoice,
+  /** What auto resolves to now: dns-01 when the DDNS provider can publish TXT. */
+  effective_challenge: z.enum(['dns-01', 'http-01']),
+  /** The DDNS provider that would publish the DNS-01 TXT record; null: none configured. */
+  dns_provider: z.string().nullable(),
+  dns_provider_supports_txt: z.boolean(),
+});
+export type TlsSettingsView = z.infer<typeof tlsSettingsView>;
+
+export const tlsStatus = z.object({
+  /** The mode being served (applied), not a pending one. */
+  mode: z.enum(['local', 'pic_ngo', 'custom']),
+  domain: z.string(),
+  /** local: the cell's own CA; acme: a certificate from the ACME directory. */
+  source: z.enum(['local', 'acme']),
+  /** In an ACME mode with no certificate yet: the cell's own CA serves meanwhile. */
+  fallback: z.boolean(),
+  names: z.array(z.string()),
+  /** Subject of the issuer certificate. */
+  issuer: z.string().nullable(),
+  not_after: z.string().nullable(),
+  last_renewal: z.string().nullable(),
+  last_error: z.string().nullable(),
+  next_attempt: z.string().nullable(),
+  /** An order is running (a renewal, a renew-now or an apply). */
+  in_progress: z.boolean(),
+  /** Its current step, while in_progress. */
+  progress: z.string().nullable(),
+});
+export type TlsStatus = z.infer<typeof tlsStatus>;
+
+/** An ACME HTTP-01 token: base64url, as RFC 8555 §8.3 defines it (no dots, no slashes). */
+export const acmeToken = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be an ACME token');
