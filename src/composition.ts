@@ -11,7 +11,7 @@ import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
 import { DnsService } from './core/dns/dns-service.ts';
-import { FrontDoorTls } from './core/front-door/front-door-tls.ts';
+import { FrontDoorTls, type FrontDoorTlsDeps } from './core/front-door/front-door-tls.ts';
 import { LogSearch } from './core/logs/log-search.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
 import { timed } from './core/metrics/timed.ts';
@@ -180,7 +180,10 @@ export function createCell(opts: CellOptions): Cell {
     audit,
   });
   // Every port exists before the services that use it: inside the cell, the Docker-backed ones.
-  const docker = opts.docker ? dockerPorts(config, audit, logs, vault) : undefined;
+  // Caddy's certificate comes from the TLS service built below (called only once everything is built).
+  const docker = opts.docker
+    ? dockerPorts(config, audit, logs, (identity) => deps.tls.certificateFor(identity))
+    : undefined;
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
   const hostEnv = envFromProcess();
   // Sampled at scrape time through `deps`, so the data plane wired below for Docker is what is read.
@@ -228,6 +231,8 @@ export function createCell(opts: CellOptions): Cell {
   });
   // A domain or mode change is applied only once its certificate is here (ADR 0019).
   config.beforeApply((target, changes) => tls.prepareApply(target, changes));
+  // A renewed ACME certificate goes to Caddy at once (the files, then a forced load).
+  if (docker) tls.onCertificate(() => docker.frontDoor.refresh());
   const peersRepo = new PeersStore(db);
   const dnsLog = logs.get('dns');
   const dns = new DnsService({
@@ -362,7 +367,8 @@ function endpointFacts(env: CellEnv, inCell: boolean): EndpointPort {
 
 interface DockerPorts {
   monitor: HealthMonitor;
-  frontDoor: { start(): void; stop(): void };
+  /** Caddy's certificate: checked at start, daily, and when a renewal stored a new one (refresh). */
+  frontDoor: { start(): void; stop(): void; refresh(): void };
   dataPlane: DataPlanePort;
   containers: ContainersPort;
   wireguard: WireguardPort | undefined;
@@ -378,7 +384,7 @@ function dockerPorts(
   config: ConfigService,
   audit: AuditService,
   logs: LogsPort,
-  vault: VaultService,
+  certificateFor: FrontDoorTlsDeps['certificateFor'],
 ): DockerPorts {
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
@@ -430,7 +436,7 @@ function dockerPorts(
       .containers.find((s) => s.service === 'caddy')
       ?.files.find((f) => f.live)?.content;
   const tls = new FrontDoorTls({
-    vault,
+    certificateFor,
     files: caddyTlsFiles(shared.tlsDir),
     reload: async (c) => {
       const text = caddyConfig(c);
@@ -438,9 +444,10 @@ function dockerPorts(
     },
     log: (fields, msg) => caddyLog.info(fields, msg),
   });
+  // What runs is the applied configuration: its names are the ones Caddy serves.
   const check = () =>
     tls
-      .ensure(config.get())
+      .ensure(config.applied())
       .catch((err: Error) =>
         caddyLog.warn({ err: err.message }, 'could not deliver the HTTPS certificate to Caddy'),
       );
@@ -448,6 +455,7 @@ function dockerPorts(
   return {
     monitor,
     frontDoor: {
+      refresh: () => void check(),
       start() {
         void check();
         daily = setInterval(() => void check(), 86_400_000).unref();

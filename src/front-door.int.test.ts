@@ -143,7 +143,7 @@ before(async () => {
   await kit.app.listen({ host: '127.0.0.1', port: ports.api });
   writeFileSync(rootFile, await kit.cell.deps.vault.rootPem());
   tls = new FrontDoorTls({
-    vault: kit.cell.deps.vault,
+    certificateFor: (identity) => kit.cell.deps.tls.certificateFor(identity),
     files: caddyTlsFiles(tlsDir, { gid: process.getgid?.() ?? 0, rootOwner: process.getuid?.() ?? 0 }),
   });
   assert.equal(await tls.ensure(kit.cell.deps.config.get()), 'delivered');
@@ -248,7 +248,7 @@ test('a renewed certificate on disk is served after a forced reload of the same 
   await kit.cell.deps.vault.revoke(first, 'superseded');
   const admin = new CaddyAdmin({ socketPath });
   const renewing = new FrontDoorTls({
-    vault: kit.cell.deps.vault,
+    certificateFor: (identity) => kit.cell.deps.tls.certificateFor(identity),
     files: caddyTlsFiles(tlsDir, { gid: process.getgid?.() ?? 0, rootOwner: process.getuid?.() ?? 0 }),
     reload: async () => admin.reload(configText),
   });

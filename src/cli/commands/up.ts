@@ -40,14 +40,14 @@ function configuredEndpoint(ctx: RuntimeContext): string | undefined {
   }
 }
 
-/** The cell CA's certificate for the cell's names, into data/caddy-tls (through a short-lived cell). */
+/** The certificate for the cell's names (the cell CA's, or the ACME one), into data/caddy-tls. */
 async function deliverCertificate(ctx: RuntimeContext, tlsDir: string) {
   const cell = createCell({ dataDir: ctx.apiDataDir, sweepTemps: false, writeLogs: false });
   try {
-    return await new FrontDoorTls({ vault: cell.deps.vault, files: caddyTlsFiles(tlsDir) }).ensure(
-      cell.deps.config.get(),
-      { reload: false },
-    );
+    return await new FrontDoorTls({
+      certificateFor: (identity) => cell.deps.tls.certificateFor(identity),
+      files: caddyTlsFiles(tlsDir),
+    }).ensure(cell.deps.config.get(), { reload: false });
   } finally {
     cell.close();
   }

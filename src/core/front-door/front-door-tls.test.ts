@@ -1,27 +1,30 @@
-// The front door's certificate: delivered in local mode only, for the domain and its subdomains;
-// written and reloaded when the vault hands a new one (renewal, new names), left alone otherwise;
-// nothing of the key in the log line.
+// The front door's certificate: what the TLS service says for the identity (the cell CA's in local
+// mode, the ACME one in a public mode); written and reloaded when a new one comes (renewal, new
+// names), left alone otherwise; nothing of the key in the log line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { CellConfig } from '../../schema/config.ts';
 import { defaultConfig } from '../../schema/config.ts';
 import type { CaddyTlsFilesPort } from '../ports/caddy-tls-files.ts';
-import type { ServerCertificate } from '../vault/vault-service.ts';
-import { FrontDoorTls, frontDoorNames } from './front-door-tls.ts';
+import type { ServedCertificate } from '../tls/tls-service.ts';
+import { FrontDoorTls } from './front-door-tls.ts';
 
 function setup() {
   let serial = 1;
-  const asked: string[][] = [];
-  const vault = {
-    serverCertificate: async (names: string[]): Promise<ServerCertificate> => {
-      asked.push(names);
-      return {
-        certPem: `LEAF ${serial}\n`,
-        chainPem: 'INTERMEDIATE\nROOT\n',
-        keyPem: `SECRET KEY ${serial}\n`,
-        serial: String(serial),
-        notAfter: '2030-01-01T00:00:00.000Z',
-      };
-    },
+  const asked: CellConfig['identity'][] = [];
+  const certificateFor = async (identity: CellConfig['identity']): Promise<ServedCertificate> => {
+    asked.push(identity);
+    const acme = identity.domain_mode !== 'local';
+    return {
+      source: acme ? 'acme' : 'local',
+      fallback: false,
+      domain: identity.domain,
+      names: [identity.domain, `*.${identity.domain}`],
+      certPem: `LEAF ${acme ? 'ACME ' : ''}${serial}\n`,
+      chainPem: 'INTERMEDIATE\nROOT\n',
+      keyPem: `SECRET KEY ${serial}\n`,
+      notAfter: '2030-01-01T00:00:00.000Z',
+    };
   };
   const disk: { chain?: string; key?: string } = {};
   const files: CaddyTlsFilesPort = {
@@ -35,7 +38,7 @@ function setup() {
   const reloads: string[] = [];
   const lines: string[] = [];
   const tls = new FrontDoorTls({
-    vault,
+    certificateFor,
     files,
     reload: async (c) => void reloads.push(c.identity.domain),
     log: (f, m) => void lines.push(JSON.stringify({ ...f, m })),
@@ -43,18 +46,10 @@ function setup() {
   return { tls, asked, disk, reloads, lines, renew: () => serial++ };
 }
 
-test('local mode: <domain> and *.<domain>; other modes: none yet', () => {
-  assert.deepEqual(frontDoorNames(defaultConfig()), ['mycell.cell', '*.mycell.cell']);
-  const c = defaultConfig();
-  c.identity.domain_mode = 'custom';
-  c.identity.domain = 'home.example.org';
-  assert.equal(frontDoorNames(c), undefined);
-});
-
 test('delivered once, then unchanged; a renewed certificate is written and Caddy reloaded', async () => {
   const { tls, asked, disk, reloads, lines, renew } = setup();
   assert.equal(await tls.ensure(defaultConfig()), 'delivered');
-  assert.deepEqual(asked[0], ['mycell.cell', '*.mycell.cell']);
+  assert.equal(asked[0]?.domain, 'mycell.cell');
   assert.equal(disk.chain, 'LEAF 1\nINTERMEDIATE\nROOT\n');
   assert.equal(disk.key, 'SECRET KEY 1\n');
   assert.deepEqual(reloads, ['mycell.cell']);
@@ -68,7 +63,7 @@ test('delivered once, then unchanged; a renewed certificate is written and Caddy
     lines.every((l) => !l.includes('SECRET')),
     'the key is never logged',
   );
-  assert.match(lines[0]!, /"serial":"1"/);
+  assert.match(lines[0]!, /"names":\["mycell.cell","\*.mycell.cell"\]/);
 });
 
 test('a missing key file is delivered again; reload:false writes without reloading', async () => {
@@ -80,11 +75,11 @@ test('a missing key file is delivered again; reload:false writes without reloadi
   assert.equal(disk.key, 'SECRET KEY 1\n');
 });
 
-test('outside local mode nothing is asked of the vault', async () => {
-  const { tls, asked } = setup();
+test('a public mode serves what the TLS service has for it (the ACME certificate)', async () => {
+  const { tls, disk } = setup();
   const c = defaultConfig();
   c.identity.domain_mode = 'pic_ngo';
   c.identity.domain = 'mycell.pic.ngo';
-  assert.equal(await tls.ensure(c), 'not-local');
-  assert.deepEqual(asked, []);
+  assert.equal(await tls.ensure(c), 'delivered');
+  assert.equal(disk.chain, 'LEAF ACME 1\nINTERMEDIATE\nROOT\n');
 });

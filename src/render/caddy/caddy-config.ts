@@ -99,6 +99,13 @@ const ACCESS_ENCODER = {
 export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
   const i = must(input, raw, 'the Caddy config');
   const frontDoor = frontDoorRoutes(i.apiUpstream);
+  // ACME HTTP-01: the CA asks http://<domain>/.well-known/acme-challenge/<token> on port 80, before
+  // any redirect; cell-api answers for the orders it has in progress (ADR 0019).
+  const acmeChallenge = {
+    match: [{ path: ['/.well-known/acme-challenge/*'] }],
+    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: i.apiUpstream }] }],
+    terminal: true,
+  };
   // Every server: no automatic HTTPS (no ACME, no implicit redirects), access logs on.
   const server = (listen: string[], routes: unknown[], extra: Record<string, unknown> = {}): CaddyServer => ({
     listen,
@@ -110,7 +117,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
   let servers: Record<string, CaddyServer>;
   let tls: unknown;
   if (!i.https) {
-    servers = { cell: server([':80', ':8081'], frontDoor) };
+    servers = { cell: server([':80', ':8081'], [acmeChallenge, ...frontDoor]) };
   } else {
     const { domain, certFile, keyFile, publicPort } = i.https;
     const names = [domain, `*.${domain}`];
@@ -120,6 +127,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
       http: server(
         [':80'],
         [
+          acmeChallenge,
           {
             // The host matched one of the cell's names, so it is safe to echo into Location.
             match: [{ host: names }],

@@ -160,12 +160,13 @@ group('rendered files', () => {
     assert.ok(!s.caddy!.ports.some((p) => p.container === 2019), 'no admin port');
   });
 
-  test('outside local mode (ACME later): no 443, no certificate in the config', () => {
+  test('a public mode serves HTTPS too: the certificate cell-api delivers (the ACME one once obtained)', () => {
     const config = defaultConfig();
     config.identity.domain_mode = 'custom';
     config.identity.domain = 'home.example.org';
     const s = byService(desiredState({ config, env: {}, cellDir: '/opt/pic', dockerGid: 998 }));
-    assert.ok(!s.caddy!.ports.some((p) => p.container === 443));
-    assert.doesNotMatch(s.caddy!.files[0]!.content, /load_files/);
+    assert.ok(s.caddy!.ports.some((p) => p.container === 443));
+    assert.match(s.caddy!.files[0]!.content, /load_files/);
+    assert.match(s.caddy!.files[0]!.content, /"\*\.home\.example\.org"/);
   });
 });

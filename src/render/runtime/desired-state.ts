@@ -88,16 +88,14 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
     mode: 0o2750,
   });
   const socketDir = CADDY_ADMIN_SOCKET.slice(0, CADDY_ADMIN_SOCKET.lastIndexOf('/'));
-  // Local mode: the cell CA's certificate for the domain and its subdomains (cell-api delivers it).
-  const https =
-    config.identity.domain_mode === 'local'
-      ? {
-          domain: config.identity.domain,
-          certFile: `${CADDY_TLS_DIR}/${CADDY_TLS_FILES.cert}`,
-          keyFile: `${CADDY_TLS_DIR}/${CADDY_TLS_FILES.key}`,
-          publicPort: env.HTTPS_PORT ?? 443,
-        }
-      : undefined;
+  // HTTPS for the domain and its subdomains in every mode: cell-api delivers the certificate (the cell
+  // CA's in local mode, and in a public mode until its ACME certificate is there; ADR 0018, 0019).
+  const https = {
+    domain: config.identity.domain,
+    certFile: `${CADDY_TLS_DIR}/${CADDY_TLS_FILES.cert}`,
+    keyFile: `${CADDY_TLS_DIR}/${CADDY_TLS_FILES.key}`,
+    publicPort: env.HTTPS_PORT ?? 443,
+  };
 
   const base = {
     capAdd: [],
