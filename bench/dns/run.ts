@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchChange } from './change.ts';
 import { benchQps } from './qps.ts';
 
 const PART = process.env.BENCH_PART ?? 'all';
@@ -25,6 +26,7 @@ console.log(
 const dir = mkdtempSync(join(tmpdir(), 'pic-bench-dns-'));
 try {
   if (PART === 'all' || PART === 'qps') await benchQps(dir);
+  if (PART === 'all' || PART === 'change') await benchChange(dir);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
