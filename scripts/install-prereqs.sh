@@ -2,7 +2,7 @@
 # Installs the Debian packages PIC needs on the host, only those missing (checked with dpkg-query).
 # Idempotent: a second run installs nothing and says so.
 #
-# usage: scripts/install-prereqs.sh [--for run|test]
+# usage: scripts/install-prereqs.sh [--for run|test|bench]
 #   --for run   (default; what `./pic up --yes` installs) what the cell needs on a production host:
 #     docker.io, containerd  the engine that runs the cell (scripts/ensure-docker.sh starts it)
 #     debootstrap            creates the local debian:bookworm-slim base image (scripts/base-images.sh)
@@ -18,6 +18,9 @@
 #                            ports by the ACME tests (no service is installed or started)
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
+#   --for bench (what `npm run bench:dns` asks for when dnsperf is missing) the run set plus:
+#     unbound, dns-root-data the two resolvers the DNS benchmark starts on loopback
+#     dnsperf                its load generator (DNS-OARC's, Debian's package)
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
 #   images install them: a production host never gets them.
 #
@@ -30,6 +33,7 @@ set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
 test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping)
+bench_packages=(unbound dns-root-data dnsperf)
 
 purpose=run
 while [ $# -gt 0 ]; do
@@ -43,11 +47,11 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,25p' "$0"
+      sed -n '2,28p' "$0"
       exit 0
       ;;
     *)
-      echo "usage: $0 [--for run|test]" >&2
+      echo "usage: $0 [--for run|test|bench]" >&2
       exit 2
       ;;
   esac
@@ -55,8 +59,9 @@ done
 case $purpose in
   run) packages=("${run_packages[@]}") ;;
   test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
+  bench) packages=("${run_packages[@]}" "${bench_packages[@]}") ;;
   *)
-    echo "usage: $0 [--for run|test]" >&2
+    echo "usage: $0 [--for run|test|bench]" >&2
     exit 2
     ;;
 esac

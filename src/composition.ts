@@ -42,9 +42,10 @@ import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
 import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
-import { UnboundControl } from './drivers/dns/unbound-control.ts';
+import { CONTROL_HELPER, ControlSession, ControlSessionError } from './drivers/dns/control-session.ts';
+import { type Exec, UnboundControl } from './drivers/dns/unbound-control.ts';
 import { envFromProcess } from './drivers/docker/cell-env.ts';
-import { DockerEngine } from './drivers/docker/engine.ts';
+import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
@@ -480,18 +481,31 @@ function dockerPorts(
     // Caddy logs (access lines filtered of queries and headers) to its container's output only.
     daemonOutput: async (service, tail) =>
       service === 'caddy' && caddyName ? engine.logs(caddyName, tail) : undefined,
-    // unbound-control runs inside cell-dns (docker exec): its control channel stays on the container's
-    // loopback with the keys Unbound made there (ADR 0017). The zone file goes to config/dns/, which
-    // cell-api mounts at its host path and cell-dns includes.
+    // unbound-control runs inside cell-dns: its control channel stays on the container's loopback
+    // with the keys Unbound made there (ADR 0017), through one long-lived `docker exec` of
+    // pic-dns-control (a docker exec per command costs tens of ms; one without the session, e.g. an
+    // image built before it). The zone file goes to config/dns/, which cell-api mounts at its host
+    // path and cell-dns includes.
     dns: dnsName
       ? new UnboundControl({
-          exec: (argv, o) => engine.exec(dnsName, argv, o ?? {}),
+          exec: sessionOrExec(engine, dnsName),
           conf: '/etc/unbound/unbound.conf',
           zonePath: join(cellDir, 'config', 'dns', 'zone.conf'),
           writeFile: (path, content) => void writeRenderedFile({ path, content }),
         })
       : undefined,
   };
+}
+
+/** unbound-control through the pic-dns-control session in cell-dns; a one-off exec when it fails. */
+function sessionOrExec(engine: DockerEngine, container: string): Exec {
+  const session = new ControlSession(() => openExecSession(engine, container, [CONTROL_HELPER]));
+  return (argv, o) =>
+    session.exec(argv, o).catch((err: unknown) => {
+      // The commands are idempotent (add or remove these names, reload): running one again is safe.
+      if (err instanceof ControlSessionError) return engine.exec(container, argv, o ?? {});
+      throw err;
+    });
 }
 
 const execWireguard = (engine: ContainerEnginePort, container: string) =>

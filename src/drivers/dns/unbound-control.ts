@@ -1,12 +1,14 @@
-// The DnsServerPort on unbound-control. Every apply first writes the rendered zone file (what a
-// restart of cell-dns loads), then changes the running Unbound by the difference from the last apply
+// The DnsServerPort on unbound-control. Every apply writes the rendered zone file (what a restart of
+// cell-dns loads) and changes the running Unbound by the difference from the last apply
 // (zone-delta.ts: local_datas_remove, local_datas, view_local_zone[_remove]); no restart, and names
 // the change does not touch keep answering throughout. When the live state is unknown (the first apply
 // of this process, a failed apply, a view the loaded config lacks) the whole configuration is checked
 // with unbound-checkconf and reloaded (reload_keep_cache): a refused file never reaches the daemon.
 //
-// Where the commands run is the caller's: inside cell-dns through `docker exec` (the control channel
-// stays on 127.0.0.1 there, with the keys the daemon made; ADR 0017), or a local process in tests.
+// Where the commands run is the caller's: inside cell-dns through one long-lived `docker exec` of
+// pic-dns-control (control-session.ts; a `docker exec` per command when it is unavailable) — the
+// control channel stays on 127.0.0.1 there, with the keys the daemon made (ADR 0017) — or a local
+// process in tests.
 // Always argv arrays, never a shell; record data goes on stdin, never in an argument.
 import { spawn } from 'node:child_process';
 import type { ExecResult } from '../../core/ports/container-engine.ts';
@@ -43,7 +45,13 @@ export class UnboundControl implements DnsServerPort {
     this.#o = opts;
   }
 
+  /**
+   * True without asking when the last apply succeeded (the live state is known): a change then costs
+   * one unbound-control run, not two. If cell-dns went away since, that apply fails, the caller
+   * resets, and the next call asks again.
+   */
   async running(): Promise<boolean> {
+    if (this.#last) return true;
     try {
       return (await this.#o.exec(['unbound-control', '-c', this.#o.conf, 'status'])).exitCode === 0;
     } catch {
@@ -60,15 +68,16 @@ export class UnboundControl implements DnsServerPort {
     const text = renderCellZone(zone).output;
     const live = this.#last ? zoneDelta(this.#last, zone) : undefined;
     const delta = live?.addData.every((l) => Buffer.byteLength(l) < CONTROL_LINE_MAX) ? live : undefined;
-    this.#o.writeFile(this.#o.zonePath, text);
     this.#last = undefined; // unknown until this apply completes
     if (!delta) {
+      this.#o.writeFile(this.#o.zonePath, text);
       await this.#run(['unbound-checkconf', this.#o.conf]);
       await this.#control(['reload_keep_cache']);
       this.#last = zone;
       return { mode: 'full' };
     }
     if (isEmptyDelta(delta)) {
+      this.#o.writeFile(this.#o.zonePath, text);
       this.#last = zone;
       return { mode: 'unchanged' };
     }
@@ -78,6 +87,9 @@ export class UnboundControl implements DnsServerPort {
     for (const v of delta.viewRemove) await this.#control(['view_local_zone_remove', v.view, v.name]);
     for (const v of delta.viewAdd)
       await this.#control(['view_local_zone', v.view, v.name, 'always_nxdomain']);
+    // The file a restart loads is written once the change is live (its fsync is not on the way to the
+    // answer); if this process stops in between, its first apply after the restart is a full one.
+    this.#o.writeFile(this.#o.zonePath, text);
     this.#last = zone;
     return { mode: 'delta' };
   }

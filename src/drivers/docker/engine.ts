@@ -1,7 +1,7 @@
 // The only code that talks to the Docker Engine API (dockerode on the unix socket). It lists and
 // touches only objects carrying PIC's labels for one cell; it never pulls an image.
 import { statSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import Docker from 'dockerode';
 import type {
   ContainerEnginePort,
@@ -171,6 +171,38 @@ export class DockerEngine implements ContainerEnginePort {
       stderr: Buffer.concat(err).toString(),
     };
   }
+}
+
+/**
+ * A long-lived `docker exec -i` of argv: its stdin and stdout as streams (stderr is dropped), for
+ * line-oriented helpers kept open across many requests (pic-dns-control in cell-dns, ADR 0017).
+ */
+export async function openExecSession(
+  engine: DockerEngine,
+  container: string,
+  argv: string[],
+): Promise<{ stdin: Writable; stdout: Readable; ended: Promise<void>; close(): void }> {
+  const exec = await engine.docker.getContainer(container).exec({
+    Cmd: argv,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: true });
+  const stdout = new PassThrough();
+  engine.docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
+  const ended = new Promise<void>((resolve) => {
+    stream.once('end', () => resolve());
+    stream.once('close', () => resolve());
+    stream.once('error', () => resolve());
+  });
+  void ended.then(() => stdout.end());
+  return {
+    stdin: stream as unknown as Writable,
+    stdout,
+    ended,
+    close: () => (stream as unknown as { destroy(): void }).destroy(),
+  };
 }
 
 /** Docker's multiplexed log format: 8-byte headers before each chunk. */
