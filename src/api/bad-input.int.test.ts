@@ -66,8 +66,21 @@ const snapshot = () => ({
   setup: { ...kit.cell.db.prepare('SELECT completed_at FROM setup').get() },
 });
 
+/**
+ * The route's URL with each path parameter filled by a value its schema accepts ('x' for a name, '1'
+ * for a numeric id): the body checks below must not be masked by a parameter error.
+ */
+function sampleUrl(def: RouteDef): string {
+  const names = [...def.url.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
+  const pick = (name: string) =>
+    ['x', '1', 'a1'].find(
+      (v) => def.params?.safeParse({ ...Object.fromEntries(names.map((n) => [n, v])), [name]: v }).success,
+    ) ?? 'x';
+  return def.url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => pick(name));
+}
+
 function send(def: RouteDef, extra: Partial<InjectOptions>) {
-  const url = def.url.replace(/:([A-Za-z_]+)/g, 'x');
+  const url = sampleUrl(def);
   return kit.app.inject({
     method: def.method,
     url,
