@@ -4,16 +4,21 @@
 // pending until its certificate is here, the chain checked by openssl against Pebble's root with
 // the wildcard in the SANs, renewal on a fake clock, a failed order reported with the old
 // certificate still served, secrets 0600 and absent from answers and logs, hostile values refused,
-// and HTTP-01 answered by the API's /.well-known route that Caddy proxies.
+// HTTP-01 answered by the API's /.well-known route that Caddy proxies, and the real `caddy` serving
+// the Pebble certificate for the custom domain from the files cell-api delivers.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import { authed, completeSetup, type Kit, type Login, makeKit } from '../../api/test-kit.ts';
 import type { Clock } from '../../core/ports/clock.ts';
+import { renderCaddyConfig } from '../../render/caddy/caddy-config.ts';
+import { CADDY_ADMIN_SOCKET, CADDY_TLS_DIR } from '../../schema/runtime.ts';
+import { caddyTlsFiles } from '../caddy/caddy-tls-files.ts';
 import { acmeClient } from './acme-client.ts';
 import { freePort, type Pebble, startPebble } from './pebble-kit.ts';
 
@@ -199,6 +204,66 @@ describe('TLS with ACME against Pebble (DNS-01 through the DDNS provider)', () =
       },
     );
     assert.match(text, /DNS:\*\.home\.example\.org/);
+  });
+
+  test('Caddy serves the Pebble certificate for the custom domain, delivered as cell-api delivers it', async () => {
+    // The rendered Caddy config on loopback ports, the files FrontDoorTls writes, the real `caddy`.
+    const tlsDir = join(tmp, 'caddy-tls');
+    const socket = join(tmp, 'caddy-admin.sock');
+    const [https, http, lan] = [await freePort(), await freePort(), await freePort()];
+    // What FrontDoorTls.ensure does (a core use-case this driver test may not import): the served
+    // certificate for the applied identity, written by the Caddy TLS files driver.
+    const served = await kit.cell.deps.tls.certificateFor(kit.cell.deps.config.applied().identity);
+    assert.equal(served.source, 'acme');
+    caddyTlsFiles(tlsDir, { gid: process.getgid?.() ?? 0, rootOwner: process.getuid?.() ?? 0 }).write(
+      served.certPem + served.chainPem,
+      served.keyPem,
+    );
+    const config = renderCaddyConfig({
+      adminSocket: CADDY_ADMIN_SOCKET,
+      apiUpstream: '127.0.0.1:9',
+      https: {
+        domain: 'home.example.org',
+        certFile: `${CADDY_TLS_DIR}/cert.pem`,
+        keyFile: `${CADDY_TLS_DIR}/key.pem`,
+        publicPort: https,
+      },
+    })
+      .output.replaceAll(`unix/${CADDY_ADMIN_SOCKET}`, `unix/${socket}`)
+      .replaceAll(`"${CADDY_TLS_DIR}/`, `"${tlsDir}/`)
+      .replaceAll('":80"', `"127.0.0.1:${http}"`)
+      .replaceAll('":443"', `"127.0.0.1:${https}"`)
+      .replaceAll('":8081"', `"127.0.0.1:${lan}"`);
+    writeFileSync(join(tmp, 'caddy.json'), config);
+    const caddy = spawn('caddy', ['run', '--config', join(tmp, 'caddy.json')], {
+      stdio: 'ignore',
+      env: { ...process.env, XDG_DATA_HOME: join(tmp, 'xdg-data'), XDG_CONFIG_HOME: join(tmp, 'xdg-config') },
+    });
+    try {
+      const root = await pebble.root();
+      const peer = await (async () => {
+        for (let i = 0; i < 200; i++) {
+          const got = await new Promise<PeerCertificate | undefined>((resolve) => {
+            const s = tlsConnect(
+              { host: '127.0.0.1', port: https, servername: 'home.example.org', ca: root },
+              () => {
+                const c = s.getPeerCertificate();
+                s.end();
+                resolve(c);
+              },
+            );
+            s.on('error', () => resolve(undefined));
+          });
+          if (got) return got;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error('Caddy never served a certificate that verifies against Pebble’s root');
+      })();
+      assert.match(peer.subjectaltname ?? '', /DNS:home\.example\.org/);
+      assert.match(String(peer.issuer.CN ?? ''), /Pebble/);
+    } finally {
+      caddy.kill('SIGTERM');
+    }
   });
 
   test('renewal: the tick re-issues once the fake clock reaches the renewal window', async () => {
