@@ -9,9 +9,18 @@ export interface DnsApplyResult {
   mode: 'delta' | 'full' | 'unchanged';
 }
 
+/** The blocked names (ADR 0018): read only when their digest differs from what the server holds. */
+export interface BlockedNames {
+  digest: string;
+  names(): readonly string[];
+}
+
 export interface DnsServerPort {
   running(): Promise<boolean>;
-  apply(zone: CellZoneInput): Promise<DnsApplyResult>;
+  /** blocked: the blocklists' names (possibly none); absent: no blocklist machinery is loaded. */
+  apply(zone: CellZoneInput, blocked?: BlockedNames): Promise<DnsApplyResult>;
+  /** Queries the blocklists answered NXDOMAIN since the server started; undefined when unknown. */
+  blockedQueries(): Promise<number | undefined>;
   /** Forget what was applied: the next apply is a full one (a restart the driver could not see). */
   reset(): void;
 }
@@ -22,4 +31,5 @@ export const NO_DNS_SERVER: DnsServerPort = {
     throw new Error('no data plane');
   },
   reset: () => undefined,
+  blockedQueries: async () => undefined,
 };

@@ -10,10 +10,22 @@
 // control channel stays on 127.0.0.1 there, with the keys the daemon made (ADR 0017) — or a local
 // process in tests.
 // Always argv arrays, never a shell; record data goes on stdin, never in an argument.
+//
+// Blocklists (ADR 0018): with blocked names given, two policy zone files sit beside the zone file and
+// zone.conf loads them; a change of the names or of the exempted peers is a file write and
+// `auth_zone_reload` of that zone (Unbound reads the file itself), never a config reload.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type { ExecResult } from '../../core/ports/container-engine.ts';
-import type { DnsApplyResult, DnsServerPort } from '../../core/ports/dns-server.ts';
+import type { BlockedNames, DnsApplyResult, DnsServerPort } from '../../core/ports/dns-server.ts';
 import { type CellZoneInput, renderCellZone } from '../../render/unbound/cell-zone.ts';
+import {
+  BLOCKLIST_ZONE,
+  EXEMPT_ZONE,
+  renderBlocklistZone,
+  renderExemptZone,
+} from '../../render/unbound/policy-zones.ts';
 import { isEmptyDelta, zoneDelta } from '../../render/unbound/zone-delta.ts';
 
 /**
@@ -33,13 +45,21 @@ export interface UnboundControlOptions {
   zonePath: string;
   /** Writes a rendered file atomically (writeFileAtomic), unless it already holds this content. */
   writeFile: (path: string, content: string) => void;
+  /** The zone file's directory as cell-dns sees it (default: the directory of zonePath). */
+  includeDirInDns?: string;
 }
+
+const RPZ_COUNTER = /^num\.rpz\.action\.rpz-nxdomain=(\d+)$/m;
 
 export class UnboundControlError extends Error {}
 
 export class UnboundControl implements DnsServerPort {
   readonly #o: UnboundControlOptions;
   #last: CellZoneInput | undefined;
+  #lastExempt: string | undefined;
+  #lastDigest: string | undefined;
+  /** Blocked queries counted before the last reload (a reload zeroes Unbound's counters). */
+  #carried = 0;
 
   constructor(opts: UnboundControlOptions) {
     this.#o = opts;
@@ -63,24 +83,60 @@ export class UnboundControl implements DnsServerPort {
     this.#last = undefined;
   }
 
-  async apply(input: CellZoneInput): Promise<DnsApplyResult> {
-    const zone = structuredClone(input); // the caller may change its arrays after this apply
+  async blockedQueries(): Promise<number | undefined> {
+    try {
+      return this.#carried + (await this.#counter());
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #counter(): Promise<number> {
+    const out = await this.#control(['stats_noreset']);
+    return Number(RPZ_COUNTER.exec(out)?.[1] ?? 0);
+  }
+
+  async apply(input: CellZoneInput, blocked?: BlockedNames): Promise<DnsApplyResult> {
+    const inDns = this.#o.includeDirInDns ?? dirname(this.#o.zonePath);
+    const zone: CellZoneInput = {
+      ...structuredClone(input), // the caller may change its arrays after this apply
+      policy: blocked
+        ? { exemptFile: join(inDns, 'exempt.rpz'), blocklistFile: join(inDns, 'blocklist.rpz') }
+        : undefined,
+    };
     const text = renderCellZone(zone).output;
     const live = this.#last ? zoneDelta(this.#last, zone) : undefined;
     const delta = live?.addData.every((l) => Buffer.byteLength(l) < CONTROL_LINE_MAX) ? live : undefined;
+    const exempt = blocked
+      ? renderExemptZone(zone.views.filter((v) => v.block === false).map((v) => v.address))
+      : undefined;
+    const exemptChanged = exempt !== undefined && exempt !== this.#lastExempt;
+    const namesChanged = blocked !== undefined && blocked.digest !== this.#lastDigest;
+    const here = dirname(this.#o.zonePath);
+    // The policy files before anything loads them (a reload, an auth_zone_reload, a restart).
+    if (blocked && (namesChanged || !delta))
+      this.#o.writeFile(
+        join(here, 'blocklist.rpz'),
+        renderBlocklistZone(blocked.names(), serialOf(blocked.digest)),
+      );
+    if (exempt !== undefined && (exemptChanged || !delta))
+      this.#o.writeFile(join(here, 'exempt.rpz'), exempt);
     this.#last = undefined; // unknown until this apply completes
     if (!delta) {
       this.#o.writeFile(this.#o.zonePath, text);
       await this.#run(['unbound-checkconf', this.#o.conf]);
+      this.#carried += await this.#counter().catch(() => 0);
       await this.#control(['reload_keep_cache']);
-      this.#last = zone;
+      this.#remember(zone, exempt, blocked);
       return { mode: 'full' };
     }
-    if (isEmptyDelta(delta)) {
+    if (isEmptyDelta(delta) && !exemptChanged && !namesChanged) {
       this.#o.writeFile(this.#o.zonePath, text);
-      this.#last = zone;
+      this.#remember(zone, exempt, blocked);
       return { mode: 'unchanged' };
     }
+    if (exemptChanged) await this.#control(['auth_zone_reload', EXEMPT_ZONE]);
+    if (namesChanged) await this.#control(['auth_zone_reload', BLOCKLIST_ZONE]);
     if (delta.removeNames.length)
       await this.#control(['local_datas_remove'], `${delta.removeNames.join('\n')}\n`);
     if (delta.addData.length) await this.#control(['local_datas'], `${delta.addData.join('\n')}\n`);
@@ -90,8 +146,14 @@ export class UnboundControl implements DnsServerPort {
     // The file a restart loads is written once the change is live (its fsync is not on the way to the
     // answer); if this process stops in between, its first apply after the restart is a full one.
     this.#o.writeFile(this.#o.zonePath, text);
-    this.#last = zone;
+    this.#remember(zone, exempt, blocked);
     return { mode: 'delta' };
+  }
+
+  #remember(zone: CellZoneInput, exempt: string | undefined, blocked: BlockedNames | undefined): void {
+    this.#last = zone;
+    this.#lastExempt = exempt;
+    this.#lastDigest = blocked?.digest;
   }
 
   async #control(args: string[], stdin?: string): Promise<string> {
@@ -110,6 +172,9 @@ export class UnboundControl implements DnsServerPort {
     return r.stdout;
   }
 }
+
+/** A zone serial from the names' digest: it changes with the content (Unbound only logs it). */
+const serialOf = (digest: string) => createHash('sha256').update(digest).digest().readUInt32BE(0) || 1;
 
 /** Runs argv as a local process (no shell): the Exec of tests and of a host-run Unbound. */
 export const localExec: Exec = (argv, opts = {}) =>

@@ -11,6 +11,7 @@ import { DNS_VALUE, type DnsRecordType, dnsRecordType, dnsTtl } from '../../sche
 import { domainName, ipv4 } from '../../schema/fields.ts';
 import { must } from '../common/guards.ts';
 import type { Rendered } from '../common/rendered.ts';
+import { BLOCKLIST_ZONE, EXEMPT_ZONE } from './policy-zones.ts';
 
 export interface ZoneRecord {
   /** Relative to the zone: `@` or `www`, `_sip._tcp`. */
@@ -28,12 +29,21 @@ export interface ZoneView {
   label?: string | undefined;
   /** Relative names (and everything below them) this client gets NXDOMAIN for. */
   deny: readonly string[];
+  /** false: the blocklists are not applied to this client (an exemption in the policy zone). */
+  block?: boolean | undefined;
+}
+
+/** Where cell-dns reads the two policy zones (ADR 0018); absent: no blocklist machinery at all. */
+export interface PolicyFiles {
+  exemptFile: string;
+  blocklistFile: string;
 }
 
 export interface CellZoneInput {
   zone: string;
   records: readonly ZoneRecord[];
   views: readonly ZoneView[];
+  policy?: PolicyFiles | undefined;
 }
 
 const LABEL = '_?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
@@ -47,15 +57,30 @@ const record = z
   .strict()
   .refine((r) => DNS_VALUE[r.type].safeParse(r.value).success, 'value must match its type');
 
+/** An absolute path without `..`, quotes or spaces: it is written inside `zonefile: "..."`. */
+const policyPath = z
+  .string()
+  .max(300)
+  .regex(/^\/[A-Za-z0-9._/-]+$/, 'must be an absolute path')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ..');
+
 export const cellZoneSchema = z
   .object({
     zone: domainName,
     records: z.array(record).max(100_000),
     views: z
       .array(
-        z.object({ address: ipv4, label: ipv4.optional(), deny: z.array(relativeName).max(256) }).strict(),
+        z
+          .object({
+            address: ipv4,
+            label: ipv4.optional(),
+            deny: z.array(relativeName).max(256),
+            block: z.boolean().optional(),
+          })
+          .strict(),
       )
       .max(70_000),
+    policy: z.object({ exemptFile: policyPath, blocklistFile: policyPath }).strict().optional(),
   })
   .strict();
 
@@ -121,10 +146,27 @@ export function renderCellZone(raw: CellZoneInput): Rendered {
   const views = [...i.views].sort(byAddress);
   for (const v of views)
     lines.push(`    access-control-view: ${v.address}/32 "${viewName(v.label ?? v.address)}"`);
+  // Blocklists (ADR 0018): every view's client carries the tag the blocklist zone is limited to, so
+  // other clients (the LAN, the cell's containers) are never filtered; a peer with blocking off is an
+  // exemption in the first policy zone, which cell-api changes live (auth_zone_reload), no reload.
+  if (i.policy) {
+    lines.push('    define-tag: "blocklist"', '    extended-statistics: yes');
+    for (const v of views) lines.push(`    access-control-tag: ${v.address}/32 "blocklist"`);
+  }
   for (const v of views) {
     lines.push('view:', `    name: "${viewName(v.label ?? v.address)}"`, '    view-first: yes');
     for (const d of [...new Set(v.deny)].sort())
       lines.push(`    local-zone: "${ownerName(zone, d)}" always_nxdomain`);
   }
+  if (i.policy)
+    lines.push(
+      'rpz:',
+      `    name: "${EXEMPT_ZONE}"`,
+      `    zonefile: "${i.policy.exemptFile}"`,
+      'rpz:',
+      `    name: "${BLOCKLIST_ZONE}"`,
+      `    zonefile: "${i.policy.blocklistFile}"`,
+      '    tags: "blocklist"',
+    );
   return { output: `${lines.join('\n')}\n`, warnings: [] };
 }

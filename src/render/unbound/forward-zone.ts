@@ -58,7 +58,10 @@ export function renderForwardZone(raw: ForwardZoneInput): Rendered {
   const lines = ['# Rendered by PIC from network.dns_forwarders; edits are overwritten.'];
   const server: string[] = [];
   if (i.dnssec !== false)
-    server.push('    module-config: "validator iterator"', `    trust-anchor-file: "${ROOT_TRUST_ANCHOR}"`);
+    server.push(
+      '    module-config: "respip validator iterator"',
+      `    trust-anchor-file: "${ROOT_TRUST_ANCHOR}"`,
+    );
   if (tls.length) server.push(`    tls-cert-bundle: "${CA_BUNDLE}"`);
   for (const l of linked) server.push(`    domain-insecure: "${l.zone}."`);
   if (server.length) lines.push('server:', ...server);

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { defaultConfig } from '../../schema/config.ts';
 import { goldenCases } from '../common/golden-kit.ts';
 import { desiredState } from '../runtime/desired-state.ts';
+import { renderBlocklistZone, renderExemptZone } from './policy-zones.ts';
 import { renderUnboundCase, type UnboundCase } from './render-case.ts';
 
 const IMAGE = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns');
@@ -25,7 +26,9 @@ function checkconf(files: Record<string, string>): { ok: boolean; output: string
   // checkconf only needs the key files to exist; they are the daemon's own, made at its first start.
   for (const k of ['unbound_server.key', 'unbound_server.pem', 'unbound_control.key', 'unbound_control.pem'])
     writeFileSync(join(dir, 'control', k), '');
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'pic', name), text);
+  // Rendered files name others in the include dir (the blocklists' policy zones): move them too.
+  for (const [name, text] of Object.entries(files))
+    writeFileSync(join(dir, 'pic', name), text.replaceAll('"/etc/pic/unbound/', `"${dir}/pic/`));
   const conf = readFileSync(join(IMAGE, 'unbound.conf'), 'utf8')
     .replaceAll('"/etc/pic/unbound/', `"${dir}/pic/`)
     .replaceAll('"/etc/unbound/no-root.hints"', `"${IMAGE}/no-root.hints"`)
@@ -43,7 +46,16 @@ function checkconf(files: Record<string, string>): { ok: boolean; output: string
 
 for (const c of goldenCases(join(import.meta.dirname, 'golden'))) {
   test(`unbound-checkconf accepts golden ${c.name}`, () => {
-    const r = checkconf({ 'case.conf': renderUnboundCase(c.input as UnboundCase) });
+    const policy = 'policy' in (c.input as object);
+    const r = checkconf({
+      'case.conf': renderUnboundCase(c.input as UnboundCase),
+      ...(policy
+        ? {
+            'exempt.rpz': renderExemptZone(['172.20.255.3']),
+            'blocklist.rpz': renderBlocklistZone(['ads.example']),
+          }
+        : {}),
+    });
     assert.ok(r.ok, r.output);
   });
 }

@@ -32,6 +32,8 @@ function byOwner(lines: Iterable<string>): Map<string, Set<string>> {
 
 export function zoneDelta(prev: CellZoneInput, next: CellZoneInput): ZoneDelta | undefined {
   if (prev.zone !== next.zone) return undefined;
+  // The policy zones' clauses and tags are loaded with the config (their content is not: see the driver).
+  if (JSON.stringify(prev.policy ?? null) !== JSON.stringify(next.policy ?? null)) return undefined;
   // A view is its client address and its name: both are fixed once loaded.
   const key = (v: CellZoneInput['views'][number]) => `${v.address} ${v.label ?? v.address}`;
   const prevViews = new Map(prev.views.map((v) => [key(v), v]));
