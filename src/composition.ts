@@ -10,6 +10,7 @@ import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
+import { BlocklistService } from './core/dns/blocklist-service.ts';
 import { DnsService } from './core/dns/dns-service.ts';
 import { FrontDoorTls, type FrontDoorTlsDeps } from './core/front-door/front-door-tls.ts';
 import { LogSearch } from './core/logs/log-search.ts';
@@ -21,10 +22,11 @@ import { isActive } from './core/peers/peer-lookup.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import type { AcmePort } from './core/ports/acme.ts';
+import type { BlocklistFetcher } from './core/ports/blocklist-fetcher.ts';
 import { type ChronycPort, NO_CHRONYC } from './core/ports/chronyc.ts';
 import type { Clock } from './core/ports/clock.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
-import { type DnsServerPort, NO_DNS_SERVER } from './core/ports/dns-server.ts';
+import { type BlockedNames, type DnsServerPort, NO_DNS_SERVER } from './core/ports/dns-server.ts';
 import type { HealthPort } from './core/ports/health.ts';
 import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
@@ -48,6 +50,7 @@ import { envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
+import { blocklistFetcher } from './drivers/http/blocklist-fetcher.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
@@ -57,6 +60,7 @@ import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
+import { BlocklistsStore } from './drivers/store/blocklists-store.ts';
 import { CertificatesStore } from './drivers/store/certificates-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
 import { DdnsStore } from './drivers/store/ddns-store.ts';
@@ -114,6 +118,8 @@ export interface CellOptions {
   acme?: AcmePort;
   /** Test knobs of the TLS service: how long an apply waits, the wait after publishing a TXT record. */
   tls?: { applyTimeoutMs?: number; dnsPropagationMs?: number };
+  /** Fetches blocklist URLs (default: node's fetch, limits of ADR 0018). */
+  blocklistFetcher?: BlocklistFetcher;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -236,20 +242,39 @@ export function createCell(opts: CellOptions): Cell {
   if (docker) tls.onCertificate(() => docker.frontDoor.refresh());
   const peersRepo = new PeersStore(db);
   const dnsLog = logs.get('dns');
-  const dns = new DnsService({
+  // Blocklists and DNS need each other: the lists' changes apply through DnsService, which reads
+  // their names at each apply.
+  let applyDns: () => Promise<unknown> = async () => undefined;
+  const blocklists: BlocklistService = new BlocklistService({
+    repo: new BlocklistsStore(db),
+    fetcher: opts.blocklistFetcher ?? blocklistFetcher(),
+    clock,
+    zone: () => config.get().identity.domain,
+    apply: () => applyDns(),
+    blockedQueries: (): Promise<number | undefined> => dns.blockedQueries(),
+    peers: () => peersRepo.list(),
+    onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
+  });
+  const dns: DnsService = new DnsService({
     repo: new DnsRecordsStore(db),
     unitOfWork,
     config,
     peers: () => {
       const now = Date.now();
-      return peersRepo
-        .list()
-        .map((p) => ({ name: p.name, address: p.address, services: p.services, active: isActive(p, now) }));
+      return peersRepo.list().map((p) => ({
+        name: p.name,
+        address: p.address,
+        services: p.services,
+        blocklists: p.blocklists,
+        active: isActive(p, now),
+      }));
     },
     cellNetwork: (c) => hostFacts(c, hostEnv).cellNetwork,
     server: docker?.dns ?? opts.dns ?? NO_DNS_SERVER,
+    blocked: (): BlockedNames => blocklists.blocked(),
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
   });
+  applyDns = () => dns.apply();
   const deps: AppDeps = {
     config,
     sessions,
@@ -299,6 +324,7 @@ export function createCell(opts: CellOptions): Cell {
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
     dns,
+    blocklists,
     metrics,
     metricsTokens: new MetricsTokens(new MetricsTokenStore(db)),
     vault,
@@ -322,6 +348,7 @@ export function createCell(opts: CellOptions): Cell {
           void deps.peers.tick();
           void deps.dns.tick();
           void deps.tls.tick();
+          void deps.blocklists.tick(); // fetches only the URL lists that are due (daily)
         }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;
@@ -491,6 +518,8 @@ function dockerPorts(
           exec: sessionOrExec(engine, dnsName),
           conf: '/etc/unbound/unbound.conf',
           zonePath: join(cellDir, 'config', 'dns', 'zone.conf'),
+          // cell-dns reads config/dns/ at /etc/pic/unbound: the policy zones' paths in zone.conf.
+          includeDirInDns: '/etc/pic/unbound',
           writeFile: (path, content) => void writeRenderedFile({ path, content }),
         })
       : undefined,

@@ -72,6 +72,7 @@ try {
           services: ['dns', 'ntp', 'web'],
           internet: false,
           peer_to_peer: false,
+          blocklists: true,
           enabled: true,
           expires_at: null,
           account: false,

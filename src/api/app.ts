@@ -55,6 +55,8 @@ declare module 'fastify' {
     auditRead?: boolean;
     /** A disabled peer's session may call it (see RouteDef.whileDisabled). */
     whileDisabled?: boolean;
+    /** The route takes a raw file body (see RouteDef.rawBody). */
+    rawBody?: boolean;
   }
 }
 
@@ -122,6 +124,21 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       } catch {
         done(new AppError('invalid_json', 'Request body is not valid JSON'), undefined);
       }
+    },
+  );
+
+  // Raw files, only for the routes that take one (RouteDef.rawBody, e.g. a blocklist upload): every
+  // other route still answers 415. A cross-site form cannot add the CSRF header these routes need.
+  app.addContentTypeParser(
+    ['application/octet-stream', 'text/plain'],
+    { parseAs: 'buffer' },
+    (req, body, done) => {
+      if (req.routeOptions.config?.rawBody !== true)
+        return done(
+          new AppError('unsupported_media_type', 'Send the request body as application/json'),
+          undefined,
+        );
+      done(null, body);
     },
   );
 

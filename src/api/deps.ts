@@ -3,6 +3,7 @@ import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { DdnsService } from '../core/ddns/ddns-service.ts';
+import type { BlocklistService } from '../core/dns/blocklist-service.ts';
 import type { DnsService } from '../core/dns/dns-service.ts';
 import type { LogSearch } from '../core/logs/log-search.ts';
 import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
@@ -31,6 +32,7 @@ export interface AppDeps {
   containers: ContainersPort;
   peers: PeersService;
   dns: DnsService;
+  blocklists: BlocklistService;
   metrics: MetricsPort;
   metricsTokens: MetricsTokens;
   /** The cell's certificate authority; serverCertificate() is what Caddy's wiring calls. */

@@ -64,7 +64,15 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): J
         },
       },
     };
-    if (r.body)
+    if (r.rawBody)
+      op.requestBody = {
+        required: true,
+        content: {
+          'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+          'text/plain': { schema: { type: 'string' } },
+        },
+      };
+    else if (r.body)
       op.requestBody = {
         required: true,
         content: { 'application/json': { schema: toSchema(r.body, 'input') } },

@@ -31,13 +31,36 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
         access: def.access,
         ...(def.auditRead ? { auditRead: true } : {}),
         ...(def.whileDisabled ? { whileDisabled: true } : {}),
+        ...(def.rawBody ? { rawBody: true } : {}),
       },
+      ...(def.rawBody
+        ? {
+            bodyLimit: def.rawBody.maxBytes,
+            // A large body is read only for a session that may send it: the role check of the
+            // preHandler runs after parsing, so it is made here too, before.
+            preParsing: (req, _reply, payload, done) => {
+              const access = def.access;
+              if (access !== 'public') {
+                if (!req.picSession) return done(new AppError('unauthorized', 'Log in first'));
+                if (!access.includes(req.picSession.role))
+                  return done(new AppError('forbidden', 'Your role may not do this'));
+              }
+              done(null, payload);
+            },
+          }
+        : {}),
       handler: async (req, reply) => {
         // Query first: a bad query is reported even when a path parameter is also wrong.
         const query = parseWith(def.query, req.query, 'query');
         const params = parseWith(def.params, req.params, 'params');
         let body: unknown = req.body;
-        if (def.body)
+        if (def.rawBody) {
+          if (!Buffer.isBuffer(body))
+            throw new AppError(
+              'unsupported_media_type',
+              'Send the file as application/octet-stream or text/plain',
+            );
+        } else if (def.body)
           body = parseWith(def.body, body === undefined ? {} : body, 'body'); // JSON null is a bad body
         else if (
           body !== undefined &&

@@ -49,6 +49,11 @@ export interface RouteDef<
    * it 403 peer_disabled. Only for routes that hand out nothing a disabled peer must not have.
    */
   whileDisabled?: boolean;
+  /**
+   * The body is a raw file (application/octet-stream or text/plain), handed to the handler as a
+   * Buffer of at most maxBytes; the role is checked before the body is read.
+   */
+  rawBody?: { maxBytes: number };
   /** Status of a successful answer (default 200). */
   status?: number;
   handler: (ctx: RouteContext<Infer<BS>, Infer<QS>, Infer<PS>>) => unknown | Promise<unknown>;

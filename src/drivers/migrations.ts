@@ -231,4 +231,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'dns blocklists',
+    sql: `
+      CREATE TABLE dns_blocklists (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('url', 'upload')),
+        source TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        -- The parsed names, one a line (validated: see schema/blocklists.ts).
+        domains TEXT NOT NULL DEFAULT '',
+        domain_count INTEGER NOT NULL DEFAULT 0,
+        invalid_count INTEGER NOT NULL DEFAULT 0,
+        fetched_at TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+      );
+      -- On by default (ADR 0018): nothing is blocked until the owner adds a list.
+      ALTER TABLE peers ADD COLUMN blocklists INTEGER NOT NULL DEFAULT 1 CHECK (blocklists IN (0, 1));
+    `,
+  },
 ];

@@ -28,6 +28,8 @@ const accessFields = {
   internet: z.boolean(),
   /** May the peer reach other peers that also allow it? */
   peer_to_peer: z.boolean(),
+  /** The cell's DNS blocklists apply to the peer's queries (default true; ADR 0018). */
+  blocklists: z.boolean(),
   enabled: z.boolean(),
   expires_at: expiresAt,
 };
@@ -67,6 +69,7 @@ export const peerView = z.object({
   services: z.array(z.string()),
   internet: z.boolean(),
   peer_to_peer: z.boolean(),
+  blocklists: z.boolean(),
   enabled: z.boolean(),
   expires_at: z.string().nullable(),
   account: z.boolean(),

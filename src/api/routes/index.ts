@@ -1,6 +1,7 @@
 // Every route the API serves. A capability adds its array here.
 import type { RouteDef } from '../route.ts';
 import { authRoutes } from './auth.ts';
+import { blocklistRoutes } from './blocklists.ts';
 import { configRoutes } from './config.ts';
 import { containerRoutes } from './containers.ts';
 import { ddnsRoutes } from './ddns.ts';
@@ -29,6 +30,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...peerRoutes,
   ...wireguardRoutes,
   ...dnsRoutes,
+  ...blocklistRoutes,
   ...metricsRoutes,
   ...vaultRoutes,
   ...ntpRoutes,

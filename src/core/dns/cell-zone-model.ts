@@ -26,6 +26,8 @@ export interface ZonePeer {
   name: string;
   address: string;
   services: readonly string[];
+  /** The blocklists apply to its queries (default true; ADR 0018). */
+  blocklists?: boolean;
 }
 
 /** TTL of the names the cell makes itself: short, so a peer's new address is seen soon. */
@@ -99,10 +101,13 @@ export function cellZoneModel(i: ZoneModelInput): { zone: CellZoneInput; warning
 function zoneViews(i: ZoneModelInput): ZoneView[] {
   const vpnNet = vpnNetwork(i.vpnAddress);
   const mapped = !vpnMapProblem(i.cellNetwork, vpnNet);
-  const view = (address: string, deny: string[]): ZoneView =>
-    mapped
-      ? { address: vpnAddressOnCell(address, i.cellNetwork, vpnNet), label: address, deny }
-      : { address, deny };
+  const blockOff = new Set(i.peers.filter((p) => p.blocklists === false).map((p) => p.address));
+  const view = (address: string, deny: string[]): ZoneView => {
+    const block = !blockOff.has(address);
+    return mapped
+      ? { address: vpnAddressOnCell(address, i.cellNetwork, vpnNet), label: address, deny, block }
+      : { address, deny, block };
+  };
   const deny = (granted: readonly string[]) =>
     [...new Set(i.services.filter((s) => !granted.includes(s.service)).map((s) => s.name))].sort();
   const byAddress = new Map(i.peers.map((p) => [p.address, deny(p.services)]));

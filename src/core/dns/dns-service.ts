@@ -9,7 +9,7 @@ import type { DnsRecordView, NewDnsRecord } from '../../schema/dns.ts';
 import type { Warning } from '../../schema/warnings.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { DnsRecordRow, DnsRecordsRepository } from '../ports/dns-records-repository.ts';
-import type { DnsServerPort } from '../ports/dns-server.ts';
+import type { BlockedNames, DnsServerPort } from '../ports/dns-server.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import { cellZoneModel, coreServiceNames, type ServiceName, type ZonePeer } from './cell-zone-model.ts';
 
@@ -30,6 +30,8 @@ export interface DnsDeps {
   /** Names of services (default: the core services); the store adds its services' virtual IPs. */
   services?: (cellNetwork: string) => ServiceName[];
   server: DnsServerPort;
+  /** The blocklists' names (BlocklistService.blocked); absent: no blocklist machinery in cell-dns. */
+  blocked?: () => BlockedNames;
   onError?: (what: string, err: unknown) => void;
 }
 
@@ -114,7 +116,13 @@ export class DnsService {
   }
 
   get pending(): boolean {
-    return this.#appliedHash !== hashOf(this.model().zone);
+    return this.#appliedHash !== hashOf(this.model().zone, this.#d.blocked?.());
+  }
+
+  /** Queries the blocklists answered NXDOMAIN (undefined when cell-dns does not run or answer). */
+  async blockedQueries(): Promise<number | undefined> {
+    if (!(await this.#d.server.running().catch(() => false))) return undefined;
+    return this.#d.server.blockedQueries();
   }
 
   /** The background step: apply what is pending once cell-dns runs. Never throws. */
@@ -126,8 +134,9 @@ export class DnsService {
     const { zone, warnings } = this.model();
     try {
       if (!(await this.#d.server.running())) return { applied: false, data_plane: 'not_running', warnings };
-      await this.#d.server.apply(zone);
-      this.#appliedHash = hashOf(zone);
+      const blocked = this.#d.blocked?.();
+      await this.#d.server.apply(zone, blocked);
+      this.#appliedHash = hashOf(zone, blocked);
       return { applied: true, data_plane: 'running', warnings };
     } catch (err) {
       this.#appliedHash = undefined;
@@ -168,4 +177,8 @@ export class DnsService {
   }
 }
 
-const hashOf = (zone: CellZoneInput) => createHash('sha256').update(JSON.stringify(zone)).digest('hex');
+const hashOf = (zone: CellZoneInput, blocked?: BlockedNames) =>
+  createHash('sha256')
+    .update(JSON.stringify(zone))
+    .update(blocked?.digest ?? '')
+    .digest('hex');

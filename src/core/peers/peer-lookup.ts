@@ -39,6 +39,7 @@ export function peerView(p: PeerRow): PeerView {
     services: p.services,
     internet: p.internet,
     peer_to_peer: p.peer_to_peer,
+    blocklists: p.blocklists,
     enabled: p.enabled,
     expires_at: p.expires_at,
     account: p.account,

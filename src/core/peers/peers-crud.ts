@@ -97,6 +97,9 @@ export class PeersCrud {
         services: input.services ?? [...PEER_SERVICE_IDS],
         internet: input.internet ?? routing === 'full',
         peer_to_peer: input.peer_to_peer ?? false,
+        // On by default: with no list added nothing is blocked, and once the owner adds one every
+        // device is covered, as Pi-hole covers a whole network (ADR 0018).
+        blocklists: input.blocklists ?? true,
         enabled: input.enabled ?? true,
         expires_at: input.expires_at ?? null,
         account: Boolean(passwordHash),

@@ -11,6 +11,8 @@ export interface PeerRow {
   services: string[];
   internet: boolean;
   peer_to_peer: boolean;
+  /** The DNS blocklists apply to its queries (ADR 0018). */
+  blocklists: boolean;
   enabled: boolean;
   expires_at: string | null;
   account: boolean;
@@ -36,6 +38,7 @@ export type PeerChange = Partial<
     | 'services'
     | 'internet'
     | 'peer_to_peer'
+    | 'blocklists'
     | 'enabled'
     | 'expires_at'
   >

@@ -21,6 +21,7 @@ export function toRow(r: Raw): PeerRow {
     services: JSON.parse(String(r.services)),
     internet: r.internet === 1,
     peer_to_peer: r.peer_to_peer === 1,
+    blocklists: r.blocklists !== 0,
     enabled: r.enabled === 1,
     expires_at: (r.expires_at as string | null) ?? null,
     account: r.account === 1,
@@ -39,7 +40,7 @@ const caches = new WeakMap<Db, PeerRowsCache>();
 
 export class PeerRowsCache {
   static readonly COLUMNS =
-    'id, name, address, public_key, routing, services, internet, peer_to_peer, enabled, expires_at, account, private_key IS NOT NULL AS has_private_key, created_at, updated_at';
+    'id, name, address, public_key, routing, services, internet, peer_to_peer, blocklists, enabled, expires_at, account, private_key IS NOT NULL AS has_private_key, created_at, updated_at';
 
   /** The one snapshot of this connection (every PeersStore on it shares it). */
   static of(db: Db): PeerRowsCache {

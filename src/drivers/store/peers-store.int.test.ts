@@ -20,6 +20,7 @@ const peer = (name: string, n: number): NewPeer => ({
   services: ['dns'],
   internet: false,
   peer_to_peer: false,
+  blocklists: true,
   enabled: true,
   expires_at: null,
   account: false,

@@ -61,8 +61,8 @@ export class PeersStore implements PeersRepository {
       stmt(
         this.#db,
         `INSERT INTO peers (name, address, public_key, private_key, preshared_key, routing, services, internet,
-        peer_to_peer, enabled, expires_at, account, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        peer_to_peer, blocklists, enabled, expires_at, account, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         p.name,
         p.address,
@@ -73,6 +73,7 @@ export class PeersStore implements PeersRepository {
         JSON.stringify(p.services),
         bit(p.internet),
         bit(p.peer_to_peer),
+        bit(p.blocklists),
         bit(p.enabled),
         p.expires_at,
         bit(p.account),
@@ -98,6 +99,7 @@ export class PeersStore implements PeersRepository {
     if (c.services !== undefined) put('services', JSON.stringify(c.services));
     if (c.internet !== undefined) put('internet', bit(c.internet));
     if (c.peer_to_peer !== undefined) put('peer_to_peer', bit(c.peer_to_peer));
+    if (c.blocklists !== undefined) put('blocklists', bit(c.blocklists));
     if (c.enabled !== undefined) put('enabled', bit(c.enabled));
     if (c.expires_at !== undefined) put('expires_at', c.expires_at);
     put('updated_at', new Date().toISOString());
