@@ -63,6 +63,9 @@ const EXCEPTIONS: ReadonlyArray<readonly [string, string, string]> = [
   ['src/drivers/dns/dns-api.int.test.ts', 'src/api/test-kit.ts', 'test kit'],
   // The TLS API end to end against a real Pebble ACME server the test starts: it needs the API kit.
   ['src/drivers/acme/tls-api.int.test.ts', 'src/api/test-kit.ts', 'test kit'],
+  // The blocklists API end to end against a real Unbound, its lists served by a local fake HTTP server.
+  ['src/drivers/dns/blocklists-api.int.test.ts', 'src/api/test-kit.ts', 'test kit'],
+  ['src/drivers/dns/blocklists-api.int.test.ts', 'src/api/fake-http-kit.ts', 'test kit'],
 ];
 
 export function violations(
