@@ -670,6 +670,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dns/blocklists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The blocklists: source, enabled, names, invalid lines, last fetch and its error */
+        get: operations["getApiDnsBlocklists"];
+        put?: never;
+        /** Add a list by URL (http or https, hosts format or one name a line); fetched now and daily. A failed fetch keeps the list with its error */
+        post: operations["postApiDnsBlocklists"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dns/blocklists/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a list file as the raw body (application/octet-stream or text/plain, at most 20 MB) */
+        post: operations["postApiDnsBlocklistsUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dns/blocklists/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch every URL list now */
+        post: operations["postApiDnsBlocklistsRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dns/blocklists/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Names blocked, queries blocked since cell-dns started (all peers together), peers blocking */
+        get: operations["getApiDnsBlocklistsStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dns/blocklists/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Enable or disable a list */
+        put: operations["putApiDnsBlocklistsId"];
+        post?: never;
+        /** Remove a list (204); its names stop being blocked at once */
+        delete: operations["deleteApiDnsBlocklistsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -2186,6 +2273,7 @@ export interface operations {
                         services: string[];
                         internet: boolean;
                         peer_to_peer: boolean;
+                        blocklists: boolean;
                         enabled: boolean;
                         expires_at: string | null;
                         account: boolean;
@@ -2224,6 +2312,7 @@ export interface operations {
                     services?: ("web" | "dns" | "ntp")[];
                     internet?: boolean;
                     peer_to_peer?: boolean;
+                    blocklists?: boolean;
                     enabled?: boolean;
                     expires_at?: string | null;
                     create_account?: boolean;
@@ -2249,6 +2338,7 @@ export interface operations {
                             services: string[];
                             internet: boolean;
                             peer_to_peer: boolean;
+                            blocklists: boolean;
                             enabled: boolean;
                             expires_at: string | null;
                             account: boolean;
@@ -2309,6 +2399,7 @@ export interface operations {
                         services: string[];
                         internet: boolean;
                         peer_to_peer: boolean;
+                        blocklists: boolean;
                         enabled: boolean;
                         expires_at: string | null;
                         account: boolean;
@@ -2346,6 +2437,7 @@ export interface operations {
                     services?: ("web" | "dns" | "ntp")[];
                     internet?: boolean;
                     peer_to_peer?: boolean;
+                    blocklists?: boolean;
                     enabled?: boolean;
                     expires_at?: string | null;
                 };
@@ -2369,6 +2461,7 @@ export interface operations {
                             services: string[];
                             internet: boolean;
                             peer_to_peer: boolean;
+                            blocklists: boolean;
                             enabled: boolean;
                             expires_at: string | null;
                             account: boolean;
@@ -2614,6 +2707,7 @@ export interface operations {
                             services: string[];
                             internet: boolean;
                             peer_to_peer: boolean;
+                            blocklists: boolean;
                             enabled: boolean;
                             expires_at: string | null;
                             account: boolean;
@@ -2753,6 +2847,7 @@ export interface operations {
                     services?: ("web" | "dns" | "ntp")[];
                     internet?: boolean;
                     peer_to_peer?: boolean;
+                    blocklists?: boolean;
                     enabled?: boolean;
                     expires_at?: string | null;
                     create_account?: boolean;
@@ -2778,6 +2873,7 @@ export interface operations {
                             services: string[];
                             internet: boolean;
                             peer_to_peer: boolean;
+                            blocklists: boolean;
                             enabled: boolean;
                             expires_at: string | null;
                             account: boolean;
@@ -2894,6 +2990,285 @@ export interface operations {
         };
     };
     deleteApiDnsRecordsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiDnsBlocklists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        /** @enum {string} */
+                        kind: "url" | "upload";
+                        source: string;
+                        enabled: boolean;
+                        domains: number;
+                        invalid_lines: number;
+                        last_fetched: string | null;
+                        last_error: string | null;
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiDnsBlocklists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        /** @enum {string} */
+                        kind: "url" | "upload";
+                        source: string;
+                        enabled: boolean;
+                        domains: number;
+                        invalid_lines: number;
+                        last_fetched: string | null;
+                        last_error: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiDnsBlocklistsUpload: {
+        parameters: {
+            query: {
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        /** @enum {string} */
+                        kind: "url" | "upload";
+                        source: string;
+                        enabled: boolean;
+                        domains: number;
+                        invalid_lines: number;
+                        last_fetched: string | null;
+                        last_error: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiDnsBlocklistsRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        /** @enum {string} */
+                        kind: "url" | "upload";
+                        source: string;
+                        enabled: boolean;
+                        domains: number;
+                        invalid_lines: number;
+                        last_fetched: string | null;
+                        last_error: string | null;
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiDnsBlocklistsStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        blocked_names: number;
+                        blocked_queries: number | null;
+                        peers_blocking: number;
+                        peers: number;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiDnsBlocklistsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        /** @enum {string} */
+                        kind: "url" | "upload";
+                        source: string;
+                        enabled: boolean;
+                        domains: number;
+                        invalid_lines: number;
+                        last_fetched: string | null;
+                        last_error: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiDnsBlocklistsId: {
         parameters: {
             query?: never;
             header?: never;

@@ -1,4 +1,5 @@
-// Peers: the list, adding one (its QR code shown at once), access (services, internet, peer to peer),
+// Peers: the list, adding one (its QR code shown at once), access (services, internet, peer to peer,
+// DNS blocklists),
 // enable/disable, and delete with confirmation.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -18,6 +19,8 @@ interface Access {
   services: ServiceId[];
   internet: boolean;
   peer_to_peer: boolean;
+  /** The cell's DNS blocklists apply to this peer's queries (Network Services → Blocklists). */
+  blocklists: boolean;
 }
 
 const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
@@ -60,6 +63,14 @@ function AccessFields({ value, onChange }: { value: Access; onChange: (a: Access
           />
           Other peers (that allow it too)
         </label>
+        <label className="flex items-center gap-1">
+          <input
+            type="checkbox"
+            checked={value.blocklists}
+            onChange={(e) => onChange({ ...value, blocklists: e.target.checked })}
+          />
+          DNS blocklists
+        </label>
       </div>
     </fieldset>
   );
@@ -86,6 +97,7 @@ function AddPeer({ onCreated }: { onCreated: (c: Created) => void }) {
     services: ['dns', 'ntp', 'web'],
     internet: false,
     peer_to_peer: false,
+    blocklists: true,
   });
   const [error, setError] = useState<ApiError | undefined>();
   const add = useMutation({
@@ -198,6 +210,7 @@ type Peer = {
   services: string[];
   internet: boolean;
   peer_to_peer: boolean;
+  blocklists: boolean;
   has_private_key: boolean;
   expires_at: string | null;
 };
@@ -220,6 +233,7 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
     services: peer.services as ServiceId[],
     internet: peer.internet,
     peer_to_peer: peer.peer_to_peer,
+    blocklists: peer.blocklists,
   });
   const [error, setError] = useState<string | undefined>();
   const done = {
@@ -263,6 +277,7 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
           {peer.routing} · {peer.services.join(', ') || 'no services'}
           {peer.internet ? ' · internet' : ''}
           {peer.peer_to_peer ? ' · peer to peer' : ''}
+          {peer.blocklists ? '' : ' · no DNS blocklists'}
           {peer.expires_at ? ` · expires ${new Date(peer.expires_at).toLocaleString()}` : ''}
         </span>
         <span className="ml-auto flex flex-wrap gap-2">
@@ -362,7 +377,7 @@ export function PeersPage() {
         <ul>
           {peers.data?.map((p) => (
             <PeerRow
-              key={`${p.name}-${p.enabled}-${p.services.join()}-${p.internet}-${p.peer_to_peer}-${p.expires_at}`}
+              key={`${p.name}-${p.enabled}-${p.services.join()}-${p.internet}-${p.peer_to_peer}-${p.blocklists}-${p.expires_at}`}
               peer={p}
               onShow={setShown}
             />
