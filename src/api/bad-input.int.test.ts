@@ -105,7 +105,9 @@ function bodyShape(def: RouteDef): Record<string, z.ZodType> {
 const fieldNames = (res: { body: string }) =>
   ((JSON.parse(res.body).fields ?? []) as Array<{ field: string }>).map((f) => f.field);
 
-const writes = allRoutes.filter((d) => d.method !== 'GET');
+// Routes that take a raw file (RouteDef.rawBody) are checked apart, at the end: JSON is not their body.
+const writes = allRoutes.filter((d) => d.method !== 'GET' && !d.rawBody);
+const rawWrites = allRoutes.filter((d) => d.rawBody);
 const reads = allRoutes.filter((d) => d.method === 'GET');
 
 describe('every state-changing endpoint', () => {
@@ -189,6 +191,8 @@ describe('every state-changing endpoint', () => {
       test(`${key}: wrong types → 400 naming each field`, async () => {
         const before = snapshot();
         for (const wrong of [true, 12345, { nested: 1 }, [1, 2]]) {
+          // A body whose every field accepts the value (`{enabled: true}`) is not a wrong-type body.
+          if (Object.values(shape).every((s) => s.safeParse(wrong).success)) continue;
           const payload = Object.fromEntries(Object.keys(shape).map((k) => [k, wrong]));
           const r = await send(def, { payload });
           assertClientError(r, `${key} ${JSON.stringify(wrong)}`, 400);
@@ -255,4 +259,31 @@ test('after all of it the admin still logs in and the configuration is unchanged
   const r = await kit.app.inject({ url: '/api/config', headers: authed(s) });
   assert.equal(r.statusCode, 200);
   assert.equal(r.json().identity.cell_name, 'home');
+});
+
+describe('every raw-body endpoint', () => {
+  for (const def of rawWrites) {
+    const key = `${def.method} ${def.url}`;
+    test(`${key}: JSON → 415, oversized → 413, bad query → 400, nothing stored`, async () => {
+      const before = snapshot();
+      const url = `${def.url}?name=x.txt`;
+      const json = await send(def, { url, payload: { a: 1 } });
+      assertClientError(json, `${key} JSON`, 415);
+      const big = await send(def, {
+        url,
+        headers: { ...authed(admin), 'content-type': 'application/octet-stream' },
+        payload: Buffer.alloc(def.rawBody!.maxBytes + 1, 'a'),
+      });
+      assertClientError(big, `${key} oversized`, 413);
+      for (const h of HOSTILE_STRINGS.filter((s) => /[^A-Za-z0-9._() -]/.test(s) || !s.trim())) {
+        const r = await send(def, {
+          url: `${def.url}?name=${encodeURIComponent(h)}`,
+          headers: { ...authed(admin), 'content-type': 'text/plain' },
+          payload: 'x.example\n',
+        });
+        assertClientError(r, `${key} name=${JSON.stringify(h)}`, 400);
+      }
+      assert.deepEqual(snapshot(), before);
+    });
+  }
 });
