@@ -11,7 +11,7 @@ export interface PeerRow {
   services: string[];
   internet: boolean;
   peer_to_peer: boolean;
-  /** The DNS blocklists apply to its queries (ADR 0018). */
+  /** The DNS blocklists apply to its queries (ADR 0019). */
   blocklists: boolean;
   enabled: boolean;
   expires_at: string | null;
