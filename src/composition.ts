@@ -118,7 +118,7 @@ export interface CellOptions {
   acme?: AcmePort;
   /** Test knobs of the TLS service: how long an apply waits, the wait after publishing a TXT record. */
   tls?: { applyTimeoutMs?: number; dnsPropagationMs?: number };
-  /** Fetches blocklist URLs (default: node's fetch, limits of ADR 0019). */
+  /** Fetches blocklist URLs (default: node's fetch, limits of ADR 0020). */
   blocklistFetcher?: BlocklistFetcher;
 }
 

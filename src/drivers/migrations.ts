@@ -248,7 +248,7 @@ export const MIGRATIONS: readonly Migration[] = [
         last_error TEXT,
         created_at TEXT NOT NULL
       );
-      -- On by default (ADR 0019): nothing is blocked until the owner adds a list.
+      -- On by default (ADR 0020): nothing is blocked until the owner adds a list.
       ALTER TABLE peers ADD COLUMN blocklists INTEGER NOT NULL DEFAULT 1 CHECK (blocklists IN (0, 1));
     `,
   },

@@ -1,4 +1,4 @@
-// DNS blocklists (ADR 0019): lists of names the cell answers NXDOMAIN for, to the peers that have
+// DNS blocklists (ADR 0020): lists of names the cell answers NXDOMAIN for, to the peers that have
 // blocking on. A list comes from a URL the owner names (fetched by cell-api, http or https only) or
 // from a file they upload; either way its text is read by parseHostsList, a pure function, and only
 // names that pass BLOCKED_NAME reach Unbound's policy zone: no quote, brace, space, newline or `..`
@@ -155,7 +155,7 @@ export const blocklistStatsView = z.object({
   blocked_names: z.number().int(),
   /**
    * Queries answered NXDOMAIN by the blocklist since cell-dns started (its RPZ counter); null when
-   * cell-dns does not run. Per peer: not counted (see ADR 0019).
+   * cell-dns does not run. Per peer: not counted (see ADR 0020).
    */
   blocked_queries: z.number().int().nullable(),
   /** Peers with blocking on / all peers. */

@@ -28,7 +28,7 @@ const accessFields = {
   internet: z.boolean(),
   /** May the peer reach other peers that also allow it? */
   peer_to_peer: z.boolean(),
-  /** The cell's DNS blocklists apply to the peer's queries (default true; ADR 0019). */
+  /** The cell's DNS blocklists apply to the peer's queries (default true; ADR 0020). */
   blocklists: z.boolean(),
   enabled: z.boolean(),
   expires_at: expiresAt,

@@ -1,4 +1,4 @@
-// The DNS blocklists (ADR 0019; beyond the spec, what Pi-hole and AdGuard Home users expect): lists
+// The DNS blocklists (ADR 0020; beyond the spec, what Pi-hole and AdGuard Home users expect): lists
 // from URLs or uploaded files, answered NXDOMAIN to the peers with blocking on (a peer's
 // `blocklists` field, PUT /api/peers/:name). Admin only; each handler is one call into
 // BlocklistService. Audit rows name the list (its id, or the URL's host), never a whole URL.

@@ -1,4 +1,4 @@
-// The DNS blocklists' use-cases (ADR 0019): lists from URLs (fetched now, then daily by tick()) or
+// The DNS blocklists' use-cases (ADR 0020): lists from URLs (fetched now, then daily by tick()) or
 // from uploaded files, parsed by parseHostsList; the union of the enabled lists' names is what cell-dns
 // answers NXDOMAIN for, to the peers with blocking on. Every change ends in DnsService.apply(), which
 // hands blocked() to the DNS server port; the names are merged again only after a list changed.

@@ -26,7 +26,7 @@ export interface ZonePeer {
   name: string;
   address: string;
   services: readonly string[];
-  /** The blocklists apply to its queries (default true; ADR 0019). */
+  /** The blocklists apply to its queries (default true; ADR 0020). */
   blocklists?: boolean;
 }
 

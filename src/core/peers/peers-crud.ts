@@ -98,7 +98,7 @@ export class PeersCrud {
         internet: input.internet ?? routing === 'full',
         peer_to_peer: input.peer_to_peer ?? false,
         // On by default: with no list added nothing is blocked, and once the owner adds one every
-        // device is covered, as Pi-hole covers a whole network (ADR 0019).
+        // device is covered, as Pi-hole covers a whole network (ADR 0020).
         blocklists: input.blocklists ?? true,
         enabled: input.enabled ?? true,
         expires_at: input.expires_at ?? null,

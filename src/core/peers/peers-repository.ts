@@ -11,7 +11,7 @@ export interface PeerRow {
   services: string[];
   internet: boolean;
   peer_to_peer: boolean;
-  /** The DNS blocklists apply to its queries (ADR 0019). */
+  /** The DNS blocklists apply to its queries (ADR 0020). */
   blocklists: boolean;
   enabled: boolean;
   expires_at: string | null;

@@ -9,7 +9,7 @@ export interface DnsApplyResult {
   mode: 'delta' | 'full' | 'unchanged';
 }
 
-/** The blocked names (ADR 0019): read only when their digest differs from what the server holds. */
+/** The blocked names (ADR 0020): read only when their digest differs from what the server holds. */
 export interface BlockedNames {
   digest: string;
   names(): readonly string[];

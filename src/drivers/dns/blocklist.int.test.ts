@@ -1,4 +1,4 @@
-// The blocklists' policy zones (ADR 0019) on a real Unbound started on loopback: blocked names answer
+// The blocklists' policy zones (ADR 0020) on a real Unbound started on loopback: blocked names answer
 // NXDOMAIN to the clients of views with blocking on (127.0.0.2), a client exempted (127.0.0.3) and a
 // client without a view (127.0.0.1, like the LAN) are not filtered (their query goes on and, with no
 // upstream here, fails with SERVFAIL), a toggle or a new list is a live auth_zone_reload, and a

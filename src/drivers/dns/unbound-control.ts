@@ -11,7 +11,7 @@
 // process in tests.
 // Always argv arrays, never a shell; record data goes on stdin, never in an argument.
 //
-// Blocklists (ADR 0019): with blocked names given, two policy zone files sit beside the zone file and
+// Blocklists (ADR 0020): with blocked names given, two policy zone files sit beside the zone file and
 // zone.conf loads them; a change of the names or of the exempted peers is a file write and
 // `auth_zone_reload` of that zone (Unbound reads the file itself), never a config reload.
 import { spawn } from 'node:child_process';

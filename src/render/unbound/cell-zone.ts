@@ -33,7 +33,7 @@ export interface ZoneView {
   block?: boolean | undefined;
 }
 
-/** Where cell-dns reads the two policy zones (ADR 0019); absent: no blocklist machinery at all. */
+/** Where cell-dns reads the two policy zones (ADR 0020); absent: no blocklist machinery at all. */
 export interface PolicyFiles {
   exemptFile: string;
   blocklistFile: string;
@@ -146,7 +146,7 @@ export function renderCellZone(raw: CellZoneInput): Rendered {
   const views = [...i.views].sort(byAddress);
   for (const v of views)
     lines.push(`    access-control-view: ${v.address}/32 "${viewName(v.label ?? v.address)}"`);
-  // Blocklists (ADR 0019): every view's client carries the tag the blocklist zone is limited to, so
+  // Blocklists (ADR 0020): every view's client carries the tag the blocklist zone is limited to, so
   // other clients (the LAN, the cell's containers) are never filtered; a peer with blocking off is an
   // exemption in the first policy zone, which cell-api changes live (auth_zone_reload), no reload.
   if (i.policy) {

@@ -1,4 +1,4 @@
-// The two response policy zones (RPZ) behind the blocklists (ADR 0019), as zone files cell-dns loads:
+// The two response policy zones (RPZ) behind the blocklists (ADR 0020), as zone files cell-dns loads:
 //   exempt.pic.     client-IP triggers `rpz-passthru` for the peers with blocking off; it is the
 //                   first policy zone, so a passthru there ends policy processing for that client;
 //   blocklist.pic.  one QNAME trigger `<name> CNAME .` (NXDOMAIN) per blocked name, limited by the
@@ -14,7 +14,7 @@ export const BLOCKLIST_ZONE = 'blocklist.pic.';
 /** SOA and NS: a zone file without them does not load. The serial only needs to differ per content. */
 function head(zone: string, serial: number): string {
   return [
-    '; Rendered by PIC (DNS blocklists, ADR 0019); edits are overwritten.',
+    '; Rendered by PIC (DNS blocklists, ADR 0020); edits are overwritten.',
     `$ORIGIN ${zone}`,
     '$TTL 60',
     `@ SOA localhost. nobody.invalid. ${serial >>> 0} 3600 600 86400 60`,

@@ -1,4 +1,4 @@
-// The Blocklists card of Network Services (ADR 0019): lists of names the cell answers NXDOMAIN for,
+// The Blocklists card of Network Services (ADR 0020): lists of names the cell answers NXDOMAIN for,
 // to the peers with blocking on (each peer's "DNS blocklists" box). Lists come from a URL (fetched now
 // and daily) or an uploaded file; each shows its names, its invalid lines and its last fetch or error.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
