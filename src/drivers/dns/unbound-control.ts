@@ -185,6 +185,10 @@ export const localExec: Exec = (argv, opts = {}) =>
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
+    // A child that exits before reading its stdin (unbound-control refused, a daemon stopping) makes
+    // the write fail with EPIPE: its exit code and output say what happened, the pipe error is noise
+    // that would otherwise be an uncaught exception.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) =>
       resolve({
         exitCode: code ?? -1,
