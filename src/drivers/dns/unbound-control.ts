@@ -49,6 +49,7 @@ export interface UnboundControlOptions {
   includeDirInDns?: string;
 }
 
+const RELOAD_WAIT_MS = 15_000;
 const RPZ_COUNTER = /^num\.rpz\.action\.rpz-nxdomain=(\d+)$/m;
 
 export class UnboundControlError extends Error {}
@@ -125,8 +126,10 @@ export class UnboundControl implements DnsServerPort {
     if (!delta) {
       this.#o.writeFile(this.#o.zonePath, text);
       await this.#run(['unbound-checkconf', this.#o.conf]);
-      this.#carried += await this.#counter().catch(() => 0);
+      // A reload zeroes Unbound's counters: keep the blocked queries counted so far.
+      if (blocked) this.#carried += await this.#counter().catch(() => 0);
       await this.#control(['reload_keep_cache']);
+      await this.#reloaded();
       this.#remember(zone, exempt, blocked);
       return { mode: 'full' };
     }
@@ -148,6 +151,21 @@ export class UnboundControl implements DnsServerPort {
     this.#o.writeFile(this.#o.zonePath, text);
     this.#remember(zone, exempt, blocked);
     return { mode: 'delta' };
+  }
+
+  /**
+   * reload_keep_cache answers before Unbound has read the new config (its control port is closed
+   * meanwhile, ~1 s with a 100k-name blocklist): the apply completes once control answers again, so
+   * the next command does not meet a refused connection. Polls a condition, at most RELOAD_WAIT_MS.
+   */
+  async #reloaded(): Promise<void> {
+    const deadline = Date.now() + RELOAD_WAIT_MS;
+    for (;;) {
+      const r = await this.#o.exec(['unbound-control', '-c', this.#o.conf, 'status']).catch(() => undefined);
+      if (r?.exitCode === 0) return;
+      if (Date.now() > deadline) throw new UnboundControlError('unbound did not come back after a reload');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   #remember(zone: CellZoneInput, exempt: string | undefined, blocked: BlockedNames | undefined): void {
