@@ -1,0 +1,299 @@
+// HTTPS benchmark (issue 10, item 9). Not run by CI: `npm run bench:https`.
+//
+// The UI over HTTPS through cell-caddy's rendered config beside a bare Caddy file_server of the same
+// directory with the same certificate and key (bench/https/configs.ts), both run by the real `caddy`
+// on loopback ports. The certificate is the cell CA's, issued by a temp cell (makeKit + setup, local
+// mode) and delivered by FrontDoorTls as cell-api delivers it. autocannon (50 keep-alive connections,
+// HTTP/1.1, SNI and Host = the cell's domain) loads GET / (index.html) without and with a browser's
+// Accept-Encoding, and the UI's script with it, on each server in BENCH_ROUNDS interleaved rounds
+// (default 3 × BENCH_SECONDS = 5 s per server and request), and prints the median req/s, p50/p99, the
+// CPU µs/req of each Caddy (/proc/<pid>/stat) and the ratio cell ÷ bare (goal ≥ 0.9 for GET /).
+//
+// autocannon always connects with rejectUnauthorized: false (lib/httpClient.js overrides tlsOptions),
+// so before the load the chain each server presents is verified once with node:tls against the cell
+// root, with the domain as SNI, and both must present the same certificate.
+// BENCH_HTTPS_TOGGLES=1 adds variants of the cell config each without one feature (access log,
+// encode, headers), run in the same rounds: the side experiment of what costs what.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { completeSetup, makeKit } from '../../src/api/test-kit.ts';
+import { FrontDoorTls } from '../../src/core/front-door/front-door-tls.ts';
+import { caddyTlsFiles } from '../../src/drivers/caddy/caddy-tls-files.ts';
+import { cpuMs, median } from '../dns/measure.ts';
+import { bareConfig, cellConfig, VARIANTS } from './configs.ts';
+import { benchUi } from './ui.ts';
+
+interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Cannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+  servername?: string;
+}) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TOGGLES = process.env.BENCH_HTTPS_TOGGLES === '1';
+const CONNECTIONS = 50;
+const BROWSER = 'gzip, deflate, br, zstd';
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+
+interface Server {
+  name: string;
+  port: number;
+  child?: ChildProcess;
+}
+
+interface Fetched {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One GET verified against the cell root, as a device that trusts it. */
+function get(port: number, domain: string, root: string, path: string, enc?: string): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        servername: domain,
+        ca: root,
+        headers: { host: domain, ...(enc ? { 'accept-encoding': enc } : {}) },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The fingerprint of the certificate a server presents for `domain`, its chain verified against root. */
+const verifiedFingerprint = (port: number, domain: string, root: string) =>
+  new Promise<string>((resolve, reject) => {
+    const s = connect(
+      { host: '127.0.0.1', port, servername: domain, ca: root, rejectUnauthorized: true },
+      () => {
+        const fp = s.getPeerCertificate().fingerprint256;
+        s.end();
+        resolve(fp);
+      },
+    );
+    s.on('error', reject);
+  });
+
+async function startCaddy(dir: string, s: Server, text: string, domain: string, root: string): Promise<void> {
+  const file = join(dir, `${s.port}.json`);
+  writeFileSync(file, text);
+  const log = openSync(join(dir, `${s.port}.log`), 'a');
+  // Logs (the cell's access lines included) go to a file, as docker's log driver takes them away.
+  s.child = spawn('caddy', ['run', '--config', file], {
+    env: { PATH: process.env.PATH, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+    stdio: ['ignore', 'ignore', log],
+  });
+  closeSync(log);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (s.child.exitCode !== null)
+      throw new Error(`${s.name}: caddy exited\n${readFileSync(join(dir, `${s.port}.log`), 'utf8')}`);
+    const ok = await get(s.port, domain, root, '/').then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${s.name}: caddy did not answer on ${s.port}`);
+    await new Promise((r) => setTimeout(r, 50)); // polling a condition (an answer over HTTPS)
+  }
+}
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+}
+
+async function load(s: Server, domain: string, path: string, enc?: string): Promise<Measured> {
+  const pid = s.child!.pid!;
+  const cpu0 = cpuMs(pid);
+  const r = await autocannon({
+    url: `https://127.0.0.1:${s.port}${path}`,
+    servername: domain,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { host: domain, ...(enc ? { 'accept-encoding': enc } : {}) },
+  });
+  const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / r.requests.total;
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0)
+    throw new Error(`${s.name} ${path}: ${bad} failed requests (non-2xx ${r.non2xx}, errors ${r.errors})`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pic-bench-https-'));
+const servers: Server[] = [];
+const load0 = loadavg();
+try {
+  // The cell CA's certificate for the cell's names, delivered as cell-api delivers it.
+  const kit = await makeKit({}, { background: false }, join(dir, 'cell'));
+  await completeSetup(kit, { cell_name: 'bench' });
+  const domain = kit.cell.deps.config.get().identity.domain;
+  const root = await kit.cell.deps.vault.rootPem();
+  const tlsDir = join(dir, 'tls');
+  const tls = new FrontDoorTls({
+    certificateFor: (identity) => kit.cell.deps.tls.certificateFor(identity),
+    files: caddyTlsFiles(tlsDir, { gid: process.getgid?.() ?? 0, rootOwner: process.getuid?.() ?? 0 }),
+  });
+  if ((await tls.ensure(kit.cell.deps.config.get())) !== 'delivered') throw new Error('no certificate');
+  await kit.close();
+
+  const ui = benchUi(dir);
+  const paths = (name: string) => ({ domain, tlsDir, www: ui.root, adminSocket: join(dir, `${name}.sock`) });
+  const ports = async () => ({
+    http: await freePort(),
+    https: await freePort(),
+    lan: await freePort(),
+    api: await freePort(), // nothing listens: GET / and the script never reach the API
+  });
+  const cellPorts = await ports();
+  const cellText = cellConfig(paths('cell'), cellPorts);
+  const barePort = await freePort();
+  const configs = [
+    { name: 'bare file_server', port: barePort, text: bareConfig(paths('bare'), barePort) },
+    { name: 'cell-caddy', port: cellPorts.https, text: cellText },
+  ];
+  if (TOGGLES)
+    for (const [i, v] of VARIANTS.entries()) {
+      const p = await ports();
+      configs.push({ name: v.name, port: p.https, text: v.config(cellConfig(paths(`v${i}`), p)) });
+    }
+  for (const c of configs) {
+    const s: Server = { name: c.name, port: c.port };
+    servers.push(s);
+    await startCaddy(dir, s, c.text, domain, root);
+  }
+
+  // Once, before the load: each chain verifies against the root for the domain, both present the
+  // same certificate, and serve the same index.html; the cell's answer carries its headers.
+  const fps = await Promise.all(servers.map((s) => verifiedFingerprint(s.port, domain, root)));
+  if (new Set(fps).size !== 1)
+    throw new Error(`the servers present different certificates: ${fps.join(' ')}`);
+  const index = readFileSync(join(ui.root, 'index.html'));
+  for (const s of servers) {
+    const r = await get(s.port, domain, root, '/');
+    if (!r.body.equals(index)) throw new Error(`${s.name}: GET / is not index.html`);
+  }
+  const [bare, cell] = servers as [Server, Server];
+  const cellHead = (await get(cell.port, domain, root, '/', BROWSER)).headers;
+  if (!cellHead['strict-transport-security'] || !cellHead['content-security-policy'])
+    throw new Error('cell-caddy: GET / lacks HSTS or the security headers');
+
+  const requests = [
+    { label: 'GET / (index.html)', path: '/', enc: undefined },
+    { label: `GET / (Accept-Encoding: ${BROWSER})`, path: '/', enc: BROWSER },
+    { label: `GET ${ui.script} (same)`, path: ui.script, enc: BROWSER },
+  ];
+  const sizes = await Promise.all(
+    requests.map(async (q) => {
+      const out: string[] = [];
+      for (const s of [bare, cell]) {
+        const r = await get(s.port, domain, root, q.path, q.enc);
+        out.push(
+          `${(r.body.length / 1024).toFixed(1)} kB${r.headers['content-encoding'] ? ` ${r.headers['content-encoding']}` : ''}`,
+        );
+      }
+      return out;
+    }),
+  );
+
+  for (const s of servers) await load(s, domain, '/').catch(() => undefined); // warm-up, not measured
+
+  // Interleaved rounds: every server and request once per round, so background load hits all alike.
+  const results = new Map<string, Measured[]>();
+  const key = (s: Server, q: number) => `${s.name}|${q}`;
+  // The order of the servers alternates from round to round, so none always runs first.
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [qi, q] of requests.entries())
+      for (const s of round % 2 ? [...servers].reverse() : servers) {
+        if (qi > 0 && s !== bare && s !== cell) continue; // the variants: GET / only
+        const m = await load(s, domain, q.path, q.enc);
+        results.set(key(s, qi), [...(results.get(key(s, qi)) ?? []), m]);
+      }
+  const mid = (xs: Measured[]) => {
+    const r = median(xs.map((x) => x.rps));
+    return xs.find((x) => x.rps === r)!;
+  };
+
+  const cpu = cpus();
+  const load1 = loadavg();
+  console.log(
+    `\nmachine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Linux ${release()}, Node ${process.version}`,
+  );
+  console.log(
+    `load average (1/5/15 min) before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  const version = spawnSync('caddy', ['version'], { encoding: 'utf8' }).stdout.trim().split(' ')[0];
+  console.log(`caddy ${version}; UI: ${ui.label}; domain ${domain}, certificate from the cell CA`);
+  console.log(
+    `autocannon: ${CONNECTIONS} keep-alive connections (HTTP/1.1 over TLS), ${SECONDS} s per server and request, ${ROUNDS} interleaved rounds (median)\n`,
+  );
+  console.log('| request | server | req/s | p50 ms | p99 ms | CPU µs/req | body | cell ÷ bare (per round) |');
+  console.log('|---|---|---:|---:|---:|---:|---|---|');
+  for (const [qi, q] of requests.entries()) {
+    const ref = mid(results.get(key(bare, qi))!);
+    for (const s of servers) {
+      const runs = results.get(key(s, qi));
+      if (!runs) continue;
+      const m = mid(runs);
+      const per = runs.map((r, i) => (r.rps / results.get(key(bare, qi))![i]!.rps).toFixed(2)).join(', ');
+      const ratio = s === bare ? '' : `${(m.rps / ref.rps).toFixed(2)} (${per})`;
+      const body = s === bare ? sizes[qi]![0] : s === cell ? sizes[qi]![1] : '';
+      console.log(
+        `| ${q.label} | ${s.name} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.cpuUs.toFixed(0)} | ${body} | ${ratio} |`,
+      );
+    }
+  }
+  const [c0, b0] = [mid(results.get(key(cell, 0))!), mid(results.get(key(bare, 0))!)];
+  console.log(`\nGET / cell-caddy ÷ bare file_server: ${(c0.rps / b0.rps).toFixed(2)} req/s (goal ≥ 0.90)`);
+  // On a busy machine req/s follows the load generator and the other jobs; the CPU each Caddy spends
+  // per request says how many requests/s each would serve on the same free cores.
+  console.log(
+    `bare ÷ cell CPU µs/req (capacity on equal CPU): ${(b0.cpuUs / c0.cpuUs).toFixed(2)} (${b0.cpuUs.toFixed(0)} ÷ ${c0.cpuUs.toFixed(0)})`,
+  );
+} finally {
+  for (const s of servers) s.child?.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  for (const s of servers) if (s.child && s.child.exitCode === null) s.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}
