@@ -286,11 +286,11 @@ export function createCell(opts: CellOptions): Cell {
       hasher,
       // The data plane `pic up` started from the defaults takes the owner's configuration at once.
       afterComplete: () =>
-        void config
-          .apply(deps.dataPlane)
-          .catch((err: Error) =>
+        config.apply(deps.dataPlane).then(
+          () => undefined,
+          (err: Error) =>
             logs.get('config').warn({ err: err.message }, 'applying the configuration after setup failed'),
-          ),
+        ),
     }),
     auth: new AuthService(users, sessions, hasher, {
       // Peers on the cell's VPN keep their own login budget while strangers exhaust an account's:

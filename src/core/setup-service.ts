@@ -17,10 +17,12 @@ export interface SetupDeps {
   unitOfWork: UnitOfWork;
   hasher: PasswordHasher;
   /**
-   * Runs once setup committed, without being awaited: the running data plane was rendered by `pic up`
-   * from the defaults, and now serves the owner's cell name (Caddy's names and certificate, the zone).
+   * Runs once setup committed, before the answer: the running data plane was rendered by `pic up`
+   * from the defaults and now takes the owner's cell name (Caddy's names and certificate, the zone).
+   * Awaited so that the answer leaves after Caddy's graceful reload: a request racing the reload on a
+   * kept-alive connection could find it closed. It must not throw (setup is committed already).
    */
-  afterComplete?: () => void;
+  afterComplete?: () => Promise<void>;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -90,7 +92,7 @@ export class SetupService {
       this.#store.markCompleted();
       return id;
     });
-    this.#d.afterComplete?.();
+    await this.#d.afterComplete?.();
     return userId;
   }
 }

@@ -4,6 +4,7 @@
 // names that pass BLOCKED_NAME reach Unbound's policy zone: no quote, brace, space, newline or `..`
 // can come through, so a parsed name can be written verbatim as one line of a zone file.
 import { z } from 'zod';
+import { rowIdParams, webUrl } from './fields.ts';
 
 /** Per list, the body read from a URL or an upload: a large public list (1M names) is ~30 MB. */
 export const BLOCKLIST_MAX_BYTES = 20 * 1024 * 1024;
@@ -85,29 +86,7 @@ export function parseHostsList(text: string): ParsedBlocklist {
 }
 
 /** A list's URL: http or https, a host, no user or password in it, no fragment; at most 2048 characters. */
-export const blocklistUrl = z
-  .string()
-  .max(2048)
-  .refine(
-    (v) => ![...v].some((c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f),
-    'must not contain spaces or control characters',
-  )
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be an http:// or https:// URL')
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.username === '' && u.password === '';
-    } catch {
-      return true;
-    }
-  }, 'must not carry a user name or password');
+export const blocklistUrl = webUrl({ max: 2048 });
 
 export const createBlocklistSchema = z.object({ url: blocklistUrl }).strict();
 
@@ -125,15 +104,7 @@ export const uploadQuery = z
 
 export const updateBlocklistSchema = z.object({ enabled: z.boolean() }).strict();
 
-export const blocklistIdParams = z
-  .object({
-    id: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(2 ** 31),
-  })
-  .strict();
+export const blocklistIdParams = rowIdParams;
 
 export const blocklistView = z.object({
   id: z.number().int(),

@@ -1,7 +1,7 @@
 // Dynamic DNS: the settings the owner PUTs, what GET answers (never the token) and what a publish
 // returns. Every URL is http(s) with no credentials; every value is one line.
 import { z } from 'zod';
-import { domainName } from './fields.ts';
+import { domainName, webUrl } from './fields.ts';
 
 export const DDNS_PROVIDERS = ['pic_ngo', 'cloudflare', 'duckdns', 'noip', 'freedns'] as const;
 export const ddnsProvider = z.enum(DDNS_PROVIDERS);
@@ -20,27 +20,7 @@ export const DDNS_DEFAULT_URLS: Record<DdnsProvider, string> = {
 export const DDNS_TXT_PROVIDERS: readonly DdnsProvider[] = ['pic_ngo', 'cloudflare', 'duckdns'];
 
 /** An http(s) URL without credentials, fragment, whitespace or control characters. */
-export const httpUrl = z
-  .string()
-  .max(512)
-  .superRefine((v, ctx) => {
-    if (/[\s\p{Cc}\p{Cf}]/u.test(v)) {
-      ctx.addIssue({ code: 'custom', message: 'must be one line with no spaces' });
-      return;
-    }
-    let u: URL;
-    try {
-      u = new URL(v);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
-      return;
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      ctx.addIssue({ code: 'custom', message: 'must be an http or https URL' });
-    else if (u.username !== '' || u.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(v))
-      ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@)' });
-    else if (v.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not have a fragment' });
-  });
+export const httpUrl = webUrl();
 
 /** A provider token or key: printable ASCII, one line, no spaces. */
 export const ddnsToken = z

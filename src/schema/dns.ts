@@ -4,7 +4,7 @@
 // record that parses can be written verbatim inside `local-data: '...'`.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { domainName } from './fields.ts';
+import { domainName, rowIdParams } from './fields.ts';
 
 export const DNS_RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'SRV'] as const;
 export const dnsRecordType = z.enum(DNS_RECORD_TYPES);
@@ -133,15 +133,7 @@ export const dnsRecordView = z.object({
 });
 export type DnsRecordView = z.infer<typeof dnsRecordView>;
 
-export const dnsRecordIdParams = z
-  .object({
-    id: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(2 ** 31),
-  })
-  .strict();
+export const dnsRecordIdParams = rowIdParams;
 
 /** A DNS-over-TLS upstream: its address, port (853) and the name its certificate must carry. */
 export const dnsTlsForwarder = z

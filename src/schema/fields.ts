@@ -134,3 +134,46 @@ export const displayText = z
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 export type LogLevel = z.infer<typeof logLevel>;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
+
+/**
+ * An absolute http(s) URL the cell fetches (a DDNS API, an IP echo, a blocklist, an ACME directory):
+ * one line, no whitespace or control characters, no credentials (`user:pass@`), no fragment.
+ * `httpsExceptLoopback`: plain http only to 127.0.0.1 or [::1] (a local test server), for a URL whose
+ * answer, fetched in the clear, could redirect the cell's trust (an ACME directory).
+ */
+export function webUrl(opts: { max?: number; httpsExceptLoopback?: boolean } = {}) {
+  const kind = opts.httpsExceptLoopback ? 'https' : 'http(s)';
+  return z
+    .string()
+    .max(opts.max ?? 512)
+    .superRefine((v, ctx) => {
+      const fail = (message: string) => void ctx.addIssue({ code: 'custom', message });
+      if (/[\s\p{Cc}\p{Cf}]/u.test(v)) return fail('must be one line with no spaces');
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        return fail(`must be an absolute ${kind} URL`);
+      }
+      if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '')
+        return fail(`must be an absolute ${kind} URL`);
+      if (u.username !== '' || u.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(v))
+        return fail('must not carry credentials (user:password@)');
+      if (v.includes('#')) return fail('must not have a fragment');
+      if (opts.httpsExceptLoopback && u.protocol === 'http:' && !LOOPBACK_HOSTS.has(u.hostname))
+        fail('must be https (http only on 127.0.0.1 or [::1])');
+    });
+}
+
+/** A numeric row id in a path (`/api/dns/records/:id`). */
+export const rowIdParams = z
+  .object({
+    id: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31),
+  })
+  .strict();

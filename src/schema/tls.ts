@@ -2,6 +2,7 @@
 // EAB HMAC key) and the certificate status. Used only in the pic_ngo and custom domain modes; in
 // local mode the cell's own CA signs (ADR 0016) and nothing is contacted.
 import { z } from 'zod';
+import { webUrl } from './fields.ts';
 
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 
@@ -10,36 +11,12 @@ export const ACME_CHALLENGES = ['auto', 'dns-01', 'http-01'] as const;
 export const acmeChallengeChoice = z.enum(ACME_CHALLENGES);
 export type AcmeChallengeChoice = z.infer<typeof acmeChallengeChoice>;
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
-
 /**
  * An ACME directory: https, no credentials, fragment, whitespace or control characters. Plain http
  * only on a loopback address (a local test CA): a directory fetched in the clear could hand the
  * client another CA's URLs.
  */
-export const acmeDirectoryUrl = z
-  .string()
-  .max(512)
-  .superRefine((v, ctx) => {
-    if (/[\s\p{Cc}\p{Cf}]/u.test(v)) {
-      ctx.addIssue({ code: 'custom', message: 'must be one line with no spaces' });
-      return;
-    }
-    let u: URL;
-    try {
-      u = new URL(v);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute https URL' });
-      return;
-    }
-    if (u.username !== '' || u.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(v))
-      ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@)' });
-    else if (v.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not have a fragment' });
-    else if (u.protocol === 'http:' && !LOOPBACK_HOSTS.has(u.hostname))
-      ctx.addIssue({ code: 'custom', message: 'must be https (http only on 127.0.0.1 or [::1])' });
-    else if (u.protocol !== 'https:' && u.protocol !== 'http:')
-      ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
-  });
+export const acmeDirectoryUrl = webUrl({ httpsExceptLoopback: true });
 
 /** A contact address for the CA's expiry notices: a plain addr-spec, one line. */
 export const acmeEmail = z
