@@ -157,8 +157,9 @@ export function webUrl(opts: { max?: number; httpsExceptLoopback?: boolean } = {
       } catch {
         return fail(`must be an absolute ${kind} URL`);
       }
-      if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '')
-        return fail(`must be an absolute ${kind} URL`);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:')
+        return fail(opts.httpsExceptLoopback ? 'must be an https URL' : 'must be an http or https URL');
+      if (u.hostname === '') return fail(`must be an absolute ${kind} URL`);
       if (u.username !== '' || u.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(v))
         return fail('must not carry credentials (user:password@)');
       if (v.includes('#')) return fail('must not have a fragment');
