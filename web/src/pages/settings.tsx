@@ -116,8 +116,6 @@ function IdentityForm() {
   const config = useQuery({ queryKey: ['config'], queryFn: () => call(api.GET('/api/config')) });
   const [form, setForm] = useState({
     cell_name: '',
-    domain_mode: 'local',
-    domain: '',
     timezone: '',
     ip_range: '',
     vpn_address: '',
@@ -125,7 +123,14 @@ function IdentityForm() {
   });
   useEffect(() => {
     const id = config.data?.identity;
-    if (id) setForm({ ...id, wg_port: String(id.wg_port) });
+    if (id)
+      setForm({
+        cell_name: id.cell_name,
+        timezone: id.timezone,
+        ip_range: id.ip_range,
+        vpn_address: id.vpn_address,
+        wg_port: String(id.wg_port),
+      });
   }, [config.data]);
 
   const { save, error, saved, fieldError } = useSaveConfig(() => {
@@ -135,7 +140,6 @@ function IdentityForm() {
       const value = key === 'wg_port' ? Number(form.wg_port) : form[key];
       if (value !== id[key]) patch[key] = value;
     }
-    if (patch.domain_mode && patch.domain_mode !== 'custom' && !('domain' in patch)) delete patch.domain;
     return { identity: patch as never };
   });
   const input = inputsFor(form, setForm, (key) => fieldError(`identity.${key}`));
@@ -152,22 +156,11 @@ function IdentityForm() {
       <SaveState error={error} saved={saved} />
       <div className="grid gap-x-4 md:grid-cols-2">
         {input('cell_name', 'Cell name')}
-        <Field label="Domain mode" error={fieldError('identity.domain_mode')}>
-          {(p) => (
-            <select
-              {...p}
-              name="domain_mode"
-              className="input"
-              value={form.domain_mode}
-              onChange={(e) => setForm({ ...form, domain_mode: e.target.value })}
-            >
-              <option value="local">Local (.cell)</option>
-              <option value="pic_ngo">pic.ngo</option>
-              <option value="custom">Your own domain</option>
-            </select>
-          )}
-        </Field>
-        {input('domain', 'Domain', 'Derived from the cell name unless the mode is custom.')}
+        <p className="text-sm md:col-span-2 mb-3">
+          Domain: <span className="font-mono">{config.data?.identity.domain}</span> (
+          {config.data?.identity.domain_mode}): change it under <strong>Domain and TLS</strong>, which gets
+          its certificate before it switches.
+        </p>
         {input('timezone', 'Time zone', 'IANA name, e.g. Europe/Berlin')}
         {input('ip_range', 'Cell network', 'RFC 1918 range for the containers')}
         {input('vpn_address', 'VPN address', 'The cell’s address on the VPN, e.g. 10.0.0.1/24')}
