@@ -267,6 +267,17 @@ test('access logs: JSON on stderr, no query string, no cookie or Authorization',
   await waitFor('the access line', () => log.includes('"logger":"http.log.access'));
   const lines = log.split('\n').filter((l) => l.includes('"logger":"http.log.access'));
   assert.ok(lines.some((l) => JSON.parse(l).request?.uri === '/health'));
+  // The UI's files are served without an access line (skip_log); the API's requests keep theirs.
+  const ui = await curl([`https://${DOMAIN}:${ports.https}/index.html`]);
+  assert.equal(ui.status, 200);
+  await curl([`https://${DOMAIN}:${ports.https}/health?after-ui`]);
+  await waitFor('the access line after the UI request', () =>
+    log
+      .split('\n')
+      .some((l) => l.includes('"logger":"http.log.access') && l.includes('"/health"') && l !== lines.at(-1)),
+  );
+  const after = log.split('\n').filter((l) => l.includes('"logger":"http.log.access'));
+  assert.ok(!after.some((l) => JSON.parse(l).request?.uri === '/index.html'), 'no access line for a UI file');
   for (const l of lines) {
     assert.doesNotMatch(l, /secret-[123]/);
     assert.doesNotMatch(l, /"headers"/);
