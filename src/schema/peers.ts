@@ -3,7 +3,7 @@
 // one of these allow-listed types, so a value that parses can be written verbatim.
 import { z } from 'zod';
 import { dnsLabel, newPassword } from './fields.ts';
-import { peerServiceId } from './peers-services.ts';
+import { PEER_SERVICE_IDS, peerServiceId } from './peers-services.ts';
 
 /** A WireGuard key: 32 bytes in standard base64 (44 characters, the last bits of a 32-byte value). */
 export const wgKey = z
@@ -14,6 +14,14 @@ export const wgKey = z
   );
 
 export const peerName = dnsLabel;
+/**
+ * A new peer's name: also its name in the cell's zone (`<peer>.<domain>`), so never a service's
+ * (`web.<domain>` is Caddy). Existing peers keep being addressed by `peerName`.
+ */
+export const newPeerName = peerName.refine(
+  (n) => !(PEER_SERVICE_IDS as readonly string[]).includes(n),
+  `is the name of a cell service (${PEER_SERVICE_IDS.join(', ')})`,
+);
 export const routingMode = z.enum(['full', 'split']);
 export type RoutingMode = z.infer<typeof routingMode>;
 
@@ -36,7 +44,7 @@ const accessFields = {
 
 export const createPeerSchema = z
   .object({
-    name: peerName,
+    name: newPeerName,
     /** The device's own public key: the cell then never holds its private key. */
     public_key: wgKey.optional(),
     ...z.object(accessFields).partial().shape,

@@ -116,6 +116,15 @@ describe('peers API', () => {
     assert.match(dup.json().message, /already exists/);
     const adminName = await post('/api/peers', { name: 'admin' });
     assert.equal(adminName.statusCode, 409, 'a peer login may not take the admin name');
+    // A peer's name is also its name in the cell's zone: never a service's (web.<domain> is Caddy).
+    for (const name of ['web', 'dns', 'ntp']) {
+      const r = await post('/api/peers', { name, create_account: false });
+      assert.equal(r.statusCode, 400, name);
+      assert.deepEqual(
+        r.json().fields.map((f: { field: string }) => f.field),
+        ['name'],
+      );
+    }
   });
 
   test('injection attempts in every field of create and update: 400, nothing written', async () => {
