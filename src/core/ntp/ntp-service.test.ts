@@ -33,3 +33,25 @@ test('the argv is fixed: one chronyc run for tracking and sources, no name looku
   await svc.status();
   assert.deepEqual(seen, ['-m', '-n', '-c', 'tracking', 'sources']);
 });
+
+test('a chronyc that hangs is not joined by another per request: one run at a time', async () => {
+  let runs = 0;
+  let release: (r: { exitCode: number; stdout: string; stderr: string }) => void = () => {};
+  const svc = new NtpService(
+    {
+      run: () => {
+        runs++;
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+    },
+    { timeoutMs: 10 },
+  );
+  for (let i = 0; i < 5; i++) assert.equal((await svc.status()).running, false);
+  assert.equal(runs, 1, 'the stuck run is shared, not repeated');
+  release({ exitCode: 1, stdout: '', stderr: '' });
+  await new Promise((r) => setImmediate(r));
+  await svc.status();
+  assert.equal(runs, 2, 'once it ended, the next call runs chronyc again');
+});

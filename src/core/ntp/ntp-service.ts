@@ -13,6 +13,8 @@ export class NtpService {
   readonly #timeoutMs: number;
   readonly #onError: (err: unknown) => void;
 
+  #inFlight: ReturnType<ChronycPort['run']> | undefined;
+
   constructor(chronyc: ChronycPort, opts: { timeoutMs?: number; onError?: (err: unknown) => void } = {}) {
     this.#chronyc = chronyc;
     this.#timeoutMs = opts.timeoutMs ?? 5_000;
@@ -25,7 +27,12 @@ export class NtpService {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('chronyc timed out')), this.#timeoutMs);
       });
-      const r = await Promise.race([this.#chronyc.run(CHRONYC_STATUS_ARGS), timeout]);
+      // One chronyc at a time: a call that outlives its timeout is shared by the next callers, not
+      // joined by another process each time (a stuck exec cannot pile up).
+      this.#inFlight ??= this.#chronyc.run(CHRONYC_STATUS_ARGS).finally(() => {
+        this.#inFlight = undefined;
+      });
+      const r = await Promise.race([this.#inFlight, timeout]);
       // chronyc exits 1 when it cannot reach chronyd, yet prints what it could read before that.
       const status = parseChronycCsv(r.stdout);
       if (!status.running && r.exitCode !== 0) this.#onError(new Error(r.stderr.trim().slice(0, 200)));
