@@ -1,6 +1,6 @@
 // What the certificate authority needs from the outside: a place for its secret files (the CA's
 // keys, the cell's own HTTPS key) and a repository of the certificates it issued and the CRL.
-import type { CertificateRecord, CertPurpose, RevokeReason } from '../../schema/vault.ts';
+import type { CertificateRecord, RevokeReason } from '../../schema/vault.ts';
 
 /** The vault's files: a fixed set of names, never a path from a request. */
 export type VaultFileName = 'ca.pem' | 'server.pem';
@@ -17,16 +17,8 @@ export interface VaultFiles {
   create(name: VaultFileName, text: string): boolean;
 }
 
-export interface NewCertificate {
-  serial: string;
-  commonName: string;
-  sans: string[];
-  purpose: CertPurpose;
-  certificatePem: string;
-  notBefore: string;
-  notAfter: string;
-  createdAt: string;
-}
+/** A certificate to store: the record before it has an id or a revocation. */
+export type NewCertificate = Omit<CertificateRecord, 'id' | 'revokedAt' | 'reason'>;
 
 export interface StoredCrl {
   number: number;

@@ -4,6 +4,7 @@
 // Errors are short reasons (an HTTP status, a network error code), never fetch's own message.
 import type { BlocklistFetcher } from '../../core/ports/blocklist-fetcher.ts';
 import { BLOCKLIST_MAX_BYTES, blocklistUrl } from '../../schema/blocklists.ts';
+import { readCapped } from './read-capped.ts';
 
 export interface BlocklistFetcherOptions {
   timeoutMs?: number;
@@ -14,34 +15,11 @@ const MAX_REDIRECTS = 5;
 
 const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
 
-async function readCapped(res: Response, max: number): Promise<string> {
-  const announced = Number(res.headers.get('content-length') ?? 0);
-  if (announced > max) {
-    await res.body?.cancel();
-    throw new Error(`the list is larger than ${mb(max)}`);
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new Error(`the list is larger than ${mb(max)}`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function failure(err: unknown): Error {
+function failure(err: unknown, max: number): Error {
   const e = err as { name?: string; message?: string; cause?: { code?: unknown } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return new Error('the request timed out');
   if (e.name === 'ListError') return new Error(e.message);
-  if (typeof e.message === 'string' && /^the list is larger/.test(e.message)) return new Error(e.message);
+  if (e.name === 'BodyTooLarge') return new Error(`the list is larger than ${mb(max)}`);
   const code =
     typeof e.cause?.code === 'string' && /^[A-Z_0-9]{2,40}$/.test(e.cause.code) ? e.cause.code : '';
   return new Error(code ? `the request failed (${code})` : 'the request failed');
@@ -80,10 +58,10 @@ export function blocklistFetcher(opts: BlocklistFetcherOptions = {}): BlocklistF
             await res.body?.cancel();
             throw new ListError(`HTTP ${res.status}`);
           }
-          return await readCapped(res, max);
+          return await readCapped(res, max, 'throw');
         }
       } catch (err) {
-        throw failure(err);
+        throw failure(err, max);
       }
     },
   };

@@ -2,28 +2,11 @@
 // the body cut at a size limit, and failures reported by their error code only — fetch's own
 // messages may quote the URL, and a DDNS URL can carry a token.
 import type { HttpClient } from '../../core/ports/http-client.ts';
+import { readCapped } from './read-capped.ts';
 
 export interface FetchClientOptions {
   timeoutMs?: number;
   maxBodyBytes?: number;
-}
-
-async function readCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function failure(err: unknown): Error {
@@ -50,7 +33,7 @@ export function fetchClient(opts: FetchClientOptions = {}): HttpClient {
         const retryAfter = res.headers.get('retry-after');
         return {
           status: res.status,
-          body: await readCapped(res, max),
+          body: await readCapped(res, max, 'cut'),
           ...(retryAfter ? { retryAfter } : {}),
         };
       } catch (err) {
