@@ -311,7 +311,7 @@ export function createCell(opts: CellOptions): Cell {
     peers: new PeersService({
       repo: peersRepo,
       logins: users,
-      unitOfWork: sqliteUnitOfWork(db),
+      unitOfWork,
       config,
       hasher,
       wireguard: timed(docker?.wireguard ?? opts.wireguard ?? NO_WIREGUARD, 'apply', (s) =>

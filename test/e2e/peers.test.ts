@@ -201,6 +201,51 @@ test("the cell's zone through the tunnel: its name, a peer's name, a granted ser
   assert.deepEqual(answer('alice', `nobody.${domain}`).status, 'NXDOMAIN');
 });
 
+test('a blocklist the owner uploads answers NXDOMAIN through the tunnel to a peer with blocking on, not to one with it off', async () => {
+  const up = await fetch(`${cell.url}/api/dns/blocklists/upload?name=e2e.txt`, {
+    method: 'POST',
+    headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'text/plain' },
+    body: '# an owner-made list\n0.0.0.0 ads.e2e-blocked.pictest\n',
+  });
+  assert.equal(up.status, 201, await up.text());
+  const off = await admin.call('PUT', '/api/peers/bob', { blocklists: false });
+  assert.equal(off.status, 200, JSON.stringify(off.json));
+  const status = (who: string) =>
+    /status: (\w+)/.exec(
+      inDevice(who, ['dig', '+time=2', '+tries=2', `@${CELL_VPN_IP}`, 'ads.e2e-blocked.pictest', 'A']).stdout,
+    )?.[1];
+  await until('the list to reach cell-dns', async () => (status('alice') === 'NXDOMAIN' ? true : undefined));
+  // The cell has no upstream here: a name it does not hold is SERVFAIL, never NXDOMAIN, unless blocked
+  // (a made-up top-level name: Unbound answers special-use ones such as .test itself, NXDOMAIN).
+  const bob = await until(
+    'bob to be exempt',
+    async () => {
+      const s = status('bob');
+      return s !== 'NXDOMAIN' ? s : undefined;
+    },
+    10_000,
+  ).catch(() => {
+    const exempt = tryDocker(['exec', cell.name('dns'), 'cat', '/etc/pic/unbound/exempt.rpz']);
+    const unlisted = inDevice('bob', [
+      'dig',
+      '+time=2',
+      '+tries=1',
+      `@${CELL_VPN_IP}`,
+      'x.e2e-unlisted.pictest',
+      'A',
+    ]);
+    throw new Error(
+      `bob still blocked; exempt.rpz:\n${exempt.stdout}${exempt.stderr}\nunlisted: ${unlisted.stdout}`,
+    );
+  });
+  assert.equal(bob, 'SERVFAIL', 'bob turned blocking off');
+  const stats = await admin.call('GET', '/api/dns/blocklists/stats');
+  assert.ok(
+    ((stats.json as { blocked_queries: number | null }).blocked_queries ?? 0) >= 1,
+    JSON.stringify(stats.json),
+  );
+});
+
 test('over the tunnel, a device opens https://<domain> by name, trusting only the root it downloaded (no -k)', async () => {
   // Nothing applied by hand: setup alone hands Caddy the name and certificate the owner chose
   // (e2e.cell). The device resolves through the DNS its exported config names (peer-up writes it to
