@@ -1,0 +1,199 @@
+// Writes a backup archive in one pass: tar entries (hashed as they stream) → gzip (libuv's thread
+// pool) → age (a worker thread) → the file. Memory stays flat whatever the sizes: each source is
+// read chunk by chunk with backpressure. The manifest of every file's SHA-256 goes last, so nothing
+// is read twice; the file appears under its name only once complete (temp name, fsync, rename).
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import {
+  ARCHIVE_PATH_PATTERN,
+  type BackupHeader,
+  type BackupManifest,
+  HEADER_PATH,
+  MANIFEST_PATH,
+  type ManifestEntry,
+} from '../../schema/backup.ts';
+import { fsyncDir } from '../atomic-file.ts';
+import { runAge } from './age-thread.ts';
+
+export interface ArchiveSource {
+  /** Where it goes in the archive (ARCHIVE_PATH_PATTERN). */
+  path: string;
+  /** Exact size in bytes: a tar header carries it before the content. */
+  size: number;
+  open(): Readable | Promise<Readable>;
+}
+
+export interface Encryption {
+  passphrase?: string;
+  /** age recipients (age1…), for copies the cell itself cannot open. */
+  recipients?: string[];
+  /** scrypt's log2 work factor (default age's 18; tests lower it). */
+  workFactor?: number;
+}
+
+export interface WriteArchiveOptions {
+  out: string;
+  header: BackupHeader;
+  sources: AsyncIterable<ArchiveSource> | Iterable<ArchiveSource>;
+  encryption?: Encryption;
+  /** Content bytes written so far (called at most every 1 MiB and at the end). */
+  onProgress?: (bytesDone: number) => void;
+  signal?: AbortSignal;
+}
+
+/** A temp file beside the archive while it is written; swept at start (PARTIAL_MARK). */
+export const PARTIAL_MARK = '.partial-';
+
+export async function writeArchive(
+  opts: WriteArchiveOptions,
+): Promise<{ size: number; manifest: BackupManifest }> {
+  const temp = join(
+    dirname(opts.out),
+    `${basename(opts.out)}${PARTIAL_MARK}${randomBytes(4).toString('hex')}`,
+  );
+  const fd = openSync(temp, 'wx', 0o600);
+  let closed = false;
+  const pack = tar.pack();
+  const gzip = createGzip();
+  pack.pipe(gzip);
+  // A failure is reported once, by the sink below; the streams' own error events are expected then.
+  pack.on('error', () => undefined);
+  gzip.on('error', () => undefined);
+  const sink = encryptedOrPlain(gzip, fd, opts.encryption);
+  // On a failure below, the sink fails too once the pack is destroyed: that rejection is expected.
+  sink.catch(() => undefined);
+  try {
+    const manifest = await fill(pack, opts);
+    pack.finalize();
+    const size = await sink;
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    renameSync(temp, opts.out);
+    fsyncDir(dirname(opts.out));
+    return { size, manifest };
+  } catch (err) {
+    pack.destroy(err as Error);
+    gzip.destroy(err as Error);
+    await sink.catch(() => undefined);
+    if (!closed) closeQuietly(fd);
+    unlinkSync(temp);
+    throw err;
+  }
+}
+
+/** Pipes the gzip stream to the file, through age when there is a key; resolves to the bytes written. */
+async function encryptedOrPlain(gzip: Readable, fd: number, enc: Encryption | undefined): Promise<number> {
+  if (!enc || (enc.passphrase === undefined && !enc.recipients?.length)) {
+    let bytes = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    await pipeline(gzip, count, createWriteStream('', { fd, autoClose: false }));
+    return bytes;
+  }
+  const thread = runAge({
+    op: 'encrypt',
+    input: Readable.toWeb(gzip) as ReadableStream<Uint8Array>,
+    outFd: fd,
+    ...(enc.passphrase !== undefined ? { passphrase: enc.passphrase } : {}),
+    ...(enc.recipients ? { recipients: enc.recipients } : {}),
+    ...(enc.workFactor !== undefined ? { workFactor: enc.workFactor } : {}),
+  });
+  try {
+    const reply = await thread.reply;
+    return reply.op === 'encrypt' ? reply.bytes : 0;
+  } finally {
+    await thread.stop();
+  }
+}
+
+async function fill(pack: tar.Pack, opts: WriteArchiveOptions): Promise<BackupManifest> {
+  const files: ManifestEntry[] = [];
+  const seen = new Set<string>();
+  let done = 0;
+  let reported = 0;
+  const progress = (n: number) => {
+    done += n;
+    if (done - reported >= 1 << 20) {
+      reported = done;
+      opts.onProgress?.(done);
+    }
+  };
+  await addBuffer(pack, HEADER_PATH, Buffer.from(JSON.stringify(opts.header, null, 2)));
+  for await (const source of opts.sources) {
+    opts.signal?.throwIfAborted();
+    if (
+      !ARCHIVE_PATH_PATTERN.test(source.path) ||
+      source.path === HEADER_PATH ||
+      source.path === MANIFEST_PATH
+    )
+      throw new Error(`refusing to archive ${JSON.stringify(source.path)}: not a valid archive path`);
+    if (seen.has(source.path)) throw new Error(`${source.path} is in the backup twice`);
+    seen.add(source.path);
+    const sha256 = await addStream(pack, source, progress);
+    files.push({ path: source.path, size: source.size, sha256 });
+  }
+  const manifest: BackupManifest = { ...opts.header, files };
+  await addBuffer(pack, MANIFEST_PATH, Buffer.from(JSON.stringify(manifest)));
+  opts.onProgress?.(done);
+  return manifest;
+}
+
+function addBuffer(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry({ name, size: data.length, mode: 0o600, mtime: new Date(0) }, data, (err) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+}
+
+/** One file into the tar with backpressure; a source that is not exactly `size` bytes is an error. */
+async function addStream(
+  pack: tar.Pack,
+  source: ArchiveSource,
+  progress: (n: number) => void,
+): Promise<string> {
+  const hash = createHash('sha256');
+  let written = 0;
+  let entry: ReturnType<tar.Pack['entry']> | undefined;
+  const entryDone = new Promise<void>((resolve, reject) => {
+    entry = pack.entry({ name: source.path, size: source.size, mode: 0o600, mtime: new Date(0) }, (err) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+  if (!entry) throw new Error('tar-stream did not open an entry');
+  const sink = entry;
+  // When this source fails, the pack is destroyed and the entry fails too: already reported.
+  entryDone.catch(() => undefined);
+  sink.on('error', () => undefined);
+  const input = await source.open();
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    written += chunk.length;
+    if (written > source.size) throw new Error(`${source.path} grew while it was being backed up`);
+    hash.update(chunk);
+    progress(chunk.length);
+    if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+  }
+  if (written !== source.size) throw new Error(`${source.path} shrank while it was being backed up`);
+  sink.end(undefined);
+  await entryDone;
+  return hash.digest('hex');
+}
+
+/** A destroyed write stream may have closed the descriptor already. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
