@@ -6,6 +6,7 @@ import { AuditService } from './core/audit-service.ts';
 import { AuthService } from './core/auth/auth-service.ts';
 import { createPasswordHasher, type PasswordHasher } from './core/auth/password.ts';
 import { Sessions } from './core/auth/sessions.ts';
+import { BackupService } from './core/backup/backup-service.ts';
 import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
@@ -40,13 +41,15 @@ import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
 import { acmeClient } from './drivers/acme/acme-client.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
+import { cellBackupEngine } from './drivers/backup/cell-backup-engine.ts';
+import { rollForward, sweepStaging } from './drivers/backup/cell-state.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
 import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { CONTROL_HELPER, ControlSession, ControlSessionError } from './drivers/dns/control-session.ts';
 import { type Exec, UnboundControl } from './drivers/dns/unbound-control.ts';
-import { envFromProcess } from './drivers/docker/cell-env.ts';
+import { envFileText, envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
@@ -78,6 +81,7 @@ import { hostFactsFromEnv } from './drivers/wireguard/host-facts.ts';
 import { cachedResolver } from './drivers/wireguard/resolve-host.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
 import { desiredState } from './render/runtime/desired-state.ts';
+import { DEFAULT_UNPACK_LIMITS, DEFAULT_UPLOAD_MAX_BYTES } from './schema/backup.ts';
 import { type CellConfig, LOG_SERVICES, type LogService, vpnNetwork } from './schema/config.ts';
 import type { HostFacts } from './schema/host-facts.ts';
 import { inIpv4Network } from './schema/in-network.ts';
@@ -120,6 +124,15 @@ export interface CellOptions {
   tls?: { applyTimeoutMs?: number; dnsPropagationMs?: number };
   /** Fetches blocklist URLs (default: node's fetch, limits of ADR 0020). */
   blocklistFetcher?: BlocklistFetcher;
+  /**
+   * The cell's .env as text for backups (default: inside the cell, the .env `pic up` handed over;
+   * outside it, none). The host commands pass the file's own text.
+   */
+  envText?: () => string | undefined;
+  /** The rendered configs a backup carries (default: the cell's config/ inside it, else paths.config). */
+  backupConfigDir?: string;
+  /** Backup knobs for tests: scrypt's work factor, the upload cap, the unpack budgets. */
+  backup?: { workFactor?: number; uploadMaxBytes?: number; limits?: typeof DEFAULT_UNPACK_LIMITS };
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -160,6 +173,10 @@ export function createCell(opts: CellOptions): Cell {
   ensureDirs(paths);
   const sweptTemps = opts.sweepTemps === false ? [] : sweepStaleTemps(paths.data);
   const db = openDb(paths.db);
+  // A restore committed before a crash is finished now, before anything reads the state; one that
+  // stopped before its commit leaves a staging directory, deleted (ADR 0021).
+  const finishedRestore = opts.sweepTemps === false ? false : rollForward(paths.data, db);
+  if (opts.sweepTemps !== false) sweepStaging(paths.data);
   const unitOfWork = sqliteUnitOfWork(db);
   const hasher = createPasswordHasher();
   const config = new ConfigService(new ConfigStore(db));
@@ -275,6 +292,44 @@ export function createCell(opts: CellOptions): Cell {
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
   });
   applyDns = () => dns.apply();
+  const backupEngine = cellBackupEngine({
+    db,
+    dataDir: paths.data,
+    ...backupConfigDir(opts, paths),
+    env:
+      opts.envText ??
+      (() => (opts.docker && Object.keys(hostEnv).length > 0 ? envFileText(hostEnv) : undefined)),
+    picVersion: VERSION,
+    limits: opts.backup?.limits ?? DEFAULT_UNPACK_LIMITS,
+    ...(opts.backup?.workFactor !== undefined ? { workFactor: opts.backup.workFactor } : {}),
+  });
+  if (opts.sweepTemps !== false) backupEngine.files.sweepPartial();
+  const backupLog = logs.get('api');
+  // After a restore's swap: what is cached goes, and every daemon gets its configuration again.
+  const afterRestore = async () => {
+    config.reload();
+    vault.forget();
+    await config.reapply(deps.dataPlane);
+    await deps.peers
+      .apply()
+      .catch((err: Error) => backupLog.warn({ err: err.message }, 'WireGuard apply after restore failed'));
+    await dns
+      .apply()
+      .catch((err: Error) => backupLog.warn({ err: err.message }, 'DNS apply after restore failed'));
+    docker?.frontDoor.refresh();
+  };
+  const backups = new BackupService({
+    engine: backupEngine,
+    version: VERSION,
+    identity: () => {
+      const { cell_name, domain } = config.get().identity;
+      return { cell_name, domain };
+    },
+    audit,
+    afterRestore,
+    uploadMaxBytes: opts.backup?.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
+    log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
+  });
   const deps: AppDeps = {
     config,
     sessions,
@@ -334,6 +389,7 @@ export function createCell(opts: CellOptions): Cell {
       { onError: (err) => logs.get('ntp').debug({ err: (err as Error).message }, 'chronyc did not answer') },
     ),
     ddns,
+    backups,
     version: VERSION,
     startedAt: new Date(),
     // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0017).
@@ -352,6 +408,13 @@ export function createCell(opts: CellOptions): Cell {
         }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;
+  if (finishedRestore)
+    void afterRestore().catch((err: Error) =>
+      backupLog.error(
+        { err: err.message },
+        'applying the configuration after a restore finished at start failed',
+      ),
+    );
   const ddnsScheduler = background
     ? new DdnsScheduler(ddns, clock, (err) =>
         ddnsLog.error({ err: (err as Error).message }, 'DDNS publish failed'),
@@ -375,6 +438,13 @@ export function createCell(opts: CellOptions): Cell {
       db.close();
     },
   };
+}
+
+/** Inside the cell, config/ is at its host path (PIC_CELL_DIR); outside, beside the data directory. */
+function backupConfigDir(opts: CellOptions, paths: CellPaths): { configDir?: string } {
+  if (opts.backupConfigDir) return { configDir: opts.backupConfigDir };
+  const dir = opts.docker ? join(process.env.PIC_CELL_DIR ?? '/', 'config') : paths.config;
+  return existsSync(dir) ? { configDir: dir } : {};
 }
 
 /**

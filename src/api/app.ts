@@ -57,6 +57,8 @@ declare module 'fastify' {
     whileDisabled?: boolean;
     /** The route takes a raw file body (see RouteDef.rawBody). */
     rawBody?: boolean;
+    /** ...handed to it as the request stream, not a Buffer (RouteDef.rawBody.stream). */
+    rawStream?: boolean;
   }
 }
 
@@ -129,18 +131,34 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
 
   // Raw files, only for the routes that take one (RouteDef.rawBody, e.g. a blocklist upload): every
   // other route still answers 415. A cross-site form cannot add the CSRF header these routes need.
-  app.addContentTypeParser(
-    ['application/octet-stream', 'text/plain'],
-    { parseAs: 'buffer' },
-    (req, body, done) => {
-      if (req.routeOptions.config?.rawBody !== true)
-        return done(
-          new AppError('unsupported_media_type', 'Send the request body as application/json'),
-          undefined,
-        );
-      done(null, body);
-    },
-  );
+  // A streamed route (a backup upload of gigabytes) gets the request stream itself; the others a
+  // Buffer read here up to the route's limit.
+  app.addContentTypeParser(['application/octet-stream', 'text/plain'], (req, payload, done) => {
+    const config = req.routeOptions.config;
+    if (config?.rawBody !== true)
+      return done(
+        new AppError('unsupported_media_type', 'Send the request body as application/json'),
+        undefined,
+      );
+    const limit = req.routeOptions.bodyLimit;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit)
+      return done(new AppError('payload_too_large', 'Request body is too large'), undefined);
+    if (config.rawStream === true) return done(null, payload);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    payload.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        payload.destroy();
+        done(new AppError('payload_too_large', 'Request body is too large'), undefined);
+      } else chunks.push(c);
+    });
+    payload.on('end', () => {
+      if (size <= limit) done(null, Buffer.concat(chunks));
+    });
+    payload.on('error', (err: Error) => done(err, undefined));
+  });
 
   app.decorateRequest('picPath', '');
   app.decorateRequest('picApi', false);

@@ -1,6 +1,7 @@
 import type { AuditService } from '../core/audit-service.ts';
 import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
+import type { BackupService } from '../core/backup/backup-service.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { DdnsService } from '../core/ddns/ddns-service.ts';
 import type { BlocklistService } from '../core/dns/blocklist-service.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
   vault: VaultService;
   ntp: NtpService;
   ddns: DdnsService;
+  /** Backups and restores, as background jobs (ADR 0021). */
+  backups: BackupService;
   /** The certificate Caddy serves per domain mode; certificateFor() is the Caddy wiring's seam (ADR 0019). */
   tls: TlsService;
   version: string;

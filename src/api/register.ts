@@ -1,5 +1,6 @@
 // Turns RouteDefs into Fastify routes: parse params, query and body with their zod schemas (a 400
 // names each bad or unknown field), call the handler, send its result with the declared status.
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { AppError } from '../core/errors.ts';
@@ -32,6 +33,7 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
         ...(def.auditRead ? { auditRead: true } : {}),
         ...(def.whileDisabled ? { whileDisabled: true } : {}),
         ...(def.rawBody ? { rawBody: true } : {}),
+        ...(def.rawBody?.stream ? { rawStream: true } : {}),
       },
       ...(def.rawBody
         ? {
@@ -54,7 +56,10 @@ export function registerRoutes(app: FastifyInstance, deps: AppDeps, routes: read
         const query = parseWith(def.query, req.query, 'query');
         const params = parseWith(def.params, req.params, 'params');
         let body: unknown = req.body;
-        if (def.rawBody) {
+        if (def.rawBody?.stream) {
+          if (!(body instanceof Readable))
+            throw new AppError('unsupported_media_type', 'Send the file as application/octet-stream');
+        } else if (def.rawBody) {
           if (!Buffer.isBuffer(body))
             throw new AppError(
               'unsupported_media_type',

@@ -51,9 +51,11 @@ export interface RouteDef<
   whileDisabled?: boolean;
   /**
    * The body is a raw file (application/octet-stream or text/plain), handed to the handler as a
-   * Buffer of at most maxBytes; the role is checked before the body is read.
+   * Buffer of at most maxBytes; the role is checked before the body is read. With `stream`, the
+   * handler gets the request stream instead (it enforces maxBytes as it reads; a declared
+   * Content-Length over it is refused before).
    */
-  rawBody?: { maxBytes: number };
+  rawBody?: { maxBytes: number; stream?: boolean };
   /** Status of a successful answer (default 200). */
   status?: number;
   handler: (ctx: RouteContext<Infer<BS>, Infer<QS>, Infer<PS>>) => unknown | Promise<unknown>;

@@ -131,6 +131,27 @@ export class ConfigService {
     for (const l of this.#listeners) l(this.get());
   }
 
+  /** Reads the stored configuration again: a restore replaced it underneath (ADR 0021). */
+  reload(): void {
+    const saved = this.#store.load();
+    if (!saved) return;
+    this.#current = cellConfigSchema.parse(saved.current);
+    this.#applied = cellConfigSchema.parse(saved.applied);
+    for (const l of this.#listeners) l(this.get());
+  }
+
+  /**
+   * Renders every daemon's configuration from what is applied and reconciles the containers with it
+   * (after a restore: the running ones were made from the state before it).
+   */
+  reapply(dataPlane: DataPlanePort): Promise<{ restarted: string[] }> {
+    const run = this.#applying.then(async () =>
+      (await dataPlane.running()) ? dataPlane.applyConfig(this.applied(), []) : { restarted: [] },
+    );
+    this.#applying = run.catch(() => undefined);
+    return run;
+  }
+
   pending(): Pending {
     const changes: PendingChange[] = [];
     for (const [field, restart] of Object.entries(RESTART_FIELDS)) {

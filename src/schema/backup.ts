@@ -93,6 +93,8 @@ export const backupJobSchema = z.object({
   started_at: z.string(),
   finished_at: z.string().nullable(),
   error: z.string().nullable(),
+  /** What the owner should know about a finished job (e.g. a restore kept this machine's .env). */
+  notes: z.array(z.string()),
 });
 export type BackupJob = z.infer<typeof backupJobSchema>;
 

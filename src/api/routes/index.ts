@@ -1,6 +1,7 @@
 // Every route the API serves. A capability adds its array here.
 import type { RouteDef } from '../route.ts';
 import { authRoutes } from './auth.ts';
+import { backupRoutes } from './backups.ts';
 import { blocklistRoutes } from './blocklists.ts';
 import { configRoutes } from './config.ts';
 import { containerRoutes } from './containers.ts';
@@ -23,6 +24,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...setupRoutes,
   ...authRoutes,
   ...configRoutes,
+  ...backupRoutes,
   ...logRoutes,
   ...serviceRoutes,
   ...containerRoutes,

@@ -91,6 +91,11 @@ export class VaultService {
     return run;
   }
 
+  /** Forgets the loaded CA: a restore replaced its files (ADR 0021); the next use loads them. */
+  forget(): void {
+    this.#ca = undefined;
+  }
+
   /** The CA, loaded from its file or made (once) on first use. */
   ca(): Promise<Ca> {
     if (!this.#ca) {

@@ -5,3 +5,12 @@ import { type CellEnv, envSchema } from '../../schema/runtime.ts';
 export function envFromProcess(env: NodeJS.ProcessEnv = process.env): CellEnv {
   return envSchema.parse(JSON.parse(env.PIC_CELL_ENV ?? '{}'));
 }
+
+/** The .env as a file again (sorted KEY=value lines), for a backup made inside the cell. */
+export function envFileText(env: CellEnv): string {
+  return Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
+}

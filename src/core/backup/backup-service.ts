@@ -1,0 +1,211 @@
+// Backups and restores as background jobs, one at a time (ADR 0021). A job's progress is kept in
+// memory for GET /api/config/backups/<id>: a job does not outlive the process, and a backup or a
+// restore a crash stopped is cleaned up (or finished, for a committed restore) at the next start.
+import type { Readable } from 'node:stream';
+import { BACKUP_FORMAT, type BackupJob, type BackupListItem, type JobPhase } from '../../schema/backup.ts';
+import type { AuditService } from '../audit-service.ts';
+import { AppError, conflict, notFound } from '../errors.ts';
+import type { BackupEnginePort, BackupKey, ProgressFn } from '../ports/backup-engine.ts';
+
+export interface BackupServiceDeps {
+  engine: BackupEnginePort;
+  version: string;
+  identity: () => { cell_name: string; domain: string };
+  audit: AuditService;
+  /** After a restore's swap: reload what is cached and apply every daemon's configuration again. */
+  afterRestore: () => Promise<void>;
+  uploadMaxBytes: number;
+  now?: () => Date;
+  log?: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
+}
+
+export type Origin = 'api' | 'cli' | 'schedule';
+
+export class BackupService {
+  readonly #d: BackupServiceDeps;
+  readonly #now: () => Date;
+  /** The running job and the last one of each backup id. */
+  readonly #jobs = new Map<string, BackupJob>();
+  #running: { id: string; done: Promise<BackupJob> } | undefined;
+  #last: string | undefined;
+
+  constructor(deps: BackupServiceDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  list(): { backups: BackupListItem[]; job: BackupJob | null } {
+    return { backups: this.#d.engine.list(), job: this.#last ? this.#copy(this.#last) : null };
+  }
+
+  detail(id: string): { backup: BackupListItem | null; job: BackupJob | null } {
+    const backup = this.#d.engine.get(id) ?? null;
+    const job = this.#copy(id);
+    if (!backup && !job) throw notFound('Backup');
+    return { backup, job };
+  }
+
+  /** Starts a backup in the background; 409 while another backup or restore runs. */
+  create(opts: BackupKey & { origin: Origin }): { backup_id: string } {
+    this.#idle();
+    const id = this.#d.engine.newId(this.#now());
+    const job = this.#start(id, 'backup');
+    const key: BackupKey = {
+      ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
+      ...(opts.recipients?.length ? { recipients: opts.recipients } : {}),
+    };
+    const header = {
+      format: BACKUP_FORMAT,
+      pic_version: this.#d.version,
+      created_at: this.#now().toISOString(),
+      backup_id: id,
+      cell: this.#d.identity(),
+    };
+    this.#run(id, opts.origin, async () => {
+      const item = await this.#d.engine.write(id, header, key, this.#progress(job));
+      this.#d.audit.record({
+        source: opts.origin,
+        action: 'backup created',
+        target: id,
+        outcome: 'success',
+        detail: `${item.encrypted ? 'encrypted' : 'not encrypted'}, ${item.size} bytes`,
+      });
+    });
+    return { backup_id: id };
+  }
+
+  /**
+   * Checks the passphrase (a wrong one is a 400 naming it, before anything changes), then restores in
+   * the background: stage and verify, swap, re-apply every daemon.
+   */
+  async restore(id: string, passphrase: string | undefined, origin: Origin): Promise<{ backup_id: string }> {
+    this.#idle();
+    if (!this.#d.engine.get(id)) throw notFound('Backup');
+    const handle = await this.#d.engine.openRestore(id, passphrase);
+    // Checked again: the passphrase check took a while (scrypt), another job may have started.
+    if (this.#running) {
+      await handle.discard();
+      this.#idle();
+    }
+    const job = this.#start(id, 'restore');
+    const progress = this.#progress(job);
+    this.#run(id, origin, async () => {
+      let committed = false;
+      try {
+        const staged = await handle.stage(progress);
+        progress('verifying', job.bytes_done, job.bytes_total);
+        await handle.commit(progress);
+        committed = true;
+        const env = this.#d.engine.currentEnv();
+        if (staged.env !== undefined && env !== undefined && staged.env.trim() !== env.trim())
+          job.notes.push(
+            "The backup's .env differs from this machine's; this machine's was kept (`pic restore` on the host takes the backup's).",
+          );
+      } finally {
+        await handle.discard();
+      }
+      if (committed) {
+        progress('reapplying', job.bytes_done, job.bytes_total);
+        await this.#d.afterRestore();
+        this.#d.audit.record({
+          source: origin,
+          action: 'backup restored',
+          target: id,
+          outcome: 'success',
+          detail: 'every session ended',
+        });
+      }
+    });
+    return { backup_id: id };
+  }
+
+  /** Resolves when the job of this id has ended (done or failed). */
+  async wait(id: string): Promise<BackupJob> {
+    if (this.#running?.id === id) return this.#running.done;
+    const job = this.#copy(id);
+    if (!job) throw notFound('Backup job');
+    return job;
+  }
+
+  download(id: string): { stream: Readable; size: number; file: string } {
+    const file = this.#d.engine.open(id);
+    if (!file) throw notFound('Backup');
+    return file;
+  }
+
+  async upload(body: Readable, origin: Origin): Promise<{ backup_id: string }> {
+    const id = await this.#d.engine.upload(body, this.#d.uploadMaxBytes, this.#now());
+    this.#d.audit.record({ source: origin, action: 'backup uploaded', target: id, outcome: 'success' });
+    return { backup_id: id };
+  }
+
+  remove(id: string, origin: Origin): void {
+    if (this.#running?.id === id) throw conflict('This backup is in use by a running job');
+    if (!this.#d.engine.remove(id)) throw notFound('Backup');
+    this.#d.audit.record({ source: origin, action: 'backup deleted', target: id, outcome: 'success' });
+  }
+
+  #idle(): void {
+    if (this.#running)
+      throw new AppError(
+        'conflict',
+        `A ${this.#jobs.get(this.#running.id)?.kind ?? 'backup'} is running (${this.#running.id}); wait for it to end`,
+      );
+  }
+
+  #start(id: string, kind: BackupJob['kind']): BackupJob {
+    const job: BackupJob = {
+      backup_id: id,
+      kind,
+      phase: 'queued',
+      bytes_done: 0,
+      bytes_total: null,
+      started_at: this.#now().toISOString(),
+      finished_at: null,
+      error: null,
+      notes: [],
+    };
+    this.#jobs.set(id, job);
+    this.#last = id;
+    return job;
+  }
+
+  #progress(job: BackupJob): ProgressFn {
+    return (phase, done, total) => {
+      job.phase = phase as JobPhase;
+      job.bytes_done = done;
+      job.bytes_total = total;
+    };
+  }
+
+  #run(id: string, origin: Origin, work: () => Promise<void>): void {
+    const job = this.#jobs.get(id)!;
+    const done = (async () => {
+      try {
+        await work();
+        job.phase = 'done';
+      } catch (err) {
+        job.phase = 'failed';
+        job.error = err instanceof Error ? err.message : String(err);
+        this.#d.log?.('error', { backup_id: id, kind: job.kind, err: job.error }, `${job.kind} failed`);
+        this.#d.audit.record({
+          source: origin,
+          action: job.kind === 'backup' ? 'backup failed' : 'restore failed',
+          target: id,
+          outcome: 'failure',
+          detail: job.error,
+        });
+      } finally {
+        job.finished_at = this.#now().toISOString();
+        this.#running = undefined;
+      }
+      return { ...job, notes: [...job.notes] };
+    })();
+    this.#running = { id, done };
+  }
+
+  #copy(id: string): BackupJob | null {
+    const job = this.#jobs.get(id);
+    return job ? { ...job, notes: [...job.notes] } : null;
+  }
+}

@@ -1,0 +1,49 @@
+// What the backup use-case needs from the machine: the backups directory, an archive of the cell's
+// state, and a restore that stages, verifies and then swaps (drivers/backup implements it).
+import type { Readable } from 'node:stream';
+import type { BackupHeader, BackupListItem, BackupManifest } from '../../schema/backup.ts';
+
+export type ProgressFn = (phase: string, bytesDone: number, bytesTotal: number | null) => void;
+
+export interface BackupKey {
+  passphrase?: string;
+  /** age recipients (age1…) for copies only their holder opens. */
+  recipients?: string[];
+}
+
+export interface StagedRestore {
+  manifest: BackupManifest;
+  /** The .env the backup carries (undefined when it has none). */
+  env: string | undefined;
+}
+
+export interface RestoreHandle {
+  /** Unpacks into a fresh staging directory and verifies every file and the database. */
+  stage(progress: ProgressFn): Promise<StagedRestore>;
+  /**
+   * Swaps the staged state in (journaled: finished even across a crash); the data directory's
+   * entries first (the vault and every key), then the database rows; every session ends.
+   */
+  commit(progress: ProgressFn): Promise<void>;
+  /** Deletes the staging directory (after commit, or to abandon the restore). */
+  discard(): Promise<void>;
+}
+
+export interface BackupEnginePort {
+  newId(now: Date): string;
+  list(): BackupListItem[];
+  get(id: string): BackupListItem | undefined;
+  open(id: string): { stream: Readable; size: number; file: string } | undefined;
+  remove(id: string): boolean;
+  /** Stores an uploaded archive under a new id; throws AppError payload_too_large / bad_request. */
+  upload(body: Readable, maxBytes: number, now: Date): Promise<string>;
+  /** Archives the cell's state now; the file appears only once complete. */
+  write(id: string, header: BackupHeader, key: BackupKey, progress: ProgressFn): Promise<BackupListItem>;
+  /**
+   * Opens a backup for restoring: checks the passphrase against an encrypted one first (a wrong or
+   * missing one throws AppError naming `passphrase`, before anything is unpacked).
+   */
+  openRestore(id: string, passphrase: string | undefined): Promise<RestoreHandle>;
+  /** The .env of this cell as it runs (undefined when this process cannot see it). */
+  currentEnv(): string | undefined;
+}

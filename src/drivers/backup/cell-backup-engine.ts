@@ -1,0 +1,187 @@
+// The machine side of backups: what a backup holds (the database, the data directory, the .env, the
+// rendered configs) and the restore's stage → verify → journaled swap (cell-state.ts).
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { AppError } from '../../core/errors.ts';
+import type {
+  BackupEnginePort,
+  BackupKey,
+  ProgressFn,
+  RestoreHandle,
+} from '../../core/ports/backup-engine.ts';
+import type { UnpackLimits } from '../../schema/backup.ts';
+import type { Db } from '../db.ts';
+import { ArchiveError, openArchive, unpack } from './archive-reader.ts';
+import { type ArchiveSource, writeArchive } from './archive-writer.ts';
+import { BackupFiles, UploadRefused } from './backup-files.ts';
+import {
+  checkStagedDatabase,
+  commitRestore,
+  databaseSource,
+  newStaging,
+  RestoreRefused,
+  removeStaging,
+  rollForward,
+  stagedText,
+  treeSources,
+} from './cell-state.ts';
+
+export interface CellBackupOptions {
+  db: Db;
+  /** The API's data directory (cell.db, secrets/…); backups go to its backups/. */
+  dataDir: string;
+  /** The rendered daemon configs this process can see (config/ of the cell), if any. */
+  configDir?: string;
+  /** The cell's .env as text, when this process knows it. */
+  env: () => string | undefined;
+  picVersion: string;
+  limits: UnpackLimits;
+  /** scrypt work factor for passphrase archives (default age's 18; tests lower it). */
+  workFactor?: number;
+}
+
+export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { files: BackupFiles } {
+  const files = new BackupFiles(join(o.dataDir, 'backups'));
+  return {
+    files,
+    newId: (now) => BackupFiles.newId(now),
+    list: () => files.list(),
+    get: (id) => files.get(id),
+    open: (id) => files.open(id),
+    remove: (id) => files.remove(id),
+    async upload(body, maxBytes, now) {
+      try {
+        return await files.upload(body, maxBytes, now);
+      } catch (err) {
+        if (err instanceof UploadRefused)
+          throw new AppError(err.tooLarge ? 'payload_too_large' : 'bad_request', err.message);
+        throw err;
+      }
+    },
+    async write(id, header, key, progress) {
+      const encrypted = key.passphrase !== undefined || (key.recipients?.length ?? 0) > 0;
+      const sources = collect(o);
+      const total = sources.reduce((n, s) => n + s.size, 0);
+      progress('database', 0, total);
+      await writeArchive({
+        out: files.target(id, encrypted),
+        header,
+        sources: phased(sources, progress, total),
+        encryption: encryptionOf(key, o.workFactor),
+        onProgress: (done) => progress('writing', done, total),
+      });
+      const item = files.get(id);
+      if (!item) throw new Error('the backup was written but is not in the backups directory');
+      progress('done', total, total);
+      return item;
+    },
+    async openRestore(id, passphrase) {
+      const file = files.path(id);
+      if (!file) throw new AppError('not_found', 'Backup not found');
+      return restoreHandle(o, file, passphrase);
+    },
+    currentEnv: () => o.env(),
+  };
+}
+
+function encryptionOf(key: BackupKey, workFactor: number | undefined) {
+  if (key.passphrase === undefined && !key.recipients?.length) return undefined;
+  return {
+    ...(key.passphrase !== undefined ? { passphrase: key.passphrase } : {}),
+    ...(key.recipients?.length ? { recipients: key.recipients } : {}),
+    ...(workFactor !== undefined ? { workFactor } : {}),
+  };
+}
+
+/** The sources, listed up front so the total is known (their sizes are checked again as they stream). */
+function collect(o: CellBackupOptions): ArchiveSource[] {
+  const out: ArchiveSource[] = [databaseSource(o.db), ...treeSources(o.dataDir, 'data')];
+  const env = o.env();
+  if (env !== undefined) {
+    const bytes = Buffer.from(env);
+    out.push({
+      path: 'env/.env',
+      size: bytes.length,
+      open: async () => (await import('node:stream')).Readable.from([bytes]),
+    });
+  }
+  if (o.configDir) out.push(...treeSources(o.configDir, 'config', /^$/));
+  return out;
+}
+
+/** Names the phase as the sources go by: the database, then the files. */
+function* phased(sources: ArchiveSource[], progress: ProgressFn, total: number): Generator<ArchiveSource> {
+  let done = 0;
+  for (const s of sources) {
+    progress(s.path === 'db/cell.db' ? 'database' : 'files', done, total);
+    yield s;
+    done += s.size;
+  }
+}
+
+function restoreHandle(
+  o: CellBackupOptions,
+  file: string,
+  passphrase: string | undefined,
+): Promise<RestoreHandle> {
+  return openArchive(file, passphrase).then(
+    (archive) => {
+      let staging: string | undefined;
+      return {
+        async stage(progress) {
+          staging = newStaging(o.dataDir);
+          const size = statSync(file).size;
+          let read = 0;
+          const counted = archive.gzip.pipe(
+            new Transform({
+              transform(chunk: Buffer, _e, cb) {
+                read += chunk.length;
+                progress('unpacking', read, size);
+                cb(null, chunk);
+              },
+            }),
+          );
+          archive.gzip.on('error', (err) => counted.destroy(err));
+          try {
+            const manifest = await unpack(
+              { ...archive, gzip: counted },
+              { staging, limits: o.limits, picVersion: o.picVersion },
+            );
+            progress('verifying', size, size);
+            checkStagedDatabase(staging);
+            return { manifest, env: stagedText(staging, 'env/.env') };
+          } catch (err) {
+            throw refused(err);
+          } finally {
+            await archive.close();
+          }
+        },
+        async commit(progress) {
+          if (!staging) throw new Error('stage() first');
+          progress('vault', 0, null);
+          commitRestore(o.dataDir, staging);
+          progress('database_swap', 0, null);
+          rollForward(o.dataDir, o.db);
+        },
+        async discard() {
+          await archive.close();
+          if (staging) removeStaging(staging);
+        },
+      };
+    },
+    (err: unknown) => {
+      throw refused(err);
+    },
+  );
+}
+
+function refused(err: unknown): unknown {
+  if (err instanceof ArchiveError)
+    return new AppError('bad_request', err.message, {
+      fields: [{ field: err.field, message: err.message }],
+    });
+  if (err instanceof RestoreRefused)
+    return new AppError('bad_request', err.message, { fields: [{ field: 'archive', message: err.message }] });
+  return err;
+}

@@ -1,0 +1,217 @@
+// The cell's state as a backup sees it, and the swap a restore makes. A restore is journaled: once a
+// verified staging directory exists, a journal naming it is written (atomically), then the database
+// rows and the data directory's entries are swapped in; a crash at any point after the journal is
+// finished at the next start (every step can run again), a crash before it leaves the old state and
+// a staging directory the next start deletes. So the cell is before or after a restore, never between.
+import {
+  chmodSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Readable } from 'node:stream';
+import { ARCHIVE_PATH_PATTERN } from '../../schema/backup.ts';
+import { fsyncDir, writeFileAtomic } from '../atomic-file.ts';
+import type { Db } from '../db.ts';
+import { migrate, schemaVersion } from '../db.ts';
+import { MIGRATIONS } from '../migrations.ts';
+import type { ArchiveSource } from './archive-writer.ts';
+
+/** In the API's data directory, what a backup never holds and a restore never touches. */
+const NOT_STATE =
+  /^(cell\.db(-wal|-shm|-journal)?|logs|backups|restore-staging-.*|restore-journal\.json|\.pic-tmp-.*)$/;
+const STAGING_PREFIX = 'restore-staging-';
+const JOURNAL = 'restore-journal.json';
+
+export class RestoreRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreRefused';
+  }
+}
+
+/** The database in one read transaction, as bytes (sqlite3_serialize): never a copy of the live files. */
+export function databaseSource(db: Db): ArchiveSource {
+  const bytes = Buffer.from(db.serialize());
+  return { path: 'db/cell.db', size: bytes.length, open: () => Readable.from([bytes]) };
+}
+
+/** Every regular file under `dir`, as archive sources under `prefix/`; symlinks and sockets are skipped. */
+export function* treeSources(
+  dir: string,
+  prefix: string,
+  skip: RegExp = NOT_STATE,
+): Generator<ArchiveSource> {
+  if (!existsSync(dir)) return;
+  const walk = function* (abs: string, rel: string, top: boolean): Generator<ArchiveSource> {
+    for (const name of readdirSync(abs).sort()) {
+      if (top && skip.test(name)) continue;
+      if (name.startsWith('.pic-tmp-')) continue;
+      const full = join(abs, name);
+      const st = lstatSync(full);
+      const archived = `${rel}/${name}`;
+      if (st.isDirectory()) yield* walk(full, archived, false);
+      else if (st.isFile()) {
+        if (!ARCHIVE_PATH_PATTERN.test(archived))
+          throw new Error(
+            `cannot back up ${JSON.stringify(full)}: its name has characters a backup does not carry`,
+          );
+        yield { path: archived, size: st.size, open: () => createReadStream(full) };
+      }
+    }
+  };
+  yield* walk(dir, prefix, true);
+}
+
+/** A fresh, private directory for one restore, inside the data directory (same filesystem: renames). */
+export function newStaging(dataDir: string): string {
+  const dir = mkdtempSync(join(dataDir, STAGING_PREFIX));
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** The staged database is sound and not from a newer PIC; it is brought to this PIC's schema. */
+export function checkStagedDatabase(staging: string): void {
+  const file = join(staging, 'db', 'cell.db');
+  if (!existsSync(file)) throw new RestoreRefused('the backup holds no database');
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file);
+    const integrity = db.prepare('PRAGMA integrity_check').get() as { integrity_check: string };
+    if (integrity.integrity_check !== 'ok') throw new RestoreRefused("the backup's database is damaged");
+    const version = schemaVersion(db);
+    if (version > latest)
+      throw new RestoreRefused(
+        `the backup's database is from a newer PIC (schema ${version}, this one knows ${latest})`,
+      );
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db);
+    if ((db.prepare('PRAGMA foreign_key_check').all() as unknown[]).length > 0)
+      throw new RestoreRefused("the backup's database has rows pointing at rows that do not exist");
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  } catch (err) {
+    if (err instanceof RestoreRefused) throw err;
+    throw new RestoreRefused(`the backup's database cannot be read: ${(err as Error).message}`);
+  } finally {
+    db?.close();
+  }
+}
+
+interface Journal {
+  staging: string;
+  /** Data directory entries the backup brings. */
+  install: string[];
+  /** Live entries the backup does not have: moved aside, so the state is the backup's. */
+  remove: string[];
+}
+
+/** Writes the journal: from here on, the restore is finished even across a crash. */
+export function commitRestore(dataDir: string, staging: string): void {
+  const stagedData = join(staging, 'data');
+  const install = existsSync(stagedData) ? readdirSync(stagedData).filter((n) => !NOT_STATE.test(n)) : [];
+  const remove = readdirSync(dataDir).filter((n) => !NOT_STATE.test(n) && !install.includes(n));
+  const journal: Journal = { staging: basename(staging), install, remove };
+  writeFileAtomic(join(dataDir, JOURNAL), JSON.stringify(journal), { mode: 0o600 });
+}
+
+/**
+ * Carries out the journal (again, after a crash): the data directory's entries, renamed one by one,
+ * then the database rows in one transaction (sessions ended: the restored users log in again).
+ */
+export function rollForward(dataDir: string, db: Db): boolean {
+  const path = join(dataDir, JOURNAL);
+  if (!existsSync(path)) return false;
+  const journal = JSON.parse(readFileSync(path, 'utf8')) as Journal;
+  const staging = join(dataDir, journal.staging);
+  if (!journal.staging.startsWith(STAGING_PREFIX) || !existsSync(staging))
+    throw new Error(`the restore journal names ${journal.staging}, which is not there: restore again`);
+  const aside = join(staging, 'replaced');
+  mkdirSync(aside, { recursive: true, mode: 0o700 });
+  for (const name of journal.remove) moveIfThere(join(dataDir, name), join(aside, name));
+  for (const name of journal.install) {
+    const incoming = join(staging, 'data', name);
+    if (!existsSync(incoming)) continue; // already moved in by an earlier run
+    moveIfThere(join(dataDir, name), join(aside, name));
+    renameSync(incoming, join(dataDir, name));
+  }
+  fsyncDir(dataDir);
+  // The spec's order: the vault and keys (moved in above) before the rows that refer to them.
+  copyDatabase(db, join(staging, 'db', 'cell.db'));
+  rmSync(path);
+  fsyncDir(dataDir);
+  return true;
+}
+
+/** Deletes staging directories no journal names (a restore that stopped before it was committed). */
+export function sweepStaging(dataDir: string): string[] {
+  if (existsSync(join(dataDir, JOURNAL))) return [];
+  const gone: string[] = [];
+  for (const name of readdirSync(dataDir)) {
+    if (!name.startsWith(STAGING_PREFIX)) continue;
+    rmSync(join(dataDir, name), { recursive: true, force: true });
+    gone.push(name);
+  }
+  return gone;
+}
+
+export function removeStaging(staging: string): void {
+  rmSync(staging, { recursive: true, force: true });
+}
+
+function moveIfThere(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  if (existsSync(to)) rmSync(to, { recursive: true, force: true });
+  renameSync(from, to);
+}
+
+/** Every table's rows from the staged file, in one transaction; idempotent. */
+function copyDatabase(db: Db, file: string): void {
+  if (!statSync(file).isFile()) throw new Error('the staged database is missing');
+  db.prepare('ATTACH DATABASE ? AS restored').run(file);
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec('PRAGMA defer_foreign_keys = ON');
+      const tables = db
+        .prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .all() as { name: string }[];
+      for (const { name } of tables) {
+        const q = `"${name.replaceAll('"', '""')}"`;
+        const cols = (db.prepare(`PRAGMA main.table_info(${q})`).all() as { name: string }[])
+          .map((c) => `"${c.name.replaceAll('"', '""')}"`)
+          .join(', ');
+        db.exec(`DELETE FROM main.${q}`);
+        db.exec(`INSERT INTO main.${q} (${cols}) SELECT ${cols} FROM restored.${q}`);
+      }
+      const hasSeq = db.prepare("SELECT 1 FROM restored.sqlite_master WHERE name = 'sqlite_sequence'").get();
+      if (hasSeq && db.prepare("SELECT 1 FROM main.sqlite_master WHERE name = 'sqlite_sequence'").get()) {
+        db.exec('DELETE FROM main.sqlite_sequence');
+        db.exec('INSERT INTO main.sqlite_sequence SELECT * FROM restored.sqlite_sequence');
+      }
+      // A restore ends every session: the restored users log in again.
+      db.exec('DELETE FROM main.sessions');
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  } finally {
+    db.exec('DETACH DATABASE restored');
+  }
+}
+
+/** Reads a small file the restore needs (the .env) from staging, if the backup has it. */
+export function stagedText(staging: string, path: string): string | undefined {
+  const full = join(staging, ...path.split('/'));
+  return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+}
