@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import {
-  ARCHIVE_PATH_PATTERN,
+  archivePath,
   BACKUP_FORMAT,
   type BackupHeader,
   type BackupManifest,
@@ -142,14 +142,27 @@ function budget(max: number): Transform {
 
 function translate(err: unknown): Error {
   if (err instanceof ArchiveError) return err;
+  // A system error (disk full, permissions) is this machine's, not the archive's: it stays as it is.
+  // The ones an archive can cause are turned into ArchiveErrors where they happen (write below).
+  if (isSystemError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (/unexpected end|premature|truncat/i.test(message))
+  const code = (err as { code?: unknown } | null)?.code;
+  // zlib's codes, not its wording: 'incorrect data check' (a bad CRC) matched none of the words.
+  if (code === 'Z_BUF_ERROR' || /unexpected end|premature|truncat/i.test(message))
     return new ArchiveError(`the archive is truncated: ${message}`);
-  if (/incorrect header check|invalid (block|distance|code)|zlib|gzip/i.test(message))
+  if (code === 'Z_DATA_ERROR' || /invalid tar header/i.test(message))
     return new ArchiveError(`the archive is damaged: ${message}`);
-  if (/decrypt|chunk|tag|stream/i.test(message))
-    return new ArchiveError(`the archive is damaged or altered: ${message}`);
+  // age's STREAM: a chunk whose tag fails. A cut file fails the same way as an altered one (the last
+  // chunk is missing its final flag), and an interrupted copy is the likelier cause: say both.
+  // Whole words only: 'tag' matched the 'staging' in any path a message carried.
+  if (/\b(tag|tagLength|chunk|ciphertext|decrypt)\b/i.test(message))
+    return new ArchiveError(`the archive is damaged, truncated or altered: ${message}`);
   return new ArchiveError(`the archive cannot be read: ${message}`);
+}
+
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as { code?: unknown; syscall?: unknown } | null;
+  return typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
 class UnpackState {
@@ -175,8 +188,12 @@ class UnpackState {
       throw new ArchiveError(
         `${show(name)} is a ${h.type ?? 'special entry'}: only files and directories are restored`,
       );
-    if (!ARCHIVE_PATH_PATTERN.test(name))
-      throw new ArchiveError(`${show(name)} is not a safe relative path (absolute, '..' or odd characters)`);
+    // The schema's archivePath, length included: a name the manifest could not list is refused here,
+    // before it is written, not at the manifest after it was.
+    if (!archivePath.safeParse(name).success)
+      throw new ArchiveError(
+        `${show(name)} is not a safe relative path (absolute, '..', odd characters or too long)`,
+      );
     const size = h.size ?? 0;
     if (size > this.opts.limits.maxEntryBytes)
       throw new ArchiveError(`${show(name)} is larger than the budget for one file`);
@@ -188,6 +205,9 @@ class UnpackState {
     }
     if (name === HEADER_PATH || name === MANIFEST_PATH) {
       if (size > MAX_JSON_BYTES) throw new ArchiveError(`${name} is too large`);
+      // A second header would silently replace the first: one archive, two identities.
+      if ((name === HEADER_PATH && this.header) || (name === MANIFEST_PATH && this.manifest))
+        throw new ArchiveError(`${show(name)} is in the archive twice`);
       const text = (await readAll(entry)).toString('utf8');
       if (name === HEADER_PATH) this.readHeader(text);
       else this.readManifest(text);
@@ -205,12 +225,25 @@ class UnpackState {
   private async write(name: string, entry: TarEntry): Promise<string> {
     const parts = name.split('/');
     const dir = join(this.opts.staging, ...parts.slice(0, -1));
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const fd = openSync(
-      join(dir, parts.at(-1)!),
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
+    let fd: number;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fd = openSync(
+        join(dir, parts.at(-1)!),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
+    } catch (err) {
+      // What an archive can cause, said in its terms (the raw error names the staging path).
+      const code = (err as { code?: unknown }).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR')
+        throw new ArchiveError(
+          `${show(name)} clashes with another entry (a file and a directory of one name)`,
+        );
+      if (code === 'ENAMETOOLONG')
+        throw new ArchiveError(`${show(name)} has a name too long for this file system`);
+      throw err;
+    }
     const hash = createHash('sha256');
     try {
       for await (const chunk of entry as AsyncIterable<Buffer>) {
