@@ -1,6 +1,7 @@
 // Every route the API serves. A capability adds its array here.
 import type { RouteDef } from '../route.ts';
 import { authRoutes } from './auth.ts';
+import { backupScheduleRoutes } from './backup-schedule.ts';
 import { blocklistRoutes } from './blocklists.ts';
 import { configRoutes } from './config.ts';
 import { containerRoutes } from './containers.ts';
@@ -36,4 +37,5 @@ export const allRoutes: readonly RouteDef[] = [
   ...ntpRoutes,
   ...ddnsRoutes,
   ...tlsRoutes,
+  ...backupScheduleRoutes,
 ];
