@@ -612,7 +612,9 @@ export function createHostContext(cellDir: string): HostContext {
     const cell = createCell({ dataDir: apiDataDir, sweepTemps: false, writeLogs: false });
     try {
       const config = cell.deps.config.get();
-      return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host });
+      // Directory backup targets that exist on this host are mounted into cell-api (ADR 0022).
+      const backupDirs = cell.deps.backupSchedule.directories().filter((d) => existsSync(d));
+      return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, backupDirs });
     } finally {
       cell.close();
     }

@@ -21,7 +21,7 @@ function checkName(name: string): void {
 function reason(err: unknown, dir: string): Error {
   const code = (err as { code?: string }).code;
   const why: Record<string, string> = {
-    ENOENT: `${dir} does not exist (is the disk mounted? under Docker, is it mounted into cell-api?)`,
+    ENOENT: `${dir} does not exist (is the disk mounted? under Docker, ./pic up on the host mounts it into cell-api)`,
     ENOTDIR: `${dir} is not a directory`,
     EACCES: `cell-api may not write to ${dir}`,
     EPERM: `cell-api may not write to ${dir}`,

@@ -183,7 +183,7 @@ function AddTarget({ canAdd }: { canAdd: boolean }) {
         text(
           'path',
           'Directory',
-          'An absolute path that exists, e.g. /mnt/usb/pic. Under Docker it must also be mounted into cell-api (see the docs).',
+          'An absolute path that exists, e.g. /mnt/usb/pic, writable by cell-api. Under Docker, run ./pic up on the host after adding it: that mounts it into cell-api.',
         )
       ) : (
         <div className="grid gap-x-4 md:grid-cols-2">
