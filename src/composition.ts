@@ -6,6 +6,8 @@ import { AuditService } from './core/audit-service.ts';
 import { AuthService } from './core/auth/auth-service.ts';
 import { createPasswordHasher, type PasswordHasher } from './core/auth/password.ts';
 import { Sessions } from './core/auth/sessions.ts';
+import { BackupScheduleService } from './core/backup/backup-schedule-service.ts';
+import { BackupScheduler } from './core/backup/backup-scheduler.ts';
 import { BackupService } from './core/backup/backup-service.ts';
 import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
@@ -23,6 +25,7 @@ import { isActive } from './core/peers/peer-lookup.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import type { AcmePort } from './core/ports/acme.ts';
+import type { BackupSource } from './core/ports/backup-source.ts';
 import type { BlocklistFetcher } from './core/ports/blocklist-fetcher.ts';
 import { type ChronycPort, NO_CHRONYC } from './core/ports/chronyc.ts';
 import type { Clock } from './core/ports/clock.ts';
@@ -41,6 +44,7 @@ import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
 import { acmeClient } from './drivers/acme/acme-client.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
+import { backupTargets } from './drivers/backup/backup-targets.ts';
 import { cellBackupEngine } from './drivers/backup/cell-backup-engine.ts';
 import { rollForward, sweepStaging } from './drivers/backup/cell-state.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
@@ -63,6 +67,7 @@ import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
+import { BackupScheduleStore } from './drivers/store/backup-schedule-store.ts';
 import { BlocklistsStore } from './drivers/store/blocklists-store.ts';
 import { CertificatesStore } from './drivers/store/certificates-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
@@ -133,6 +138,11 @@ export interface CellOptions {
   backupConfigDir?: string;
   /** Backup knobs for tests: scrypt's work factor, the upload cap, the unpack budgets. */
   backup?: { workFactor?: number; uploadMaxBytes?: number; limits?: typeof DEFAULT_UNPACK_LIMITS };
+  /**
+   * The backup engine scheduled backups are made with (ADR 0022); without one the schedule and its
+   * targets are kept and shown, and each run fails as "no backup engine".
+   */
+  backupSource?: BackupSource;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -165,6 +175,8 @@ export interface Cell {
   hasher: PasswordHasher;
   /** Re-publishes the DDNS address; running in long-lived cells, stopped by close(). */
   ddnsScheduler: DdnsScheduler | undefined;
+  /** Runs the backup schedule; running in long-lived cells, stopped by close(). */
+  backupScheduler: BackupScheduler | undefined;
   close(): void;
 }
 
@@ -252,6 +264,18 @@ export function createCell(opts: CellOptions): Cell {
     audit,
     log: (level, fields, msg) => tlsLog[level]({ tls: fields }, msg),
     ...opts.tls,
+  });
+  // Scheduled backups (ADR 0022): the passphrase and each S3 target's secret key in 0600 files.
+  const backupRepo = new BackupScheduleStore(db);
+  const backupSecret = (name: string) => secretFile(join(paths.secrets, 'backup', name));
+  const backupSchedule = new BackupScheduleService({
+    repo: backupRepo,
+    passphrase: backupSecret('passphrase'),
+    targetSecret: (id) => backupSecret(`target-${id}.key`),
+    targets: backupTargets,
+    clock,
+    // This process makes backups itself (BackupService below), so scheduled ones always have an engine.
+    available: true,
   });
   // A domain or mode change is applied only once its certificate is here (ADR 0019).
   config.beforeApply((target, changes) => tls.prepareApply(target, changes));
@@ -390,6 +414,7 @@ export function createCell(opts: CellOptions): Cell {
     ),
     ddns,
     backups,
+    backupSchedule,
     version: VERSION,
     startedAt: new Date(),
     // Only inside the cell do VPN peers arrive from their block of the cell network (ADR 0017).
@@ -421,9 +446,24 @@ export function createCell(opts: CellOptions): Cell {
       )
     : undefined;
   ddnsScheduler?.start();
+  const backupScheduler = background
+    ? new BackupScheduler({
+        repo: backupRepo,
+        source: opts.backupSource ?? scheduledFrom(backups),
+        targets: backupTargets,
+        passphrase: backupSecret('passphrase'),
+        targetSecret: (id) => backupSecret(`target-${id}.key`),
+        clock,
+        audit,
+        log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
+      })
+    : undefined;
+  backupSchedule.onChange(() => backupScheduler?.replan());
+  backupScheduler?.start();
   return {
     deps,
     ddnsScheduler,
+    backupScheduler,
     monitor: docker?.monitor,
     frontDoor: docker?.frontDoor,
     paths,
@@ -434,9 +474,26 @@ export function createCell(opts: CellOptions): Cell {
     close() {
       if (ticker) clearInterval(ticker);
       ddnsScheduler?.stop();
+      backupScheduler?.stop();
       logs.close();
       db.close();
     },
+  };
+}
+
+/** The backup service as the scheduler sees it (ADR 0022's narrow port). */
+function scheduledFrom(backups: BackupService): BackupSource {
+  return {
+    create: ({ passphrase, recipient }) =>
+      backups.create({
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        ...(recipient !== undefined ? { recipients: [recipient] } : {}),
+        origin: 'schedule',
+      }),
+    wait: (id) => backups.wait(id),
+    list: () => backups.list().backups,
+    open: (id) => backups.download(id),
+    remove: (id) => backups.remove(id, 'schedule'),
   };
 }
 
@@ -641,7 +698,9 @@ export function createHostContext(cellDir: string): HostContext {
     const cell = createCell({ dataDir: apiDataDir, sweepTemps: false, writeLogs: false });
     try {
       const config = cell.deps.config.get();
-      return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host });
+      // Directory backup targets that exist on this host are mounted into cell-api (ADR 0022).
+      const backupDirs = cell.deps.backupSchedule.directories().filter((d) => existsSync(d));
+      return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, backupDirs });
     } finally {
       cell.close();
     }

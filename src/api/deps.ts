@@ -1,6 +1,7 @@
 import type { AuditService } from '../core/audit-service.ts';
 import type { AuthService } from '../core/auth/auth-service.ts';
 import type { Sessions } from '../core/auth/sessions.ts';
+import type { BackupScheduleService } from '../core/backup/backup-schedule-service.ts';
 import type { BackupService } from '../core/backup/backup-service.ts';
 import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { DdnsService } from '../core/ddns/ddns-service.ts';
@@ -44,6 +45,8 @@ export interface AppDeps {
   backups: BackupService;
   /** The certificate Caddy serves per domain mode; certificateFor() is the Caddy wiring's seam (ADR 0019). */
   tls: TlsService;
+  /** Scheduled backups and their off-host targets (ADR 0022). */
+  backupSchedule: BackupScheduleService;
   version: string;
   startedAt: Date;
   /**

@@ -252,4 +252,43 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE peers ADD COLUMN blocklists INTEGER NOT NULL DEFAULT 1 CHECK (blocklists IN (0, 1));
     `,
   },
+  {
+    // Scheduled backups and their targets (ADR 0022). Self-contained so it can be renumbered when
+    // branches merge. Secrets (the passphrase, each target's secret access key) are 0600 files under
+    // data/secrets/backup/, never here.
+    version: 11,
+    name: 'backup schedule and targets',
+    sql: `
+      CREATE TABLE backup_schedule (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        enabled INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
+        hour INTEGER NOT NULL DEFAULT 3 CHECK (hour BETWEEN 0 AND 23),
+        keep_daily INTEGER NOT NULL DEFAULT 7 CHECK (keep_daily BETWEEN 0 AND 60),
+        keep_weekly INTEGER NOT NULL DEFAULT 4 CHECK (keep_weekly BETWEEN 0 AND 52),
+        recipient TEXT,
+        next_run_at INTEGER,
+        last_run_at TEXT,
+        last_backup_id TEXT,
+        last_error TEXT
+      );
+      CREATE TABLE backup_targets (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('directory', 's3')),
+        -- The target's fields (path, or endpoint, region, bucket, prefix, access_key_id) as JSON.
+        spec TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        pending_backup_id TEXT,
+        next_retry_at INTEGER,
+        last_at TEXT,
+        last_ok INTEGER CHECK (last_ok IN (0, 1)),
+        last_error TEXT,
+        last_backup_id TEXT
+      );
+      -- The backups the schedule made: retention considers these and nothing else.
+      CREATE TABLE backup_scheduled (
+        backup_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -106,6 +106,11 @@ export interface BindSpec {
   gid?: number;
   /** Mode of the host directory (default 0700); rendered configs hold no secret and are 0755. */
   mode?: number;
+  /**
+   * The owner's directory (a backup target, ADR 0022): never created (a missing one is left out, or
+   * Docker would make it on the root file system) and only the directory itself is given to uid.
+   */
+  external?: boolean;
 }
 
 /** A file rendered for a container, written into the cell's config/ before the container starts. */

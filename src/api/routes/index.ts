@@ -1,6 +1,7 @@
 // Every route the API serves. A capability adds its array here.
 import type { RouteDef } from '../route.ts';
 import { authRoutes } from './auth.ts';
+import { backupScheduleRoutes } from './backup-schedule.ts';
 import { backupRoutes } from './backups.ts';
 import { blocklistRoutes } from './blocklists.ts';
 import { configRoutes } from './config.ts';
@@ -38,4 +39,5 @@ export const allRoutes: readonly RouteDef[] = [
   ...ntpRoutes,
   ...ddnsRoutes,
   ...tlsRoutes,
+  ...backupScheduleRoutes,
 ];

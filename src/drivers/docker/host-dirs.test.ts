@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -25,4 +25,15 @@ test('bind directories are 0700 unless the spec gives a mode (rendered configs: 
   const uid = process.getuid!();
   prepareBind({ host: join(root, 'config', 'ntp'), container: '/c', readOnly: true, uid, mode: 0o755 });
   assert.equal(statSync(join(root, 'config', 'ntp')).mode & 0o777, 0o755);
+});
+
+test('an external bind (a backup target) is never created, and its mode is left as the owner set it', () => {
+  const uid = process.getuid!();
+  const missing = join(root, 'unplugged', 'pic');
+  prepareBind({ host: missing, container: missing, readOnly: false, uid, external: true });
+  assert.throws(() => statSync(missing), 'not created: Docker must not get a directory on the root fs');
+  const owned = join(root, 'usb');
+  mkdirSync(owned, { mode: 0o750 });
+  prepareBind({ host: owned, container: owned, readOnly: false, uid, external: true });
+  assert.equal(statSync(owned).mode & 0o777, 0o750);
 });

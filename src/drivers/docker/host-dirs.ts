@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BindSpec, RenderedFile } from '../../schema/runtime.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
@@ -9,6 +9,12 @@ import { writeFileAtomic } from '../atomic-file.ts';
  * the daemon.
  */
 export function prepareBind(bind: BindSpec): void {
+  if (bind.external) {
+    // The owner's directory: not created, its contents not touched; cell-api must be able to write it.
+    if (process.getuid?.() === 0 && existsSync(bind.host))
+      chownSync(bind.host, bind.uid, bind.gid ?? bind.uid);
+    return;
+  }
   const mode = bind.mode ?? 0o700;
   mkdirSync(bind.host, { recursive: true, mode });
   if (process.getuid?.() === 0) chownTree(bind.host, bind.uid, bind.gid ?? bind.uid);

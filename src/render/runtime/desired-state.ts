@@ -37,6 +37,11 @@ export interface DesiredInput {
    * which cannot see the host's interfaces from its bridge, to pick the endpoint peers dial.
    */
   host?: HostFacts | undefined;
+  /**
+   * Directory backup targets (ADR 0022), mounted into cell-api at the same path so its copies land on
+   * the host's disk. Only those that exist on the host: `pic up` checks (the caller filters).
+   */
+  backupDirs?: readonly string[] | undefined;
 }
 
 /** cell-api's uid: it owns the rendered config directories, as it rewrites them on config apply. */
@@ -46,7 +51,14 @@ export function cellIdFor(cellDir: string): string {
   return createHash('sha256').update(cellDir).digest('hex').slice(0, 12);
 }
 
-export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredInput): DesiredState {
+export function desiredState({
+  config,
+  env,
+  cellDir,
+  dockerGid,
+  host,
+  backupDirs = [],
+}: DesiredInput): DesiredState {
   const { cellNetwork: subnet, wgPort } = hostFacts(config, env);
   const { first } = cidrRange(subnet);
   const ipOf = (s: CoreService) => env[IP_VARS[s]] ?? formatIpv4(first + IP_OFFSETS[s]);
@@ -213,6 +225,10 @@ export function desiredState({ config, env, cellDir, dockerGid, host }: DesiredI
         // Caddy's admin socket and the certificate it serves, at their host paths too.
         adminBind(caddyAdminDir),
         tlsBind(caddyTlsDir, false),
+        // Directory backup targets, at their host paths (sorted: the same set is the same spec).
+        ...[...new Set(backupDirs)]
+          .sort()
+          .map((p) => ({ host: p, container: p, readOnly: false, uid: API_UID, external: true })),
       ],
       // Docker's socket, and Caddy's group: the admin socket and the certificate directory.
       groupAdd: [String(dockerGid), String(CADDY_UID)],

@@ -982,6 +982,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/config/backups/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The backup schedule (hour UTC, retention), its encryption (the recipient, whether a passphrase is set), the targets with the last result of each, the next run and the last one */
+        get: operations["getApiConfigBackupsSchedule"];
+        /** Set the schedule and retention; encryption by an age recipient or a stored passphrase (setting one clears the other, null clears it, left out keeps it). Targets need one of them */
+        put: operations["putApiConfigBackupsSchedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/config/backups/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a target every scheduled backup is copied to: a directory (absolute path) or an S3 bucket (endpoint, region, bucket, prefix, access key id and secret access key, write-only) */
+        post: operations["postApiConfigBackupsTargets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/config/backups/targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a target and its stored secret (the copies already there stay) */
+        delete: operations["deleteApiConfigBackupsTargetsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/config/backups/targets/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write a small probe object to the target, list it and remove it; answers what failed */
+        post: operations["postApiConfigBackupsTargetsIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3974,6 +4043,314 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiConfigBackupsSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        schedule: {
+                            enabled: boolean;
+                            hour: number;
+                            keep_daily: number;
+                            keep_weekly: number;
+                        };
+                        encryption: {
+                            recipient: string | null;
+                            passphrase_set: boolean;
+                        };
+                        targets: ({
+                            id: number;
+                            created_at: string;
+                            last_result: {
+                                at: string;
+                                ok: boolean;
+                                error: string | null;
+                                backup_id: string | null;
+                            } | null;
+                            pending_backup_id: string | null;
+                            /** @constant */
+                            kind: "directory";
+                            path: string;
+                        } | {
+                            id: number;
+                            created_at: string;
+                            last_result: {
+                                at: string;
+                                ok: boolean;
+                                error: string | null;
+                                backup_id: string | null;
+                            } | null;
+                            pending_backup_id: string | null;
+                            /** @constant */
+                            kind: "s3";
+                            endpoint: string;
+                            region: string;
+                            bucket: string;
+                            prefix: string | null;
+                            access_key_id: string;
+                            secret_set: boolean;
+                        })[];
+                        next_run_at: string | null;
+                        last_run: {
+                            at: string;
+                            backup_id: string | null;
+                            error: string | null;
+                        } | null;
+                        available: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiConfigBackupsSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled: boolean;
+                    hour: number;
+                    keep_daily: number;
+                    keep_weekly: number;
+                    recipient?: string | null;
+                    passphrase?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        schedule: {
+                            enabled: boolean;
+                            hour: number;
+                            keep_daily: number;
+                            keep_weekly: number;
+                        };
+                        encryption: {
+                            recipient: string | null;
+                            passphrase_set: boolean;
+                        };
+                        targets: ({
+                            id: number;
+                            created_at: string;
+                            last_result: {
+                                at: string;
+                                ok: boolean;
+                                error: string | null;
+                                backup_id: string | null;
+                            } | null;
+                            pending_backup_id: string | null;
+                            /** @constant */
+                            kind: "directory";
+                            path: string;
+                        } | {
+                            id: number;
+                            created_at: string;
+                            last_result: {
+                                at: string;
+                                ok: boolean;
+                                error: string | null;
+                                backup_id: string | null;
+                            } | null;
+                            pending_backup_id: string | null;
+                            /** @constant */
+                            kind: "s3";
+                            endpoint: string;
+                            region: string;
+                            bucket: string;
+                            prefix: string | null;
+                            access_key_id: string;
+                            secret_set: boolean;
+                        })[];
+                        next_run_at: string | null;
+                        last_run: {
+                            at: string;
+                            backup_id: string | null;
+                            error: string | null;
+                        } | null;
+                        available: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiConfigBackupsTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "directory" | "s3";
+                    path?: string;
+                    endpoint?: string;
+                    region?: string;
+                    bucket?: string;
+                    prefix?: string;
+                    access_key_id?: string;
+                    secret_access_key?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        created_at: string;
+                        last_result: {
+                            at: string;
+                            ok: boolean;
+                            error: string | null;
+                            backup_id: string | null;
+                        } | null;
+                        pending_backup_id: string | null;
+                        /** @constant */
+                        kind: "directory";
+                        path: string;
+                    } | {
+                        id: number;
+                        created_at: string;
+                        last_result: {
+                            at: string;
+                            ok: boolean;
+                            error: string | null;
+                            backup_id: string | null;
+                        } | null;
+                        pending_backup_id: string | null;
+                        /** @constant */
+                        kind: "s3";
+                        endpoint: string;
+                        region: string;
+                        bucket: string;
+                        prefix: string | null;
+                        access_key_id: string;
+                        secret_set: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiConfigBackupsTargetsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiConfigBackupsTargetsIdTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        error: string | null;
+                    };
                 };
             };
             /** @description Error */
