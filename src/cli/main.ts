@@ -1,5 +1,6 @@
 // `pic`: one command per capability; each lives in commands/. Exit codes: 0 ok, 1 failed, 2 usage.
 import { admin, adminHelp, setupToken, setupTokenHelp } from './commands/admin.ts';
+import { backup, backupHelp, restore, restoreHelp } from './commands/backup.ts';
 import { compose, composeHelp } from './commands/compose.ts';
 import { down, downHelp } from './commands/down.ts';
 import { listPeers, listPeersHelp, peers, peersHelp, showRoutes, showRoutesHelp } from './commands/peers.ts';
@@ -26,6 +27,8 @@ export const COMMANDS: Record<string, Command> = {
   'setup-token': { run: setupToken, help: setupTokenHelp },
   status: { run: status, help: statusHelp },
   admin: { run: admin, help: adminHelp },
+  backup: { run: backup, help: backupHelp },
+  restore: { run: restore, help: restoreHelp },
   peers: { run: peers, help: peersHelp },
   'list-peers': { run: listPeers, help: listPeersHelp },
   'show-routes': { run: showRoutes, help: showRoutesHelp },

@@ -1,30 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createCell } from '../../composition.ts';
-import { chownTree } from '../../drivers/docker/host-dirs.ts';
-import { cellPaths } from '../../drivers/paths.ts';
+import { openCell } from '../open-cell.ts';
 import { defaultDataDir, UsageError } from '../usage.ts';
 
-/**
- * Opens the cell in DIR without sweeping temps (a `pic serve` may be writing beside us). A missing
- * database means a wrong --data-dir, not a new cell: say so instead of creating an empty one.
- */
-function openExisting(dataDir: string) {
-  if (!existsSync(cellPaths(dataDir).db)) {
-    throw new Error(`no cell in ${dataDir} (cell.db not found); pass the --data-dir that \`pic serve\` uses`);
-  }
-  const cell = createCell({ dataDir, sweepTemps: false, writeLogs: false });
-  // In a running cell the data dir belongs to the API container's user; files this root command
-  // created there (the WAL, say) must go back to that user or the API could no longer open them.
-  const owner = statSync(dataDir).uid;
-  return {
-    ...cell,
-    close() {
-      cell.close();
-      if (process.getuid?.() === 0 && owner !== 0) chownTree(dataDir, owner);
-    },
-  };
-}
+const openExisting = (dataDir: string) => openCell(dataDir);
 
 export const setupTokenHelp = `pic setup-token [--data-dir DIR]
   Issues a new one-time setup token (the previous one stops working) and prints it on the last line.`;

@@ -28,6 +28,7 @@ export class BackupService {
   readonly #jobs = new Map<string, BackupJob>();
   #running: { id: string; done: Promise<BackupJob> } | undefined;
   #last: string | undefined;
+  #restoredEnv: string | undefined;
 
   constructor(deps: BackupServiceDeps) {
     this.#d = deps;
@@ -96,6 +97,7 @@ export class BackupService {
         progress('verifying', job.bytes_done, job.bytes_total);
         await handle.commit(progress);
         committed = true;
+        this.#restoredEnv = staged.env;
         const env = this.#d.engine.currentEnv();
         if (staged.env !== undefined && env !== undefined && staged.env.trim() !== env.trim())
           job.notes.push(
@@ -117,6 +119,11 @@ export class BackupService {
       }
     });
     return { backup_id: id };
+  }
+
+  /** The .env the last completed restore carried (the host command writes it; the API cannot). */
+  lastRestoredEnv(): string | undefined {
+    return this.#restoredEnv;
   }
 
   /** Resolves when the job of this id has ended (done or failed). */
