@@ -335,7 +335,7 @@ export function createCell(opts: CellOptions): Cell {
     vault.forget();
     await config.reapply(deps.dataPlane);
     await deps.peers
-      .apply()
+      .applyInFull()
       .catch((err: Error) => backupLog.warn({ err: err.message }, 'WireGuard apply after restore failed'));
     await dns
       .apply()

@@ -137,6 +137,14 @@ export class PeersApply {
     }
   }
 
+  /** A whole apply, nothing assumed about what runs (after a restore: a new server key, new peers). */
+  applyInFull(): Promise<ApplyResult> {
+    this.#wg.forget?.();
+    this.#applied = undefined;
+    this.#appliedHash = undefined;
+    return this.apply();
+  }
+
   get pending(): boolean {
     if (!this.#applied) return true;
     this.#appliedHash ??= hashOf(this.#applied);

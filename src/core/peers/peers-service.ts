@@ -107,6 +107,9 @@ export class PeersService {
   apply(): Promise<ApplyResult> {
     return this.applier.apply();
   }
+  applyInFull(): Promise<ApplyResult> {
+    return this.applier.applyInFull();
+  }
   tick(opts?: { sample?: boolean }): Promise<void> {
     return this.applier.tick(opts);
   }

@@ -36,6 +36,11 @@ export interface WireguardPort {
    * (a delta when the last load is known) in one iptables-restore transaction.
    */
   apply(server: ServerConfInput, firewall: FirewallModel): Promise<void>;
+  /**
+   * Forgets what the last apply loaded, so the next one is whole (`wg syncconf` of the file, the
+   * whole firewall): after a restore the server's own key changed, which a delta would not carry.
+   */
+  forget?(): void;
   dump(): Promise<WgDump | undefined>;
 }
 

@@ -120,6 +120,12 @@ export class ExecWireguard implements WireguardPort {
     return this.#port;
   }
 
+  forget(): void {
+    this.#firewallKnown = false;
+    this.#lastFirewall = undefined;
+    this.#lastPeers = undefined;
+  }
+
   async apply(server: ServerConfInput, firewall: FirewallModel): Promise<void> {
     const { confDir, iface } = this.#o;
     const input: ServerConfInput = { ...server, listenPort: await this.#listenPort() };
