@@ -1,6 +1,6 @@
 // The machine side of backups: what a backup holds (the database, the data directory, the .env, the
 // rendered configs) and the restore's stage → verify → journaled swap (cell-state.ts).
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
@@ -85,6 +85,15 @@ export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { fil
   };
 }
 
+function readable(configDir: string, archived: string): boolean {
+  try {
+    accessSync(join(configDir, ...archived.split('/').slice(1)), constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function encryptionOf(key: BackupKey, workFactor: number | undefined) {
   if (key.passphrase === undefined && !key.recipients?.length) return undefined;
   return {
@@ -106,7 +115,10 @@ function collect(o: CellBackupOptions): ArchiveSource[] {
       open: async () => (await import('node:stream')).Readable.from([bytes]),
     });
   }
-  if (o.configDir) out.push(...treeSources(o.configDir, 'config', /^$/));
+  // The rendered configs are informational (a restore renders them again): one this process may not
+  // read is left out rather than failing the backup.
+  if (o.configDir)
+    out.push(...[...treeSources(o.configDir, 'config', /^$/)].filter((s) => readable(o.configDir!, s.path)));
   return out;
 }
 
