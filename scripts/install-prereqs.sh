@@ -16,6 +16,7 @@
 #     dns-root-data          the root trust anchor (/usr/share/dns/root.key) the DNSSEC tests validate with
 #     pebble                 Let's Encrypt's test ACME server and pebble-challtestsrv, run on loopback
 #                            ports by the ACME tests (no service is installed or started)
+#     age                    proves backups are real age files (age -d opens PIC's, PIC opens age -p's)
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
 #   --for bench (what `npm run bench:dns` asks for when dnsperf is missing) the run set plus:
@@ -32,7 +33,7 @@
 set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
-test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping)
+test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age)
 bench_packages=(unbound dns-root-data dnsperf)
 
 purpose=run
