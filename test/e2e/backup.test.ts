@@ -146,7 +146,7 @@ test('a cell wiped and brought up fresh takes its backup back: same peers, keys,
   const out = cell.pic(['up', '--no-build']);
   const token = out.trim().split('\n').at(-1)!.trim();
   const fresh = new ApiClient(cell.url);
-  await until200(fresh, '/api/health');
+  await until200(fresh, '/health');
   const setup = await fresh.call('POST', '/api/setup/complete', {
     token,
     cell_name: 'e2e',
