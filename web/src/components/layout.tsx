@@ -17,27 +17,31 @@ export function Layout({ pages, me, children }: { pages: PageDef[]; me: Me; chil
     enabled: me.role === 'admin',
   });
   const cellName = config.data?.identity.cell_name;
+  // A section (Settings → Backups) marks its parent in the sidebar.
+  const current = pages.find((p) => p.path === path)?.parent ?? path;
 
   const nav = (
     <nav aria-label="Main" className="flex flex-col gap-1 p-3">
-      {pages.map((p) => (
-        <Link
-          key={p.path}
-          href={p.path}
-          onClick={() => setOpen(false)}
-          aria-current={p.path === path ? 'page' : undefined}
-          className={`flex items-center gap-3 rounded-md px-3 py-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${
-            p.path === path
-              ? 'bg-indigo-50 font-semibold text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300'
-              : 'hover:bg-slate-100 dark:hover:bg-slate-800'
-          }`}
-        >
-          <span aria-hidden="true" className="w-5 text-center">
-            {p.icon}
-          </span>
-          {p.label}
-        </Link>
-      ))}
+      {pages
+        .filter((p) => !p.parent)
+        .map((p) => (
+          <Link
+            key={p.path}
+            href={p.path}
+            onClick={() => setOpen(false)}
+            aria-current={p.path === current ? 'page' : undefined}
+            className={`flex items-center gap-3 rounded-md px-3 py-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${
+              p.path === current
+                ? 'bg-indigo-50 font-semibold text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300'
+                : 'hover:bg-slate-100 dark:hover:bg-slate-800'
+            }`}
+          >
+            <span aria-hidden="true" className="w-5 text-center">
+              {p.icon}
+            </span>
+            {p.label}
+          </Link>
+        ))}
     </nav>
   );
 

@@ -3,6 +3,7 @@ import { ApiError, api, call } from '../api/client';
 import { ErrorBanner, Field } from '../components/field';
 import { navigate } from '../router';
 import { useSignedIn } from '../session';
+import { RESTORE_FLAG } from './backup-restore-dialog';
 
 export function LoginPage() {
   const signedIn = useSignedIn();
@@ -13,6 +14,8 @@ export function LoginPage() {
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  // Set by Settings → Backups when a restore started: it ended every session, this one included.
+  const [restored] = useState(() => sessionStorage.getItem(RESTORE_FLAG));
 
   async function submit() {
     setBusy(true);
@@ -24,6 +27,7 @@ export function LoginPage() {
         ...(needCode ? { code: code.replace(/\s/g, '') } : {}),
       };
       const me = await call(api.POST('/api/auth/login', { body }));
+      sessionStorage.removeItem(RESTORE_FLAG);
       signedIn(me);
       navigate(me.role === 'admin' ? '/' : '/account', true);
     } catch (err) {
@@ -58,6 +62,12 @@ export function LoginPage() {
         }}
       >
         <ErrorBanner message={error} />
+        {restored ? (
+          <p role="status" className="mb-4 text-sm text-slate-600 dark:text-slate-300">
+            The cell was restored from the backup <span className="font-mono">{restored}</span>. Log in as a
+            user from that backup.
+          </p>
+        ) : null}
         {needCode ? (
           <>
             <p className="mb-4 text-sm text-slate-600 dark:text-slate-300">

@@ -1,6 +1,7 @@
 // Every page of the app, in the spec's navigation order. The sidebar shows the pages registered
 // here that the user's role may open; a capability adds its page with one entry (see web/README.md).
 import type { ComponentType } from 'react';
+import { BackupsPage } from './backups';
 import { ContainersPage } from './containers';
 import { DashboardPage } from './dashboard';
 import { LogsPage } from './logs';
@@ -18,6 +19,8 @@ export interface PageDef {
   icon: string;
   roles: ReadonlyArray<'admin' | 'peer'>;
   component: ComponentType;
+  /** A section of another page (its path): not in the sidebar, which marks the parent instead. */
+  parent?: string;
 }
 
 // Spec order: Dashboard, Peers, Network Services, WireGuard, Email, Calendar, Files, Routing,
@@ -37,6 +40,14 @@ export const PAGES: PageDef[] = [
   { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
   { path: '/logs', label: 'Logs', icon: '☰', roles: ['admin'], component: LogsPage },
   { path: '/settings', label: 'Settings', icon: '⚙', roles: ['admin'], component: SettingsPage },
+  {
+    path: '/settings/backups',
+    label: 'Backups',
+    icon: '⛁',
+    roles: ['admin'],
+    component: BackupsPage,
+    parent: '/settings',
+  },
   { path: '/account', label: 'My account', icon: '☺', roles: ['peer'], component: MyAccountPage },
 ];
 

@@ -1,10 +1,11 @@
 // Identity and network upstreams (changes that restart containers wait for Apply), password, two-factor
-// login, log levels, the metrics token.
+// login, log levels, the metrics token. Backups are a section of their own (backups.tsx).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError, api, call } from '../api/client';
 import type { paths } from '../api/schema';
 import { ErrorBanner, Field } from '../components/field';
+import { SettingsHeader } from '../components/settings-header';
 import { ChangePasswordForm } from './change-password';
 import { DomainTlsCard } from './domain-tls-card';
 import { MetricsTokenCard } from './metrics-token';
@@ -15,7 +16,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 export function SettingsPage() {
   return (
     <div className="space-y-6">
-      <h1 className="text-2xl font-bold">Settings</h1>
+      <SettingsHeader />
       <IdentityForm />
       <DomainTlsCard />
       <NetworkForm />
