@@ -24,7 +24,15 @@ import { UploadBackup } from './backup-upload';
 const jobKey = (j: BackupJob) => `${j.kind}:${j.backup_id}:${j.started_at}`;
 
 /** The watched job: running, or how it ended (with a way to dismiss that). */
-function JobCard({ job, onDismiss }: { job: BackupJob; onDismiss: () => void }) {
+function JobCard({
+  job,
+  backup,
+  onDismiss,
+}: {
+  job: BackupJob;
+  backup: Backup | null | undefined;
+  onDismiss: () => void;
+}) {
   const what = job.kind === 'backup' ? 'Backup' : 'Restore';
   return (
     <section className="card" aria-label={`${what} job`}>
@@ -33,7 +41,7 @@ function JobCard({ job, onDismiss }: { job: BackupJob; onDismiss: () => void }) 
       ) : job.phase === 'done' ? (
         <p role="status" className="mb-3 text-sm text-green-700 dark:text-green-400">
           {job.kind === 'backup'
-            ? `Backup ${job.backup_id} is ready (${formatBytes(job.bytes_done)}).`
+            ? `Backup ${job.backup_id} is ready${backup ? ` (${formatBytes(backup.size)})` : ''}.`
             : 'Restored. Taking you to the login page…'}
         </p>
       ) : (
@@ -41,12 +49,25 @@ function JobCard({ job, onDismiss }: { job: BackupJob; onDismiss: () => void }) 
           <JobProgress job={job} />
         </div>
       )}
+      <JobNotes job={job} />
       {jobEnded(job) ? (
         <button type="button" className="btn-secondary" onClick={onDismiss}>
           Dismiss
         </button>
       ) : null}
     </section>
+  );
+}
+
+/** What the owner should know about a finished job (e.g. a restore kept this machine's .env). */
+function JobNotes({ job }: { job: BackupJob }) {
+  if (!job.notes.length) return null;
+  return (
+    <ul className="mb-3 list-disc pl-6 text-sm">
+      {job.notes.map((n) => (
+        <li key={n}>{n}</li>
+      ))}
+    </ul>
   );
 }
 
@@ -149,11 +170,22 @@ export function BackupsPage() {
   return (
     <div className="space-y-6">
       <SettingsHeader />
-      {job ? <JobCard job={job} onDismiss={() => setWatching(undefined)} /> : null}
+      {job ? (
+        <JobCard job={job} backup={detail.data?.backup} onDismiss={() => setWatching(undefined)} />
+      ) : null}
       {!watching && last?.phase === 'failed' ? (
         <ErrorBanner
           message={`The last ${last.kind} (${last.backup_id}) failed: ${last.error ?? 'no reason given'}`}
         />
+      ) : null}
+      {!watching && last?.phase === 'done' && last.notes.length ? (
+        <section className="card" aria-label={`Last ${last.kind}`}>
+          <p className="mb-2 text-sm">
+            The last {last.kind} ({last.backup_id}) finished on{' '}
+            {new Date(last.finished_at ?? last.started_at).toLocaleString()}:
+          </p>
+          <JobNotes job={last} />
+        </section>
       ) : null}
       <ErrorBanner message={detail.error ? asError(detail.error).message : undefined} />
       <CreateBackupForm busy={busy} onStarted={follow} />
