@@ -43,6 +43,10 @@ describe('backups', () => {
     assert.equal(made.statusCode, 201, made.body);
     const before = (await api('GET', '/api/peers/laptop')).json();
     const ca = (await kit.app.inject({ url: '/api/vault/ca.crt' })).body;
+    const serverKey = () =>
+      api('GET', '/api/peers/laptop/config').then((r) => /^PublicKey = (.+)$/m.exec(r.json().config)?.[1]);
+    const keyBefore = await serverKey();
+    assert.ok(keyBefore);
 
     const r = await api('POST', '/api/config/backup', { passphrase: PASS });
     assert.equal(r.statusCode, 202, r.body);
@@ -85,6 +89,43 @@ describe('backups', () => {
     assert.equal(after.public_key, before.public_key);
     assert.equal(after.address, before.address);
     assert.equal((await kit.app.inject({ url: '/api/vault/ca.crt' })).body, ca, 'the same CA');
+    assert.equal(await serverKey(), keyBefore, "the same server key in the peer's config");
+  });
+
+  test('another cell (a fresh install) takes the backup: same server key, peers and CA', async () => {
+    const r = await api('POST', '/api/config/backup', { passphrase: PASS });
+    const id = r.json().backup_id;
+    assert.equal((await finished(id)).phase, 'done');
+    const archive = (await api('GET', `/api/config/backups/${id}/download`)).rawPayload;
+    const peerConfig = (await api('GET', '/api/peers/laptop/config')).json().config as string;
+    const other = await makeKit({}, { backup: { workFactor: 10 } });
+    try {
+      let owner = await completeSetup(other);
+      const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+        other.app.inject({ method, url, headers: authed(owner), ...(payload ? { payload } : {}) });
+      // The fresh cell has made (and read) a server key of its own before the restore.
+      assert.equal((await call('POST', '/api/peers', { name: 'tmp' })).statusCode, 201);
+      assert.equal((await call('GET', '/api/peers/tmp/config')).statusCode, 200);
+      const up = await other.app.inject({
+        method: 'POST',
+        url: '/api/config/backups/upload',
+        headers: { ...authed(owner), 'content-type': 'application/octet-stream' },
+        payload: archive,
+      });
+      assert.equal(up.statusCode, 201, up.body);
+      const uploaded = up.json().backup_id;
+      assert.equal(
+        (await call('POST', `/api/config/restore/${uploaded}`, { passphrase: PASS })).statusCode,
+        202,
+      );
+      const job = await other.cell.deps.backups.wait(uploaded);
+      assert.equal(job.phase, 'done', job.error ?? '');
+      owner = await login(other.app, 'admin', ADMIN_PASSWORD);
+      // The device's config, exported by the new cell, is the one the device already has.
+      assert.equal((await call('GET', '/api/peers/laptop/config')).json().config, peerConfig);
+    } finally {
+      await other.close();
+    }
   });
 
   test('download streams the file; upload stores it under a new id; delete removes it', async () => {

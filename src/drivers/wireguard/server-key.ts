@@ -1,6 +1,7 @@
 // The cell's own WireGuard key pair: data/secrets/wireguard/server.key (0600, directory 0700), created
 // once with node:crypto and written atomically. This is the one place that makes it: cell-wireguard
-// never generates a key, it loads the config rendered from this one. Read once per process.
+// never generates a key, it loads the config rendered from this one. Read again only when the file
+// changed (a restore puts the backup's key in its place; ADR 0021).
 import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateKeyPair, type KeyPair, publicKeyOf } from '../../core/peers/keys.ts';
@@ -11,12 +12,16 @@ import { writeFileAtomic } from '../atomic-file.ts';
 export function serverKeyFile(secretsDir: string): () => KeyPair {
   const path = join(secretsDir, 'wireguard', 'server.key');
   let pair: KeyPair | undefined;
+  let seen = '';
   return () => {
-    if (pair) return pair;
-    if (existsSync(path)) {
+    const st = existsSync(path) ? statSync(path) : undefined;
+    const stamp = st ? `${st.ino}:${st.mtimeMs}:${st.size}` : '';
+    if (pair && stamp === seen) return pair;
+    if (st) {
       const privateKey = readFileSync(path, 'utf8').trim();
       if (!wgKey.safeParse(privateKey).success) throw new Error(`${path} does not hold a WireGuard key`);
       pair = { privateKey, publicKey: publicKeyOf(privateKey) };
+      seen = stamp;
     } else {
       pair = generateKeyPair();
       writeFileAtomic(path, `${pair.privateKey}\n`, { mode: 0o600 });
@@ -25,6 +30,8 @@ export function serverKeyFile(secretsDir: string): () => KeyPair {
         const owner = statSync(secretsDir);
         for (const p of [dirname(path), path]) chownSync(p, owner.uid, owner.gid);
       }
+      const made = statSync(path);
+      seen = `${made.ino}:${made.mtimeMs}:${made.size}`;
     }
     return pair;
   };
