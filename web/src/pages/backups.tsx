@@ -19,6 +19,7 @@ import {
   useBackupJob,
 } from './backup-job';
 import { RESTORE_FLAG, RestoreDialog } from './backup-restore-dialog';
+import { BackupScheduleCard } from './backup-schedule-card';
 import { UploadBackup } from './backup-upload';
 
 const jobKey = (j: BackupJob) => `${j.kind}:${j.backup_id}:${j.started_at}`;
@@ -202,12 +203,7 @@ export function BackupsPage() {
         </ul>
         <UploadBackup />
       </section>
-      {/* The schedule and off-host targets card (backup-schedule-card.tsx) goes in this section. */}
-      <section className="card" aria-labelledby="backup-schedule-heading">
-        <h2 id="backup-schedule-heading" className="font-semibold">
-          Schedule and off-host copies
-        </h2>
-      </section>
+      <BackupScheduleCard />
       {restoring ? (
         <RestoreDialog backup={restoring} onClose={() => setRestoring(undefined)} onStarted={follow} />
       ) : null}
