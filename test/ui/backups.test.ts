@@ -84,7 +84,10 @@ test('back up with a passphrase, download, upload, restore and log in again', as
   );
 
   // A mismatched confirmation is caught before anything is sent.
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page
+    .getByRole('form', { name: 'Create a backup' })
+    .getByLabel('Passphrase', { exact: true })
+    .fill(PASSPHRASE);
   await page.getByLabel('Confirm passphrase').fill(`${PASSPHRASE}x`);
   await page.getByRole('button', { name: 'Create backup' }).click();
   await page.getByText('The two passphrases differ.').waitFor();
@@ -179,7 +182,10 @@ test('Backups on a phone in dark mode', async () => {
     .getByRole('link', { name: 'Backups' })
     .click();
   await page.getByRole('button', { name: 'Suggest a strong passphrase' }).click();
-  const suggested = await page.getByLabel('Passphrase', { exact: true }).inputValue();
+  const suggested = await page
+    .getByRole('form', { name: 'Create a backup' })
+    .getByLabel('Passphrase', { exact: true })
+    .inputValue();
   assert.match(suggested, /^([a-z2-9]{5}-){5}[a-z2-9]{5}$/);
   assert.equal(await page.getByLabel('Confirm passphrase').inputValue(), suggested);
   await page.getByTestId('backup-row').first().waitFor();
