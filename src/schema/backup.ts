@@ -5,7 +5,10 @@
 //   data/...          everything else in the API's data directory (secrets, vault, keys, tokens)
 //   env/.env          the cell's .env, when this process knows it
 //   config/...        the rendered daemon configs (informational: a restore renders them again)
-//   volumes/<service>/<volume>/...  the live data volumes of installed services
+//   volumes/<service>/<volume>/...  the live data volumes of installed services: each regular file at
+//                     its path in the volume, every byte outside [A-Za-z0-9._@+=,-] of a name written
+//                     as ~XX (hex; "my file" → my~20file), and last ~pic-volume.json (VOLUME_INDEX), the
+//                     index of every entry with its owner, mode and time, symlinks and hard links
 //   MANIFEST.json     last: the SHA-256 and size of every file above
 import { z } from 'zod';
 
@@ -121,6 +124,69 @@ export interface ServiceVolume {
   container: string;
   path: string;
 }
+
+/** A directory inside a container: absolute, segments of safe characters, no '.' or '..', never '/'. */
+export const containerPath = z
+  .string()
+  .max(255)
+  .regex(/^(\/[A-Za-z0-9._@+,=~-]+)+$/, 'must be an absolute path of letters, digits and . _ @ + , = ~ -')
+  .refine((v) => !v.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments');
+
+/** The names are the archive's directories (the restore's layout allows exactly these). */
+export const serviceVolumeSchema: z.ZodType<ServiceVolume> = z.object({
+  service: z.string().regex(/^[a-z0-9-]{1,63}$/, 'must be lowercase letters, digits and -'),
+  volume: z
+    .string()
+    .regex(/^[a-z0-9_.-]{1,63}$/, 'must be lowercase letters, digits and _ . -')
+    .refine((v) => v !== '.' && v !== '..', 'must not be . or ..'),
+  // Docker's own rule for a container's name (an id is hex, which it allows too).
+  container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a container name'),
+  path: containerPath,
+});
+
+/** The last file of each volume in an archive: what a plain file list cannot say. */
+export const VOLUME_INDEX = '~pic-volume.json';
+
+/** A path inside a volume: relative, '/'-separated, no empty, '.' or '..' segment, no NUL. */
+const volumeEntryPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0') && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'));
+
+const volumeEntryMeta = {
+  path: volumeEntryPath,
+  mode: z.number().int().min(0).max(0o7777),
+  uid: z.number().int().min(0).max(0xffff_ffff),
+  gid: z.number().int().min(0).max(0xffff_ffff),
+  /** Seconds since the epoch. */
+  mtime: z.number().int(),
+};
+
+export const volumeEntrySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('directory'), ...volumeEntryMeta }),
+  /** Its content is the archive file at the path's encoded name. */
+  z.object({ type: z.literal('file'), size: z.number().int().min(0), ...volumeEntryMeta }),
+  z.object({
+    type: z.literal('symlink'),
+    target: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((t) => !t.includes('\0')),
+    ...volumeEntryMeta,
+  }),
+  /** A hard link to a file listed before it (the target is that file's path). */
+  z.object({ type: z.literal('link'), target: volumeEntryPath, ...volumeEntryMeta }),
+]);
+export type VolumeEntry = z.infer<typeof volumeEntrySchema>;
+
+export const volumeIndexSchema = z.object({
+  service: z.string(),
+  volume: z.string(),
+  entries: z.array(volumeEntrySchema).max(1_000_000),
+});
+export type VolumeIndex = z.infer<typeof volumeIndexSchema>;
 
 /** Budgets a restore holds an archive to (a compression bomb or a flood of entries stops at the first). */
 export interface UnpackLimits {
