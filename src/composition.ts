@@ -35,6 +35,7 @@ import type { HealthPort } from './core/ports/health.ts';
 import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
 import type { Readiness } from './core/ports/readiness.ts';
+import type { ServiceVolumesPort } from './core/ports/service-volumes.ts';
 import type { UsersRepository } from './core/ports/users-repository.ts';
 import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
@@ -57,6 +58,7 @@ import { envFileText, envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
+import { dockerServiceVolumes } from './drivers/docker/service-volumes.ts';
 import { blocklistFetcher } from './drivers/http/blocklist-fetcher.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
@@ -143,6 +145,8 @@ export interface CellOptions {
    * targets are kept and shown, and each run fails as "no backup engine".
    */
   backupSource?: BackupSource;
+  /** The services' data volumes backups carry (default: inside the cell, through Docker; else none). */
+  serviceVolumes?: ServiceVolumesPort;
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -316,6 +320,8 @@ export function createCell(opts: CellOptions): Cell {
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
   });
   applyDns = () => dns.apply();
+  // The installed services' volumes a backup carries: through Docker inside the cell; outside, none.
+  const serviceVolumes = opts.serviceVolumes ?? docker?.volumes;
   const backupEngine = cellBackupEngine({
     db,
     dataDir: paths.data,
@@ -326,6 +332,7 @@ export function createCell(opts: CellOptions): Cell {
     picVersion: VERSION,
     limits: opts.backup?.limits ?? DEFAULT_UNPACK_LIMITS,
     ...(opts.backup?.workFactor !== undefined ? { workFactor: opts.backup.workFactor } : {}),
+    ...(serviceVolumes ? { volumes: serviceVolumes } : {}),
   });
   if (opts.sweepTemps !== false) backupEngine.files.sweepPartial();
   const backupLog = logs.get('api');
@@ -532,6 +539,8 @@ interface DockerPorts {
   dns: DnsServerPort | undefined;
   /** A daemon's container output (Caddy logs to it), for the log search. */
   daemonOutput: (service: LogService, tail: number) => Promise<string | undefined>;
+  /** The installed services' data volumes, streamed out of and into their containers (issue 11). */
+  volumes: ServiceVolumesPort;
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -635,6 +644,8 @@ function dockerPorts(
     // Caddy logs (access lines filtered of queries and headers) to its container's output only.
     daemonOutput: async (service, tail) =>
       service === 'caddy' && caddyName ? engine.logs(caddyName, tail) : undefined,
+    // No service declares a volume yet: the service store fills this list from its manifests.
+    volumes: dockerServiceVolumes(engine, () => []),
     // unbound-control runs inside cell-dns: its control channel stays on the container's loopback
     // with the keys Unbound made there (ADR 0017), through one long-lived `docker exec` of
     // pic-dns-control (a docker exec per command costs tens of ms; one without the session, e.g. an

@@ -63,7 +63,7 @@ export class BackupService {
       cell: this.#d.identity(),
     };
     this.#run(id, opts.origin, async () => {
-      const item = await this.#d.engine.write(id, header, key, this.#progress(job));
+      const item = await this.#d.engine.write(id, header, key, this.#progress(job), (t) => job.notes.push(t));
       this.#d.audit.record({
         source: opts.origin,
         action: 'backup created',
@@ -92,6 +92,7 @@ export class BackupService {
     const progress = this.#progress(job);
     this.#run(id, origin, async () => {
       let committed = false;
+      let volumesFailed: unknown;
       try {
         const staged = await handle.stage(progress);
         progress('verifying', job.bytes_done, job.bytes_total);
@@ -102,6 +103,14 @@ export class BackupService {
         if (staged.env !== undefined && env !== undefined && staged.env.trim() !== env.trim())
           job.notes.push(
             "The backup's .env differs from this machine's; this machine's was kept (`pic restore` on the host takes the backup's).",
+          );
+        // The volumes are read from staging, so before discard(). One that fails does not undo the
+        // swap: the cell is re-applied below all the same, and the job then fails naming it.
+        volumesFailed = await handle
+          .restoreVolumes(progress, (t) => job.notes.push(t))
+          .then(
+            () => undefined,
+            (err: unknown) => err ?? new Error('restoring the volumes failed'),
           );
       } finally {
         await handle.discard();
@@ -117,6 +126,7 @@ export class BackupService {
           detail: 'every session ended',
         });
       }
+      if (volumesFailed) throw volumesFailed;
     });
     return { backup_id: id };
   }

@@ -5,6 +5,9 @@ import type { BackupHeader, BackupListItem, BackupManifest } from '../../schema/
 
 export type ProgressFn = (phase: string, bytesDone: number, bytesTotal: number | null) => void;
 
+/** Something the owner should know about a job that does not stop it (the job's notes). */
+export type NoteFn = (text: string) => void;
+
 export interface BackupKey {
   passphrase?: string;
   /** age recipients (age1…) for copies only their holder opens. */
@@ -25,6 +28,12 @@ export interface RestoreHandle {
    * entries first (the vault and every key), then the database rows; every session ends.
    */
   commit(progress: ProgressFn): Promise<void>;
+  /**
+   * After commit, before discard: the backup's service volumes into the installed services'
+   * containers. A volume no installed service declares is a note, not an error; one that fails is
+   * named in the error thrown once the others are in.
+   */
+  restoreVolumes(progress: ProgressFn, note: NoteFn): Promise<void>;
   /** Deletes the staging directory (after commit, or to abandon the restore). */
   discard(): Promise<void>;
 }
@@ -37,8 +46,17 @@ export interface BackupEnginePort {
   remove(id: string): boolean;
   /** Stores an uploaded archive under a new id; throws AppError payload_too_large / bad_request. */
   upload(body: Readable, maxBytes: number, now: Date): Promise<string>;
-  /** Archives the cell's state now; the file appears only once complete. */
-  write(id: string, header: BackupHeader, key: BackupKey, progress: ProgressFn): Promise<BackupListItem>;
+  /**
+   * Archives the cell's state now, the installed services' volumes last; the file appears only once
+   * complete. What a volume holds that a backup cannot carry is a note.
+   */
+  write(
+    id: string,
+    header: BackupHeader,
+    key: BackupKey,
+    progress: ProgressFn,
+    note?: NoteFn,
+  ): Promise<BackupListItem>;
   /**
    * Opens a backup for restoring: checks the passphrase against an encrypted one first (a wrong or
    * missing one throws AppError naming `passphrase`, before anything is unpacked).

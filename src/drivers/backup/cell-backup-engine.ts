@@ -1,5 +1,6 @@
 // The machine side of backups: what a backup holds (the database, the data directory, the .env, the
-// rendered configs) and the restore's stage → verify → journaled swap (cell-state.ts).
+// rendered configs, the services' volumes) and the restore's stage → verify → journaled swap
+// (cell-state.ts), then the volumes (volume-restore.ts).
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -10,6 +11,7 @@ import type {
   ProgressFn,
   RestoreHandle,
 } from '../../core/ports/backup-engine.ts';
+import type { ServiceVolumesPort } from '../../core/ports/service-volumes.ts';
 import type { UnpackLimits } from '../../schema/backup.ts';
 import type { Db } from '../db.ts';
 import { ArchiveError, openArchive, unpack } from './archive-reader.ts';
@@ -26,6 +28,8 @@ import {
   stagedText,
   treeSources,
 } from './cell-state.ts';
+import { restoreStagedVolumes } from './volume-restore.ts';
+import { thenVolumes } from './volume-sources.ts';
 
 export interface CellBackupOptions {
   db: Db;
@@ -39,6 +43,8 @@ export interface CellBackupOptions {
   limits: UnpackLimits;
   /** scrypt work factor for passphrase archives (default age's 18; tests lower it). */
   workFactor?: number;
+  /** The installed services' data volumes, archived after the files (none: a backup without them). */
+  volumes?: ServiceVolumesPort;
 }
 
 export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { files: BackupFiles } {
@@ -59,21 +65,23 @@ export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { fil
         throw err;
       }
     },
-    async write(id, header, key, progress) {
+    async write(id, header, key, progress, note = () => undefined) {
       const encrypted = key.passphrase !== undefined || (key.recipients?.length ?? 0) > 0;
       const sources = collect(o);
       const total = sources.reduce((n, s) => n + s.size, 0);
       progress('database', 0, total);
+      const all = thenVolumes(phased(sources, progress, total), o.volumes, progress, note);
       await writeArchive({
         out: files.target(id, encrypted),
         header,
-        sources: phased(sources, progress, total),
+        sources: all.sources,
         encryption: encryptionOf(key, o.workFactor),
-        onProgress: (done) => progress('writing', done, total),
+        onProgress: (done) => progress(all.streaming() ? 'volumes' : 'writing', done, all.total(total)),
       });
       const item = files.get(id);
       if (!item) throw new Error('the backup was written but is not in the backups directory');
-      progress('done', total, total);
+      const written = all.total(total) ?? total;
+      progress('done', written, written);
       return item;
     },
     async openRestore(id, passphrase) {
@@ -175,6 +183,10 @@ function restoreHandle(
           commitRestore(o.dataDir, staging);
           progress('database_swap', 0, null);
           rollForward(o.dataDir, o.db);
+        },
+        async restoreVolumes(progress, note) {
+          if (!staging) throw new Error('stage() first');
+          await restoreStagedVolumes(staging, o.volumes, progress, note);
         },
         async discard() {
           await archive.close();
