@@ -70,7 +70,7 @@ export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { fil
       const sources = collect(o);
       const total = sources.reduce((n, s) => n + s.size, 0);
       progress('database', 0, total);
-      const all = thenVolumes(phased(sources, progress, total), o.volumes, progress, note);
+      const all = thenVolumes(phased(sources, progress, total), o.volumes, progress, note, o.limits);
       await writeArchive({
         out: files.target(id, encrypted),
         header,

@@ -23,7 +23,7 @@ import { openArchive, unpack } from './archive-reader.ts';
 import { type ArchiveSource, writeArchive } from './archive-writer.ts';
 import { encodeVolumePath } from './volume-names.ts';
 import { restoreStagedVolumes } from './volume-restore.ts';
-import { repackVolume, volumeSources } from './volume-sources.ts';
+import { repackVolume, thenVolumes, volumeSources } from './volume-sources.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pic-volumes-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -186,6 +186,33 @@ describe('service volumes in a backup', () => {
     await assert.rejects(
       readAll(Readable.from(volumeSources(bad, () => undefined))),
       /not a valid declaration/,
+    );
+  });
+
+  test('a backup a restore would refuse (over the unpack budgets) stops instead of being written', async () => {
+    const port: ServiceVolumesPort = {
+      list: async () => [VOL],
+      export: async () => tarStream(volumeTar()),
+      import: async () => assert.fail('not imported'),
+    };
+    const consume = async (limits: typeof DEFAULT_UNPACK_LIMITS) => {
+      const all = thenVolumes(
+        [],
+        port,
+        () => undefined,
+        () => undefined,
+        limits,
+      );
+      for await (const s of all.sources) await readAll(await s.open());
+    };
+    await consume(DEFAULT_UNPACK_LIMITS);
+    await assert.rejects(
+      consume({ ...DEFAULT_UNPACK_LIMITS, maxEntries: 5 }),
+      /this backup would hold more than 5 files, which a restore refuses/,
+    );
+    await assert.rejects(
+      consume({ ...DEFAULT_UNPACK_LIMITS, maxEntryBytes: 1024 * 1024 }),
+      /volumes\/notes\/data\/db\/big\.bin, larger than 1048576 bytes/,
     );
   });
 

@@ -16,6 +16,7 @@ import type { ServiceVolumesPort } from '../../core/ports/service-volumes.ts';
 import {
   type ServiceVolume,
   serviceVolumeSchema,
+  type UnpackLimits,
   type VolumeEntry,
   type VolumeIndex,
 } from '../../schema/backup.ts';
@@ -149,26 +150,46 @@ async function drain(entry: TarEntry): Promise<void> {
 /**
  * The cell's own sources, then the volumes'. A volume's sizes are known only as its tar streams, so
  * while the volumes go by the phase is 'volumes' and the total is unknown (null); after, it is exact.
+ * A backup a restore would refuse (over the unpack budgets: a volume of many small files, or a huge
+ * one) fails here instead of being written and found unrestorable on the day it is needed.
  */
 export function thenVolumes(
   first: Iterable<ArchiveSource>,
   port: ServiceVolumesPort | undefined,
   progress: ProgressFn,
   note: NoteFn,
+  limits: UnpackLimits,
 ): { sources: AsyncIterable<ArchiveSource>; streaming(): boolean; total(base: number): number | null } {
   let streaming = false;
   let extra = 0;
+  // The header and the manifest are entries too.
+  let entries = 2;
+  let bytes = 0;
+  const within = (s: ArchiveSource): ArchiveSource => {
+    entries += 1;
+    bytes += s.size;
+    const over =
+      entries > limits.maxEntries
+        ? `more than ${limits.maxEntries} files`
+        : s.size > limits.maxEntryBytes
+          ? `${s.path}, larger than ${limits.maxEntryBytes} bytes`
+          : bytes > limits.maxTotalBytes
+            ? `more than ${limits.maxTotalBytes} bytes`
+            : undefined;
+    if (over) throw new Error(`this backup would hold ${over}, which a restore refuses: it was not written`);
+    return s;
+  };
   const sources = (async function* () {
     let done = 0;
     for (const s of first) {
-      yield s;
+      yield within(s);
       done += s.size;
     }
     if (!port) return;
     streaming = true;
     progress('volumes', done, null);
     for await (const s of volumeSources(port, note)) {
-      yield s;
+      yield within(s);
       extra += s.size;
     }
     streaming = false;
