@@ -46,7 +46,7 @@ import { VaultService } from './core/vault/vault-service.ts';
 import { acmeClient } from './drivers/acme/acme-client.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { backupTargets } from './drivers/backup/backup-targets.ts';
-import { cellBackupEngine } from './drivers/backup/cell-backup-engine.ts';
+import { cellBackupEngine, RESTORE_STEPS, type RestoreStep } from './drivers/backup/cell-backup-engine.ts';
 import { rollForward, sweepStaging } from './drivers/backup/cell-state.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
@@ -331,7 +331,7 @@ export function createCell(opts: CellOptions): Cell {
       (() => (opts.docker && Object.keys(hostEnv).length > 0 ? envFileText(hostEnv) : undefined)),
     picVersion: VERSION,
     limits: opts.backup?.limits ?? DEFAULT_UNPACK_LIMITS,
-    ...(opts.backup?.workFactor !== undefined ? { workFactor: opts.backup.workFactor } : {}),
+    ...backupTestKnobs(opts),
     ...(serviceVolumes ? { volumes: serviceVolumes } : {}),
   });
   if (opts.sweepTemps !== false) backupEngine.files.sweepPartial();
@@ -501,6 +501,35 @@ function scheduledFrom(backups: BackupService): BackupSource {
     list: () => backups.list().backups,
     open: (id) => backups.download(id),
     remove: (id) => backups.remove(id, 'schedule'),
+  };
+}
+
+/**
+ * The backup engine's test knobs. A cell built in-process takes them as options; a `pic serve` child
+ * (the crash tests) from its environment, read here only (drivers and core never read it), and only
+ * when set: PIC_BACKUP_SCRYPT_WORK_FACTOR lowers scrypt's work factor for passphrase archives, and
+ * PIC_TEST_CRASH_AT=<step> makes the process SIGKILL itself at that step of a restore's swap.
+ */
+function backupTestKnobs(opts: CellOptions): {
+  workFactor?: number;
+  onRestoreStep?: (step: RestoreStep) => void;
+} {
+  const envFactor = process.env.PIC_BACKUP_SCRYPT_WORK_FACTOR;
+  if (envFactor && !/^([1-9]|1[0-9]|2[0-2])$/.test(envFactor))
+    throw new Error(`PIC_BACKUP_SCRYPT_WORK_FACTOR must be an integer from 1 to 22, not ${envFactor}`);
+  const workFactor = opts.backup?.workFactor ?? (envFactor ? Number(envFactor) : undefined);
+  const crashAt = process.env.PIC_TEST_CRASH_AT;
+  if (crashAt && !(RESTORE_STEPS as readonly string[]).includes(crashAt))
+    throw new Error(`PIC_TEST_CRASH_AT must be one of ${RESTORE_STEPS.join(', ')}, not ${crashAt}`);
+  return {
+    ...(workFactor !== undefined ? { workFactor } : {}),
+    ...(crashAt
+      ? {
+          onRestoreStep: (step: RestoreStep) => {
+            if (step === crashAt) process.kill(process.pid, 'SIGKILL');
+          },
+        }
+      : {}),
   };
 }
 

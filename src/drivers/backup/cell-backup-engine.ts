@@ -45,7 +45,16 @@ export interface CellBackupOptions {
   workFactor?: number;
   /** The installed services' data volumes, archived after the files (none: a backup without them). */
   volumes?: ServiceVolumesPort;
+  /**
+   * Test hook, called at each step of a restore's swap: the crash tests kill the process there
+   * (PIC_TEST_CRASH_AT, read by the composition root) to show the journal finishes it at the next start.
+   */
+  onRestoreStep?: (step: RestoreStep) => void;
 }
+
+/** Before the journal is written, after it, and after the data directory's entries are swapped in. */
+export const RESTORE_STEPS = ['before-journal', 'after-journal', 'after-files'] as const;
+export type RestoreStep = (typeof RESTORE_STEPS)[number];
 
 export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { files: BackupFiles } {
   const files = new BackupFiles(join(o.dataDir, 'backups'));
@@ -180,9 +189,11 @@ function restoreHandle(
         async commit(progress) {
           if (!staging) throw new Error('stage() first');
           progress('vault', 0, null);
+          o.onRestoreStep?.('before-journal');
           commitRestore(o.dataDir, staging);
+          o.onRestoreStep?.('after-journal');
           progress('database_swap', 0, null);
-          rollForward(o.dataDir, o.db);
+          rollForward(o.dataDir, o.db, () => o.onRestoreStep?.('after-files'));
         },
         async restoreVolumes(progress, note) {
           if (!staging) throw new Error('stage() first');

@@ -127,8 +127,9 @@ export function commitRestore(dataDir: string, staging: string): void {
 /**
  * Carries out the journal (again, after a crash): the data directory's entries, renamed one by one,
  * then the database rows in one transaction (sessions ended: the restored users log in again).
+ * `afterFiles` is a test hook between the two (the crash tests kill the process there).
  */
-export function rollForward(dataDir: string, db: Db): boolean {
+export function rollForward(dataDir: string, db: Db, afterFiles?: () => void): boolean {
   const path = join(dataDir, JOURNAL);
   if (!existsSync(path)) return false;
   const journal = JSON.parse(readFileSync(path, 'utf8')) as Journal;
@@ -145,6 +146,7 @@ export function rollForward(dataDir: string, db: Db): boolean {
     renameSync(incoming, join(dataDir, name));
   }
   fsyncDir(dataDir);
+  afterFiles?.();
   // The spec's order: the vault and keys (moved in above) before the rows that refer to them.
   copyDatabase(db, join(staging, 'db', 'cell.db'));
   rmSync(path);
