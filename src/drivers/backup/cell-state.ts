@@ -16,7 +16,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
 import { ARCHIVE_PATH_PATTERN } from '../../schema/backup.ts';
@@ -166,8 +166,25 @@ export function sweepStaging(dataDir: string): string[] {
   return gone;
 }
 
+/**
+ * Deletes a restore's staging directory, unless the journal names it. A swap that failed part-way in
+ * a running process (a full disk, a database another writer held past the busy timeout) has moved
+ * files but not the rows: deleting the staging then left a mix, and a journal naming nothing, which
+ * rollForward refuses, so the cell could not start again. Kept, the next start finishes the swap.
+ */
 export function removeStaging(staging: string): void {
+  if (journalNames(staging)) return;
   rmSync(staging, { recursive: true, force: true });
+}
+
+function journalNames(staging: string): boolean {
+  const path = join(dirname(staging), JOURNAL);
+  if (!existsSync(path)) return false;
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as Journal).staging === basename(staging);
+  } catch {
+    return true; // unreadable: the next start reports it; the staging may still be what it needs
+  }
 }
 
 function moveIfThere(from: string, to: string): void {

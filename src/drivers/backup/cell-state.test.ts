@@ -1,0 +1,52 @@
+// The restore's journaled swap when it fails part-way in a running process (not a crash: an error such
+// as a full disk or a database another writer holds): the staging directory the journal names is kept,
+// so the next start finishes the swap instead of refusing to start over a journal naming nothing.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openDb } from '../db.ts';
+import { commitRestore, newStaging, removeStaging, rollForward, sweepStaging } from './cell-state.ts';
+
+const userCount = (db: ReturnType<typeof openDb>, name: string) =>
+  (db.prepare('SELECT count(*) AS n FROM users WHERE username = ?').get(name) as { n: number }).n;
+
+test('a swap that failed after the journal keeps its staging directory; the next start finishes it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-cell-state-'));
+  try {
+    const data = join(dir, 'data');
+    mkdirSync(join(data, 'secrets'), { recursive: true });
+    writeFileSync(join(data, 'secrets', 'key'), 'live');
+    const db = openDb(join(data, 'cell.db'));
+    const staging = newStaging(data);
+    mkdirSync(join(staging, 'data', 'secrets'), { recursive: true });
+    writeFileSync(join(staging, 'data', 'secrets', 'key'), 'backup');
+    commitRestore(data, staging);
+
+    // The database rows cannot be copied (here: the staged database is not there), after the files moved.
+    assert.throws(() => rollForward(data, db));
+    assert.equal(readFileSync(join(data, 'secrets', 'key'), 'utf8'), 'backup');
+    removeStaging(staging); // what the restore does once its job failed
+    assert.ok(existsSync(staging), 'the journal names it: kept');
+    assert.deepEqual(sweepStaging(data), [], 'a start does not sweep it either');
+
+    // The next start: the staged database is readable now, and the swap is finished from the journal.
+    mkdirSync(join(staging, 'db'));
+    const staged = openDb(join(staging, 'db', 'cell.db'));
+    staged
+      .prepare(
+        "INSERT INTO users (username, role, password_hash, created_at, password_changed_at) VALUES ('restored', 'admin', 'x', '', '')",
+      )
+      .run();
+    staged.close();
+    assert.equal(rollForward(data, db), true);
+    assert.equal(userCount(db, 'restored'), 1);
+    assert.equal(readFileSync(join(data, 'secrets', 'key'), 'utf8'), 'backup');
+    removeStaging(staging);
+    assert.ok(!existsSync(staging), 'the journal is gone: removed');
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
