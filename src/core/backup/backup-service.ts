@@ -96,7 +96,15 @@ export class BackupService {
       try {
         const staged = await handle.stage(progress);
         progress('verifying', job.bytes_done, job.bytes_total);
-        await handle.commit(progress);
+        try {
+          await handle.commit(progress);
+        } catch (err) {
+          // The journal was written before the swap failed: the next start finishes it (ADR 0021).
+          const why = err instanceof Error ? err.message : String(err);
+          throw new Error(
+            `the restore was verified but swapping it in stopped (${why}); restart cell-api (\`./pic restart api\`): its start finishes a swap that had begun, or keeps the cell as it was`,
+          );
+        }
         committed = true;
         this.#restoredEnv = staged.env;
         const env = this.#d.engine.currentEnv();
