@@ -78,9 +78,9 @@ export const tlsStatus = z.object({
   /** The mode being served (applied), not a pending one. */
   mode: z.enum(['local', 'pic_ngo', 'custom']),
   domain: z.string(),
-  /** local: the cell's own CA; acme: a certificate from the ACME directory. */
+  /** local: made by the cell (its CA; self-signed in a fallback); acme: from the ACME directory. */
   source: z.enum(['local', 'acme']),
-  /** In an ACME mode with no certificate yet: the cell's own CA serves meanwhile. */
+  /** In an ACME mode with no certificate yet: a self-signed certificate serves meanwhile (ADR 0016). */
   fallback: z.boolean(),
   names: z.array(z.string()),
   /** Subject of the issuer certificate. */

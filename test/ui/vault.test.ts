@@ -71,6 +71,10 @@ test('the owner issues a certificate, sees its key once, and revokes it', async 
   await page.getByLabel('Common name').fill('*.cell');
   await page.getByRole('button', { name: 'Issue', exact: true }).click();
   await page.getByText('a wildcard must stand above at least two labels').waitFor();
+  // Outside the CA's name constraints: refused under the field, nothing signed.
+  await page.getByLabel('Common name').fill('bank.example.com');
+  await page.getByRole('button', { name: 'Issue', exact: true }).click();
+  await page.getByText('only issues for names under .cell and private addresses').waitFor();
 
   await page.getByLabel('Common name').fill('nas.home.cell');
   await page.getByLabel('Other names (optional)').fill('10.0.0.5, files.home.cell');

@@ -58,7 +58,7 @@ export const vaultRoutes = [
     access: ADMIN,
     tag: 'vault',
     summary:
-      'Issue a TLS certificate (ECDSA P-256, SAN, EKU serverAuth) signed by the intermediate; the private key is in this answer only',
+      'Issue a TLS certificate (ECDSA P-256, SAN, EKU serverAuth) signed by the intermediate, for names under .cell and private addresses only (the CA’s name constraints); the private key is in this answer only',
     body: issueCertSchema,
     response: issuedCertView,
     status: 201,

@@ -3,7 +3,7 @@
 import type { CertificateRecord, RevokeReason } from '../../schema/vault.ts';
 
 /** The vault's files: a fixed set of names, never a path from a request. */
-export type VaultFileName = 'ca.pem' | 'server.pem';
+export type VaultFileName = 'ca.pem' | 'server.pem' | 'fallback.pem';
 
 export interface VaultFiles {
   /** The file's text, or undefined when it does not exist yet. */

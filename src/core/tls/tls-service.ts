@@ -3,7 +3,8 @@
 // by DNS-01 through the DDNS provider's TXT records, or for <domain> alone by HTTP-01 when the
 // provider has none. Orders run one at a time; renewal is the tick's, backing off after an error; a
 // domain change waits in the config's pending step until its certificate is here (prepareApply).
-// Nothing is contacted in local mode.
+// Nothing is contacted in local mode. Meanwhile a public mode serves a self-signed certificate for
+// its names: the cell's CA vouches only for `.cell` names and private addresses (ADR 0016).
 import type { CellConfig, DomainMode } from '../../schema/config.ts';
 import {
   LETS_ENCRYPT_DIRECTORY,
@@ -18,6 +19,7 @@ import { AppError } from '../errors.ts';
 import type { AcmeChallenge, AcmePort } from '../ports/acme.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { TlsFiles } from '../ports/tls-files.ts';
+import type { FallbackCertificate } from '../vault/fallback-certificate.ts';
 import type { ServerCertificate } from '../vault/vault-service.ts';
 import { parseBundle, type TlsBundle } from './tls-bundle.ts';
 import {
@@ -35,7 +37,7 @@ import type { TlsRepository, TlsState } from './tls-repository.ts';
 /** What Caddy serves for the cell's names: the seam its wiring calls (certificateFor). */
 export interface ServedCertificate {
   source: 'local' | 'acme';
-  /** An ACME mode with no certificate yet: the cell's CA serves meanwhile. */
+  /** An ACME mode with no certificate yet: a self-signed certificate for its names serves meanwhile. */
   fallback: boolean;
   domain: string;
   names: string[];
@@ -61,7 +63,10 @@ export interface TlsServiceDeps {
     removeTxt(name: string, value: string): Promise<PublishResult>;
     txtProvider(): { provider: string | null; supportsTxt: boolean };
   };
-  vault: { serverCertificate(names: string[]): Promise<ServerCertificate> };
+  vault: {
+    serverCertificate(names: string[]): Promise<ServerCertificate>;
+    fallbackCertificate(names: string[]): Promise<FallbackCertificate>;
+  };
   /** The identity being served (the applied config), not a pending one. */
   applied: () => Identity;
   clock: Clock;
@@ -103,10 +108,14 @@ export class TlsService {
       if (b) return { source: 'acme', fallback: false, domain: id.domain, ...b.served };
     }
     const names = namesFor(id.domain, 'local');
-    const c = await this.#d.vault.serverCertificate(names);
+    const fallback = isAcmeMode(id.domain_mode);
+    // The CA's name constraints leave the public domain out: self-signed until ACME delivers.
+    const c = fallback
+      ? await this.#d.vault.fallbackCertificate(names)
+      : await this.#d.vault.serverCertificate(names);
     return {
       source: 'local',
-      fallback: isAcmeMode(id.domain_mode),
+      fallback,
       domain: id.domain,
       names,
       certPem: c.certPem,

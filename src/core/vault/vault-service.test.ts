@@ -1,12 +1,16 @@
 // The CA's use-cases on in-memory ports with a moving clock: the CA is made once and reloaded, the
 // server certificate is cached and renewed, revokes re-sign a numbered CRL, a damaged CA file is never
-// silently replaced.
+// silently replaced; the CA's name constraints and the refusal of names outside them; the
+// self-signed fallback certificate of the public modes.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { NameConstraints } from '@peculiar/asn1-x509';
 import type { CertificateRecord } from '../../schema/vault.ts';
 import type { CertificatesRepository, StoredCrl, VaultFileName, VaultFiles } from '../ports/vault.ts';
+import { CA_SCOPE_MESSAGE } from './ca-scope.ts';
 import { VaultService } from './vault-service.ts';
-import { parseCert, pemBlocks } from './x509.ts';
+import { NAME_CONSTRAINTS_OID, parseCert, pemBlocks, sansOf } from './x509.ts';
 
 const DAY = 86_400_000;
 
@@ -156,5 +160,112 @@ describe('VaultService', () => {
       v.list().map((c) => c.status),
       ['revoked', 'revoked'],
     );
+  });
+
+  test('the root and the intermediate carry critical name constraints: .cell and private ranges only', async () => {
+    const m = memory();
+    await service(m, { t: Date.now() }).rootPem();
+    const [root, intermediate] = pemBlocks(m.files.get('ca.pem')!, 'CERTIFICATE').map(parseCert);
+    for (const cert of [root!, intermediate!]) {
+      const ext = cert.getExtension(NAME_CONSTRAINTS_OID);
+      assert.ok(ext, `${cert.subject}: NameConstraints`);
+      assert.equal(ext.critical, true);
+      const nc = AsnConvert.parse(ext.value, NameConstraints);
+      assert.equal(nc.excludedSubtrees, undefined);
+      const permitted = [...(nc.permittedSubtrees ?? [])].map((t) => {
+        assert.equal(t.minimum, 0);
+        assert.equal(t.maximum, undefined);
+        const set = Object.entries(t.base).filter(([, v]) => v !== undefined);
+        assert.equal(set.length, 1, 'one name form per subtree');
+        return `${set[0]![0]}:${set[0]![1]}`;
+      });
+      assert.deepEqual(permitted, [
+        'dNSName:cell',
+        'iPAddress:10.0.0.0/8',
+        'iPAddress:172.16.0.0/12',
+        'iPAddress:192.168.0.0/16',
+        'iPAddress:100.64.0.0/10',
+        'iPAddress:127.0.0.0/8',
+        'iPAddress:fc00::/7',
+        'iPAddress:::1/128',
+      ]);
+    }
+  });
+
+  test('issuing outside .cell and private addresses is refused, naming the field, before signing', async () => {
+    const m = memory();
+    const v = service(m, { t: Date.now() });
+    const refused = async (input: { common_name: string; sans: string[] }, fields: string[]) => {
+      await assert.rejects(
+        v.issue({ ...input, days: 30, client_auth: false }),
+        (e: Error & { code?: string; fields?: Array<{ field: string; message: string }> }) => {
+          assert.equal(e.code, 'validation_failed');
+          assert.deepEqual(
+            e.fields,
+            fields.map((field) => ({ field, message: CA_SCOPE_MESSAGE })),
+          );
+          assert.match(e.message, /only issues for names under \.cell and private addresses/);
+          return true;
+        },
+      );
+    };
+    await refused({ common_name: 'bank.example.com', sans: [] }, ['common_name']);
+    await refused({ common_name: 'nas.home.cell', sans: ['10.0.0.5', '8.8.8.8'] }, ['sans.1']);
+    await refused({ common_name: '1.1.1.1', sans: ['2001:db8::1', 'ok.cell'] }, ['common_name', 'sans.0']);
+    assert.equal(m.rows.length, 0, 'nothing signed');
+    assert.equal(m.files.size, 0, 'not even the CA made');
+    await assert.rejects(
+      v.serverCertificate(['home.example.org', '*.home.example.org']),
+      (e: Error & { fields?: unknown }) => {
+        assert.deepEqual(e.fields, [
+          { field: 'names.0', message: CA_SCOPE_MESSAGE },
+          { field: 'names.1', message: CA_SCOPE_MESSAGE },
+        ]);
+        return true;
+      },
+    );
+    const ok = await v.issue({
+      common_name: 'printer.home.cell',
+      sans: ['192.168.1.20', 'fd00::7'],
+      days: 30,
+      client_auth: false,
+    });
+    assert.equal(m.rows.length, 1);
+    assert.deepEqual(sansOf(parseCert(pemBlocks(ok.certificate, 'CERTIFICATE')[0]!)), [
+      'printer.home.cell',
+      '192.168.1.20',
+      'fd00::7',
+    ]);
+  });
+
+  test('the fallback of a public mode: self-signed for its names, kept, made again when due or renamed', async () => {
+    const m = memory();
+    const clock = { t: Date.parse('2030-01-01T00:00:00Z') };
+    const v = service(m, clock);
+    const names = ['home.example.org', '*.home.example.org'];
+    const first = await v.fallbackCertificate(names);
+    assert.equal(first.chainPem, '');
+    const cert = parseCert(pemBlocks(first.certPem, 'CERTIFICATE')[0]!);
+    assert.equal(cert.issuer, cert.subject, 'self-signed');
+    assert.match(cert.subject, /CN=home\.example\.org/);
+    assert.deepEqual(sansOf(cert), names);
+    assert.ok(await cert.verify({ signatureOnly: true }), 'signed by its own key');
+    assert.match(m.files.get('fallback.pem')!, /PRIVATE KEY/);
+    assert.equal(m.files.has('ca.pem'), false, 'the CA is not involved');
+    assert.equal(m.rows.length, 0, 'not listed among the CA’s certificates');
+    assert.equal(
+      (await v.fallbackCertificate([...names, names[0]!])).serial,
+      first.serial,
+      'a repeat: the same',
+    );
+    assert.equal((await service(m, clock).fallbackCertificate(names)).serial, first.serial, 'read back');
+    clock.t += 366 * DAY;
+    assert.equal((await v.fallbackCertificate(names)).serial, first.serial, '31 days left: kept');
+    clock.t += 2 * DAY;
+    const renewed = await v.fallbackCertificate(names);
+    assert.notEqual(renewed.serial, first.serial, '29 days left: made again');
+    const other = await v.fallbackCertificate(['other.example.org', '*.other.example.org']);
+    assert.notEqual(other.serial, renewed.serial, 'other names: a new one');
+    await assert.rejects(v.fallbackCertificate(['a\nb']), /names\.0/);
   });
 });

@@ -3,6 +3,8 @@
 // intermediate (the issuer of every leaf, which is the CRL `openssl verify -crl_check` asks for).
 // Keys of certificates issued through the API are handed out once and not kept; the cell's own
 // HTTPS key (serverCertificate) is kept, because Caddy must load it again after every restart.
+// The CA vouches only for `.cell` names and private addresses (ca-scope.ts): new roots carry that as
+// name constraints, and every issue is checked against it before anything is signed.
 // Design choices: docs/adr/0016-internal-certificate-authority.md.
 
 import {
@@ -17,6 +19,8 @@ import type { AuditService } from '../audit-service.ts';
 import { AppError, conflict, invalid, notFound } from '../errors.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { CertificatesRepository, VaultFiles } from '../ports/vault.ts';
+import { CA_SCOPE_MESSAGE, outOfScope } from './ca-scope.ts';
+import { type FallbackCertificate, fallbackCertificate } from './fallback-certificate.ts';
 import {
   type CaNames,
   certPem,
@@ -176,6 +180,12 @@ export class VaultService {
 
   /** Issues a certificate; its private key is in this answer only. */
   async issue(input: IssueCertInput): Promise<IssuedCertView> {
+    // Refused before anything is signed: devices would refuse it anyway (the root's name constraints).
+    const refused = outsideScope([
+      { field: 'common_name', name: input.common_name },
+      ...input.sans.map((name, i) => ({ field: `sans.${i}`, name })),
+    ]);
+    if (refused) throw refused;
     const ca = await this.ca();
     const names = unique([input.common_name, ...input.sans]);
     const leaf = await issueLeaf(
@@ -277,11 +287,9 @@ export class VaultService {
    */
   serverCertificate(names: string[]): Promise<ServerCertificate> {
     const wanted = unique(names);
-    const bad = wanted.flatMap((n, i) =>
-      certName.safeParse(n).success ? [] : [{ field: `names.${i}`, message: 'must be a DNS name or an IP' }],
-    );
-    if (wanted.length === 0) bad.push({ field: 'names', message: 'must name at least one host' });
-    if (bad.length) return Promise.reject(invalid(bad));
+    const refused =
+      badNames(wanted) ?? outsideScope(wanted.map((name, i) => ({ field: `names.${i}`, name })));
+    if (refused) return Promise.reject(refused);
     return this.#serial(async () => {
       const ca = await this.ca();
       const cached = await this.#cachedServer(ca, wanted);
@@ -308,6 +316,20 @@ export class VaultService {
         notAfter: leaf.cert.notAfter.toISOString(),
       };
     });
+  }
+
+  /**
+   * What a public domain mode serves for its public names until the ACME certificate is here: a
+   * self-signed leaf, outside the CA (which may not sign a public name). Kept in `fallback.pem`.
+   */
+  fallbackCertificate(names: string[]): Promise<FallbackCertificate> {
+    const wanted = unique(names);
+    const refused = badNames(wanted);
+    if (refused) return Promise.reject(refused);
+    const d = this.#d;
+    return this.#serial(() =>
+      fallbackCertificate({ files: d.files, cellName: d.cellName, audit: d.audit, now: this.#now }, wanted),
+    );
   }
 
   async #cachedServer(ca: Ca, wanted: string[]): Promise<ServerCertificate | undefined> {
@@ -351,6 +373,23 @@ function view(r: CertificateRecord, now: string): CertView {
 }
 
 const unique = (names: readonly string[]) => [...new Set(names)];
+
+/** The names of one of the cell's own certificates: at least one, each a DNS name or an IP. */
+function badNames(wanted: readonly string[]): AppError | undefined {
+  const bad = wanted.flatMap((n, i) =>
+    certName.safeParse(n).success ? [] : [{ field: `names.${i}`, message: 'must be a DNS name or an IP' }],
+  );
+  if (wanted.length === 0) bad.push({ field: 'names', message: 'must name at least one host' });
+  return bad.length ? invalid(bad) : undefined;
+}
+
+/** A 400 naming each field whose name the CA may not vouch for (ca-scope.ts), or undefined. */
+function outsideScope(names: ReadonlyArray<{ field: string; name: string }>): AppError | undefined {
+  const bad = outOfScope(names);
+  if (!bad.length) return undefined;
+  const fields = bad.map((f) => f.field).join(', ');
+  return new AppError('validation_failed', `Invalid ${fields}: ${CA_SCOPE_MESSAGE}`, { fields: bad });
+}
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   const sa = new Set(a);

@@ -5,8 +5,11 @@
 // reflect-metadata must be loaded before @peculiar/x509 (its dependency injection reads it).
 import 'reflect-metadata';
 import { isIP } from 'node:net';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import type { RevokeReason } from '../../schema/vault.ts';
+import { CA_DNS_ZONE, CA_IP_RANGES } from './ca-scope.ts';
 
 const { subtle } = globalThis.crypto;
 x509.cryptoProvider.set(globalThis.crypto);
@@ -34,9 +37,29 @@ export function randomSerial(): string {
 
 const name = (cn: string, o?: string): x509.JsonName => [...(o ? [{ O: [o] }] : []), { CN: [cn] }];
 
+export const NAME_CONSTRAINTS_OID = '2.5.29.30';
+
+/**
+ * NameConstraints (critical, as RFC 5280 requires): permitted subtrees only, the dNSName `cell` and
+ * the private address ranges (ca-scope.ts). @peculiar/x509 has no class for it; its ASN.1 schema does.
+ */
+export function nameConstraintsExtension(): x509.Extension {
+  const permitted = [
+    new GeneralName({ dNSName: CA_DNS_ZONE }),
+    ...CA_IP_RANGES.map((cidr) => new GeneralName({ iPAddress: cidr })),
+  ].map((base) => new GeneralSubtree({ base }));
+  const der = AsnConvert.serialize(
+    new NameConstraints({ permittedSubtrees: new GeneralSubtrees(permitted) }),
+  );
+  return new x509.Extension(NAME_CONSTRAINTS_OID, true, der);
+}
+
 async function caExtensions(pathLen: number, publicKey: CryptoKey, issuer?: x509.X509Certificate) {
   return [
     new x509.BasicConstraintsExtension(true, pathLen, true),
+    // On the root too: devices check a root's constraints against every certificate below it, so a
+    // leaf (or a whole intermediate) signed with a stolen key still vouches for nothing else.
+    nameConstraintsExtension(),
     new x509.KeyUsagesExtension(
       x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
       true,
@@ -105,6 +128,24 @@ export interface Leaf {
   privateKeyPem: string;
 }
 
+async function leafExtensions(req: LeafRequest, publicKey: CryptoKey) {
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension(
+      req.clientAuth
+        ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]
+        : [x509.ExtendedKeyUsage.serverAuth],
+      false,
+    ),
+    new x509.SubjectAlternativeNameExtension(
+      req.names.map((n) => ({ type: isIP(n) ? ('ip' as const) : ('dns' as const), value: n })),
+      false,
+    ),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+  ];
+}
+
 /** A TLS server certificate signed by the intermediate; it never outlives the intermediate. */
 export async function issueLeaf(issuer: KeyAndCert, req: LeafRequest, now: Date): Promise<Leaf> {
   const keys = await generateKeys();
@@ -120,21 +161,29 @@ export async function issueLeaf(issuer: KeyAndCert, req: LeafRequest, now: Date)
     publicKey: keys.publicKey,
     signingKey: issuer.keys.privateKey,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension(
-        req.clientAuth
-          ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]
-          : [x509.ExtendedKeyUsage.serverAuth],
-        false,
-      ),
-      new x509.SubjectAlternativeNameExtension(
-        req.names.map((n) => ({ type: isIP(n) ? ('ip' as const) : ('dns' as const), value: n })),
-        false,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ...(await leafExtensions(req, keys.publicKey)),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.cert.publicKey),
     ],
+  });
+  return { cert, serial, privateKeyPem: await privateKeyPem(keys.privateKey) };
+}
+
+/**
+ * A self-signed TLS server certificate (CA:FALSE: it vouches for its own names only, and only to a
+ * client that trusts this very certificate). What a public domain mode serves until its ACME
+ * certificate is here: the cell's CA may not sign a public name (ca-scope.ts).
+ */
+export async function selfSignedLeaf(req: LeafRequest, organisation: string, now: Date): Promise<Leaf> {
+  const keys = await generateKeys();
+  const serial = randomSerial();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial,
+    name: name(req.commonName, organisation),
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter: new Date(now.getTime() + req.days * DAY_MS),
+    signingAlgorithm: SIGN,
+    keys,
+    extensions: await leafExtensions(req, keys.publicKey),
   });
   return { cert, serial, privateKeyPem: await privateKeyPem(keys.privateKey) };
 }

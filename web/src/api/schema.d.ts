@@ -939,7 +939,7 @@ export interface paths {
         /** Every certificate the CA issued, newest first (never a private key) */
         get: operations["getApiVaultCerts"];
         put?: never;
-        /** Issue a TLS certificate (ECDSA P-256, SAN, EKU serverAuth) signed by the intermediate; the private key is in this answer only */
+        /** Issue a TLS certificate (ECDSA P-256, SAN, EKU serverAuth) signed by the intermediate, for names under .cell and private addresses only (the CA’s name constraints); the private key is in this answer only */
         post: operations["postApiVaultCerts"];
         delete?: never;
         options?: never;

@@ -154,7 +154,7 @@ export function DomainTlsCard() {
           <dt className="text-slate-500">Serving</dt>
           <dd>
             {st.domain} ({MODES.find((m) => m.value === st.mode)?.label})
-            {st.fallback && ' — no certificate yet: the cell’s own CA serves meanwhile'}
+            {st.fallback && ' — no certificate yet: a self-signed one serves meanwhile (browsers warn)'}
           </dd>
           <dt className="text-slate-500">Issuer</dt>
           <dd>{st.issuer ?? '—'}</dd>

@@ -79,7 +79,7 @@ function IssueForm({ onIssued }: { onIssued: (c: Issued, name: string) => void }
       <div className="grid gap-x-4 md:grid-cols-2">
         <Field
           label="Common name"
-          help="A lowercase DNS name (nas.home.cell, *.home.cell) or an IP address."
+          help="A lowercase name under .cell (nas.home.cell, *.home.cell) or a private IP: the cell's CA vouches for nothing else."
           error={error?.fieldMessage('common_name')}
         >
           {(p) => (
@@ -113,7 +113,7 @@ function IssueForm({ onIssued }: { onIssued: (c: Issued, name: string) => void }
         </Field>
         <Field
           label="Other names (optional)"
-          help="More DNS names or IPs, separated by spaces, commas or new lines."
+          help="More .cell names or private IPs (10/8, 172.16/12, 192.168/16, 100.64/10, 127/8, fc00::/7, ::1), separated by spaces, commas or new lines."
           error={sansError ? `${sansError.field}: ${sansError.message}` : undefined}
         >
           {(p) => (
