@@ -90,6 +90,17 @@ describe('backups', () => {
     assert.equal(after.address, before.address);
     assert.equal((await kit.app.inject({ url: '/api/vault/ca.crt' })).body, ca, 'the same CA');
     assert.equal(await serverKey(), keyBefore, "the same server key in the peer's config");
+    // The live audit trail is kept, not replaced by the backup's: what happened after it is still there.
+    const audit = (await api('GET', '/api/logs/audit?limit=200')).json();
+    const actions = audit.items as Array<{
+      action: string;
+      target: string | null;
+    }>;
+    assert.ok(
+      actions.some((r) => r.action === 'backup created' && r.target === id),
+      'the audit row of the backup itself (written after its snapshot) survives the restore',
+    );
+    assert.ok(actions.some((r) => r.action === 'backup restored'));
   });
 
   test('another cell (a fresh install) takes the backup: same server key, peers and CA', async () => {

@@ -82,10 +82,18 @@ export const backupRoutes = [
     rawBody: { maxBytes: DEFAULT_UPLOAD_MAX_BYTES, stream: true },
     status: 201,
     response: z.object({ backup_id: z.string() }),
-    handler: async ({ deps, body, req }) => {
-      const result = await deps.backups.upload(body as unknown as Readable, 'api');
-      req.auditTarget = result.backup_id;
-      return result;
+    handler: async ({ deps, body, req, reply }) => {
+      try {
+        const result = await deps.backups.upload(body as unknown as Readable, 'api');
+        req.auditTarget = result.backup_id;
+        return result;
+      } catch (err) {
+        // The rest of a refused body is not read: the answer closes the connection, and the socket
+        // goes once it is sent, or a client could hold it open (and shutdown waiting) for ever.
+        reply.header('connection', 'close');
+        reply.raw.once('finish', () => req.raw.destroy());
+        throw err;
+      }
     },
   }),
   defineRoute({

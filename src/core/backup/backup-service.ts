@@ -29,6 +29,7 @@ export class BackupService {
   #running: { id: string; done: Promise<BackupJob> } | undefined;
   #last: string | undefined;
   #restoredEnv: string | undefined;
+  #opening = false;
 
   constructor(deps: BackupServiceDeps) {
     this.#d = deps;
@@ -81,9 +82,18 @@ export class BackupService {
    */
   async restore(id: string, passphrase: string | undefined, origin: Origin): Promise<{ backup_id: string }> {
     this.#idle();
+    if (this.#opening) throw new AppError('conflict', 'A restore is checking its passphrase; wait for it');
     if (!this.#d.engine.get(id)) throw notFound('Backup');
-    const handle = await this.#d.engine.openRestore(id, passphrase);
-    // Checked again: the passphrase check took a while (scrypt), another job may have started.
+    // One passphrase check at a time: each runs scrypt (up to 1 GiB of memory at age's highest work
+    // factor), so parallel requests must not each start one.
+    this.#opening = true;
+    let handle: Awaited<ReturnType<BackupEnginePort['openRestore']>>;
+    try {
+      handle = await this.#d.engine.openRestore(id, passphrase);
+    } finally {
+      this.#opening = false;
+    }
+    // Checked again: the passphrase check took a while (scrypt), a backup may have started.
     if (this.#running) {
       await handle.discard();
       this.#idle();

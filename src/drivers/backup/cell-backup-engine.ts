@@ -18,6 +18,7 @@ import { ArchiveError, openArchive, unpack } from './archive-reader.ts';
 import { type ArchiveSource, writeArchive } from './archive-writer.ts';
 import { BackupFiles, UploadRefused } from './backup-files.ts';
 import {
+  checkCopy,
   checkStagedDatabase,
   commitRestore,
   databaseSource,
@@ -189,6 +190,8 @@ function restoreHandle(
         async commit(progress) {
           if (!staging) throw new Error('stage() first');
           progress('vault', 0, null);
+          // A database that cannot be copied in is refused here, before the journal commits to it.
+          checkCopy(o.db, staging);
           o.onRestoreStep?.('before-journal');
           commitRestore(o.dataDir, staging);
           o.onRestoreStep?.('after-journal');

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDb } from '../db.ts';
-import { commitRestore, newStaging, removeStaging, rollForward, sweepStaging } from './cell-state.ts';
+import {
+  checkStagedDatabase,
+  commitRestore,
+  newStaging,
+  removeStaging,
+  rollForward,
+  sweepStaging,
+} from './cell-state.ts';
 
 const userCount = (db: ReturnType<typeof openDb>, name: string) =>
   (db.prepare('SELECT count(*) AS n FROM users WHERE username = ?').get(name) as { n: number }).n;
@@ -45,6 +52,60 @@ test('a swap that failed after the journal keeps its staging directory; the next
     assert.equal(readFileSync(join(data, 'secrets', 'key'), 'utf8'), 'backup');
     removeStaging(staging);
     assert.ok(!existsSync(staging), 'the journal is gone: removed');
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a staged database with objects PIC did not make, or missing some, is refused before any of it runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-cell-state-'));
+  try {
+    const cases: Array<[string, (db: ReturnType<typeof openDb>) => void]> = [
+      [
+        'an extra view',
+        (db) =>
+          db.exec(
+            'CREATE VIEW evil AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r',
+          ),
+      ],
+      [
+        'an extra trigger',
+        (db) => db.exec('CREATE TRIGGER t AFTER INSERT ON peers BEGIN DELETE FROM users; END'),
+      ],
+      ['a missing table', (db) => db.exec('DROP TABLE dns_records')],
+    ];
+    for (const [what, change] of cases) {
+      const staging = join(dir, what.replaceAll(' ', '-'));
+      mkdirSync(join(staging, 'db'), { recursive: true });
+      const db = openDb(join(staging, 'db', 'cell.db'));
+      change(db);
+      db.close();
+      assert.throws(() => checkStagedDatabase(staging), /schema/, what);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a journal that names anything but its own staging directory and single names is refused, nothing moved', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-cell-state-'));
+  try {
+    const data = join(dir, 'data');
+    mkdirSync(join(data, 'secrets'), { recursive: true });
+    writeFileSync(join(data, 'secrets', 'key'), 'live');
+    const db = openDb(join(data, 'cell.db'));
+    const staging = newStaging(data);
+    for (const journal of [
+      { staging: 'restore-staging-x/../../..', install: [], remove: [] },
+      { staging: staging.split('/').at(-1), install: ['../../etc'], remove: [] },
+      { staging: staging.split('/').at(-1), install: [], remove: ['secrets/key'] },
+      { staging: staging.split('/').at(-1), install: [], remove: ['cell.db'] },
+    ]) {
+      writeFileSync(join(data, 'restore-journal.json'), JSON.stringify(journal));
+      assert.throws(() => rollForward(data, db), /not one PIC wrote/);
+      assert.equal(readFileSync(join(data, 'secrets', 'key'), 'utf8'), 'live');
+    }
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -89,11 +89,16 @@ export function checkStagedDatabase(staging: string): void {
     db = new DatabaseSync(file);
     const integrity = db.prepare('PRAGMA integrity_check').get() as { integrity_check: string };
     if (integrity.integrity_check !== 'ok') throw new RestoreRefused("the backup's database is damaged");
+    db.exec('PRAGMA trusted_schema = OFF');
     const version = schemaVersion(db);
     if (version > latest)
       throw new RestoreRefused(
         `the backup's database is from a newer PIC (schema ${version}, this one knows ${latest})`,
       );
+    // Exactly the tables, indexes and triggers PIC's migrations made at that version, and nothing
+    // else (no view or trigger of the archive's own runs when its rows are read or migrated).
+    if (schemaOf(db) !== schemaAt(version))
+      throw new RestoreRefused(`the backup's database does not have PIC's schema ${version}: refused`);
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db);
     if ((db.prepare('PRAGMA foreign_key_check').all() as unknown[]).length > 0)
@@ -104,6 +109,31 @@ export function checkStagedDatabase(staging: string): void {
     throw new RestoreRefused(`the backup's database cannot be read: ${(err as Error).message}`);
   } finally {
     db?.close();
+  }
+}
+
+/** The schema as text: every object's type, name, table and SQL, in a stable order. */
+function schemaOf(db: DatabaseSync): string {
+  return JSON.stringify(
+    db
+      .prepare(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+      )
+      .all(),
+  );
+}
+
+/** The schema a database has after PIC's migrations up to `version`, made fresh in memory. */
+function schemaAt(version: number): string {
+  const fresh = new DatabaseSync(':memory:');
+  try {
+    migrate(
+      fresh,
+      MIGRATIONS.filter((m) => m.version <= version),
+    );
+    return schemaOf(fresh);
+  } finally {
+    fresh.close();
   }
 }
 
@@ -132,9 +162,9 @@ export function commitRestore(dataDir: string, staging: string): void {
 export function rollForward(dataDir: string, db: Db, afterFiles?: () => void): boolean {
   const path = join(dataDir, JOURNAL);
   if (!existsSync(path)) return false;
-  const journal = JSON.parse(readFileSync(path, 'utf8')) as Journal;
+  const journal = parseJournal(readFileSync(path, 'utf8'));
   const staging = join(dataDir, journal.staging);
-  if (!journal.staging.startsWith(STAGING_PREFIX) || !existsSync(staging))
+  if (!existsSync(staging))
     throw new Error(`the restore journal names ${journal.staging}, which is not there: restore again`);
   const aside = join(staging, 'replaced');
   mkdirSync(aside, { recursive: true, mode: 0o700 });
@@ -152,6 +182,32 @@ export function rollForward(dataDir: string, db: Db, afterFiles?: () => void): b
   rmSync(path);
   fsyncDir(dataDir);
   return true;
+}
+
+/**
+ * The journal is read back as data, never trusted: the staging directory is one of ours by name, and
+ * every entry is a single name in the data directory (no '/', no '..'), so no rename leaves it.
+ */
+function parseJournal(text: string): Journal {
+  const j = JSON.parse(text) as Partial<Journal>;
+  const single = (n: unknown): n is string =>
+    typeof n === 'string' &&
+    /^[A-Za-z0-9._@+=,~-]{1,255}$/.test(n) &&
+    n !== '.' &&
+    n !== '..' &&
+    !NOT_STATE.test(n);
+  if (
+    typeof j.staging !== 'string' ||
+    !/^restore-staging-[A-Za-z0-9]{6}$/.test(j.staging) ||
+    !Array.isArray(j.install) ||
+    !Array.isArray(j.remove) ||
+    !j.install.every(single) ||
+    !j.remove.every(single)
+  )
+    throw new Error(
+      'the restore journal is not one PIC wrote: remove data/api/restore-journal.json and restore again',
+    );
+  return { staging: j.staging, install: j.install, remove: j.remove };
 }
 
 /** Deletes staging directories no journal names (a restore that stopped before it was committed). */
@@ -194,7 +250,21 @@ function moveIfThere(from: string, to: string): void {
 }
 
 /** Every table's rows from the staged file, in one transaction; idempotent. */
-function copyDatabase(db: Db, file: string): void {
+/** The live audit trail stays (a restore must not erase or forge it); the restore is appended to it. */
+const KEPT_LIVE = new Set(['audit', 'audit_anon']);
+/** Ended by a restore like sessions: a one-time link spent after the backup must not work again. */
+const ENDED = ['sessions', 'peer_config_links'];
+
+/** The copy, rolled back: run before the journal, so a database that cannot be copied is refused then. */
+export function checkCopy(db: Db, staging: string): void {
+  try {
+    copyDatabase(db, join(staging, 'db', 'cell.db'), true);
+  } catch (err) {
+    throw new RestoreRefused(`the backup's database cannot replace this one: ${(err as Error).message}`);
+  }
+}
+
+function copyDatabase(db: Db, file: string, dryRun = false): void {
   if (!statSync(file).isFile()) throw new Error('the staged database is missing');
   db.prepare('ATTACH DATABASE ? AS restored').run(file);
   try {
@@ -205,6 +275,7 @@ function copyDatabase(db: Db, file: string): void {
         .prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         .all() as { name: string }[];
       for (const { name } of tables) {
+        if (KEPT_LIVE.has(name)) continue;
         const q = `"${name.replaceAll('"', '""')}"`;
         const cols = (db.prepare(`PRAGMA main.table_info(${q})`).all() as { name: string }[])
           .map((c) => `"${c.name.replaceAll('"', '""')}"`)
@@ -217,9 +288,9 @@ function copyDatabase(db: Db, file: string): void {
         db.exec('DELETE FROM main.sqlite_sequence');
         db.exec('INSERT INTO main.sqlite_sequence SELECT * FROM restored.sqlite_sequence');
       }
-      // A restore ends every session: the restored users log in again.
-      db.exec('DELETE FROM main.sessions');
-      db.exec('COMMIT');
+      // A restore ends every session (the restored users log in again) and every one-time link.
+      for (const t of ENDED) db.exec(`DELETE FROM main.${t}`);
+      db.exec(dryRun ? 'ROLLBACK' : 'COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');
       throw err;
