@@ -13,7 +13,8 @@ export function openCell(dataDir: string, extra: Partial<CellOptions> = {}) {
   }
   const cell = createCell({ dataDir, sweepTemps: false, writeLogs: false, ...extra });
   // In a running cell the data dir belongs to the API container's user; files this root command
-  // created there (the WAL, a backup) must go back to that user or the API could no longer open them.
+  // created there (the WAL) must go back to that user or the API could no longer open them. (`pic
+  // backup` / `pic restore` never get here as root on such a directory: they run as its owner.)
   const owner = statSync(dataDir).uid;
   return {
     ...cell,

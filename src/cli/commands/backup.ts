@@ -1,12 +1,34 @@
 // `pic backup` and `pic restore` on the host (the spec's `make backup` / `make restore`): the same
 // archives as the API's, in the same directory (data/api/backups). Passphrases come from a file or
 // the terminal, never from an argument (every process on the host could read it there).
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+//
+// Run as root on a running cell, whose data/api belongs to cell-api's user: everything touching
+// data/api happens in a child process running as that directory's owner (`--as-owner`, internal),
+// so a compromised cell-api swapping directories for symlinks mid-operation can only make the child
+// write where that user could write anyway. Root keeps what only root may read: it reads the
+// passphrase file, the .env and a FILE outside the data directory, and passes them on the child's
+// stdin (one JSON line, then the FILE's bytes); the child hands the restored .env back on fd 3 and
+// root validates it before writing it beside the data directory.
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { BackupService } from '../../core/backup/backup-service.ts';
 import { writeFileAtomic } from '../../drivers/atomic-file.ts';
 import { BACKUP_ID_PATTERN, type BackupJob, backupPassphrase } from '../../schema/backup.ts';
+import { parseEnvFile } from '../../schema/runtime.ts';
 import { openCell } from '../open-cell.ts';
 import { REPO_ROOT } from '../runtime-context.ts';
 import { UsageError } from '../usage.ts';
@@ -32,25 +54,159 @@ function cellDirOf(dir: string | undefined): string {
   return cellDir;
 }
 
-function openForBackup(cellDir: string) {
-  const envPath = join(cellDir, '.env');
-  return openCell(join(cellDir, 'data', 'api'), {
-    envText: () => (existsSync(envPath) ? readFileSync(envPath, 'utf8') : undefined),
+const dataDirOf = (cellDir: string) => join(cellDir, 'data', 'api');
+
+function openForBackup(cellDir: string, envText: string | undefined) {
+  return openCell(dataDirOf(cellDir), {
+    envText: () => envText,
     backupConfigDir: join(cellDir, 'config'),
+  });
+}
+
+function readEnvText(cellDir: string): string | undefined {
+  const envPath = join(cellDir, '.env');
+  return existsSync(envPath) ? readFileSync(envPath, 'utf8') : undefined;
+}
+
+/** What root passes to the owner's child: the first line of its stdin. */
+interface OwnerInput {
+  passphrase?: string;
+  envText?: string;
+  /** The archive to restore follows the JSON line on stdin (a FILE the owner may not read). */
+  stream?: boolean;
+}
+
+/** Root on a data directory root does not own: the work must run as that directory's owner. */
+export function ownerToRunAs(dataDir: string): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const st = statSync(dataDir);
+  return st.uid === 0 ? undefined : { uid: st.uid, gid: st.gid };
+}
+
+/** The child's argv: the internal flag and paths, never a passphrase or the .env. */
+export function ownerArgv(command: 'backup' | 'restore', cellDir: string, rest: string[] = []): string[] {
+  return [
+    ...process.execArgv,
+    join(import.meta.dirname, '..', 'main.ts'),
+    command,
+    ...rest,
+    '--dir',
+    cellDir,
+    '--as-owner',
+  ];
+}
+
+/**
+ * Runs `pic <command> --as-owner` as the data directory's owner; `input` goes to its stdin as one
+ * JSON line, then `file`'s bytes when given. Resolves with its exit code and what it wrote on fd 3.
+ */
+function runAsOwner(
+  owner: { uid: number; gid: number },
+  argv: string[],
+  input: OwnerInput,
+  file?: string,
+): Promise<{ code: number; fd3: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, argv, {
+      uid: owner.uid,
+      gid: owner.gid,
+      cwd: '/',
+      stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    (child.stdio[3] as Readable).on('data', (b: Buffer) => chunks.push(b));
+    child.stdin!.on('error', () => {}); // the child may end before reading everything: its code says why
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolveRun({ code: code ?? (signal ? 1 : 0), fd3: Buffer.concat(chunks).toString('utf8') }),
+    );
+    child.stdin!.write(`${JSON.stringify(input)}\n`);
+    if (file) {
+      const src = createReadStream(file);
+      src.on('error', (err) => {
+        console.error(`pic restore: ${err.message}`);
+        child.stdin!.destroy();
+      });
+      src.pipe(child.stdin!);
+    } else child.stdin!.end();
+  });
+}
+
+/** In the owner's child: refused unless this process is the data directory's owner. */
+function assertOwner(dataDir: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid !== statSync(dataDir).uid)
+    throw new UsageError("--as-owner is internal: it runs only as the data directory's owner");
+}
+
+/** The child's stdin: the JSON line, and the stream positioned after it. */
+function readOwnerInput(): Promise<OwnerInput> {
+  const stdin = process.stdin;
+  return new Promise((resolveInput, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const nl = buf.indexOf(10);
+      if (nl < 0) return;
+      cleanup();
+      stdin.pause();
+      const rest = buf.subarray(nl + 1);
+      if (rest.length > 0) stdin.unshift(rest);
+      try {
+        resolveInput(JSON.parse(buf.subarray(0, nl).toString('utf8')) as OwnerInput);
+      } catch (err) {
+        reject(err);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new Error('no input from the parent process'));
+    };
+    const cleanup = () => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+    };
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
   });
 }
 
 export async function backup(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'passphrase-file': { type: 'string' }, dir: { type: 'string' } },
+    options: {
+      'passphrase-file': { type: 'string' },
+      dir: { type: 'string' },
+      'as-owner': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const cellDir = cellDirOf(values.dir);
+  if (values['as-owner']) {
+    assertOwner(dataDirOf(cellDir));
+    const input = await readOwnerInput();
+    process.stdin.destroy();
+    return makeBackup(cellDir, checkedPassphrase(input.passphrase), input.envText);
+  }
   const passphrase = values['passphrase-file']
     ? await readPassphrase(values['passphrase-file'], true)
     : undefined;
-  const cell = openForBackup(cellDir);
+  const envText = readEnvText(cellDir);
+  const owner = ownerToRunAs(dataDirOf(cellDir));
+  if (!owner) return makeBackup(cellDir, passphrase, envText);
+  const { code } = await runAsOwner(owner, ownerArgv('backup', cellDir), {
+    ...(passphrase ? { passphrase } : {}),
+    ...(envText !== undefined ? { envText } : {}),
+  });
+  return code;
+}
+
+async function makeBackup(
+  cellDir: string,
+  passphrase: string | undefined,
+  envText: string | undefined,
+): Promise<number> {
+  const cell = openForBackup(cellDir, envText);
   try {
     const { backup_id } = cell.deps.backups.create({ ...(passphrase ? { passphrase } : {}), origin: 'cli' });
     const job = await follow(cell.deps.backups, backup_id);
@@ -62,7 +218,7 @@ export async function backup(argv: string[]): Promise<number> {
     console.log(
       `Backup ${backup_id}: ${human(item.size)}${item.encrypted ? ', encrypted' : ', NOT encrypted'}`,
     );
-    console.log(join(cellDir, 'data', 'api', 'backups', item.file));
+    console.log(join(dataDirOf(cellDir), 'backups', item.file));
     return 0;
   } finally {
     cell.close();
@@ -76,16 +232,71 @@ export async function restore(argv: string[]): Promise<number> {
       'passphrase-file': { type: 'string' },
       dir: { type: 'string' },
       'no-up': { type: 'boolean', default: false },
+      'as-owner': { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
   });
   const cellDir = cellDirOf(values.dir);
-  const cell = openForBackup(cellDir);
-  let restoredEnv: string | undefined;
+  const dataDir = dataDirOf(cellDir);
+  const what = positionals[0];
+
+  if (values['as-owner']) {
+    assertOwner(dataDir);
+    const input = await readOwnerInput();
+    if (!input.stream) process.stdin.destroy();
+    // A fresh stream: stdin was paused after the JSON line, and a 'data' listener alone would not resume it.
+    const source = input.stream ? { stream: process.stdin.pipe(new PassThrough()) } : what;
+    const r = await restoreData(cellDir, source, async () => checkedPassphrase(input.passphrase));
+    // The restored .env goes back to root, which validates and writes it outside the data directory.
+    if (r.code === 0) writeSync(3, `${JSON.stringify({ env: r.restoredEnv ?? null })}\n`);
+    return r.code;
+  }
+
+  let result: { code: number; restoredEnv?: string | undefined };
+  const owner = ownerToRunAs(dataDir);
+  if (!owner) {
+    result = await restoreData(cellDir, what, () => readPassphrase(values['passphrase-file'] ?? '-', false));
+  } else {
+    // Root reads the passphrase (the child has no terminal, and may not read the file) and, for a
+    // FILE outside the data directory, the archive itself.
+    const file = what && !BACKUP_ID_PATTERN.test(what) ? resolve(what) : undefined;
+    if (file && (!existsSync(file) || !statSync(file).isFile()))
+      throw new UsageError(`${what} is not a file`);
+    const streamIt = file !== undefined && !insideDir(file, join(cellDir, 'data'));
+    const passphrase =
+      what && (values['passphrase-file'] || looksEncrypted(dataDir, what, file))
+        ? await readPassphrase(values['passphrase-file'] ?? '-', false)
+        : undefined;
+    const run = await runAsOwner(
+      owner,
+      ownerArgv('restore', cellDir, what ? [file ?? what] : []),
+      { ...(passphrase ? { passphrase } : {}), ...(streamIt ? { stream: true } : {}) },
+      streamIt ? file : undefined,
+    );
+    if (run.code !== 0 || !what) return run.code;
+    try {
+      const last = run.fd3.trimEnd().split('\n').at(-1) ?? '';
+      const env = (JSON.parse(last) as { env: unknown }).env;
+      result = { code: 0, restoredEnv: typeof env === 'string' ? env : undefined };
+    } catch {
+      console.error('restore: the data was restored, but its .env did not come back from the child');
+      return 1;
+    }
+  }
+  if (result.code !== 0 || !what) return result.code;
+  return finishRestore(cellDir, result.restoredEnv, values['no-up']);
+}
+
+/** Lists the backups (no `what`) or restores one: everything that touches the data directory. */
+async function restoreData(
+  cellDir: string,
+  what: string | { stream: Readable } | undefined,
+  passphraseOf: () => Promise<string | undefined>,
+): Promise<{ code: number; restoredEnv?: string | undefined }> {
+  const cell = openForBackup(cellDir, undefined);
   try {
     const backups = cell.deps.backups;
-    const what = positionals[0];
     if (!what) {
       const { backups: list } = backups.list();
       if (list.length === 0) console.log('No backups yet: `pic backup` makes one.');
@@ -93,27 +304,45 @@ export async function restore(argv: string[]): Promise<number> {
         console.log(
           `${b.backup_id}  ${b.created_at}  ${human(b.size).padStart(9)}  ${b.encrypted ? 'encrypted' : 'plain'}`,
         );
-      return 0;
+      return { code: 0 };
     }
-    const id = BACKUP_ID_PATTERN.test(what) ? what : await importFile(backups, what);
+    const id =
+      typeof what !== 'string'
+        ? (await backups.upload(what.stream, 'cli')).backup_id
+        : BACKUP_ID_PATTERN.test(what)
+          ? what
+          : await importFile(backups, what);
     const item = backups.list().backups.find((b) => b.backup_id === id);
     if (!item) throw new UsageError(`no backup ${id}: \`pic restore\` lists them`);
-    const passphrase = item.encrypted
-      ? await readPassphrase(values['passphrase-file'] ?? '-', false)
-      : undefined;
+    const passphrase = item.encrypted ? await passphraseOf() : undefined;
+    if (item.encrypted && !passphrase)
+      throw new UsageError('the backup is encrypted: give its passphrase with --passphrase-file F');
     console.log(`Restoring ${id}: every peer, key, certificate, DNS record, user and setting is replaced.`);
     await backups.restore(id, passphrase, 'cli');
     const job = await follow(backups, id);
     if (job.phase !== 'done') {
       console.error(`restore failed, nothing was changed: ${job.error}`);
-      return 1;
+      return { code: 1 };
     }
-    restoredEnv = cell.deps.backups.lastRestoredEnv();
+    return { code: 0, restoredEnv: backups.lastRestoredEnv() };
   } finally {
     cell.close();
   }
+}
+
+/** As root (or the invoking user): the backup's .env, validated, then `up` and a fresh cell-api. */
+async function finishRestore(cellDir: string, restoredEnv: string | undefined, noUp: boolean) {
   const envPath = join(cellDir, '.env');
   if (restoredEnv !== undefined) {
+    try {
+      parseEnvFile(restoredEnv);
+    } catch (err) {
+      console.error(
+        `The data was restored, but the backup's .env is not valid (${(err as Error).message}): ` +
+          `${envPath} was left as it is. Fix it by hand, then run \`./pic up\`.`,
+      );
+      return 1;
+    }
     const current = existsSync(envPath) ? readFileSync(envPath, 'utf8') : undefined;
     if (current !== restoredEnv) {
       if (current !== undefined) writeFileAtomic(`${envPath}.before-restore`, current, { mode: 0o600 });
@@ -122,7 +351,7 @@ export async function restore(argv: string[]): Promise<number> {
     }
   }
   console.log('Restored. Every session has ended: log in again with the restored accounts.');
-  if (values['no-up']) {
+  if (noUp) {
     console.log('Run `./pic up` to apply it to the running cell.');
     return 0;
   }
@@ -132,6 +361,34 @@ export async function restore(argv: string[]): Promise<number> {
   if (code !== 0) return code;
   const { restart } = await import('./service-commands.ts');
   return restart(['api', '--dir', cellDir]);
+}
+
+/** Lexically or once resolved, under `dir` (where the data directory's owner may swap things). */
+function insideDir(file: string, dir: string): boolean {
+  const under = (p: string, d: string) => {
+    const rel = relative(d, p);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  };
+  if (under(file, dir)) return true;
+  try {
+    const real = realpathSync(file);
+    return under(real, dir) || (existsSync(dir) && under(real, realpathSync(dir)));
+  } catch {
+    return true; // unresolvable: the owner's child reads it, with the owner's rights
+  }
+}
+
+/** Whether to ask for a passphrase before handing the restore to the owner's child. */
+function looksEncrypted(dataDir: string, what: string, file: string | undefined): boolean {
+  if (!file) return existsSync(join(dataDir, 'backups', `${what}.tar.gz.age`));
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK); // never blocks on a FIFO
+  try {
+    const head = Buffer.alloc(21);
+    readSync(fd, head, 0, 21, 0);
+    return head.toString('latin1') === 'age-encryption.org/v1';
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A file given to `pic restore`: copied into the backups directory under a new id first. */
@@ -156,6 +413,15 @@ async function follow(backups: BackupService, id: string): Promise<BackupJob> {
   } finally {
     clearInterval(timer);
   }
+}
+
+/** A passphrase root passed to the owner's child, checked again like the API checks it. */
+function checkedPassphrase(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = backupPassphrase.safeParse(value);
+  if (!parsed.success)
+    throw new UsageError(`the passphrase ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
+  return parsed.data;
 }
 
 /** From a file (first line) or, with '-', the terminal without echo; checked like the API checks it. */
