@@ -15,6 +15,7 @@ import {
   constants,
   createReadStream,
   existsSync,
+  lstatSync,
   openSync,
   readFileSync,
   readSync,
@@ -79,7 +80,10 @@ interface OwnerInput {
 /** Root on a data directory root does not own: the work must run as that directory's owner. */
 export function ownerToRunAs(dataDir: string): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const st = statSync(dataDir);
+  // lstat: a data/api its owner swapped for a link to a root-owned directory must not put root back.
+  const st = lstatSync(dataDir);
+  if (st.isSymbolicLink() || !st.isDirectory())
+    throw new Error(`${dataDir} is not a plain directory (a symbolic link?): refusing to run as root on it`);
   return st.uid === 0 ? undefined : { uid: st.uid, gid: st.gid };
 }
 
