@@ -45,7 +45,7 @@ import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
 import { acmeClient } from './drivers/acme/acme-client.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
-import { backupTargets } from './drivers/backup/backup-targets.ts';
+import { backupTargetsFor } from './drivers/backup/backup-targets.ts';
 import { cellBackupEngine, RESTORE_STEPS, type RestoreStep } from './drivers/backup/cell-backup-engine.ts';
 import { rollForward, sweepStaging } from './drivers/backup/cell-state.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
@@ -57,7 +57,7 @@ import { type Exec, UnboundControl } from './drivers/dns/unbound-control.ts';
 import { envFileText, envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
-import { writeRenderedFile } from './drivers/docker/host-dirs.ts';
+import { externalBindRefusal, writeRenderedFile } from './drivers/docker/host-dirs.ts';
 import { dockerServiceVolumes } from './drivers/docker/service-volumes.ts';
 import { blocklistFetcher } from './drivers/http/blocklist-fetcher.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
@@ -271,6 +271,8 @@ export function createCell(opts: CellOptions): Cell {
   });
   // Scheduled backups (ADR 0022): the passphrase and each S3 target's secret key in 0600 files.
   const backupRepo = new BackupScheduleStore(db);
+  // Inside the cell a directory target is at its mount, /backup-targets/<id>; outside, at its path.
+  const backupTargets = backupTargetsFor(opts.docker === true);
   const backupSecret = (name: string) => secretFile(join(paths.secrets, 'backup', name));
   const backupSchedule = new BackupScheduleService({
     repo: backupRepo,
@@ -465,6 +467,9 @@ export function createCell(opts: CellOptions): Cell {
         log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
       })
     : undefined;
+  // A stored target that fails the schema again (a crafted or damaged restore) is never used: said.
+  for (const t of backupSchedule.invalidTargets())
+    backupLog.warn({ backup: { target: t.id, kind: t.kind, error: t.error } }, 'Backup target refused');
   backupSchedule.onChange(() => backupScheduler?.replan());
   backupScheduler?.start();
   return {
@@ -738,8 +743,17 @@ export function createHostContext(cellDir: string): HostContext {
     const cell = createCell({ dataDir: apiDataDir, sweepTemps: false, writeLogs: false });
     try {
       const config = cell.deps.config.get();
-      // Directory backup targets that exist on this host are mounted into cell-api (ADR 0022).
-      const backupDirs = cell.deps.backupSchedule.directories().filter((d) => existsSync(d));
+      // Directory backup targets that exist on this host are mounted into cell-api (ADR 0022). A
+      // stored target that fails the schema (a crafted or damaged restore) is refused, never mounted.
+      for (const t of cell.deps.backupSchedule.invalidTargets())
+        console.warn(`pic: backup target ${t.id} (${t.kind}) is refused and not mounted: ${t.error}`);
+      // Only a real directory (not a symlink, not reached through one) is mounted; it is not chowned:
+      // the owner gives it to cell-api's uid (chown 1000 /mnt/usb/pic).
+      const backupDirs = cell.deps.backupSchedule.directories().filter((d) => {
+        const why = externalBindRefusal(d.path);
+        if (why && existsSync(d.path)) console.warn(`pic: backup target ${d.id} is not mounted: ${why}`);
+        return why === undefined;
+      });
       return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, backupDirs });
     } finally {
       cell.close();

@@ -4,7 +4,7 @@
 // log line), targets only with encryption, the probe test, CSRF, and a scheduled run on a fake clock
 // through the composition: the backup lands in every directory, the last result of each is shown.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FakeBackupSource, FakeClock } from '../core/backup/schedule-fakes-kit.ts';
@@ -23,16 +23,21 @@ describe('backup schedule API', () => {
   let admin: Login;
   let dirA: string;
   let dirB: string;
+  // Directory targets must be under /mnt/, /media/ or /srv/ (the tests run as root).
+  let base: string;
 
   before(async () => {
     kit = await makeKit({}, { clock, backupSource: source });
     admin = await completeSetup(kit);
-    dirA = join(kit.dir, 'usb-disk');
-    dirB = join(kit.dir, 'nas', 'pic');
+    mkdirSync('/srv', { recursive: true });
+    base = mkdtempSync('/srv/pic-int-test-');
+    dirA = join(base, 'usb-disk');
+    dirB = join(base, 'nas', 'pic');
     mkdirSync(dirA);
     mkdirSync(dirB, { recursive: true });
   });
   after(async () => {
+    rmSync(base, { recursive: true, force: true });
     await kit.close();
     const left = [...clock.timers.values()].length;
     assert.equal(left, 0, 'closing the cell stops the schedulers');
@@ -131,6 +136,9 @@ describe('backup schedule API', () => {
       [{ kind: 'directory', path: `${dirA};rm -rf /` }, 'path'],
       [{ kind: 'directory', path: `/${'a'.repeat(300)}` }, 'path'],
       [{ kind: 'directory', path: '/etc/cron.d' }, 'path'],
+      ...['/etc', '/', '/data', '/app', '/root', '/opt/pic', '/var/run', '/mnt', '/mnt/usb/../../etc'].map(
+        (path): [Record<string, unknown>, string] => [{ kind: 'directory', path }, 'path'],
+      ),
       [{ kind: 'directory' }, 'path'],
       [{ kind: 'directory', path: dirA, bucket: 'pic-backups' }, 'bucket'],
       [{ kind: 'tape', path: dirA }, 'kind'],
@@ -198,7 +206,7 @@ describe('backup schedule API', () => {
     assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual(ok.json(), { ok: true, error: null });
     assert.deepEqual(readdirSync(dirA), [], 'the probe is removed');
-    const gone = join(kit.dir, 'unplugged');
+    const gone = join(base, 'unplugged');
     const t = await call('POST', TARGETS, { kind: 'directory', path: gone });
     const bad = await call('POST', `${TARGETS}/${t.json().id}/test`);
     assert.equal(bad.json().ok, false);
@@ -256,6 +264,29 @@ describe('backup schedule API', () => {
     assert.equal(after.last_result.ok, true);
     assert.equal(after.pending_backup_id, null);
     assert.deepEqual(readdirSync(dirB), [`${v.last_run.backup_id}.tar.gz.age`]);
+  });
+
+  test('a stored row the schema refuses (a crafted restore) is not listed, not copied to, never mounted', async () => {
+    const before = (await call('GET', SCHEDULE)).json().targets.length;
+    const { id } = kit.cell.db
+      .prepare("INSERT INTO backup_targets (kind, spec, created_at) VALUES ('directory', ?, ?) RETURNING id")
+      .get(JSON.stringify({ path: '/etc' }), '2026-03-01T00:00:00Z') as { id: number };
+    kit.cell.db
+      .prepare("INSERT INTO backup_targets (kind, spec, created_at) VALUES ('directory', ?, ?)")
+      .run('not json', '2026-03-01T00:00:00Z');
+    const sched = kit.cell.deps.backupSchedule;
+    assert.ok(!sched.directories().some((d) => d.path === '/etc' || d.id === id));
+    assert.deepEqual(
+      sched.invalidTargets().map((t) => t.id),
+      [id, id + 1],
+    );
+    assert.match(sched.invalidTargets()[0]!.error, /^path: must be a directory under \/mnt\//);
+    assert.equal((await call('GET', SCHEDULE)).json().targets.length, before);
+    assert.equal((await call('POST', `${TARGETS}/${id}/test`)).statusCode, 404);
+    // desiredState mounts only directories() (and re-checks each path): backup-binds.test.ts.
+    assert.equal((await call('DELETE', `${TARGETS}/${id}`)).statusCode, 204);
+    kit.cell.db.prepare('DELETE FROM backup_targets WHERE id = ?').run(id + 1);
+    assert.deepEqual(sched.invalidTargets(), []);
   });
 
   test('no secret in the database, an audit row or a log line', () => {

@@ -49,15 +49,30 @@ describe('fields', () => {
       bad(schedulePassphrase, v);
   });
 
-  test('directory paths: absolute, safe characters, no . or .., no system directory', () => {
-    for (const v of ['/srv/backups', '/mnt/usb-disk/pic', '/home/me/pic.backups', '/var/backups/pic'])
+  test('directory paths: under /mnt/, /media/ or /srv/, safe characters, no . or .., no trailing slash', () => {
+    for (const v of ['/srv/backups', '/mnt/usb-disk/pic', '/media/usb/pic.backups', '/mnt/usb/pic'])
       ok(targetPath, v);
     for (const v of [
       '/',
       'relative/dir',
+      '/etc',
+      '/data',
+      '/app',
+      '/root',
+      '/home/me/pic',
+      '/opt/pic',
+      '/var/run',
+      '/var/backups/pic',
+      '/mnt',
+      '/mnt/',
+      '/media',
+      '/srv',
+      '/mnt/../etc',
+      '/mnt/usb/../../etc',
       '/srv/../etc',
       '/srv/./x',
       '/srv/backups/',
+      '/mntx/usb',
       '/srv/a b',
       '/srv/$(id)',
       '/srv/`id`',
@@ -66,10 +81,16 @@ describe('fields', () => {
       '/etc/pic',
       '/proc/self',
       '/usr/local/backups',
-      `/${'a'.repeat(300)}`,
+      `/srv/${'a'.repeat(300)}`,
       ...HOSTILE_STRINGS,
     ])
       bad(targetPath, v);
+  });
+
+  test('a refused directory path names the allowed prefixes', () => {
+    const r = targetPath.safeParse('/etc');
+    assert.ok(!r.success);
+    assert.match(r.error.issues[0]!.message, /\/mnt\/, \/media\/, \/srv\//);
   });
 
   test('S3 endpoints: https, http only on loopback, no path, query or credentials', () => {

@@ -37,24 +37,17 @@ export const schedulePassphrase = backupPassphrase
   .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must be one line of printable text')
   .refine((v) => v.trim() === v, 'must not start or end with a space');
 
-/** Top-level directories of the system: never a backup target (a mistyped path must not land there). */
-const SYSTEM_DIRS = new Set([
-  'bin',
-  'boot',
-  'dev',
-  'etc',
-  'lib',
-  'lib32',
-  'lib64',
-  'libx32',
-  'proc',
-  'run',
-  'sbin',
-  'sys',
-  'usr',
-]);
+/**
+ * Where directory targets may live on the host: mount points of removable disks and shares, never a
+ * system or PIC directory. A restored database brings its targets along, so a stored one is checked
+ * again on read (a crafted backup must not get /etc mounted read-write into cell-api).
+ */
+export const TARGET_PATH_PREFIXES = ['/mnt/', '/media/', '/srv/'] as const;
 
-/** An absolute directory: '/'-separated segments of safe characters, no '.' or '..' segment. */
+/**
+ * An absolute directory under /mnt/, /media/ or /srv/ with at least one component below it (such
+ * as /mnt/usb/pic): '/'-separated segments of safe characters, no '.' or '..' segment, no trailing slash.
+ */
 export const targetPath = z
   .string()
   .max(255, { message: 'must be at most 255 characters', abort: true })
@@ -62,11 +55,21 @@ export const targetPath = z
     message: 'must be an absolute path of letters, digits and . _ @ + , = ~ - (no trailing slash)',
     abort: true,
   })
-  .refine((v) => !v.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments')
+  .refine((v) => !v.split('/').some((s) => s === '.' || s === '..'), {
+    message: 'must not contain . or .. segments',
+    abort: true,
+  })
   .refine(
-    (v) => !SYSTEM_DIRS.has(v.split('/')[1] ?? ''),
-    'must not be inside a system directory such as /usr or /proc',
+    (v) => TARGET_PATH_PREFIXES.some((p) => v.startsWith(p) && v.length > p.length),
+    `must be a directory under ${TARGET_PATH_PREFIXES.join(', ')} (such as /mnt/usb/pic)`,
   );
+
+/** Where cell-api sees directory target `id` (ADR 0022): a fixed prefix, never the host path. */
+export const TARGET_MOUNT_ROOT = '/backup-targets';
+export function targetMountPath(id: number): string {
+  if (!Number.isSafeInteger(id) || id < 1) throw new Error(`invalid backup target id ${String(id)}`);
+  return `${TARGET_MOUNT_ROOT}/${id}`;
+}
 
 /** An S3 endpoint: https (http only on loopback, for a local test server), no path, query or fragment. */
 export const s3Endpoint = webUrl({ max: 255, httpsExceptLoopback: true }).refine((v) => {
@@ -179,6 +182,21 @@ export const backupTargetBody = z
     }
   });
 export type BackupTargetBody = z.infer<typeof backupTargetBody>;
+
+/** A stored target's fields (backup_targets.spec, without its kind): checked again on every read. */
+export const storedTargetSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('directory'), path: targetPath }).strict(),
+  z
+    .object({
+      kind: z.literal('s3'),
+      endpoint: s3Endpoint,
+      region: s3Region,
+      bucket: s3Bucket,
+      prefix: s3Prefix.nullable(),
+      access_key_id: s3AccessKeyId,
+    })
+    .strict(),
+]);
 
 /** What a target holds, as core keeps it (the secret access key is in its own secret file). */
 export type BackupTargetSpec =

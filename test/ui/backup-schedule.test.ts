@@ -1,11 +1,9 @@
 // Settings → Backups → Schedule and off-host copies, in Debian's Chromium against `pic serve`: the owner
 // turns the daily backup on with a stored passphrase, adds a directory target (a mounted disk, here a
-// temp directory), tests it (a probe written, listed and removed), sees the secret never shown again,
+// temp directory under /srv: targets must be under /mnt/, /media/ or /srv/; the tests run as root), tests it (a probe written, listed and removed), sees the secret never shown again,
 // and removes the target. A target without encryption cannot be added.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchChromium, type Served, servePicSetUp } from './serve.ts';
@@ -20,7 +18,8 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-prereqs.sh`);
   served = await servePicSetUp(PASSWORD);
   browser = await launchChromium();
-  disk = mkdtempSync(join(tmpdir(), 'pic-ui-target-'));
+  mkdirSync('/srv', { recursive: true });
+  disk = mkdtempSync('/srv/pic-ui-test-');
 });
 
 after(async () => {

@@ -13,7 +13,11 @@ import {
   type TargetTestResult,
 } from '../../schema/backup-schedule.ts';
 import { AppError, conflict, invalid, notFound } from '../errors.ts';
-import type { BackupScheduleRepository, StoredTarget } from '../ports/backup-schedule-repository.ts';
+import type {
+  BackupScheduleRepository,
+  InvalidTarget,
+  StoredTarget,
+} from '../ports/backup-schedule-repository.ts';
 import type { BackupTargetFactory } from '../ports/backup-target.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { SecretFile } from '../ports/secret-file.ts';
@@ -60,9 +64,19 @@ export class BackupScheduleService {
     };
   }
 
-  /** The directories of directory targets (cell-api needs each mounted at the same path). */
-  directories(): string[] {
-    return this.#d.repo.targets().flatMap((t) => (t.spec.kind === 'directory' ? [t.spec.path] : []));
+  /**
+   * The directory targets (cell-api gets each mounted at /backup-targets/<id>). Only stored targets
+   * that pass the schema again: a row that fails it is in invalidTargets(), never here.
+   */
+  directories(): Array<{ id: number; path: string }> {
+    return this.#d.repo
+      .targets()
+      .flatMap((t) => (t.spec.kind === 'directory' ? [{ id: t.id, path: t.spec.path }] : []));
+  }
+
+  /** Stored targets whose fields fail the schema (a crafted or damaged restore): refused, for the log. */
+  invalidTargets(): InvalidTarget[] {
+    return this.#d.repo.invalidTargets();
   }
 
   configure(body: BackupScheduleBody): BackupScheduleView {
@@ -137,7 +151,7 @@ export class BackupScheduleService {
     const secret = this.#d.targetSecret(id).read();
     const name = `pic-probe-${randomBytes(8).toString('hex')}`;
     const probe = Buffer.from(`PIC backup target probe ${new Date(this.#d.clock.now()).toISOString()}\n`);
-    const target = this.#d.targets(t.spec, secret);
+    const target = this.#d.targets(t.spec, secret, t.id);
     let step = 'write';
     try {
       await target.put(name, Readable.from([probe]), probe.length);

@@ -38,6 +38,7 @@ class MemRepo implements BackupScheduleRepository {
   };
   targets = () => this.ts.map((t) => structuredClone(t));
   target = (id: number) => this.targets().find((t) => t.id === id);
+  invalidTargets = () => [];
   addTarget = (spec: BackupTargetSpec, createdAt: string) => {
     const t = {
       id: this.ts.length + 1,

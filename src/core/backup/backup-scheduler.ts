@@ -208,7 +208,7 @@ export class BackupScheduler {
   /** Copies one backup to one target (3 tries), records the result, then prunes the target. */
   async #copy(t: StoredTarget, id: string): Promise<void> {
     const secret = this.#d.targetSecret(t.id).read();
-    const target = this.#d.targets(t.spec, secret);
+    const target = this.#d.targets(t.spec, secret, t.id);
     let error: string | undefined;
     let gone = false;
     for (let i = 0; i <= COPY_BACKOFF_MS.length; i++) {

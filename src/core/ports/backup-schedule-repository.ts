@@ -30,13 +30,24 @@ export interface StoredTarget {
   nextRetryAt: number | null;
 }
 
+/** A stored target whose fields fail the schema (a crafted or damaged restore): never used. */
+export interface InvalidTarget {
+  id: number;
+  kind: string;
+  /** Why it was refused (the field and the rule). */
+  error: string;
+}
+
 export interface BackupScheduleRepository {
   settings(): ScheduleSettings;
   saveSettings(s: ScheduleSettings): void;
   state(): ScheduleState;
   saveState(s: ScheduleState): void;
+  /** The stored targets that pass the schema again on read; the others are left out. */
   targets(): StoredTarget[];
   target(id: number): StoredTarget | undefined;
+  /** The stored targets that fail the schema: never copied to, never mounted. */
+  invalidTargets(): InvalidTarget[];
   addTarget(spec: BackupTargetSpec, createdAt: string): StoredTarget;
   removeTarget(id: number): boolean;
   saveResult(id: number, result: TargetResult): void;

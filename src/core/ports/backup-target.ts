@@ -18,5 +18,12 @@ export interface BackupTarget {
   remove(name: string): Promise<void>;
 }
 
-/** Builds the driver for a stored target; `secret` is its secret access key (S3), read when needed. */
-export type BackupTargetFactory = (spec: BackupTargetSpec, secret: string | undefined) => BackupTarget;
+/**
+ * Builds the driver for a stored target; `secret` is its secret access key (S3), read when needed;
+ * `id` is the stored target's (inside the cell, a directory target is mounted under a path made of it).
+ */
+export type BackupTargetFactory = (
+  spec: BackupTargetSpec,
+  secret: string | undefined,
+  id: number,
+) => BackupTarget;

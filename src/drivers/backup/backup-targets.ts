@@ -1,16 +1,27 @@
-// The BackupTargetFactory: a stored target's driver, a directory or an S3 bucket.
+// The BackupTargetFactory: a stored target's driver, a directory or an S3 bucket. Inside the cell a
+// directory target is written at its mount in cell-api (/backup-targets/<id>, ADR 0022), never at
+// the host path; `pic serve` outside Docker writes the host path itself.
 import type { BackupTargetFactory } from '../../core/ports/backup-target.ts';
+import { targetMountPath } from '../../schema/backup-schedule.ts';
 import { directoryTarget } from './directory-target.ts';
 import { s3Target } from './s3-target.ts';
 
-export const backupTargets: BackupTargetFactory = (spec, secret) =>
-  spec.kind === 'directory'
-    ? directoryTarget(spec.path)
-    : s3Target({
-        endpoint: spec.endpoint,
-        region: spec.region,
-        bucket: spec.bucket,
-        prefix: spec.prefix,
-        accessKeyId: spec.access_key_id,
-        secretAccessKey: secret,
-      });
+/** The factory for a process inside the cell (`inCell`: directories at their mounts) or outside it. */
+export function backupTargetsFor(inCell: boolean): BackupTargetFactory {
+  return (spec, secret, id) =>
+    spec.kind === 'directory'
+      ? inCell
+        ? directoryTarget(targetMountPath(id), spec.path)
+        : directoryTarget(spec.path)
+      : s3Target({
+          endpoint: spec.endpoint,
+          region: spec.region,
+          bucket: spec.bucket,
+          prefix: spec.prefix,
+          accessKeyId: spec.access_key_id,
+          secretAccessKey: secret,
+        });
+}
+
+/** Outside the cell: directory targets at their host paths. */
+export const backupTargets: BackupTargetFactory = backupTargetsFor(false);

@@ -23,8 +23,8 @@ function reason(err: unknown, dir: string): Error {
   const why: Record<string, string> = {
     ENOENT: `${dir} does not exist (is the disk mounted? under Docker, ./pic up on the host mounts it into cell-api)`,
     ENOTDIR: `${dir} is not a directory`,
-    EACCES: `cell-api may not write to ${dir}`,
-    EPERM: `cell-api may not write to ${dir}`,
+    EACCES: `cell-api may not write to ${dir} (it runs as uid 1000: on the host, chown 1000 ${dir})`,
+    EPERM: `cell-api may not write to ${dir} (it runs as uid 1000: on the host, chown 1000 ${dir})`,
     EROFS: `${dir} is on a read-only file system`,
     ENOSPC: `no space left in ${dir}`,
     EDQUOT: `the disk quota is exhausted in ${dir}`,
@@ -43,11 +43,11 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-async function requireDirectory(dir: string): Promise<void> {
+async function requireDirectory(dir: string, shown: string): Promise<void> {
   try {
     if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
   } catch (err) {
-    throw reason(err, dir);
+    throw reason(err, shown);
   }
 }
 
@@ -61,11 +61,15 @@ async function sweep(dir: string, now: number): Promise<void> {
   }
 }
 
-export function directoryTarget(dir: string): BackupTarget {
+/**
+ * `dir` is where this process writes; `shown` is the path errors name (the host path the owner
+ * entered, when `dir` is its mount inside cell-api).
+ */
+export function directoryTarget(dir: string, shown: string = dir): BackupTarget {
   return {
     async put(name: string, stream: Readable, size: number) {
       checkName(name);
-      await requireDirectory(dir);
+      await requireDirectory(dir, shown);
       await sweep(dir, Date.now()).catch(() => {});
       const temp = join(dir, `${TEMP_MARK}${name}.${randomBytes(6).toString('hex')}`);
       let fh: Awaited<ReturnType<typeof open>> | undefined;
@@ -88,12 +92,12 @@ export function directoryTarget(dir: string): BackupTarget {
       } catch (err) {
         await fh?.close().catch(() => {});
         await rm(temp, { force: true }).catch(() => {});
-        throw reason(err, dir);
+        throw reason(err, shown);
       }
     },
 
     async list() {
-      await requireDirectory(dir);
+      await requireDirectory(dir, shown);
       const out = [];
       for (const e of await readdir(dir, { withFileTypes: true })) {
         if (!e.isFile() || !TARGET_OBJECT_NAME.test(e.name)) continue;
@@ -108,7 +112,7 @@ export function directoryTarget(dir: string): BackupTarget {
       try {
         await rm(join(dir, name), { force: true });
       } catch (err) {
-        throw reason(err, dir);
+        throw reason(err, shown);
       }
     },
   };

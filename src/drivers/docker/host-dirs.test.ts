@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { prepareBind, writeRenderedFile } from './host-dirs.ts';
+import { externalBindRefusal, prepareBind, writeRenderedFile } from './host-dirs.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'pic-host-dirs-'));
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'pic-host-dirs-')));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('a rendered file is written once (0644) and not rewritten while its content is the same', () => {
@@ -27,13 +36,41 @@ test('bind directories are 0700 unless the spec gives a mode (rendered configs: 
   assert.equal(statSync(join(root, 'config', 'ntp')).mode & 0o777, 0o755);
 });
 
-test('an external bind (a backup target) is never created, and its mode is left as the owner set it', () => {
+test('an external bind (a backup target) is never created, chowned, nor its mode changed', () => {
   const uid = process.getuid!();
   const missing = join(root, 'unplugged', 'pic');
-  prepareBind({ host: missing, container: missing, readOnly: false, uid, external: true });
+  assert.throws(
+    () =>
+      prepareBind({ host: missing, container: '/backup-targets/1', readOnly: false, uid, external: true }),
+    /refused, not mounted: .*does not exist/,
+  );
   assert.throws(() => statSync(missing), 'not created: Docker must not get a directory on the root fs');
   const owned = join(root, 'usb');
   mkdirSync(owned, { mode: 0o750 });
-  prepareBind({ host: owned, container: owned, readOnly: false, uid, external: true });
+  const before = statSync(owned);
+  prepareBind({ host: owned, container: '/backup-targets/2', readOnly: false, uid: 4242, external: true });
   assert.equal(statSync(owned).mode & 0o777, 0o750);
+  assert.equal(statSync(owned).uid, before.uid, 'not chowned: the owner gives it to cell-api');
+});
+
+test('an external bind that is a symlink, passes through one, or is a file is refused', () => {
+  const real = join(root, 'real-etc');
+  mkdirSync(join(real, 'sub'), { recursive: true });
+  const link = join(root, 'link');
+  symlinkSync(real, link);
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'x');
+  for (const [host, why] of [
+    [link, /is a symlink/],
+    [join(link, 'sub'), /passes through a symlink/],
+    [file, /is not a directory/],
+  ] as const) {
+    assert.equal(externalBindRefusal(host)?.includes(host), true, host);
+    assert.throws(
+      () => prepareBind({ host, container: '/backup-targets/3', readOnly: false, uid: 4242, external: true }),
+      why,
+    );
+  }
+  assert.notEqual(statSync(real).uid, 4242, 'the symlink target is not chowned');
+  assert.equal(externalBindRefusal(real), undefined);
 });

@@ -2,11 +2,12 @@
 // schedule and targets"): core's BackupScheduleRepository. No secret is stored here.
 import type {
   BackupScheduleRepository,
+  InvalidTarget,
   ScheduleSettings,
   ScheduleState,
   StoredTarget,
 } from '../../core/ports/backup-schedule-repository.ts';
-import type { BackupTargetSpec, TargetResult } from '../../schema/backup-schedule.ts';
+import { type BackupTargetSpec, storedTargetSpec, type TargetResult } from '../../schema/backup-schedule.ts';
 import { type Db, stmt } from '../db.ts';
 
 interface ScheduleRow {
@@ -33,9 +34,29 @@ const DEFAULT_ROW: ScheduleRow = {
   last_error: null,
 };
 
-const toTarget = (r: Record<string, unknown>): StoredTarget => ({
+/**
+ * A row's fields, checked again with the API's schema: a restored database may carry rows no schema
+ * ever saw (a crafted backup with {"path":"/etc"} must not become a target that is mounted).
+ */
+function parseSpec(r: Record<string, unknown>): { spec: BackupTargetSpec } | { error: string } {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(String(r.spec));
+  } catch {
+    return { error: 'spec: is not JSON' };
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    return { error: 'spec: is not an object' };
+  const parsed = storedTargetSpec.safeParse({ ...fields, kind: r.kind });
+  if (parsed.success) return { spec: parsed.data };
+  return {
+    error: parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '),
+  };
+}
+
+const toTarget = (r: Record<string, unknown>, spec: BackupTargetSpec): StoredTarget => ({
   id: Number(r.id),
-  spec: { ...(JSON.parse(String(r.spec)) as object), kind: r.kind } as BackupTargetSpec,
+  spec,
   createdAt: String(r.created_at),
   lastResult:
     r.last_at === null
@@ -49,6 +70,12 @@ const toTarget = (r: Record<string, unknown>): StoredTarget => ({
   pendingBackupId: (r.pending_backup_id as string | null) ?? null,
   nextRetryAt: r.next_retry_at === null ? null : Number(r.next_retry_at),
 });
+
+/** The row as a target, or undefined when its fields fail the schema. */
+function validTarget(r: Record<string, unknown>): StoredTarget | undefined {
+  const p = parseSpec(r);
+  return 'spec' in p ? toTarget(r, p.spec) : undefined;
+}
 
 export class BackupScheduleStore implements BackupScheduleRepository {
   readonly #db: Db;
@@ -105,23 +132,32 @@ export class BackupScheduleStore implements BackupScheduleRepository {
   }
 
   targets(): StoredTarget[] {
-    return stmt(this.#db, 'SELECT * FROM backup_targets ORDER BY id').all().map(toTarget);
+    return stmt(this.#db, 'SELECT * FROM backup_targets ORDER BY id')
+      .all()
+      .flatMap((r) => validTarget(r) ?? []);
+  }
+
+  invalidTargets(): InvalidTarget[] {
+    return stmt(this.#db, 'SELECT * FROM backup_targets ORDER BY id')
+      .all()
+      .flatMap((r) => {
+        const p = parseSpec(r);
+        return 'error' in p ? [{ id: Number(r.id), kind: String(r.kind), error: p.error }] : [];
+      });
   }
 
   target(id: number): StoredTarget | undefined {
     const r = stmt(this.#db, 'SELECT * FROM backup_targets WHERE id = ?').get(id);
-    return r ? toTarget(r) : undefined;
+    return r ? validTarget(r) : undefined;
   }
 
   addTarget(spec: BackupTargetSpec, createdAt: string): StoredTarget {
     const { kind, ...fields } = spec;
-    return toTarget(
-      stmt(this.#db, 'INSERT INTO backup_targets (kind, spec, created_at) VALUES (?, ?, ?) RETURNING *').get(
-        kind,
-        JSON.stringify(fields),
-        createdAt,
-      ) as Record<string, unknown>,
-    );
+    const row = stmt(
+      this.#db,
+      'INSERT INTO backup_targets (kind, spec, created_at) VALUES (?, ?, ?) RETURNING *',
+    ).get(kind, JSON.stringify(fields), createdAt) as Record<string, unknown>;
+    return toTarget(row, spec);
   }
 
   removeTarget(id: number): boolean {

@@ -1,6 +1,7 @@
 // The cell's desired runtime: one network and the core containers, with the files each daemon runs
 // from, derived from the configuration and the optional `.env` file. Pure: no Docker, no disk here.
 import { createHash } from 'node:crypto';
+import { targetMountPath, targetPath } from '../../schema/backup-schedule.ts';
 import type { CellConfig } from '../../schema/config.ts';
 import { vpnNetwork } from '../../schema/config.ts';
 import { cidrRange, formatIpv4 } from '../../schema/fields.ts';
@@ -38,14 +39,32 @@ export interface DesiredInput {
    */
   host?: HostFacts | undefined;
   /**
-   * Directory backup targets (ADR 0022), mounted into cell-api at the same path so its copies land on
-   * the host's disk. Only those that exist on the host: `pic up` checks (the caller filters).
+   * Directory backup targets (ADR 0022), each mounted into cell-api at /backup-targets/<id> (never
+   * at its host path) so its copies land on the host's disk. Only targets that passed the schema and
+   * exist on the host: `pic up` checks (the caller filters); prepareBind refuses symlinks.
    */
-  backupDirs?: readonly string[] | undefined;
+  backupDirs?: ReadonlyArray<{ id: number; path: string }> | undefined;
 }
 
 /** cell-api's uid: it owns the rendered config directories, as it rewrites them on config apply. */
 const API_UID = 1000;
+
+/** The binds of directory targets: allowed paths only, one per id, sorted by id. */
+function backupBinds(dirs: ReadonlyArray<{ id: number; path: string }>): BindSpec[] {
+  const byId = new Map<number, string>();
+  for (const d of dirs)
+    if (targetPath.safeParse(d.path).success && Number.isSafeInteger(d.id) && d.id > 0)
+      byId.set(d.id, d.path);
+  return [...byId.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([id, host]) => ({
+      host,
+      container: targetMountPath(id),
+      readOnly: false,
+      uid: API_UID,
+      external: true,
+    }));
+}
 
 export function cellIdFor(cellDir: string): string {
   return createHash('sha256').update(cellDir).digest('hex').slice(0, 12);
@@ -225,10 +244,9 @@ export function desiredState({
         // Caddy's admin socket and the certificate it serves, at their host paths too.
         adminBind(caddyAdminDir),
         tlsBind(caddyTlsDir, false),
-        // Directory backup targets, at their host paths (sorted: the same set is the same spec).
-        ...[...new Set(backupDirs)]
-          .sort()
-          .map((p) => ({ host: p, container: p, readOnly: false, uid: API_UID, external: true })),
+        // Directory backup targets, each at /backup-targets/<id> (sorted by id: the same set is the
+        // same spec). The path is checked again here: only an allowed one is ever mounted.
+        ...backupBinds(backupDirs),
       ],
       // Docker's socket, and Caddy's group: the admin socket and the certificate directory.
       groupAdd: [String(dockerGid), String(CADDY_UID)],

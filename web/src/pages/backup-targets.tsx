@@ -183,7 +183,7 @@ function AddTarget({ canAdd }: { canAdd: boolean }) {
         text(
           'path',
           'Directory',
-          'An absolute path that exists, e.g. /mnt/usb/pic, writable by cell-api. Under Docker, run ./pic up on the host after adding it: that mounts it into cell-api.',
+          'An existing directory under /mnt/, /media/ or /srv/, e.g. /mnt/usb/pic (not a symlink). PIC does not change its owner: give it to cell-api first (on the host: chown 1000 /mnt/usb/pic). Under Docker, run ./pic up on the host after adding it: that mounts it into cell-api.',
         )
       ) : (
         <div className="grid gap-x-4 md:grid-cols-2">
