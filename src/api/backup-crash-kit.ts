@@ -106,7 +106,7 @@ export async function newCell(name: string, password: string, peers: string[], b
   cells.push(cell);
   for (const peer of peers) ok(await api(cell, 'POST', '/api/peers?qr=false', { name: peer }), 201);
   ok(await api(cell, 'POST', '/api/dns/records', { name: 'marker', type: 'TXT', value: dbMarker }), 201);
-  ok(await api(cell, 'POST', '/api/vault/certs', { common_name: `nas.${name}.example` }), 201);
+  ok(await api(cell, 'POST', '/api/vault/certs', { common_name: `nas.${name}.cell` }), 201);
   return cell;
 }
 
