@@ -15,10 +15,12 @@
 // Both sides use a passphrase, so both pay scrypt at work factor 18 (~1 s) once per operation. Debian's
 // age only reads a passphrase from a terminal: it runs under `script`, which gives it a pseudo-terminal,
 // and the passphrase is typed into it at once (it waits in the terminal's input queue).
-// Throughput = the generated input bytes ÷ wall seconds, for both. The ratio is PIC ÷ reference
-// (goal ≥ 1.0). Memory: the child's RSS sampled every 25 ms and its VmHWM, above its idle RSS (the cell
-// open, after a GC); for a restore also after the passphrase check, and one more backup to an X25519
-// recipient (no scrypt): age's scrypt at work factor 18 needs 256 MiB by itself (128 · r · N bytes).
+// Throughput = the generated input bytes ÷ wall seconds, for both; CPU seconds beside it (every thread
+// of the child; every process of the reference, by GNU time). The ratio is reference time ÷ PIC time,
+// i.e. PIC's throughput ÷ the reference's (goal ≥ 1.0). Memory: the child's RSS sampled every 25 ms and
+// its VmHWM, above its idle RSS (the cell open, after a GC), over the whole operation and once the key
+// is ready: age's scrypt at work factor 18 needs 256 MiB by itself (128 · r · N bytes; Go's age too),
+// for about a second before any byte streams. One more backup to an X25519 recipient has no scrypt.
 // BENCH_CPU_PROF=DIR runs the PIC children with --cpu-prof into DIR (one profile per thread).
 // Everything stays in a temp dir on this machine, removed at the end (BENCH_KEEP=1 keeps it).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -232,7 +234,7 @@ async function main() {
       `round ${round + 1}: backup PIC ${last(rows.picBackup)} s, reference ${last(rows.refBackup)} s; restore PIC ${last(rows.picRestore)} s, reference ${last(rows.refRestore)} s; load average ${load()}`,
     );
   }
-  // Memory without scrypt's 256 MiB: a backup to an X25519 recipient.
+  // A backup without scrypt's 256 MiB: to an X25519 recipient.
   const rec = await runChild(['backup', srcData], { BENCH_RECIPIENT: recipient });
   mem.push({ label: 'backup, X25519 recipient (no scrypt)', r: rec });
   rmSync(join(srcData, 'backups', rec.file!));
@@ -260,7 +262,7 @@ async function main() {
       `PIC restore until staged and verified (passphrase check included, before the swap): ${secs(median(stageMs))} s, ${mbps(gen.bytes, median(stageMs)).toFixed(1)} MiB/s`,
     );
   console.log(
-    '\n| PIC process (child) | s | idle RSS MiB | peak above idle MiB | after the passphrase check MiB |',
+    '\n| PIC process (child) | s | idle RSS MiB | peak above idle MiB | streaming: once the key is ready MiB |',
   );
   console.log('|---|---:|---:|---:|---:|');
   for (const { label, r } of mem)
