@@ -4,7 +4,15 @@
 // (work factor 18) freed as soon as it returns. The payload is age's STREAM: 64 KiB chunks, each
 // sealed under HKDF-SHA-256(file key, nonce, "payload") with an 11-byte big-endian counter and a last
 // flag as its nonce; a chunk is released only once its tag verifies.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scrypt } from 'node:crypto';
+import {
+  type CipherKey,
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  scrypt,
+} from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
@@ -37,15 +45,16 @@ const SCRYPT_LABEL = Buffer.from('age-encryption.org/v1/scrypt');
 /** age-encryption refuses more (2^20 is 1 GiB and seconds of scrypt); so does this. */
 const MAX_LOG_N = 20;
 
-function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Buffer {
+/** Seals one chunk into `out` (its ciphertext, then its tag). */
+function seal(key: CipherKey, nonce: Uint8Array, plaintext: Uint8Array, out: Buffer[]): void {
   const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
-  const body = c.update(plaintext);
+  out.push(c.update(plaintext));
   c.final();
-  return Buffer.concat([body, c.getAuthTag()]);
+  out.push(c.getAuthTag());
 }
 
 /** The plaintext, or null when the tag does not verify (nothing of it is returned then). */
-function unseal(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Buffer | null {
+function unseal(key: CipherKey, nonce: Uint8Array, sealed: Uint8Array): Buffer | null {
   if (sealed.length < TAG) return null;
   const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
   d.setAuthTag(sealed.subarray(sealed.length - TAG));
@@ -76,9 +85,9 @@ function scryptRecipient(passphrase: string, logN: number, keep: (k: Uint8Array)
       keep(fileKey);
       const salt = randomBytes(16);
       const key = await scryptKey(passphrase, salt, logN);
-      return [
-        new Stanza(['scrypt', base64NoPad(salt), String(logN)], seal(key, new Uint8Array(12), fileKey)),
-      ];
+      const body: Buffer[] = [];
+      seal(key, new Uint8Array(12), fileKey, body);
+      return [new Stanza(['scrypt', base64NoPad(salt), String(logN)], Buffer.concat(body))];
     },
   };
 }
@@ -106,8 +115,9 @@ function scryptIdentity(passphrase: string): Identity {
   };
 }
 
+/** The payload key, imported once (not again for every chunk's cipher). */
 const payloadKey = (fileKey: Uint8Array, nonce: Uint8Array) =>
-  new Uint8Array(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
+  createSecretKey(new Uint8Array(hkdfSync('sha256', fileKey, nonce, 'payload', 32)));
 
 /** STREAM's nonce: the chunk counter (11 bytes, big-endian) and the last-chunk flag. */
 class Counter {
@@ -124,6 +134,61 @@ class Counter {
     this.nonce[11] = 1;
     return this.nonce;
   }
+}
+
+type Piece = (piece: Uint8Array, out: Buffer[]) => void;
+
+/**
+ * Cuts a byte stream into pieces of `size` bytes for `each`, holding a full piece back until a byte
+ * follows it (only then is it not the last) and handing what is held at the end to `last`. Bytes are
+ * copied only to complete a piece that straddles two chunks; the output of one chunk goes on as one
+ * buffer (`join`) or as the pieces themselves.
+ */
+function pieces(size: number, each: Piece, last: Piece, opts: { head?: Buffer; join: boolean }): Transform {
+  const held = Buffer.allocUnsafe(size);
+  let used = 0;
+  let first = opts.head;
+  const emit = (t: Transform, out: Buffer[], cb: TransformCallback) => {
+    if (first) out.unshift(first);
+    first = undefined;
+    if (opts.join) return cb(null, out.length ? Buffer.concat(out) : undefined);
+    for (const b of out) t.push(b);
+    cb();
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      const out: Buffer[] = [];
+      try {
+        for (let at = 0; at < chunk.length; ) {
+          if (used === size) {
+            each(held, out);
+            used = 0;
+          }
+          if (used === 0 && chunk.length - at > size) {
+            each(chunk.subarray(at, at + size), out);
+            at += size;
+            continue;
+          }
+          const n = Math.min(size - used, chunk.length - at);
+          chunk.copy(held, used, at, at + n);
+          used += n;
+          at += n;
+        }
+      } catch (err) {
+        return cb(err as Error);
+      }
+      emit(this, out, cb);
+    },
+    flush(cb: TransformCallback) {
+      const out: Buffer[] = [];
+      try {
+        last(held.subarray(0, used), out);
+      } catch (err) {
+        return cb(err as Error);
+      }
+      emit(this, out, cb);
+    },
+  });
 }
 
 /**
@@ -157,32 +222,21 @@ export async function ageEncrypter(key: AgeKey): Promise<Transform> {
   const head = Buffer.from(empty.subarray(0, empty.length - TAG));
   const streamKey = payloadKey(fileKey, head.subarray(head.length - NONCE));
   // That chunk sealed here must be the same bytes: this payload is the one age-encryption would write.
-  if (!seal(streamKey, new Counter().last(), new Uint8Array(0)).equals(empty.subarray(empty.length - TAG)))
+  const check: Buffer[] = [];
+  seal(streamKey, new Counter().last(), new Uint8Array(0), check);
+  if (!Buffer.concat(check).equals(empty.subarray(empty.length - TAG)))
     throw new Error('the payload key does not match age-encryption');
   const counter = new Counter();
-  let pending: Buffer = head.subarray(0, 0);
-  let started = false;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      if (!started) {
-        started = true;
-        this.push(head);
-      }
-      const data = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      const out: Buffer[] = [];
-      let at = 0;
-      for (; data.length - at > CHUNK; at += CHUNK) {
-        out.push(seal(streamKey, counter.nonce, data.subarray(at, at + CHUNK)));
-        counter.next();
-      }
-      pending = Buffer.from(data.subarray(at));
-      cb(null, out.length ? Buffer.concat(out) : undefined);
+  return pieces(
+    CHUNK,
+    (piece, out) => {
+      seal(streamKey, counter.nonce, piece, out);
+      counter.next();
     },
-    flush(cb: TransformCallback) {
-      if (!started) this.push(head);
-      cb(null, seal(streamKey, counter.last(), pending));
-    },
-  });
+    (piece, out) => seal(streamKey, counter.last(), piece, out),
+    // Each chunk's ciphertext and tag go to the file as they are (one writev), not copied again.
+    { head, join: false },
+  );
 }
 
 /** The header's bytes (up to and with its '--- mac' line) and what follows, read from the file's start. */
@@ -205,34 +259,28 @@ async function readHead(file: string): Promise<{ header: Buffer; nonce: Buffer; 
 }
 
 /** A Transform from the payload's sealed chunks to the plaintext; any altered or missing chunk fails. */
-function stream(streamKey: Uint8Array): Transform {
+function stream(streamKey: CipherKey): Transform {
   const counter = new Counter();
-  let pending: Buffer = Buffer.alloc(0);
   let index = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      const data = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      const out: Buffer[] = [];
-      let at = 0;
-      // A full chunk is not the last while more bytes follow it.
-      for (; data.length - at > SEALED; at += SEALED) {
-        const plain = unseal(streamKey, counter.nonce, data.subarray(at, at + SEALED));
-        if (!plain) return cb(new Error(`invalid tag: chunk ${index} was altered or cut`));
-        out.push(plain);
-        counter.next();
-        index += 1;
-      }
-      pending = Buffer.from(data.subarray(at));
-      cb(null, out.length ? Buffer.concat(out) : undefined);
+  return pieces(
+    SEALED,
+    (piece, out) => {
+      const plain = unseal(streamKey, counter.nonce, piece);
+      if (!plain) throw new Error(`invalid tag: chunk ${index} was altered or cut`);
+      out.push(plain);
+      counter.next();
+      index += 1;
     },
-    flush(cb: TransformCallback) {
-      const plain = unseal(streamKey, counter.last(), pending);
-      if (!plain) return cb(new Error(`invalid tag: the last chunk (${index}) was altered or cut`));
+    (piece, out) => {
+      const plain = unseal(streamKey, counter.last(), piece);
+      if (!plain) throw new Error(`invalid tag: the last chunk (${index}) was altered or cut`);
       // age: only the first chunk may be an empty last one.
-      if (index > 0 && plain.length === 0) return cb(new Error('final chunk is empty'));
-      cb(null, plain.length ? plain : undefined);
+      if (index > 0 && plain.length === 0) throw new Error('final chunk is empty');
+      out.push(plain);
     },
-  });
+    // One piece per read for gunzip: one trip to zlib's thread for up to 1 MiB.
+    { join: true },
+  );
 }
 
 /**

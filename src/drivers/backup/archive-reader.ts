@@ -107,7 +107,12 @@ export async function unpack(archive: OpenedArchive, opts: UnpackOptions): Promi
   })();
   try {
     await Promise.all([
-      pipeline(archive.gzip, createGunzip(), budget(opts.limits.maxTotalBytes + 64 * 1024 * 1024), extract),
+      pipeline(
+        archive.gzip,
+        createGunzip({ chunkSize: 256 * 1024 }),
+        budget(opts.limits.maxTotalBytes + 64 * 1024 * 1024),
+        extract,
+      ),
       consume,
     ]);
   } catch (err) {

@@ -49,6 +49,10 @@ export interface WriteArchiveOptions {
 /** A temp file beside the archive while it is written; swept at start (PARTIAL_MARK). */
 export const PARTIAL_MARK = '.partial-';
 
+/** What gzip is handed at a time (tar's 512-byte headers and small files gathered), and gives back. */
+const BATCH = 1024 * 1024;
+const ZLIB_CHUNK = 256 * 1024;
+
 export async function writeArchive(
   opts: WriteArchiveOptions,
 ): Promise<{ size: number; manifest: BackupManifest }> {
@@ -62,8 +66,9 @@ export async function writeArchive(
   const fd = openSync(temp, 'wx', 0o600);
   let closed = false;
   const pack = tar.pack();
-  const gzip = createGzip();
-  pack.pipe(gzip);
+  // Large pieces each way: each is one trip to zlib's thread and back, and one chunk downstream.
+  const gzip = createGzip({ chunkSize: ZLIB_CHUNK });
+  pack.pipe(batched(BATCH)).pipe(gzip);
   // A failure is reported once, by the sink below; the streams' own error events are expected then.
   pack.on('error', () => undefined);
   gzip.on('error', () => undefined);
@@ -189,4 +194,30 @@ function closeQuietly(fd: number): void {
   } catch {
     // already closed
   }
+}
+
+/** Gathers small chunks (tar's headers, small files) into pieces of `size` bytes; large ones pass as they are. */
+function batched(size: number): Transform {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  const gathered = () => {
+    const piece = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+    parts = [];
+    bytes = 0;
+    return piece;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      if (chunk.length >= size) {
+        if (bytes) this.push(gathered());
+        return cb(null, chunk);
+      }
+      parts.push(chunk);
+      bytes += chunk.length;
+      cb(null, bytes >= size ? gathered() : undefined);
+    },
+    flush(cb) {
+      cb(null, bytes ? gathered() : undefined);
+    },
+  });
 }

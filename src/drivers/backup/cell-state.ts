@@ -65,7 +65,11 @@ export function* treeSources(
           throw new Error(
             `cannot back up ${JSON.stringify(full)}: its name has characters a backup does not carry`,
           );
-        yield { path: archived, size: st.size, open: () => createReadStream(full) };
+        // Reads of at most 1 MiB, each buffer the size of what is left plus one byte (`end` is
+        // inclusive): a file that grew still shows, and a small file is one small buffer, not
+        // fs's default 64 KiB and another for the read that finds its end.
+        const stream = { highWaterMark: Math.min(1024 * 1024, st.size + 1), end: st.size };
+        yield { path: archived, size: st.size, open: () => createReadStream(full, stream) };
       }
     }
   };
