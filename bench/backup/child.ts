@@ -33,6 +33,7 @@ const idle = process.memoryUsage.rss();
 
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
+const main0 = process.threadCpuUsage();
 const samples: { at: number; rss: number }[] = [];
 const phases: { phase: string; at: number }[] = [];
 let id: string | undefined;
@@ -70,6 +71,7 @@ if (op === 'backup') {
 const job = await service.wait(id);
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+const main = process.threadCpuUsage(main0);
 sample();
 clearInterval(timer);
 const hwm = vmHwm();
@@ -90,6 +92,8 @@ process.stdout.write(
     wallMs,
     // Every thread of the process: the event loop, zlib's and fs's thread pool, the age worker.
     cpuMs: (cpu.user + cpu.system) / 1000,
+    // The event loop's thread alone (tar, hashing, the age payload, the garbage collector).
+    mainCpuMs: (main.user + main.system) / 1000,
     keyMs: keyMs ?? null,
     phases,
     idleMiB: idle / MiB,
