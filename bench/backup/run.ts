@@ -273,6 +273,11 @@ async function main() {
   console.log('(goal: ≥ 1.0 for both ratios; memory flat, under 64 MiB above idle)');
 }
 
+// Ctrl-C: the temp dir goes too (the children, in the same process group, get the signal as well).
+process.once('SIGINT', () => {
+  rmSync(root, { recursive: true, force: true });
+  process.exit(130);
+});
 try {
   await main();
 } finally {
