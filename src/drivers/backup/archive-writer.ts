@@ -25,7 +25,8 @@ export interface ArchiveSource {
   path: string;
   /** Exact size in bytes: a tar header carries it before the content. */
   size: number;
-  open(): Readable | Promise<Readable>;
+  /** The content: a stream, or (a small file read at once) its bytes in a list. */
+  open(): Readable | Iterable<Buffer> | Promise<Readable | Iterable<Buffer>>;
 }
 
 export interface Encryption {
@@ -174,7 +175,7 @@ async function addStream(
   entryDone.catch(() => undefined);
   sink.on('error', () => undefined);
   const input = await source.open();
-  for await (const chunk of input as AsyncIterable<Buffer>) {
+  for await (const chunk of input as AsyncIterable<Buffer> | Iterable<Buffer>) {
     written += chunk.length;
     if (written > source.size) throw new Error(`${source.path} grew while it was being backed up`);
     hash.update(chunk);

@@ -81,8 +81,8 @@ const READ_BYTES = 1024 * 1024;
  * each buffer the size of what is left plus one byte (`end` is inclusive), not fs's default 64 KiB.
  * Either way a file that grew since it was listed yields more than its size, which the writer refuses.
  */
-function readSource(file: string, size: number): Readable {
-  if (size < READ_BYTES) return Readable.from([readFileSync(file)]);
+function readSource(file: string, size: number): Readable | Buffer[] {
+  if (size < READ_BYTES) return [readFileSync(file)];
   return createReadStream(file, { highWaterMark: Math.min(READ_BYTES, size + 1), end: size });
 }
 
