@@ -22,6 +22,7 @@
 #     unbound, dns-root-data the two resolvers the DNS benchmark starts on loopback
 #     dnsperf                its load generator (DNS-OARC's, Debian's package)
 #     age                    the backup benchmark's reference (`age -p`, `age -d`: Go's age, Debian's)
+#     time                   GNU time: the CPU seconds of the reference's processes (tar, gzip, age)
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
 #   images install them: a production host never gets them.
 #
@@ -34,7 +35,7 @@ set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
 test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping)
-bench_packages=(unbound dns-root-data dnsperf age)
+bench_packages=(unbound dns-root-data dnsperf age time)
 
 purpose=run
 while [ $# -gt 0 ]; do
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,29p' "$0"
+      sed -n '2,30p' "$0"
       exit 0
       ;;
     *)

@@ -46,6 +46,7 @@ for (const tool of [
   ['age', '--version'],
   ['age-keygen', '--version'],
   ['script', '--version'],
+  ['/usr/bin/time', '--version'],
 ]) {
   if (spawnSync(tool[0]!, tool.slice(1)).status !== 0) {
     console.error(`${tool[0]} is missing: sudo scripts/install-prereqs.sh --for bench`);
