@@ -19,9 +19,11 @@
 #     age                    proves backups are real age files (age -d opens PIC's, PIC opens age -p's)
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
-#   --for bench (what `npm run bench:dns` asks for when dnsperf is missing) the run set plus:
+#   --for bench (what `npm run bench:dns` and `bench:backup` ask for when a tool is missing) the run set plus:
 #     unbound, dns-root-data the two resolvers the DNS benchmark starts on loopback
 #     dnsperf                its load generator (DNS-OARC's, Debian's package)
+#     age                    the backup benchmark's reference (`age -p`, `age -d`: Go's age, Debian's)
+#     time                   GNU time: the CPU seconds of the reference's processes (tar, gzip, age)
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
 #   images install them: a production host never gets them.
 #
@@ -34,7 +36,7 @@ set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
 test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age)
-bench_packages=(unbound dns-root-data dnsperf)
+bench_packages=(unbound dns-root-data dnsperf age time)
 
 purpose=run
 while [ $# -gt 0 ]; do
@@ -48,7 +50,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,28p' "$0"
+      sed -n '2,30p' "$0"
       exit 0
       ;;
     *)

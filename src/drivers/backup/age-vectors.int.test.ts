@@ -2,19 +2,19 @@
 // passphrase (scrypt) goes through openArchive and its decrypted stream is read to the end, as a
 // restore reads it: a success must give the payload's SHA-256, every failure must be refused, none may
 // hang and none may make scrypt run for long. The vectors for X25519 and hybrid identities cannot go
-// through a path that only takes passphrases; they run through the same age-encryption Decrypter with
-// the same streamed read, which covers what the scrypt vectors do not: STREAM chunks cut, altered,
-// doubled or trailed by garbage. PIC reads binary age only: every armored vector must fail.
+// through a path that only takes passphrases; they run through the same ageDecrypt (age-stream.ts) with
+// their identities and the same streamed read, which covers what the scrypt vectors do not: STREAM
+// chunks cut, altered, doubled or trailed by garbage. PIC reads binary age only: every armored vector
+// must fail.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { Decrypter } from 'age-encryption';
 import * as vectors from 'cctv-age';
+import { ageDecrypt } from './age-stream.ts';
 import { ArchiveError, openArchive } from './archive-reader.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pic-age-vectors-'));
@@ -126,11 +126,13 @@ async function throughDecrypter(v: Vector): Promise<Outcome> {
   let released = 0;
   let error: unknown;
   try {
-    const d = new Decrypter();
-    for (const id of v.identities) d.addIdentity(id);
-    const source = Readable.toWeb(createReadStream(v.file)) as ReadableStream<Uint8Array>;
-    // PIC's worker hands this stream over as a web stream and the reader wraps it the same way
-    released += await drain(Readable.fromWeb((await d.decrypt(source)) as never), hash);
+    // openArchive's path with identities instead of a passphrase: the same header check and STREAM
+    const plaintext = await ageDecrypt(v.file, { identities: v.identities });
+    try {
+      released += await drain(plaintext, hash);
+    } finally {
+      plaintext.destroy();
+    }
   } catch (err) {
     error = err;
   }
@@ -146,7 +148,7 @@ function check(v: Vector, o: Outcome, restore: boolean): void {
     return;
   }
   assert.ok(o.error, `${why}: accepted`);
-  // 'payload failure': what was released before the failing chunk is the authentic prefix. age-encryption
+  // 'payload failure': what was released before the failing chunk is the authentic prefix. ageDecrypt
   // holds each chunk back until it knows whether it is the last, so where Go's age releases a good
   // chunk before failing on what follows it (a second final chunk, trailing garbage), it may release
   // nothing: stricter, and a restore discards everything on any failure anyway.
@@ -182,7 +184,7 @@ describe("age's test vectors (CCTV)", () => {
       });
   });
 
-  describe('X25519 and hybrid vectors through the same Decrypter and streamed read', () => {
+  describe('X25519 and hybrid vectors through the same ageDecrypt and streamed read', () => {
     for (const v of viaDecrypter)
       test(`${v.name}: ${v.expect}${v.armored ? ' (armored: refused)' : ''}`, T, async () => {
         check(v, await throughDecrypter(v), false);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -21,7 +21,7 @@ import {
   MANIFEST_PATH,
   type UnpackLimits,
 } from '../../schema/backup.ts';
-import { AgeError, runAge } from './age-thread.ts';
+import { AgeError, ageDecrypt } from './age-stream.ts';
 
 type TarEntry = AsyncIterable<Buffer> & { header: tar.Header };
 
@@ -78,21 +78,10 @@ export async function openArchive(file: string, passphrase: string | undefined):
   }
   if (passphrase === undefined)
     throw new ArchiveError('this backup is encrypted: give its passphrase', 'passphrase');
-  const thread = runAge({ op: 'decrypt', file, passphrase });
   try {
-    const reply = await thread.reply;
-    if (reply.op !== 'decrypt') throw new Error('unexpected answer from the age thread');
-    const gzip = Readable.fromWeb(reply.plaintext as never);
-    return {
-      kind,
-      gzip,
-      close: async () => {
-        gzip.destroy();
-        await thread.stop();
-      },
-    };
+    const gzip = await ageDecrypt(file, { passphrase });
+    return { kind, gzip, close: async () => void gzip.destroy() };
   } catch (err) {
-    await thread.stop();
     if (err instanceof AgeError)
       throw err.wrongKey
         ? new ArchiveError('the passphrase does not open this backup', 'passphrase')
@@ -118,7 +107,12 @@ export async function unpack(archive: OpenedArchive, opts: UnpackOptions): Promi
   })();
   try {
     await Promise.all([
-      pipeline(archive.gzip, createGunzip(), budget(opts.limits.maxTotalBytes + 64 * 1024 * 1024), extract),
+      pipeline(
+        archive.gzip,
+        createGunzip({ chunkSize: 256 * 1024 }),
+        budget(opts.limits.maxTotalBytes + 64 * 1024 * 1024),
+        extract,
+      ),
       consume,
     ]);
   } catch (err) {

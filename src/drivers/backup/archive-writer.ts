@@ -1,11 +1,11 @@
 // Writes a backup archive in one pass: tar entries (hashed as they stream) → gzip (libuv's thread
-// pool) → age (a worker thread) → the file. Memory stays flat whatever the sizes: each source is
+// pool) → age (age-stream.ts) → the file. Memory stays flat whatever the sizes: each source is
 // read chunk by chunk with backpressure. The manifest of every file's SHA-256 goes last, so nothing
 // is read twice; the file appears under its name only once complete (temp name, fsync, rename).
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -18,14 +18,15 @@ import {
   type ManifestEntry,
 } from '../../schema/backup.ts';
 import { fsyncDir } from '../atomic-file.ts';
-import { runAge } from './age-thread.ts';
+import { ageEncrypter } from './age-stream.ts';
 
 export interface ArchiveSource {
   /** Where it goes in the archive (ARCHIVE_PATH_PATTERN). */
   path: string;
   /** Exact size in bytes: a tar header carries it before the content. */
   size: number;
-  open(): Readable | Promise<Readable>;
+  /** The content: a stream, or (a small file read at once) its bytes in a list. */
+  open(): Readable | Iterable<Buffer> | Promise<Readable | Iterable<Buffer>>;
 }
 
 export interface Encryption {
@@ -49,6 +50,10 @@ export interface WriteArchiveOptions {
 /** A temp file beside the archive while it is written; swept at start (PARTIAL_MARK). */
 export const PARTIAL_MARK = '.partial-';
 
+/** What gzip is handed at a time (tar's 512-byte headers and small files gathered), and gives back. */
+const BATCH = 1024 * 1024;
+const ZLIB_CHUNK = 256 * 1024;
+
 export async function writeArchive(
   opts: WriteArchiveOptions,
 ): Promise<{ size: number; manifest: BackupManifest }> {
@@ -56,15 +61,19 @@ export async function writeArchive(
     dirname(opts.out),
     `${basename(opts.out)}${PARTIAL_MARK}${randomBytes(4).toString('hex')}`,
   );
+  // The age header first (scrypt: about a second at work factor 18, on the thread pool): a key that
+  // cannot be used fails here, before anything is read or written.
+  const age = encrypts(opts.encryption) ? await ageEncrypter(opts.encryption) : undefined;
   const fd = openSync(temp, 'wx', 0o600);
   let closed = false;
   const pack = tar.pack();
-  const gzip = createGzip();
-  pack.pipe(gzip);
+  // Large pieces each way: each is one trip to zlib's thread and back, and one chunk downstream.
+  const gzip = createGzip({ chunkSize: ZLIB_CHUNK });
+  pack.pipe(batched(BATCH)).pipe(gzip);
   // A failure is reported once, by the sink below; the streams' own error events are expected then.
   pack.on('error', () => undefined);
   gzip.on('error', () => undefined);
-  const sink = encryptedOrPlain(gzip, fd, opts.encryption);
+  const sink = written(gzip, fd, age);
   // On a failure below, the sink fails too once the pack is destroyed: that rejection is expected.
   sink.catch(() => undefined);
   try {
@@ -87,33 +96,23 @@ export async function writeArchive(
   }
 }
 
+function encrypts(enc: Encryption | undefined): enc is Encryption {
+  return enc !== undefined && (enc.passphrase !== undefined || (enc.recipients?.length ?? 0) > 0);
+}
+
 /** Pipes the gzip stream to the file, through age when there is a key; resolves to the bytes written. */
-async function encryptedOrPlain(gzip: Readable, fd: number, enc: Encryption | undefined): Promise<number> {
-  if (!enc || (enc.passphrase === undefined && !enc.recipients?.length)) {
-    let bytes = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        bytes += chunk.length;
-        cb(null, chunk);
-      },
-    });
-    await pipeline(gzip, count, createWriteStream('', { fd, autoClose: false }));
-    return bytes;
-  }
-  const thread = runAge({
-    op: 'encrypt',
-    input: Readable.toWeb(gzip) as ReadableStream<Uint8Array>,
-    outFd: fd,
-    ...(enc.passphrase !== undefined ? { passphrase: enc.passphrase } : {}),
-    ...(enc.recipients ? { recipients: enc.recipients } : {}),
-    ...(enc.workFactor !== undefined ? { workFactor: enc.workFactor } : {}),
+async function written(gzip: Readable, fd: number, age: Transform | undefined): Promise<number> {
+  let bytes = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
   });
-  try {
-    const reply = await thread.reply;
-    return reply.op === 'encrypt' ? reply.bytes : 0;
-  } finally {
-    await thread.stop();
-  }
+  // autoClose false: writeArchive fsyncs and closes the descriptor it opened.
+  const out = createWriteStream('', { fd, autoClose: false });
+  await (age ? pipeline(gzip, age, count, out) : pipeline(gzip, count, out));
+  return bytes;
 }
 
 async function fill(pack: tar.Pack, opts: WriteArchiveOptions): Promise<BackupManifest> {
@@ -176,7 +175,7 @@ async function addStream(
   entryDone.catch(() => undefined);
   sink.on('error', () => undefined);
   const input = await source.open();
-  for await (const chunk of input as AsyncIterable<Buffer>) {
+  for await (const chunk of input as AsyncIterable<Buffer> | Iterable<Buffer>) {
     written += chunk.length;
     if (written > source.size) throw new Error(`${source.path} grew while it was being backed up`);
     hash.update(chunk);
@@ -196,4 +195,30 @@ function closeQuietly(fd: number): void {
   } catch {
     // already closed
   }
+}
+
+/** Gathers small chunks (tar's headers, small files) into pieces of `size` bytes; large ones pass as they are. */
+function batched(size: number): Transform {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  const gathered = () => {
+    const piece = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+    parts = [];
+    bytes = 0;
+    return piece;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      if (chunk.length >= size) {
+        if (bytes) this.push(gathered());
+        return cb(null, chunk);
+      }
+      parts.push(chunk);
+      bytes += chunk.length;
+      cb(null, bytes >= size ? gathered() : undefined);
+    },
+    flush(cb) {
+      cb(null, bytes ? gathered() : undefined);
+    },
+  });
 }
