@@ -81,7 +81,7 @@ function tarStream(entries: Entry[]): Readable {
   );
 }
 
-async function readAll(s: Readable | AsyncIterable<Buffer>): Promise<Buffer> {
+async function readAll(s: Readable | AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of s as AsyncIterable<Buffer>) chunks.push(c);
   return Buffer.concat(chunks);
