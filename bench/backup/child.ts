@@ -9,6 +9,7 @@
 //   node --expose-gc bench/backup/child.ts restore <dataDir> <backupId>
 // The passphrase comes in BENCH_PASSPHRASE and the recipient in BENCH_RECIPIENT, never in argv.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createCell } from '../../src/composition.ts';
 
 const [op, dataDir, restoreId] = process.argv.slice(2);
@@ -31,6 +32,9 @@ gc();
 await new Promise((r) => setTimeout(r, 200));
 const idle = process.memoryUsage.rss();
 
+// How long the event loop was kept from other work (what an API request would wait behind).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const main0 = process.threadCpuUsage();
@@ -71,6 +75,7 @@ if (op === 'backup') {
 const job = await service.wait(id);
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+loopDelay.disable();
 const main = process.threadCpuUsage(main0);
 sample();
 clearInterval(timer);
@@ -94,6 +99,7 @@ process.stdout.write(
     cpuMs: (cpu.user + cpu.system) / 1000,
     // The event loop's thread alone (tar, hashing, the age payload, the garbage collector).
     mainCpuMs: (main.user + main.system) / 1000,
+    loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     keyMs: keyMs ?? null,
     phases,
     idleMiB: idle / MiB,

@@ -21,6 +21,7 @@
 // its VmHWM, above its idle RSS (the cell open, after a GC), over the whole operation and once the key
 // is ready: age's scrypt at work factor 18 needs 256 MiB by itself (128 · r · N bytes; Go's age too),
 // for about a second before any byte streams. One more backup to an X25519 recipient has no scrypt.
+// The child's event-loop delay (perf_hooks, 10 ms resolution): what an API request would wait behind.
 // BENCH_CPU_PROF=DIR runs the PIC children with --cpu-prof into DIR (one profile per thread).
 // Everything stays in a temp dir on this machine, removed at the end (BENCH_KEEP=1 keeps it); every
 // archive and restored tree is kept until then (about 10 × BENCH_BACKUP_MB of disk for 3 rounds):
@@ -76,6 +77,7 @@ interface ChildResult {
   wallMs: number;
   cpuMs: number;
   mainCpuMs: number;
+  loopDelayMs: { p99: number; max: number };
   keyMs: number | null;
   phases: { phase: string; at: number }[];
   idleMiB: number;
@@ -264,12 +266,12 @@ async function main() {
       `PIC restore until staged and verified (passphrase check included, before the swap): ${secs(median(stageMs))} s, ${mbps(gen.bytes, median(stageMs)).toFixed(1)} MiB/s`,
     );
   console.log(
-    '\n| PIC process (child) | s | CPU s (event loop) | idle RSS MiB | peak above idle MiB | streaming: once the key is ready MiB |',
+    '\n| PIC process (child) | s | CPU s (event loop) | event-loop delay p99 / max ms | idle RSS MiB | peak above idle MiB | streaming: once the key is ready MiB |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const { label, r } of mem)
     console.log(
-      `| ${label} | ${secs(r.wallMs)} | ${secs(r.cpuMs)} (${secs(r.mainCpuMs)}) | ${r.idleMiB.toFixed(0)} | ${r.peakAboveIdleMiB.toFixed(0)} | ${r.peakAfterKeyAboveIdleMiB === null ? '' : r.peakAfterKeyAboveIdleMiB.toFixed(0)} |`,
+      `| ${label} | ${secs(r.wallMs)} | ${secs(r.cpuMs)} (${secs(r.mainCpuMs)}) | ${r.loopDelayMs.p99.toFixed(0)} / ${r.loopDelayMs.max.toFixed(0)} | ${r.idleMiB.toFixed(0)} | ${r.peakAboveIdleMiB.toFixed(0)} | ${r.peakAfterKeyAboveIdleMiB === null ? '' : r.peakAfterKeyAboveIdleMiB.toFixed(0)} |`,
     );
   console.log('(goal: ≥ 1.0 for both ratios; memory flat, under 64 MiB above idle)');
 }
