@@ -88,7 +88,7 @@ describe('the CA vouches only for .cell names and private addresses', () => {
     for (const [payload, fields] of [
       [{ common_name: 'bank.example.com' }, ['common_name']],
       [
-        { common_name: 'nas.home.cell', sans: ['10.0.0.9', '8.8.8.8', 'bank.example.com'] },
+        { common_name: 'nas.home.cell', sans: ['10.0.0.9', '203.0.113.8', 'bank.example.com'] },
         ['sans.1', 'sans.2'],
       ],
       [{ common_name: 'home.cell.example.com', sans: ['2001:db8::1'] }, ['common_name', 'sans.0']],
@@ -166,7 +166,7 @@ describe('the CA vouches only for .cell names and private addresses', () => {
     forge(
       'forged-ip',
       'printer3.home.cell',
-      leafExt('DNS:printer3.home.cell,IP:8.8.8.8'),
+      leafExt('DNS:printer3.home.cell,IP:203.0.113.8'),
       'intermediate.pem',
       'forge-intermediate.key',
     );

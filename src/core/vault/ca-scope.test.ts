@@ -36,7 +36,7 @@ test('out of scope: public names and addresses, look-alikes, mapped and link-loc
     'cell',
     'xcell',
     'home.xcell',
-    '8.8.8.8',
+    '203.0.113.8',
     '9.255.255.255',
     '11.0.0.0',
     '172.15.255.255',
@@ -73,7 +73,7 @@ test('outOfScope names each refused field with the one message', () => {
       { field: 'common_name', name: 'nas.home.cell' },
       { field: 'sans.0', name: 'bank.example.com' },
       { field: 'sans.1', name: '10.0.0.5' },
-      { field: 'sans.2', name: '1.1.1.1' },
+      { field: 'sans.2', name: '198.51.100.1' },
     ]),
     [
       { field: 'sans.0', message: CA_SCOPE_MESSAGE },

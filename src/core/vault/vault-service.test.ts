@@ -210,8 +210,11 @@ describe('VaultService', () => {
       );
     };
     await refused({ common_name: 'bank.example.com', sans: [] }, ['common_name']);
-    await refused({ common_name: 'nas.home.cell', sans: ['10.0.0.5', '8.8.8.8'] }, ['sans.1']);
-    await refused({ common_name: '1.1.1.1', sans: ['2001:db8::1', 'ok.cell'] }, ['common_name', 'sans.0']);
+    await refused({ common_name: 'nas.home.cell', sans: ['10.0.0.5', '203.0.113.8'] }, ['sans.1']);
+    await refused({ common_name: '198.51.100.1', sans: ['2001:db8::1', 'ok.cell'] }, [
+      'common_name',
+      'sans.0',
+    ]);
     assert.equal(m.rows.length, 0, 'nothing signed');
     assert.equal(m.files.size, 0, 'not even the CA made');
     await assert.rejects(

@@ -4,7 +4,7 @@
 // header first (an archive from a newer PIC stops there) and every file against the manifest last.
 // The staging directory is never trusted until unpack() returns; the caller deletes it on failure.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -72,7 +72,6 @@ export interface OpenedArchive {
 export async function openArchive(file: string, passphrase: string | undefined): Promise<OpenedArchive> {
   const kind = archiveKind(file);
   if (kind === 'gzip') {
-    const { createReadStream } = await import('node:fs');
     const gzip = createReadStream(file);
     return { kind, gzip, close: async () => void gzip.destroy() };
   }

@@ -107,8 +107,9 @@ export class BackupFiles {
       const fd = openSync(temp, 'r');
       try {
         fsyncSync(fd);
-        if (!magic(fd)) throw new UploadRefused('not a PIC backup: neither an age file nor a gzip archive');
-        renameSync(temp, this.target(id, magic(fd) === 'age'));
+        const kind = magic(fd);
+        if (!kind) throw new UploadRefused('not a PIC backup: neither an age file nor a gzip archive');
+        renameSync(temp, this.target(id, kind === 'age'));
       } finally {
         closeSync(fd);
       }

@@ -130,7 +130,7 @@ function collect(o: CellBackupOptions): ArchiveSource[] {
     out.push({
       path: 'env/.env',
       size: bytes.length,
-      open: async () => (await import('node:stream')).Readable.from([bytes]),
+      open: () => [bytes],
     });
   }
   // The rendered configs are informational (a restore renders them again): one this process may not
