@@ -1,14 +1,13 @@
-// Writes a backup archive in one pass: tar entries (hashed as they stream) → gzip (libuv's thread
-// pool) → age (age-stream.ts) → the file. Memory stays flat whatever the sizes: each source is
-// read chunk by chunk with backpressure. The manifest of every file's SHA-256 goes last, so nothing
-// is read twice; the file appears under its name only once complete (temp name, fsync, rename).
+// Writes a backup archive in one pass: tar entries (hashed as they stream) → gzip on several threads
+// (parallel-gzip.ts) → age (age-stream.ts) → the file. Memory stays flat whatever the sizes: each
+// source is read chunk by chunk, copied into gzip's few reused blocks, with backpressure from the
+// file. The manifest of every file's SHA-256 goes last, so nothing is read twice; the file appears
+// under its name only once complete (temp name, fsync, rename).
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
 import {
   ARCHIVE_PATH_PATTERN,
   type BackupHeader,
@@ -19,14 +18,23 @@ import {
 } from '../../schema/backup.ts';
 import { fsyncDir } from '../atomic-file.ts';
 import { ageEncrypter } from './age-stream.ts';
+import { ParallelGzip } from './parallel-gzip.ts';
+import { fileHeader, padding, ZEROS } from './tar-header.ts';
 
 export interface ArchiveSource {
   /** Where it goes in the archive (ARCHIVE_PATH_PATTERN). */
   path: string;
   /** Exact size in bytes: a tar header carries it before the content. */
   size: number;
-  /** The content: a stream, or (a small file read at once) its bytes in a list. */
-  open(): Readable | Iterable<Buffer> | Promise<Readable | Iterable<Buffer>>;
+  /**
+   * The content: a stream, or chunks from a (sync or async) iterable. The writer copies each chunk
+   * before it pulls the next, so a source may hand out one buffer again and again.
+   */
+  open():
+    | Readable
+    | Iterable<Buffer>
+    | AsyncIterable<Buffer>
+    | Promise<Readable | Iterable<Buffer> | AsyncIterable<Buffer>>;
 }
 
 export interface Encryption {
@@ -50,9 +58,6 @@ export interface WriteArchiveOptions {
 /** A temp file beside the archive while it is written; swept at start (PARTIAL_MARK). */
 export const PARTIAL_MARK = '.partial-';
 
-/** What gzip is handed at a time (tar's 512-byte headers and small files gathered), and gives back. */
-const BATCH = 1024 * 1024;
-const ZLIB_CHUNK = 256 * 1024;
 /** The longest the writer keeps the event loop between two files before giving it a turn. */
 const TURN_MS = 10;
 
@@ -68,19 +73,13 @@ export async function writeArchive(
   const age = encrypts(opts.encryption) ? await ageEncrypter(opts.encryption) : undefined;
   const fd = openSync(temp, 'wx', 0o600);
   let closed = false;
-  const pack = tar.pack();
-  // Large pieces each way: each is one trip to zlib's thread and back, and one chunk downstream.
-  const gzip = createGzip({ chunkSize: ZLIB_CHUNK });
-  pack.pipe(batched(BATCH)).pipe(gzip);
-  // A failure is reported once, by the sink below; the streams' own error events are expected then.
-  pack.on('error', () => undefined);
-  gzip.on('error', () => undefined);
+  const gzip = new ParallelGzip();
   const sink = written(gzip, fd, age);
-  // On a failure below, the sink fails too once the pack is destroyed: that rejection is expected.
+  // On a failure below, the sink fails too once gzip is destroyed: that rejection is expected.
   sink.catch(() => undefined);
   try {
-    const manifest = await fill(pack, opts);
-    pack.finalize();
+    const manifest = await fill(gzip, opts);
+    await gzip.end();
     const size = await sink;
     fsyncSync(fd);
     closeSync(fd);
@@ -89,7 +88,6 @@ export async function writeArchive(
     fsyncDir(dirname(opts.out));
     return { size, manifest };
   } catch (err) {
-    pack.destroy(err as Error);
     gzip.destroy(err as Error);
     await sink.catch(() => undefined);
     if (!closed) closeQuietly(fd);
@@ -117,7 +115,7 @@ async function written(gzip: Readable, fd: number, age: Transform | undefined): 
   return bytes;
 }
 
-async function fill(pack: tar.Pack, opts: WriteArchiveOptions): Promise<BackupManifest> {
+async function fill(gzip: ParallelGzip, opts: WriteArchiveOptions): Promise<BackupManifest> {
   const files: ManifestEntry[] = [];
   const seen = new Set<string>();
   let done = 0;
@@ -129,7 +127,7 @@ async function fill(pack: tar.Pack, opts: WriteArchiveOptions): Promise<BackupMa
       opts.onProgress?.(done);
     }
   };
-  await addBuffer(pack, HEADER_PATH, Buffer.from(JSON.stringify(opts.header, null, 2)));
+  await addBuffer(gzip, HEADER_PATH, Buffer.from(JSON.stringify(opts.header, null, 2)));
   let turn = performance.now();
   for await (const source of opts.sources) {
     opts.signal?.throwIfAborted();
@@ -141,7 +139,7 @@ async function fill(pack: tar.Pack, opts: WriteArchiveOptions): Promise<BackupMa
       throw new Error(`refusing to archive ${JSON.stringify(source.path)}: not a valid archive path`);
     if (seen.has(source.path)) throw new Error(`${source.path} is in the backup twice`);
     seen.add(source.path);
-    const sha256 = await addStream(pack, source, progress);
+    const sha256 = await addStream(gzip, source, progress);
     files.push({ path: source.path, size: source.size, sha256 });
     // Small files are read synchronously and their entries settle in microtasks: without a turn of
     // the event loop now and then, requests would wait behind hundreds of them on a cold disk.
@@ -151,49 +149,37 @@ async function fill(pack: tar.Pack, opts: WriteArchiveOptions): Promise<BackupMa
     }
   }
   const manifest: BackupManifest = { ...opts.header, files };
-  await addBuffer(pack, MANIFEST_PATH, Buffer.from(JSON.stringify(manifest)));
+  await addBuffer(gzip, MANIFEST_PATH, Buffer.from(JSON.stringify(manifest)));
+  await gzip.write(ZEROS);
   opts.onProgress?.(done);
   return manifest;
 }
 
-function addBuffer(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry({ name, size: data.length, mode: 0o600, mtime: new Date(0) }, data, (err) =>
-      err ? reject(err) : resolve(),
-    );
-  });
+async function addBuffer(gzip: ParallelGzip, name: string, data: Buffer): Promise<void> {
+  await gzip.write(fileHeader(name, data.length));
+  await gzip.write(data);
+  await gzip.write(ZEROS.subarray(0, padding(data.length)));
 }
 
-/** One file into the tar with backpressure; a source that is not exactly `size` bytes is an error. */
+/** One file into the tar; a source that is not exactly `size` bytes is an error. */
 async function addStream(
-  pack: tar.Pack,
+  gzip: ParallelGzip,
   source: ArchiveSource,
   progress: (n: number) => void,
 ): Promise<string> {
   const hash = createHash('sha256');
   let written = 0;
-  let entry: ReturnType<tar.Pack['entry']> | undefined;
-  const entryDone = new Promise<void>((resolve, reject) => {
-    entry = pack.entry({ name: source.path, size: source.size, mode: 0o600, mtime: new Date(0) }, (err) =>
-      err ? reject(err) : resolve(),
-    );
-  });
-  if (!entry) throw new Error('tar-stream did not open an entry');
-  const sink = entry;
-  // When this source fails, the pack is destroyed and the entry fails too: already reported.
-  entryDone.catch(() => undefined);
-  sink.on('error', () => undefined);
   const input = await source.open();
+  await gzip.write(fileHeader(source.path, source.size));
   for await (const chunk of input as AsyncIterable<Buffer> | Iterable<Buffer>) {
     written += chunk.length;
     if (written > source.size) throw new Error(`${source.path} grew while it was being backed up`);
     hash.update(chunk);
     progress(chunk.length);
-    if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+    await gzip.write(chunk);
   }
   if (written !== source.size) throw new Error(`${source.path} shrank while it was being backed up`);
-  sink.end(undefined);
-  await entryDone;
+  await gzip.write(ZEROS.subarray(0, padding(source.size)));
   return hash.digest('hex');
 }
 
@@ -204,30 +190,4 @@ function closeQuietly(fd: number): void {
   } catch {
     // already closed
   }
-}
-
-/** Gathers small chunks (tar's headers, small files) into pieces of `size` bytes; large ones pass as they are. */
-function batched(size: number): Transform {
-  let parts: Buffer[] = [];
-  let bytes = 0;
-  const gathered = () => {
-    const piece = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
-    parts = [];
-    bytes = 0;
-    return piece;
-  };
-  return new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      if (chunk.length >= size) {
-        if (bytes) this.push(gathered());
-        return cb(null, chunk);
-      }
-      parts.push(chunk);
-      bytes += chunk.length;
-      cb(null, bytes >= size ? gathered() : undefined);
-    },
-    flush(cb) {
-      cb(null, bytes ? gathered() : undefined);
-    },
-  });
 }

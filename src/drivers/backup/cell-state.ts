@@ -5,17 +5,21 @@
 // a staging directory the next start deletes. So the cell is before or after a restore, never between.
 import {
   chmodSync,
-  createReadStream,
+  closeSync,
+  constants,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
@@ -52,6 +56,8 @@ export function* treeSources(
   skip: RegExp = NOT_STATE,
 ): Generator<ArchiveSource> {
   if (!existsSync(dir)) return;
+  // One read buffer for the whole walk: the writer copies a chunk before it opens the next source.
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
   const walk = function* (abs: string, rel: string, top: boolean): Generator<ArchiveSource> {
     for (const name of readdirSync(abs).sort()) {
       if (top && skip.test(name)) continue;
@@ -65,7 +71,7 @@ export function* treeSources(
           throw new Error(
             `cannot back up ${JSON.stringify(full)}: its name has characters a backup does not carry`,
           );
-        yield { path: archived, size: st.size, open: () => readSource(full, st.size) };
+        yield { path: archived, size: st.size, open: () => readSource(full, st.size, buffer) };
       }
     }
   };
@@ -77,13 +83,37 @@ const READ_BYTES = 1024 * 1024;
 
 /**
  * A small file in one synchronous read (tens of µs from the page cache, where a stream costs four
- * trips through the thread pool: most of a backup's time on many small files); a large one streamed,
- * each buffer the size of what is left plus one byte (`end` is inclusive), not fs's default 64 KiB.
- * Either way a file that grew since it was listed yields more than its size, which the writer refuses.
+ * trips through the thread pool: most of a backup's time on many small files); a large one in reads
+ * on the thread pool. Both into `buffer`, again and again (no garbage per read), and one byte past
+ * `size`: a file that grew since it was listed yields more than its size, which the writer refuses.
  */
-function readSource(file: string, size: number): Readable | Buffer[] {
-  if (size < READ_BYTES) return [readFileSync(file)];
-  return createReadStream(file, { highWaterMark: Math.min(READ_BYTES, size + 1), end: size });
+function readSource(file: string, size: number, buffer: Buffer): Iterable<Buffer> | AsyncIterable<Buffer> {
+  return size < buffer.length ? readWhole(file, size, buffer) : readInPieces(file, size, buffer);
+}
+
+const NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+function* readWhole(file: string, size: number, buffer: Buffer): Generator<Buffer> {
+  const fd = openSync(file, NO_FOLLOW);
+  try {
+    yield buffer.subarray(0, readSync(fd, buffer, 0, size + 1, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function* readInPieces(file: string, size: number, buffer: Buffer): AsyncGenerator<Buffer> {
+  const handle = await open(file, NO_FOLLOW);
+  try {
+    for (let at = 0; at <= size; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A fresh, private directory for one restore, inside the data directory (same filesystem: renames). */
