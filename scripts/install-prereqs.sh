@@ -19,6 +19,7 @@
 #     age                    proves backups are real age files (age -d opens PIC's, PIC opens age -p's)
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
+#     python3-bcrypt/-passlib the calendar service's account script hashes, checked as Radicale does
 #   --for bench (what `npm run bench:dns` and `bench:backup` ask for when a tool is missing) the run set plus:
 #     unbound, dns-root-data the two resolvers the DNS benchmark starts on loopback
 #     dnsperf                its load generator (DNS-OARC's, Debian's package)
@@ -35,7 +36,7 @@
 set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
-test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age)
+test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age python3-bcrypt python3-passlib)
 bench_packages=(unbound dns-root-data dnsperf age time)
 
 purpose=run
