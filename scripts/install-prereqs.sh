@@ -19,6 +19,8 @@
 #     age                    proves backups are real age files (age -d opens PIC's, PIC opens age -p's)
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
+#     docker-registry        Docker's registry (distribution 2.8), run on a loopback port by the store's
+#                            signature tests to push, sign and pull images (its service is stopped)
 #   --for bench (what `npm run bench:dns` and `bench:backup` ask for when a tool is missing) the run set plus:
 #     unbound, dns-root-data the two resolvers the DNS benchmark starts on loopback
 #     dnsperf                its load generator (DNS-OARC's, Debian's package)
@@ -27,7 +29,7 @@
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
 #   images install them: a production host never gets them.
 #
-# Daemons that packages start on their own (chrony, unbound, caddy) are stopped afterwards, and kept
+# Daemons that packages start on their own (chrony, unbound, caddy, docker-registry) are stopped afterwards, and kept
 # from starting again on boot: their default configs talk to public NTP pools and the DNS root
 # servers, and the cell's containers need ports 53/80/123 on the host free anyway.
 #
@@ -35,7 +37,7 @@
 set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
-test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age)
+test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age docker-registry)
 bench_packages=(unbound dns-root-data dnsperf age time)
 
 purpose=run
@@ -166,6 +168,7 @@ if [ "${PIC_PREREQS_NO_STOP:-0}" != 1 ]; then
   stop_daemon chrony chronyd
   stop_daemon unbound unbound
   stop_daemon caddy caddy
+  stop_daemon docker-registry docker-registry
 fi
 
 log "done"
