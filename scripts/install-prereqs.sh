@@ -31,7 +31,8 @@
 #
 # Daemons that packages start on their own (chrony, unbound, caddy, docker-registry) are stopped afterwards, and kept
 # from starting again on boot: their default configs talk to public NTP pools and the DNS root
-# servers, and the cell's containers need ports 53/80/123 on the host free anyway.
+# servers, the registry's listens on :5000 on every interface (the tests start their own on loopback),
+# and the cell's containers need ports 53/80/123 on the host free anyway.
 #
 # Env: PIC_PREREQS_EXTRA="pkg ..." adds packages; PIC_PREREQS_NO_STOP=1 leaves host daemons alone.
 set -euo pipefail
