@@ -20,6 +20,8 @@
 #     curl                   HTTP probes in the netns tests
 #     iputils-ping           ping through the tunnels in the netns tests (not on a minimal Debian)
 #     python3-bcrypt/-passlib the calendar service's account script hashes, checked as Radicale does
+#     docker-registry        Docker's registry (distribution 2.8), run on a loopback port by the store's
+#                            signature tests to push, sign and pull images (its service is stopped)
 #   --for bench (what `npm run bench:dns` and `bench:backup` ask for when a tool is missing) the run set plus:
 #     unbound, dns-root-data the two resolvers the DNS benchmark starts on loopback
 #     dnsperf                its load generator (DNS-OARC's, Debian's package)
@@ -28,15 +30,16 @@
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
 #   images install them: a production host never gets them.
 #
-# Daemons that packages start on their own (chrony, unbound, caddy) are stopped afterwards, and kept
+# Daemons that packages start on their own (chrony, unbound, caddy, docker-registry) are stopped afterwards, and kept
 # from starting again on boot: their default configs talk to public NTP pools and the DNS root
-# servers, and the cell's containers need ports 53/80/123 on the host free anyway.
+# servers, the registry's listens on :5000 on every interface (the tests start their own on loopback),
+# and the cell's containers need ports 53/80/123 on the host free anyway.
 #
 # Env: PIC_PREREQS_EXTRA="pkg ..." adds packages; PIC_PREREQS_NO_STOP=1 leaves host daemons alone.
 set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
-test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age python3-bcrypt python3-passlib)
+test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age python3-bcrypt python3-passlib docker-registry)
 bench_packages=(unbound dns-root-data dnsperf age time)
 
 purpose=run
@@ -167,6 +170,7 @@ if [ "${PIC_PREREQS_NO_STOP:-0}" != 1 ]; then
   stop_daemon chrony chronyd
   stop_daemon unbound unbound
   stop_daemon caddy caddy
+  stop_daemon docker-registry docker-registry
 fi
 
 log "done"

@@ -7,6 +7,7 @@ import { listPeers, listPeersHelp, peers, peersHelp, showRoutes, showRoutesHelp 
 import { serve, serveHelp } from './commands/serve.ts';
 import { logs, logsHelp, restart, restartHelp, shell, shellHelp } from './commands/service-commands.ts';
 import { status, statusHelp } from './commands/status.ts';
+import { store, storeHelp } from './commands/store.ts';
 import { uninstall, uninstallHelp } from './commands/uninstall.ts';
 import { up, upHelp } from './commands/up.ts';
 import { update, updateHelp } from './commands/update.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: Record<string, Command> = {
   peers: { run: peers, help: peersHelp },
   'list-peers': { run: listPeers, help: listPeersHelp },
   'show-routes': { run: showRoutes, help: showRoutesHelp },
+  store: { run: store, help: storeHelp },
 };
 
 function usage(): string {

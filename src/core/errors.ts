@@ -19,6 +19,8 @@ export const STATUS_BY_CODE = {
   setup_completed: 409,
   range_full: 409,
   payload_too_large: 413,
+  /** A store image failed verification in enforce mode (unsigned, bad signature, not pinned...). */
+  image_unverified: 422,
   unsupported_media_type: 415,
   setup_required: 428,
   rate_limited: 429,

@@ -7,11 +7,16 @@ export class BodyTooLarge extends Error {
 }
 
 export async function readCapped(res: Response, max: number, over: 'cut' | 'throw'): Promise<string> {
+  return (await readCappedBytes(res, max, over)).toString('utf8');
+}
+
+/** The same, as bytes: a registry's digests are over the exact bytes, not a decoded string. */
+export async function readCappedBytes(res: Response, max: number, over: 'cut' | 'throw'): Promise<Buffer> {
   if (over === 'throw' && Number(res.headers.get('content-length') ?? 0) > max) {
     await res.body?.cancel();
     throw new BodyTooLarge();
   }
-  if (!res.body) return '';
+  if (!res.body) return Buffer.alloc(0);
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -26,5 +31,5 @@ export async function readCapped(res: Response, max: number, over: 'cut' | 'thro
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
