@@ -9,7 +9,7 @@ async function packed(name: string, size: number): Promise<Buffer> {
   const pack = tar.pack();
   const out = buffer(pack);
   const entry = pack.entry({ name, size, mode: 0o600, mtime: new Date(0) });
-  entry.end();
+  entry.end(undefined);
   pack.finalize();
   return (await out).subarray(0, fileHeader(name, size).length);
 }
