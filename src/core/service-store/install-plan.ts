@@ -13,14 +13,11 @@ import { checkManifest, type HeldPort } from './manifest-policy.ts';
 
 export type PlanRequest = { action: 'install' | 'uninstall'; id: string };
 
+/** `requested`, or the service whose `requires` brought this one in. */
+export type InstallReason = 'requested' | { requiredBy: string };
+
 export type PlanStep =
-  | {
-      action: 'install';
-      id: string;
-      manifest: ServiceManifest;
-      /** `requested`, or the service whose `requires` brought this one in. */
-      reason: 'requested' | { requiredBy: string };
-    }
+  | { action: 'install'; id: string; manifest: ServiceManifest; reason: InstallReason }
   | { action: 'uninstall'; id: string; manifest: ServiceManifest };
 
 export interface PlanInput {
@@ -47,7 +44,7 @@ function planInstall({ catalog, installed, request, heldPorts }: PlanInput): Pla
   const done = new Set<string>();
 
   // Depth first along `requires`; `path` is the chain being followed, so a cycle can be named whole.
-  const visit = (id: string, path: readonly string[], reason: PlanStep['reason']) => {
+  const visit = (id: string, path: readonly string[], reason: InstallReason) => {
     if (done.has(id)) return;
     const at = path.indexOf(id);
     if (at >= 0) {
