@@ -21,6 +21,11 @@ export const STATUS_BY_CODE = {
   payload_too_large: 413,
   /** A store image failed verification in enforce mode (unsigned, bad signature, not pinned...). */
   image_unverified: 422,
+  /**
+   * A store service cannot be installed as asked: its manifest (or one it requires) is refused by
+   * the policy, or the catalog's `requires` form a cycle. The same request will never succeed.
+   */
+  manifest_refused: 422,
   unsupported_media_type: 415,
   setup_required: 428,
   rate_limited: 429,

@@ -36,7 +36,8 @@ export function renderCompose(d: DesiredState): string {
     if (sysctls.length) out.push('    sysctls:', ...sysctls.map(([k, v]) => `      ${k}: ${q(v)}`));
     if (c.groupAdd.length) out.push('    group_add:', ...c.groupAdd.map((v) => `      - ${q(v)}`));
     if (c.noNewPrivileges) out.push('    security_opt: ["no-new-privileges"]');
-    out.push('    networks:', '      cell-network:', `        ipv4_address: ${q(c.ip)}`);
+    out.push('    networks:', c.ip ? '      cell-network:' : '      cell-network: {}');
+    if (c.ip) out.push(`        ipv4_address: ${q(c.ip)}`);
   }
   out.push(
     'networks:',

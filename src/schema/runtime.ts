@@ -111,6 +111,11 @@ export interface BindSpec {
    * Docker would make it on the root file system) and only the directory itself is given to uid.
    */
   external?: boolean;
+  /**
+   * A store service's volume: only the directory itself is given to uid, never what is inside (the
+   * service owns its files by its own rules, e.g. www-data folders below a root one).
+   */
+  shallow?: boolean;
 }
 
 /** A file rendered for a container, written into the cell's config/ before the container starts. */
@@ -125,13 +130,35 @@ export interface RenderedFile {
   live?: boolean;
 }
 
+/**
+ * A store service's container as the runtime keys it: `<service id>_<container name>`. Both parts are
+ * slugs (no `_`), so the key is unambiguous, and no core service name has a `_`.
+ */
+export type StoreContainerKey = `${string}_${string}`;
+export const storeContainerKey = (id: string, container: string): StoreContainerKey => `${id}_${container}`;
+
+/** A container's health check, run by the engine in the container (exec form, no shell). */
+export interface HealthcheckSpec {
+  test: string[];
+  intervalS: number;
+  timeoutS: number;
+  retries: number;
+}
+
 export interface ContainerSpec {
-  service: CoreService;
+  /** A core service, or a store service's container (render/store/service-containers.ts). */
+  service: CoreService | StoreContainerKey;
   name: string;
   image: string;
-  ip: string;
+  /**
+   * Static address on the network it joins. Core containers always have one; a store container
+   * leaves it out and takes whatever its own network gives it (Caddy reaches it by name).
+   */
+  ip?: string;
   env: Record<string, string>;
   cmd?: string[];
+  /** Replaces the image's ENTRYPOINT (store manifests may). */
+  entrypoint?: string[];
   ports: PortSpec[];
   binds: BindSpec[];
   files: RenderedFile[];
@@ -145,6 +172,22 @@ export interface ContainerSpec {
    * file capability to bind ports 80/443, and no-new-privileges would discard that capability.
    */
   noNewPrivileges: boolean;
+  // Store services only (left out, the engine's defaults apply, as for every core container).
+  /** Hard memory limit in MiB, swap included. */
+  memoryMb?: number;
+  /** A read-only root file system (its binds stay as they are). */
+  readOnly?: boolean;
+  /** `user[:group]` the main process runs as. */
+  user?: string;
+  /** Capabilities dropped before capAdd applies: a store container drops ALL, then adds its own. */
+  capDrop?: 'ALL'[];
+  healthcheck?: HealthcheckSpec;
+  /** `none`: no network at all (a manifest's network_mode). */
+  networkMode?: 'none';
+  /** A manifest's ipc_mode (the policy allows private and none). */
+  ipcMode?: 'private' | 'none';
+  /** Labels beyond the runtime's own (LABELS), e.g. the store id; the runtime's own always win. */
+  labels?: Record<string, string>;
 }
 
 export interface DesiredState {
@@ -158,6 +201,10 @@ export const LABELS = {
   cell: 'org.pic.cell',
   service: 'org.pic.service',
   specHash: 'org.pic.spec-hash',
+  /** On a store service's containers: the service's id, its container name and its version. */
+  storeId: 'org.pic.store.id',
+  storeContainer: 'org.pic.store.container',
+  storeVersion: 'org.pic.store.version',
 } as const;
 
 /** The cell network the containers sit on and the host port WireGuard is published on (.env wins). */

@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { desiredState } from '../../render/runtime/desired-state.ts';
+import { renderServiceContainers } from '../../render/store/service-containers.ts';
 import { defaultConfig } from '../../schema/config.ts';
+import { LABELS } from '../../schema/runtime.ts';
+import { loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
 import { createOptions, DOCKER_SOCKET } from './create-options.ts';
 
 /** Each service's capabilities beyond Docker's default set; a new one must be added here on purpose. */
@@ -65,4 +68,104 @@ describe('security flags of the created containers', () => {
       }
     });
   }
+});
+
+// The built-in store services, as the store will create them: the flags come from the manifest only
+// through the renderer, and what no manifest can change is checked here on the engine's own terms.
+const catalog = await loadBuiltinCatalog();
+
+describe('security flags of the created store containers', () => {
+  test('the built-in catalog has services to check', () => {
+    assert.deepEqual(
+      catalog.map((e) => e.manifest.id),
+      ['calendar', 'files'],
+    );
+  });
+
+  for (const { manifest } of catalog) {
+    const r = renderServiceContainers(manifest, {
+      cellDir: '/opt/pic',
+      prefix: 'sec-',
+      bindAddress: '0.0.0.0',
+      builtImages: {},
+    });
+    for (const [i, spec] of r.containers.entries()) {
+      const declared = manifest.containers[i]!;
+      const opts = createOptions('cell1', r.network, spec, 'hash');
+      const host = opts.HostConfig!;
+      const at = `${manifest.id}/${declared.name}`;
+
+      test(`${at}: all capabilities dropped, the manifest's added, not privileged, no host namespace`, () => {
+        assert.equal(host.Privileged, false);
+        assert.deepEqual(host.CapDrop, ['ALL']);
+        assert.deepEqual(host.CapAdd, declared.capabilities ?? []);
+        assert.deepEqual(host.SecurityOpt, ['no-new-privileges']);
+        for (const key of ['PidMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode'] as const)
+          assert.equal((host as Record<string, unknown>)[key], undefined, key);
+        assert.equal(host.IpcMode, declared.ipc_mode);
+        assert.deepEqual(host.Devices, []);
+      });
+
+      test(`${at}: its own network, no address of the cell network, no Docker socket`, () => {
+        assert.equal(host.NetworkMode, `sec-cell-svc-${manifest.id}`);
+        assert.deepEqual(opts.NetworkingConfig, { EndpointsConfig: { [r.network]: {} } });
+        assert.ok(!JSON.stringify(opts).includes('docker.sock'));
+        for (const b of host.Binds ?? [])
+          assert.match(b, new RegExp(`^/opt/pic/data/services/${manifest.id}/[a-z0-9-]+:/[^:]+$`), b);
+        assert.deepEqual(host.GroupAdd, []);
+      });
+
+      test(`${at}: memory, read-only root, user, health check and labels from the manifest`, () => {
+        const mib = (declared.memory_limit_mb ?? 0) * 1024 * 1024;
+        assert.equal(host.Memory, mib || undefined);
+        assert.equal(host.MemorySwap, mib || undefined, 'no swap beyond the limit');
+        assert.equal(host.ReadonlyRootfs, declared.read_only || undefined);
+        assert.equal(opts.User, declared.user);
+        const hc = declared.healthcheck;
+        assert.deepEqual(
+          opts.Healthcheck,
+          hc && {
+            Test: ['CMD', ...hc.test],
+            Interval: hc.interval_s * 1e9,
+            Timeout: hc.timeout_s * 1e9,
+            Retries: hc.retries,
+          },
+        );
+        assert.equal(opts.Labels?.[LABELS.storeId], manifest.id);
+        assert.equal(opts.Labels?.[LABELS.service], `${manifest.id}_${declared.name}`);
+        assert.equal(opts.Labels?.[LABELS.cell], 'cell1');
+      });
+    }
+  }
+
+  test("a spec's own labels never replace the runtime's", () => {
+    const [spec] = renderServiceContainers(catalog[0]!.manifest, {
+      cellDir: '/opt/pic',
+      prefix: '',
+      bindAddress: '0.0.0.0',
+    }).containers;
+    const opts = createOptions(
+      'cell1',
+      'net',
+      { ...spec!, labels: { [LABELS.cell]: 'other', [LABELS.managed]: 'x' } },
+      'h',
+    );
+    assert.equal(opts.Labels?.[LABELS.cell], 'cell1');
+    assert.equal(opts.Labels?.[LABELS.managed], 'true');
+  });
+
+  test('network_mode none: no network, no endpoint', () => {
+    const m = {
+      ...catalog[0]!.manifest,
+      containers: [{ ...catalog[0]!.manifest.containers[0]!, network_mode: 'none' }],
+    };
+    const [spec] = renderServiceContainers(m, {
+      cellDir: '/opt/pic',
+      prefix: '',
+      bindAddress: '0.0.0.0',
+    }).containers;
+    const opts = createOptions('cell1', 'net', spec!, 'h');
+    assert.equal(opts.HostConfig?.NetworkMode, 'none');
+    assert.equal(opts.NetworkingConfig, undefined);
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  chownSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -73,4 +74,18 @@ test('an external bind that is a symlink, passes through one, or is a file is re
   }
   assert.notEqual(statSync(real).uid, 4242, 'the symlink target is not chowned');
   assert.equal(externalBindRefusal(real), undefined);
+});
+
+test('a shallow bind (a store volume) gives the directory to uid and leaves what is inside alone', {
+  skip: process.getuid?.() !== 0 && 'needs root to chown',
+}, () => {
+  const host = join(root, 'data', 'services', 'files', 'data');
+  mkdirSync(join(host, 'users', 'alice'), { recursive: true });
+  chownSync(join(host, 'users', 'alice'), 33, 33);
+  prepareBind({ host, container: '/srv/files', readOnly: false, uid: 932, gid: 931, shallow: true });
+  assert.deepEqual([statSync(host).uid, statSync(host).gid], [932, 931]);
+  assert.deepEqual([statSync(join(host, 'users', 'alice')).uid, statSync(join(host, 'users')).uid], [33, 0]);
+  // Without `shallow`, the whole tree is given (the core's daemons).
+  prepareBind({ host, container: '/srv/files', readOnly: false, uid: 932 });
+  assert.equal(statSync(join(host, 'users', 'alice')).uid, 932);
 });

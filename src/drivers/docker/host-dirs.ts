@@ -51,7 +51,10 @@ export function prepareBind(bind: BindSpec): void {
   }
   const mode = bind.mode ?? 0o700;
   mkdirSync(bind.host, { recursive: true, mode });
-  if (process.getuid?.() === 0) chownTree(bind.host, bind.uid, bind.gid ?? bind.uid);
+  if (process.getuid?.() === 0) {
+    if (bind.shallow) chownSync(bind.host, bind.uid, bind.gid ?? bind.uid);
+    else chownTree(bind.host, bind.uid, bind.gid ?? bind.uid);
+  }
   // After the chown, which may clear a setgid bit (a shared directory keeps its group for new files).
   if (bind.mode !== undefined) chmodSync(bind.host, mode);
 }
