@@ -3,7 +3,7 @@
 // its six, 64 MB). Accounts come from the manifest's hooks (password on stdin); over WebDAV (plain
 // HTTP on the container's bridge address, as Caddy reaches it) alice makes a folder, uploads, lists,
 // reads, moves, copies and deletes; every path trick we know (dot segments raw and encoded, encoded
-// slashes, absolute URIs, prefixes, MOVE/COPY destinations) stays inside alice's folder; a wrong
+// slashes, absolute URIs, prefixes, MOVE/COPY destinations, http:// or https://) stays inside alice's folder; a wrong
 // password is 401; a removed account can no longer log in. Idle memory is checked against the goal.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -74,6 +74,13 @@ describe('store image: files (nginx WebDAV)', { skip }, () => {
     const copy = await dav('COPY', '/docs/b.txt', ALICE, { destination: '/c.txt' });
     assert.ok([201, 204].includes(copy.status), `COPY: ${copy.status}`);
     assert.equal((await dav('GET', '/c.txt', ALICE)).body, 'hello from alice\n');
+    // Behind Caddy clients name the target https://files.<domain>/...: same host, so it is taken as
+    // its path; another host stays refused.
+    const viaHttps = await dav('MOVE', '/c.txt', ALICE, { destination: `https://${svc.ip}/d.txt` });
+    assert.ok([201, 204].includes(viaHttps.status), `MOVE to https://: ${viaHttps.status}`);
+    const elsewhere = await dav('COPY', '/d.txt', ALICE, { destination: 'https://other.example/e.txt' });
+    assert.equal(elsewhere.status, 400);
+    assert.equal((await dav('MOVE', '/d.txt', ALICE, { destination: `${base}/c.txt` })).status, 204);
     assert.equal((await dav('DELETE', '/docs/b.txt', ALICE)).status, 204);
     assert.equal((await dav('GET', '/docs/b.txt', ALICE)).status, 404);
     assert.deepEqual(readdirSync(join(svc.hostDir, 'users', 'alice')).sort(), ['c.txt', 'docs']);
@@ -118,6 +125,11 @@ describe('store image: files (nginx WebDAV)', { skip }, () => {
       `http://${ip}/..%2fbob%2fstolen.txt`,
       `http://${ip}/%2E%2E%2Fbob%2Fstolen.txt`,
       `http://${ip}//../bob/stolen.txt`,
+      `https://${ip}/../bob/stolen.txt`,
+      `https://${ip}/%2e%2e/bob/stolen.txt`,
+      `https://${ip}/..%2fbob%2fstolen.txt`,
+      `https://${ip}//../bob/stolen.txt`,
+      `https://${ip} /../bob/stolen.txt`,
       '/../bob/stolen.txt',
       '/%2e%2e/bob/stolen.txt',
       'http://other.example/../bob/stolen.txt',
