@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, makeKit } from './api/test-kit.ts';
+import type { ServiceEnginePort } from './core/ports/service-store.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
 import { dockerServiceEngine } from './drivers/docker/service-engine.ts';
 import { cellIdFor } from './render/runtime/desired-state.ts';
@@ -181,6 +182,57 @@ test('without Docker (pic serve): install answers 409 naming why, and the catalo
     });
     assert.equal(catalog.statusCode, 200);
     assert.ok(catalog.json().services.every((s: { state: string }) => s.state === 'not_installed'));
+  } finally {
+    await kit.close();
+  }
+});
+
+test('the services chosen in the setup wizard are installed after setup (those the catalog has)', async () => {
+  // A recording engine: this is about the wiring from setup to the store, not Docker.
+  const created: string[] = [];
+  const running = new Map<string, string>();
+  const fake: ServiceEnginePort = {
+    available: async () => true,
+    build: async () => ({ id: `sha256:${'b'.repeat(64)}`, built: false }),
+    ensureNetwork: async () => {},
+    removeNetwork: async () => {},
+    connect: async () => {},
+    prepareVolume: () => {},
+    createContainer: async (_c, _n, spec) => {
+      created.push(spec.name);
+      running.set(spec.name, spec.labels?.[LABELS.storeId] ?? '');
+      return spec.name;
+    },
+    start: async () => {},
+    restart: async () => {},
+    remove: async (id) => void running.delete(id),
+    containers: async (_c, id) =>
+      [...running]
+        .filter(([, s]) => s === id)
+        .map(([name]) => ({ id: name, name, running: true, health: 'healthy' })),
+    ready: async () => ({ ready: true, detail: '' }),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'pic-lifecycle-setup-'));
+  const kit = await makeKit(
+    {},
+    { store: { engine: fake, cellDir: dir, env: { PIC_NAME_PREFIX: 'x-' } } },
+    dir,
+  );
+  try {
+    const admin = await completeSetup(kit, { services: ['files', 'email'] });
+    await kit.cell.deps.store.idle();
+    for (let i = 0; i < 100 && created.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await kit.cell.deps.store.idle();
+    assert.deepEqual(created, ['x-cell-files_nginx']);
+    const active = await kit.app.inject({
+      method: 'GET',
+      url: '/api/services/active',
+      headers: authed(admin),
+    });
+    assert.deepEqual(
+      active.json().services.map((s: { id: string; state: string }) => [s.id, s.state]),
+      [['files', 'running']],
+    );
   } finally {
     await kit.close();
   }
