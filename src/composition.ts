@@ -96,7 +96,7 @@ import { hostFactsFromEnv } from './drivers/wireguard/host-facts.ts';
 import { cachedResolver } from './drivers/wireguard/resolve-host.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
 import { cellIdFor, desiredState } from './render/runtime/desired-state.ts';
-import { DEFAULT_UNPACK_LIMITS, DEFAULT_UPLOAD_MAX_BYTES } from './schema/backup.ts';
+import { DEFAULT_UNPACK_LIMITS, DEFAULT_UPLOAD_MAX_BYTES, type ServiceVolume } from './schema/backup.ts';
 import { type CellConfig, LOG_SERVICES, type LogService, vpnNetwork } from './schema/config.ts';
 import { cidrRange, formatIpv4 } from './schema/fields.ts';
 import type { HostFacts } from './schema/host-facts.ts';
@@ -255,7 +255,13 @@ export function createCell(opts: CellOptions): Cell {
   // Every port exists before the services that use it: inside the cell, the Docker-backed ones.
   // Caddy's certificate comes from the TLS service built below (called only once everything is built).
   const docker = opts.docker
-    ? dockerPorts(config, audit, logs, (identity) => deps.tls.certificateFor(identity))
+    ? dockerPorts(
+        config,
+        audit,
+        logs,
+        (identity) => deps.tls.certificateFor(identity),
+        () => deps.store.volumes(),
+      )
     : undefined;
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
   const hostEnv = envFromProcess();
@@ -627,6 +633,7 @@ function dockerPorts(
   audit: AuditService,
   logs: LogsPort,
   certificateFor: FrontDoorTlsDeps['certificateFor'],
+  storeVolumes: () => ServiceVolume[],
 ): DockerPorts {
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
@@ -724,8 +731,8 @@ function dockerPorts(
     // Caddy logs (access lines filtered of queries and headers) to its container's output only.
     daemonOutput: async (service, tail) =>
       service === 'caddy' && caddyName ? engine.logs(caddyName, tail) : undefined,
-    // No service declares a volume yet: the service store fills this list from its manifests.
-    volumes: dockerServiceVolumes(engine, () => []),
+    // The installed services' backup_volumes, as the store's manifests declare them.
+    volumes: dockerServiceVolumes(engine, storeVolumes),
     // unbound-control runs inside cell-dns: its control channel stays on the container's loopback
     // with the keys Unbound made there (ADR 0017), through one long-lived `docker exec` of
     // pic-dns-control (a docker exec per command costs tens of ms; one without the session, e.g. an

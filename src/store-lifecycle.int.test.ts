@@ -134,6 +134,9 @@ describe('store lifecycle on Docker (calendar)', { skip }, () => {
         ['files', 'not_installed'],
       ],
     );
+    assert.deepEqual(kit.cell.deps.store.volumes(), [
+      { service: 'calendar', volume: 'data', container, path: '/var/lib/radicale' },
+    ]);
     assert.equal((await call('POST', '/api/services/catalog/calendar/restart')).statusCode, 200);
   });
 

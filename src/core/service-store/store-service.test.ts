@@ -279,6 +279,16 @@ describe('StoreService', () => {
     assert.ok(engine.calls.includes('restart t-cell-alpha_main'));
   });
 
+  test("cell backups carry each running service's backup_volumes, in the container that mounts them", async () => {
+    const { store } = make([manifest('alpha', { backup_volumes: ['data'] }), manifest('beta')]);
+    await store.install('alpha');
+    await store.install('beta');
+    await store.idle();
+    assert.deepEqual(store.volumes(), [
+      { service: 'alpha', volume: 'data', container: 't-cell-alpha_main', path: '/data' },
+    ]);
+  });
+
   test('an install a crash interrupted is failed at start', () => {
     const repo = new FakeRepo();
     repo.put({

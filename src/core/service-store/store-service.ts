@@ -5,8 +5,9 @@
 // is in service-jobs.ts. Installed services' routes are offered to DNS, Caddy and the firewall
 // through InstalledServicesPort, whose listeners run after every install and uninstall.
 
-import { renderServiceContainers } from '../../render/store/service-containers.ts';
+import { renderServiceContainers, storeContainerName } from '../../render/store/service-containers.ts';
 import { allocateVirtualIps } from '../../render/store/virtual-ips.ts';
+import type { ServiceVolume } from '../../schema/backup.ts';
 import type { ServiceManifest } from '../../schema/service-manifest.ts';
 import type { CatalogItem, ServiceState, StoreJob, StoreJobPhase } from '../../schema/service-store.ts';
 import { AppError } from '../errors.ts';
@@ -135,6 +136,23 @@ export class StoreService implements InstalledServicesPort {
           };
         }),
     };
+  }
+
+  /** The running services' backup_volumes, each in the container that mounts it (cell backups). */
+  volumes(): ServiceVolume[] {
+    const { prefix } = this.#d.cell();
+    return this.#d.repo
+      .list()
+      .filter((r) => r.state === 'running')
+      .flatMap((r) =>
+        (r.manifest.backup_volumes ?? []).flatMap((volume) => {
+          const c = r.manifest.containers.find((c) => c.volumes?.some((v) => v.name === volume));
+          const path = c?.volumes?.find((v) => v.name === volume)?.path;
+          return c && path
+            ? [{ service: r.id, volume, container: storeContainerName(prefix, r.id, c.name), path }]
+            : [];
+        }),
+      );
   }
 
   // InstalledServicesPort: what DNS, Caddy and the firewall render from.
