@@ -517,6 +517,13 @@ export function createCell(opts: CellOptions): Cell {
   for (const t of backupSchedule.invalidTargets())
     backupLog.warn({ backup: { target: t.id, kind: t.kind, error: t.error } }, 'Backup target refused');
   backupSchedule.onChange(() => backupScheduler?.replan());
+  // Inside the cell: installed services whose containers went (`pic down`) are recreated.
+  if (docker && background)
+    void store
+      .resume()
+      .catch((err: Error) =>
+        logs.get('api').error({ err: err.message }, 'resuming the store services failed'),
+      );
   backupScheduler?.start();
   return {
     deps,

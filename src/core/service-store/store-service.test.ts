@@ -289,6 +289,24 @@ describe('StoreService', () => {
     ]);
   });
 
+  test('resume: a running service whose containers went is recreated from its recorded images', async () => {
+    const { store, engine, repo } = make([manifest('alpha')]);
+    await store.install('alpha');
+    await store.idle();
+    engine.boxes.clear();
+    engine.calls = [];
+    await store.resume();
+    assert.deepEqual(engine.calls, [
+      'network t-cell-svc-alpha',
+      'create t-cell-alpha_main',
+      'connect t-cell-caddy t-cell-svc-alpha',
+    ]);
+    assert.equal([...engine.boxes.values()][0]?.spec.image, repo.get('alpha')!.images.main);
+    engine.calls = [];
+    await store.resume();
+    assert.deepEqual(engine.calls, []);
+  });
+
   test('an install a crash interrupted is failed at start', () => {
     const repo = new FakeRepo();
     repo.put({

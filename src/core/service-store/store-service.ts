@@ -406,6 +406,32 @@ export class StoreService implements InstalledServicesPort {
     }
   }
 
+  /**
+   * At start, inside the cell: a running service whose containers are gone (`pic down`, then `pic up`)
+   * gets them again from its recorded manifest and image IDs; one that cannot is failed, with why.
+   */
+  async resume(): Promise<void> {
+    if (!(await this.#d.engine.available())) return;
+    const cell = this.#d.cell();
+    const d = this.#jobDeps();
+    for (const r of this.#d.repo.list()) {
+      if (r.state !== 'running' || this.#jobs.get(r.id)?.running) continue;
+      const have = await this.#d.engine.containers(cell.cellId, r.id);
+      if (have.length === r.manifest.containers.length && have.every((c) => c.running)) continue;
+      this.#jobs.set(r.id, { action: 'install', phase: 'create', message: 'recreating', running: true });
+      try {
+        await runContainers(r.manifest, r.images, r.virtualIp, cell, d, this.#report(r.id));
+        this.#finish(r.id, 'done', `${r.manifest.name} is running again`);
+      } catch (err) {
+        const why = (err as Error).message;
+        await removeService(r.id, cell, d).catch(() => undefined);
+        this.#d.repo.setState(r.id, 'failed', why);
+        this.#finish(r.id, 'failed', `recreating ${r.manifest.name} failed`, why);
+        this.#notify();
+      }
+    }
+  }
+
   /** Resolves once no job runs (tests, shutdown). */
   async idle(): Promise<void> {
     while ([...this.#jobs.values()].some((j) => j.running)) await new Promise((r) => setTimeout(r, 20));
