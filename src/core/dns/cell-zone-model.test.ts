@@ -77,7 +77,12 @@ test('a range larger than VIEW_RANGE_MAX gets views for its peers only', () => {
 test('installed store services: their names at their virtual IPs, NXDOMAIN for peers not granted', () => {
   const routes = [
     { serviceId: 'files', subdomain: 'files', virtualIp: '172.20.0.65', upstream: 'cell-files_nginx:8080' },
-    { serviceId: 'calendar', subdomain: 'calendar.mycell.cell', virtualIp: '172.20.0.64', upstream: 'cell-calendar_radicale:5232' },
+    {
+      serviceId: 'calendar',
+      subdomain: 'calendar.mycell.cell',
+      virtualIp: '172.20.0.64',
+      upstream: 'cell-calendar_radicale:5232',
+    },
     // A store route can never take a core name.
     { serviceId: 'evil', subdomain: 'web', virtualIp: '172.20.0.66', upstream: 'cell-evil_x:80' },
   ];

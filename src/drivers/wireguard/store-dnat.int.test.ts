@@ -53,7 +53,8 @@ describe('store virtual IPs through the per-peer firewall (DNAT + ctorigdst)', {
     for (const k of ['peer', 'srv', 'cell'] as const) ns[k] = await Netns.create(`pic-sv${k[0]}-${t}`);
     await veth(ns.peer, 'tun0', ns.srv, 'wg0');
     await veth(ns.srv, 'eth0', ns.cell, 'eth0');
-    for (const a of ['10.0.0.2/24', '10.0.0.3/24']) await ns.peer.must(['ip', 'address', 'add', a, 'dev', 'tun0']);
+    for (const a of ['10.0.0.2/24', '10.0.0.3/24'])
+      await ns.peer.must(['ip', 'address', 'add', a, 'dev', 'tun0']);
     await ns.peer.must(['ip', 'route', 'add', CELL, 'dev', 'tun0', 'via', '10.0.0.1']);
     await ns.srv.must(['ip', 'address', 'add', '10.0.0.1/24', 'dev', 'wg0']);
     await ns.srv.must(['ip', 'address', 'add', '172.20.0.5/16', 'dev', 'eth0']);
@@ -78,7 +79,13 @@ describe('store virtual IPs through the per-peer firewall (DNAT + ctorigdst)', {
       cellNetwork: CELL,
       store: [{ id: 'calendar', virtualIp: VIP, ports }],
       peers: [
-        { name: 'granted', address: '10.0.0.2', services: ['calendar'], internet: false, peer_to_peer: false },
+        {
+          name: 'granted',
+          address: '10.0.0.2',
+          services: ['calendar'],
+          internet: false,
+          peer_to_peer: false,
+        },
         { name: 'webonly', address: '10.0.0.3', services: ['web'], internet: false, peer_to_peer: false },
       ],
       present: NO_PIC_STATE,
@@ -92,7 +99,15 @@ describe('store virtual IPs through the per-peer firewall (DNAT + ctorigdst)', {
 
   test('the granted peer reaches the service at its virtual IP (DNATed to its front port)', async () => {
     assert.equal(await get('10.0.0.2', `http://${VIP}:443/`), '200');
-    const body = await ns.peer.run(['curl', '-s', '--interface', '10.0.0.2', '--max-time', '2', `http://${VIP}:443/`]);
+    const body = await ns.peer.run([
+      'curl',
+      '-s',
+      '--interface',
+      '10.0.0.2',
+      '--max-time',
+      '2',
+      `http://${VIP}:443/`,
+    ]);
     assert.equal(body.stdout, String(ports.https), "Caddy's port for this service, not the front door's");
   });
 

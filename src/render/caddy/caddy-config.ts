@@ -109,9 +109,13 @@ const input = z
       for (const h of s.hosts) {
         if (
           v.https &&
-          (!h.host.endsWith(`.${v.https.domain}`) || h.host.slice(0, -v.https.domain.length - 1).includes('.'))
+          (!h.host.endsWith(`.${v.https.domain}`) ||
+            h.host.slice(0, -v.https.domain.length - 1).includes('.'))
         )
-          ctx.addIssue({ code: 'custom', message: `${h.host} is not a name directly under the cell's domain` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `${h.host} is not a name directly under the cell's domain`,
+          });
         if (hosts.has(h.host)) ctx.addIssue({ code: 'custom', message: `${h.host} is served twice` });
         hosts.add(h.host);
       }

@@ -216,7 +216,13 @@ test('store sites: hostile upstreams, names, ports and addresses are refused bef
     () => renderCaddyConfig({ ...storeCase, store: { ...storeCase.store!, caddyAddress: '0.0.0.0:1' } }),
     /refusing to render/,
   );
-  const twice = { ...storeCase, store: { ...storeCase.store!, sites: [site0, { ...site0, id: 'other', ports: { https: 20070, http: 21070 } }] } };
+  const twice = {
+    ...storeCase,
+    store: {
+      ...storeCase.store!,
+      sites: [site0, { ...site0, id: 'other', ports: { https: 20070, http: 21070 } }],
+    },
+  };
   assert.throws(() => renderCaddyConfig(twice), /served twice/);
 });
 

@@ -6,7 +6,7 @@
 // and adds the cell's security headers except the API's CSP, which would break a service's own pages.
 // Any other name on those ports gets 421: a service's server never answers for another's name.
 import { z } from 'zod';
-import { domainName, dnsLabel, ipv4, port } from '../../schema/fields.ts';
+import { dnsLabel, domainName, ipv4, port } from '../../schema/fields.ts';
 import { SECURITY_HEADERS } from '../../schema/security-headers.ts';
 import type { StoreSite } from '../../schema/store-sites.ts';
 import { type CaddyServer, caddyHeaders } from './front-door-headers.ts';
@@ -19,7 +19,10 @@ const upstream = z
   .string()
   .max(140)
   .regex(/^[a-z0-9-]{0,20}cell-[a-z0-9-]+_[a-z0-9-]+:\d{1,5}$/, 'must be a store container and port')
-  .refine((v) => port.safeParse(Number(v.slice(v.lastIndexOf(':') + 1))).success, 'must be a store container and port');
+  .refine(
+    (v) => port.safeParse(Number(v.slice(v.lastIndexOf(':') + 1))).success,
+    'must be a store container and port',
+  );
 
 export const storeSite = z
   .object({

@@ -28,7 +28,11 @@ test('hostile values in every peer field are refused', () => {
     [{ ...grant, ports: { https: 0, http: 21064 } }],
     [{ ...grant, ports: { https: '20064 -j ACCEPT', http: 21064 } }],
   ])
-    assert.throws(() => renderFirewall({ ...base, store } as FirewallInput), /refusing/, JSON.stringify(store));
+    assert.throws(
+      () => renderFirewall({ ...base, store } as FirewallInput),
+      /refusing/,
+      JSON.stringify(store),
+    );
   assert.throws(() => renderFirewall({ ...base, iface: 'wg0 -j ACCEPT' }), /refusing/);
   assert.throws(
     () => renderFirewall({ ...base, present: { ...base.present, filterChains: ['PIC-X\n-F'] } }),
