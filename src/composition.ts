@@ -14,6 +14,7 @@ import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
 import { BlocklistService } from './core/dns/blocklist-service.ts';
+import { coreServiceNames, storeServiceNames } from './core/dns/cell-zone-model.ts';
 import { DnsService } from './core/dns/dns-service.ts';
 import { FrontDoorTls, type FrontDoorTlsDeps } from './core/front-door/front-door-tls.ts';
 import { LogSearch } from './core/logs/log-search.ts';
@@ -42,6 +43,7 @@ import type { UsersRepository } from './core/ports/users-repository.ts';
 import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
+import { CaddyNetworks } from './core/service-store/caddy-networks.ts';
 import { coreHeldPorts } from './core/service-store/held-ports.ts';
 import { type StoreCell, StoreService } from './core/service-store/store-service.ts';
 import { SetupService } from './core/setup-service.ts';
@@ -60,6 +62,7 @@ import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { CONTROL_HELPER, ControlSession, ControlSessionError } from './drivers/dns/control-session.ts';
 import { type Exec, UnboundControl } from './drivers/dns/unbound-control.ts';
 import { envFileText, envFromProcess } from './drivers/docker/cell-env.ts';
+import { dockerContainerNetworks } from './drivers/docker/container-networks.ts';
 import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { externalBindRefusal, writeRenderedFile } from './drivers/docker/host-dirs.ts';
@@ -118,6 +121,12 @@ export const VERSION: string = JSON.parse(
 
 export interface CellOptions {
   dataDir: string;
+  /**
+   * What the store has installed (its HTTP routes, virtual IPs and upstreams): DNS names, Caddy's
+   * servers, the grantable services and cell-caddy's networks follow it (ADR 0023). Default: an
+   * in-memory one with nothing installed, until the store's own is wired here.
+   */
+  installedServices?: InstalledServicesPort;
   configDir?: string;
   echoLogs?: boolean;
   dataPlane?: DataPlanePort;
@@ -254,6 +263,10 @@ export function createCell(opts: CellOptions): Cell {
   });
   // Every port exists before the services that use it: inside the cell, the Docker-backed ones.
   // Caddy's certificate comes from the TLS service built below (called only once everything is built).
+  // What is installed is the store's (built below, once its engine exists): DNS, Caddy and the
+  // firewall read it through this forwarder. Tests may hand their own.
+  const forwarder = new StoreForwarder();
+  const installed = opts.installedServices ?? forwarder;
   const docker = opts.docker
     ? dockerPorts(
         config,
@@ -261,6 +274,7 @@ export function createCell(opts: CellOptions): Cell {
         logs,
         (identity) => deps.tls.certificateFor(identity),
         () => deps.store.volumes(),
+        installed,
       )
     : undefined;
   // The .env the host handed cell-api (empty outside the cell) does not change while it runs.
@@ -356,6 +370,11 @@ export function createCell(opts: CellOptions): Cell {
       }));
     },
     cellNetwork: (c) => hostFacts(c, hostEnv).cellNetwork,
+    // The core services, then each installed store service's names at its virtual IP (ADR 0023).
+    services: (cellNetwork) => [
+      ...coreServiceNames(cellNetwork),
+      ...storeServiceNames(installed.routes(), config.get().identity.domain, cellNetwork),
+    ],
     server: docker?.dns ?? opts.dns ?? NO_DNS_SERVER,
     blocked: (): BlockedNames => blocklists.blocked(),
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
@@ -403,6 +422,7 @@ export function createCell(opts: CellOptions): Cell {
     log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
   });
   const store = storeService(opts, config, db, hostEnv, docker, logs.get('api'));
+  forwarder.bind(store);
   const setupStore = new SetupStore(db);
   const deps: AppDeps = {
     config,
@@ -455,6 +475,7 @@ export function createCell(opts: CellOptions): Cell {
       serverKey: serverKeyFile(paths.secrets),
       endpoint: opts.endpoint ?? endpointFacts(hostEnv, opts.docker === true),
       hostFacts: (config) => hostFacts(config, hostEnv),
+      installed: () => installed.routes(),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
     }),
     dns,
@@ -476,7 +497,21 @@ export function createCell(opts: CellOptions): Cell {
     clientAddress: opts.docker
       ? cellClientAddress(config, (c) => hostFacts(c, hostEnv).cellNetwork)
       : socketAddress,
+    installedServices: installed,
   };
+  // An install or uninstall: Caddy first (its networks, then its servers for the services), then the
+  // names and the firewall, so a name resolves and a grant opens only once Caddy serves the service.
+  // Each step that fails stays pending: the DNS and peers ticks retry theirs, the store tick Caddy's.
+  const storeLog = logs.get('api');
+  const applyInstalled = async () => {
+    await docker?.caddyStore
+      .sync()
+      .catch((err: Error) =>
+        storeLog.warn({ err: err.message }, 'Caddy could not take the installed services'),
+      );
+    await Promise.all([dns.apply(), deps.peers.applier.applyStored()]);
+  };
+  const unsubscribeInstalled = installed.onChange(() => void applyInstalled());
   // Expiry and pending applies every 5 s, traffic samples every 30 s; short-lived CLI commands skip it.
   const ticker =
     (opts.background ?? opts.sweepTemps !== false)
@@ -485,6 +520,8 @@ export function createCell(opts: CellOptions): Cell {
           void deps.dns.tick();
           void deps.tls.tick();
           void deps.blocklists.tick(); // fetches only the URL lists that are due (daily)
+          // cell-caddy back on the services' networks after a recreate (pic up, a config apply).
+          void docker?.caddyStore.sync().catch(() => undefined);
         }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;
@@ -539,6 +576,7 @@ export function createCell(opts: CellOptions): Cell {
     hasher,
     close() {
       if (ticker) clearInterval(ticker);
+      unsubscribeInstalled();
       ddnsScheduler?.stop();
       backupScheduler?.stop();
       logs.close();
@@ -632,6 +670,11 @@ interface DockerPorts {
   /** The store's side of the engine: builds, service networks and containers. */
   store: ServiceEnginePort;
   desired(config: CellConfig): DesiredState;
+  /**
+   * Caddy in step with the installed store services (ADR 0023): joins their networks, writes and
+   * loads its config (nothing is sent when unchanged). Throws when Caddy did not take it.
+   */
+  caddyStore: { sync(): Promise<void> };
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -641,6 +684,7 @@ function dockerPorts(
   logs: LogsPort,
   certificateFor: FrontDoorTlsDeps['certificateFor'],
   storeVolumes: () => ServiceVolume[],
+  installed: InstalledServicesPort,
 ): DockerPorts {
   const engine = new DockerEngine();
   const cellDir = process.env.PIC_CELL_DIR ?? '/';
@@ -648,7 +692,7 @@ function dockerPorts(
   // The host facts this container was created with, so its view of cell-api's own spec matches `pic up`'s.
   const host = hostFactsFromEnv();
   const desired = (config: CellConfig) =>
-    desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host });
+    desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, store: installed.routes() });
   const d = desired(config.get());
   const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
   const ntpName = d.containers.find((c) => c.service === 'ntp')?.name;
@@ -708,7 +752,23 @@ function dockerPorts(
         caddyLog.warn({ err: err.message }, 'could not deliver the HTTPS certificate to Caddy'),
       );
   let daily: NodeJS.Timeout | undefined;
+  const caddyNetworks = caddyName
+    ? new CaddyNetworks(dockerContainerNetworks(engine.docker), caddyName, env.PIC_NAME_PREFIX ?? '')
+    : undefined;
+  const syncStore = async () => {
+    if (!caddyNetworks) return;
+    const plan = await caddyNetworks.sync(installed.routes().map((r) => r.serviceId));
+    if (!plan) return; // no cell-caddy: `pic up` renders the same config when it creates one
+    const file = desired(config.applied())
+      .containers.find((s) => s.service === 'caddy')
+      ?.files.find((f) => f.live);
+    if (!file) return;
+    // The file first (what a restarted Caddy reads), then the running Caddy (sends nothing if unchanged).
+    writeRenderedFile(file);
+    await caddy.load(file.content);
+  };
   return {
+    caddyStore: { sync: syncStore },
     monitor,
     desired,
     store: dockerServiceEngine(engine),
@@ -860,7 +920,9 @@ export function createHostContext(cellDir: string): HostContext {
         if (why && existsSync(d.path)) console.warn(`pic: backup target ${d.id} is not mounted: ${why}`);
         return why === undefined;
       });
-      return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, backupDirs });
+      // The installed store services' routes: caddy.json carries their servers from the start.
+      const store = cell.deps.installedServices.routes();
+      return desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, backupDirs, store });
     } finally {
       cell.close();
     }
@@ -886,4 +948,30 @@ export function createHostContext(cellDir: string): HostContext {
       }
     },
   };
+}
+
+/**
+ * The store's installed services before the store exists: the Docker ports and DNS are built first
+ * (the store needs the engine), and read no route until the store is bound; listeners subscribed
+ * early hear the store's changes once it is.
+ */
+class StoreForwarder implements InstalledServicesPort {
+  #store: InstalledServicesPort | undefined;
+  readonly #listeners = new Set<() => void>();
+
+  bind(store: InstalledServicesPort): void {
+    this.#store = store;
+    store.onChange(() => {
+      for (const l of this.#listeners) l();
+    });
+  }
+
+  routes() {
+    return this.#store?.routes() ?? [];
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 }

@@ -12,6 +12,7 @@ import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
 import type { NtpService } from '../core/ntp/ntp-service.ts';
 import type { PeersService } from '../core/peers/peers-service.ts';
 import type { HealthPort } from '../core/ports/health.ts';
+import type { InstalledServicesPort } from '../core/ports/installed-services.ts';
 import type { LogsPort } from '../core/ports/logs.ts';
 import type { MetricsPort } from '../core/ports/metrics.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
@@ -57,4 +58,6 @@ export interface AppDeps {
    * from its mapped address on the cell network (ADR 0015) and is named by its VPN address.
    */
   clientAddress: (ip: string) => string;
+  /** What the store has installed: names, Caddy's servers and grants follow it (ADR 0023). */
+  installedServices: InstalledServicesPort;
 }

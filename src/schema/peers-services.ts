@@ -55,6 +55,18 @@ export const PEER_SERVICES = [
 export type PeerServiceId = (typeof PEER_SERVICES)[number]['id'];
 export const PEER_SERVICE_IDS = PEER_SERVICES.map((s) => s.id) as [PeerServiceId, ...PeerServiceId[]];
 export const peerServiceId = z.enum(PEER_SERVICE_IDS);
+/**
+ * What a peer may be granted: a core service, or a store service by its id (a slug; whether it is
+ * installed is checked by the peers' use-cases, and a grant of one not installed opens nothing).
+ */
+export const grantableServiceId = z.union([
+  peerServiceId,
+  z
+    .string()
+    .min(2)
+    .max(32)
+    .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'must be a service id'),
+]);
 
 /** The container address of a service in the cell network. */
 export function serviceAddress(ipRange: string, offset: number): string {

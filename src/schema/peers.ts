@@ -3,7 +3,7 @@
 // one of these allow-listed types, so a value that parses can be written verbatim.
 import { z } from 'zod';
 import { dnsLabel, newPassword } from './fields.ts';
-import { PEER_SERVICE_IDS, peerServiceId } from './peers-services.ts';
+import { grantableServiceId, PEER_SERVICE_IDS } from './peers-services.ts';
 
 /** A WireGuard key: 32 bytes in standard base64 (44 characters, the last bits of a 32-byte value). */
 export const wgKey = z
@@ -30,8 +30,11 @@ export const expiresAt = z.iso.datetime({ offset: true }).nullable();
 
 const accessFields = {
   routing: routingMode,
-  /** Cell services this peer may reach; everything else on the cell network is refused. */
-  services: z.array(peerServiceId).max(16),
+  /**
+   * Cell services this peer may reach (core services and installed store services, by id);
+   * everything else on the cell network is refused.
+   */
+  services: z.array(grantableServiceId).max(64),
   /** May the peer reach addresses outside the cell (through the cell)? */
   internet: z.boolean(),
   /** May the peer reach other peers that also allow it? */

@@ -74,6 +74,16 @@ export const addPeer = {
 export const peerRoutes = [
   defineRoute({
     method: 'GET',
+    url: '/api/grantable-services',
+    access: ADMIN,
+    tag: 'peers',
+    summary:
+      'What a peer may be granted: the core services, then each installed store service by id (its virtual IP)',
+    response: z.array(z.object({ id: z.string(), label: z.string(), store: z.boolean() })),
+    handler: ({ deps }) => deps.peers.grantable(),
+  }),
+  defineRoute({
+    method: 'GET',
     url: '/api/peers',
     access: ADMIN,
     tag: 'peers',

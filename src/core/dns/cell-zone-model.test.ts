@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DnsRecordRow } from '../ports/dns-records-repository.ts';
-import { cellZoneModel, coreServiceNames, VIEW_RANGE_MAX } from './cell-zone-model.ts';
+import { cellZoneModel, coreServiceNames, storeServiceNames, VIEW_RANGE_MAX } from './cell-zone-model.ts';
 
 const rec = (id: number, name: string, type: DnsRecordRow['type'], value: string): DnsRecordRow => ({
   id,
@@ -72,4 +72,39 @@ test('a range larger than VIEW_RANGE_MAX gets views for its peers only', () => {
     zone.views.map((v) => v.label ?? v.address),
     ['10.0.0.2', '10.0.0.3'],
   );
+});
+
+test('installed store services: their names at their virtual IPs, NXDOMAIN for peers not granted', () => {
+  const routes = [
+    { serviceId: 'files', subdomain: 'files', virtualIp: '172.20.0.65', upstream: 'cell-files_nginx:8080' },
+    {
+      serviceId: 'calendar',
+      subdomain: 'calendar.mycell.cell',
+      virtualIp: '172.20.0.64',
+      upstream: 'cell-calendar_radicale:5232',
+    },
+    // A store route can never take a core name.
+    { serviceId: 'evil', subdomain: 'web', virtualIp: '172.20.0.66', upstream: 'cell-evil_x:80' },
+  ];
+  const store = storeServiceNames(routes, 'mycell.cell', '172.20.0.0/16');
+  assert.deepEqual(store, [
+    { name: 'calendar', service: 'calendar', address: '172.20.0.64' },
+    { name: 'files', service: 'files', address: '172.20.0.65' },
+  ]);
+  const { zone } = cellZoneModel({
+    ...input,
+    services: [...coreServiceNames('172.20.0.0/16'), ...store],
+    peers: [
+      { name: 'alice', address: '10.0.0.2', services: ['dns', 'web', 'calendar'] },
+      { name: 'bob', address: '10.0.0.3', services: ['dns'] },
+    ],
+  });
+  const a = (n: string) => zone.records.find((r) => r.name === n && r.type === 'A')?.value;
+  assert.equal(a('calendar'), '172.20.0.64');
+  assert.equal(a('files'), '172.20.0.65');
+  const deny = (label: string) => zone.views.find((v) => (v.label ?? v.address) === label)!.deny;
+  assert.deepEqual(deny('10.0.0.2'), ['files', 'ntp']);
+  assert.deepEqual(deny('10.0.0.3'), ['calendar', 'files', 'ntp', 'web']);
+  // An address no peer holds yet denies nothing (its view is empty until a peer takes it).
+  assert.deepEqual(deny('10.0.0.4'), []);
 });

@@ -3,7 +3,8 @@
 //   @            → Caddy's address on the cell network: what a peer reaches through its tunnel (both
 //                  split and full tunnels route the cell network; the server's VPN address only
 //                  forwards DNS and NTP)
-//   <service>    → the service's address (core services now; store services add their virtual IPs)
+//   <service>    → the service's address: the core services', and each installed store service's
+//                  route names at its virtual IP (storeServiceNames; ADR 0023)
 //   <peer>       → the peer's VPN address
 //   the owner's records, relative to the zone
 // and one view per client address of the VPN range that denies the services its peer is not granted.
@@ -11,6 +12,7 @@ import type { CellZoneInput, ZoneRecord, ZoneView } from '../../render/unbound/c
 import { vpnNetwork } from '../../schema/config.ts';
 import { cidrRange, formatIpv4, parseIpv4 } from '../../schema/fields.ts';
 import { PEER_SERVICES, serviceAddress } from '../../schema/peers-services.ts';
+import { type StoreRouteFact, storeSites } from '../../schema/store-sites.ts';
 import { vpnAddressOnCell, vpnMapProblem } from '../../schema/vpn-sources.ts';
 import type { Warning } from '../../schema/warnings.ts';
 import type { DnsRecordRow } from '../ports/dns-records-repository.ts';
@@ -47,6 +49,23 @@ export function coreServiceNames(cellNetwork: string): ServiceName[] {
     service: s.id,
     address: serviceAddress(cellNetwork, s.offset),
   }));
+}
+
+/**
+ * The installed store services' names: each route's label at its service's virtual IP. A peer not
+ * granted the service gets NXDOMAIN for them, as for a denied core service (ADR 0017).
+ */
+export function storeServiceNames(
+  routes: readonly StoreRouteFact[],
+  zone: string,
+  cellNetwork: string,
+): ServiceName[] {
+  const core = new Set(coreServiceNames(cellNetwork).map((s) => s.name));
+  return storeSites(routes, zone, cellNetwork).flatMap((site) =>
+    site.hosts
+      .filter((h) => !core.has(h.label))
+      .map((h) => ({ name: h.label, service: site.id, address: site.virtualIp })),
+  );
 }
 
 export interface ZoneModelInput {

@@ -10,6 +10,7 @@ import {
   type ServerConfInput,
   skippedPeerWarnings,
 } from '../../render/wireguard/server-conf.ts';
+import { storeSites } from '../../schema/store-sites.ts';
 import type { Warning } from '../../schema/warnings.ts';
 import { AppError } from '../errors.ts';
 import { isActive, peerRow } from './peer-lookup.ts';
@@ -83,6 +84,14 @@ export class PeersApply {
     const cfg = this.#c.config.get();
     const rows = this.#active(this.#c.repo.list());
     const secrets = this.#c.repo.allSecrets();
+    const cellNetwork = hostOf(this.#c, cfg).cellNetwork;
+    // Installed store services: grantable at their virtual IPs (ADR 0023); left out when none, so the
+    // model of a cell without the store is what it always was.
+    const store = storeSites(this.#c.installed?.() ?? [], cfg.identity.domain, cellNetwork).map((s) => ({
+      id: s.id,
+      virtualIp: s.virtualIp,
+      ports: s.ports,
+    }));
     const peers = rows.map((p) => ({
       name: p.name,
       publicKey: p.public_key,
@@ -95,7 +104,8 @@ export class PeersApply {
         iface: 'wg0',
         outIface: 'eth0',
         vpnAddress: cfg.identity.vpn_address,
-        cellNetwork: hostOf(this.#c, cfg).cellNetwork,
+        cellNetwork,
+        ...(store.length ? { store } : {}),
         peers: rows.map((p) => ({
           name: p.name,
           address: p.address,

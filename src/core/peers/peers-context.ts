@@ -1,6 +1,7 @@
 // What every peer use-case reads besides its own ports: the stored peers, the configuration, the
 // cell's key, and where peers dial. Built once by PeersService from its dependencies.
 import type { CellConfig } from '../../schema/config.ts';
+import type { StoreRouteFact } from '../../schema/store-sites.ts';
 import { chooseEndpointHost, type EndpointSource } from './endpoint-choice.ts';
 import type { EndpointPort } from './endpoint-port.ts';
 import type { KeyPair } from './keys.ts';
@@ -19,6 +20,13 @@ export interface PeersContext {
    */
   hostFacts?: ((config: CellConfig) => { cellNetwork: string; wgPort: number }) | undefined;
   now: () => number;
+  /** The installed store services' routes (InstalledServicesPort.routes): grantable by service id. */
+  installed?: (() => readonly StoreRouteFact[]) | undefined;
+}
+
+/** Store service ids a peer may be granted now: those installed with an HTTP route. */
+export function installedServiceIds(ctx: PeersContext): string[] {
+  return [...new Set((ctx.installed?.() ?? []).map((r) => r.serviceId))].sort();
 }
 
 export function hostOf(ctx: PeersContext, cfg: CellConfig): { cellNetwork: string; wgPort: number } {

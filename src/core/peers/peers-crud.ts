@@ -11,7 +11,7 @@ import { generateKeyPair, generatePresharedKey } from './keys.ts';
 import type { PeerConfigs } from './peer-configs.ts';
 import { fieldConflict, peerRow, peerView } from './peer-lookup.ts';
 import type { ApplyResult, PeersApply } from './peers-apply.ts';
-import type { PeersContext } from './peers-context.ts';
+import { installedServiceIds, type PeersContext } from './peers-context.ts';
 import type { PeerLogins } from './peers-repository.ts';
 
 export interface CreatedPeer {
@@ -61,6 +61,7 @@ export class PeersCrud {
     const withAccount = input.create_account ?? true;
     if (repo.byName(input.name)) throw fieldConflict('name', `A peer named ${input.name} already exists`);
     if (input.public_key) this.#checkKeyFree(input.public_key);
+    if (input.services) this.#checkServices(input.services, []);
     if (withAccount && logins.byUsername(input.name))
       throw fieldConflict('name', `A login named ${input.name} already exists; pass create_account: false`);
     if (!withAccount && input.password)
@@ -114,6 +115,19 @@ export class PeersCrud {
     };
   }
 
+  /**
+   * Each grant is a core service or an installed store service; one the peer already holds stays
+   * allowed (a service uninstalled for a while keeps its grants for when it comes back).
+   */
+  #checkServices(services: readonly string[], held: readonly string[]): void {
+    const known = new Set<string>([...PEER_SERVICE_IDS, ...installedServiceIds(this.#c), ...held]);
+    const unknown = services.filter((s) => !known.has(s));
+    if (unknown.length)
+      throw new AppError('validation_failed', 'Unknown service', {
+        fields: [{ field: 'services', message: `not a service of the cell: ${unknown.join(', ')}` }],
+      });
+  }
+
   #checkKeyFree(key: string, except?: number): void {
     const other = this.#c.repo.byPublicKey(key);
     if ((other && other.id !== except) || key === this.#c.serverKey().publicKey)
@@ -123,6 +137,7 @@ export class PeersCrud {
   async update(name: string, patch: UpdatePeerInput): Promise<{ peer: PeerView; apply: ApplyResult }> {
     const row = peerRow(this.#c.repo, name);
     if (patch.public_key && patch.public_key !== row.public_key) this.#checkKeyFree(patch.public_key, row.id);
+    if (patch.services) this.#checkServices(patch.services, row.services);
     this.#c.repo.update(row.id, {
       ...patch,
       // A key the device brought replaces the pair the cell generated: the cell forgets that private key.

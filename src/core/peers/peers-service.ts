@@ -3,6 +3,8 @@
 // and the interface status (wireguard-status.ts). Every port is a constructor dependency.
 import type { CellConfig } from '../../schema/config.ts';
 import type { CreatePeerInput, PeerView, UpdatePeerInput } from '../../schema/peers.ts';
+import { PEER_SERVICES } from '../../schema/peers-services.ts';
+import type { StoreRouteFact } from '../../schema/store-sites.ts';
 import type { WireguardStatus } from '../../schema/wireguard-status.ts';
 import type { PasswordHasher } from '../auth/password.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
@@ -11,7 +13,7 @@ import type { KeyPair } from './keys.ts';
 import { PeerConfigs } from './peer-configs.ts';
 import { isActive } from './peer-lookup.ts';
 import { type ApplyResult, PeersApply, type PeersDnsPort, type PeersModel } from './peers-apply.ts';
-import type { PeersContext } from './peers-context.ts';
+import { installedServiceIds, type PeersContext } from './peers-context.ts';
 import { type CreatedPeer, PeersCrud } from './peers-crud.ts';
 import type { PeerLogins, PeersRepository } from './peers-repository.ts';
 import type { WireguardPort } from './wireguard-port.ts';
@@ -35,6 +37,8 @@ export interface PeersDeps {
   endpoint: EndpointPort;
   hostFacts?: (config: CellConfig) => { cellNetwork: string; wgPort: number };
   now?: () => number;
+  /** The installed store services' routes (InstalledServicesPort.routes); none: core services only. */
+  installed?: () => readonly StoreRouteFact[];
   onError?: (what: string, err: unknown) => void;
 }
 
@@ -45,6 +49,7 @@ export class PeersService {
   readonly wireguard: WireguardStatusReader;
   readonly #repo: PeersRepository;
   readonly #now: () => number;
+  readonly #ctx: PeersContext;
 
   constructor(d: PeersDeps) {
     this.#repo = d.repo;
@@ -56,7 +61,9 @@ export class PeersService {
       endpoint: d.endpoint,
       hostFacts: d.hostFacts,
       now: d.now ?? Date.now,
+      installed: d.installed,
     };
+    this.#ctx = ctx;
     this.applier = new PeersApply(ctx, d.wireguard, d.onError, d.dns);
     this.configs = new PeerConfigs(ctx);
     this.crud = new PeersCrud(ctx, d.logins, d.unitOfWork, this.applier, this.configs, d.hasher);
@@ -65,6 +72,13 @@ export class PeersService {
 
   list(): PeerView[] {
     return this.crud.list();
+  }
+  /** What a peer may be granted now: the core services, then each installed store service by id. */
+  grantable(): Array<{ id: string; label: string; store: boolean }> {
+    return [
+      ...PEER_SERVICES.map((s) => ({ id: s.id, label: s.label, store: false })),
+      ...installedServiceIds(this.#ctx).map((id) => ({ id, label: id, store: true })),
+    ];
   }
   get(name: string): PeerView {
     return this.crud.get(name);

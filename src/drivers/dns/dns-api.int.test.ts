@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, login, makeKit } from '../../api/test-kit.ts';
+import { SettableInstalledServices } from '../../core/ports/settable-installed-services.ts';
 import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
 import { vpnAddressOnCell } from '../../schema/vpn-sources.ts';
@@ -18,6 +19,7 @@ let kit: Kit;
 let admin: Login;
 let ub: TestUnbound;
 const ZONE = 'home.cell';
+const installed = new SettableInstalledServices();
 
 before(async () => {
   ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
@@ -27,7 +29,7 @@ before(async () => {
     zonePath: join(ub.includeDir, 'zone.conf'),
     writeFile: (p, c) => writeFileAtomic(p, c),
   });
-  kit = await makeKit({}, { dns });
+  kit = await makeKit({}, { dns, installedServices: installed });
   admin = await completeSetup(kit);
 });
 after(async () => {
@@ -167,6 +169,46 @@ describe('DNS records API', () => {
     await kit.app.inject({ method: 'DELETE', url: '/api/peers/phone', headers: authed(admin) });
     await isNx('phone');
     assert.equal((await viewZones(address)).trim(), '');
+  });
+
+  test("an installed store service's name answers live at its virtual IP; peers not granted it get NXDOMAIN", async () => {
+    const p = await kit.app.inject({
+      method: 'POST',
+      url: '/api/peers?qr=false',
+      payload: { name: 'watch', services: ['dns'], create_account: false },
+      headers: authed(admin),
+    });
+    const address = p.json().peer.address;
+    await isNx('calendar');
+    installed.set([
+      {
+        serviceId: 'calendar',
+        subdomain: 'calendar',
+        virtualIp: '172.20.0.64',
+        upstream: 'cell-calendar_radicale:5232',
+      },
+    ]);
+    // The change applies in the background (onChange): wait on the answer itself.
+    const deadline = Date.now() + 5000;
+    while (!(await a('calendar').catch(() => undefined))) {
+      if (Date.now() > deadline) throw new Error('calendar never answered');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(await a('calendar'), ['172.20.0.64']);
+    await kit.cell.deps.dns.apply();
+    assert.match(await viewZones(address), /^calendar\.home\.cell\. always_nxdomain$/m);
+    const granted = await kit.app.inject({
+      method: 'PUT',
+      url: '/api/peers/watch',
+      payload: { services: ['dns', 'calendar'] },
+      headers: authed(admin),
+    });
+    assert.equal(granted.statusCode, 200, granted.body);
+    assert.doesNotMatch(await viewZones(address), /calendar/);
+    installed.set([]);
+    await kit.cell.deps.dns.apply();
+    await isNx('calendar');
+    await kit.app.inject({ method: 'DELETE', url: '/api/peers/watch', headers: authed(admin) });
   });
 
   test('admin only: a peer session gets 403 on every DNS route', async () => {

@@ -19,14 +19,22 @@
 // Access logs: JSON on stderr (docker logs), without the query string and without any header
 // (cookies, Authorization, CSRF tokens, Set-Cookie never reach a log line).
 //
+// Store services (ADR 0023): with HTTPS, each installed service gets two servers of its own on Caddy's
+// cell-network address, on ports no other site uses (schema/store-sites.ts): cell-wireguard DNATs a
+// peer's <virtual IP>:443 and :80 there. The HTTPS one serves the service's names with the cell's
+// certificate (it names `*.<domain>`) and proxies every method and header untouched (WebDAV, CalDAV);
+// the HTTP one redirects those names to https. The front door's servers never route a service's name.
+//
 // Values are emitted with JSON.stringify, so no value can change the document's structure; the
 // allow-lists below also keep out Caddy placeholders ({env.HOME}), which Caddy would expand.
 import { z } from 'zod';
 import { domainName, ipv4, port } from '../../schema/fields.ts';
 import { CADDY_ADMIN_HOST } from '../../schema/runtime.ts';
+import type { StoreSite } from '../../schema/store-sites.ts';
 import { must } from '../common/guards.ts';
 import type { Rendered } from '../common/rendered.ts';
 import { type CaddyServer, UI_HEADERS, withFrontDoorHeaders } from './front-door-headers.ts';
+import { storeServers, storeSite } from './store-servers.ts';
 
 export interface CaddyConfigInput {
   /** Absolute path of the admin API's unix socket inside cell-caddy. */
@@ -43,6 +51,8 @@ export interface CaddyConfigInput {
     /** The host port 443 is published on: redirects name it when it is not 443. */
     publicPort: number;
   };
+  /** Installed store services (storeSites) and Caddy's own cell-network address they listen on. */
+  store?: { caddyAddress: string; sites: readonly StoreSite[] };
 }
 
 /** The tag of the certificate cell-api delivers; the connection policy serves it for any SNI. */
@@ -82,8 +92,35 @@ const input = z
       })
       .strict()
       .optional(),
+    store: z
+      .object({ caddyAddress: ipv4, sites: z.array(storeSite).max(256) })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    const hosts = new Set<string>();
+    const ports = new Set<number>([80, 443, 8081]);
+    for (const s of v.store?.sites ?? []) {
+      for (const p of [s.ports.https, s.ports.http]) {
+        if (ports.has(p)) ctx.addIssue({ code: 'custom', message: `port ${p} is used twice` });
+        ports.add(p);
+      }
+      for (const h of s.hosts) {
+        if (
+          v.https &&
+          (!h.host.endsWith(`.${v.https.domain}`) ||
+            h.host.slice(0, -v.https.domain.length - 1).includes('.'))
+        )
+          ctx.addIssue({
+            code: 'custom',
+            message: `${h.host} is not a name directly under the cell's domain`,
+          });
+        if (hosts.has(h.host)) ctx.addIssue({ code: 'custom', message: `${h.host} is served twice` });
+        hosts.add(h.host);
+      }
+    }
+  });
 
 /** Every access line: no query string, no request or response header. */
 const ACCESS_ENCODER = {
@@ -149,6 +186,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
         // h1 and h2 over TCP only: no UDP listener for HTTP/3, whose port is not published.
         protocols: ['h1', 'h2'],
       }),
+      ...(i.store ? storeServers(i.store.caddyAddress, i.store.sites, server, CELL_CERT_TAG) : {}),
     };
     tls = {
       certificates: {
@@ -179,7 +217,11 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
       ...(tls ? { tls } : {}),
     },
   };
-  return { output: `${JSON.stringify(config, null, 2)}\n`, warnings: [] };
+  const warnings =
+    !i.https && i.store?.sites.length
+      ? [{ path: 'store', message: 'no HTTPS for the cell yet: the store services are not served' }]
+      : [];
+  return { output: `${JSON.stringify(config, null, 2)}\n`, warnings };
 }
 
 function frontDoorRoutes(apiUpstream: string): unknown[] {

@@ -190,3 +190,62 @@ test('HSTS on every answer of the HTTPS server only, API included; never on :80 
   const again = withFrontDoorHeaders({ plain: s.cell! });
   assert.deepEqual(again.plain, s.cell!, 'an HTTP server is left as it is');
 });
+
+const storeCase = goldenCases(dir).find((c) => c.name === 'store-services')!.input as CaddyConfigInput;
+const site0 = storeCase.store!.sites[0]!;
+const withSite = (patch: Record<string, unknown>, host: Record<string, unknown> = {}): CaddyConfigInput => ({
+  ...storeCase,
+  store: {
+    ...storeCase.store!,
+    sites: [{ ...site0, ...patch, hosts: [{ ...site0.hosts[0]!, ...host }] }],
+  },
+});
+
+test('store sites: hostile upstreams, names, ports and addresses are refused before rendering', () => {
+  for (const bad of [...smuggle, 'cell-x:0', 'Cell-X:80', 'a b:80', '{env.HOME}:80', 'x:80"}'])
+    assert.throws(() => renderCaddyConfig(withSite({}, { upstream: bad })), /refusing to render/, bad);
+  for (const host of ['calendar.other.cell', 'a.b.mycell.cell', 'mycell.cell', '{env.X}.mycell.cell'])
+    assert.throws(() => renderCaddyConfig(withSite({}, { host })), /refusing to render/, host);
+  for (const ports of [
+    { https: 443, http: 21064 },
+    { https: 20064, http: 8081 },
+    { https: 20064, http: 20064 },
+  ])
+    assert.throws(() => renderCaddyConfig(withSite({ ports })), /refusing to render/, JSON.stringify(ports));
+  assert.throws(
+    () => renderCaddyConfig({ ...storeCase, store: { ...storeCase.store!, caddyAddress: '0.0.0.0:1' } }),
+    /refusing to render/,
+  );
+  const twice = {
+    ...storeCase,
+    store: {
+      ...storeCase.store!,
+      sites: [site0, { ...site0, id: 'other', ports: { https: 20070, http: 21070 } }],
+    },
+  };
+  assert.throws(() => renderCaddyConfig(twice), /served twice/);
+});
+
+test('store sites: own servers on Caddy’s cell address, every method and header proxied untouched', () => {
+  const s = serversOf(renderCaddyConfig(storeCase).output);
+  const https = s['store-calendar-https']!;
+  assert.deepEqual(https.listen, ['172.20.0.2:20064']);
+  assert.deepEqual(s['store-calendar-http']!.listen, ['172.20.0.2:21064']);
+  assert.deepEqual(https.tls_connection_policies, [{ certificate_selection: { any_tag: ['pic-cell'] } }]);
+  const route = https.routes[1] as Route & { match: Array<{ host: string[] }> };
+  assert.deepEqual(route.match, [{ host: ['calendar.mycell.cell'] }]);
+  const proxy = route.handle.find((h) => h.handler === 'reverse_proxy')!;
+  assert.deepEqual(proxy, { handler: 'reverse_proxy', upstreams: [{ dial: 'cell-calendar_radicale:5232' }] });
+  const text = JSON.stringify(https);
+  assert.doesNotMatch(text, /"method"|header_up|Destination|content-security-policy|"encode"/i);
+  // HSTS first, then the cell's headers without the CSP; any other name gets 421.
+  assert.match(JSON.stringify(https.routes[0]), /strict-transport-security/);
+  assert.equal((https.routes.at(-1) as Route).handle[0]!.status_code, 421);
+  // The front door never routes a service's name: its servers are the same as without the store.
+  const plain = serversOf(renderCaddyConfig({ ...storeCase, store: undefined }).output);
+  for (const n of ['cell', 'http', 'https']) assert.deepEqual(s[n], plain[n], n);
+  // Without HTTPS nothing of the store is served, and the caller is told.
+  const r = renderCaddyConfig({ ...storeCase, https: undefined });
+  assert.deepEqual(Object.keys(serversOf(r.output)), ['cell']);
+  assert.equal(r.warnings.length, 1);
+});

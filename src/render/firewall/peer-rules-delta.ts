@@ -33,7 +33,9 @@ const sameContext = (a: ChainContext, b: ChainContext) =>
   a.iface === b.iface &&
   a.outIface === b.outIface &&
   a.vpnAddress === b.vpnAddress &&
-  a.cellNetwork === b.cellNetwork;
+  a.cellNetwork === b.cellNetwork &&
+  // An install or uninstall changes the NAT rules and every chain granting it: the full document.
+  JSON.stringify(a.store ?? []) === JSON.stringify(b.store ?? []);
 
 export function renderFirewallDelta(
   prev: FirewallModelDelta,

@@ -6,7 +6,7 @@
 // accepts its granted services (virtual IP + port), then refuses the rest of the cell network and the
 // VPN, then the internet unless granted. Peer-to-peer goes through PIC-P2P, which accepts only peers
 // that allow it too. DNS and NTP are also answered at the server's VPN address (DNAT in PIC-PREROUTING),
-// which is what peer configs name. Chains are declared (which flushes them under --noflush) and stale
+// which is what peer configs name; a store service's virtual IP is DNATed to Caddy's ports for it. Chains are declared (which flushes them under --noflush) and stale
 // PIC chains are emptied and deleted in the same transaction.
 import { z } from 'zod';
 import { vpnNetwork } from '../../schema/config.ts';
@@ -22,6 +22,7 @@ import {
   peerChain,
   peerChainRules,
   REJECT,
+  storeDnatRules,
 } from './peer-chain.ts';
 
 /** What is already loaded (read with iptables-save by the driver): makes the document idempotent. */
@@ -69,6 +70,8 @@ export function renderFirewall(raw: FirewallInput): Rendered {
         `-A PIC-PREROUTING -i ${i.iface} -d ${serverIp}/32 -p ${p.proto} --dport ${p.port} -j DNAT --to-destination ${to}:${p.port}`,
       );
   }
+  // Store services: their virtual IPs to Caddy's front ports for each (ADR 0023).
+  nat.push(...storeDnatRules(i));
   for (const c of i.present.natChains)
     if (PIC_CHAIN.test(c) && c !== 'PIC-PREROUTING') nat.push(`:${c} - [0:0]`, `-X ${c}`);
   if (!i.present.hooks.prerouting) nat.push('-I PREROUTING 1 -j PIC-PREROUTING');

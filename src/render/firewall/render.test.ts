@@ -18,7 +18,21 @@ test('hostile values in every peer field are refused', () => {
   for (const field of ['name', 'address'] as const)
     for (const bad of [...HOSTILE_STRINGS, '10.0.0.2 -j ACCEPT', 'x\nCOMMIT'])
       assert.throws(() => renderFirewall({ ...base, peers: [{ ...p, [field]: bad }] }), /refusing/, field);
-  assert.throws(() => renderFirewall({ ...base, peers: [{ ...p, services: ['ssh'] }] }), /refusing/);
+  // A grant is a core service or a store service's id (a slug); nothing that could change a rule.
+  for (const bad of ['SSH', 'x -j ACCEPT', 'a\nCOMMIT', '-calendar', 'x'])
+    assert.throws(() => renderFirewall({ ...base, peers: [{ ...p, services: [bad] }] }), /refusing/, bad);
+  const grant = { id: 'calendar', virtualIp: '172.20.0.64', ports: { https: 20064, http: 21064 } };
+  for (const store of [
+    [{ ...grant, id: 'x -j ACCEPT' }],
+    [{ ...grant, virtualIp: '172.20.0.64/0' }],
+    [{ ...grant, ports: { https: 0, http: 21064 } }],
+    [{ ...grant, ports: { https: '20064 -j ACCEPT', http: 21064 } }],
+  ])
+    assert.throws(
+      () => renderFirewall({ ...base, store } as FirewallInput),
+      /refusing/,
+      JSON.stringify(store),
+    );
   assert.throws(() => renderFirewall({ ...base, iface: 'wg0 -j ACCEPT' }), /refusing/);
   assert.throws(
     () => renderFirewall({ ...base, present: { ...base.present, filterChains: ['PIC-X\n-F'] } }),
@@ -65,4 +79,18 @@ test('a delta is refused when the networks change, and empty when nothing change
     () => renderFirewallDelta(m, { ...m, peers: [{ ...m.peers[0]!, name: 'x\n-F' }] }),
     /refusing/,
   );
+});
+
+test('store services: a grant of one not installed opens nothing; an install is a full reload', () => {
+  const store = goldenCases(dir).find((c) => c.name === 'store-services')!.input as FirewallInput;
+  const text = renderFirewall(store).output;
+  // phone is granted `mail`, which is not installed: no rule names it.
+  assert.doesNotMatch(text, /mail/);
+  // The web grant alone never reaches a store service's front ports.
+  const tablet = text.split('\n').filter((l) => l.startsWith('-A PIC-PEER-10-0-0-4 '));
+  assert.ok(tablet.every((l) => !/--dport 2\d{4}/.test(l)));
+  const m = { ...store, present: undefined } as unknown as FirewallModelDelta;
+  assert.equal(renderFirewallDelta({ ...m, store: [] }, m), undefined);
+  assert.equal(renderFirewallDelta(m, { ...m, store: m.store!.slice(1) }), undefined);
+  assert.deepEqual(renderFirewallDelta(m, m), { output: '', warnings: [] });
 });

@@ -101,6 +101,36 @@ group('rendered files', () => {
     assert.equal(specHash(caddy, 'img'), specHash(s.caddy!, 'img'));
   });
 
+  test('installed store services: Caddy servers of their own in the live caddy.json, no container recreated', () => {
+    const store = [
+      {
+        serviceId: 'calendar',
+        subdomain: 'calendar',
+        virtualIp: '172.20.0.64',
+        upstream: 'cell-calendar_radicale:5232',
+      },
+    ];
+    const withStore = desiredState({
+      config: defaultConfig(),
+      env: {},
+      cellDir: '/opt/pic',
+      dockerGid: 998,
+      store,
+    });
+    const caddy = byService(withStore).caddy!;
+    const cfg = JSON.parse(caddy.files[0]!.content);
+    const domain = defaultConfig().identity.domain;
+    assert.deepEqual(cfg.apps.http.servers['store-calendar-https'].listen, ['172.20.0.2:20064']);
+    assert.deepEqual(cfg.apps.http.servers['store-calendar-https'].routes[1].match, [
+      { host: [`calendar.${domain}`] },
+    ]);
+    assert.deepEqual(cfg.apps.http.servers['store-calendar-http'].listen, ['172.20.0.2:21064']);
+    for (const c of withStore.containers) {
+      const before = desired.containers.find((d) => d.service === c.service)!;
+      assert.equal(specHash(c, 'img'), specHash(before, 'img'), c.service);
+    }
+  });
+
   test("the host's facts reach cell-api's environment only, and a change of them recreates cell-api alone", () => {
     const host = { address: '192.168.1.20', name: 'nas', addresses: ['192.168.1.20'] };
     const withFacts = byService(

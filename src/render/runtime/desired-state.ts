@@ -21,6 +21,7 @@ import {
   IP_OFFSETS,
   IP_VARS,
 } from '../../schema/runtime.ts';
+import { type StoreRouteFact, storeSites } from '../../schema/store-sites.ts';
 import { vpnSourceBlock } from '../../schema/vpn-sources.ts';
 import { renderCaddyConfig } from '../caddy/caddy-config.ts';
 import { renderChronyConf } from '../chrony/chrony-conf.ts';
@@ -44,6 +45,12 @@ export interface DesiredInput {
    * exist on the host: `pic up` checks (the caller filters); prepareBind refuses symlinks.
    */
   backupDirs?: ReadonlyArray<{ id: number; path: string }> | undefined;
+  /**
+   * The installed store services' HTTP routes (InstalledServicesPort.routes): each gets Caddy servers
+   * of its own in caddy.json (ADR 0023). Caddy's file is live, so they never recreate cell-caddy;
+   * cell-caddy joins the services' networks live too (core/service-store/caddy-networks.ts).
+   */
+  store?: readonly StoreRouteFact[] | undefined;
 }
 
 /** cell-api's uid: it owns the rendered config directories, as it rewrites them on config apply. */
@@ -77,6 +84,7 @@ export function desiredState({
   dockerGid,
   host,
   backupDirs = [],
+  store = [],
 }: DesiredInput): DesiredState {
   const { cellNetwork: subnet, wgPort } = hostFacts(config, env);
   const { first } = cidrRange(subnet);
@@ -282,6 +290,14 @@ export function desiredState({
             adminSocket: CADDY_ADMIN_SOCKET,
             apiUpstream: `${ipOf('api')}:3000`,
             ...(https ? { https } : {}),
+            ...(store.length
+              ? {
+                  store: {
+                    caddyAddress: ipOf('caddy'),
+                    sites: storeSites(store, config.identity.domain, subnet),
+                  },
+                }
+              : {}),
           }).output,
           live: true,
         },

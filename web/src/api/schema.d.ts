@@ -683,6 +683,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/grantable-services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a peer may be granted: the core services, then each installed store service by id (its virtual IP) */
+        get: operations["getApiGrantableServices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/peers": {
         parameters: {
             query?: never;
@@ -3046,6 +3063,39 @@ export interface operations {
             };
         };
     };
+    getApiGrantableServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        label: string;
+                        store: boolean;
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getApiPeers: {
         parameters: {
             query?: never;
@@ -3107,7 +3157,7 @@ export interface operations {
                     public_key?: string;
                     /** @enum {string} */
                     routing?: "full" | "split";
-                    services?: ("web" | "dns" | "ntp")[];
+                    services?: (("web" | "dns" | "ntp") | string)[];
                     internet?: boolean;
                     peer_to_peer?: boolean;
                     blocklists?: boolean;
@@ -3232,7 +3282,7 @@ export interface operations {
                     public_key?: string;
                     /** @enum {string} */
                     routing?: "full" | "split";
-                    services?: ("web" | "dns" | "ntp")[];
+                    services?: (("web" | "dns" | "ntp") | string)[];
                     internet?: boolean;
                     peer_to_peer?: boolean;
                     blocklists?: boolean;
@@ -3642,7 +3692,7 @@ export interface operations {
                     public_key?: string;
                     /** @enum {string} */
                     routing?: "full" | "split";
-                    services?: ("web" | "dns" | "ntp")[];
+                    services?: (("web" | "dns" | "ntp") | string)[];
                     internet?: boolean;
                     peer_to_peer?: boolean;
                     blocklists?: boolean;

@@ -8,12 +8,24 @@ import { ErrorBanner, Field } from '../components/field';
 import { TrafficGraph } from '../components/traffic';
 import { PeerConfigCard } from './peer-config-card';
 
-const SERVICES = [
+// The core services' short labels (`web` is the front door: the UI and API; a store service is
+// granted by its own id); installed store services come from /api/grantable-services.
+const SERVICES: ReadonlyArray<{ id: string; label: string }> = [
   { id: 'dns', label: 'DNS' },
   { id: 'ntp', label: 'Time (NTP)' },
   { id: 'web', label: 'Web and HTTPS services' },
-] as const;
-type ServiceId = (typeof SERVICES)[number]['id'];
+];
+type ServiceId = string;
+
+/** The core services, then each installed store service (a peer can be granted each by id). */
+function useGrantable(): ReadonlyArray<{ id: string; label: string }> {
+  const q = useQuery({
+    queryKey: ['grantable-services'],
+    queryFn: () => call(api.GET('/api/grantable-services')),
+  });
+  const store = (q.data ?? []).filter((s) => s.store).map((s) => ({ id: s.id, label: s.label }));
+  return [...SERVICES, ...store];
+}
 
 interface Access {
   services: ServiceId[];
@@ -26,11 +38,12 @@ interface Access {
 const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError(0, { message: String(e) }));
 
 function AccessFields({ value, onChange }: { value: Access; onChange: (a: Access) => void }) {
+  const services = useGrantable();
   return (
     <fieldset className="mb-4">
       <legend className="label">Access</legend>
       <div className="flex flex-wrap gap-4 text-sm">
-        {SERVICES.map((s) => (
+        {services.map((s) => (
           <label key={s.id} className="flex items-center gap-1">
             <input
               type="checkbox"
