@@ -53,6 +53,13 @@ export interface CaddyConfigInput {
   };
   /** Installed store services (storeSites) and Caddy's own cell-network address they listen on. */
   store?: { caddyAddress: string; sites: readonly StoreSite[] };
+  /**
+   * Caddy's cell-network address: the front door (UI, API, redirects) listens there only, where
+   * Docker's published ports arrive, and not on the store services' networks Caddy also joins, so
+   * a service's container can never reach the API or the UI through Caddy (issue 12). Absent: every
+   * address (outside the cell).
+   */
+  frontDoorAddress?: string;
 }
 
 /** The tag of the certificate cell-api delivers; the connection policy serves it for any SNI. */
@@ -96,6 +103,7 @@ const input = z
       .object({ caddyAddress: ipv4, sites: z.array(storeSite).max(256) })
       .strict()
       .optional(),
+    frontDoorAddress: ipv4.optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -151,18 +159,19 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
     routes,
     logs: {},
   });
+  const on = (port: string) => `${i.frontDoorAddress ?? ''}${port}`;
   let servers: Record<string, CaddyServer>;
   let tls: unknown;
   if (!i.https) {
-    servers = { cell: server([':80', ':8081'], [acmeChallenge, ...frontDoor]) };
+    servers = { cell: server([on(':80'), on(':8081')], [acmeChallenge, ...frontDoor]) };
   } else {
     const { domain, certFile, keyFile, publicPort } = i.https;
     const names = [domain, `*.${domain}`];
     const suffix = publicPort === 443 ? '' : `:${publicPort}`;
     servers = {
-      cell: server([':8081'], frontDoor),
+      cell: server([on(':8081')], frontDoor),
       http: server(
-        [':80'],
+        [on(':80')],
         [
           acmeChallenge,
           {
@@ -180,7 +189,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
           ...frontDoor,
         ],
       ),
-      https: server([':443'], frontDoor, {
+      https: server([on(':443')], frontDoor, {
         // The cell's certificate whatever the SNI (a client that dials an IP still gets a chain).
         tls_connection_policies: [{ certificate_selection: { any_tag: [CELL_CERT_TAG] } }],
         // h1 and h2 over TCP only: no UDP listener for HTTP/3, whose port is not published.

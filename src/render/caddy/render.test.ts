@@ -249,3 +249,16 @@ test('store sites: own servers on Caddy’s cell address, every method and heade
   assert.deepEqual(Object.keys(serversOf(r.output)), ['cell']);
   assert.equal(r.warnings.length, 1);
 });
+
+test("with Caddy's cell-network address, the front door listens there only (never on a store service's network)", () => {
+  const { https: _https, ...plain } = base;
+  for (const input of [plain, { ...plain, https }]) {
+    const cfg = JSON.parse(renderCaddyConfig({ ...input, frontDoorAddress: '172.20.0.2' }).output) as {
+      apps: { http: { servers: Record<string, { listen: string[] }> } };
+    };
+    const listens = Object.values(cfg.apps.http.servers).flatMap((s) => s.listen);
+    assert.ok(listens.length > 0);
+    for (const l of listens) assert.match(l, /^172\.20\.0\.2:\d+$/, l);
+  }
+  assert.throws(() => renderCaddyConfig({ ...base, frontDoorAddress: '0.0.0.0/0' }), /refusing to render/);
+});

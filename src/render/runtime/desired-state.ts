@@ -289,6 +289,7 @@ export function desiredState({
           content: renderCaddyConfig({
             adminSocket: CADDY_ADMIN_SOCKET,
             apiUpstream: `${ipOf('api')}:3000`,
+            frontDoorAddress: ipOf('caddy'),
             ...(https ? { https } : {}),
             ...(store.length
               ? {
