@@ -32,14 +32,18 @@ import type { Clock } from './core/ports/clock.ts';
 import type { ContainerEnginePort } from './core/ports/container-engine.ts';
 import { type BlockedNames, type DnsServerPort, NO_DNS_SERVER } from './core/ports/dns-server.ts';
 import type { HealthPort } from './core/ports/health.ts';
+import type { InstalledServicesPort } from './core/ports/installed-services.ts';
 import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
 import type { Readiness } from './core/ports/readiness.ts';
+import type { ServiceEnginePort } from './core/ports/service-store.ts';
 import type { ServiceVolumesPort } from './core/ports/service-volumes.ts';
 import type { UsersRepository } from './core/ports/users-repository.ts';
 import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
+import { coreHeldPorts } from './core/service-store/held-ports.ts';
+import { type StoreCell, StoreService } from './core/service-store/store-service.ts';
 import { SetupService } from './core/setup-service.ts';
 import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
@@ -50,6 +54,7 @@ import { cellBackupEngine, RESTORE_STEPS, type RestoreStep } from './drivers/bac
 import { rollForward, sweepStaging } from './drivers/backup/cell-state.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
+import { loadBuiltinCatalog } from './drivers/catalog/builtin-catalog.ts';
 import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { CONTROL_HELPER, ControlSession, ControlSessionError } from './drivers/dns/control-session.ts';
@@ -58,6 +63,7 @@ import { envFileText, envFromProcess } from './drivers/docker/cell-env.ts';
 import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { externalBindRefusal, writeRenderedFile } from './drivers/docker/host-dirs.ts';
+import { dockerServiceEngine, NO_SERVICE_ENGINE } from './drivers/docker/service-engine.ts';
 import { dockerServiceVolumes } from './drivers/docker/service-volumes.ts';
 import { blocklistFetcher } from './drivers/http/blocklist-fetcher.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
@@ -66,6 +72,7 @@ import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
 import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
+import { registryClient } from './drivers/registry/registry-client.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
@@ -79,6 +86,7 @@ import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
+import { StoreServicesStore } from './drivers/store/store-services-store.ts';
 import { TlsStore } from './drivers/store/tls-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
 import { vaultFiles } from './drivers/vault/vault-files.ts';
@@ -87,12 +95,22 @@ import { ExecWireguard } from './drivers/wireguard/exec-wireguard.ts';
 import { hostFactsFromEnv } from './drivers/wireguard/host-facts.ts';
 import { cachedResolver } from './drivers/wireguard/resolve-host.ts';
 import { serverKeyFile } from './drivers/wireguard/server-key.ts';
-import { desiredState } from './render/runtime/desired-state.ts';
+import { cellIdFor, desiredState } from './render/runtime/desired-state.ts';
 import { DEFAULT_UNPACK_LIMITS, DEFAULT_UPLOAD_MAX_BYTES } from './schema/backup.ts';
 import { type CellConfig, LOG_SERVICES, type LogService, vpnNetwork } from './schema/config.ts';
+import { cidrRange, formatIpv4 } from './schema/fields.ts';
 import type { HostFacts } from './schema/host-facts.ts';
 import { inIpv4Network } from './schema/in-network.ts';
-import { type CellEnv, caddyShared, type DesiredState, hostFacts, parseEnvFile } from './schema/runtime.ts';
+import {
+  type CellEnv,
+  type CoreService,
+  caddyShared,
+  type DesiredState,
+  hostFacts,
+  IP_OFFSETS,
+  IP_VARS,
+  parseEnvFile,
+} from './schema/runtime.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -147,6 +165,19 @@ export interface CellOptions {
   backupSource?: BackupSource;
   /** The services' data volumes backups carry (default: inside the cell, through Docker; else none). */
   serviceVolumes?: ServiceVolumesPort;
+  /**
+   * The service store's engine and where its services live (default: inside the cell, Docker and
+   * PIC_CELL_DIR; outside it, no engine: installs answer 409). Tests pass a real engine, a temp cell
+   * directory and a name prefix.
+   */
+  store?: {
+    engine: ServiceEnginePort;
+    cellDir: string;
+    env?: CellEnv;
+    caddyContainer?: string;
+    healthTimeoutMs?: number;
+    catalogDir?: string;
+  };
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -181,6 +212,8 @@ export interface Cell {
   ddnsScheduler: DdnsScheduler | undefined;
   /** Runs the backup schedule; running in long-lived cells, stopped by close(). */
   backupScheduler: BackupScheduler | undefined;
+  /** The store's installed services and their routes: DNS, Caddy and the firewall subscribe here. */
+  installedServices: InstalledServicesPort;
   close(): void;
 }
 
@@ -363,22 +396,29 @@ export function createCell(opts: CellOptions): Cell {
     uploadMaxBytes: opts.backup?.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
     log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
   });
+  const store = storeService(opts, config, db, hostEnv, docker, logs.get('api'));
+  const setupStore = new SetupStore(db);
   const deps: AppDeps = {
     config,
     sessions,
+    store,
     setup: new SetupService({
-      setup: new SetupStore(db),
+      setup: setupStore,
       users,
       config,
       unitOfWork,
       hasher,
       // The data plane `pic up` started from the defaults takes the owner's configuration at once.
       afterComplete: () =>
-        config.apply(deps.dataPlane).then(
-          () => undefined,
-          (err: Error) =>
-            logs.get('config').warn({ err: err.message }, 'applying the configuration after setup failed'),
-        ),
+        config
+          .apply(deps.dataPlane)
+          .then(
+            () => undefined,
+            (err: Error) =>
+              logs.get('config').warn({ err: err.message }, 'applying the configuration after setup failed'),
+          )
+          // The services chosen in the wizard, in the background (each one's job shows its progress).
+          .then(() => void store.installRequested(setupStore.requestedServices())),
     }),
     auth: new AuthService(users, sessions, hasher, {
       // Peers on the cell's VPN keep their own login budget while strangers exhaust an account's:
@@ -478,6 +518,7 @@ export function createCell(opts: CellOptions): Cell {
     backupScheduler,
     monitor: docker?.monitor,
     frontDoor: docker?.frontDoor,
+    installedServices: store,
     paths,
     sweptTemps,
     db,
@@ -575,6 +616,9 @@ interface DockerPorts {
   daemonOutput: (service: LogService, tail: number) => Promise<string | undefined>;
   /** The installed services' data volumes, streamed out of and into their containers (issue 11). */
   volumes: ServiceVolumesPort;
+  /** The store's side of the engine: builds, service networks and containers. */
+  store: ServiceEnginePort;
+  desired(config: CellConfig): DesiredState;
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -652,6 +696,8 @@ function dockerPorts(
   let daily: NodeJS.Timeout | undefined;
   return {
     monitor,
+    desired,
+    store: dockerServiceEngine(engine),
     frontDoor: {
       refresh: () => void check(),
       start() {
@@ -696,6 +742,52 @@ function dockerPorts(
         })
       : undefined,
   };
+}
+
+/** The service store: inside the cell on Docker; outside it, the catalog only (changes answer 409). */
+function storeService(
+  opts: CellOptions,
+  config: ConfigService,
+  db: Db,
+  hostEnv: CellEnv,
+  docker: DockerPorts | undefined,
+  log: ReturnType<LogsPort['get']>,
+): StoreService {
+  const cellDir =
+    opts.store?.cellDir ?? (docker ? (process.env.PIC_CELL_DIR ?? '/') : join(opts.dataDir, '..'));
+  const env = opts.store?.env ?? hostEnv;
+  const prefix = env.PIC_NAME_PREFIX ?? '';
+  const noCore: DesiredState = { cellId: '', network: { name: '', subnet: '', gateway: '' }, containers: [] };
+  const cell = (): StoreCell => {
+    const c = config.applied();
+    const { cellNetwork } = hostFacts(c, env);
+    const { first } = cidrRange(cellNetwork);
+    const core = Object.keys(IP_OFFSETS) as CoreService[];
+    return {
+      cellId: cellIdFor(cellDir),
+      prefix,
+      cellDir,
+      bindAddress: env.BIND_ADDRESS ?? '0.0.0.0',
+      cellNetwork,
+      vpnNetwork: vpnNetwork(c.identity.vpn_address),
+      taken: core.map((s) => env[IP_VARS[s]] ?? formatIpv4(first + IP_OFFSETS[s])),
+      heldPorts: coreHeldPorts(docker ? docker.desired(c) : noCore),
+      domain: c.identity.domain,
+      caddyContainer: opts.store ? opts.store.caddyContainer : docker ? `${prefix}cell-caddy` : undefined,
+      verification: c.image_verification,
+    };
+  };
+  return new StoreService({
+    catalog: { list: () => loadBuiltinCatalog(opts.store?.catalogDir) },
+    repo: new StoreServicesStore(db),
+    engine: opts.store?.engine ?? docker?.store ?? NO_SERVICE_ENGINE,
+    cell,
+    // Remote images are verified against the registry they name; no key is bundled yet, so in
+    // enforce mode only the images this host built from the catalog run.
+    verify: { registry: registryClient(), keys: [], log },
+    ...(opts.store?.healthTimeoutMs !== undefined ? { healthTimeoutMs: opts.store.healthTimeoutMs } : {}),
+    log: (level, fields, msg) => log[level]({ store: fields }, msg),
+  });
 }
 
 /** unbound-control through the pic-dns-control session in cell-dns; a one-off exec when it fails. */

@@ -15,6 +15,7 @@ import type { HealthPort } from '../core/ports/health.ts';
 import type { LogsPort } from '../core/ports/logs.ts';
 import type { MetricsPort } from '../core/ports/metrics.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
+import type { StoreService } from '../core/service-store/store-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
 import type { TlsService } from '../core/tls/tls-service.ts';
 import type { VaultService } from '../core/vault/vault-service.ts';
@@ -47,6 +48,8 @@ export interface AppDeps {
   tls: TlsService;
   /** Scheduled backups and their off-host targets (ADR 0022). */
   backupSchedule: BackupScheduleService;
+  /** The service store: catalog, install, uninstall, restart (issue 12). */
+  store: StoreService;
   version: string;
   startedAt: Date;
   /**

@@ -291,4 +291,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The store's installed services (issue 12). Self-contained so it can be renumbered when branches
+    // merge. The manifest is the one recorded at install (what uninstall and the plan go by); images
+    // holds the image ID each built container was pinned to, by container name, as JSON.
+    version: 12,
+    name: 'store services',
+    sql: `
+      CREATE TABLE store_services (
+        id TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('installing', 'running', 'failed')),
+        virtual_ip TEXT,
+        images TEXT NOT NULL DEFAULT '{}',
+        manifest TEXT NOT NULL,
+        installed_at TEXT NOT NULL,
+        last_error TEXT
+      );
+    `,
+  },
 ];

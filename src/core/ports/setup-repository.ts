@@ -13,4 +13,6 @@ export interface SetupRepository {
   markCompleted(): void;
   /** The store services the owner asked for in the wizard, installed once the store exists. */
   setRequestedServices(services: readonly string[]): void;
+  /** What setRequestedServices stored (none before setup). */
+  requestedServices(): string[];
 }

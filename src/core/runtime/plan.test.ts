@@ -37,6 +37,18 @@ group('plan(desired, observed)', () => {
     assert.deepEqual(plan({ desired, hashes, observed: running() }), []);
   });
 
+  test("a store service's containers are the store's: never removed as no longer part of the cell", () => {
+    const observed = running();
+    observed.containers.push({
+      id: 'id-cal',
+      name: 'cell-calendar_radicale',
+      service: 'calendar_radicale',
+      specHash: 'x',
+      running: true,
+    });
+    assert.deepEqual(plan({ desired, hashes, observed }), []);
+  });
+
   test('a changed definition or image recreates only that container', () => {
     const actions = plan({ desired, hashes: { ...hashes, ntp: 'different' }, observed: running() });
     assert.deepEqual(

@@ -31,6 +31,9 @@ export interface PlanInput {
   keep?: readonly string[];
 }
 
+/** A store container's key has a `_`, which no core service name has (storeContainerKey). */
+const isStoreKey = (service: string) => service.includes('_');
+
 const order = (service: string) => {
   const i = START_ORDER.indexOf(service as never);
   return i < 0 ? START_ORDER.length : i;
@@ -46,7 +49,8 @@ export function plan({ desired, hashes, observed, keep = [] }: PlanInput): Actio
   // Remove what is gone, duplicated, or different (recreated below), in reverse start order.
   const kept = new Map<string, ObservedContainer>();
   for (const o of [...observed.containers].sort((a, b) => order(b.service) - order(a.service))) {
-    if (keep.includes(o.service)) continue;
+    // A store service's container (`<id>_<container>`) belongs to the service store, not the core.
+    if (keep.includes(o.service) || isStoreKey(o.service)) continue;
     const want = desiredByService.get(o.service as never);
     if (!want)
       removals.push({ kind: 'remove', id: o.id, name: o.name, reason: 'no longer part of the cell' });

@@ -56,7 +56,8 @@ export class DockerEngine implements ContainerEnginePort {
       specHash: c.Labels[LABELS.specHash] ?? '',
       running: c.State === 'running',
     }));
-    const net = nets[0];
+    // The cell network: a store service's own network carries the store label too, and is not it.
+    const net = nets.find((n) => !n.Labels?.[LABELS.storeId]);
     const subnet = net?.IPAM?.Config?.[0]?.Subnet;
     return { network: net ? { id: net.Id, subnet: subnet ?? '' } : undefined, containers };
   }

@@ -29,6 +29,21 @@ export class SetupStore implements SetupRepository {
     ).run(JSON.stringify(services));
   }
 
+  requestedServices(): string[] {
+    const row = stmt(this.#db, "SELECT value FROM meta WHERE key = 'requested_services'").get() as
+      | { value: string }
+      | undefined;
+    try {
+      const list: unknown = JSON.parse(row?.value ?? '[]');
+      // Read back as slugs only: a restored database may carry anything here.
+      return Array.isArray(list)
+        ? list.filter((s): s is string => typeof s === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(s))
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
   markCompleted(): void {
     stmt(this.#db, 'UPDATE setup SET completed_at = ?, token_hash = NULL WHERE id = 1').run(
       new Date().toISOString(),

@@ -428,6 +428,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/services/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every store service: what it is, whether it is installed, its state and running job */
+        get: operations["getApiServicesCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/catalog/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One store service, with its job's phase and message while it installs or uninstalls */
+        get: operations["getApiServicesCatalogId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/catalog/{id}/install": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Install a store service and what it requires, in the background (202): build, verify, create, start, healthy, wire */
+        post: operations["postApiServicesCatalogIdInstall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/catalog/{id}/uninstall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Uninstall a store service in the background (202): its containers and network go, data/services/<id>/ stays; refused (409) while another installed service requires it */
+        post: operations["postApiServicesCatalogIdUninstall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/catalog/{id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart an installed store service's containers */
+        post: operations["postApiServicesCatalogIdRestart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The installed store services, their state and address (https://<subdomain>.<domain>) */
+        get: operations["getApiServicesActive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/containers": {
         parameters: {
             query?: never;
@@ -2337,6 +2439,254 @@ export interface operations {
                             state: "running" | "stopped" | "unhealthy" | "starting" | "not_running" | "unknown";
                             since: string | null;
                             last_error: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiServicesCatalog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        services: {
+                            id: string;
+                            name: string;
+                            description: string;
+                            version: string;
+                            /** @enum {string} */
+                            kind: "app" | "exit";
+                            requires: string[];
+                            installed: boolean;
+                            /** @enum {string} */
+                            state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
+                            subdomains: string[];
+                            installed_version?: string;
+                            last_error?: string;
+                            job?: {
+                                /** @enum {string} */
+                                action: "install" | "uninstall";
+                                /** @enum {string} */
+                                phase: "queued" | "build" | "verify" | "create" | "start" | "healthy" | "wire" | "stop" | "remove" | "done" | "failed";
+                                message: string;
+                                error?: string;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiServicesCatalogId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        description: string;
+                        version: string;
+                        /** @enum {string} */
+                        kind: "app" | "exit";
+                        requires: string[];
+                        installed: boolean;
+                        /** @enum {string} */
+                        state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
+                        subdomains: string[];
+                        installed_version?: string;
+                        last_error?: string;
+                        job?: {
+                            /** @enum {string} */
+                            action: "install" | "uninstall";
+                            /** @enum {string} */
+                            phase: "queued" | "build" | "verify" | "create" | "start" | "healthy" | "wire" | "stop" | "remove" | "done" | "failed";
+                            message: string;
+                            error?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiServicesCatalogIdInstall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        service: string;
+                        /** @enum {string} */
+                        state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiServicesCatalogIdUninstall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        service: string;
+                        /** @enum {string} */
+                        state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiServicesCatalogIdRestart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        service: string;
+                        /** @enum {string} */
+                        state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiServicesActive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        services: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
+                            url: string | null;
                         }[];
                     };
                 };

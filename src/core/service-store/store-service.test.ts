@@ -1,0 +1,303 @@
+// The store's use-case with fake ports: the plan's order on the engine, the 409s (no Docker, a job
+// running, required by another), and a failed install: state failed with last_error, and every
+// container and the network it made removed.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { BindSpec, ContainerSpec } from '../../schema/runtime.ts';
+import { parseServiceManifest, type ServiceManifest } from '../../schema/service-manifest.ts';
+import { AppError } from '../errors.ts';
+import type {
+  InstalledService,
+  InstalledServicesRepository,
+  ServiceContainerState,
+  ServiceEnginePort,
+} from '../ports/service-store.ts';
+import type { StoreCell } from './service-jobs.ts';
+import { NO_DOCKER, StoreService } from './store-service.ts';
+
+function manifest(id: string, over: Record<string, unknown> = {}): ServiceManifest {
+  const r = parseServiceManifest({
+    schema_version: 1,
+    id,
+    name: `Service ${id}`,
+    description: `The ${id} service`,
+    version: '1.0.0',
+    kind: 'app',
+    containers: [
+      { name: 'main', image: { build: '.' }, volumes: [{ name: 'data', path: '/data' }], user: '932:932' },
+    ],
+    http_routes: [{ subdomain: id, container: 'main', port: 8080 }],
+    ...over,
+  });
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.manifest;
+}
+
+class FakeRepo implements InstalledServicesRepository {
+  rows = new Map<string, InstalledService>();
+  list = () => [...this.rows.values()].sort((a, b) => a.id.localeCompare(b.id));
+  get = (id: string) => this.rows.get(id);
+  put = (s: InstalledService) => void this.rows.set(s.id, structuredClone(s));
+  setState = (id: string, state: InstalledService['state'], lastError: string | undefined) => {
+    const r = this.rows.get(id);
+    if (r) Object.assign(r, { state, lastError });
+  };
+  remove = (id: string) => void this.rows.delete(id);
+}
+
+class FakeEngine implements ServiceEnginePort {
+  up = true;
+  calls: string[] = [];
+  networks = new Set<string>();
+  volumes: BindSpec[] = [];
+  boxes = new Map<string, { name: string; service: string; running: boolean; spec: ContainerSpec }>();
+  failBuild = new Set<string>();
+  neverHealthy = new Set<string>();
+  #n = 0;
+  available = async () => this.up;
+  build = async (o: { tag: string }) => {
+    this.calls.push(`build ${o.tag}`);
+    // A build takes a while: long enough for the requests below to find the job running.
+    await new Promise((r) => setTimeout(r, 30));
+    if ([...this.failBuild].some((id) => o.tag.includes(`store-${id}_`))) throw new Error('apt-get failed');
+    return { id: `sha256:${'a'.repeat(63)}${this.#n++ % 10}`, built: true };
+  };
+  ensureNetwork = async (_c: string, name: string) => {
+    this.calls.push(`network ${name}`);
+    this.networks.add(name);
+  };
+  removeNetwork = async (name: string) => {
+    this.calls.push(`remove network ${name}`);
+    this.networks.delete(name);
+  };
+  connect = async (network: string, c: string) => void this.calls.push(`connect ${c} ${network}`);
+  prepareVolume = (b: BindSpec) => void this.volumes.push(b);
+  createContainer = async (_c: string, _n: string, spec: ContainerSpec) => {
+    const id = `c${this.#n++}`;
+    this.calls.push(`create ${spec.name}`);
+    this.boxes.set(id, { name: spec.name, service: spec.labels!['org.pic.store.id']!, running: false, spec });
+    return id;
+  };
+  start = async (id: string) => {
+    this.boxes.get(id)!.running = true;
+  };
+  restart = async (id: string) => void this.calls.push(`restart ${this.boxes.get(id)!.name}`);
+  remove = async (id: string) => {
+    this.calls.push(`remove ${this.boxes.get(id)?.name}`);
+    this.boxes.delete(id);
+  };
+  containers = async (_c: string, service: string): Promise<ServiceContainerState[]> =>
+    [...this.boxes.entries()]
+      .filter(([, b]) => b.service === service)
+      .map(([id, b]) => ({ id, name: b.name, running: b.running, health: undefined }));
+  ready = async (name: string) => ({
+    ready: ![...this.neverHealthy].some((id) => name.includes(`-${id}_`)),
+    detail: 'check failed',
+  });
+}
+
+const cell: StoreCell = {
+  cellId: 'cell1',
+  prefix: 't-',
+  cellDir: '/opt/pic',
+  bindAddress: '0.0.0.0',
+  cellNetwork: '172.20.0.0/16',
+  vpnNetwork: '10.0.0.0/24',
+  taken: ['172.20.0.2'],
+  heldPorts: [],
+  domain: 'home.cell',
+  caddyContainer: 't-cell-caddy',
+  verification: 'enforce',
+};
+
+function make(catalog: ServiceManifest[]) {
+  const repo = new FakeRepo();
+  const engine = new FakeEngine();
+  const store = new StoreService({
+    catalog: { list: async () => catalog.map((manifest) => ({ manifest, dir: `/cat/${manifest.id}` })) },
+    repo,
+    engine,
+    cell: () => cell,
+    verify: {
+      registry: {} as never,
+      keys: [],
+      log: { warn: () => {} },
+    },
+    healthTimeoutMs: 200,
+    pollMs: 5,
+  });
+  return { repo, engine, store };
+}
+
+const isCode = (code: string, re?: RegExp) => (e: unknown) =>
+  e instanceof AppError && e.code === code && (!re || re.test(e.message));
+
+describe('StoreService', () => {
+  test('install follows the plan: what is required first, each built, created, started, wired', async () => {
+    const { engine, store, repo } = make([manifest('alpha'), manifest('beta', { requires: ['alpha'] })]);
+    let changes = 0;
+    store.onChange(() => changes++);
+    assert.deepEqual(await store.install('beta'), { service: 'beta', state: 'installing' });
+    assert.equal((await store.detail('beta')).state, 'installing');
+    await store.idle();
+    assert.deepEqual(engine.calls, [
+      'build pic/store-alpha_main:latest',
+      'network t-cell-svc-alpha',
+      'create t-cell-alpha_main',
+      'connect t-cell-caddy t-cell-svc-alpha',
+      'build pic/store-beta_main:latest',
+      'network t-cell-svc-beta',
+      'create t-cell-beta_main',
+      'connect t-cell-caddy t-cell-svc-beta',
+    ]);
+    assert.equal(changes, 2);
+    assert.deepEqual(
+      repo.list().map((r) => [r.id, r.state, r.virtualIp]),
+      [
+        ['alpha', 'running', '172.20.0.64'],
+        ['beta', 'running', '172.20.0.65'],
+      ],
+    );
+    // The container runs the image ID recorded at build, with its volume under data/services/<id>/.
+    const box = [...engine.boxes.values()].find((b) => b.name === 't-cell-alpha_main')!;
+    assert.equal(box.spec.image, repo.get('alpha')!.images.main);
+    assert.equal(engine.volumes[0]?.host, '/opt/pic/data/services/alpha/data');
+    assert.deepEqual(store.routes(), [
+      {
+        serviceId: 'alpha',
+        subdomain: 'alpha.home.cell',
+        virtualIp: '172.20.0.64',
+        upstream: 't-cell-alpha_main:8080',
+      },
+      {
+        serviceId: 'beta',
+        subdomain: 'beta.home.cell',
+        virtualIp: '172.20.0.65',
+        upstream: 't-cell-beta_main:8080',
+      },
+    ]);
+    const item = await store.detail('beta');
+    assert.equal(item.state, 'running');
+    assert.equal(item.installed, true);
+    assert.deepEqual(item.job, {
+      action: 'install',
+      phase: 'done',
+      message: 'Service beta is installed and running',
+    });
+    assert.deepEqual(store.active().services, [
+      { id: 'alpha', name: 'Service alpha', state: 'running', url: 'https://alpha.home.cell' },
+      { id: 'beta', name: 'Service beta', state: 'running', url: 'https://beta.home.cell' },
+    ]);
+    // Installed already: an empty plan, nothing runs.
+    assert.deepEqual(await store.install('beta'), { service: 'beta', state: 'running' });
+  });
+
+  test('409 while a job runs for the service; 409 uninstalling what another requires; 404 unknown', async () => {
+    const { store } = make([manifest('alpha'), manifest('beta', { requires: ['alpha'] })]);
+    await store.install('alpha');
+    await assert.rejects(store.install('alpha'), isCode('conflict', /already running for alpha/));
+    await assert.rejects(store.uninstall('alpha'), isCode('conflict', /already running/));
+    await assert.rejects(store.install('beta'), isCode('conflict', /already running for alpha/));
+    await store.idle();
+    await store.install('beta');
+    await store.idle();
+    await assert.rejects(store.uninstall('alpha'), isCode('conflict', /required by beta/));
+    await assert.rejects(store.install('nope'), isCode('not_found'));
+    await assert.rejects(store.detail('nope'), isCode('not_found'));
+  });
+
+  test('without Docker: install, uninstall and restart answer 409 naming why; the catalog still lists', async () => {
+    const { store, engine } = make([manifest('alpha')]);
+    engine.up = false;
+    for (const p of [store.install('alpha'), store.uninstall('alpha'), store.restart('alpha')])
+      await assert.rejects(p, (e) => isCode('conflict')(e) && (e as Error).message === NO_DOCKER);
+    assert.equal((await store.catalog()).services[0]?.state, 'not_installed');
+  });
+
+  test('a service that never becomes healthy: failed with last_error, its containers and network removed', async () => {
+    const { store, engine, repo } = make([manifest('alpha')]);
+    engine.neverHealthy.add('alpha');
+    let changes = 0;
+    store.onChange(() => changes++);
+    await store.install('alpha');
+    await store.idle();
+    const row = repo.get('alpha')!;
+    assert.equal(row.state, 'failed');
+    assert.match(row.lastError!, /timed out waiting for t-cell-alpha_main \(check failed\)/);
+    assert.equal(engine.boxes.size, 0);
+    assert.equal(engine.networks.size, 0);
+    assert.equal(changes, 0);
+    const item = await store.detail('alpha');
+    assert.equal(item.state, 'failed');
+    assert.equal(item.installed, false);
+    assert.equal(item.job?.phase, 'failed');
+    assert.match(item.job?.error ?? '', /timed out/);
+    assert.deepEqual(store.routes(), []);
+    // Fixed, installed again: the same virtual IP, running.
+    engine.neverHealthy.clear();
+    await store.install('alpha');
+    await store.idle();
+    assert.equal(repo.get('alpha')!.state, 'running');
+    assert.equal(repo.get('alpha')!.virtualIp, row.virtualIp);
+  });
+
+  test('a failed build fails what requires it too, and records why', async () => {
+    const { store, engine, repo } = make([manifest('alpha'), manifest('beta', { requires: ['alpha'] })]);
+    engine.failBuild.add('alpha');
+    await store.install('beta');
+    await store.idle();
+    assert.equal(repo.get('alpha')?.state, 'failed');
+    assert.match(repo.get('alpha')?.lastError ?? '', /apt-get failed/);
+    const beta = await store.detail('beta');
+    assert.equal(beta.state, 'not_installed');
+    assert.match(beta.job?.message ?? '', /alpha, which it needs, failed/);
+    assert.equal(engine.calls.filter((c) => c.startsWith('create')).length, 0);
+  });
+
+  test('uninstall removes the containers and the network, forgets the row, tells the listeners', async () => {
+    const { store, engine, repo } = make([manifest('alpha')]);
+    await store.install('alpha');
+    await store.idle();
+    let changes = 0;
+    store.onChange(() => changes++);
+    assert.deepEqual(await store.uninstall('alpha'), { service: 'alpha', state: 'uninstalling' });
+    await store.idle();
+    assert.equal(repo.get('alpha'), undefined);
+    assert.equal(engine.boxes.size, 0);
+    assert.equal(engine.networks.size, 0);
+    assert.equal(changes, 1);
+    assert.equal((await store.detail('alpha')).job?.phase, 'done');
+    assert.deepEqual(await store.uninstall('alpha'), { service: 'alpha', state: 'not_installed' });
+  });
+
+  test('restart: 409 when not installed; restarts each container when it is', async () => {
+    const { store, engine } = make([manifest('alpha')]);
+    await assert.rejects(store.restart('alpha'), isCode('conflict', /not installed/));
+    await store.install('alpha');
+    await store.idle();
+    assert.deepEqual(await store.restart('alpha'), { service: 'alpha', state: 'running' });
+    assert.ok(engine.calls.includes('restart t-cell-alpha_main'));
+  });
+
+  test('an install a crash interrupted is failed at start', () => {
+    const repo = new FakeRepo();
+    repo.put({
+      id: 'alpha',
+      version: '1.0.0',
+      state: 'installing',
+      virtualIp: undefined,
+      images: {},
+      manifest: manifest('alpha'),
+      installedAt: 'x',
+      lastError: undefined,
+    });
+    new StoreService({
+      catalog: { list: async () => [] },
+      repo,
+      engine: new FakeEngine(),
+      cell: () => cell,
+      verify: { registry: {} as never, keys: [], log: { warn: () => {} } },
+    });
+    assert.equal(repo.get('alpha')?.state, 'failed');
+  });
+});

@@ -1,0 +1,395 @@
+// The service store's use-case (issue 12, "Lifecycle"): the catalog with each service's state, and
+// install, uninstall and restart as background jobs with progress (POST answers 202, GET shows the
+// phase). Decisions come first and synchronously: unknown id 404; no Docker here, a job already
+// running for the service, or a service others require 409; a refused manifest 422. The engine work
+// is in service-jobs.ts. Installed services' routes are offered to DNS, Caddy and the firewall
+// through InstalledServicesPort, whose listeners run after every install and uninstall.
+
+import { renderServiceContainers } from '../../render/store/service-containers.ts';
+import { allocateVirtualIps } from '../../render/store/virtual-ips.ts';
+import type { ServiceManifest } from '../../schema/service-manifest.ts';
+import type { CatalogItem, ServiceState, StoreJob, StoreJobPhase } from '../../schema/service-store.ts';
+import { AppError } from '../errors.ts';
+import type { InstalledServiceRoute, InstalledServicesPort } from '../ports/installed-services.ts';
+import type {
+  CatalogService,
+  InstalledService,
+  InstalledServicesRepository,
+  ServiceCatalogPort,
+} from '../ports/service-store.ts';
+import { type PlanStep, planServiceChange } from './install-plan.ts';
+import {
+  buildImages,
+  type JobDeps,
+  removeService,
+  runContainers,
+  type StoreCell,
+  verifyImages,
+} from './service-jobs.ts';
+
+export type { StoreCell };
+
+export interface StoreServiceDeps extends Omit<JobDeps, 'healthTimeoutMs' | 'pollMs'> {
+  catalog: ServiceCatalogPort;
+  repo: InstalledServicesRepository;
+  cell: () => StoreCell;
+  healthTimeoutMs?: number;
+  pollMs?: number;
+  now?: () => Date;
+  log?: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
+}
+
+interface Job extends StoreJob {
+  running: boolean;
+}
+
+export const NO_DOCKER =
+  'Store services run as containers, and this API runs without Docker (pic serve): start the cell with ./pic up to install, uninstall or restart them';
+
+export class StoreService implements InstalledServicesPort {
+  readonly #d: StoreServiceDeps;
+  readonly #jobs = new Map<string, Job>();
+  readonly #listeners = new Set<() => void>();
+  #catalog: CatalogService[] | undefined;
+
+  constructor(deps: StoreServiceDeps) {
+    this.#d = deps;
+    // A job does not outlive the process: an install a crash stopped is failed (a retry cleans up).
+    for (const s of deps.repo.list())
+      if (s.state === 'installing') deps.repo.setState(s.id, 'failed', 'interrupted: cell-api stopped');
+  }
+
+  async #entries(): Promise<CatalogService[]> {
+    this.#catalog ??= await this.#d.catalog.list();
+    return this.#catalog;
+  }
+
+  async #entry(id: string): Promise<CatalogService> {
+    const e = (await this.#entries()).find((c) => c.manifest.id === id);
+    if (!e) throw new AppError('not_found', `service ${id} is not in the catalog`);
+    return e;
+  }
+
+  #state(id: string, row: InstalledService | undefined): ServiceState {
+    const job = this.#jobs.get(id);
+    if (job?.running) return job.action === 'install' ? 'installing' : 'uninstalling';
+    if (this.#restarting.has(id)) return 'restarting';
+    if (!row) return 'not_installed';
+    return row.state === 'installing' ? 'installing' : row.state;
+  }
+
+  readonly #restarting = new Set<string>();
+
+  #item(e: CatalogService, rows: readonly InstalledService[]): CatalogItem {
+    const m = e.manifest;
+    const row = rows.find((r) => r.id === m.id);
+    const job = this.#jobs.get(m.id);
+    const domain = this.#d.cell().domain;
+    return {
+      id: m.id,
+      name: m.name,
+      description: m.description,
+      version: m.version,
+      kind: m.kind,
+      requires: [...(m.requires ?? [])],
+      installed: row !== undefined && row.state !== 'failed',
+      state: this.#state(m.id, row),
+      subdomains: (m.http_routes ?? []).map((r) => `${r.subdomain}.${domain}`),
+      ...(row && row.version !== m.version ? { installed_version: row.version } : {}),
+      ...(row?.lastError ? { last_error: row.lastError } : {}),
+      ...(job
+        ? {
+            job: {
+              action: job.action,
+              phase: job.phase,
+              message: job.message,
+              ...(job.error ? { error: job.error } : {}),
+            },
+          }
+        : {}),
+    };
+  }
+
+  async catalog(): Promise<{ services: CatalogItem[] }> {
+    const rows = this.#d.repo.list();
+    return { services: (await this.#entries()).map((e) => this.#item(e, rows)) };
+  }
+
+  async detail(id: string): Promise<CatalogItem> {
+    return this.#item(await this.#entry(id), this.#d.repo.list());
+  }
+
+  active(): { services: Array<{ id: string; name: string; state: ServiceState; url: string | null }> } {
+    const domain = this.#d.cell().domain;
+    return {
+      services: this.#d.repo
+        .list()
+        .filter((r) => r.state !== 'failed')
+        .map((r) => {
+          const sub = r.manifest.http_routes?.[0]?.subdomain;
+          return {
+            id: r.id,
+            name: r.manifest.name,
+            state: this.#state(r.id, r),
+            url: sub ? `https://${sub}.${domain}` : null,
+          };
+        }),
+    };
+  }
+
+  // InstalledServicesPort: what DNS, Caddy and the firewall render from.
+  routes(): InstalledServiceRoute[] {
+    const cell = this.#d.cell();
+    return this.#d.repo
+      .list()
+      .filter((r) => r.state === 'running' && r.virtualIp)
+      .flatMap((r) =>
+        renderServiceContainers(r.manifest, {
+          cellDir: cell.cellDir,
+          prefix: cell.prefix,
+          bindAddress: cell.bindAddress,
+          virtualIp: r.virtualIp!,
+        }).routes.map((route) => ({
+          serviceId: r.id,
+          subdomain: `${route.subdomain}.${cell.domain}`,
+          virtualIp: r.virtualIp!,
+          upstream: route.upstream,
+        })),
+      );
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #notify(): void {
+    for (const l of this.#listeners) {
+      try {
+        l();
+      } catch (err) {
+        this.#d.log?.('error', { err: (err as Error).message }, 'a store change listener failed');
+      }
+    }
+  }
+
+  async #ready(id: string): Promise<void> {
+    await this.#entry(id);
+    if (!(await this.#d.engine.available())) throw new AppError('conflict', NO_DOCKER);
+  }
+
+  #busy(ids: readonly string[]): void {
+    const busy = ids.filter((i) => this.#jobs.get(i)?.running || this.#restarting.has(i));
+    if (busy.length > 0)
+      throw new AppError('conflict', `a job is already running for ${busy.join(', ')}: wait until it ends`);
+  }
+
+  #installed(): ServiceManifest[] {
+    return this.#d.repo
+      .list()
+      .filter((r) => r.state !== 'failed')
+      .map((r) => r.manifest);
+  }
+
+  /** Plans, then runs the install in the background; 202 with the state. */
+  async install(id: string): Promise<{ service: string; state: ServiceState }> {
+    await this.#ready(id);
+    const entries = await this.#entries();
+    this.#busy([id]);
+    const cell = this.#d.cell();
+    const steps = planServiceChange({
+      catalog: entries.map((e) => e.manifest),
+      installed: this.#installed(),
+      request: { action: 'install', id },
+      heldPorts: cell.heldPorts,
+    });
+    this.#busy(steps.map((s) => s.id));
+    if (steps.length === 0) return { service: id, state: this.#state(id, this.#d.repo.get(id)) };
+    for (const s of steps)
+      this.#jobs.set(s.id, { action: 'install', phase: 'queued', message: 'waiting', running: true });
+    void this.#runInstall(steps, entries);
+    return { service: id, state: 'installing' };
+  }
+
+  async #runInstall(steps: readonly PlanStep[], entries: readonly CatalogService[]): Promise<void> {
+    for (const [i, step] of steps.entries()) {
+      const ok = await this.#installOne(step, entries.find((e) => e.manifest.id === step.id)!.dir);
+      if (!ok) {
+        // What came after a failed dependency cannot be installed: said on each.
+        for (const later of steps.slice(i + 1))
+          this.#finish(later.id, 'failed', `not installed: ${step.id}, which it needs, failed`);
+        return;
+      }
+    }
+  }
+
+  #report(id: string) {
+    return (phase: StoreJobPhase, message: string) => {
+      const job = this.#jobs.get(id);
+      if (job) Object.assign(job, { phase, message });
+    };
+  }
+
+  #finish(id: string, phase: 'done' | 'failed', message: string, error?: string): void {
+    const job = this.#jobs.get(id);
+    if (job) {
+      Object.assign(job, { phase, message, running: false });
+      if (error) job.error = error;
+    }
+  }
+
+  #jobDeps(): JobDeps {
+    return {
+      engine: this.#d.engine,
+      verify: this.#d.verify,
+      healthTimeoutMs: this.#d.healthTimeoutMs ?? 120_000,
+      pollMs: this.#d.pollMs ?? 250,
+    };
+  }
+
+  async #installOne(step: PlanStep, dir: string): Promise<boolean> {
+    const m = step.manifest;
+    const report = this.#report(m.id);
+    const cell = this.#d.cell();
+    const d = this.#jobDeps();
+    const now = (this.#d.now?.() ?? new Date()).toISOString();
+    const previous = this.#d.repo.get(m.id);
+    let recorded = false;
+    try {
+      const images = await buildImages(m, dir, d, report);
+      // A virtual IP for a service with routes, kept from an earlier install while it stays valid.
+      const rows = this.#d.repo.list().filter((r) => r.id !== m.id);
+      let virtualIp: string | undefined;
+      if ((m.http_routes ?? []).length > 0) {
+        const assigned: Record<string, string> = {};
+        for (const r of rows) if (r.virtualIp) assigned[r.id] = r.virtualIp;
+        if (previous?.virtualIp) assigned[m.id] = previous.virtualIp;
+        const a = allocateVirtualIps({
+          cellNetwork: cell.cellNetwork,
+          vpnNetwork: cell.vpnNetwork,
+          taken: cell.taken,
+          assigned,
+          services: [m.id],
+        });
+        if (!a.ok) throw new AppError('conflict', a.problem);
+        virtualIp = a.assigned[m.id];
+      }
+      // The image IDs are recorded at build: they are what verification pins and what runs.
+      this.#d.repo.put({
+        id: m.id,
+        version: m.version,
+        state: 'installing',
+        virtualIp,
+        images,
+        manifest: m,
+        installedAt: now,
+        lastError: undefined,
+      });
+      recorded = true;
+      await verifyImages(m, images, cell.verification, d, report);
+      await runContainers(m, images, virtualIp, cell, d, report);
+      this.#d.repo.setState(m.id, 'running', undefined);
+      report('wire', 'telling DNS, Caddy and the firewall');
+      this.#notify();
+      this.#finish(m.id, 'done', `${m.name} is installed and running`);
+      this.#d.log?.('info', { service: m.id, version: m.version }, 'store service installed');
+      return true;
+    } catch (err) {
+      const why = (err as Error).message;
+      this.#d.log?.('error', { service: m.id, err: why }, 'store service install failed');
+      report('failed', 'cleaning up');
+      const cleanup = await removeService(m.id, cell, d).then(
+        () => '',
+        (e: Error) => ` (cleaning up also failed: ${e.message})`,
+      );
+      if (recorded) this.#d.repo.setState(m.id, 'failed', why + cleanup);
+      else
+        this.#d.repo.put({
+          id: m.id,
+          version: m.version,
+          state: 'failed',
+          virtualIp: previous?.virtualIp,
+          images: {},
+          manifest: m,
+          installedAt: now,
+          lastError: why + cleanup,
+        });
+      this.#finish(m.id, 'failed', `installing ${m.name} failed`, why + cleanup);
+      return false;
+    }
+  }
+
+  /** Refuses while others require it; runs the uninstall in the background; 202. */
+  async uninstall(id: string): Promise<{ service: string; state: ServiceState }> {
+    await this.#ready(id);
+    const entries = await this.#entries();
+    this.#busy([id]);
+    const steps = planServiceChange({
+      catalog: entries.map((e) => e.manifest),
+      installed: this.#installed(),
+      request: { action: 'uninstall', id },
+    });
+    const row = this.#d.repo.get(id);
+    // Not installed: nothing to do, but a failed install's row (and leftovers) still go.
+    if (steps.length === 0 && !row) return { service: id, state: 'not_installed' };
+    this.#jobs.set(id, { action: 'uninstall', phase: 'stop', message: 'stopping', running: true });
+    void this.#runUninstall(id);
+    return { service: id, state: 'uninstalling' };
+  }
+
+  async #runUninstall(id: string): Promise<void> {
+    const report = this.#report(id);
+    try {
+      await removeService(id, this.#d.cell(), this.#jobDeps(), report);
+      this.#d.repo.remove(id);
+      report('wire', 'telling DNS, Caddy and the firewall');
+      this.#notify();
+      this.#finish(id, 'done', `uninstalled; its data stays in data/services/${id}/`);
+      this.#d.log?.('info', { service: id }, 'store service uninstalled');
+    } catch (err) {
+      const why = (err as Error).message;
+      this.#d.log?.('error', { service: id, err: why }, 'store service uninstall failed');
+      this.#finish(id, 'failed', 'uninstalling failed', why);
+    }
+  }
+
+  /** Restarts the service's containers (200 once restarted). */
+  async restart(id: string): Promise<{ service: string; state: ServiceState }> {
+    await this.#ready(id);
+    this.#busy([id]);
+    const row = this.#d.repo.get(id);
+    if (row?.state !== 'running')
+      throw new AppError('conflict', `service ${id} is not installed and running: install it first`);
+    this.#restarting.add(id);
+    try {
+      const cell = this.#d.cell();
+      const containers = await this.#d.engine.containers(cell.cellId, id);
+      if (containers.length === 0)
+        throw new AppError('conflict', `service ${id} has no containers: uninstall and install it again`);
+      for (const c of containers) await this.#d.engine.restart(c.id);
+    } finally {
+      this.#restarting.delete(id);
+    }
+    return { service: id, state: this.#state(id, this.#d.repo.get(id)) };
+  }
+
+  /** After setup: installs what the owner chose in the wizard, when the catalog has it and Docker is here. */
+  async installRequested(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0 || !(await this.#d.engine.available())) return;
+    const known = new Set((await this.#entries()).map((e) => e.manifest.id));
+    for (const id of ids) {
+      if (!known.has(id)) {
+        this.#d.log?.('warn', { service: id }, 'a service chosen at setup is not in the catalog');
+        continue;
+      }
+      await this.install(id).catch((err: Error) =>
+        this.#d.log?.('error', { service: id, err: err.message }, 'installing a service chosen at setup'),
+      );
+    }
+  }
+
+  /** Resolves once no job runs (tests, shutdown). */
+  async idle(): Promise<void> {
+    while ([...this.#jobs.values()].some((j) => j.running)) await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,107 @@
+// The container engine's store side (core's ServiceEnginePort): builds a service's images from its
+// catalog folder (buildImage: never pulls, skips unchanged inputs), makes the service's own network,
+// and creates, starts and removes its containers. Everything is labelled for the cell and the store
+// id, and only objects carrying both labels are ever listed or touched.
+import type { ServiceContainerState, ServiceEnginePort } from '../../core/ports/service-store.ts';
+import { LABELS } from '../../schema/runtime.ts';
+import { buildImage } from './build-image.ts';
+import type { DockerEngine } from './engine.ts';
+import { HealthcheckReadiness } from './healthcheck-readiness.ts';
+import { prepareBind } from './host-dirs.ts';
+
+const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
+  const docker = engine.docker;
+  const readiness = new HealthcheckReadiness(engine);
+  return {
+    available: () => engine.reachable(),
+    async build(opts) {
+      const b = await buildImage(docker, opts);
+      return { id: b.id, built: b.built };
+    },
+    async ensureNetwork(cellId, name, serviceId) {
+      const found = await docker.listNetworks({ filters: { name: [name] } });
+      if (found.some((n) => n.Name === name)) return;
+      await docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: { [LABELS.managed]: 'true', [LABELS.cell]: cellId, [LABELS.storeId]: serviceId },
+      });
+    },
+    async removeNetwork(name) {
+      const net = docker.getNetwork(name);
+      let info: { Containers?: Record<string, unknown> };
+      try {
+        info = (await net.inspect()) as typeof info;
+      } catch (err) {
+        if (status(err) === 404) return;
+        throw err;
+      }
+      // Caddy (joined to reach the routes) is detached first: a network with endpoints cannot go.
+      for (const id of Object.keys(info.Containers ?? {}))
+        await net.disconnect({ Container: id, Force: true }).catch(() => undefined);
+      await net.remove().catch((err: unknown) => {
+        if (status(err) !== 404) throw err;
+      });
+    },
+    async connect(network, container) {
+      try {
+        await docker.getNetwork(network).connect({ Container: container });
+      } catch (err) {
+        // 403/409: attached already; 404: no such container (no Caddy in this cell).
+        if (![403, 404, 409].includes(status(err) ?? 0)) throw err;
+      }
+    },
+    prepareVolume: (bind) => prepareBind(bind),
+    createContainer: (cellId, network, spec, hash) => engine.createContainer(cellId, network, spec, hash),
+    start: (id) => engine.start(id),
+    restart: (id) => engine.restart(id),
+    async remove(id) {
+      await engine.remove(id).catch((err: unknown) => {
+        if (status(err) !== 404) throw err;
+      });
+    },
+    async containers(cellId, serviceId): Promise<ServiceContainerState[]> {
+      const list = await docker.listContainers({
+        all: true,
+        filters: {
+          label: [`${LABELS.managed}=true`, `${LABELS.cell}=${cellId}`, `${LABELS.storeId}=${serviceId}`],
+        },
+      });
+      return Promise.all(
+        list.map(async (c) => {
+          const i = await docker.getContainer(c.Id).inspect();
+          return {
+            id: c.Id,
+            name: (c.Names[0] ?? '').replace(/^\//, ''),
+            running: i.State.Running,
+            health: i.State.Health?.Status,
+          };
+        }),
+      );
+    },
+    ready: (container) => readiness.check(container),
+  };
+}
+
+/** `pic serve` without Docker: the store lists its catalog, and every change answers 409. */
+export const NO_SERVICE_ENGINE: ServiceEnginePort = {
+  available: async () => false,
+  build: async () => {
+    throw new Error('no container engine');
+  },
+  ensureNetwork: async () => {},
+  removeNetwork: async () => {},
+  connect: async () => {},
+  prepareVolume: () => {},
+  createContainer: async () => {
+    throw new Error('no container engine');
+  },
+  start: async () => {},
+  restart: async () => {},
+  remove: async () => {},
+  containers: async () => [],
+  ready: async () => ({ ready: false, detail: 'no container engine' }),
+};

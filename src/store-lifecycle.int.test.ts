@@ -1,0 +1,239 @@
+// The store's lifecycle on the real Docker engine, through the API (inject): install calendar (its
+// image built here, verified by the recorded image ID, its container on its own network, healthy),
+// the active list, an account written into its volume, uninstall (container and network gone, the
+// data directory kept), reinstall (the account is still there). Without Docker, install is a 409.
+// Everything Docker holds for it carries a unique name prefix and this cell's labels, and goes.
+// Root ring: it hands the composition a real engine driver, which an API test may not import.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { authed, completeSetup, type Kit, type Login, makeKit } from './api/test-kit.ts';
+import type { ServiceEnginePort } from './core/ports/service-store.ts';
+import { DockerEngine } from './drivers/docker/engine.ts';
+import { dockerServiceEngine } from './drivers/docker/service-engine.ts';
+import { cellIdFor } from './render/runtime/desired-state.ts';
+import { LABELS } from './schema/runtime.ts';
+
+const engine = new DockerEngine();
+const skip = !(await engine.reachable())
+  ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
+  : !(await engine.imageId('debian:bookworm-slim'))
+    ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
+    : false;
+
+const prefix = `pic-lt${randomBytes(3).toString('hex')}-`;
+const container = `${prefix}cell-calendar_radicale`;
+const network = `${prefix}cell-svc-calendar`;
+
+describe('store lifecycle on Docker (calendar)', { skip }, () => {
+  let kit: Kit;
+  let admin: Login;
+  let cellDir: string;
+
+  const call = (method: 'GET' | 'POST', url: string) =>
+    kit.app.inject({ method, url, headers: authed(admin) });
+
+  /** Polls the catalog item until its job ends; returns the item. */
+  async function settle(id: string, timeoutMs = 110_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const item = (await call('GET', `/api/services/catalog/${id}`)).json();
+      if (item.job && ['done', 'failed'].includes(item.job.phase)) return item;
+      assert.ok(Date.now() < deadline, `job still running: ${JSON.stringify(item.job)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  const exists = async (kind: 'container' | 'network', name: string) => {
+    try {
+      await (kind === 'container'
+        ? engine.docker.getContainer(name)
+        : engine.docker.getNetwork(name)
+      ).inspect();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  before(async () => {
+    cellDir = mkdtempSync(join(tmpdir(), 'pic-lifecycle-'));
+    kit = await makeKit(
+      {},
+      {
+        store: {
+          engine: dockerServiceEngine(engine),
+          cellDir,
+          env: { PIC_NAME_PREFIX: prefix },
+          healthTimeoutMs: 60_000,
+        },
+      },
+      cellDir,
+    );
+    admin = await completeSetup(kit);
+  });
+
+  after(async () => {
+    // Whatever a failed assertion left: this cell's containers and networks, by its labels.
+    const cellId = cellIdFor(cellDir);
+    const filters = { label: [`${LABELS.cell}=${cellId}`] };
+    for (const c of await engine.docker.listContainers({ all: true, filters }))
+      await engine.docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    for (const n of await engine.docker.listNetworks({ filters }))
+      await engine.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+    await kit?.close();
+  });
+
+  test('bad and unknown ids: 400 and 404', async () => {
+    assert.equal((await call('POST', '/api/services/catalog/..%2Fetc/install')).statusCode, 400);
+    assert.equal((await call('POST', '/api/services/catalog/Calendar/install')).statusCode, 400);
+    assert.equal((await call('POST', '/api/services/catalog/nosuch/install')).statusCode, 404);
+    assert.equal((await call('GET', '/api/services/catalog/nosuch')).statusCode, 404);
+  });
+
+  test('install: 202, then built, verified, running and healthy; listed as active', async () => {
+    const res = await call('POST', '/api/services/catalog/calendar/install');
+    assert.equal(res.statusCode, 202, res.body);
+    assert.deepEqual(res.json(), { service: 'calendar', state: 'installing' });
+    // A second request while the job runs is refused.
+    assert.equal((await call('POST', '/api/services/catalog/calendar/install')).statusCode, 409);
+    const item = await settle('calendar');
+    assert.equal(item.job.phase, 'done', JSON.stringify(item));
+    assert.equal(item.state, 'running');
+    assert.equal(item.installed, true);
+    assert.deepEqual(item.subdomains, ['calendar.home.cell']);
+
+    const info = await engine.docker.getContainer(container).inspect();
+    assert.equal(info.State.Running, true);
+    assert.equal(info.Config.Labels[LABELS.storeId], 'calendar');
+    assert.ok(info.NetworkSettings.Networks[network], 'not on its own network');
+    assert.equal(info.HostConfig.Privileged, false);
+    assert.deepEqual(info.HostConfig.CapDrop, ['ALL']);
+    assert.equal((await engine.exec(container, ['/usr/local/bin/pic-calendar-healthcheck'])).exitCode, 0);
+    // It runs the image ID recorded at build.
+    assert.match(info.Image, /^sha256:[0-9a-f]{64}$/);
+
+    const active = (await call('GET', '/api/services/active')).json();
+    assert.deepEqual(active.services, [
+      { id: 'calendar', name: item.name, state: 'running', url: 'https://calendar.home.cell' },
+    ]);
+    const catalog = (await call('GET', '/api/services/catalog')).json();
+    assert.deepEqual(
+      catalog.services.map((s: { id: string; state: string }) => [s.id, s.state]),
+      [
+        ['calendar', 'running'],
+        ['files', 'not_installed'],
+      ],
+    );
+    assert.equal((await call('POST', '/api/services/catalog/calendar/restart')).statusCode, 200);
+  });
+
+  test('uninstall: containers and network gone, data/services/calendar/ kept; reinstall finds the data', async () => {
+    const add = await engine.exec(container, ['/usr/local/bin/pic-calendar-account', 'add', 'alice'], {
+      stdin: 'correct horse battery\n',
+    });
+    assert.equal(add.exitCode, 0, add.stderr);
+    const users = join(cellDir, 'data', 'services', 'calendar', 'data', 'users');
+    assert.match(readFileSync(users, 'utf8'), /^alice:/m);
+
+    const res = await call('POST', '/api/services/catalog/calendar/uninstall');
+    assert.equal(res.statusCode, 202, res.body);
+    const item = await settle('calendar');
+    assert.equal(item.job.phase, 'done', JSON.stringify(item));
+    assert.equal(item.state, 'not_installed');
+    assert.equal(await exists('container', container), false);
+    assert.equal(await exists('network', network), false);
+    assert.ok(existsSync(users), 'the data directory went with the service');
+    assert.deepEqual((await call('GET', '/api/services/active')).json(), { services: [] });
+
+    assert.equal((await call('POST', '/api/services/catalog/calendar/install')).statusCode, 202);
+    const again = await settle('calendar');
+    assert.equal(again.job.phase, 'done', JSON.stringify(again));
+    const list = await engine.exec(container, ['/usr/local/bin/pic-calendar-account', 'list']);
+    assert.equal(list.stdout.trim(), 'alice');
+  });
+});
+
+test('without Docker (pic serve): install answers 409 naming why, and the catalog still lists', async () => {
+  const kit = await makeKit();
+  try {
+    const admin = await completeSetup(kit);
+    const res = await kit.app.inject({
+      method: 'POST',
+      url: '/api/services/catalog/calendar/install',
+      headers: authed(admin),
+    });
+    assert.equal(res.statusCode, 409, res.body);
+    assert.equal(res.json().error, 'conflict');
+    assert.match(res.json().message, /without Docker \(pic serve\)/);
+    const catalog = await kit.app.inject({
+      method: 'GET',
+      url: '/api/services/catalog',
+      headers: authed(admin),
+    });
+    assert.equal(catalog.statusCode, 200);
+    assert.ok(catalog.json().services.every((s: { state: string }) => s.state === 'not_installed'));
+  } finally {
+    await kit.close();
+  }
+});
+
+test('the services chosen in the setup wizard are installed after setup (those the catalog has)', async () => {
+  // A recording engine: this is about the wiring from setup to the store, not Docker.
+  const created: string[] = [];
+  const running = new Map<string, string>();
+  const fake: ServiceEnginePort = {
+    available: async () => true,
+    build: async () => ({ id: `sha256:${'b'.repeat(64)}`, built: false }),
+    ensureNetwork: async () => {},
+    removeNetwork: async () => {},
+    connect: async () => {},
+    prepareVolume: () => {},
+    createContainer: async (_c, _n, spec) => {
+      created.push(spec.name);
+      running.set(spec.name, spec.labels?.[LABELS.storeId] ?? '');
+      return spec.name;
+    },
+    start: async () => {},
+    restart: async () => {},
+    remove: async (id) => void running.delete(id),
+    containers: async (_c, id) =>
+      [...running]
+        .filter(([, s]) => s === id)
+        .map(([name]) => ({ id: name, name, running: true, health: 'healthy' })),
+    ready: async () => ({ ready: true, detail: '' }),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'pic-lifecycle-setup-'));
+  const kit = await makeKit(
+    {},
+    { store: { engine: fake, cellDir: dir, env: { PIC_NAME_PREFIX: 'x-' } } },
+    dir,
+  );
+  try {
+    const admin = await completeSetup(kit, { services: ['files', 'email'] });
+    await kit.cell.deps.store.idle();
+    for (let i = 0; i < 100 && created.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await kit.cell.deps.store.idle();
+    assert.deepEqual(created, ['x-cell-files_nginx']);
+    const active = await kit.app.inject({
+      method: 'GET',
+      url: '/api/services/active',
+      headers: authed(admin),
+    });
+    assert.deepEqual(
+      active.json().services.map((s: { id: string; state: string }) => [s.id, s.state]),
+      [['files', 'running']],
+    );
+  } finally {
+    await kit.close();
+  }
+});
