@@ -4,6 +4,7 @@ import { useMe } from '../session';
 import { ChangePasswordForm } from './change-password';
 import { PeerConfigCard } from './peer-config-card';
 import { SecurityCard } from './security';
+import { MyServicesCard } from './my-services-card';
 import { TrustCellCard } from './trust-cell-card';
 
 /** The peer's own record (GET /api/peer/me answers with this peer only; a disabled one gets no config). */
@@ -25,6 +26,7 @@ export function MyAccountPage() {
       <p className="text-sm text-slate-500">Logged in as {me.data?.username}.</p>
       <MyPeerConfig />
       <TrustCellCard />
+      <MyServicesCard />
       {!disabled && (
         <>
           <ChangePasswordForm />

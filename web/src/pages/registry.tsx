@@ -8,6 +8,7 @@ import { LogsPage } from './logs';
 import { MyAccountPage } from './my-account';
 import { NetworkServicesPage } from './network-services';
 import { PeersPage } from './peers';
+import { ServiceStorePage } from './service-store';
 import { SettingsPage } from './settings';
 import { VaultPage } from './vault';
 import { WireguardPage } from './wireguard';
@@ -38,6 +39,7 @@ export const PAGES: PageDef[] = [
   { path: '/wireguard', label: 'WireGuard', icon: '◈', roles: ['admin'], component: WireguardPage },
   { path: '/vault', label: 'Vault', icon: '✓', roles: ['admin'], component: VaultPage },
   { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
+  { path: '/services', label: 'Service Store', icon: '▣', roles: ['admin'], component: ServiceStorePage },
   { path: '/logs', label: 'Logs', icon: '☰', roles: ['admin'], component: LogsPage },
   { path: '/settings', label: 'Settings', icon: '⚙', roles: ['admin'], component: SettingsPage },
   {
