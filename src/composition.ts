@@ -37,12 +37,15 @@ import type { InstalledServicesPort } from './core/ports/installed-services.ts';
 import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
 import type { Readiness } from './core/ports/readiness.ts';
+import type { HookRunner } from './core/ports/service-accounts.ts';
 import type { ServiceEnginePort } from './core/ports/service-store.ts';
 import type { ServiceVolumesPort } from './core/ports/service-volumes.ts';
 import type { UsersRepository } from './core/ports/users-repository.ts';
 import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
 import { dockerDataPlane } from './core/runtime/docker-data-plane.ts';
 import { HealthMonitor } from './core/runtime/monitor.ts';
+import { storeAccountTargets } from './core/service-store/account-targets.ts';
+import { AccountsService } from './core/service-store/accounts-service.ts';
 import { CaddyNetworks } from './core/service-store/caddy-networks.ts';
 import { coreHeldPorts } from './core/service-store/held-ports.ts';
 import { type StoreCell, StoreService } from './core/service-store/store-service.ts';
@@ -87,6 +90,7 @@ import { DdnsStore } from './drivers/store/ddns-store.ts';
 import { DnsRecordsStore } from './drivers/store/dns-records-store.ts';
 import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
+import { ServiceAccountsStore } from './drivers/store/service-accounts-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
 import { StoreServicesStore } from './drivers/store/store-services-store.ts';
@@ -186,6 +190,8 @@ export interface CellOptions {
     caddyContainer?: string;
     healthTimeoutMs?: number;
     catalogDir?: string;
+    /** The services' account hooks (tests on a real engine outside the cell). */
+    hooks?: HookRunner;
   };
 }
 
@@ -423,11 +429,23 @@ export function createCell(opts: CellOptions): Cell {
   });
   const store = storeService(opts, config, db, hostEnv, docker, logs.get('api'));
   forwarder.bind(store);
+  const serviceAccounts = new AccountsService({
+    repo: new ServiceAccountsStore(db),
+    targets: storeAccountTargets({
+      repo: new StoreServicesStore(db),
+      cell: storeCellFn(opts, config, hostEnv, docker),
+      known: (id) => store.knows(id),
+    }),
+    hooks: docker?.hooks ?? opts.store?.hooks ?? NO_HOOKS,
+    peerExists: (name) => peersRepo.byName(name) !== undefined,
+    onError: (what, err) => logs.get('api').warn({ err: (err as Error).message }, what),
+  });
   const setupStore = new SetupStore(db);
   const deps: AppDeps = {
     config,
     sessions,
     store,
+    serviceAccounts,
     setup: new SetupService({
       setup: setupStore,
       users,
@@ -477,6 +495,8 @@ export function createCell(opts: CellOptions): Cell {
       hostFacts: (config) => hostFacts(config, hostEnv),
       installed: () => installed.routes(),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
+      // Its accounts on every store service go with it (the spec); a failed one is retried at start.
+      onRemoved: () => void deps.serviceAccounts.removeOrphans(),
     }),
     dns,
     blocklists,
@@ -554,10 +574,12 @@ export function createCell(opts: CellOptions): Cell {
   for (const t of backupSchedule.invalidTargets())
     backupLog.warn({ backup: { target: t.id, kind: t.kind, error: t.error } }, 'Backup target refused');
   backupSchedule.onChange(() => backupScheduler?.replan());
-  // Inside the cell: installed services whose containers went (`pic down`) are recreated.
+  // Inside the cell: installed services whose containers went (`pic down`) are recreated; then the
+  // accounts of peers deleted while a service was down are removed from it.
   if (docker && background)
     void store
       .resume()
+      .then(() => serviceAccounts.removeOrphans())
       .catch((err: Error) =>
         logs.get('api').error({ err: err.message }, 'resuming the store services failed'),
       );
@@ -675,6 +697,8 @@ interface DockerPorts {
    * loads its config (nothing is sent when unchanged). Throws when Caddy did not take it.
    */
   caddyStore: { sync(): Promise<void> };
+  /** Store services' account hooks, run in their containers (docker exec; the password on stdin). */
+  hooks: HookRunner;
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -769,6 +793,9 @@ function dockerPorts(
   };
   return {
     caddyStore: { sync: syncStore },
+    hooks: {
+      run: (container, argv, stdin) => engine.exec(container, argv, stdin === undefined ? {} : { stdin }),
+    },
     monitor,
     desired,
     store: dockerServiceEngine(engine),
@@ -819,20 +846,24 @@ function dockerPorts(
 }
 
 /** The service store: inside the cell on Docker; outside it, the catalog only (changes answer 409). */
-function storeService(
+/** Without Docker no store service runs, so no hook is ever reached (the store answers 409 first). */
+const NO_HOOKS: HookRunner = {
+  run: () => Promise.reject(new Error('store services run only inside the cell, on Docker')),
+};
+
+/** The facts the store works with (names, networks, ports taken, domain), read at each call. */
+function storeCellFn(
   opts: CellOptions,
   config: ConfigService,
-  db: Db,
   hostEnv: CellEnv,
   docker: DockerPorts | undefined,
-  log: ReturnType<LogsPort['get']>,
-): StoreService {
+): () => StoreCell {
   const cellDir =
     opts.store?.cellDir ?? (docker ? (process.env.PIC_CELL_DIR ?? '/') : join(opts.dataDir, '..'));
   const env = opts.store?.env ?? hostEnv;
   const prefix = env.PIC_NAME_PREFIX ?? '';
   const noCore: DesiredState = { cellId: '', network: { name: '', subnet: '', gateway: '' }, containers: [] };
-  const cell = (): StoreCell => {
+  return (): StoreCell => {
     const c = config.applied();
     const { cellNetwork } = hostFacts(c, env);
     const { first } = cidrRange(cellNetwork);
@@ -851,6 +882,17 @@ function storeService(
       verification: c.image_verification,
     };
   };
+}
+
+function storeService(
+  opts: CellOptions,
+  config: ConfigService,
+  db: Db,
+  hostEnv: CellEnv,
+  docker: DockerPorts | undefined,
+  log: ReturnType<LogsPort['get']>,
+): StoreService {
+  const cell = storeCellFn(opts, config, hostEnv, docker);
   return new StoreService({
     catalog: { list: () => loadBuiltinCatalog(opts.store?.catalogDir) },
     repo: new StoreServicesStore(db),

@@ -33,8 +33,8 @@ describe('store lifecycle on Docker (calendar)', { skip }, () => {
   let admin: Login;
   let cellDir: string;
 
-  const call = (method: 'GET' | 'POST', url: string) =>
-    kit.app.inject({ method, url, headers: authed(admin) });
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+    kit.app.inject({ method, url, headers: authed(admin), ...(payload ? { payload } : {}) });
 
   /** Polls the catalog item until its job ends; returns the item. */
   async function settle(id: string, timeoutMs = 110_000) {
@@ -69,6 +69,7 @@ describe('store lifecycle on Docker (calendar)', { skip }, () => {
           cellDir,
           env: { PIC_NAME_PREFIX: prefix },
           healthTimeoutMs: 60_000,
+          hooks: { run: (c, argv, stdin) => engine.exec(c, argv, stdin === undefined ? {} : { stdin }) },
         },
       },
       cellDir,
@@ -163,6 +164,70 @@ describe('store lifecycle on Docker (calendar)', { skip }, () => {
     assert.equal(again.job.phase, 'done', JSON.stringify(again));
     const list = await engine.exec(container, ['/usr/local/bin/pic-calendar-account', 'list']);
     assert.equal(list.stdout.trim(), 'alice');
+  });
+
+  test('per-peer accounts: a generated password logs in to CalDAV, the peer sees it, and deleting the peer removes it', async () => {
+    const listed = async () =>
+      (await engine.exec(container, ['/usr/local/bin/pic-calendar-account', 'list'])).stdout
+        .trim()
+        .split('\n');
+    assert.equal((await call('POST', '/api/peers?qr=false', { name: 'bob' })).statusCode, 201);
+    // Not a peer, not installed, a newline in the password: refused, nothing run.
+    assert.equal(
+      (await call('POST', '/api/services/calendar/accounts', { username: 'carol' })).statusCode,
+      400,
+    );
+    assert.equal((await call('POST', '/api/services/files/accounts', { username: 'bob' })).statusCode, 409);
+    const injected = await call('POST', '/api/services/calendar/accounts', {
+      username: 'bob',
+      password: 'long enough pass\nmallory',
+    });
+    assert.equal(injected.statusCode, 400, injected.body);
+    assert.ok(!(await listed()).includes('bob'));
+
+    const made = await call('POST', '/api/services/calendar/accounts', { username: 'bob' });
+    assert.equal(made.statusCode, 201, made.body);
+    const { password, generated } = made.json();
+    assert.equal(generated, true);
+    assert.ok((await listed()).includes('bob'));
+    const accounts = (await call('GET', '/api/services/calendar/accounts')).json();
+    assert.deepEqual(
+      accounts.accounts.map((a: { username: string; in_service: boolean }) => [a.username, a.in_service]),
+      [['bob', true]],
+    );
+    assert.ok(!JSON.stringify(accounts).includes(password));
+    assert.equal(
+      (await call('POST', '/api/services/calendar/accounts', { username: 'bob' })).statusCode,
+      409,
+    );
+
+    // The password works against the service itself, and only it.
+    const info = await engine.docker.getContainer(container).inspect();
+    const ip = info.NetworkSettings.Networks[network]!.IPAddress;
+    const propfind = (pass: string) =>
+      fetch(`http://${ip}:5232/bob/`, {
+        method: 'PROPFIND',
+        headers: { authorization: `Basic ${Buffer.from(`bob:${pass}`).toString('base64')}`, depth: '0' },
+      });
+    assert.equal((await propfind(password)).status, 207);
+    assert.equal((await propfind('wrong-password-123')).status, 401);
+    assert.deepEqual(kit.cell.deps.serviceAccounts.mine('bob').accounts, [
+      {
+        service: 'calendar',
+        name: 'Calendar and Contacts',
+        username: 'bob',
+        password,
+        url: 'https://calendar.home.cell',
+      },
+    ]);
+
+    assert.equal((await call('DELETE', '/api/peers/bob')).statusCode, 200);
+    const deadline = Date.now() + 10_000;
+    while ((await listed()).includes('bob')) {
+      assert.ok(Date.now() < deadline, 'the deleted peer still has its calendar account');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual((await call('GET', '/api/services/calendar/accounts')).json().accounts, []);
   });
 });
 

@@ -310,4 +310,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Per-peer accounts on store services (issue 12, part 4): an account per (service, peer name).
+    // The password is kept so the peer's dashboard can show it (the spec); no foreign key to peers:
+    // a deleted peer's accounts must first be removed inside their services (AccountsService).
+    version: 13,
+    name: 'service accounts',
+    sql: `
+      CREATE TABLE service_accounts (
+        service_id TEXT NOT NULL,
+        username TEXT NOT NULL,
+        password TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (service_id, username)
+      );
+    `,
+  },
 ];

@@ -54,6 +54,8 @@ export const catalogItemSchema = z.object({
   state: serviceState,
   /** `<subdomain>.<domain>` of each HTTP route. */
   subdomains: z.array(z.string()),
+  /** It has per-peer accounts (GET/POST /api/services/<id>/accounts). */
+  accounts: z.boolean(),
   /** The version installed, when it differs from the catalog's (an update is available). */
   installed_version: z.string().optional(),
   last_error: z.string().optional(),

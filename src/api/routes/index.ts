@@ -14,6 +14,7 @@ import { metricsRoutes } from './metrics.ts';
 import { ntpRoutes } from './ntp.ts';
 import { openApiRoutes } from './openapi.ts';
 import { peerRoutes } from './peers.ts';
+import { serviceAccountRoutes } from './service-accounts.ts';
 import { serviceRoutes } from './services.ts';
 import { setupRoutes } from './setup.ts';
 import { tlsRoutes } from './tls.ts';
@@ -28,6 +29,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...backupRoutes,
   ...logRoutes,
   ...serviceRoutes,
+  ...serviceAccountRoutes,
   ...containerRoutes,
   ...openApiRoutes,
   ...peerRoutes,

@@ -40,6 +40,8 @@ export interface PeersDeps {
   /** The installed store services' routes (InstalledServicesPort.routes); none: core services only. */
   installed?: () => readonly StoreRouteFact[];
   onError?: (what: string, err: unknown) => void;
+  /** After a peer is removed (its accounts on the store's services go too). */
+  onRemoved?: (name: string) => void;
 }
 
 export class PeersService {
@@ -49,11 +51,13 @@ export class PeersService {
   readonly wireguard: WireguardStatusReader;
   readonly #repo: PeersRepository;
   readonly #now: () => number;
+  readonly #onRemoved: ((name: string) => void) | undefined;
   readonly #ctx: PeersContext;
 
   constructor(d: PeersDeps) {
     this.#repo = d.repo;
     this.#now = d.now ?? Date.now;
+    this.#onRemoved = d.onRemoved;
     const ctx: PeersContext = {
       repo: d.repo,
       config: d.config,
@@ -89,8 +93,10 @@ export class PeersService {
   update(name: string, patch: UpdatePeerInput): Promise<{ peer: PeerView; apply: ApplyResult }> {
     return this.crud.update(name, patch);
   }
-  remove(name: string): Promise<ApplyResult> {
-    return this.crud.remove(name);
+  async remove(name: string): Promise<ApplyResult> {
+    const result = await this.crud.remove(name);
+    this.#onRemoved?.(name);
+    return result;
   }
   /**
    * Whether the login named `username` belongs to a peer that is disabled or expired (its login and

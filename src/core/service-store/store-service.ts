@@ -65,6 +65,11 @@ export class StoreService implements InstalledServicesPort {
     return this.#catalog;
   }
 
+  /** Whether the catalog offers `id` (as last loaded; before the first load, any id may be). */
+  knows(id: string): boolean {
+    return this.#catalog?.some((c) => c.manifest.id === id) ?? true;
+  }
+
   async #entry(id: string): Promise<CatalogService> {
     const e = (await this.#entries()).find((c) => c.manifest.id === id);
     if (!e) throw new AppError('not_found', `service ${id} is not in the catalog`);
@@ -96,6 +101,7 @@ export class StoreService implements InstalledServicesPort {
       installed: row !== undefined && row.state !== 'failed',
       state: this.#state(m.id, row),
       subdomains: (m.http_routes ?? []).map((r) => `${r.subdomain}.${domain}`),
+      accounts: m.accounts !== undefined,
       ...(row && row.version !== m.version ? { installed_version: row.version } : {}),
       ...(row?.lastError ? { last_error: row.lastError } : {}),
       ...(job

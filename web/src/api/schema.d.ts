@@ -530,6 +530,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/services/{id}/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The peers' accounts on an installed service (no passwords), and whether the service lists each */
+        get: operations["getApiServicesIdAccounts"];
+        put?: never;
+        /** Adds a peer's account (`username` is the peer's name); without `password` one is generated and returned once */
+        post: operations["postApiServicesIdAccounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/{id}/accounts/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a peer's account from the service (its data stays in the service's volume) */
+        delete: operations["deleteApiServicesIdAccountsUsername"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/peer/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The logged-in peer's own service accounts: where, username and password */
+        get: operations["getApiPeerServices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/containers": {
         parameters: {
             query?: never;
@@ -2499,6 +2551,7 @@ export interface operations {
                             /** @enum {string} */
                             state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
                             subdomains: string[];
+                            accounts: boolean;
                             installed_version?: string;
                             last_error?: string;
                             job?: {
@@ -2553,6 +2606,7 @@ export interface operations {
                         /** @enum {string} */
                         state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
                         subdomains: string[];
+                        accounts: boolean;
                         installed_version?: string;
                         last_error?: string;
                         job?: {
@@ -2703,6 +2757,159 @@ export interface operations {
                             name: string;
                             /** @enum {string} */
                             state: "not_installed" | "installing" | "uninstalling" | "restarting" | "running" | "failed";
+                            url: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiServicesIdAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        service: string;
+                        accounts: {
+                            username: string;
+                            created_at: string;
+                            in_service: boolean | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiServicesIdAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    username: string;
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        service: string;
+                        username: string;
+                        password?: string;
+                        generated: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiServicesIdAccountsUsername: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiPeerServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accounts: {
+                            service: string;
+                            name: string;
+                            username: string;
+                            password: string;
                             url: string | null;
                         }[];
                     };

@@ -2,9 +2,9 @@ import { useQuery } from '@tanstack/react-query';
 import { api, call } from '../api/client';
 import { useMe } from '../session';
 import { ChangePasswordForm } from './change-password';
+import { MyServicesCard } from './my-services-card';
 import { PeerConfigCard } from './peer-config-card';
 import { SecurityCard } from './security';
-import { MyServicesCard } from './my-services-card';
 import { TrustCellCard } from './trust-cell-card';
 
 /** The peer's own record (GET /api/peer/me answers with this peer only; a disabled one gets no config). */

@@ -30,7 +30,11 @@ export function MyServicesCard() {
   );
 }
 
-function Account({ account: a }: { account: { service: string; name: string; username: string; password: string; url: string | null } }) {
+function Account({
+  account: a,
+}: {
+  account: { service: string; name: string; username: string; password: string; url: string | null };
+}) {
   const [shown, setShown] = useState(false);
   return (
     <div className="space-y-1 text-sm" data-testid={`my-service-${a.service}`}>

@@ -34,20 +34,25 @@ export function ServiceAccountsPanel({ id, name }: { id: string; name: string })
   });
   const remove = useMutation({
     mutationFn: (user: string) =>
-      call(api.DELETE('/api/services/{id}/accounts/{username}', { params: { path: { id, username: user } } })),
+      call(
+        api.DELETE('/api/services/{id}/accounts/{username}', { params: { path: { id, username: user } } }),
+      ),
     onSettled: () => qc.invalidateQueries({ queryKey: key }),
   });
   const have = new Set(accounts.data?.accounts.map((a) => a.username));
-  const candidates = (peers.data?.peers ?? []).map((p) => p.name).filter((n) => !have.has(n));
+  const candidates = (peers.data ?? []).map((p) => p.name).filter((n) => !have.has(n));
 
   return (
-    <div className="space-y-2 border-t border-slate-200 pt-3 dark:border-slate-800" data-testid={`accounts-${id}`}>
+    <div
+      className="space-y-2 border-t border-slate-200 pt-3 dark:border-slate-800"
+      data-testid={`accounts-${id}`}
+    >
       <h3 className="text-sm font-medium">Accounts</h3>
       <ErrorBanner message={accounts.error?.message ?? add.error?.message ?? remove.error?.message} />
       {shown && (
         <p role="status" className="rounded-md bg-green-50 p-2 text-sm dark:bg-green-950">
-          Password for {shown.username}: <code data-testid="generated-password">{shown.password}</code> — shown
-          once here; {shown.username} also sees it on their own page.
+          Password for {shown.username}: <code data-testid="generated-password">{shown.password}</code> —
+          shown once here; {shown.username} also sees it on their own page.
         </p>
       )}
       <ul className="text-sm">
@@ -55,14 +60,20 @@ export function ServiceAccountsPanel({ id, name }: { id: string; name: string })
           <li key={a.username} className="flex items-center justify-between gap-2">
             <span className="font-mono">
               {a.username}
-              {a.in_service === false && <span className="ml-2 text-xs text-red-700"> (missing in the service)</span>}
+              {a.in_service === false && (
+                <span className="ml-2 text-xs text-red-700"> (missing in the service)</span>
+              )}
             </span>
             <button
               type="button"
               className="btn-secondary px-2 py-0.5 text-xs"
               disabled={remove.isPending}
               onClick={() => {
-                if (window.confirm(`Remove ${a.username}'s account on ${name}? Their data stays in the service.`))
+                if (
+                  window.confirm(
+                    `Remove ${a.username}'s account on ${name}? Their data stays in the service.`,
+                  )
+                )
                   remove.mutate(a.username);
               }}
             >

@@ -73,9 +73,9 @@ export function ServiceStorePage() {
     <div className="space-y-6">
       <h1 className="text-2xl font-bold">Service Store</h1>
       <p className="text-sm text-slate-600 dark:text-slate-400">
-        Services run in containers of their own, built on this machine from PIC's catalog. Each gets
-        its own name and HTTPS certificate; grant it to peers on the Peers page. Uninstalling keeps
-        its data in <code>data/services/&lt;id&gt;/</code>.
+        Services run in containers of their own, built on this machine from PIC's catalog. Each gets its own
+        name and HTTPS certificate; grant it to peers on the Peers page. Uninstalling keeps its data in{' '}
+        <code>data/services/&lt;id&gt;/</code>.
       </p>
       <ErrorBanner message={catalog.error?.message ?? actionError} />
       <div className="grid gap-4 md:grid-cols-2" data-testid="store-cards">
@@ -83,7 +83,7 @@ export function ServiceStorePage() {
           <ServiceCard
             key={s.id}
             service={s}
-            url={urls.get(s.id)}
+            url={urls.get(s.id) ?? undefined}
             requiresNames={s.requires.map((r) => names.get(r) ?? r)}
             pending={act.isPending && act.variables?.id === s.id}
             onAction={(verb) => act.mutate({ id: s.id, verb })}
