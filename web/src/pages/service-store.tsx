@@ -134,7 +134,7 @@ function ServiceCard(props: {
               {url}
             </a>
           ) : (
-            <span className="font-mono">{s.subdomains.map((d) => `${d}.…`).join(', ')}</span>
+            <span className="font-mono">{s.subdomains.join(', ')}</span>
           )}
         </p>
       )}
