@@ -830,8 +830,8 @@ function dockerPorts(
     // Unbound's control commands run inside cell-dns, whose control channel is plain TCP on the
     // container's own loopback (ADR 0017), through one long-lived `docker exec` of pic-dns-control,
     // which speaks the protocol itself (a docker exec of unbound-control per command costs tens of ms:
-    // the fallback when the session fails). The zone file goes to config/dns/, which cell-api mounts at its host
-    // path and cell-dns includes.
+    // the fallback when the session fails). The zone file goes to config/dns/, which cell-api mounts
+    // at its host path and cell-dns includes.
     dns: dnsName
       ? new UnboundControl({
           exec: sessionOrExec(engine, dnsName),
