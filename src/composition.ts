@@ -827,11 +827,11 @@ function dockerPorts(
       service === 'caddy' && caddyName ? engine.logs(caddyName, tail) : undefined,
     // The installed services' backup_volumes, as the store's manifests declare them.
     volumes: dockerServiceVolumes(engine, storeVolumes),
-    // unbound-control runs inside cell-dns: its control channel stays on the container's loopback
-    // with the keys Unbound made there (ADR 0017), through one long-lived `docker exec` of
-    // pic-dns-control (a docker exec per command costs tens of ms; one without the session, e.g. an
-    // image built before it). The zone file goes to config/dns/, which cell-api mounts at its host
-    // path and cell-dns includes.
+    // Unbound's control commands run inside cell-dns, whose control channel is plain TCP on the
+    // container's own loopback (ADR 0017), through one long-lived `docker exec` of pic-dns-control,
+    // which speaks the protocol itself (a docker exec of unbound-control per command costs tens of ms:
+    // the fallback when the session fails). The zone file goes to config/dns/, which cell-api mounts
+    // at its host path and cell-dns includes.
     dns: dnsName
       ? new UnboundControl({
           exec: sessionOrExec(engine, dnsName),

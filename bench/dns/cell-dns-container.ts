@@ -1,8 +1,9 @@
 // A cell-dns container (the pic/cell-dns image, as `pic up` builds it) for the change benchmark: its
 // config/dns/ is a temp dir of the benchmark (the forward zone and the control interfaces as PIC
 // renders them; the driver writes zone.conf there), on Docker's default bridge, reached at its own
-// address from this host. The repository's pic-dns-control is mounted over the image's, so the
-// benchmark measures the helper of this checkout even with an image built before it.
+// address from this host. The repository's pic-dns-control, unbound.conf and entrypoint are mounted
+// over the image's, so the benchmark measures this checkout's helper and control channel (plain TCP on
+// loopback, ADR 0017) even with an image built before them.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { DockerEngine } from '../../src/drivers/docker/engine.ts';
 import { renderControlInterfaces } from '../../src/render/unbound/control-interfaces.ts';
 import { renderForwardZone } from '../../src/render/unbound/forward-zone.ts';
 
-const HELPER = join(import.meta.dirname, '..', '..', 'images', 'cell-dns', 'pic-dns-control');
+const REPO_IMAGE = join(import.meta.dirname, '..', '..', 'images', 'cell-dns');
 export const IMAGE = process.env.BENCH_DNS_IMAGE ?? 'pic/cell-dns';
 
 export interface CellDnsContainer {
@@ -46,7 +47,11 @@ export async function startCellDns(dir: string): Promise<CellDnsContainer> {
     '-v',
     `${confDir}:/etc/pic/unbound:ro`,
     '-v',
-    `${HELPER}:/usr/local/bin/pic-dns-control:ro`,
+    `${join(REPO_IMAGE, 'pic-dns-control')}:/usr/local/bin/pic-dns-control:ro`,
+    '-v',
+    `${join(REPO_IMAGE, 'unbound.conf')}:/etc/unbound/unbound.conf:ro`,
+    '-v',
+    `${join(REPO_IMAGE, 'entrypoint.sh')}:/usr/local/bin/pic-dns-entrypoint:ro`,
     IMAGE,
   );
   const run = spawnSync('flock', args, { encoding: 'utf8' });

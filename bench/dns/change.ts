@@ -25,6 +25,8 @@ interface Path {
   exec: Exec;
   conf: string;
   zonePath: string;
+  /** The zone file's directory as the daemon sees it (the container's /etc/pic/unbound). */
+  includeDirInDns?: string;
   address: string;
   port: number;
 }
@@ -40,6 +42,7 @@ async function measurePath(p: Path, tag: string): Promise<{ api: Timing[]; ref: 
     exec: p.exec,
     conf: p.conf,
     zonePath: p.zonePath,
+    ...(p.includeDirInDns ? { includeDirInDns: p.includeDirInDns } : {}),
     writeFile: (path, content) => void writeRenderedFile({ path, content }),
   });
   const kit = await makeKit({}, { dns, background: false });
@@ -140,6 +143,8 @@ export async function benchChange(dir: string): Promise<void> {
     const inCell = {
       conf: '/etc/unbound/unbound.conf',
       zonePath: join(c.confDir, 'zone.conf'),
+      // zone.conf names the policy zones (ADR 0020) at their path in the container.
+      includeDirInDns: '/etc/pic/unbound',
       address: c.address,
       port: 53,
     };

@@ -2,8 +2,8 @@
 // cell-dns: the session is opened once (`docker exec -i`) and reused, so each unbound-control run
 // costs a few ms instead of the tens of ms of a docker exec (ADR 0017). Requests go one at a time, in
 // order. A session that dies, closes or does not answer in time is dropped (the request in flight
-// fails: the caller's next apply is a full one) and the next request opens a new one. Nothing listens
-// anywhere: the control channel stays on cell-dns's loopback, its keys in cell-dns.
+// fails: the caller's next apply is a full one) and the next request opens a new one. Nothing new
+// listens anywhere: the helper speaks to Unbound's control channel on cell-dns's own loopback.
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ExecResult } from '../../core/ports/container-engine.ts';
@@ -165,9 +165,9 @@ class Live {
 }
 
 /** A session of the repository's helper as a local process: tests, and an Unbound run on the host. */
-export function localSession(helper: string): OpenSession {
+export function localSession(helper: string, env?: NodeJS.ProcessEnv): OpenSession {
   return async () => {
-    const child = spawn('bash', [helper], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn('bash', [helper], { stdio: ['pipe', 'pipe', 'ignore'], ...(env ? { env } : {}) });
     const ended = new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.once('error', () => resolve());

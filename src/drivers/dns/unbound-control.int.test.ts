@@ -2,7 +2,8 @@
 // zone (full), later ones change records and per-peer views live, answers checked with node:dns from
 // the peers' own source addresses (127.0.0.2, 127.0.0.3 stand for VPN addresses), and a resolver loop
 // sees no failed query while 1,000 records change (the issue's figure, ~50 s here; PIC_DNS_CHURN=150
-// for a quicker local run).
+// for a quicker local run). The commands go through pic-dns-control, as in the cell (the helper speaks
+// the control protocol itself).
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
@@ -10,10 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import type { CellZoneInput, ZoneRecord } from '../../render/unbound/cell-zone.ts';
 import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
-import { localExec, UnboundControl } from './unbound-control.ts';
+import { ControlSession, localSession } from './control-session.ts';
+import { UnboundControl } from './unbound-control.ts';
 import { startUnbound, type TestUnbound } from './unbound-kit.ts';
 
 const ZONE = 'mycell.cell';
+const HELPER = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns', 'pic-dns-control');
 const base: ZoneRecord[] = [
   { name: '@', type: 'A', value: '172.20.0.2', ttl: 300 },
   { name: 'web', type: 'A', value: '172.20.0.2', ttl: 300 },
@@ -30,6 +33,7 @@ const zone = (records: ZoneRecord[], views: CellZoneInput['views']): CellZoneInp
 describe('unbound-control driver on a real Unbound', () => {
   let ub: TestUnbound;
   let dns: UnboundControl;
+  const session = new ControlSession(localSession(HELPER));
   const resolver = (from = '127.0.0.1') => {
     const r = new Resolver({ timeout: 2000, tries: 1 });
     r.setServers([`127.0.0.1:${ub.port}`]);
@@ -43,13 +47,16 @@ describe('unbound-control driver on a real Unbound', () => {
   before(async () => {
     ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
     dns = new UnboundControl({
-      exec: localExec,
+      exec: session.exec,
       conf: ub.conf,
       zonePath: join(ub.includeDir, 'zone.conf'),
       writeFile: (p, c) => writeFileAtomic(p, c),
     });
   });
-  after(() => ub?.stop());
+  after(async () => {
+    session.close();
+    await ub?.stop();
+  });
 
   test('the first apply loads the zone and its views (full reload)', async () => {
     assert.equal(await dns.running(), true);

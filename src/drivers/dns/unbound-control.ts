@@ -6,9 +6,9 @@
 // with unbound-checkconf and reloaded (reload_keep_cache): a refused file never reaches the daemon.
 //
 // Where the commands run is the caller's: inside cell-dns through one long-lived `docker exec` of
-// pic-dns-control (control-session.ts; a `docker exec` per command when it is unavailable) — the
-// control channel stays on 127.0.0.1 there, with the keys the daemon made (ADR 0017) — or a local
-// process in tests.
+// pic-dns-control (control-session.ts; it speaks the control protocol itself on cell-dns's loopback,
+// plain TCP that only the container reaches, ADR 0017; a `docker exec` of unbound-control per command
+// when the session is unavailable) — or a local process in tests.
 // Always argv arrays, never a shell; record data goes on stdin, never in an argument.
 //
 // Blocklists (ADR 0020): with blocked names given, two policy zone files sit beside the zone file and

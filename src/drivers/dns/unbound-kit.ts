@@ -1,10 +1,10 @@
 // Test helper (not shipped behaviour): a real Unbound on loopback, started from the repository's
 // images/cell-dns/unbound.conf with its paths moved to a temp dir, listening on 127.0.0.1 and a random
-// port (or the address and port asked), its control channel on a random loopback port with keys made
-// by unbound-control-setup. The base config's unusable root hints stay: nothing ever leaves this
+// port (or the address and port asked), its control channel on a random loopback port, plain TCP as in
+// cell-dns (control-use-cert: no, ADR 0017). The base config's unusable root hints stay: nothing ever leaves this
 // machine. Loopback forwarders are allowed (do-not-query-localhost: no) so a test can point cell-dns at
 // another Unbound it started.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -53,16 +53,12 @@ export async function startUnbound(
   const address = opts.address ?? '127.0.0.1';
   const port = opts.port ?? (await freePort(address));
   const controlPort = await freePort();
-  mkdirSync(join(dir, 'control'));
-  const keys = spawnSync('unbound-control-setup', ['-d', join(dir, 'control')], { encoding: 'utf8' });
-  if (keys.status !== 0) throw new Error(`unbound-control-setup: ${keys.stderr}`);
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(includeDir, name), text);
   const conf = readFileSync(join(IMAGE, 'unbound.conf'), 'utf8')
     .replaceAll('"/etc/pic/unbound/', `"${includeDir}/`)
     .replaceAll('"/etc/unbound/no-root.hints"', `"${IMAGE}/no-root.hints"`)
     .replaceAll('"/etc/unbound"', `"${dir}"`)
     .replaceAll('"/run/unbound/', `"${dir}/`)
-    .replaceAll('"/var/lib/unbound/control/', `"${dir}/control/`)
     .replace('username: "unbound"', 'username: ""')
     .replace('interface: 0.0.0.0', `interface: ${address}\n    do-not-query-localhost: no`)
     .replace('port: 53\n', `port: ${port}\n`)

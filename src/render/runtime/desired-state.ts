@@ -159,6 +159,7 @@ export function desiredState({
       ],
       binds: [
         configDir('dns', '/etc/pic/unbound'),
+        // Held the control keys of older images; unused since the channel has none (ADR 0017 amendment).
         { host: dir('data', 'dns-control'), container: '/var/lib/unbound/control', readOnly: false, uid: 0 },
       ],
       files: [

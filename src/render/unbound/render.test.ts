@@ -31,7 +31,13 @@ test('forwarders and control interfaces refuse values that would add a line', ()
   }
 });
 
-test('remote control never listens on every address, and always somewhere', () => {
+test('remote control listens on loopback only (no certificates), and always somewhere', () => {
+  for (const bad of ['0.0.0.0', '172.20.0.3', '10.0.0.1', '192.168.1.1'])
+    assert.throws(
+      () => renderControlInterfaces({ addresses: ['127.0.0.1', bad] }),
+      /refusing to render/,
+      bad,
+    );
   assert.throws(() => renderControlInterfaces({ addresses: ['0.0.0.0'] }), /refusing to render/);
   assert.throws(() => renderControlInterfaces({ addresses: [] }), /refusing to render/);
 });

@@ -22,10 +22,6 @@ let n = 0;
 function checkconf(files: Record<string, string>): { ok: boolean; output: string } {
   const dir = join(root, String(n++));
   mkdirSync(join(dir, 'pic'), { recursive: true });
-  mkdirSync(join(dir, 'control'));
-  // checkconf only needs the key files to exist; they are the daemon's own, made at its first start.
-  for (const k of ['unbound_server.key', 'unbound_server.pem', 'unbound_control.key', 'unbound_control.pem'])
-    writeFileSync(join(dir, 'control', k), '');
   // Rendered files name others in the include dir (the blocklists' policy zones): move them too.
   for (const [name, text] of Object.entries(files))
     writeFileSync(join(dir, 'pic', name), text.replaceAll('"/etc/pic/unbound/', `"${dir}/pic/`));
@@ -33,8 +29,7 @@ function checkconf(files: Record<string, string>): { ok: boolean; output: string
     .replaceAll('"/etc/pic/unbound/', `"${dir}/pic/`)
     .replaceAll('"/etc/unbound/no-root.hints"', `"${IMAGE}/no-root.hints"`)
     .replaceAll('"/etc/unbound"', `"${dir}"`)
-    .replaceAll('"/run/unbound/', `"${dir}/`)
-    .replaceAll('"/var/lib/unbound/control/', `"${dir}/control/`);
+    .replaceAll('"/run/unbound/', `"${dir}/`);
   assert.doesNotMatch(conf, /"\/(etc|run|var)\//, 'every absolute path moved to the temp dir');
   writeFileSync(join(dir, 'unbound.conf'), conf);
   const r = spawnSync('unbound-checkconf', [join(dir, 'unbound.conf')], {
