@@ -40,7 +40,9 @@ if [ -S /run/containerd/containerd.sock ] && pgrep -x containerd >/dev/null; the
   log "containerd already running"
 else
   log "starting containerd (log /var/log/pic-containerd.log)"
-  nohup containerd >>/var/log/pic-containerd.log 2>&1 </dev/null &
+  # setsid: a session of its own, so the engine outlives the process group that started it (a CI
+  # step, a terminal, a tool's job) instead of being killed with it.
+  setsid nohup containerd >>/var/log/pic-containerd.log 2>&1 </dev/null &
   for _ in $(seq 1 $((wait_s * 2))); do
     [ -S /run/containerd/containerd.sock ] && break
     sleep 0.5
@@ -61,7 +63,7 @@ else
   fi
   log "starting dockerd (log /var/log/pic-dockerd.log)"
   # shellcheck disable=SC2086
-  nohup dockerd --containerd=/run/containerd/containerd.sock -H "unix://$sock" \
+  setsid nohup dockerd --containerd=/run/containerd/containerd.sock -H "unix://$sock" \
     ${PIC_DOCKERD_ARGS:-} >>/var/log/pic-dockerd.log 2>&1 </dev/null &
 fi
 
