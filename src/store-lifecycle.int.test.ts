@@ -265,7 +265,7 @@ test('the services chosen in the setup wizard are installed after setup (those t
     ensureNetwork: async () => {},
     removeNetwork: async () => {},
     connect: async () => {},
-    prepareVolume: () => {},
+    prepareVolume: async () => {},
     createContainer: async (_c, _n, spec) => {
       created.push(spec.name);
       running.set(spec.name, spec.labels?.[LABELS.storeId] ?? '');

@@ -64,8 +64,11 @@ export interface ServiceEnginePort {
   removeNetwork(name: string): Promise<void>;
   /** Attaches a container (Caddy) to a network; nothing when it is attached already or missing. */
   connect(network: string, container: string): Promise<void>;
-  /** Creates a volume's host directory, owned as the bind says (only the directory itself). */
-  prepareVolume(bind: BindSpec): void;
+  /**
+   * Creates a volume's host directory, owned as the bind says (only the directory itself). Inside
+   * the cell, where cell-api is not root and does not see the host's directories, the engine does it.
+   */
+  prepareVolume(bind: BindSpec): Promise<void>;
   createContainer(cellId: string, network: string, spec: ContainerSpec, hash: string): Promise<string>;
   start(id: string): Promise<void>;
   restart(id: string): Promise<void>;

@@ -126,7 +126,7 @@ export async function runContainers(
   const ids: Array<{ id: string; name: string }> = [];
   for (const spec of r.containers) {
     report('create', `creating ${spec.name}`);
-    for (const b of spec.binds) d.engine.prepareVolume(b);
+    for (const b of spec.binds) await d.engine.prepareVolume(b);
     const id = await d.engine.createContainer(cell.cellId, r.network, spec, specHash(spec, spec.image));
     ids.push({ id, name: spec.name });
   }

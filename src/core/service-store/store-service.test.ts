@@ -71,7 +71,7 @@ class FakeEngine implements ServiceEnginePort {
     this.networks.delete(name);
   };
   connect = async (network: string, c: string) => void this.calls.push(`connect ${c} ${network}`);
-  prepareVolume = (b: BindSpec) => void this.volumes.push(b);
+  prepareVolume = async (b: BindSpec) => void this.volumes.push(b);
   createContainer = async (_c: string, _n: string, spec: ContainerSpec) => {
     const id = `c${this.#n++}`;
     this.calls.push(`create ${spec.name}`);

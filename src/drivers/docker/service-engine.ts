@@ -3,7 +3,7 @@
 // and creates, starts and removes its containers. Everything is labelled for the cell and the store
 // id, and only objects carrying both labels are ever listed or touched.
 import type { ServiceContainerState, ServiceEnginePort } from '../../core/ports/service-store.ts';
-import { LABELS } from '../../schema/runtime.ts';
+import { type BindSpec, LABELS } from '../../schema/runtime.ts';
 import { buildImage } from './build-image.ts';
 import type { DockerEngine } from './engine.ts';
 import { HealthcheckReadiness } from './healthcheck-readiness.ts';
@@ -54,7 +54,11 @@ export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
         if (![403, 404, 409].includes(status(err) ?? 0)) throw err;
       }
     },
-    prepareVolume: (bind) => prepareBind(bind),
+    // As root on the host (tests, a host CLI) directly; otherwise (cell-api inside the cell runs as its
+    // own user and sees none of the host's directories) a one-off container of the base image does
+    // it: Docker creates a bind's missing source directory, `install -d` gives it to the service.
+    prepareVolume: (bind) =>
+      process.getuid?.() === 0 ? Promise.resolve(prepareBind(bind)) : prepareWithContainer(engine, bind),
     createContainer: (cellId, network, spec, hash) => engine.createContainer(cellId, network, spec, hash),
     start: (id) => engine.start(id),
     restart: (id) => engine.restart(id),
@@ -95,7 +99,7 @@ export const NO_SERVICE_ENGINE: ServiceEnginePort = {
   ensureNetwork: async () => {},
   removeNetwork: async () => {},
   connect: async () => {},
-  prepareVolume: () => {},
+  prepareVolume: async () => {},
   createContainer: async () => {
     throw new Error('no container engine');
   },
@@ -105,3 +109,38 @@ export const NO_SERVICE_ENGINE: ServiceEnginePort = {
   containers: async () => [],
   ready: async () => ({ ready: false, detail: 'no container engine' }),
 };
+
+/** The image every cell already has (its images are built on it): nothing is pulled. */
+const BASE_IMAGE = 'debian:bookworm-slim';
+
+export async function prepareWithContainer(engine: DockerEngine, bind: BindSpec): Promise<void> {
+  if (bind.external) throw new Error('external binds are prepared by the cell, not the store');
+  // A colon would end the bind's source in Docker's "src:dst" form.
+  if (!bind.host.startsWith('/') || bind.host.includes(':'))
+    throw new Error(`not a bind source: ${bind.host}`);
+  const owner = (n: number) => String(Math.trunc(n));
+  const mode = ((bind.mode ?? 0o700) & 0o7777).toString(8).padStart(4, '0');
+  const c = await engine.docker.createContainer({
+    Image: BASE_IMAGE,
+    User: '0',
+    Cmd: ['install', '-d', '-o', owner(bind.uid), '-g', owner(bind.gid ?? bind.uid), '-m', mode, '/v'],
+    Labels: { [LABELS.managed]: 'true', [LABELS.storeId]: 'volume-preparation' },
+    HostConfig: {
+      Binds: [`${bind.host}:/v`],
+      NetworkMode: 'none',
+      CapDrop: ['ALL'],
+      CapAdd: ['CHOWN', 'FOWNER'],
+      SecurityOpt: ['no-new-privileges'],
+    },
+  });
+  try {
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    if (StatusCode !== 0) {
+      const log = (await c.logs({ stdout: true, stderr: true })).toString().trim().slice(-300);
+      throw new Error(`preparing ${bind.host} failed (exit ${StatusCode}): ${log}`);
+    }
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
