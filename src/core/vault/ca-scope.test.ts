@@ -2,7 +2,7 @@
 // range included), and the IP parsing the ranges rely on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CA_SCOPE_MESSAGE, inCaScope, ipBytes, outOfScope } from './ca-scope.ts';
+import { CA_SCOPE_MESSAGE, inCaScope, ipBytes, ipv6Groups, outOfScope } from './ca-scope.ts';
 
 test('in scope: names under .cell and private addresses, each range to its edges', () => {
   for (const n of [
@@ -80,4 +80,10 @@ test('outOfScope names each refused field with the one message', () => {
       { field: 'sans.2', message: CA_SCOPE_MESSAGE },
     ],
   );
+});
+
+test('ipv6Groups: eight hex groups, a trailing dotted quad turned into two', () => {
+  assert.equal(ipv6Groups('fd00::10.0.0.1'), 'fd00:0:0:0:0:0:a00:1');
+  assert.equal(ipv6Groups('::1'), '0:0:0:0:0:0:0:1');
+  assert.equal(ipv6Groups('FD00:1::2'), 'fd00:1:0:0:0:0:0:2');
 });

@@ -45,6 +45,15 @@ export function ipBytes(ip: string): number[] {
   });
 }
 
+/**
+ * An IPv6 address as eight hex groups (`fd00::10.0.0.1` → `fd00:0:0:0:0:0:a00:1`): the x509 library
+ * reads a dotted quad inside IPv6 as a hex group and would encode the wrong bytes in a SAN.
+ */
+export function ipv6Groups(ip: string): string {
+  const b = ipBytes(ip);
+  return Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16)).join(':');
+}
+
 function inRange(ip: number[], cidr: string): boolean {
   const [base, bits] = cidr.split('/') as [string, string];
   const net = ipBytes(base);

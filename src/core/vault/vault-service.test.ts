@@ -241,6 +241,21 @@ describe('VaultService', () => {
     ]);
   });
 
+  test('an IPv6 SAN written with a dotted quad is encoded as its own 16 bytes', async () => {
+    const v = service(memory(), { t: Date.parse('2030-01-01T00:00:00Z') });
+    const cert = await v.issue({
+      common_name: 'nas.home.cell',
+      sans: ['fd00::10.0.0.1'],
+      days: 30,
+      client_auth: false,
+    });
+    // fd00::10.0.0.1 is fd00::a00:1 (the library alone read "10.0.0.1" as the hex group 0x10).
+    assert.deepEqual(sansOf(parseCert(pemBlocks(cert.certificate, 'CERTIFICATE')[0]!)), [
+      'nas.home.cell',
+      'fd00::a00:1',
+    ]);
+  });
+
   test('the fallback of a public mode: self-signed for its names, kept, made again when due or renamed', async () => {
     const m = memory();
     const clock = { t: Date.parse('2030-01-01T00:00:00Z') };

@@ -9,7 +9,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import type { RevokeReason } from '../../schema/vault.ts';
-import { CA_DNS_ZONE, CA_IP_RANGES } from './ca-scope.ts';
+import { CA_DNS_ZONE, CA_IP_RANGES, ipv6Groups } from './ca-scope.ts';
 
 const { subtle } = globalThis.crypto;
 x509.cryptoProvider.set(globalThis.crypto);
@@ -139,7 +139,11 @@ async function leafExtensions(req: LeafRequest, publicKey: CryptoKey) {
       false,
     ),
     new x509.SubjectAlternativeNameExtension(
-      req.names.map((n) => ({ type: isIP(n) ? ('ip' as const) : ('dns' as const), value: n })),
+      req.names.map((n) =>
+        isIP(n) === 0
+          ? { type: 'dns' as const, value: n }
+          : { type: 'ip' as const, value: isIP(n) === 6 ? ipv6Groups(n) : n },
+      ),
       false,
     ),
     await x509.SubjectKeyIdentifierExtension.create(publicKey),
