@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { requireDocker, runtimeContext } from '../runtime-context.ts';
 
 export const downHelp = `pic down [--dir DIR]
-  Stops and removes the cell's containers and network. config/ and data/ stay.`;
+  Stops and removes the cell's containers and networks (its store services' too). config/ and data/ stay.`;
 
 /** Removes every container and the network labelled for this cell; returns how many objects. */
 export async function removeCell(dir: string | undefined): Promise<number> {
@@ -18,7 +18,12 @@ export async function removeCell(dir: string | undefined): Promise<number> {
     console.log('  remove network');
     await ctx.engine.removeNetwork(observed.network.id);
   }
-  return observed.containers.length + (observed.network ? 1 : 0);
+  const storeNetworks = observed.storeNetworks ?? [];
+  for (const id of storeNetworks) {
+    console.log("  remove a store service's network");
+    await ctx.engine.removeNetwork(id);
+  }
+  return observed.containers.length + (observed.network ? 1 : 0) + storeNetworks.length;
 }
 
 export async function down(argv: string[]): Promise<number> {

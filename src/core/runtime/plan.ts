@@ -13,6 +13,8 @@ export interface ObservedContainer {
 export interface Observed {
   network: { id: string; subnet: string } | undefined;
   containers: ObservedContainer[];
+  /** The store services' own networks (`pic down` removes them too; the plan leaves them alone). */
+  storeNetworks?: string[];
 }
 
 export type Action =

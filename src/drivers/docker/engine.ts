@@ -59,7 +59,8 @@ export class DockerEngine implements ContainerEnginePort {
     // The cell network: a store service's own network carries the store label too, and is not it.
     const net = nets.find((n) => !n.Labels?.[LABELS.storeId]);
     const subnet = net?.IPAM?.Config?.[0]?.Subnet;
-    return { network: net ? { id: net.Id, subnet: subnet ?? '' } : undefined, containers };
+    const storeNetworks = nets.filter((n) => n.Labels?.[LABELS.storeId]).map((n) => n.Id);
+    return { network: net ? { id: net.Id, subnet: subnet ?? '' } : undefined, containers, storeNetworks };
   }
 
   async createNetwork(cellId: string, name: string, subnet: string, gateway: string): Promise<void> {
