@@ -17,6 +17,14 @@ export function Layout({ pages, me, children }: { pages: PageDef[]; me: Me; chil
     enabled: me.role === 'admin',
   });
   const cellName = config.data?.identity.cell_name;
+  // The installed services, under the Service Store entry: each opens at its own address.
+  const active = useQuery({
+    queryKey: ['services-active'],
+    queryFn: async () => (await api.GET('/api/services/active')).data,
+    enabled: me.role === 'admin',
+    refetchInterval: 30_000,
+  });
+  const installed = (active.data?.services ?? []).filter((s) => s.url);
   // A section (Settings → Backups) marks its parent in the sidebar.
   const current = pages.find((p) => p.path === path)?.parent ?? path;
 
@@ -42,6 +50,26 @@ export function Layout({ pages, me, children }: { pages: PageDef[]; me: Me; chil
             {p.label}
           </Link>
         ))}
+      {installed.length > 0 && (
+        <div className="mt-2 border-t border-slate-200 pt-2 dark:border-slate-800" data-testid="nav-services">
+          <p className="px-3 pb-1 text-xs text-slate-500">Services</p>
+          {installed.map((s) => (
+            <a
+              key={s.id}
+              href={s.url ?? undefined}
+              target="_blank"
+              rel="noreferrer"
+              className="flex items-center gap-3 rounded-md px-3 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+            >
+              <span aria-hidden="true" className="w-5 text-center">
+                ↗
+              </span>
+              {s.name}
+              {s.state !== 'running' && <span className="text-xs text-slate-500">({s.state})</span>}
+            </a>
+          ))}
+        </div>
+      )}
     </nav>
   );
 
