@@ -424,6 +424,8 @@ export function createCell(opts: CellOptions): Cell {
     },
     audit,
     afterRestore,
+    // Inside the cell: the restored store services run again before their volumes are put back.
+    ...(docker ? { beforeVolumes: () => deps.store.resume() } : {}),
     uploadMaxBytes: opts.backup?.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
     log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
   });

@@ -261,6 +261,7 @@ test('the services chosen in the setup wizard are installed after setup (those t
   const running = new Map<string, string>();
   const fake: ServiceEnginePort = {
     available: async () => true,
+    hasImage: async () => true,
     build: async () => ({ id: `sha256:${'b'.repeat(64)}`, built: false }),
     ensureNetwork: async () => {},
     removeNetwork: async () => {},

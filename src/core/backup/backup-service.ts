@@ -14,6 +14,11 @@ export interface BackupServiceDeps {
   audit: AuditService;
   /** After a restore's swap: reload what is cached and apply every daemon's configuration again. */
   afterRestore: () => Promise<void>;
+  /**
+   * After the swap, before the volumes: the restored store services are made to run here (their
+   * images built again where the machine is new), so their volumes have containers to go into.
+   */
+  beforeVolumes?: () => Promise<void>;
   uploadMaxBytes: number;
   now?: () => Date;
   log?: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
@@ -124,6 +129,11 @@ export class BackupService {
           );
         // The volumes are read from staging, so before discard(). One that fails does not undo the
         // swap: the cell is re-applied below all the same, and the job then fails naming it.
+        await this.#d
+          .beforeVolumes?.()
+          .catch((err: unknown) =>
+            job.notes.push(`Recreating the store's services failed: ${(err as Error).message}`),
+          );
         volumesFailed = await handle
           .restoreVolumes(progress, (t) => job.notes.push(t))
           .then(

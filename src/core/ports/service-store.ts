@@ -51,6 +51,8 @@ export interface ServiceContainerState {
 export interface ServiceEnginePort {
   /** Whether containers can be made here at all (false under `pic serve` without Docker). */
   available(): Promise<boolean>;
+  /** Whether an image (by ID) is on this engine. */
+  hasImage(id: string): Promise<boolean>;
   /** Builds (or reuses: same inputs) an image from a folder; never pulls. Returns its image ID. */
   build(opts: {
     context: string;

@@ -52,6 +52,8 @@ class FakeEngine implements ServiceEnginePort {
   volumes: BindSpec[] = [];
   boxes = new Map<string, { name: string; service: string; running: boolean; spec: ContainerSpec }>();
   failBuild = new Set<string>();
+  /** Image IDs built here; clearing it is a new machine (a restore) or a pruned engine. */
+  images = new Set<string>();
   neverHealthy = new Set<string>();
   #n = 0;
   available = async () => this.up;
@@ -60,8 +62,11 @@ class FakeEngine implements ServiceEnginePort {
     // A build takes a while: long enough for the requests below to find the job running.
     await new Promise((r) => setTimeout(r, 30));
     if ([...this.failBuild].some((id) => o.tag.includes(`store-${id}_`))) throw new Error('apt-get failed');
-    return { id: `sha256:${'a'.repeat(63)}${this.#n++ % 10}`, built: true };
+    const id = `sha256:${'a'.repeat(63)}${this.#n++ % 10}`;
+    this.images.add(id);
+    return { id, built: true };
   };
+  hasImage = async (id: string) => this.images.has(id);
   ensureNetwork = async (_c: string, name: string) => {
     this.calls.push(`network ${name}`);
     this.networks.add(name);
@@ -305,6 +310,27 @@ describe('StoreService', () => {
     engine.calls = [];
     await store.resume();
     assert.deepEqual(engine.calls, []);
+  });
+
+  test('resume on a machine without the recorded image (a restored backup): built again, verified, recorded', async () => {
+    const { store, engine, repo } = make([manifest('alpha')]);
+    await store.install('alpha');
+    await store.idle();
+    const before = repo.get('alpha')!.images.main;
+    engine.boxes.clear();
+    engine.images.clear();
+    engine.calls = [];
+    await store.resume();
+    assert.deepEqual(engine.calls, [
+      'build pic/store-alpha_main:latest',
+      'network t-cell-svc-alpha',
+      'create t-cell-alpha_main',
+      'connect t-cell-caddy t-cell-svc-alpha',
+    ]);
+    const after = repo.get('alpha')!.images.main;
+    assert.notEqual(after, before);
+    assert.equal([...engine.boxes.values()][0]?.spec.image, after);
+    assert.equal(repo.get('alpha')!.state, 'running');
   });
 
   test('an install a crash interrupted is failed at start', () => {

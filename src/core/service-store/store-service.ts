@@ -426,7 +426,8 @@ export class StoreService implements InstalledServicesPort {
       if (have.length === r.manifest.containers.length && have.every((c) => c.running)) continue;
       this.#jobs.set(r.id, { action: 'install', phase: 'create', message: 'recreating', running: true });
       try {
-        await runContainers(r.manifest, r.images, r.virtualIp, cell, d, this.#report(r.id));
+        const images = await this.#imagesFor(r, d);
+        await runContainers(r.manifest, images, r.virtualIp, cell, d, this.#report(r.id));
         this.#finish(r.id, 'done', `${r.manifest.name} is running again`);
       } catch (err) {
         const why = (err as Error).message;
@@ -436,6 +437,27 @@ export class StoreService implements InstalledServicesPort {
         this.#notify();
       }
     }
+  }
+
+  /**
+   * The recorded images, or when one is gone (a backup restored onto a new machine, a pruned engine)
+   * the same version built again from the catalog, verified and recorded; a catalog that no longer
+   * has that version is an error that says to install it again.
+   */
+  async #imagesFor(r: InstalledService, d: JobDeps): Promise<Record<string, string>> {
+    const ids = Object.values(r.images);
+    const present = await Promise.all(ids.map((id) => this.#d.engine.hasImage(id)));
+    if (present.every(Boolean)) return r.images;
+    const entry = (await this.#entries()).find((e) => e.manifest.id === r.id);
+    if (!entry || entry.manifest.version !== r.version)
+      throw new Error(
+        `its image is not on this machine and the catalog no longer has version ${r.version}: install it again`,
+      );
+    const report = this.#report(r.id);
+    const images = await buildImages(entry.manifest, entry.dir, d, report);
+    await verifyImages(entry.manifest, images, this.#d.cell().verification, d, report);
+    this.#d.repo.put({ ...r, images });
+    return images;
   }
 
   /** Resolves once no job runs (tests, shutdown). */

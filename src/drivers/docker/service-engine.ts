@@ -16,6 +16,7 @@ export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
   const readiness = new HealthcheckReadiness(engine);
   return {
     available: () => engine.reachable(),
+    hasImage: async (id) => (await engine.imageId(id)) !== undefined,
     async build(opts) {
       const b = await buildImage(docker, opts);
       return { id: b.id, built: b.built };
@@ -100,6 +101,7 @@ export const NO_SERVICE_ENGINE: ServiceEnginePort = {
   removeNetwork: async () => {},
   connect: async () => {},
   prepareVolume: async () => {},
+  hasImage: async () => false,
   createContainer: async () => {
     throw new Error('no container engine');
   },
