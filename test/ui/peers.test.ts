@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Served, servePicSetUp } from './serve.ts';
+import { CHROMIUM, launchChromium, logIn as logInAt, type Served, servePicSetUp } from './serve.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
 const PASSWORD = 'Correct-Horse-Battery-42';
@@ -31,12 +31,8 @@ after(async () => {
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(SHOTS, `peers-${name}.png`), fullPage: true });
 
-async function logIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${served.url}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
+const logIn = (page: Page, username: string, password: string) =>
+  logInAt(page, served.url, username, password);
 
 test('owner adds, edits, disables and deletes a peer; the peer sees only its own config', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Served, servePicSetUp } from './serve.ts';
+import { CHROMIUM, launchChromium, logIn, type Served, servePicSetUp } from './serve.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
 const PASSWORD = 'Correct-Horse-Battery-42';
@@ -29,10 +29,7 @@ after(async () => {
 
 test('the store lists the catalog, and Install without Docker says why it cannot run', async () => {
   const page = await browser.newPage();
-  await page.goto(`${served.url}/login`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, served.url, 'admin', PASSWORD);
   await page.getByTestId('cell-name').waitFor();
 
   await page.getByRole('link', { name: /Service Store/ }).click();
