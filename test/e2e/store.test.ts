@@ -1,0 +1,441 @@
+// The service store end to end (issue 12): from a fresh cell the owner installs Calendar and Files,
+// grants them to a peer and adds its accounts; the peer's device, on a WireGuard tunnel brought up from
+// the exported config unchanged, resolves the services' names through the cell's DNS, trusts the cell's
+// root as a user would (downloaded through the tunnel) and does a CalDAV and a WebDAV round trip over
+// HTTPS at the services' virtual IPs. A peer not granted calendar neither resolves nor reaches it; a
+// store container reaches neither cell-api nor Caddy's front door; an uninstall takes the name away and
+// a reinstall finds the peer's data. Nothing here sends a packet off this machine.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  ApiClient,
+  completeSetup,
+  docker,
+  ensureImages,
+  hostRouteAddress,
+  leftovers,
+  ROOT,
+  startCell,
+  type TestCell,
+  tryDocker,
+  until,
+} from './harness.ts';
+
+const PEER_IMAGE = 'pic-test/peer:latest';
+const CELL_VPN_IP = '10.0.0.1';
+const DOMAIN = 'e2e.cell';
+
+let cell: TestCell;
+let admin: ApiClient;
+let net = '';
+let confDir = '';
+let hostAddress = '';
+const devices: string[] = [];
+const passwords: Record<string, string> = {};
+const virtualIp: Record<string, string> = {};
+
+function createDeviceNetwork(name: string): void {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const subnet = `172.29.${Math.floor(Math.random() * 256)}.0/24`;
+    if (tryDocker(['network', 'create', '--subnet', subnet, name]).ok) return;
+  }
+  throw new Error('no free /24 in 172.29.0.0/16 for the device network');
+}
+
+/** A command in a container; its exit status is part of the answer. */
+function exec(container: string, argv: string[], timeoutMs = 60_000) {
+  const r = spawnSync('docker', ['exec', container, ...argv], { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+const device = (name: string) => `${cell.prefix}device-${name}`;
+const inDevice = (name: string, argv: string[]) => exec(device(name), argv);
+
+const caddyIp = () =>
+  docker([
+    'inspect',
+    '-f',
+    `{{(index .NetworkSettings.Networks "${cell.prefix}cell-network").IPAddress}}`,
+    cell.name('caddy'),
+  ]).trim();
+
+/** `dig` through the tunnel at the cell's DNS: the status and the A records. */
+function dig(who: string, name: string): { status?: string; a: string[] } {
+  const out = inDevice(who, ['dig', '+time=2', '+tries=2', `@${CELL_VPN_IP}`, name, 'A']).stdout;
+  return {
+    status: /status: (\w+)/.exec(out)?.[1],
+    a: [...out.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]!),
+  };
+}
+
+/** curl in the device with the downloaded root; prints the body then the status code on a line of its own. */
+function curl(
+  who: string,
+  args: string[],
+): { code: number; body: string; stderr: string; exit: number | null } {
+  const r = inDevice(who, [
+    'curl',
+    '-sS',
+    '--max-time',
+    '10',
+    '--cacert',
+    '/tmp/root.pem',
+    '-w',
+    '\n%{http_code}',
+    ...args,
+  ]);
+  const i = r.stdout.lastIndexOf('\n');
+  return {
+    code: Number(r.stdout.slice(i + 1)),
+    body: r.stdout.slice(0, i),
+    stderr: r.stderr,
+    exit: r.status,
+  };
+}
+
+/** Starts an install or uninstall and follows its job to the end; fails with the job's error. */
+async function waitJob(id: string, action: 'install' | 'uninstall'): Promise<void> {
+  const r = await admin.call('POST', `/api/services/catalog/${id}/${action}`);
+  assert.equal(r.status, 202, JSON.stringify(r.json));
+  const want = action === 'install' ? 'running' : 'not_installed';
+  const deadline = Date.now() + 20 * 60_000;
+  let item: { state: string; job?: { phase: string; error?: string } } | undefined;
+  while (Date.now() < deadline) {
+    const d = await admin.call('GET', `/api/services/catalog/${id}`);
+    item = d.json as typeof item;
+    if (item?.job?.error || item?.job?.phase === 'failed' || item?.state === 'failed')
+      throw new Error(`${action} of ${id} failed: ${JSON.stringify(item)}`);
+    if ((!item?.job || item.job.phase === 'done') && item?.state === want) return;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+  throw new Error(`${action} of ${id} did not finish: ${JSON.stringify(item)}`);
+}
+
+async function addPeer(name: string, services: string[]): Promise<void> {
+  const r = await admin.call('POST', '/api/peers', { name, routing: 'split', services });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  assert.equal((r.json as { apply: { applied: boolean } }).apply.applied, true);
+}
+
+async function startDevice(name: string): Promise<void> {
+  const r = await admin.call('GET', `/api/peers/${name}/config`);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const { config } = r.json as { config: string };
+  writeFileSync(join(confDir, `${name}.conf`), config, { mode: 0o600 });
+  docker([
+    'run',
+    '-d',
+    '--name',
+    device(name),
+    '--network',
+    net,
+    '--cap-add',
+    'NET_ADMIN',
+    '--device',
+    '/dev/net/tun',
+    '-v',
+    `${join(confDir, `${name}.conf`)}:/peer/wg0.conf:ro`,
+    PEER_IMAGE,
+  ]);
+  devices.push(device(name));
+  await until(`${name} to ping the cell over its tunnel`, async () =>
+    inDevice(name, ['ping', '-c', '1', '-W', '1', CELL_VPN_IP]).status === 0 ? true : undefined,
+  );
+  // Trust the cell's root the way the peer's config page hands it over: downloaded through the tunnel.
+  const root = inDevice(name, [
+    'curl',
+    '-fsS',
+    '--max-time',
+    '5',
+    '-o',
+    '/tmp/root.pem',
+    `http://${caddyIp()}/api/vault/ca.crt`,
+  ]);
+  assert.equal(root.status, 0, `${name} downloads the root: ${root.stderr}`);
+}
+
+before(async () => {
+  ensureImages();
+  process.env.DOCKER_BUILDKIT = '0';
+  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
+  net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
+  createDeviceNetwork(net);
+  confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-store-'));
+  hostAddress = hostRouteAddress();
+  cell = await startCell({ bindAddress: hostAddress });
+  admin = new ApiClient(cell.url);
+  await completeSetup(cell, admin);
+});
+
+after(() => {
+  for (const d of devices) tryDocker(['rm', '-f', d]);
+  if (net) tryDocker(['network', 'rm', net]);
+  if (confDir) rmSync(confDir, { recursive: true, force: true });
+  if (!cell) return;
+  cell.destroy();
+  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
+});
+
+test('the owner installs calendar and files from the store; both run and are grantable', async () => {
+  await waitJob('calendar', 'install');
+  await waitJob('files', 'install');
+  const g = await admin.call('GET', '/api/grantable-services');
+  const ids = (g.json as { id: string; store: boolean }[]).filter((s) => s.store).map((s) => s.id);
+  assert.deepEqual(ids.sort(), ['calendar', 'files'], JSON.stringify(g.json));
+  const active = await admin.call('GET', '/api/services/active');
+  const urls = (active.json as { services: { id: string; url: string; state: string }[] }).services;
+  assert.deepEqual(urls.map((s) => [s.id, s.state, s.url]).sort(), [
+    ['calendar', 'running', `https://calendar.${DOMAIN}`],
+    ['files', 'running', `https://files.${DOMAIN}`],
+  ]);
+});
+
+test("a peer is granted both and gets an account on each (generated passwords); a second peer isn't", async () => {
+  await addPeer('alice', ['dns', 'web']);
+  await addPeer('bob', ['dns', 'web']);
+  const grant = await admin.call('PUT', '/api/peers/alice', {
+    services: ['dns', 'web', 'calendar', 'files'],
+  });
+  assert.equal(grant.status, 200, JSON.stringify(grant.json));
+  for (const id of ['calendar', 'files']) {
+    const r = await admin.call('POST', `/api/services/${id}/accounts`, { username: 'alice' });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    const { password } = r.json as { password: string };
+    assert.ok(password && password.length >= 12, JSON.stringify(r.json));
+    passwords[id] = password;
+    const list = await admin.call('GET', `/api/services/${id}/accounts`);
+    assert.match(JSON.stringify(list.json), /alice/);
+  }
+  await startDevice('alice');
+  await startDevice('bob');
+});
+
+test("over the tunnel, the granted peer resolves each service's name to its virtual IP through the cell's DNS", () => {
+  const caddy = caddyIp();
+  for (const id of ['calendar', 'files']) {
+    const a = dig('alice', `${id}.${DOMAIN}`);
+    assert.equal(a.status, 'NOERROR', `${id}: ${JSON.stringify(a)}`);
+    assert.equal(a.a.length, 1);
+    assert.notEqual(a.a[0], caddy, 'a virtual IP of its own, not the front door');
+    virtualIp[id] = a.a[0]!;
+  }
+  assert.notEqual(virtualIp.calendar, virtualIp.files);
+  // The device's own resolver (the DNS line of the exported config) gives the same answer.
+  const sys = inDevice('alice', ['getent', 'hosts', `calendar.${DOMAIN}`]);
+  assert.match(sys.stdout, new RegExp(`^${virtualIp.calendar!.replaceAll('.', '\\.')}\\s`), sys.stderr);
+});
+
+const EVENT = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//PIC//e2e//EN',
+  'BEGIN:VEVENT',
+  'UID:pic-e2e-event-1',
+  'DTSTAMP:20260101T000000Z',
+  'DTSTART:20260102T100000Z',
+  'DTEND:20260102T110000Z',
+  'SUMMARY:PIC store e2e',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\r\n');
+
+function calendarReport(): { code: number; body: string } {
+  return curl('alice', [
+    '-u',
+    `alice:${passwords.calendar}`,
+    '-X',
+    'REPORT',
+    '-H',
+    'Depth: 1',
+    '-H',
+    'Content-Type: application/xml',
+    '--data',
+    '<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">' +
+      '<D:prop><D:getetag/><C:calendar-data/></D:prop>' +
+      '<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>' +
+      '</C:calendar-query>',
+    `https://calendar.${DOMAIN}/alice/e2e/`,
+  ]);
+}
+
+test('a CalDAV round trip over HTTPS with the cell root and the account: MKCALENDAR, PUT, PROPFIND, REPORT, GET', () => {
+  const base = `https://calendar.${DOMAIN}`;
+  const auth = ['-u', `alice:${passwords.calendar}`];
+  const noAuth = curl('alice', [`${base}/alice/`]);
+  assert.equal(noAuth.code, 401, `without credentials: ${noAuth.stderr}`);
+  const wrong = curl('alice', ['-u', 'alice:not-the-password', '-X', 'PROPFIND', `${base}/alice/`]);
+  assert.equal(wrong.code, 401);
+  const principal = curl('alice', [...auth, '-X', 'PROPFIND', '-H', 'Depth: 0', `${base}/alice/`]);
+  assert.equal(principal.code, 207, `${principal.body}${principal.stderr}`);
+  const mk = curl('alice', [...auth, '-X', 'MKCALENDAR', `${base}/alice/e2e/`]);
+  assert.equal(mk.code, 201, `MKCALENDAR: ${mk.body}${mk.stderr}`);
+  const put = curl('alice', [
+    ...auth,
+    '-X',
+    'PUT',
+    '-H',
+    'Content-Type: text/calendar',
+    '--data-binary',
+    EVENT,
+    `${base}/alice/e2e/event-1.ics`,
+  ]);
+  assert.equal(put.code, 201, `PUT: ${put.body}${put.stderr}`);
+  const list = curl('alice', [...auth, '-X', 'PROPFIND', '-H', 'Depth: 1', `${base}/alice/e2e/`]);
+  assert.equal(list.code, 207);
+  assert.match(list.body, /event-1\.ics/);
+  const report = calendarReport();
+  assert.equal(report.code, 207, report.body);
+  assert.match(report.body, /SUMMARY:PIC store e2e/);
+  const get = curl('alice', [...auth, `${base}/alice/e2e/event-1.ics`]);
+  assert.equal(get.code, 200);
+  assert.match(get.body, /UID:pic-e2e-event-1/);
+});
+
+test('a WebDAV round trip on files over HTTPS: PUT, PROPFIND, GET, MOVE to an https:// Destination on the same host', () => {
+  const base = `https://files.${DOMAIN}`;
+  const auth = ['-u', `alice:${passwords.files}`];
+  assert.equal(curl('alice', [`${base}/`]).code, 401, 'without credentials');
+  const put = curl('alice', [
+    ...auth,
+    '-X',
+    'PUT',
+    '--data-binary',
+    'hello from the tunnel',
+    `${base}/e2e/hello.txt`,
+  ]);
+  assert.equal(put.code, 201, `PUT: ${put.body}${put.stderr}`);
+  const list = curl('alice', [...auth, '-X', 'PROPFIND', '-H', 'Depth: 1', `${base}/e2e/`]);
+  assert.equal(list.code, 207, list.body);
+  assert.match(list.body, /hello\.txt/);
+  const get = curl('alice', [...auth, `${base}/e2e/hello.txt`]);
+  assert.equal(get.code, 200);
+  assert.equal(get.body, 'hello from the tunnel');
+  const move = curl('alice', [
+    ...auth,
+    '-X',
+    'MOVE',
+    '-H',
+    `Destination: ${base}/e2e/moved.txt`,
+    `${base}/e2e/hello.txt`,
+  ]);
+  assert.equal(move.code, 201, `MOVE: ${move.body}${move.stderr}`);
+  assert.equal(curl('alice', [...auth, `${base}/e2e/hello.txt`]).code, 404);
+  const moved = curl('alice', [...auth, `${base}/e2e/moved.txt`]);
+  assert.equal(moved.code, 200);
+  assert.equal(moved.body, 'hello from the tunnel');
+});
+
+test('a peer not granted calendar gets NXDOMAIN for its name and no TCP connection to its virtual IP', () => {
+  assert.deepEqual(dig('bob', `calendar.${DOMAIN}`), { status: 'NXDOMAIN', a: [] });
+  assert.deepEqual(dig('bob', `files.${DOMAIN}`), { status: 'NXDOMAIN', a: [] });
+  for (const port of [443, 80]) {
+    const r = inDevice('bob', [
+      'curl',
+      '-sS',
+      '-o',
+      '/dev/null',
+      '--connect-timeout',
+      '3',
+      `http://${virtualIp.calendar}:${port}/`,
+    ]);
+    // 7: refused (the firewall's REJECT), 28: timed out. Never an HTTP answer.
+    assert.ok(
+      r.status === 7 || r.status === 28,
+      `bob reached ${virtualIp.calendar}:${port}: ${r.status} ${r.stderr}`,
+    );
+  }
+  // Nor through the front door with the service's name (the front door serves only the cell's UI).
+  const front = curl('bob', [
+    '--resolve',
+    `calendar.${DOMAIN}:443:${caddyIp()}`,
+    '-u',
+    `alice:${passwords.calendar}`,
+    `https://calendar.${DOMAIN}/alice/e2e/event-1.ics`,
+  ]);
+  assert.doesNotMatch(front.body, /pic-e2e-event-1/);
+});
+
+test("from inside a store container: neither cell-api nor Caddy's front door is reachable, and no Caddy admin socket", () => {
+  const container = `${cell.prefix}cell-calendar_radicale`;
+  const svcNet = `${cell.prefix}cell-svc-calendar`;
+  const apiIp = docker([
+    'inspect',
+    '-f',
+    `{{(index .NetworkSettings.Networks "${cell.prefix}cell-network").IPAddress}}`,
+    cell.name('api'),
+  ]).trim();
+  const caddyOnSvc = docker([
+    'inspect',
+    '-f',
+    `{{(index .NetworkSettings.Networks "${svcNet}").IPAddress}}`,
+    cell.name('caddy'),
+  ]).trim();
+  assert.match(caddyOnSvc, /^\d+\.\d+\.\d+\.\d+$/, 'Caddy joined the service network');
+  const targets: [string, number][] = [
+    [apiIp, 3000],
+    [caddyOnSvc, 443],
+    [caddyOnSvc, 80],
+    [caddyOnSvc, 8081],
+    [caddyOnSvc, 2019],
+    [caddyOnSvc, 20000 + Number(virtualIp.calendar!.split('.')[3])],
+    [caddyIp(), 443],
+    [caddyIp(), 80],
+  ];
+  const probe = [
+    'import socket, sys',
+    'for t in sys.argv[1:]:',
+    '    h, p = t.rsplit(":", 1)',
+    '    s = socket.socket(); s.settimeout(2)',
+    '    try:',
+    '        s.connect((h, int(p))); print("OPEN", t)',
+    '    except Exception as e:',
+    '        print("closed", t, type(e).__name__)',
+    '    finally:',
+    '        s.close()',
+  ].join('\n');
+  const r = exec(container, ['python3', '-c', probe, ...targets.map(([h, p]) => `${h}:${p}`)]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /OPEN/, r.stdout);
+  assert.equal(r.stdout.trim().split('\n').length, targets.length, r.stdout);
+  // Its own upstream is what Caddy dials: the container answers on its port (sanity of the probe).
+  const self = exec(container, ['python3', '-c', probe, '127.0.0.1:5232']);
+  assert.match(self.stdout, /OPEN/);
+  // Caddy's admin socket lives in a directory only cell-caddy and cell-api mount.
+  const mounts = JSON.parse(docker(['inspect', '-f', '{{json .Mounts}}', cell.name('caddy')])) as {
+    Destination: string;
+  }[];
+  const adminDir = mounts.map((m) => m.Destination).find((d) => d.startsWith('/run/'));
+  const paths = [adminDir ?? '/run/caddy', '/var/run/docker.sock'];
+  const seen = exec(container, [
+    'python3',
+    '-c',
+    'import os, sys\nfor p in sys.argv[1:]: print(p, os.path.exists(p))',
+    ...paths,
+  ]);
+  for (const p of paths) assert.match(seen.stdout, new RegExp(`^${p} False$`, 'm'), seen.stdout);
+  const svcMounts = docker(['inspect', '-f', '{{json .Mounts}}', container]);
+  assert.doesNotMatch(svcMounts, /caddy|docker\.sock/, svcMounts);
+});
+
+test("uninstalling calendar takes its name and grant away; reinstalling finds the peer's event", async () => {
+  await waitJob('calendar', 'uninstall');
+  await until('calendar to leave the zone', async () =>
+    dig('alice', `calendar.${DOMAIN}`).status === 'NXDOMAIN' ? true : undefined,
+  );
+  const g = await admin.call('GET', '/api/grantable-services');
+  assert.ok(!(g.json as { id: string }[]).some((s) => s.id === 'calendar'), JSON.stringify(g.json));
+  assert.equal(dig('alice', `files.${DOMAIN}`).status, 'NOERROR', 'files stays');
+  await waitJob('calendar', 'install');
+  await until('calendar to come back in the zone', async () =>
+    dig('alice', `calendar.${DOMAIN}`).a[0] === virtualIp.calendar ? true : undefined,
+  );
+  const report = await until('the event to be served again', async () => {
+    const r = calendarReport();
+    return r.code === 207 ? r : undefined;
+  });
+  assert.match(report.body, /SUMMARY:PIC store e2e/);
+});
