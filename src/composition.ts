@@ -118,6 +118,7 @@ import {
   IP_VARS,
   parseEnvFile,
 } from './schema/runtime.ts';
+import type { StoreRouteFact } from './schema/store-sites.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
@@ -693,7 +694,12 @@ interface DockerPorts {
   volumes: ServiceVolumesPort;
   /** The store's side of the engine: builds, service networks and containers. */
   store: ServiceEnginePort;
-  desired(config: CellConfig): DesiredState;
+  /**
+   * The cell's desired state; `store` defaults to the installed services' routes. The store itself
+   * passes `[]` (it reads only the core's published ports, which no store route changes): its routes
+   * come from its own cell facts, so reading them here would recurse.
+   */
+  desired(config: CellConfig, store?: readonly StoreRouteFact[]): DesiredState;
   /**
    * Caddy in step with the installed store services (ADR 0023): joins their networks, writes and
    * loads its config (nothing is sent when unchanged). Throws when Caddy did not take it.
@@ -717,8 +723,8 @@ function dockerPorts(
   const env = envFromProcess();
   // The host facts this container was created with, so its view of cell-api's own spec matches `pic up`'s.
   const host = hostFactsFromEnv();
-  const desired = (config: CellConfig) =>
-    desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, store: installed.routes() });
+  const desired = (config: CellConfig, store: readonly StoreRouteFact[] = installed.routes()) =>
+    desiredState({ config, env, cellDir, dockerGid: engine.socketGid(), host, store });
   const d = desired(config.get());
   const wgName = d.containers.find((c) => c.service === 'wireguard')?.name;
   const ntpName = d.containers.find((c) => c.service === 'ntp')?.name;
@@ -878,7 +884,8 @@ function storeCellFn(
       cellNetwork,
       vpnNetwork: vpnNetwork(c.identity.vpn_address),
       taken: core.map((s) => env[IP_VARS[s]] ?? formatIpv4(first + IP_OFFSETS[s])),
-      heldPorts: coreHeldPorts(docker ? docker.desired(c) : noCore),
+      // No store routes: they are read through this very function (StoreService.routes → cell()).
+      heldPorts: coreHeldPorts(docker ? docker.desired(c, []) : noCore),
       domain: c.identity.domain,
       caddyContainer: opts.store ? opts.store.caddyContainer : docker ? `${prefix}cell-caddy` : undefined,
       verification: c.image_verification,
