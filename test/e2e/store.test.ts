@@ -193,6 +193,45 @@ test('the owner installs calendar and files from the store; both run and are gra
   ]);
 });
 
+test("with services installed, the host's published ports still reach the front door (Caddy binds its cell-network address)", async () => {
+  const ca = await fetch(`${cell.url}/api/vault/ca.crt`);
+  assert.equal(ca.status, 200);
+  const rootFile = join(confDir, 'root.pem');
+  writeFileSync(rootFile, await ca.text());
+  const https = spawnSync(
+    'curl',
+    [
+      '-sS',
+      '--max-time',
+      '10',
+      '--cacert',
+      rootFile,
+      '--resolve',
+      `${DOMAIN}:${cell.ports.https}:${hostAddress}`,
+      `https://${DOMAIN}:${cell.ports.https}/health`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(https.status, 0, https.stderr);
+  assert.match(https.stdout, /"status"/);
+  const http = spawnSync(
+    'curl',
+    [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '10',
+      `http://${hostAddress}:${cell.ports.http}/health`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(http.status, 0, http.stderr);
+  assert.match(http.stdout, /^(200|30[178])$/);
+});
+
 test("a peer is granted both and gets an account on each (generated passwords); a second peer isn't", async () => {
   await addPeer('alice', ['dns', 'web']);
   await addPeer('bob', ['dns', 'web']);
