@@ -37,6 +37,8 @@ let hostAddress = '';
 const devices: string[] = [];
 const passwords: Record<string, string> = {};
 const virtualIp: Record<string, string> = {};
+/** The peers' own cell logins (generated when the peer was added). */
+const logins: Record<string, string> = {};
 
 function createDeviceNetwork(name: string): void {
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -117,7 +119,9 @@ async function waitJob(id: string, action: 'install' | 'uninstall'): Promise<voi
 async function addPeer(name: string, services: string[]): Promise<void> {
   const r = await admin.call('POST', '/api/peers', { name, routing: 'split', services });
   assert.equal(r.status, 201, JSON.stringify(r.json));
-  assert.equal((r.json as { apply: { applied: boolean } }).apply.applied, true);
+  const body = r.json as { apply: { applied: boolean }; password?: string };
+  assert.equal(body.apply.applied, true);
+  if (body.password) logins[name] = body.password;
 }
 
 async function startDevice(name: string): Promise<void> {
@@ -250,6 +254,29 @@ test("a peer is granted both and gets an account on each (generated passwords); 
   }
   await startDevice('alice');
   await startDevice('bob');
+});
+
+test('the peer, logged in to the cell from its device over the tunnel, reads its own accounts (url, username, password)', () => {
+  assert.ok(logins.alice, 'alice got a generated login');
+  const login = curl('alice', [
+    '-c',
+    '/tmp/cookies',
+    '-H',
+    'Content-Type: application/json',
+    '--data',
+    JSON.stringify({ username: 'alice', password: logins.alice }),
+    `https://${DOMAIN}/api/auth/login`,
+  ]);
+  assert.equal(login.code, 200, `${login.body}${login.stderr}`);
+  const mine = curl('alice', ['-b', '/tmp/cookies', `https://${DOMAIN}/api/peer/services`]);
+  assert.equal(mine.code, 200, mine.body);
+  const { accounts } = JSON.parse(mine.body) as {
+    accounts: { service: string; username: string; password: string; url: string }[];
+  };
+  assert.deepEqual(accounts.map((a) => [a.service, a.username, a.password, a.url]).sort(), [
+    ['calendar', 'alice', passwords.calendar, `https://calendar.${DOMAIN}`],
+    ['files', 'alice', passwords.files, `https://files.${DOMAIN}`],
+  ]);
 });
 
 test("over the tunnel, the granted peer resolves each service's name to its virtual IP through the cell's DNS", () => {
@@ -466,6 +493,17 @@ test("uninstalling calendar takes its name and grant away; reinstalling finds th
   await until('calendar to leave the zone', async () =>
     dig('alice', `calendar.${DOMAIN}`).status === 'NXDOMAIN' ? true : undefined,
   );
+  // Nor is its virtual IP answered any more (no DNAT, no Caddy server behind it).
+  const gone = inDevice('alice', [
+    'curl',
+    '-sS',
+    '-o',
+    '/dev/null',
+    '--connect-timeout',
+    '3',
+    `http://${virtualIp.calendar}/`,
+  ]);
+  assert.ok(gone.status === 7 || gone.status === 28, `calendar's address still answers: ${gone.status}`);
   const g = await admin.call('GET', '/api/grantable-services');
   assert.ok(!(g.json as { id: string }[]).some((s) => s.id === 'calendar'), JSON.stringify(g.json));
   assert.equal(dig('alice', `files.${DOMAIN}`).status, 'NOERROR', 'files stays');
