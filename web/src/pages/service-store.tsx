@@ -14,7 +14,7 @@ export type StoreItem = Catalog['services'][number];
 const CATALOG_KEY = ['service-catalog'];
 
 /** The steps of an install, in order: the bar shows how far the job is. */
-const INSTALL_STEPS = ['build', 'verify', 'create', 'start', 'healthy', 'wire'] as const;
+const INSTALL_STEPS = ['build', 'verify', 'pull', 'create', 'start', 'healthy', 'wire'] as const;
 const STEP_LABEL: Record<string, string> = {
   build: 'Building the image',
   verify: 'Verifying the image',
