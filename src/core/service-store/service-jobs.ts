@@ -116,6 +116,26 @@ export async function pullImages(m: ServiceManifest, d: JobDeps, report: Report)
   }
 }
 
+/**
+ * Before an install is accepted: each remote image (`image.ref`) must already pass, so that a refused
+ * one answers 422 image_unverified at once instead of failing in the background. The job checks again.
+ */
+export async function verifyRemoteImages(
+  m: ServiceManifest,
+  mode: VerificationMode,
+  d: JobDeps,
+): Promise<void> {
+  for (const c of m.containers) {
+    if (!('ref' in c.image)) continue;
+    assertMayRun(
+      await verifyImage({ source: 'registry', reference: c.image.ref }, mode, {
+        ...d.verify,
+        recordedBuild: () => undefined,
+      }),
+    );
+  }
+}
+
 /** Creates the network and containers, starts them, waits until each is healthy, joins Caddy. */
 export async function runContainers(
   m: ServiceManifest,

@@ -34,6 +34,7 @@ import {
   runContainers,
   type StoreCell,
   verifyImages,
+  verifyRemoteImages,
 } from './service-jobs.ts';
 
 export type { StoreCell };
@@ -255,6 +256,10 @@ export class StoreService implements InstalledServicesPort {
     });
     this.#busy(steps.map((s) => s.id));
     if (steps.length === 0) return { service: id, state: this.#state(id, this.#d.repo.get(id)) };
+    // Remote images are checked before answering: an unsigned or unknown one is 422 now.
+    const d = this.#jobDeps();
+    for (const s of steps) await verifyRemoteImages(s.manifest, cell.verification, d);
+    this.#busy(steps.map((s) => s.id));
     for (const s of steps)
       this.#jobs.set(s.id, { action: 'install', phase: 'queued', message: 'waiting', running: true });
     void this.#runInstall(steps, entries);
