@@ -46,6 +46,7 @@ describe('a remote, signed store service on Docker', { skip }, () => {
   let kit: Kit;
   let admin: Login;
   let ref: string;
+  let repo: string | undefined;
 
   const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
     kit.app.inject({ method, url, headers: authed(admin), ...(payload ? { payload } : {}) });
@@ -62,9 +63,15 @@ describe('a remote, signed store service on Docker', { skip }, () => {
 
   before(async () => {
     reg = await startRegistry();
-    const repo = `${reg.registry}/${prefix}tiny`;
+    repo = `${reg.registry}/${prefix}tiny`;
     await engine.docker.getImage('debian:bookworm-slim').tag({ repo, tag: '1' });
-    const out = await follow(await engine.docker.getImage(`${repo}:1`).push({ authconfig: {} } as never));
+    // Docker wants an X-Registry-Auth header on a push, even an empty one (the registry is anonymous).
+    const push = engine.docker
+      .getImage(`${repo}:1`)
+      .push({ authconfig: {} } as Parameters<
+        ReturnType<typeof engine.docker.getImage>['push']
+      >[0]) as Promise<NodeJS.ReadableStream>;
+    const out = await follow(await push);
     const digest = out
       .map((e) => (e.aux as { Digest?: string } | undefined)?.Digest)
       .find((d) => typeof d === 'string');
@@ -129,6 +136,12 @@ describe('a remote, signed store service on Docker', { skip }, () => {
     for (const n of await engine.docker.listNetworks({ filters: { name: [prefix] } }))
       await engine.docker
         .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+    // The tag too, in case the push failed before it was forgotten.
+    if (repo)
+      await engine.docker
+        .getImage(`${repo}:1`)
         .remove()
         .catch(() => undefined);
     if (ref)
