@@ -46,6 +46,7 @@ describe('remote store index', () => {
 
   const engine: ServiceEnginePort = {
     available: async () => true,
+    hasImage: async () => true,
     pull: async (ref) => void calls.push(`pull ${ref}`),
     build: async () => {
       calls.push('build');
