@@ -149,7 +149,7 @@ describe('remote store index', () => {
     await new Promise((r) => other.close(r));
   });
 
-  const setUrl = (url: string) =>
+  const setUrl = (url: string | null) =>
     kit.app.inject({
       method: 'PUT',
       url: '/api/config',
@@ -300,7 +300,8 @@ describe('remote store index', () => {
     const c = await catalog();
     assert.equal(c.index?.error, undefined, JSON.stringify(c.index));
     assert.equal(c.index?.services, 1);
-    assert.equal((await setUrl('')).statusCode, 200);
+    assert.equal((await setUrl('')).statusCode, 400, "'' is not a URL");
+    assert.equal((await setUrl(null)).statusCode, 200);
     const cleared = await catalog();
     assert.equal(cleared.index, undefined);
     const config = await kit.app.inject({ method: 'GET', url: '/api/config', headers: authed(admin) });

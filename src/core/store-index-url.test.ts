@@ -40,7 +40,7 @@ test('store_index_url: the URLs a cell may fetch its index from', () => {
   assert.ok(cellConfigSchema.safeParse(defaultConfig()).success, 'absent is the default');
 });
 
-test('ConfigService: store_index_url is set, kept by other patches, and removed with ""', () => {
+test('ConfigService: store_index_url is set, kept by other patches, and removed with null', () => {
   let saved: unknown;
   const repo: ConfigRepository = {
     load: () => (saved ? { current: structuredClone(saved), applied: structuredClone(saved) } : undefined),
@@ -54,7 +54,8 @@ test('ConfigService: store_index_url is set, kept by other patches, and removed 
   assert.equal(config.applied().store_index_url, url, 'it applies live');
   assert.equal(config.update({ image_verification: 'warn' }).config.store_index_url, url);
   assert.equal(config.pending().pending, false);
-  const cleared = config.update({ store_index_url: '' }).config;
+  assert.throws(() => config.update({ store_index_url: '' }), AppError, "'' is not a URL (null removes it)");
+  const cleared = config.update({ store_index_url: null }).config;
   assert.equal('store_index_url' in cleared, false);
   assert.throws(
     () => config.update({ store_index_url: 'http://store.example.org/' } as never),

@@ -128,8 +128,8 @@ export const configPatchSchema = z
       .strict()
       .optional(),
     image_verification: z.enum(['enforce', 'warn', 'off']).optional(),
-    /** '' removes it. */
-    store_index_url: z.union([storeIndexUrl, z.literal('')]).optional(),
+    /** null removes it. */
+    store_index_url: storeIndexUrl.nullable().optional(),
   })
   .strict();
 export type ConfigPatch = z.infer<typeof configPatchSchema>;

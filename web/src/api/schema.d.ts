@@ -1887,7 +1887,7 @@ export interface operations {
                     };
                     /** @enum {string} */
                     image_verification?: "enforce" | "warn" | "off";
-                    store_index_url?: string | "";
+                    store_index_url?: string | null;
                 };
             };
         };

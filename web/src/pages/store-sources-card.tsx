@@ -25,7 +25,8 @@ export function StoreSourcesCard({ index, onChanged }: { index: Catalog['index']
   const [pem, setPem] = useState('');
   useEffect(() => setUrl(config.data?.store_index_url ?? ''), [config.data?.store_index_url]);
   const saveUrl = useMutation({
-    mutationFn: () => call(api.PUT('/api/config', { body: { store_index_url: url.trim() } })),
+    mutationFn: () =>
+      call(api.PUT('/api/config', { body: { store_index_url: url.trim() === '' ? null : url.trim() } })),
     onSuccess: () => {
       qc.invalidateQueries({ queryKey: ['config'] });
       onChanged();
