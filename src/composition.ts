@@ -48,6 +48,8 @@ import { storeAccountTargets } from './core/service-store/account-targets.ts';
 import { AccountsService } from './core/service-store/accounts-service.ts';
 import { CaddyNetworks } from './core/service-store/caddy-networks.ts';
 import { coreHeldPorts } from './core/service-store/held-ports.ts';
+import { StoreCatalog } from './core/service-store/store-catalog.ts';
+import { StoreKeysService } from './core/service-store/store-keys-service.ts';
 import { type StoreCell, StoreService } from './core/service-store/store-service.ts';
 import { SetupService } from './core/setup-service.ts';
 import { TlsService } from './core/tls/tls-service.ts';
@@ -60,6 +62,7 @@ import { rollForward, sweepStaging } from './drivers/backup/cell-state.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
 import { loadBuiltinCatalog } from './drivers/catalog/builtin-catalog.ts';
+import { loadBundledKeys } from './drivers/catalog/bundled-keys.ts';
 import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { CONTROL_HELPER, ControlSession, ControlSessionError } from './drivers/dns/control-session.ts';
@@ -73,6 +76,7 @@ import { dockerServiceEngine, NO_SERVICE_ENGINE } from './drivers/docker/service
 import { dockerServiceVolumes } from './drivers/docker/service-volumes.ts';
 import { blocklistFetcher } from './drivers/http/blocklist-fetcher.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
+import { storeIndexFetcher } from './drivers/http/store-index-fetcher.ts';
 import { LogRegistry } from './drivers/logging/log-registry.ts';
 import { prometheusMetrics } from './drivers/metrics/prometheus-metrics.ts';
 import { localChronyc } from './drivers/ntp/local-chronyc.ts';
@@ -93,6 +97,7 @@ import { PeersStore } from './drivers/store/peers-store.ts';
 import { ServiceAccountsStore } from './drivers/store/service-accounts-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
+import { StoreKeysStore } from './drivers/store/store-keys-store.ts';
 import { StoreServicesStore } from './drivers/store/store-services-store.ts';
 import { TlsStore } from './drivers/store/tls-store.ts';
 import { UsersStore } from './drivers/store/users-store.ts';
@@ -194,6 +199,10 @@ export interface CellOptions {
     /** The services' account hooks (tests on a real engine outside the cell). */
     hooks?: HookRunner;
   };
+  /** Where the bundled store signing keys are read (default images/store/keys/; tests). */
+  storeKeysDir?: string;
+  /** Limits of the remote store index's fetch and cache (tests shorten them). */
+  storeIndex?: { timeoutMs?: number; maxBytes?: number; ttlMs?: number; retryMs?: number };
 }
 
 /** `pic serve` without Docker: the data plane is reported as not running. */
@@ -430,7 +439,11 @@ export function createCell(opts: CellOptions): Cell {
     uploadMaxBytes: opts.backup?.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
     log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
   });
-  const store = storeService(opts, config, db, hostEnv, docker, logs.get('api'));
+  const storeKeys = new StoreKeysService({
+    repo: new StoreKeysStore(db),
+    bundled: loadBundledKeys(opts.storeKeysDir),
+  });
+  const store = storeService(opts, config, db, hostEnv, docker, logs.get('api'), storeKeys);
   forwarder.bind(store);
   const serviceAccounts = new AccountsService({
     repo: new ServiceAccountsStore(db),
@@ -448,6 +461,7 @@ export function createCell(opts: CellOptions): Cell {
     config,
     sessions,
     store,
+    storeKeys,
     serviceAccounts,
     setup: new SetupService({
       setup: setupStore,
@@ -900,16 +914,39 @@ function storeService(
   hostEnv: CellEnv,
   docker: DockerPorts | undefined,
   log: ReturnType<LogsPort['get']>,
+  keys: StoreKeysService,
 ): StoreService {
   const cell = storeCellFn(opts, config, hostEnv, docker);
+  const limits = opts.storeIndex ?? {};
+  const catalog = new StoreCatalog({
+    builtin: { list: () => loadBuiltinCatalog(opts.store?.catalogDir) },
+    fetcher: storeIndexFetcher({
+      ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
+      ...(limits.maxBytes !== undefined ? { maxBytes: limits.maxBytes } : {}),
+    }),
+    url: () => config.get().store_index_url,
+    heldPorts: () => cell().heldPorts,
+    ...(limits.ttlMs !== undefined ? { ttlMs: limits.ttlMs } : {}),
+    ...(limits.retryMs !== undefined ? { retryMs: limits.retryMs } : {}),
+    log: (level, fields, msg) => log[level]({ store: fields }, msg),
+  });
+  // A new URL is fetched at once (in the background): the catalog shows it when the owner looks.
+  let lastUrl = config.get().store_index_url;
+  config.onChange((c) => {
+    if (c.store_index_url === lastUrl) return;
+    lastUrl = c.store_index_url;
+    if (lastUrl) void catalog.refresh();
+  });
   return new StoreService({
-    catalog: { list: () => loadBuiltinCatalog(opts.store?.catalogDir) },
+    catalog,
     repo: new StoreServicesStore(db),
     engine: opts.store?.engine ?? docker?.store ?? NO_SERVICE_ENGINE,
     cell,
-    // Remote images are verified against the registry they name; no key is bundled yet, so in
-    // enforce mode only the images this host built from the catalog run.
+    // Remote images are verified against the registry they name, with the bundled keys (none yet)
+    // and the owner's, read at each install; without a key, in enforce mode only the images this
+    // host built from the catalog run.
     verify: { registry: registryClient(), keys: [], log },
+    trustedKeys: () => keys.trusted(),
     ...(opts.store?.healthTimeoutMs !== undefined ? { healthTimeoutMs: opts.store.healthTimeoutMs } : {}),
     log: (level, fields, msg) => log[level]({ store: fields }, msg),
   });

@@ -262,6 +262,7 @@ test('the services chosen in the setup wizard are installed after setup (those t
   const fake: ServiceEnginePort = {
     available: async () => true,
     hasImage: async () => true,
+    pull: async () => {},
     build: async () => ({ id: `sha256:${'b'.repeat(64)}`, built: false }),
     ensureNetwork: async () => {},
     removeNetwork: async () => {},

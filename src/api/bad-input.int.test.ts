@@ -80,7 +80,8 @@ const snapshot = () => ({
 function sampleUrl(def: RouteDef): string {
   const names = [...def.url.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
   const pick = (name: string) =>
-    ['x', '1', 'a1', 'backup-20000101-000000-000000'].find(
+    // A store key's id is 64 hex digits.
+    ['x', '1', 'a1', 'backup-20000101-000000-000000', '0'.repeat(64)].find(
       (v) => def.params?.safeParse({ ...Object.fromEntries(names.map((n) => [n, v])), [name]: v }).success,
     ) ?? 'x';
   return def.url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => pick(name));

@@ -17,6 +17,7 @@ import type { LogsPort } from '../core/ports/logs.ts';
 import type { MetricsPort } from '../core/ports/metrics.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
 import type { AccountsService } from '../core/service-store/accounts-service.ts';
+import type { StoreKeysService } from '../core/service-store/store-keys-service.ts';
 import type { StoreService } from '../core/service-store/store-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
 import type { TlsService } from '../core/tls/tls-service.ts';
@@ -52,6 +53,8 @@ export interface AppDeps {
   backupSchedule: BackupScheduleService;
   /** The service store: catalog, install, uninstall, restart (issue 12). */
   store: StoreService;
+  /** The public keys signed store images are verified against (bundled and the owner's). */
+  storeKeys: StoreKeysService;
   /** Per-peer accounts on installed store services (issue 12, part 4). */
   serviceAccounts: AccountsService;
   version: string;

@@ -97,6 +97,8 @@ export class ConfigService {
     if (patch.network) Object.assign(next.network, patch.network);
     if (patch.logging?.levels) Object.assign(next.logging.levels, patch.logging.levels);
     if (patch.image_verification) next.image_verification = patch.image_verification;
+    if (patch.store_index_url === null) delete next.store_index_url;
+    else if (patch.store_index_url !== undefined) next.store_index_url = patch.store_index_url;
 
     const id = patch.identity;
     if (id && (id.domain_mode || id.cell_name) && !id.domain) {

@@ -326,4 +326,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The public keys the owner trusts for signed store images (docs/store/remote-index.md), beside
+    // the bundled ones (images/store/keys/). Self-contained so it can be renumbered when branches
+    // merge: another branch may take 14 first — renumber on merge, never edit a released one.
+    version: 14,
+    name: 'store signing keys',
+    sql: `
+      CREATE TABLE store_keys (
+        id TEXT PRIMARY KEY CHECK (length(id) = 64),
+        pem TEXT NOT NULL,
+        added_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

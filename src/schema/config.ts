@@ -14,6 +14,7 @@ import {
   port,
   privateCidr4,
   timezone,
+  webUrl,
 } from './fields.ts';
 import { vpnMapProblem } from './vpn-sources.ts';
 
@@ -65,6 +66,12 @@ export const networkSchema = z
   })
   .strict();
 
+/**
+ * Where the store's remote index is fetched (docs/store/remote-index.md): https, or http only on
+ * 127.0.0.1 / [::1]; no credentials, no fragment.
+ */
+export const storeIndexUrl = webUrl({ max: 2048, httpsExceptLoopback: true });
+
 export const loggingSchema = z.object({ levels: z.record(logService, logLevel) }).strict();
 
 export const cellConfigSchema = z
@@ -73,6 +80,8 @@ export const cellConfigSchema = z
     network: networkSchema,
     logging: loggingSchema,
     image_verification: z.enum(['enforce', 'warn', 'off']),
+    /** The store's remote index; absent = the built-in catalog only. */
+    store_index_url: storeIndexUrl.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -119,6 +128,8 @@ export const configPatchSchema = z
       .strict()
       .optional(),
     image_verification: z.enum(['enforce', 'warn', 'off']).optional(),
+    /** null removes it. */
+    store_index_url: storeIndexUrl.nullable().optional(),
   })
   .strict();
 export type ConfigPatch = z.infer<typeof configPatchSchema>;

@@ -23,6 +23,7 @@ export const JOB_PHASES = [
   'queued',
   'build',
   'verify',
+  'pull',
   'create',
   'start',
   'healthy',
@@ -61,10 +62,32 @@ export const catalogItemSchema = z.object({
   last_error: z.string().optional(),
   /** The running job, or the last one since this process started. */
   job: storeJobSchema.optional(),
+  /** Where the catalog has it from: the repository, or the remote index (store_index_url). */
+  source: z.enum(['builtin', 'index']),
 });
 export type CatalogItem = z.infer<typeof catalogItemSchema>;
 
-export const catalogSchema = z.object({ services: z.array(catalogItemSchema) });
+/** An index entry that was refused (not offered), and why; `id` when the entry named a valid one. */
+export const indexProblemSchema = z.object({ id: z.string().optional(), message: z.string() });
+export type IndexProblem = z.infer<typeof indexProblemSchema>;
+
+/** The remote index as last fetched (docs/store/remote-index.md); absent without store_index_url. */
+export const indexStatusSchema = z.object({
+  url: z.string(),
+  /** When it was last fetched successfully; null before that. */
+  fetched_at: z.string().nullable(),
+  /** How many of its services the catalog offers. */
+  services: z.number().int(),
+  /** Why the last fetch failed (the services of the last good fetch stay offered). */
+  error: z.string().optional(),
+  problems: z.array(indexProblemSchema),
+});
+export type IndexStatus = z.infer<typeof indexStatusSchema>;
+
+export const catalogSchema = z.object({
+  services: z.array(catalogItemSchema),
+  index: indexStatusSchema.optional(),
+});
 
 export const activeServiceSchema = z.object({
   id: z.string(),

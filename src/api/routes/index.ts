@@ -17,6 +17,7 @@ import { peerRoutes } from './peers.ts';
 import { serviceAccountRoutes } from './service-accounts.ts';
 import { serviceRoutes } from './services.ts';
 import { setupRoutes } from './setup.ts';
+import { storeKeyRoutes } from './store-keys.ts';
 import { tlsRoutes } from './tls.ts';
 import { vaultRoutes } from './vault.ts';
 import { wireguardRoutes } from './wireguard.ts';
@@ -30,6 +31,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...logRoutes,
   ...serviceRoutes,
   ...serviceAccountRoutes,
+  ...storeKeyRoutes,
   ...containerRoutes,
   ...openApiRoutes,
   ...peerRoutes,

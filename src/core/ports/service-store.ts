@@ -3,16 +3,21 @@
 
 import type { BindSpec, ContainerSpec } from '../../schema/runtime.ts';
 import type { ServiceManifest } from '../../schema/service-manifest.ts';
+import type { IndexStatus } from '../../schema/service-store.ts';
 
 export interface CatalogService {
   manifest: ServiceManifest;
   /** The service's folder (absolute): the base of its containers' `image.build` directories. */
   dir: string;
+  /** Built-in (default), or from the remote index: no folder, its images only by digest. */
+  source?: 'builtin' | 'index';
 }
 
 export interface ServiceCatalogPort {
   /** Every service the catalog offers, sorted by id. */
   list(): Promise<CatalogService[]>;
+  /** The remote index as last fetched; undefined when none is configured. */
+  status?(): IndexStatus | undefined;
 }
 
 export type InstalledState = 'installing' | 'running' | 'failed';
@@ -53,6 +58,11 @@ export interface ServiceEnginePort {
   available(): Promise<boolean>;
   /** Whether an image (by ID) is on this engine. */
   hasImage(id: string): Promise<boolean>;
+  /**
+   * Pulls a remote image by digest (`host/repo@sha256:…`, never a tag), once it was verified; nothing
+   * when the engine has it already.
+   */
+  pull(ref: string, onLine?: (line: string) => void): Promise<void>;
   /** Builds (or reuses: same inputs) an image from a folder; never pulls. Returns its image ID. */
   build(opts: {
     context: string;

@@ -103,6 +103,39 @@ export async function verifyImages(
   }
 }
 
+/**
+ * Pulls each remote image (`image.ref`, pinned by digest: the schema allows nothing else) through the
+ * engine; call it only once verifyImages let them through. The engine skips an image it has.
+ */
+export async function pullImages(m: ServiceManifest, d: JobDeps, report: Report): Promise<void> {
+  for (const c of m.containers) {
+    if (!('ref' in c.image)) continue;
+    const ref = c.image.ref;
+    report('pull', `pulling ${ref}`);
+    await d.engine.pull(ref, (line) => report('pull', `${c.name}: ${line.slice(0, 200)}`));
+  }
+}
+
+/**
+ * Before an install is accepted: each remote image (`image.ref`) must already pass, so that a refused
+ * one answers 422 image_unverified at once instead of failing in the background. The job checks again.
+ */
+export async function verifyRemoteImages(
+  m: ServiceManifest,
+  mode: VerificationMode,
+  d: JobDeps,
+): Promise<void> {
+  for (const c of m.containers) {
+    if (!('ref' in c.image)) continue;
+    assertMayRun(
+      await verifyImage({ source: 'registry', reference: c.image.ref }, mode, {
+        ...d.verify,
+        recordedBuild: () => undefined,
+      }),
+    );
+  }
+}
+
 /** Creates the network and containers, starts them, waits until each is healthy, joins Caddy. */
 export async function runContainers(
   m: ServiceManifest,

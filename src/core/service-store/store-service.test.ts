@@ -67,6 +67,7 @@ class FakeEngine implements ServiceEnginePort {
     return { id, built: true };
   };
   hasImage = async (id: string) => this.images.has(id);
+  pull = async (ref: string) => void this.calls.push(`pull ${ref}`);
   ensureNetwork = async (_c: string, name: string) => {
     this.calls.push(`network ${name}`);
     this.networks.add(name);

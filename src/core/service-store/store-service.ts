@@ -9,7 +9,13 @@ import { renderServiceContainers, storeContainerName } from '../../render/store/
 import { allocateVirtualIps } from '../../render/store/virtual-ips.ts';
 import type { ServiceVolume } from '../../schema/backup.ts';
 import type { ServiceManifest } from '../../schema/service-manifest.ts';
-import type { CatalogItem, ServiceState, StoreJob, StoreJobPhase } from '../../schema/service-store.ts';
+import type {
+  CatalogItem,
+  IndexStatus,
+  ServiceState,
+  StoreJob,
+  StoreJobPhase,
+} from '../../schema/service-store.ts';
 import { AppError } from '../errors.ts';
 import type { InstalledServiceRoute, InstalledServicesPort } from '../ports/installed-services.ts';
 import type {
@@ -18,14 +24,17 @@ import type {
   InstalledServicesRepository,
   ServiceCatalogPort,
 } from '../ports/service-store.ts';
+import type { TrustedKey } from './cosign.ts';
 import { type PlanStep, planServiceChange } from './install-plan.ts';
 import {
   buildImages,
   type JobDeps,
+  pullImages,
   removeService,
   runContainers,
   type StoreCell,
   verifyImages,
+  verifyRemoteImages,
 } from './service-jobs.ts';
 
 export type { StoreCell };
@@ -34,6 +43,8 @@ export interface StoreServiceDeps extends Omit<JobDeps, 'healthTimeoutMs' | 'pol
   catalog: ServiceCatalogPort;
   repo: InstalledServicesRepository;
   cell: () => StoreCell;
+  /** The keys signed images are verified against, read at each job (the owner may add one); default verify.keys. */
+  trustedKeys?: () => readonly TrustedKey[];
   healthTimeoutMs?: number;
   pollMs?: number;
   now?: () => Date;
@@ -60,8 +71,21 @@ export class StoreService implements InstalledServicesPort {
       if (s.state === 'installing') deps.repo.setState(s.id, 'failed', 'interrupted: cell-api stopped');
   }
 
+  /**
+   * The catalog as the port lists it now (the remote index may have changed), plus each installed
+   * service it no longer offers (an index entry removed, the URL cleared): it must stay visible and
+   * uninstallable, from the manifest recorded at install.
+   */
   async #entries(): Promise<CatalogService[]> {
-    this.#catalog ??= await this.#d.catalog.list();
+    const listed = await this.#d.catalog.list();
+    const gone = this.#d.repo
+      .list()
+      .filter((r) => !listed.some((c) => c.manifest.id === r.id))
+      .map((r): CatalogService => ({ manifest: r.manifest, dir: '', source: 'index' }));
+    this.#catalog =
+      gone.length === 0
+        ? listed
+        : [...listed, ...gone].sort((a, b) => a.manifest.id.localeCompare(b.manifest.id));
     return this.#catalog;
   }
 
@@ -102,6 +126,7 @@ export class StoreService implements InstalledServicesPort {
       state: this.#state(m.id, row),
       subdomains: (m.http_routes ?? []).map((r) => `${r.subdomain}.${domain}`),
       accounts: m.accounts !== undefined,
+      source: e.source ?? 'builtin',
       ...(row && row.version !== m.version ? { installed_version: row.version } : {}),
       ...(row?.lastError ? { last_error: row.lastError } : {}),
       ...(job
@@ -117,9 +142,11 @@ export class StoreService implements InstalledServicesPort {
     };
   }
 
-  async catalog(): Promise<{ services: CatalogItem[] }> {
+  async catalog(): Promise<{ services: CatalogItem[]; index?: IndexStatus }> {
+    const entries = await this.#entries();
     const rows = this.#d.repo.list();
-    return { services: (await this.#entries()).map((e) => this.#item(e, rows)) };
+    const index = this.#d.catalog.status?.();
+    return { services: entries.map((e) => this.#item(e, rows)), ...(index ? { index } : {}) };
   }
 
   async detail(id: string): Promise<CatalogItem> {
@@ -229,6 +256,10 @@ export class StoreService implements InstalledServicesPort {
     });
     this.#busy(steps.map((s) => s.id));
     if (steps.length === 0) return { service: id, state: this.#state(id, this.#d.repo.get(id)) };
+    // Remote images are checked before answering: an unsigned or unknown one is 422 now.
+    const d = this.#jobDeps();
+    for (const s of steps) await verifyRemoteImages(s.manifest, cell.verification, d);
+    this.#busy(steps.map((s) => s.id));
     for (const s of steps)
       this.#jobs.set(s.id, { action: 'install', phase: 'queued', message: 'waiting', running: true });
     void this.#runInstall(steps, entries);
@@ -265,7 +296,7 @@ export class StoreService implements InstalledServicesPort {
   #jobDeps(): JobDeps {
     return {
       engine: this.#d.engine,
-      verify: this.#d.verify,
+      verify: this.#d.trustedKeys ? { ...this.#d.verify, keys: this.#d.trustedKeys() } : this.#d.verify,
       healthTimeoutMs: this.#d.healthTimeoutMs ?? 120_000,
       pollMs: this.#d.pollMs ?? 250,
     };
@@ -311,6 +342,8 @@ export class StoreService implements InstalledServicesPort {
       });
       recorded = true;
       await verifyImages(m, images, cell.verification, d, report);
+      // Remote images are pulled only now, by digest, once verification let them through.
+      await pullImages(m, d, report);
       await runContainers(m, images, virtualIp, cell, d, report);
       this.#d.repo.setState(m.id, 'running', undefined);
       report('wire', 'telling DNS, Caddy and the firewall');
@@ -426,6 +459,8 @@ export class StoreService implements InstalledServicesPort {
       if (have.length === r.manifest.containers.length && have.every((c) => c.running)) continue;
       this.#jobs.set(r.id, { action: 'install', phase: 'create', message: 'recreating', running: true });
       try {
+        // A remote image removed meanwhile is pulled again by the digest verified at install.
+        await pullImages(r.manifest, d, this.#report(r.id));
         const images = await this.#imagesFor(r, d);
         await runContainers(r.manifest, images, r.virtualIp, cell, d, this.#report(r.id));
         this.#finish(r.id, 'done', `${r.manifest.name} is running again`);
@@ -449,7 +484,8 @@ export class StoreService implements InstalledServicesPort {
     const present = await Promise.all(ids.map((id) => this.#d.engine.hasImage(id)));
     if (present.every(Boolean)) return r.images;
     const entry = (await this.#entries()).find((e) => e.manifest.id === r.id);
-    if (!entry || entry.manifest.version !== r.version)
+    // An entry with no folder is the recorded manifest of a service the catalog no longer offers.
+    if (!entry?.dir || entry.manifest.version !== r.version)
       throw new Error(
         `its image is not on this machine and the catalog no longer has version ${r.version}: install it again`,
       );

@@ -32,8 +32,8 @@ export async function loadBuiltinCatalog(catalogDir = BUILTIN_CATALOG_DIR): Prom
   let folders: string[];
   try {
     const entries = await readdir(catalogDir, { withFileTypes: true });
-    // Files beside the folders (a README) are not services.
-    folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    // Files beside the folders (a README) are not services, nor is keys/ (the bundled signing keys).
+    folders = entries.filter((e) => e.isDirectory() && e.name !== 'keys').map((e) => e.name);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;

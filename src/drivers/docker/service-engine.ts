@@ -3,6 +3,7 @@
 // and creates, starts and removes its containers. Everything is labelled for the cell and the store
 // id, and only objects carrying both labels are ever listed or touched.
 import type { ServiceContainerState, ServiceEnginePort } from '../../core/ports/service-store.ts';
+import { parseImageRef } from '../../schema/image-ref.ts';
 import { type BindSpec, LABELS } from '../../schema/runtime.ts';
 import { buildImage } from './build-image.ts';
 import type { DockerEngine } from './engine.ts';
@@ -20,6 +21,30 @@ export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
     async build(opts) {
       const b = await buildImage(docker, opts);
       return { id: b.id, built: b.built };
+    },
+    // By digest only: a tag names whatever the registry serves today, a digest the bytes verified.
+    async pull(ref, onLine) {
+      const p = parseImageRef(ref);
+      if (!p.ok || p.ref.kind !== 'digest') throw new Error('only an image pinned by digest is pulled');
+      try {
+        await docker.getImage(ref).inspect();
+        return; // the engine has these bytes already
+      } catch (err) {
+        if (status(err) !== 404) throw err;
+      }
+      const stream = await docker.pull(ref);
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(
+          stream,
+          (err: Error | null) =>
+            err ? reject(new Error(`pulling ${ref} failed: ${err.message}`)) : resolve(),
+          (e: { status?: unknown; error?: unknown }) => {
+            if (typeof e.error === 'string')
+              reject(new Error(`pulling ${ref} failed: ${e.error.slice(0, 300)}`));
+            else if (typeof e.status === 'string') onLine?.(e.status);
+          },
+        );
+      });
     },
     async ensureNetwork(cellId, name, serviceId) {
       const found = await docker.listNetworks({ filters: { name: [name] } });
@@ -94,6 +119,9 @@ export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
 /** `pic serve` without Docker: the store lists its catalog, and every change answers 409. */
 export const NO_SERVICE_ENGINE: ServiceEnginePort = {
   available: async () => false,
+  pull: async () => {
+    throw new Error('no container engine');
+  },
   build: async () => {
     throw new Error('no container engine');
   },

@@ -582,6 +582,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/store/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys signed store images are verified against: bundled with PIC, and added by the owner */
+        get: operations["getApiStoreKeys"];
+        put?: never;
+        /** Trust a public key (ECDSA P-256, PEM) for signed store images; 409 when it is trusted already */
+        post: operations["postApiStoreKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/store/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop trusting a key the owner added (a bundled key cannot be deleted: 409) */
+        delete: operations["deleteApiStoreKeysId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/containers": {
         parameters: {
             query?: never;
@@ -1799,6 +1834,7 @@ export interface operations {
                         };
                         /** @enum {string} */
                         image_verification: "enforce" | "warn" | "off";
+                        store_index_url?: string;
                     };
                 };
             };
@@ -1851,6 +1887,7 @@ export interface operations {
                     };
                     /** @enum {string} */
                     image_verification?: "enforce" | "warn" | "off";
+                    store_index_url?: string | null;
                 };
             };
         };
@@ -1891,6 +1928,7 @@ export interface operations {
                             };
                             /** @enum {string} */
                             image_verification: "enforce" | "warn" | "off";
+                            store_index_url?: string;
                         };
                         pending: {
                             pending: boolean;
@@ -2558,11 +2596,23 @@ export interface operations {
                                 /** @enum {string} */
                                 action: "install" | "uninstall";
                                 /** @enum {string} */
-                                phase: "queued" | "build" | "verify" | "create" | "start" | "healthy" | "wire" | "stop" | "remove" | "done" | "failed";
+                                phase: "queued" | "build" | "verify" | "pull" | "create" | "start" | "healthy" | "wire" | "stop" | "remove" | "done" | "failed";
                                 message: string;
                                 error?: string;
                             };
+                            /** @enum {string} */
+                            source: "builtin" | "index";
                         }[];
+                        index?: {
+                            url: string;
+                            fetched_at: string | null;
+                            services: number;
+                            error?: string;
+                            problems: {
+                                id?: string;
+                                message: string;
+                            }[];
+                        };
                     };
                 };
             };
@@ -2613,10 +2663,12 @@ export interface operations {
                             /** @enum {string} */
                             action: "install" | "uninstall";
                             /** @enum {string} */
-                            phase: "queued" | "build" | "verify" | "create" | "start" | "healthy" | "wire" | "stop" | "remove" | "done" | "failed";
+                            phase: "queued" | "build" | "verify" | "pull" | "create" | "start" | "healthy" | "wire" | "stop" | "remove" | "done" | "failed";
                             message: string;
                             error?: string;
                         };
+                        /** @enum {string} */
+                        source: "builtin" | "index";
                     };
                 };
             };
@@ -2912,6 +2964,116 @@ export interface operations {
                             password: string;
                             url: string | null;
                         }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiStoreKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            id: string;
+                            pem: string;
+                            added_at: string | null;
+                            bundled: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiStoreKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    pem: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        pem: string;
+                        added_at: string | null;
+                        bundled: boolean;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiStoreKeysId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
                     };
                 };
             };

@@ -7,6 +7,7 @@ import { api, call } from '../api/client';
 import type { paths } from '../api/schema';
 import { ErrorBanner } from '../components/field';
 import { ServiceAccountsPanel } from './service-accounts-panel';
+import { StoreSourcesCard } from './store-sources-card';
 
 type Catalog = paths['/api/services/catalog']['get']['responses']['200']['content']['application/json'];
 export type StoreItem = Catalog['services'][number];
@@ -14,10 +15,11 @@ export type StoreItem = Catalog['services'][number];
 const CATALOG_KEY = ['service-catalog'];
 
 /** The steps of an install, in order: the bar shows how far the job is. */
-const INSTALL_STEPS = ['build', 'verify', 'create', 'start', 'healthy', 'wire'] as const;
+const INSTALL_STEPS = ['build', 'verify', 'pull', 'create', 'start', 'healthy', 'wire'] as const;
 const STEP_LABEL: Record<string, string> = {
   build: 'Building the image',
   verify: 'Verifying the image',
+  pull: 'Pulling the image (by digest)',
   create: 'Creating the containers',
   start: 'Starting',
   healthy: 'Waiting until it answers',
@@ -93,6 +95,10 @@ export function ServiceStorePage() {
       {catalog.isSuccess && services.length === 0 && (
         <p className="text-sm text-slate-500">The catalog is empty.</p>
       )}
+      <StoreSourcesCard
+        index={catalog.data?.index}
+        onChanged={() => qc.invalidateQueries({ queryKey: CATALOG_KEY })}
+      />
     </div>
   );
 }
@@ -111,7 +117,10 @@ function ServiceCard(props: {
       <div className="flex items-start justify-between gap-3">
         <div>
           <h2 className="font-semibold">{s.name}</h2>
-          <p className="text-xs text-slate-500">version {s.version}</p>
+          <p className="text-xs text-slate-500">
+            version {s.version}
+            {s.source === 'index' ? ' · from the remote index' : ''}
+          </p>
         </div>
         <span
           className={`rounded px-2 py-0.5 text-xs ${STATE_STYLE[s.state] ?? 'bg-slate-100 dark:bg-slate-800'}`}
