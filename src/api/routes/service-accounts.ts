@@ -61,4 +61,28 @@ export const serviceAccountRoutes = [
     response: myServiceAccountsSchema,
     handler: ({ deps, session }) => deps.serviceAccounts.mine(session!.username),
   }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/peer/services/:id/mobileconfig',
+    access: ['peer'],
+    auditRead: true,
+    tag: 'services',
+    summary:
+      "An Apple configuration profile adding the peer's calendar and contacts accounts (and the cell's CA " +
+      'to trust) to an iPhone, iPad or Mac',
+    params: serviceIdParams,
+    handler: async ({ deps, session, params, reply }) => {
+      const cell = deps.config.get().identity.cell_name;
+      const profile = deps.serviceAccounts.appleProfile(
+        session!.username,
+        params.id,
+        cell,
+        await deps.vault.rootPem(),
+      );
+      return reply
+        .type('application/x-apple-aspen-config')
+        .header('content-disposition', `attachment; filename="${cell}-${params.id}.mobileconfig"`)
+        .send(profile);
+    },
+  }),
 ];

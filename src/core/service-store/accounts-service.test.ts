@@ -138,3 +138,15 @@ test("a deleted peer's accounts are removed from every service, then forgotten",
     ['alice'],
   );
 });
+
+test("a device profile carries the peer's own calendar account, and only for the calendar", async () => {
+  const { svc } = kit();
+  const made = await svc.add('calendar', { username: 'alice' });
+  const profile = svc.appleProfile('alice', 'calendar', 'home', undefined);
+  assert.ok(profile.includes('<string>calendar.home.cell</string>'));
+  assert.ok(profile.includes(`<string>${made.password}</string>`));
+  assert.throws(
+    () => svc.appleProfile('bob', 'calendar', 'home', undefined),
+    (e: AppError) => e.status === 404,
+  );
+});

@@ -4,6 +4,7 @@
 // manifest supplies argv hooks that run in its container: `add` gets the password on stdin, never
 // in an argument, so it appears in no process list and no log.
 import { randomBytes } from 'node:crypto';
+import { renderMobileconfig } from '../../render/apple/mobileconfig.ts';
 import type { AddAccountBody, MyServiceAccount, ServiceAccountView } from '../../schema/service-accounts.ts';
 import { AppError, notFound } from '../errors.ts';
 import type {
@@ -27,6 +28,8 @@ export interface AccountsServiceDeps {
 export const generatePassword = () => randomBytes(18).toString('base64url');
 
 const USERNAME_PLACEHOLDER = '{username}';
+/** The services a device profile describes: CalDAV and CardDAV at the service's first route. */
+const PROFILE_SERVICES = new Set(['calendar']);
 
 export class AccountsService {
   readonly #d: AccountsServiceDeps;
@@ -102,6 +105,23 @@ export class AccountsService {
           };
         }),
     };
+  }
+
+  /**
+   * An Apple configuration profile with the peer's calendar and contacts accounts (CalDAV and
+   * CardDAV of the built-in calendar service) and the cell's CA to trust; 404 for other services.
+   */
+  appleProfile(username: string, serviceId: string, cellName: string, caPem: string | undefined): string {
+    const account = this.mine(username).accounts.find((a) => a.service === serviceId);
+    if (!account?.url) throw notFound(`Your account on ${serviceId}`);
+    if (!PROFILE_SERVICES.has(serviceId)) throw notFound(`A device profile for ${serviceId}`);
+    return renderMobileconfig({
+      cellName,
+      host: new URL(account.url).hostname,
+      username,
+      password: account.password,
+      ...(caPem ? { caPem } : {}),
+    });
   }
 
   /**

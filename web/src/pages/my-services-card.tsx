@@ -53,6 +53,11 @@ function Account({
         </dd>
       </dl>
       {HOW_TO[a.service] && <p className="text-xs text-slate-600 dark:text-slate-400">{HOW_TO[a.service]}</p>}
+      {a.service === 'calendar' && (
+        <a className="text-xs underline" href={`/api/peer/services/${a.service}/mobileconfig`} download>
+          Set up an iPhone, iPad or Mac in one step (a configuration profile)
+        </a>
+      )}
     </div>
   );
 }
