@@ -21,7 +21,6 @@ import { CONTROL_HELPER, ControlSession } from './control-session.ts';
 
 const IMAGE = process.env.PIC_TEST_DNS_IMAGE ?? 'pic/cell-dns';
 const REPO_IMAGE = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns');
-const LOCK = '/tmp/pic-docker.lock';
 const engine = new DockerEngine();
 
 async function skipReason(): Promise<string | false> {
@@ -36,10 +35,10 @@ const id = randomBytes(4).toString('hex');
 const net = `pic-dnsctl-net-${id}`;
 const name = `pic-dnsctl-dns-${id}`;
 
-function docker(args: string[], lock = false): { status: number | null; stdout: string; stderr: string } {
-  const r = lock
-    ? spawnSync('flock', [LOCK, 'docker', ...args], { encoding: 'utf8', timeout: 60_000 })
-    : spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
+// No global lock: every object here has a name of its own, and a cell another job holds the lock
+// for (minutes) must not time this test out.
+function docker(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -76,28 +75,25 @@ describe('cell-dns control channel isolation', { skip }, () => {
       renderControlInterfaces({ addresses: ['127.0.0.1'] }).output,
       { mode: 0o644 },
     );
-    const created = docker(['network', 'create', '--label', 'pic.test=dnsctl', net], true);
+    const created = docker(['network', 'create', '--label', 'pic.test=dnsctl', net]);
     assert.equal(created.status, 0, created.stderr);
     const mount = (file: string, at: string) => ['-v', `${join(REPO_IMAGE, file)}:${at}:ro`];
-    const run = docker(
-      [
-        'run',
-        '-d',
-        '--name',
-        name,
-        '--label',
-        'pic.test=dnsctl',
-        '--network',
-        net,
-        '-v',
-        `${conf}:/etc/pic/unbound:ro`,
-        ...mount('unbound.conf', '/etc/unbound/unbound.conf'),
-        ...mount('entrypoint.sh', '/usr/local/bin/pic-dns-entrypoint'),
-        ...mount('pic-dns-control', CONTROL_HELPER),
-        IMAGE,
-      ],
-      true,
-    );
+    const run = docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      'pic.test=dnsctl',
+      '--network',
+      net,
+      '-v',
+      `${conf}:/etc/pic/unbound:ro`,
+      ...mount('unbound.conf', '/etc/unbound/unbound.conf'),
+      ...mount('entrypoint.sh', '/usr/local/bin/pic-dns-entrypoint'),
+      ...mount('pic-dns-control', CONTROL_HELPER),
+      IMAGE,
+    ]);
     assert.equal(run.status, 0, run.stderr);
     session = new ControlSession(() => openExecSession(engine, name, [CONTROL_HELPER]));
     const deadline = Date.now() + 30_000;
