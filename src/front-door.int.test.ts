@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect } from 'node:tls';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { ADMIN_PASSWORD, completeSetup, type Kit, makeKit } from './api/test-kit.ts';
 import { FrontDoorTls } from './core/front-door/front-door-tls.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
@@ -138,6 +139,11 @@ before(async () => {
   ports = { http: await freePort(), https: await freePort(), lan: await freePort(), api: await freePort() };
   mkdirSync(www);
   writeFileSync(join(www, 'index.html'), '<!doctype html><title>PIC</title>');
+  // The build's precompressed copies (web/precompress.ts): served as they are, never compressed here.
+  mkdirSync(join(www, 'assets'));
+  writeFileSync(join(www, 'assets', 'app.js'), 'console.log("plain");');
+  writeFileSync(join(www, 'assets', 'app.js.gz'), gzipSync('console.log("gzip");'));
+  writeFileSync(join(www, 'assets', 'app.js.br'), brotliCompressSync('console.log("br");'));
   kit = await makeKit({ trustedProxies: ['127.0.0.1'] }, {}, join(dir, 'api'));
   await completeSetup(kit, { cell_name: 'home' });
   await kit.app.listen({ host: '127.0.0.1', port: ports.api });
@@ -189,6 +195,30 @@ test('https://<domain> verifies against the cell root; the UI and the API answer
     `https://${DOMAIN}:${ports.https}/`,
   ]);
   assert.notEqual(r.status, 0);
+});
+
+test("the UI's files: the build's compressed copy the browser accepts, with the security headers", async () => {
+  const url = `https://${DOMAIN}:${ports.https}/assets/app.js`;
+  const br = await curl(['-H', 'accept-encoding: gzip, deflate, br, zstd', url]);
+  assert.equal(br.status, 200, br.stderr);
+  assert.match(br.headers, /^content-encoding: br$/m);
+  assert.match(br.headers, /^vary: accept-encoding$/m);
+  assert.match(br.headers, /^strict-transport-security: max-age=31536000$/m);
+  assert.match(br.headers, /^content-security-policy: /m);
+  const gz = await curl(['--compressed', '-H', 'accept-encoding: gzip', url]);
+  assert.match(gz.headers, /^content-encoding: gzip$/m);
+  assert.equal(gz.body, 'console.log("gzip");');
+  // Without Accept-Encoding the file itself; index.html has no copy: served as it is, uncompressed.
+  const plain = await curl([url]);
+  assert.doesNotMatch(plain.headers, /content-encoding/);
+  assert.equal(plain.body, 'console.log("plain");');
+  const index = await curl(['-H', 'accept-encoding: gzip, br, zstd', `https://${DOMAIN}:${ports.https}/`]);
+  assert.doesNotMatch(index.headers, /content-encoding/);
+  assert.match(index.body, /<title>PIC<\/title>/);
+  // A directory without an index is a client-side route too.
+  const assets = await curl([`https://${DOMAIN}:${ports.https}/assets/`]);
+  assert.equal(assets.status, 200);
+  assert.match(assets.body, /<title>PIC<\/title>/);
 });
 
 test('the API sees HTTPS through Caddy: the session cookie is __Host- and Secure', async () => {

@@ -1,6 +1,7 @@
 // Caddy's JSON config for cell-caddy (config/caddy/caddy.json). The front door proxies /api, /api/*,
 // /health and /metrics to cell-api and serves the built UI from /srv/www with an index.html fallback,
-// with the API's security headers (see front-door-headers.ts). Caddy starts from this file; cell-api
+// with the API's security headers (see front-door-headers.ts), and the UI's files compressed at build
+// time (web/precompress.ts; `precompressed`), never per request. Caddy starts from this file; cell-api
 // later loads changes through the admin API (POST /load), which replaces the admin block too, so the
 // block is part of every render.
 //
@@ -30,10 +31,17 @@
 import { z } from 'zod';
 import { domainName, ipv4, port } from '../../schema/fields.ts';
 import { CADDY_ADMIN_HOST } from '../../schema/runtime.ts';
+import { HSTS_HEADER } from '../../schema/security-headers.ts';
 import type { StoreSite } from '../../schema/store-sites.ts';
 import { must } from '../common/guards.ts';
 import type { Rendered } from '../common/rendered.ts';
-import { type CaddyServer, UI_HEADERS, withFrontDoorHeaders } from './front-door-headers.ts';
+import {
+  type CaddyHeaders,
+  type CaddyServer,
+  caddyHeaders,
+  UI_HEADERS,
+  withFrontDoorHeaders,
+} from './front-door-headers.ts';
 import { storeServers, storeSite } from './store-servers.ts';
 
 export interface CaddyConfigInput {
@@ -64,6 +72,9 @@ export interface CaddyConfigInput {
 
 /** The tag of the certificate cell-api delivers; the connection policy serves it for any SNI. */
 export const CELL_CERT_TAG = 'pic-cell';
+
+/** Where cell-caddy's image holds the built UI (images/cell-caddy/Dockerfile). */
+const UI_ROOT = '/srv/www';
 
 const hostPort = (host: z.ZodType<string>) =>
   z
@@ -189,13 +200,16 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
           ...frontDoor,
         ],
       ),
-      https: server([on(':443')], frontDoor, {
+      // HSTS on every answer of the front door over HTTPS, API included (front-door-headers.ts).
+      https: server([on(':443')], frontDoorRoutes(i.apiUpstream, caddyHeaders(HSTS_HEADER)), {
         // The cell's certificate whatever the SNI (a client that dials an IP still gets a chain).
         tls_connection_policies: [{ certificate_selection: { any_tag: [CELL_CERT_TAG] } }],
         // h1 and h2 over TCP only: no UDP listener for HTTP/3, whose port is not published.
         protocols: ['h1', 'h2'],
       }),
-      ...(i.store ? storeServers(i.store.caddyAddress, i.store.sites, server, CELL_CERT_TAG) : {}),
+      ...(i.store
+        ? withFrontDoorHeaders(storeServers(i.store.caddyAddress, i.store.sites, server, CELL_CERT_TAG))
+        : {}),
     };
     tls = {
       certificates: {
@@ -222,7 +236,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
       },
     },
     apps: {
-      http: { servers: withFrontDoorHeaders(servers) },
+      http: { servers },
       ...(tls ? { tls } : {}),
     },
   };
@@ -233,41 +247,48 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
   return { output: `${JSON.stringify(config, null, 2)}\n`, warnings };
 }
 
-function frontDoorRoutes(apiUpstream: string): unknown[] {
+/** The UI's precompressed copies (web/precompress.ts writes them at build time), best first. */
+const PRECOMPRESSED = {
+  precompressed: { br: {}, zstd: {}, gzip: {} },
+  precompressed_order: ['br', 'zstd', 'gzip'],
+};
+
+/**
+ * The front door: the API, /health and /metrics proxied to cell-api; everything else is the UI.
+ * Flat on purpose (the HTTPS benchmark, docs/performance.md): no subroute, no `try_files` (its stats
+ * came before file_server's own), no placeholder, and nothing compressed per request.
+ * `hsts`: the HTTPS server's header, set by the handler each route already runs (ADR 0018).
+ */
+function frontDoorRoutes(apiUpstream: string, hsts: CaddyHeaders = {}): unknown[] {
+  const withHsts = Object.keys(hsts).length > 0;
+  const ui = { handler: 'file_server', root: UI_ROOT, ...PRECOMPRESSED };
   return [
     {
       // /metrics: Prometheus scrapes through the front door (the API checks its bearer token).
       match: [{ path: ['/api', '/api/*', '/health', '/metrics'] }],
-      // No header handler here: cell-api's own headers (security, no-store) pass untouched. Caddy
+      // No other header here: cell-api's own headers (security, no-store) pass untouched. Caddy
       // sets X-Forwarded-Proto, which cell-api believes from Caddy's address only (Secure cookies).
-      handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: apiUpstream }] }],
+      // Not compressed: an API answer can hold a secret beside text the request chose (BREACH).
+      handle: [
+        ...(withHsts ? [{ handler: 'headers', response: { set: hsts } }] : []),
+        { handler: 'reverse_proxy', upstreams: [{ dial: apiUpstream }] },
+      ],
       terminal: true,
     },
     {
       handle: [
-        {
-          handler: 'subroute',
-          routes: [
-            // The UI's files are not access-logged (`skip_log`, Caddy 2.6's name): public, cacheable
-            // files, a dozen per page load, logging them doubled the cost of serving them. Every
-            // request to the API, /health, /metrics and the ACME path is logged (ADR 0018).
-            { handle: [{ handler: 'vars', root: '/srv/www', skip_log: true }] },
-            {
-              // Client-side routes of the UI fall back to index.html.
-              match: [{ file: { try_files: ['{http.request.uri.path}', '/index.html'] } }],
-              handle: [{ handler: 'rewrite', uri: '{http.matchers.file.relative}' }],
-            },
-            {
-              handle: [
-                // The UI's files carry the API's security headers; their caching is Caddy's
-                // (ETag, Last-Modified), untouched.
-                { handler: 'headers', response: { set: UI_HEADERS } },
-                { handler: 'encode', encodings: { zstd: {}, gzip: {} }, prefer: ['zstd', 'gzip'] },
-                { handler: 'file_server' },
-              ],
-            },
-          ],
-        },
+        // The UI's files are not access-logged (`skip_log`, Caddy 2.6's name): public, cacheable
+        // files, a dozen per page load, logging them doubled the cost of serving them. Every
+        // request to the API, /health, /metrics and the ACME path is logged (ADR 0018).
+        { handler: 'vars', skip_log: true },
+        // The UI's files carry the API's security headers (and HSTS over HTTPS) in one handler;
+        // their caching is Caddy's (ETag, Last-Modified), untouched.
+        { handler: 'headers', response: { set: { ...hsts, ...UI_HEADERS } } },
+        // The file when it exists (its .br/.zst/.gz copy when the browser accepts one)...
+        { ...ui, pass_thru: true },
+        // ...otherwise a client-side route of the UI: index.html.
+        { handler: 'rewrite', uri: '/index.html' },
+        ui,
       ],
     },
   ];

@@ -2,8 +2,9 @@
 // answers (one source: schema/security-headers.ts); the API's own answers pass through untouched, so
 // its `Cache-Control: no-store` on every private-key-bearing answer reaches the browser as it was
 // sent. A server that speaks HTTPS also sends HSTS on every answer, API included (cell-api cannot
-// know which scheme the browser used). Today's config has no HTTPS server: HSTS lands with the HTTPS
-// work (issue 10) through this function, which render.test.ts checks on an HTTPS server.
+// know which scheme the browser used): the front door's HTTPS server sets it in one headers handler
+// per route (caddy-config.ts: the UI's route sets it with the security headers, one handler per
+// answer being the cheapest form), the store services' servers through withFrontDoorHeaders.
 import { HSTS_HEADER, SECURITY_HEADERS } from '../../schema/security-headers.ts';
 
 /** Caddy's header map: each field name to its list of values. */
