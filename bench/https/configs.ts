@@ -1,11 +1,13 @@
 // The two Caddy configs the HTTPS benchmark compares, both loading the same certificate files:
 // - cell: renderCaddyConfig's output for local mode, as cell-caddy runs it, with only what loopback
 //   needs changed (as src/front-door.int.test.ts does): listen addresses, the admin socket, the
-//   certificate and UI paths. Its https server keeps the HSTS route, the front door routes (API
-//   matcher, try_files fallback, security headers, encode, file_server) and its access log.
+//   certificate and UI paths. Its https server keeps the front door routes (API matcher with HSTS;
+//   the UI: skip_log, the security headers and HSTS, file_server of the precompressed files with
+//   pass_thru, the index.html fallback) and its access log.
 // - bare: one server, the same TLS policy and protocols, a file_server of the same directory; no
 //   headers, no encode, no access log.
-// Variants of the cell config (BENCH_HTTPS_TOGGLES=1) each drop one feature, to see what costs what.
+// Variants of the cell config (BENCH_HTTPS_TOGGLES=1) each drop one feature, to see what costs what,
+// and the front door as it was before the UI was precompressed, to measure the change in one run.
 import { CELL_CERT_TAG, renderCaddyConfig } from '../../src/render/caddy/caddy-config.ts';
 import { CADDY_ADMIN_SOCKET, CADDY_TLS_DIR } from '../../src/schema/runtime.ts';
 
@@ -104,9 +106,54 @@ function withoutLogs(c: unknown): unknown {
   return c;
 }
 
+/**
+ * The front door as it was before the UI was precompressed (2026-12-03, second stop): a subroute with
+ * `vars` (root, skip_log), `try_files` and its rewrite, then headers, `encode` (zstd, gzip) and
+ * file_server; HSTS in a first route of its own. Kept to measure the change in the same run.
+ */
+function before(c: unknown): unknown {
+  const servers = (c as { apps: { http: { servers: Record<string, Json> } } }).apps.http.servers;
+  const https = servers.https as { routes: Json[] };
+  const [api, ui] = https.routes as [Json, Json];
+  const apiHandle = api.handle as Json[];
+  const uiHandle = ui.handle as Json[];
+  const set = { ...((uiHandle.find((h) => h.handler === 'headers')!.response as Json).set as Json) };
+  const hsts = { 'strict-transport-security': set['strict-transport-security'] };
+  delete set['strict-transport-security'];
+  const root = uiHandle.find((h) => h.handler === 'file_server')!.root;
+  https.routes = [
+    { handle: [{ handler: 'headers', response: { set: hsts } }] },
+    { ...api, handle: apiHandle.filter((h) => h.handler !== 'headers') },
+    {
+      handle: [
+        {
+          handler: 'subroute',
+          routes: [
+            { handle: [{ handler: 'vars', root, skip_log: true }] },
+            {
+              match: [{ file: { try_files: ['{http.request.uri.path}', '/index.html'] } }],
+              handle: [{ handler: 'rewrite', uri: '{http.matchers.file.relative}' }],
+            },
+            {
+              handle: [
+                { handler: 'headers', response: { set } },
+                { handler: 'encode', encodings: { zstd: {}, gzip: {} }, prefer: ['zstd', 'gzip'] },
+                { handler: 'file_server' },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ];
+  return c;
+}
+
 export interface Variant {
   name: string;
   config: (text: string) => string;
+  /** Loaded with every request (not only GET /), like the cell and the reference. */
+  all?: boolean;
 }
 
 /** The cell config with one feature taken out, for the side experiment (never what the cell runs). */
@@ -116,19 +163,20 @@ export const VARIANTS: Variant[] = [
     config: (text) => JSON.stringify(withoutLogs(JSON.parse(text))),
   },
   {
-    name: 'cell, no encode',
-    config: (text) => JSON.stringify(stripHandlers(JSON.parse(text), (h) => h.handler === 'encode')),
-  },
-  {
     name: 'cell, no headers (HSTS, UI)',
     config: (text) => JSON.stringify(stripHandlers(JSON.parse(text), (h) => h.handler === 'headers')),
   },
   {
-    // What is left: the routes themselves (API matcher, vars, try_files and its rewrite).
-    name: 'cell, none of the three',
+    // What is left: the routes themselves (API matcher, vars, file_server, its fallback).
+    name: 'cell, neither',
     config: (text) => {
-      const c = stripHandlers(JSON.parse(text), (h) => h.handler === 'encode' || h.handler === 'headers');
+      const c = stripHandlers(JSON.parse(text), (h) => h.handler === 'headers');
       return JSON.stringify(withoutLogs(c));
     },
+  },
+  {
+    name: 'cell as before (try_files, encode per request)',
+    config: (text) => JSON.stringify(before(JSON.parse(text))),
+    all: true,
   },
 ];

@@ -13,7 +13,8 @@
 // so before the load the chain each server presents is verified once with node:tls against the cell
 // root, with the domain as SNI, and both must present the same certificate.
 // BENCH_HTTPS_TOGGLES=1 adds variants of the cell config each without one feature (access log,
-// encode, headers), run in the same rounds: the side experiment of what costs what.
+// headers), run in the same rounds (GET / only): the side experiment of what costs what; and the front
+// door as it was before precompression (try_files, encode per request), with every request.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -65,6 +66,8 @@ interface Server {
   name: string;
   port: number;
   child?: ChildProcess;
+  /** Loaded with every request; the other variants with GET / only. */
+  all?: boolean;
 }
 
 interface Fetched {
@@ -189,17 +192,22 @@ try {
   const cellPorts = await ports();
   const cellText = cellConfig(paths('cell'), cellPorts);
   const barePort = await freePort();
-  const configs = [
-    { name: 'bare file_server', port: barePort, text: bareConfig(paths('bare'), barePort) },
-    { name: 'cell-caddy', port: cellPorts.https, text: cellText },
+  const configs: Array<{ name: string; port: number; text: string; all?: boolean }> = [
+    { name: 'bare file_server', port: barePort, text: bareConfig(paths('bare'), barePort), all: true },
+    { name: 'cell-caddy', port: cellPorts.https, text: cellText, all: true },
   ];
   if (TOGGLES)
     for (const [i, v] of VARIANTS.entries()) {
       const p = await ports();
-      configs.push({ name: v.name, port: p.https, text: v.config(cellConfig(paths(`v${i}`), p)) });
+      configs.push({
+        name: v.name,
+        port: p.https,
+        text: v.config(cellConfig(paths(`v${i}`), p)),
+        all: v.all,
+      });
     }
   for (const c of configs) {
-    const s: Server = { name: c.name, port: c.port };
+    const s: Server = { name: c.name, port: c.port, all: c.all };
     servers.push(s);
     await startCaddy(dir, s, c.text, domain, root);
   }
@@ -246,7 +254,7 @@ try {
   for (let round = 0; round < ROUNDS; round++)
     for (const [qi, q] of requests.entries())
       for (const s of round % 2 ? [...servers].reverse() : servers) {
-        if (qi > 0 && s !== bare && s !== cell) continue; // the variants: GET / only
+        if (qi > 0 && !s.all) continue; // the feature toggles: GET / only
         const m = await load(s, domain, q.path, q.enc);
         results.set(key(s, qi), [...(results.get(key(s, qi)) ?? []), m]);
       }
