@@ -101,8 +101,10 @@ stage_context() {
 
 # Preflight, before spending time on any build.
 for name in "${names[@]}"; do
-  if [ "$name" = cell-caddy ] && [ ! -f "$web_dist/index.html" ]; then
-    log "cell-caddy: the built UI is missing ($web_dist/index.html); run \`npm run build:web\` first" >&2
+  # index.html.gz: the build's precompressed copies (web/precompress.ts); cell-caddy serves them and
+  # compresses nothing per request, so a UI built without them would be served uncompressed.
+  if [ "$name" = cell-caddy ] && { [ ! -f "$web_dist/index.html" ] || [ ! -f "$web_dist/index.html.gz" ]; }; then
+    log "cell-caddy: the built UI is missing or predates its precompressed copies ($web_dist/index.html{,.gz}); run \`npm run build:web\` first" >&2
     log "(or point PIC_WEB_DIST at a built UI directory)" >&2
     exit 1
   fi

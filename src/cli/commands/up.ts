@@ -67,7 +67,9 @@ export async function up(argv: string[]): Promise<number> {
   }
   await requireDocker(ctx.engine);
   if (!values['no-build']) {
-    if (!existsSync(join(REPO_ROOT, 'web', 'dist', 'index.html'))) {
+    // index.html.gz: a UI built before the build compressed its files (web/precompress.ts) is built
+    // again, or cell-caddy would serve it uncompressed (it no longer compresses per request).
+    if (!['index.html', 'index.html.gz'].every((f) => existsSync(join(REPO_ROOT, 'web', 'dist', f)))) {
       run(ctx, 'web UI', process.execPath, [
         join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
         'build',
