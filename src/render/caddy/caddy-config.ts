@@ -257,7 +257,7 @@ const PRECOMPRESSED = {
  * The front door: the API, /health and /metrics proxied to cell-api; everything else is the UI.
  * Flat on purpose (the HTTPS benchmark, docs/performance.md): no subroute, no `try_files` (its stats
  * came before file_server's own), no placeholder, and nothing compressed per request.
- * `hsts`: the HTTPS server's header, set by the handler each route already runs (ADR 0018).
+ * `hsts`: the HTTPS server's header, set by each route's own headers handler (ADR 0018).
  */
 function frontDoorRoutes(apiUpstream: string, hsts: CaddyHeaders = {}): unknown[] {
   const withHsts = Object.keys(hsts).length > 0;
