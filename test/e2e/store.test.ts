@@ -12,6 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
+  addPeer as addCellPeer,
+  CELL_VPN_IP,
+  caddyIp as cellCaddyIp,
+  createDeviceNetwork,
+  DOMAIN,
+  deviceName,
+  exec,
+  PEER_IMAGE,
+  waitJob as runJob,
+  startDevice as startCellDevice,
+} from './devices.ts';
+import {
   ApiClient,
   completeSetup,
   docker,
@@ -25,10 +37,6 @@ import {
   until,
 } from './harness.ts';
 
-const PEER_IMAGE = 'pic-test/peer:latest';
-const CELL_VPN_IP = '10.0.0.1';
-const DOMAIN = 'e2e.cell';
-
 let cell: TestCell;
 let admin: ApiClient;
 let net = '';
@@ -40,29 +48,8 @@ const virtualIp: Record<string, string> = {};
 /** The peers' own cell logins (generated when the peer was added). */
 const logins: Record<string, string> = {};
 
-function createDeviceNetwork(name: string): void {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const subnet = `172.29.${Math.floor(Math.random() * 256)}.0/24`;
-    if (tryDocker(['network', 'create', '--subnet', subnet, name]).ok) return;
-  }
-  throw new Error('no free /24 in 172.29.0.0/16 for the device network');
-}
-
-/** A command in a container; its exit status is part of the answer. */
-function exec(container: string, argv: string[], timeoutMs = 60_000) {
-  const r = spawnSync('docker', ['exec', container, ...argv], { encoding: 'utf8', timeout: timeoutMs });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-const device = (name: string) => `${cell.prefix}device-${name}`;
-const inDevice = (name: string, argv: string[]) => exec(device(name), argv);
-
-const caddyIp = () =>
-  docker([
-    'inspect',
-    '-f',
-    `{{(index .NetworkSettings.Networks "${cell.prefix}cell-network").IPAddress}}`,
-    cell.name('caddy'),
-  ]).trim();
+const inDevice = (name: string, argv: string[]) => exec(deviceName(cell, name), argv);
+const caddyIp = () => cellCaddyIp(cell);
 
 /** `dig` through the tunnel at the cell's DNS: the status and the A records. */
 function dig(who: string, name: string): { status?: string; a: string[] } {
@@ -98,67 +85,16 @@ function curl(
   };
 }
 
-/** Starts an install or uninstall and follows its job to the end; fails with the job's error. */
-async function waitJob(id: string, action: 'install' | 'uninstall'): Promise<void> {
-  const r = await admin.call('POST', `/api/services/catalog/${id}/${action}`);
-  assert.equal(r.status, 202, JSON.stringify(r.json));
-  const want = action === 'install' ? 'running' : 'not_installed';
-  const deadline = Date.now() + 20 * 60_000;
-  let item: { state: string; job?: { phase: string; error?: string } } | undefined;
-  while (Date.now() < deadline) {
-    const d = await admin.call('GET', `/api/services/catalog/${id}`);
-    item = d.json as typeof item;
-    if (item?.job?.error || item?.job?.phase === 'failed' || item?.state === 'failed')
-      throw new Error(`${action} of ${id} failed: ${JSON.stringify(item)}`);
-    if ((!item?.job || item.job.phase === 'done') && item?.state === want) return;
-    await new Promise((res) => setTimeout(res, 1000));
-  }
-  throw new Error(`${action} of ${id} did not finish: ${JSON.stringify(item)}`);
-}
+const waitJob = (id: string, action: 'install' | 'uninstall') => runJob(admin, id, action);
 
 async function addPeer(name: string, services: string[]): Promise<void> {
-  const r = await admin.call('POST', '/api/peers', { name, routing: 'split', services });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  const body = r.json as { apply: { applied: boolean }; password?: string };
-  assert.equal(body.apply.applied, true);
-  if (body.password) logins[name] = body.password;
+  const password = await addCellPeer(admin, name, services);
+  if (password) logins[name] = password;
 }
 
 async function startDevice(name: string): Promise<void> {
-  const r = await admin.call('GET', `/api/peers/${name}/config`);
-  assert.equal(r.status, 200, JSON.stringify(r.json));
-  const { config } = r.json as { config: string };
-  writeFileSync(join(confDir, `${name}.conf`), config, { mode: 0o600 });
-  docker([
-    'run',
-    '-d',
-    '--name',
-    device(name),
-    '--network',
-    net,
-    '--cap-add',
-    'NET_ADMIN',
-    '--device',
-    '/dev/net/tun',
-    '-v',
-    `${join(confDir, `${name}.conf`)}:/peer/wg0.conf:ro`,
-    PEER_IMAGE,
-  ]);
-  devices.push(device(name));
-  await until(`${name} to ping the cell over its tunnel`, async () =>
-    inDevice(name, ['ping', '-c', '1', '-W', '1', CELL_VPN_IP]).status === 0 ? true : undefined,
-  );
-  // Trust the cell's root the way the peer's config page hands it over: downloaded through the tunnel.
-  const root = inDevice(name, [
-    'curl',
-    '-fsS',
-    '--max-time',
-    '5',
-    '-o',
-    '/tmp/root.pem',
-    `http://${caddyIp()}/api/vault/ca.crt`,
-  ]);
-  assert.equal(root.status, 0, `${name} downloads the root: ${root.stderr}`);
+  devices.push(deviceName(cell, name));
+  await startCellDevice(cell, admin, name, { network: net, confDir });
 }
 
 before(async () => {
