@@ -2,7 +2,7 @@
 // install and uninstall with the job's progress, restart, and the address of what is installed.
 // While a job runs the catalog is polled every second; otherwise every ten.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, call } from '../api/client';
 import type { paths } from '../api/schema';
 import { ErrorBanner } from '../components/field';
@@ -68,6 +68,11 @@ export function ServiceStorePage() {
     },
   });
   const services = catalog.data?.services ?? [];
+  // When a job ends, the active list (the sidebar, the addresses) is read again at once.
+  const running = services.filter(busy).length;
+  useEffect(() => {
+    if (running === 0) void qc.invalidateQueries({ queryKey: ['services-active'] });
+  }, [running, qc]);
   const names = new Map(services.map((s) => [s.id, s.name]));
   const urls = new Map((active.data?.services ?? []).map((s) => [s.id, s.url]));
 
@@ -201,7 +206,11 @@ function JobProgress({ job }: { job: NonNullable<StoreItem['job']> }) {
         <progress className="w-full" max={INSTALL_STEPS.length} value={step + 1} aria-label="Progress" />
       )}
       <p className={`text-xs ${failed ? 'text-red-700 dark:text-red-400' : ''}`}>
-        {failed ? `Failed: ${job.error}` : `${STEP_LABEL[job.phase] ?? job.phase}: ${job.message}`}
+        {failed
+          ? `Failed: ${job.error}`
+          : job.phase === 'done'
+            ? job.message
+            : `${STEP_LABEL[job.phase] ?? job.phase}: ${job.message}`}
       </p>
     </div>
   );
