@@ -201,6 +201,15 @@ function escapes(path: string, target: string): boolean {
   return joined === '..' || joined.startsWith('../');
 }
 
+/**
+ * A restored file never gets its setuid or setgid bit back: an archive (crafted, or from a volume a
+ * compromised service wrote) must not plant a set-id program in a service's data. A directory keeps
+ * setgid (new files inherit its group: no privilege), and nothing keeps setuid.
+ */
+export function restoredMode(e: Pick<VolumeEntry, 'mode' | 'type'>): number {
+  return e.mode & (e.type === 'directory' ? ~0o4000 : ~0o6000) & 0o7777;
+}
+
 async function addEntry(
   pack: tar.Pack,
   dir: string,
@@ -209,7 +218,7 @@ async function addEntry(
 ): Promise<void> {
   const h = {
     // tar-stream takes a mode of 0 for "none" and writes 0644: the type's bits keep it (only 07777 is written).
-    mode: e.mode | TYPE_BITS[e.type],
+    mode: restoredMode(e) | TYPE_BITS[e.type],
     uid: e.uid,
     gid: e.gid,
     mtime: new Date(e.mtime * 1000),

@@ -83,6 +83,9 @@ async function seed(): Promise<void> {
   add({ name: 'blobs/', type: 'directory', mode: 0o755 });
   add({ name: 'latest', type: 'symlink', linkname: 'notes/2024/jan.md', mode: 0o777 });
   add({ name: 'hard', type: 'link', linkname: 'notes/2024/jan.md', mode: 0o644 });
+  // Set-id bits: a restore drops them from files (a directory keeps setgid).
+  add({ name: 'bin/', type: 'directory', mode: 0o2775 });
+  add({ name: 'bin/tool', mode: 0o6755 }, '#!/bin/sh\n');
   pack.finalize();
   await engine.docker.getContainer(name).putArchive(pack as never, { path: '/data' });
   await run(['dd', 'if=/dev/urandom', 'of=/data/blobs/random.bin', 'bs=1M', `count=${MB}`, 'status=none']);
@@ -140,6 +143,7 @@ describe('a service volume through backup and restore (Docker)', { skip }, () =>
     const original = await snapshot();
     assert.ok(original.tree.some((l) => l.startsWith('notes/with space.txt\tf\t600\t1000:1000')));
     assert.ok(original.tree.some((l) => l.startsWith('db\td\t700\t999:999')));
+    assert.ok(original.tree.some((l) => l.startsWith('bin/tool\tf\t6755\t')), 'the seed has a set-id file');
     let peak = 0;
     const base = process.memoryUsage().rss;
     const sampler = setInterval(() => {
@@ -172,7 +176,9 @@ describe('a service volume through backup and restore (Docker)', { skip }, () =>
     const restored = await snapshot();
     assert.deepEqual(
       restored.tree,
-      original.tree.filter((l) => !l.startsWith('pipe\t')),
+      original.tree
+        .filter((l) => !l.startsWith('pipe\t'))
+        .map((l) => (l.startsWith('bin/tool\t') ? l.replace('\t6755\t', '\t755\t') : l)),
       'the tree is the backup’s, the FIFO aside',
     );
     assert.deepEqual(restored.hashes, original.hashes);
