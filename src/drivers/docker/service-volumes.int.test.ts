@@ -143,7 +143,10 @@ describe('a service volume through backup and restore (Docker)', { skip }, () =>
     const original = await snapshot();
     assert.ok(original.tree.some((l) => l.startsWith('notes/with space.txt\tf\t600\t1000:1000')));
     assert.ok(original.tree.some((l) => l.startsWith('db\td\t700\t999:999')));
-    assert.ok(original.tree.some((l) => l.startsWith('bin/tool\tf\t6755\t')), 'the seed has a set-id file');
+    assert.ok(
+      original.tree.some((l) => l.startsWith('bin/tool\tf\t6755\t')),
+      'the seed has a set-id file',
+    );
     let peak = 0;
     const base = process.memoryUsage().rss;
     const sampler = setInterval(() => {
