@@ -83,6 +83,7 @@ import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { registryClient } from './drivers/registry/registry-client.ts';
+import { sealedText } from './drivers/secrets/sealed-text.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
@@ -446,7 +447,7 @@ export function createCell(opts: CellOptions): Cell {
   const store = storeService(opts, config, db, hostEnv, docker, logs.get('api'), storeKeys);
   forwarder.bind(store);
   const serviceAccounts = new AccountsService({
-    repo: new ServiceAccountsStore(db),
+    repo: new ServiceAccountsStore(db, sealedText(secretFile(join(paths.secrets, 'service-accounts.key')))),
     targets: storeAccountTargets({
       repo: new StoreServicesStore(db),
       cell: storeCellFn(opts, config, hostEnv, docker),

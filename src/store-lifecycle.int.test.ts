@@ -196,6 +196,14 @@ describe('store lifecycle on Docker (calendar)', { skip }, () => {
       [['bob', true]],
     );
     assert.ok(!JSON.stringify(accounts).includes(password));
+    // At rest the password is sealed: the database alone does not give it away.
+    const stored = kit.cell.db
+      .prepare('SELECT password FROM service_accounts WHERE username = ?')
+      .get('bob') as {
+      password: string;
+    };
+    assert.match(stored.password, /^v1\./);
+    assert.ok(!stored.password.includes(password));
     assert.equal(
       (await call('POST', '/api/services/calendar/accounts', { username: 'bob' })).statusCode,
       409,

@@ -1,8 +1,9 @@
-// Thin SQL over service_accounts (migration "per-peer service accounts"): core's
-// ServiceAccountsRepository. The password is kept because the peer's dashboard shows it (the spec);
-// the database is 0600 in the API's data directory and backups of it are age-encrypted.
+// Thin SQL over service_accounts (migration "service accounts"): core's ServiceAccountsRepository.
+// The password is kept because the peer's dashboard shows it (the spec), sealed (sealed-text.ts)
+// under a key in the secrets directory: a copy of the database alone does not give it away.
 import type { ServiceAccountRow, ServiceAccountsRepository } from '../../core/ports/service-accounts.ts';
 import { type Db, stmt } from '../db.ts';
+import type { SealedText } from '../secrets/sealed-text.ts';
 
 interface Row {
   service_id: string;
@@ -11,17 +12,12 @@ interface Row {
   created_at: string;
 }
 
-const toRow = (r: Row): ServiceAccountRow => ({
-  serviceId: r.service_id,
-  username: r.username,
-  password: r.password,
-  createdAt: r.created_at,
-});
-
 export class ServiceAccountsStore implements ServiceAccountsRepository {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #sealed: SealedText;
+  constructor(db: Db, sealed: SealedText) {
     this.#db = db;
+    this.#sealed = sealed;
   }
 
   list(serviceId: string): ServiceAccountRow[] {
@@ -29,7 +25,7 @@ export class ServiceAccountsStore implements ServiceAccountsRepository {
       stmt(this.#db, 'SELECT * FROM service_accounts WHERE service_id = ? ORDER BY username').all(
         serviceId,
       ) as unknown as Row[]
-    ).map(toRow);
+    ).map((r) => this.#toRow(r));
   }
 
   get(serviceId: string, username: string): ServiceAccountRow | undefined {
@@ -37,7 +33,7 @@ export class ServiceAccountsStore implements ServiceAccountsRepository {
       serviceId,
       username,
     ) as Row | undefined;
-    return r && toRow(r);
+    return r && this.#toRow(r);
   }
 
   ofUser(username: string): ServiceAccountRow[] {
@@ -45,7 +41,7 @@ export class ServiceAccountsStore implements ServiceAccountsRepository {
       stmt(this.#db, 'SELECT * FROM service_accounts WHERE username = ? ORDER BY service_id').all(
         username,
       ) as unknown as Row[]
-    ).map(toRow);
+    ).map((r) => this.#toRow(r));
   }
 
   usernames(): string[] {
@@ -60,7 +56,7 @@ export class ServiceAccountsStore implements ServiceAccountsRepository {
     stmt(
       this.#db,
       'INSERT INTO service_accounts (service_id, username, password, created_at) VALUES (?, ?, ?, ?)',
-    ).run(row.serviceId, row.username, row.password, row.createdAt);
+    ).run(row.serviceId, row.username, this.#sealed.seal(row.password), row.createdAt);
   }
 
   delete(serviceId: string, username: string): void {
@@ -68,5 +64,14 @@ export class ServiceAccountsStore implements ServiceAccountsRepository {
       serviceId,
       username,
     );
+  }
+
+  #toRow(r: Row): ServiceAccountRow {
+    return {
+      serviceId: r.service_id,
+      username: r.username,
+      password: this.#sealed.open(r.password),
+      createdAt: r.created_at,
+    };
   }
 }
