@@ -38,7 +38,7 @@ import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
 import type { Readiness } from './core/ports/readiness.ts';
 import type { HookRunner } from './core/ports/service-accounts.ts';
-import type { ServiceEnginePort } from './core/ports/service-store.ts';
+import type { InstalledServicesRepository, ServiceEnginePort } from './core/ports/service-store.ts';
 import type { ServiceVolumesPort } from './core/ports/service-volumes.ts';
 import type { UsersRepository } from './core/ports/users-repository.ts';
 import { type ContainersPort, dockerContainers, noContainers } from './core/runtime/containers-service.ts';
@@ -444,13 +444,16 @@ export function createCell(opts: CellOptions): Cell {
     repo: new StoreKeysStore(db),
     bundled: loadBundledKeys(opts.storeKeysDir),
   });
-  const store = storeService(opts, config, db, hostEnv, docker, logs.get('api'), storeKeys);
+  // One table of installed services and one view of the cell for the store and the accounts.
+  const installedRepo = new StoreServicesStore(db);
+  const storeCell = storeCellFn(opts, config, hostEnv, docker);
+  const store = storeService(opts, config, installedRepo, storeCell, docker, logs.get('api'), storeKeys);
   forwarder.bind(store);
   const serviceAccounts = new AccountsService({
     repo: new ServiceAccountsStore(db, sealedText(secretFile(join(paths.secrets, 'service-accounts.key')))),
     targets: storeAccountTargets({
-      repo: new StoreServicesStore(db),
-      cell: storeCellFn(opts, config, hostEnv, docker),
+      repo: installedRepo,
+      cell: storeCell,
       known: (id) => store.knows(id),
     }),
     hooks: docker?.hooks ?? opts.store?.hooks ?? NO_HOOKS,
@@ -911,13 +914,12 @@ function storeCellFn(
 function storeService(
   opts: CellOptions,
   config: ConfigService,
-  db: Db,
-  hostEnv: CellEnv,
+  repo: InstalledServicesRepository,
+  cell: () => StoreCell,
   docker: DockerPorts | undefined,
   log: ReturnType<LogsPort['get']>,
   keys: StoreKeysService,
 ): StoreService {
-  const cell = storeCellFn(opts, config, hostEnv, docker);
   const limits = opts.storeIndex ?? {};
   const catalog = new StoreCatalog({
     builtin: { list: () => loadBuiltinCatalog(opts.store?.catalogDir) },
@@ -940,7 +942,7 @@ function storeService(
   });
   return new StoreService({
     catalog,
-    repo: new StoreServicesStore(db),
+    repo,
     engine: opts.store?.engine ?? docker?.store ?? NO_SERVICE_ENGINE,
     cell,
     // Remote images are verified against the registry they name, with the bundled keys (none yet)

@@ -12,9 +12,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { authed, completeSetup, makeKit } from '../../src/api/test-kit.ts';
+import { loadBuiltinCatalog } from '../../src/drivers/catalog/builtin-catalog.ts';
 import { DockerEngine } from '../../src/drivers/docker/engine.ts';
 import { dockerServiceEngine } from '../../src/drivers/docker/service-engine.ts';
 import { cellIdFor } from '../../src/render/runtime/desired-state.ts';
+import { storeContainerName } from '../../src/render/store/service-containers.ts';
 import { LABELS } from '../../src/schema/runtime.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -70,10 +72,8 @@ async function uninstall(id: string): Promise<void> {
 }
 
 /** `docker run -d` of the service's image, as the store runs it, until its health check passes. */
-function bareRun(id: string): number {
-  const info = JSON.parse(
-    docker(['inspect', `${prefix}cell-${id}_${id === 'calendar' ? 'radicale' : 'nginx'}`]),
-  )[0];
+async function bareRun(id: string): Promise<number> {
+  const info = JSON.parse(docker(['inspect', await containerOf(id)]))[0];
   const image: string = info.Image;
   const user: string = info.Config.User;
   const health: string[] = info.Config.Healthcheck.Test.slice(1);
@@ -115,6 +115,13 @@ function memMiB(container: string): number {
   return Number(m?.[1] ?? 0) * unit;
 }
 
+/** The engine's name of a service's (first) container, as the store names it. */
+async function containerOf(id: string): Promise<string> {
+  const entry = (await loadBuiltinCatalog()).find((e) => e.manifest.id === id);
+  if (!entry) throw new Error(`no built-in service ${id}`);
+  return storeContainerName(prefix, id, entry.manifest.containers[0]!.name);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
@@ -130,7 +137,7 @@ try {
     const bare: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const i = await install(id);
-      const b = bareRun(id);
+      const b = await bareRun(id);
       await uninstall(id);
       ours.push(i);
       bare.push(b);
@@ -151,7 +158,7 @@ try {
   console.log('\n| service | idle memory MiB | goal MB |');
   console.log('|---|---:|---:|');
   for (const id of SERVICES) {
-    const c = `${prefix}cell-${id}_${id === 'calendar' ? 'radicale' : 'nginx'}`;
+    const c = await containerOf(id);
     console.log(`| ${id} | ${memMiB(c).toFixed(1)} | ${GOAL_MB[id]} |`);
   }
   console.log(`load average at the end ${loadavg()[0]!.toFixed(1)}`);

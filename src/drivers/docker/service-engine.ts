@@ -141,7 +141,7 @@ export const NO_SERVICE_ENGINE: ServiceEnginePort = {
 };
 
 /** The image every cell already has (its images are built on it): nothing is pulled. */
-const BASE_IMAGE = 'debian:bookworm-slim';
+export const BASE_IMAGE = 'debian:bookworm-slim';
 
 export async function prepareWithContainer(engine: DockerEngine, bind: BindSpec): Promise<void> {
   if (bind.external) throw new Error('external binds are prepared by the cell, not the store');

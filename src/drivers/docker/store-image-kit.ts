@@ -13,15 +13,15 @@ import type { ServiceManifest } from '../../schema/service-manifest.ts';
 import { type CatalogEntry, loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
 import { type BuiltImage, buildImage } from './build-image.ts';
 import { DockerEngine } from './engine.ts';
+import { BASE_IMAGE } from './service-engine.ts';
 
 export const engine = new DockerEngine();
-const BASE = 'debian:bookworm-slim';
 
 export async function skipReason(): Promise<string | false> {
   if (!(await engine.reachable()))
     return 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)';
-  if (!(await engine.imageId(BASE)))
-    return `${BASE} is not a local image (scripts/base-images.sh creates it)`;
+  if (!(await engine.imageId(BASE_IMAGE)))
+    return `${BASE_IMAGE} is not a local image (scripts/base-images.sh creates it)`;
   return false;
 }
 
