@@ -27,6 +27,8 @@ let cell: TestCell;
 let admin: ApiClient;
 let browser: Browser;
 let page: Page;
+/** carol's own cell login, generated when she was added. */
+let carolLogin = '';
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-prereqs.sh`);
@@ -37,6 +39,8 @@ before(async () => {
   await completeSetup(cell, admin);
   const peer = await admin.call('POST', '/api/peers?qr=false', { name: 'carol' });
   assert.equal(peer.status, 201, JSON.stringify(peer.json));
+  carolLogin = (peer.json as { password?: string }).password ?? '';
+  assert.ok(carolLogin, 'the peer got a cell login');
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   // The uninstall asks for a confirmation: the owner says yes.
@@ -93,6 +97,28 @@ test('install from the card, watch it run, add a peer account, uninstall', async
     ]),
     [['carol', true]],
   );
+
+  const generated = (await password.textContent()) ?? '';
+
+  // carol, on her own page, finds the account with what to type, and the one-step device profile.
+  const peerPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await logIn(peerPage, cell.url, 'carol', carolLogin);
+  await peerPage.getByRole('link', { name: /My account/ }).click();
+  const mine = peerPage.getByTestId('my-service-calendar');
+  await mine.waitFor();
+  assert.match((await mine.textContent()) ?? '', /https:\/\/calendar\.e2e\.cell/);
+  await mine.getByRole('button', { name: 'Show' }).click();
+  await mine.getByText(generated).waitFor();
+  const download = peerPage.waitForEvent('download');
+  await mine.getByRole('link', { name: /iPhone, iPad or Mac/ }).click();
+  const profile = await download;
+  assert.equal(profile.suggestedFilename(), 'e2e-calendar.mobileconfig');
+  const text = await (await profile.createReadStream()).toArray();
+  const body = Buffer.concat(text as Buffer[]).toString();
+  assert.ok(body.includes('<string>com.apple.caldav.account</string>'));
+  assert.ok(body.includes(`<string>${generated}</string>`));
+  await peerPage.screenshot({ path: join(SHOTS, 'store-ui-peer.png'), fullPage: true });
+  await peerPage.close();
 
   await card.getByRole('button', { name: 'Uninstall' }).click();
   await page
