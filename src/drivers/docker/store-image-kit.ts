@@ -2,7 +2,8 @@
 // buildImage, runs its container on the real engine with the manifest's own settings (user,
 // read-only root, all capabilities dropped but the manifest's, memory limit, its volume as a temp
 // host folder) on a bridge network of its own, and reaches it from the host on its bridge address.
-// Everything it creates is named pic-storetest-* and removed by stop().
+// Everything it creates is named pic-storetest-*; stop() removes the container, network and folder
+// and keeps the image: it is the build cache, and test files running at the same time share its tag.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
@@ -111,10 +112,6 @@ export async function startService(id: string): Promise<RunningService> {
       .remove()
       .catch(() => undefined);
     rmSync(hostDir, { recursive: true, force: true });
-    await engine.docker
-      .getImage(tag)
-      .remove()
-      .catch(() => undefined);
   };
   try {
     await engine.docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true });
