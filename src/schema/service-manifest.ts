@@ -239,6 +239,87 @@ const accounts = z
   })
   .strict();
 
+/** A hook run in the service's container with no placeholder at all (argv only, exec form). */
+const plainHook = argv.superRefine((items, ctx) => {
+  items.forEach((item, i) => {
+    if (/[{}]/.test(item))
+      ctx.addIssue({ code: 'custom', path: [i], message: 'takes no placeholder: input arrives on stdin' });
+  });
+});
+
+/**
+ * Certificates the store keeps in a volume of the service (issue 13): `ca.pem` (the root that issued
+ * the cell's certificates), and with `certificate: true` also `fullchain.pem` and `privkey.pem` (0600,
+ * owned by the container's user) for the service's names (`dns_names` and route subdomains, each under
+ * the cell's domain). Written before the first start and again on every renewal, after which `reload`
+ * runs in `container` (a daemon re-reads its certificate without dropping connections).
+ */
+const tls = z
+  .object({
+    container: containerNameField,
+    /** The name of a volume `container` declares; the files are written at its top level. */
+    volume: slug(1, 32),
+    certificate: z.boolean(),
+    reload: plainHook.optional(),
+  })
+  .strict();
+
+/**
+ * DNS records the service needs in the cell's zone besides its names (MX, SPF, DKIM, DMARC...).
+ * `list` prints a JSON array on stdout: `[{"name": "@", "type": "MX", "value": "10 mail.<domain>."}]`,
+ * each record checked by the DNS records API's rules (schema/dns.ts) and by the policy's name rules
+ * (the zone's apex, `_`-prefixed names, and the service's own names only). Run after each start.
+ */
+const dnsRecordsHook = z.object({ container: containerNameField, list: plainHook }).strict();
+
+/** A settings key: lowercase words joined by underscores (`smarthost_host`). */
+export const settingKey = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z][a-z0-9_]*$/, 'must be lowercase letters, digits and underscores, a letter first');
+
+const fieldBase = { key: settingKey, label: text(64), help: text(300).optional() };
+
+/**
+ * One setting the owner may change (issue 13: the mail smarthost, the quota, aliases). Values are
+ * checked by type before they reach the service: `text` is one printable line; `host` a DNS name or
+ * an IP address (empty = unset); `secret` is sealed at rest and never returned by the API; `aliases`
+ * is a list of `{alias, to}` (a local part and an account's username).
+ */
+const settingField = z.discriminatedUnion('type', [
+  z.object({ ...fieldBase, type: z.literal('text'), max: z.number().int().min(1).max(512).optional() }).strict(),
+  z.object({ ...fieldBase, type: z.literal('host') }).strict(),
+  z.object({ ...fieldBase, type: z.literal('port'), default: port.optional() }).strict(),
+  z.object({ ...fieldBase, type: z.literal('secret') }).strict(),
+  z
+    .object({
+      ...fieldBase,
+      type: z.literal('integer'),
+      min: z.number().int(),
+      max: z.number().int(),
+      default: z.number().int().optional(),
+    })
+    .strict(),
+  z.object({ ...fieldBase, type: z.literal('boolean'), default: z.boolean().optional() }).strict(),
+  z.object({ ...fieldBase, type: z.literal('aliases') }).strict(),
+]);
+
+/**
+ * Settings: the store keeps the values and runs `apply` in `container` after each start and each
+ * change, with every value as one JSON object on stdin (secrets included: stdin, never argv).
+ */
+const settings = z
+  .object({
+    container: containerNameField,
+    apply: plainHook,
+    fields: z.array(settingField).min(1).max(24),
+  })
+  .strict();
+
+/** A read-only status the service page shows (the mail queue): `command` prints a JSON object. */
+const statusHook = z.object({ container: containerNameField, command: plainHook }).strict();
+
 export const serviceManifestSchema = z
   .object({
     schema_version: z.literal(SERVICE_MANIFEST_SCHEMA_VERSION),
@@ -250,12 +331,25 @@ export const serviceManifestSchema = z
     kind: z.enum(['app', 'exit']),
     requires: z.array(slug(2, 32)).max(8).optional(),
     containers: z.array(container).min(1).max(8),
+    /**
+     * Published on the host while the service is installed (mail's 25/587/993), and answered at the
+     * service's virtual IP for peers granted the service, so `mail.<domain>` works over the VPN too.
+     */
     host_ports: z.array(hostPort).max(16).optional(),
+    /**
+     * HTTPS names. A route's subdomain may be a name the service's dependency holds (webmail's `mail`
+     * on email's address): it is then served on that service's virtual IP.
+     */
     http_routes: z.array(httpRoute).max(8).optional(),
+    /** Names (`<name>.<domain>`) at the service's virtual IP, besides its routes' subdomains. */
     dns_names: z.array(slug(1, 63)).max(8).optional(),
     firewall: z.array(firewallRule).max(32).optional(),
     accounts: accounts.optional(),
     backup_volumes: z.array(slug(1, 32)).max(16).optional(),
+    tls: tls.optional(),
+    dns_records: dnsRecordsHook.optional(),
+    settings: settings.optional(),
+    status: statusHook.optional(),
   })
   .strict();
 
@@ -264,6 +358,9 @@ export type ServiceContainer = ServiceManifest['containers'][number];
 export type ServiceVolumeDecl = NonNullable<ServiceContainer['volumes']>[number];
 export type ServiceHostPort = NonNullable<ServiceManifest['host_ports']>[number];
 export type ServiceAccountHooks = NonNullable<ServiceManifest['accounts']>;
+export type ServiceTls = NonNullable<ServiceManifest['tls']>;
+export type ServiceSettings = NonNullable<ServiceManifest['settings']>;
+export type ServiceSettingField = ServiceSettings['fields'][number];
 
 /** A manifest problem, its path in the manifest's JSON written with dots (`containers.0.image.ref`). */
 export interface ManifestProblem {
