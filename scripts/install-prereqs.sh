@@ -10,6 +10,7 @@
 #     ca-certificates        TLS to deb.debian.org / the npm registry
 #   --for test  (what scripts/test.sh installs) the run set plus what only tests use:
 #     chromium               the browser the UI tests drive through Playwright
+#     libnss3-tools          certutil: the mail e2e puts the cell's root in the browser's NSS store, as a user would
 #     wireguard-tools/-go    wg/wg-quick and the userspace implementation for the netns tests' peers
 #     unbound, caddy, chrony config checkers for integration tests (unbound-checkconf, caddy validate,
 #                            chronyd -p); the daemons themselves run in containers, never on the host
@@ -39,7 +40,7 @@
 set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
-test_packages=(chromium wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age python3-bcrypt python3-passlib docker-registry)
+test_packages=(chromium libnss3-tools wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age python3-bcrypt python3-passlib docker-registry)
 bench_packages=(unbound dns-root-data dnsperf age time)
 
 purpose=run
