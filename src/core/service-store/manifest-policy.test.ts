@@ -46,15 +46,34 @@ const mail: ServiceManifest = {
   accounts: undefined,
 };
 
+/** A dependency holding names and no routes (issue 13's email), and a dependent routing on one. */
+const email: ServiceManifest = {
+  ...base(),
+  id: 'email',
+  http_routes: undefined,
+  host_ports: undefined,
+  accounts: undefined,
+  dns_names: ['inbox', 'imap'],
+};
+const webmail: ServiceManifest = {
+  ...base(),
+  id: 'webmail',
+  requires: ['email'],
+  http_routes: [{ subdomain: 'inbox', container: 'app', port: 8080 }],
+  host_ports: undefined,
+  accounts: undefined,
+};
+
 const ctx: ManifestContext = {
-  catalogIds: ['notes', 'mail', 'calendar'],
-  installed: [mail],
+  catalogIds: ['notes', 'mail', 'calendar', 'email', 'webmail'],
+  installed: [mail, email],
   heldPorts: coreHeldPorts(
     desiredState({ config: defaultConfig(), env: { API_PORT: 3100 }, cellDir: '/opt/pic', dockerGid: 999 }),
   ),
 };
 
-type Row = [string, (m: ServiceManifest) => void, string];
+/** What the row checks, how it changes the base manifest, the refused path; optionally other installed services. */
+type Row = [string, (m: ServiceManifest) => void, string, ServiceManifest[]?];
 type Container = ServiceManifest['containers'][number];
 const app = (m: ServiceManifest) => m.containers[0]!;
 /** Changes the first container. */
@@ -170,18 +189,131 @@ const HOSTILE: Row[] = [
     'accounts.container',
   ],
   ['requires itself', top({ requires: ['notes'] }), 'requires.0'],
+  // Issue 13: names a dependency holds, hooks in a container of the service, the store's own env.
+  [
+    'route on a dns_names entry of a service it does not require',
+    route({ subdomain: 'inbox' }),
+    'http_routes.0.subdomain',
+  ],
+  [
+    "route on a required service's route name",
+    (m) => {
+      m.requires = ['mail'];
+      m.http_routes![0]!.subdomain = 'mail';
+    },
+    'http_routes.0.subdomain',
+  ],
+  [
+    "route on a required service's name while that one answers HTTPS itself",
+    (m) => {
+      m.requires = ['mail'];
+      m.http_routes![0]!.subdomain = 'smtp';
+    },
+    'http_routes.0.subdomain',
+  ],
+  [
+    "route on a required service's name another dependent already routes",
+    (m) => {
+      m.requires = ['email'];
+      m.http_routes![0]!.subdomain = 'inbox';
+    },
+    'http_routes.0.subdomain',
+    [mail, email, webmail],
+  ],
+  [
+    "a second dependent taking the dependency's HTTPS on its other name",
+    (m) => {
+      m.requires = ['email'];
+      m.http_routes![0]!.subdomain = 'imap';
+    },
+    'http_routes.0.subdomain',
+    [mail, email, webmail],
+  ],
+  [
+    'the dependency reinstalled with routes of its own under a dependent on its name',
+    (m) => {
+      Object.assign(m, {
+        ...structuredClone(email),
+        http_routes: [{ subdomain: 'mx', container: 'app', port: 80 }],
+      });
+    },
+    'http_routes.0.subdomain',
+    [mail, email, webmail],
+  ],
+  [
+    "DNS name a dependent's route uses, by another service",
+    top({ dns_names: ['inbox'] }),
+    'dns_names.0',
+    [email, webmail],
+  ],
+  ['a DNS name twice', top({ dns_names: ['notes-a', 'notes-a'] }), 'dns_names.1'],
+  ['a DNS name that is also its route', top({ dns_names: ['notes'] }), 'dns_names.0'],
+  [
+    "PIC_ variables are the store's",
+    inApp({ environment: { PIC_CELL_DOMAIN: 'evil.example' } }),
+    'containers.0.environment.PIC_CELL_DOMAIN',
+  ],
+  [
+    'pic_ in any case',
+    inApp({ environment: { pic_svc_email_mail: 'x' } }),
+    'containers.0.environment.pic_svc_email_mail',
+  ],
+  [
+    'tls in an unknown container',
+    top({ tls: { container: 'db', volume: 'data', certificate: false } }),
+    'tls.container',
+  ],
+  [
+    'tls in a volume its container does not have',
+    top({ tls: { container: 'app', volume: 'certs', certificate: false } }),
+    'tls.volume',
+  ],
+  [
+    'a certificate for a service with no name',
+    top({ http_routes: undefined, tls: { container: 'app', volume: 'data', certificate: true } }),
+    'tls.certificate',
+  ],
+  [
+    'dns_records in an unknown container',
+    top({ dns_records: { container: 'db', list: ['x'] } }),
+    'dns_records.container',
+  ],
+  [
+    'status in an unknown container',
+    top({ status: { container: 'db', command: ['x'] } }),
+    'status.container',
+  ],
+  [
+    'settings in an unknown container',
+    top({ settings: { container: 'db', apply: ['x'], fields: [{ key: 'a', label: 'A', type: 'text' }] } }),
+    'settings.container',
+  ],
+  [
+    'one settings key twice',
+    top({
+      settings: {
+        container: 'app',
+        apply: ['x'],
+        fields: [
+          { key: 'quota', label: 'Quota', type: 'text' },
+          { key: 'quota', label: 'Quota again', type: 'boolean' },
+        ],
+      },
+    }),
+    'settings.fields.1.key',
+  ],
   ['requires an unknown id', top({ requires: ['nosuch'] }), 'requires.0'],
   ['requires one id twice', top({ requires: ['mail', 'mail'] }), 'requires.1'],
 ];
 
-for (const [what, change, path] of HOSTILE) {
+for (const [what, change, path, installed] of HOSTILE) {
   test(`refused even when signed: ${what} (${path})`, () => {
     const m = structuredClone(base());
     change(m);
     // Every row is a shape the schema accepts: the refusal is the policy's, with a reason.
     const parsed = parseServiceManifest(m);
     assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
-    const r = checkManifest(parsed.manifest, ctx);
+    const r = checkManifest(parsed.manifest, installed ? { ...ctx, installed } : ctx);
     assert.equal(r.ok, false, `${what} was accepted`);
     assert.ok(!r.ok && r.problems.some((p) => p.path === path && p.message.length > 10), JSON.stringify(r));
   });
@@ -240,4 +372,36 @@ test('the core holds its published ports and the well-known ones even when .env 
     '8081/tcp',
   ])
     assert.ok(held.includes(p), `${p} not held: ${held.join(' ')}`);
+});
+
+test("a route may use a dns_names entry of a service it requires (webmail on email's name)", () => {
+  assert.deepEqual(checkManifest(webmail, ctx), { ok: true });
+  // Reinstalled over itself, and the dependency reinstalled under it, both pass.
+  assert.deepEqual(checkManifest(webmail, { ...ctx, installed: [email, webmail] }), { ok: true });
+  assert.deepEqual(checkManifest(email, { ...ctx, installed: [email, webmail] }), { ok: true });
+  // Its own routes beside it are fine; the dependency's name stays the dependency's.
+  const both = {
+    ...webmail,
+    http_routes: [...webmail.http_routes!, { subdomain: 'webmail', container: 'app', port: 8080 }],
+  };
+  assert.deepEqual(checkManifest(both, ctx), { ok: true });
+});
+
+test("the mail-like hooks pass when they name the service's own parts", () => {
+  const m: ServiceManifest = {
+    ...base(),
+    dns_names: ['notes-mx'],
+    tls: { container: 'app', volume: 'data', certificate: true, reload: ['reload'] },
+    dns_records: { container: 'app', list: ['records'] },
+    status: { container: 'app', command: ['status'] },
+    settings: {
+      container: 'app',
+      apply: ['apply'],
+      fields: [
+        { key: 'a', label: 'A', type: 'text' },
+        { key: 'b', label: 'B', type: 'secret' },
+      ],
+    },
+  };
+  assert.deepEqual(checkManifest(m, ctx), { ok: true });
 });

@@ -31,6 +31,9 @@ export const ALLOWED_CAPABILITIES: readonly string[] = [
 export const EXIT_CAPABILITIES: readonly string[] = ['NET_ADMIN'];
 export const EXIT_DEVICES: readonly string[] = ['/dev/net/tun'];
 
+/** Environment variables the store sets in every container (service-containers.ts); never the manifest. */
+export const STORE_ENV_PREFIX = 'PIC_';
+
 /** Namespace modes a container may name; anything else (host, container:<x>) shares another's. */
 const ALLOWED_MODES = {
   network_mode: ['none'],
@@ -68,6 +71,7 @@ export function checkManifest(m: ServiceManifest, ctx: ManifestContext): Manifes
     checkContainer(m, c, `containers.${i}`, add);
   });
   checkReferences(m, add);
+  checkHooks(m, add);
   checkPorts(m, ctx, others, add);
   checkNames(m, others, add);
   checkRequires(m, ctx, add);
@@ -117,6 +121,11 @@ function checkContainer(m: ServiceManifest, c: ServiceContainer, at: string, add
   for (const [name, value] of Object.entries(c.environment ?? {})) {
     if (name === 'DOCKER_HOST' || mentionsDockerSocket(value))
       add(`${at}.environment.${name}`, 'the Docker engine is refused in any form: it is root on the host');
+    else if (name.toUpperCase().startsWith(STORE_ENV_PREFIX))
+      add(
+        `${at}.environment.${name}`,
+        `${STORE_ENV_PREFIX}* is set by the store itself (PIC_CELL_DOMAIN, PIC_SVC_<service>_<container>)`,
+      );
   }
   for (const key of ['command', 'entrypoint'] as const) {
     c[key]?.forEach((item, i) => {
@@ -165,11 +174,33 @@ function checkReferences(m: ServiceManifest, add: Add): void {
   m.http_routes?.forEach((r, i) => {
     if (!known.has(r.container)) add(`http_routes.${i}.container`, unknown(r.container));
   });
-  if (m.accounts && !known.has(m.accounts.container))
-    add('accounts.container', unknown(m.accounts.container));
+  for (const key of ['accounts', 'tls', 'dns_records', 'settings', 'status'] as const) {
+    const hook = m[key];
+    if (hook && !known.has(hook.container)) add(`${key}.container`, unknown(hook.container));
+  }
   const volumes = new Set(m.containers.flatMap((c) => (c.volumes ?? []).map((v) => v.name)));
   m.backup_volumes?.forEach((b, i) => {
     if (!volumes.has(b)) add(`backup_volumes.${i}`, `${b} is not a volume of this service`);
+  });
+}
+
+/** The certificate volume belongs to the container that reads it; settings keys name one value each. */
+function checkHooks(m: ServiceManifest, add: Add): void {
+  if (m.tls) {
+    const c = m.containers.find((x) => x.name === m.tls!.container);
+    const volumes = (c?.volumes ?? []).map((v) => v.name);
+    if (c && !volumes.includes(m.tls.volume))
+      add(
+        'tls.volume',
+        `${m.tls.volume} is not a volume of ${c.name} (${volumes.join(', ') || 'it has none'}): the certificates are written into it`,
+      );
+    if (m.tls.certificate && zoneNames(m).length === 0)
+      add('tls.certificate', 'a certificate names the service: give it dns_names or http_routes');
+  }
+  const keys = new Set<string>();
+  m.settings?.fields.forEach((f, i) => {
+    if (keys.has(f.key)) add(`settings.fields.${i}.key`, `${f.key} is used by two fields`);
+    keys.add(f.key);
   });
 }
 
@@ -193,10 +224,27 @@ function checkPorts(
   });
 }
 
-/** Subdomains and extra DNS names share the zone with the core's names and other services'. */
+/**
+ * Subdomains and extra DNS names share the zone with the core's names and other services'. A name is
+ * held by one service: its `dns_names` entry, or a route's subdomain. The one exception (issue 13): a
+ * route may use a `dns_names` entry of a service this one requires (webmail's `mail` on email's name);
+ * it is then answered at that service's virtual IP, whose ports 80/443 the route's service takes, so
+ * only one service may do so for a given dependency, and never one that has routes of its own.
+ */
 function checkNames(m: ServiceManifest, others: readonly ServiceManifest[], add: Add): void {
+  const requires = new Set(m.requires ?? []);
+  const dependencyOf = new Map<string, ServiceManifest>();
+  for (const o of others) if (requires.has(o.id)) for (const n of o.dns_names ?? []) dependencyOf.set(n, o);
+  // Names others hold; a route of a service that requires this one, on one of this one's dns_names,
+  // is that exception seen from the other side (email reinstalled under webmail).
   const owner = new Map<string, string>();
-  for (const o of others) for (const n of zoneNames(o)) owner.set(n, `service ${o.id}`);
+  for (const o of others) {
+    for (const n of o.dns_names ?? []) owner.set(n, `service ${o.id}`);
+    for (const r of o.http_routes ?? []) {
+      const onMine = (o.requires ?? []).includes(m.id) && (m.dns_names ?? []).includes(r.subdomain);
+      if (!onMine) owner.set(r.subdomain, `service ${o.id}`);
+    }
+  }
   const check = (name: string, path: string) => {
     if (CORE_NAMES.includes(name)) add(path, `${name} is a name the core holds`);
     const by = owner.get(name);
@@ -205,13 +253,41 @@ function checkNames(m: ServiceManifest, others: readonly ServiceManifest[], add:
   const subdomains = new Set<string>();
   m.http_routes?.forEach((r, i) => {
     const path = `http_routes.${i}.subdomain`;
-    check(r.subdomain, path);
     if (subdomains.has(r.subdomain)) add(path, `${r.subdomain} is routed twice`);
     subdomains.add(r.subdomain);
+    const dep = dependencyOf.get(r.subdomain);
+    if (!dep) {
+      check(r.subdomain, path);
+      return;
+    }
+    // On a dependency's name: its virtual IP's 80/443 become this service's.
+    if ((dep.http_routes ?? []).length > 0)
+      add(path, `${r.subdomain} belongs to ${dep.id}, which answers HTTPS at its address itself`);
+    const rival = others.find(
+      (o) =>
+        o.id !== dep.id &&
+        (o.requires ?? []).includes(dep.id) &&
+        (o.http_routes ?? []).some((x) => (dep.dns_names ?? []).includes(x.subdomain)),
+    );
+    if (rival) add(path, `service ${rival.id} already answers HTTPS at ${dep.id}'s address`);
   });
+  const names = new Set<string>();
   m.dns_names?.forEach((n, i) => {
-    check(n, `dns_names.${i}`);
+    const path = `dns_names.${i}`;
+    check(n, path);
+    if (names.has(n) || subdomains.has(n)) add(path, `${n} is listed twice (dns_names or a route)`);
+    names.add(n);
   });
+  // Reinstalled with routes of its own while a dependent answers HTTPS on one of its names.
+  if ((m.http_routes ?? []).length > 0) {
+    const dependent = others.find(
+      (o) =>
+        (o.requires ?? []).includes(m.id) &&
+        (o.http_routes ?? []).some((r) => (m.dns_names ?? []).includes(r.subdomain)),
+    );
+    if (dependent)
+      add('http_routes.0.subdomain', `service ${dependent.id} answers HTTPS at this service's address`);
+  }
 }
 
 function zoneNames(m: ServiceManifest): string[] {
