@@ -77,6 +77,11 @@ export interface ServiceEnginePort {
   /** Attaches a container (Caddy) to a network; nothing when it is attached already or missing. */
   connect(network: string, container: string): Promise<void>;
   /**
+   * The networks a container (by name) is attached to; undefined when there is no such container.
+   * Left out (test engines), every wanted join is attempted (connect is idempotent).
+   */
+  networksOf?(container: string): Promise<string[] | undefined>;
+  /**
    * Creates a volume's host directory, owned as the bind says (only the directory itself). Inside
    * the cell, where cell-api is not root and does not see the host's directories, the engine does it.
    */

@@ -136,7 +136,19 @@ export async function verifyRemoteImages(
   }
 }
 
-/** Creates the network and containers, starts them, waits until each is healthy, joins Caddy. */
+/** What a service's containers need of the services it requires (issue 13). */
+export interface ServiceWiring {
+  /** The required services' manifests, as installed: PIC_SVC_<S>_<C> and their networks. */
+  dependencies: readonly ServiceManifest[];
+  /** Their `dns_names` at their virtual IPs (a route on one is answered there). */
+  namesAt: Readonly<Record<string, string>>;
+}
+
+/**
+ * Creates the network and containers, joins them to the networks of the services it requires (before
+ * they start, so the service finds its dependency by name at once), starts them, waits until each is
+ * healthy, joins Caddy.
+ */
 export async function runContainers(
   m: ServiceManifest,
   images: Readonly<Record<string, string>>,
@@ -144,24 +156,40 @@ export async function runContainers(
   cell: StoreCell,
   d: JobDeps,
   report: Report,
+  wiring: ServiceWiring = { dependencies: [], namesAt: {} },
 ): Promise<void> {
   const r = renderServiceContainers(m, {
     cellDir: cell.cellDir,
     prefix: cell.prefix,
     bindAddress: cell.bindAddress,
+    domain: cell.domain,
     builtImages: images,
+    dependencies: wiring.dependencies,
+    namesAt: wiring.namesAt,
     ...(virtualIp ? { virtualIp } : {}),
   });
+  const missing = (m.requires ?? []).filter((id) => !wiring.dependencies.some((x) => x.id === id));
+  if (missing.length > 0)
+    throw new AppError('conflict', `${m.id} requires ${missing.join(', ')}, not installed`);
   // What an earlier attempt left (a crash mid-install) goes first: names must be free.
   await removeContainers(m.id, cell, d);
   report('create', `creating network ${r.network}`);
   await d.engine.ensureNetwork(cell.cellId, r.network, m.id);
+  // A dependency's network may be missing while both are recreated (`pic up`): made here, labelled
+  // for that service, whose own run finds it.
+  for (const dep of wiring.dependencies)
+    await d.engine.ensureNetwork(cell.cellId, storeNetworkName(cell.prefix, dep.id), dep.id);
   const ids: Array<{ id: string; name: string }> = [];
-  for (const spec of r.containers) {
+  for (const [i, spec] of r.containers.entries()) {
     report('create', `creating ${spec.name}`);
     for (const b of spec.binds) await d.engine.prepareVolume(b);
     const id = await d.engine.createContainer(cell.cellId, r.network, spec, specHash(spec, spec.image));
     ids.push({ id, name: spec.name });
+    if (m.containers[i]?.network_mode === 'none') continue;
+    for (const network of r.networks) {
+      report('create', `joining ${spec.name} to ${network}`);
+      await d.engine.connect(network, spec.name);
+    }
   }
   for (const c of ids) {
     report('start', `starting ${c.name}`);

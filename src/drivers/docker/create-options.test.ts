@@ -87,6 +87,7 @@ describe('security flags of the created store containers', () => {
       cellDir: '/opt/pic',
       prefix: 'sec-',
       bindAddress: '0.0.0.0',
+      domain: 'home.cell',
       builtImages: {},
     });
     for (const [i, spec] of r.containers.entries()) {
@@ -143,6 +144,7 @@ describe('security flags of the created store containers', () => {
       cellDir: '/opt/pic',
       prefix: '',
       bindAddress: '0.0.0.0',
+      domain: 'home.cell',
     }).containers;
     const opts = createOptions(
       'cell1',
@@ -163,6 +165,7 @@ describe('security flags of the created store containers', () => {
       cellDir: '/opt/pic',
       prefix: '',
       bindAddress: '0.0.0.0',
+      domain: 'home.cell',
     }).containers;
     const opts = createOptions('cell1', 'net', spec!, 'h');
     assert.equal(opts.HostConfig?.NetworkMode, 'none');

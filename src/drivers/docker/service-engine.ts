@@ -80,6 +80,15 @@ export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
         if (![403, 404, 409].includes(status(err) ?? 0)) throw err;
       }
     },
+    async networksOf(container) {
+      try {
+        const i = await docker.getContainer(container).inspect();
+        return Object.keys(i.NetworkSettings.Networks ?? {});
+      } catch (err) {
+        if (status(err) === 404) return undefined;
+        throw err;
+      }
+    },
     // As root on the host (tests, a host CLI) directly; otherwise (cell-api inside the cell runs as its
     // own user and sees none of the host's directories) a one-off container of the base image does
     // it: Docker creates a bind's missing source directory, `install -d` gives it to the service.
@@ -128,6 +137,7 @@ export const NO_SERVICE_ENGINE: ServiceEnginePort = {
   ensureNetwork: async () => {},
   removeNetwork: async () => {},
   connect: async () => {},
+  networksOf: async () => undefined,
   prepareVolume: async () => {},
   hasImage: async () => false,
   createContainer: async () => {

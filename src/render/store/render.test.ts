@@ -30,7 +30,12 @@ testGoldens(
   (c: Case) => `${JSON.stringify(renderServiceContainers(manifestAt(c.manifestFile), c.context), null, 2)}\n`,
 );
 
-const ctx: StoreCellContext = { cellDir: '/opt/pic', prefix: '', bindAddress: '0.0.0.0' };
+const ctx: StoreCellContext = {
+  cellDir: '/opt/pic',
+  prefix: '',
+  bindAddress: '0.0.0.0',
+  domain: 'home.cell',
+};
 
 function svc(
   container: Partial<ServiceManifest['containers'][number]>,
@@ -73,7 +78,11 @@ test('every store container: own network, all capabilities dropped, no socket, b
   assert.deepEqual(c.capAdd, ['CHOWN', 'SETUID']);
   assert.equal(c.mountDockerSocket, false);
   assert.equal(c.noNewPrivileges, true);
-  assert.deepEqual(Object.keys(c.env), ['A', 'B'], 'sorted: the same manifest is the same spec');
+  assert.deepEqual(
+    Object.keys(c.env),
+    ['A', 'B', 'PIC_CELL_DOMAIN'],
+    'sorted: the same manifest is the same spec',
+  );
   assert.deepEqual(
     c.binds.map((b) => [b.host, b.container, b.uid, b.shallow]),
     [
@@ -87,6 +96,62 @@ test('every store container: own network, all capabilities dropped, no socket, b
     [LABELS.storeContainer]: 'app',
     [LABELS.storeVersion]: '2.1.0',
   });
+});
+
+test('the store sets PIC_CELL_DOMAIN and PIC_SVC_<S>_<C> for each required service; its containers join their networks', () => {
+  const email = svc(
+    {},
+    {
+      id: 'e-mail',
+      containers: [
+        { name: 'mail', image: { build: '.' } },
+        { name: 'spam-filter', image: { build: '.' } },
+      ],
+    },
+  );
+  const webmail = svc(
+    { environment: { ROUNDCUBE_X: '1' } },
+    {
+      id: 'webmail',
+      requires: ['e-mail', 'calendar'],
+      http_routes: [{ subdomain: 'mail', container: 'app', port: 8080 }],
+    },
+  );
+  const r = renderServiceContainers(webmail, {
+    ...ctx,
+    prefix: 'x-',
+    domain: 'example.org',
+    virtualIp: '172.20.0.65',
+    dependencies: [
+      email,
+      svc({}, { id: 'calendar', containers: [{ name: 'radicale', image: { build: '.' } }] }),
+    ],
+    namesAt: { mail: '172.20.0.64' },
+  });
+  assert.deepEqual(r.containers[0]!.env, {
+    PIC_CELL_DOMAIN: 'example.org',
+    PIC_SVC_CALENDAR_RADICALE: 'x-cell-calendar_radicale',
+    PIC_SVC_E_MAIL_MAIL: 'x-cell-e-mail_mail',
+    PIC_SVC_E_MAIL_SPAM_FILTER: 'x-cell-e-mail_spam-filter',
+    ROUNDCUBE_X: '1',
+  });
+  assert.deepEqual(r.networks, ['x-cell-svc-calendar', 'x-cell-svc-e-mail']);
+  assert.equal(r.network, 'x-cell-svc-webmail', 'its own network stays the primary one');
+  // The route on email's name: Caddy's ports from its own address, answered at email's.
+  assert.deepEqual(r.routes, [
+    {
+      subdomain: 'mail',
+      virtualIp: '172.20.0.65',
+      address: '172.20.0.64',
+      upstream: 'x-cell-webmail_app:8080',
+    },
+  ]);
+  // A manifest that skipped the policy cannot override what the store sets.
+  const sneaky = renderServiceContainers(svc({ environment: { PIC_CELL_DOMAIN: 'evil' } }), ctx);
+  assert.equal(sneaky.containers[0]!.env.PIC_CELL_DOMAIN, 'home.cell');
+  // A service with no requirements joins no other network and gets the domain only.
+  const alone = renderServiceContainers(svc({}), ctx);
+  assert.deepEqual([alone.networks, alone.containers[0]!.env], [[], { PIC_CELL_DOMAIN: 'home.cell' }]);
 });
 
 test('a numeric user owns its volume directories; a remote image runs by its digest', () => {

@@ -10,7 +10,11 @@
 // - never privileged, never the Docker socket, no-new-privileges;
 // - every capability dropped, then exactly the manifest's added back (the policy allowed them);
 // - the manifest's user, read-only root, memory limit (swap included) and health check;
-// - labels naming the store id, container and version, beside the runtime's own.
+// - labels naming the store id, container and version, beside the runtime's own;
+// - the store's own environment (issue 13), beside the manifest's (which may not set PIC_*):
+//   PIC_CELL_DOMAIN, the cell's domain; and for each service S it requires and each container C of S,
+//   PIC_SVC_<S>_<C> (uppercase, `-` → `_`) = C's container name, reachable by that name because the
+//   service's containers also join the networks of the services it requires (`networks`).
 import { posix } from 'node:path';
 import { type BindSpec, type ContainerSpec, LABELS, storeContainerKey } from '../../schema/runtime.ts';
 import {
@@ -31,15 +35,30 @@ export interface StoreCellContext {
    * so what runs is exactly what was built. Left out, the local tag (storeImageTag) stands in.
    */
   builtImages?: Readonly<Record<string, string>>;
-  /** The service's virtual IP on the cell network (allocateVirtualIps), when it has HTTP routes. */
+  /** The service's virtual IP on the cell network (allocateVirtualIps), when it has names or host ports. */
   virtualIp?: string;
+  /** The cell's domain (`home.cell`): PIC_CELL_DOMAIN in every container. */
+  domain: string;
+  /**
+   * The services this one requires, as installed (their manifests' ids and containers): each container
+   * gets PIC_SVC_<S>_<C> for them. One left out gets no variables (the store checks they are all here
+   * before it creates anything).
+   */
+  dependencies?: ReadonlyArray<Pick<ServiceManifest, 'id' | 'containers'>>;
+  /**
+   * Where a route on a dependency's name is answered (webmail's `mail` on email's address): the
+   * virtual IP of the service holding that name in `dns_names`, by name. Left out: at its own.
+   */
+  namesAt?: Readonly<Record<string, string>>;
 }
 
 export interface StoreRoute {
   /** `https://<subdomain>.<domain>` */
   subdomain: string;
-  /** The address the name resolves to (the service's virtual IP). */
+  /** The service's own virtual IP: Caddy's ports for the service derive from it. */
   virtualIp: string | undefined;
+  /** Where the name resolves and 80/443 are answered: a dependency's virtual IP for its name. */
+  address: string | undefined;
   /** Where Caddy sends it, on the service's network: `<container name>:<port>`. */
   upstream: string;
 }
@@ -48,6 +67,8 @@ export interface StoreServiceRender {
   id: string;
   /** The service's own network, which its containers (and Caddy) join. */
   network: string;
+  /** The networks of the services it requires, which its containers join too (sorted). */
+  networks: string[];
   containers: ContainerSpec[];
   routes: StoreRoute[];
 }
@@ -93,12 +114,29 @@ function sortedEnv(env: Record<string, string> | undefined): Record<string, stri
   return out;
 }
 
+/** `PIC_SVC_<S>_<C>`: uppercase, `-` → `_` (slugs have nothing else a variable name cannot hold). */
+export const storeServiceEnvName = (service: string, container: string) =>
+  `PIC_SVC_${service}_${container}`.toUpperCase().replaceAll('-', '_');
+
+/** What the store sets in every container of `m`, whatever the manifest says. */
+export function storeEnvironment(m: ServiceManifest, ctx: StoreCellContext): Record<string, string> {
+  const env: Record<string, string> = { PIC_CELL_DOMAIN: ctx.domain };
+  for (const id of m.requires ?? []) {
+    const dep = ctx.dependencies?.find((d) => d.id === id);
+    for (const c of dep?.containers ?? [])
+      env[storeServiceEnvName(id, c.name)] = storeContainerName(ctx.prefix, id, c.name);
+  }
+  return env;
+}
+
 function containerSpec(m: ServiceManifest, c: ServiceContainer, ctx: StoreCellContext): ContainerSpec {
+  // The policy refuses PIC_* in a manifest; the store's values win over one that skipped it.
+  const env = sortedEnv({ ...c.environment, ...storeEnvironment(m, ctx) });
   const spec: ContainerSpec = {
     service: storeContainerKey(m.id, c.name),
     name: storeContainerName(ctx.prefix, m.id, c.name),
     image: image(m, c, ctx),
-    env: sortedEnv(c.environment),
+    env,
     ...(c.command ? { cmd: [...c.command] } : {}),
     ...(c.entrypoint ? { entrypoint: [...c.entrypoint] } : {}),
     ports: (m.host_ports ?? [])
@@ -163,10 +201,12 @@ export function renderServiceContainers(m: ServiceManifest, ctx: StoreCellContex
   return {
     id: m.id,
     network: storeNetworkName(ctx.prefix, m.id),
+    networks: [...new Set((m.requires ?? []).map((id) => storeNetworkName(ctx.prefix, id)))].sort(),
     containers: m.containers.map((c) => containerSpec(m, c, ctx)),
     routes: (m.http_routes ?? []).map((r) => ({
       subdomain: r.subdomain,
       virtualIp: ctx.virtualIp,
+      address: ctx.namesAt?.[r.subdomain] ?? ctx.virtualIp,
       upstream: `${storeContainerName(ctx.prefix, m.id, r.container)}:${r.port}`,
     })),
   };
