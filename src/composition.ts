@@ -390,7 +390,12 @@ export function createCell(opts: CellOptions): Cell {
     // The core services, then each installed store service's names at its virtual IP (ADR 0023).
     services: (cellNetwork) => [
       ...coreServiceNames(cellNetwork),
-      ...storeServiceNames(installed.routes(), config.get().identity.domain, cellNetwork),
+      ...storeServiceNames(
+        installed.routes(),
+        config.get().identity.domain,
+        cellNetwork,
+        installed.services(),
+      ),
     ],
     server: docker?.dns ?? opts.dns ?? NO_DNS_SERVER,
     blocked: (): BlockedNames => blocklists.blocked(),
@@ -515,6 +520,7 @@ export function createCell(opts: CellOptions): Cell {
       endpoint: opts.endpoint ?? endpointFacts(hostEnv, opts.docker === true),
       hostFacts: (config) => hostFacts(config, hostEnv),
       installed: () => installed.routes(),
+      installedServices: () => installed.services(),
       onError: (what, err) => logs.get('wireguard').error({ err: (err as Error).message }, what),
       // Its accounts on every store service go with it (the spec); a failed one is retried at start.
       onRemoved: () => void deps.serviceAccounts.removeOrphans(),
@@ -563,6 +569,8 @@ export function createCell(opts: CellOptions): Cell {
           void deps.blocklists.tick(); // fetches only the URL lists that are due (daily)
           // cell-caddy back on the services' networks after a recreate (pic up, a config apply).
           void docker?.caddyStore.sync().catch(() => undefined);
+          // A service back on the networks of the services it requires (issue 13), likewise.
+          if (docker) void store.joinDependencies().catch(() => undefined);
         }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;
@@ -1059,6 +1067,10 @@ class StoreForwarder implements InstalledServicesPort {
 
   routes() {
     return this.#store?.routes() ?? [];
+  }
+
+  services() {
+    return this.#store?.services() ?? [];
   }
 
   onChange(listener: () => void): () => void {

@@ -121,3 +121,117 @@ test('an install reaches the zone, the views and the firewall; grants follow wha
     cell.close();
   }
 });
+
+test('email and webmail through the cell: a service with names and host ports only is grantable; the route on its name is answered at its address', async () => {
+  let zone: CellZoneInput | undefined;
+  let firewall: FirewallModel | undefined;
+  const dns: DnsServerPort = {
+    running: async () => true,
+    apply: async (z) => {
+      zone = z;
+      return { mode: 'full' };
+    },
+    blockedQueries: async () => undefined,
+    reset: () => undefined,
+  };
+  const wireguard: WireguardPort = {
+    running: async () => true,
+    loaded: async () => true,
+    apply: async (_s, f) => {
+      firewall = f;
+    },
+    dump: async () => undefined,
+  };
+  const installed = new SettableInstalledServices();
+  const cell = createCell({
+    dataDir: join(root, 'b'),
+    dns,
+    wireguard,
+    installedServices: installed,
+    background: false,
+  });
+  try {
+    const { peers } = cell.deps;
+    const EMAIL = {
+      serviceId: 'email',
+      virtualIp: '172.20.0.64',
+      names: ['mail'],
+      hostPorts: [
+        { proto: 'tcp' as const, port: 25 },
+        { proto: 'tcp' as const, port: 993 },
+      ],
+      hostAddress: '172.20.0.1',
+    };
+    const WEBMAIL = {
+      serviceId: 'webmail',
+      virtualIp: '172.20.0.65',
+      names: [],
+      hostPorts: [],
+      hostAddress: '172.20.0.1',
+    };
+    installed.set([], [EMAIL]);
+    await until(
+      'email in the firewall',
+      () => firewall,
+      (v) => (v.store ?? []).length === 1,
+    );
+    assert.deepEqual(
+      peers
+        .grantable()
+        .filter((s) => s.store)
+        .map((s) => s.id),
+      ['email'],
+    );
+    await peers.create({ name: 'alice', services: ['dns', 'email'], create_account: false });
+    await peers.create({ name: 'bob', services: ['dns'], create_account: false });
+    installed.set(
+      [
+        {
+          serviceId: 'webmail',
+          subdomain: 'mail',
+          virtualIp: '172.20.0.65',
+          address: '172.20.0.64',
+          upstream: 'cell-webmail_roundcube:8080',
+        },
+      ],
+      [EMAIL, WEBMAIL],
+    );
+    const f = await until(
+      'webmail in the firewall',
+      () => firewall,
+      (v) => (v.store ?? []).length === 2,
+    );
+    assert.deepEqual(f.store, [
+      {
+        id: 'email',
+        virtualIp: '172.20.0.64',
+        hostPorts: EMAIL.hostPorts,
+        hostAddress: '172.20.0.1',
+      },
+      {
+        id: 'webmail',
+        virtualIp: '172.20.0.65',
+        ports: { https: 20065, http: 21065 },
+        addresses: ['172.20.0.64'],
+      },
+    ]);
+    const z = await until(
+      'mail in the zone',
+      () => zone,
+      (v) => v.records.some((r) => r.name === 'mail'),
+    );
+    assert.deepEqual(
+      z.records.filter((r) => r.name === 'mail'),
+      [{ name: 'mail', type: 'A', value: '172.20.0.64', ttl: 300 }],
+    );
+    const deny = (a: string) => cell.deps.dns.model().zone.views.find((v) => v.label === a)!.deny;
+    const alice = peers.get('alice').address;
+    const bob = peers.get('bob').address;
+    assert.ok(!deny(alice).includes('mail'), 'alice is granted email: mail resolves');
+    assert.ok(deny(bob).includes('mail'), 'bob has neither: NXDOMAIN');
+    await peers.update('bob', { services: ['dns', 'webmail'] });
+    assert.ok(!deny(bob).includes('mail'), 'bob granted webmail: mail resolves');
+  } finally {
+    cell.close();
+  }
+});

@@ -19,8 +19,32 @@ export interface StoreRouteFact {
   serviceId: string;
   /** The route's name: a label (`calendar`) or that label under the domain (`calendar.<domain>`). */
   subdomain: string;
+  /** The service's own virtual IP: Caddy's front ports for the service derive from it. */
   virtualIp: string;
+  /**
+   * Where the name resolves and cell-wireguard answers 80/443 (default `virtualIp`): a required
+   * service's virtual IP when the route is on a name that one holds (webmail's `mail` on email's).
+   */
+  address?: string | undefined;
   upstream: string;
+}
+
+/**
+ * An installed service with a virtual IP, beyond its routes (issue 13; structurally
+ * InstalledServiceFacts, core/ports): its `dns_names`, A records at the virtual IP, and its
+ * `host_ports`, answered at the virtual IP for peers granted it by DNAT to where Docker publishes them.
+ */
+export interface StoreServiceFact {
+  serviceId: string;
+  virtualIp: string;
+  /** Labels in the cell's zone (`mail`). */
+  names: readonly string[];
+  hostPorts: ReadonlyArray<{ proto: 'tcp' | 'udp'; port: number }>;
+  /**
+   * Where the published ports are reached from cell-wireguard: BIND_ADDRESS, or the cell network's
+   * gateway when the ports are published on every address (0.0.0.0).
+   */
+  hostAddress: string;
 }
 
 export interface StoreSiteHost {
@@ -29,6 +53,8 @@ export interface StoreSiteHost {
   /** `calendar.<domain>` */
   host: string;
   upstream: string;
+  /** The virtual IP the name resolves to: the site's own, or a required service's for its name. */
+  address: string;
 }
 
 export interface StoreSite {
@@ -37,6 +63,8 @@ export interface StoreSite {
   /** Where Caddy listens for this service alone (cell-wireguard DNATs :443 and :80 here). */
   ports: { https: number; http: number };
   hosts: StoreSiteHost[];
+  /** The virtual IPs whose 80/443 go to `ports`: its hosts' addresses, sorted. */
+  addresses: string[];
 }
 
 /** The route's label in the zone: `calendar` from `calendar` or `calendar.<domain>`. */
@@ -77,10 +105,56 @@ export function storeSites(
         virtualIp: r.virtualIp,
         ports: storeFrontPorts(cellNetwork, r.virtualIp),
         hosts: [],
+        addresses: [],
       };
       byId.set(r.serviceId, site);
     }
-    site.hosts.push({ label, host: `${label}.${domain}`, upstream: r.upstream });
+    const address = r.address ?? r.virtualIp;
+    site.hosts.push({ label, host: `${label}.${domain}`, upstream: r.upstream, address });
+    if (!site.addresses.includes(address)) site.addresses.push(address);
   }
+  for (const site of byId.values()) site.addresses.sort((a, b) => parseIpv4(a) - parseIpv4(b));
   return [...byId.values()];
+}
+
+/**
+ * One installed service as the per-peer firewall grants it (structurally the firewall's StoreGrant):
+ * Caddy's ports for its routes and the virtual IPs they are answered at (only when not its own alone),
+ * and its host ports with where the host publishes them. A service with names only is grantable with
+ * no rule (its names resolve for the peers granted it; nothing answers there).
+ */
+export interface StoreGrantFact {
+  id: string;
+  virtualIp: string;
+  ports?: { https: number; http: number };
+  addresses?: string[];
+  hostPorts?: Array<{ proto: 'tcp' | 'udp'; port: number }>;
+  hostAddress?: string;
+}
+
+export function storeGrants(
+  routes: readonly StoreRouteFact[],
+  services: readonly StoreServiceFact[],
+  domain: string,
+  cellNetwork: string,
+): StoreGrantFact[] {
+  const byId = new Map<string, StoreGrantFact>();
+  for (const s of storeSites(routes, domain, cellNetwork)) {
+    const own = s.addresses.length === 1 && s.addresses[0] === s.virtualIp;
+    byId.set(s.id, {
+      id: s.id,
+      virtualIp: s.virtualIp,
+      ports: s.ports,
+      ...(own ? {} : { addresses: [...s.addresses] }),
+    });
+  }
+  for (const f of services) {
+    const g = byId.get(f.serviceId) ?? { id: f.serviceId, virtualIp: f.virtualIp };
+    if (f.hostPorts.length > 0) {
+      g.hostPorts = f.hostPorts.map((h) => ({ proto: h.proto, port: h.port }));
+      g.hostAddress = f.hostAddress;
+    }
+    byId.set(f.serviceId, g);
+  }
+  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 }

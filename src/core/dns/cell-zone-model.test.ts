@@ -108,3 +108,49 @@ test('installed store services: their names at their virtual IPs, NXDOMAIN for p
   // An address no peer holds yet denies nothing (its view is empty until a peer takes it).
   assert.deepEqual(deny('10.0.0.4'), []);
 });
+
+test("dns_names at the service's virtual IP; a route on a required service's name is one record, resolved by either's peers", () => {
+  const routes = [
+    {
+      serviceId: 'webmail',
+      subdomain: 'mail.mycell.cell',
+      virtualIp: '172.20.0.66',
+      address: '172.20.0.65',
+      upstream: 'cell-webmail_roundcube:8080',
+    },
+  ];
+  const services = [
+    { serviceId: 'webmail', virtualIp: '172.20.0.66', names: [], hostPorts: [], hostAddress: '172.20.0.1' },
+    {
+      serviceId: 'email',
+      virtualIp: '172.20.0.65',
+      names: ['mail', 'dns'],
+      hostPorts: [{ proto: 'tcp' as const, port: 25 }],
+      hostAddress: '172.20.0.1',
+    },
+  ];
+  const store = storeServiceNames(routes, 'mycell.cell', '172.20.0.0/16', services);
+  assert.deepEqual(store, [
+    // A core name is never a store service's, whichever field asks for it.
+    { name: 'mail', service: 'email', address: '172.20.0.65' },
+    { name: 'mail', service: 'webmail', address: '172.20.0.65' },
+  ]);
+  const { zone } = cellZoneModel({
+    ...input,
+    services: [...coreServiceNames('172.20.0.0/16'), ...store],
+    peers: [
+      { name: 'alice', address: '10.0.0.2', services: ['dns', 'email'] },
+      { name: 'bob', address: '10.0.0.3', services: ['dns', 'webmail'] },
+      { name: 'carol', address: '10.0.0.4', services: ['dns', 'web'] },
+    ],
+  });
+  assert.deepEqual(
+    zone.records.filter((r) => r.name === 'mail'),
+    [{ name: 'mail', type: 'A', value: '172.20.0.65', ttl: 300 }],
+    'one A record, at the address of the service holding the name',
+  );
+  const deny = (label: string) => zone.views.find((v) => (v.label ?? v.address) === label)!.deny;
+  assert.deepEqual(deny('10.0.0.2'), ['ntp', 'web']);
+  assert.deepEqual(deny('10.0.0.3'), ['ntp', 'web']);
+  assert.deepEqual(deny('10.0.0.4'), ['mail', 'ntp']);
+});

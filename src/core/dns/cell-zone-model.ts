@@ -4,7 +4,9 @@
 //                  split and full tunnels route the cell network; the server's VPN address only
 //                  forwards DNS and NTP)
 //   <service>    → the service's address: the core services', and each installed store service's
-//                  route names at its virtual IP (storeServiceNames; ADR 0023)
+//                  route names and `dns_names` at its virtual IP (storeServiceNames; ADR 0023); a
+//                  route on a required service's name is that service's record, resolved by the
+//                  peers granted either service
 //   <peer>       → the peer's VPN address
 //   the owner's records, relative to the zone
 // and one view per client address of the VPN range that denies the services its peer is not granted.
@@ -12,7 +14,7 @@ import type { CellZoneInput, ZoneRecord, ZoneView } from '../../render/unbound/c
 import { vpnNetwork } from '../../schema/config.ts';
 import { cidrRange, formatIpv4, parseIpv4 } from '../../schema/fields.ts';
 import { PEER_SERVICES, serviceAddress } from '../../schema/peers-services.ts';
-import { type StoreRouteFact, storeSites } from '../../schema/store-sites.ts';
+import { type StoreRouteFact, type StoreServiceFact, storeSites } from '../../schema/store-sites.ts';
 import { vpnAddressOnCell, vpnMapProblem } from '../../schema/vpn-sources.ts';
 import type { Warning } from '../../schema/warnings.ts';
 import type { DnsRecordRow } from '../ports/dns-records-repository.ts';
@@ -52,20 +54,25 @@ export function coreServiceNames(cellNetwork: string): ServiceName[] {
 }
 
 /**
- * The installed store services' names: each route's label at its service's virtual IP. A peer not
- * granted the service gets NXDOMAIN for them, as for a denied core service (ADR 0017).
+ * The installed store services' names: each service's `dns_names` at its virtual IP, then each
+ * route's label where it is answered (its service's virtual IP, or a required service's for a name
+ * that one holds: the same name and address, listed once more for the route's service). A peer
+ * granted none of a name's services gets NXDOMAIN for it, as for a denied core service (ADR 0017).
  */
 export function storeServiceNames(
   routes: readonly StoreRouteFact[],
   zone: string,
   cellNetwork: string,
+  services: readonly StoreServiceFact[] = [],
 ): ServiceName[] {
   const core = new Set(coreServiceNames(cellNetwork).map((s) => s.name));
-  return storeSites(routes, zone, cellNetwork).flatMap((site) =>
-    site.hosts
-      .filter((h) => !core.has(h.label))
-      .map((h) => ({ name: h.label, service: site.id, address: site.virtualIp })),
+  const own = [...services]
+    .sort((a, b) => a.serviceId.localeCompare(b.serviceId))
+    .flatMap((s) => s.names.map((name) => ({ name, service: s.serviceId, address: s.virtualIp })));
+  const routed = storeSites(routes, zone, cellNetwork).flatMap((site) =>
+    site.hosts.map((h) => ({ name: h.label, service: site.id, address: h.address })),
   );
+  return [...own, ...routed].filter((n) => !core.has(n.name));
 }
 
 export interface ZoneModelInput {
@@ -127,8 +134,12 @@ function zoneViews(i: ZoneModelInput): ZoneView[] {
       ? { address: vpnAddressOnCell(address, i.cellNetwork, vpnNet), label: address, deny, block }
       : { address, deny, block };
   };
-  const deny = (granted: readonly string[]) =>
-    [...new Set(i.services.filter((s) => !granted.includes(s.service)).map((s) => s.name))].sort();
+  // A name is denied when the peer is granted none of the services listed for it (a route on a
+  // required service's name is listed for both).
+  const deny = (granted: readonly string[]) => {
+    const allowed = new Set(i.services.filter((s) => granted.includes(s.service)).map((s) => s.name));
+    return [...new Set(i.services.filter((s) => !allowed.has(s.name)).map((s) => s.name))].sort();
+  };
   const byAddress = new Map(i.peers.map((p) => [p.address, deny(p.services)]));
   const { first, last } = cidrRange(i.vpnAddress);
   const server = parseIpv4(i.vpnAddress.split('/')[0]!);

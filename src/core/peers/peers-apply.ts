@@ -10,7 +10,7 @@ import {
   type ServerConfInput,
   skippedPeerWarnings,
 } from '../../render/wireguard/server-conf.ts';
-import { storeSites } from '../../schema/store-sites.ts';
+import { storeGrants } from '../../schema/store-sites.ts';
 import type { Warning } from '../../schema/warnings.ts';
 import { AppError } from '../errors.ts';
 import { isActive, peerRow } from './peer-lookup.ts';
@@ -87,11 +87,12 @@ export class PeersApply {
     const cellNetwork = hostOf(this.#c, cfg).cellNetwork;
     // Installed store services: grantable at their virtual IPs (ADR 0023); left out when none, so the
     // model of a cell without the store is what it always was.
-    const store = storeSites(this.#c.installed?.() ?? [], cfg.identity.domain, cellNetwork).map((s) => ({
-      id: s.id,
-      virtualIp: s.virtualIp,
-      ports: s.ports,
-    }));
+    const store = storeGrants(
+      this.#c.installed?.() ?? [],
+      this.#c.installedServices?.() ?? [],
+      cfg.identity.domain,
+      cellNetwork,
+    );
     const peers = rows.map((p) => ({
       name: p.name,
       publicKey: p.public_key,

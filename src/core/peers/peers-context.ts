@@ -1,7 +1,7 @@
 // What every peer use-case reads besides its own ports: the stored peers, the configuration, the
 // cell's key, and where peers dial. Built once by PeersService from its dependencies.
 import type { CellConfig } from '../../schema/config.ts';
-import type { StoreRouteFact } from '../../schema/store-sites.ts';
+import type { StoreRouteFact, StoreServiceFact } from '../../schema/store-sites.ts';
 import { chooseEndpointHost, type EndpointSource } from './endpoint-choice.ts';
 import type { EndpointPort } from './endpoint-port.ts';
 import type { KeyPair } from './keys.ts';
@@ -22,11 +22,18 @@ export interface PeersContext {
   now: () => number;
   /** The installed store services' routes (InstalledServicesPort.routes): grantable by service id. */
   installed?: (() => readonly StoreRouteFact[]) | undefined;
+  /** The installed store services' names and host ports (InstalledServicesPort.services). */
+  installedServices?: (() => readonly StoreServiceFact[]) | undefined;
 }
 
-/** Store service ids a peer may be granted now: those installed with an HTTP route. */
+/** Store service ids a peer may be granted now: those installed with a route, a name or host ports. */
 export function installedServiceIds(ctx: PeersContext): string[] {
-  return [...new Set((ctx.installed?.() ?? []).map((r) => r.serviceId))].sort();
+  return [
+    ...new Set([
+      ...(ctx.installed?.() ?? []).map((r) => r.serviceId),
+      ...(ctx.installedServices?.() ?? []).map((s) => s.serviceId),
+    ]),
+  ].sort();
 }
 
 export function hostOf(ctx: PeersContext, cfg: CellConfig): { cellNetwork: string; wgPort: number } {

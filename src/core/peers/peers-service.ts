@@ -4,7 +4,7 @@
 import type { CellConfig } from '../../schema/config.ts';
 import type { CreatePeerInput, PeerView, UpdatePeerInput } from '../../schema/peers.ts';
 import { PEER_SERVICES } from '../../schema/peers-services.ts';
-import type { StoreRouteFact } from '../../schema/store-sites.ts';
+import type { StoreRouteFact, StoreServiceFact } from '../../schema/store-sites.ts';
 import type { WireguardStatus } from '../../schema/wireguard-status.ts';
 import type { PasswordHasher } from '../auth/password.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
@@ -39,6 +39,8 @@ export interface PeersDeps {
   now?: () => number;
   /** The installed store services' routes (InstalledServicesPort.routes); none: core services only. */
   installed?: () => readonly StoreRouteFact[];
+  /** Their names and host ports (InstalledServicesPort.services). */
+  installedServices?: () => readonly StoreServiceFact[];
   onError?: (what: string, err: unknown) => void;
   /** After a peer is removed (its accounts on the store's services go too). */
   onRemoved?: (name: string) => void;
@@ -66,6 +68,7 @@ export class PeersService {
       hostFacts: d.hostFacts,
       now: d.now ?? Date.now,
       installed: d.installed,
+      installedServices: d.installedServices,
     };
     this.#ctx = ctx;
     this.applier = new PeersApply(ctx, d.wireguard, d.onError, d.dns);

@@ -55,6 +55,7 @@ class FakeEngine implements ServiceEnginePort {
   /** Image IDs built here; clearing it is a new machine (a restore) or a pruned engine. */
   images = new Set<string>();
   neverHealthy = new Set<string>();
+  networksOf: ((c: string) => Promise<string[] | undefined>) | undefined;
   #n = 0;
   available = async () => this.up;
   build = async (o: { tag: string }) => {
@@ -153,7 +154,10 @@ describe('StoreService', () => {
       'connect t-cell-caddy t-cell-svc-alpha',
       'build pic/store-beta_main:latest',
       'network t-cell-svc-beta',
+      // beta requires alpha: its containers join alpha's network too, before they start (issue 13).
+      'network t-cell-svc-alpha',
       'create t-cell-beta_main',
+      'connect t-cell-beta_main t-cell-svc-alpha',
       'connect t-cell-caddy t-cell-svc-beta',
     ]);
     assert.equal(changes, 2);
@@ -196,6 +200,123 @@ describe('StoreService', () => {
     ]);
     // Installed already: an empty plan, nothing runs.
     assert.deepEqual(await store.install('beta'), { service: 'beta', state: 'running' });
+  });
+
+  test('mail-like services: names and host ports get a virtual IP; a route on a required name is answered there; the environment names the dependency', async () => {
+    const email = manifest('email', {
+      containers: [{ name: 'mail', image: { build: '.' } }],
+      http_routes: undefined,
+      dns_names: ['mail'],
+      host_ports: [
+        { proto: 'tcp', port: 25, container: 'mail', container_port: 25 },
+        { proto: 'tcp', port: 993, container: 'mail', container_port: 993 },
+      ],
+    });
+    const webmail = manifest('webmail', {
+      requires: ['email'],
+      containers: [{ name: 'roundcube', image: { build: '.' } }],
+      http_routes: [{ subdomain: 'mail', container: 'roundcube', port: 8080 }],
+    });
+    const names = manifest('names', { http_routes: undefined, dns_names: ['names'] });
+    const plain = manifest('plain', { http_routes: undefined });
+    const { engine, store, repo } = make([email, webmail, names, plain]);
+    await store.install('webmail');
+    await store.idle();
+    await store.install('names');
+    await store.idle();
+    await store.install('plain');
+    await store.idle();
+    assert.deepEqual(
+      repo.list().map((r) => [r.id, r.state, r.virtualIp]),
+      [
+        ['email', 'running', '172.20.0.64'],
+        ['names', 'running', '172.20.0.66'],
+        ['plain', 'running', undefined],
+        ['webmail', 'running', '172.20.0.65'],
+      ],
+    );
+    assert.deepEqual(store.routes(), [
+      {
+        serviceId: 'webmail',
+        subdomain: 'mail.home.cell',
+        virtualIp: '172.20.0.65',
+        address: '172.20.0.64',
+        upstream: 't-cell-webmail_roundcube:8080',
+      },
+    ]);
+    assert.deepEqual(store.services(), [
+      {
+        serviceId: 'email',
+        virtualIp: '172.20.0.64',
+        names: ['mail'],
+        hostPorts: [
+          { proto: 'tcp', port: 25 },
+          { proto: 'tcp', port: 993 },
+        ],
+        hostAddress: '172.20.0.1',
+      },
+      {
+        serviceId: 'names',
+        virtualIp: '172.20.0.66',
+        names: ['names'],
+        hostPorts: [],
+        hostAddress: '172.20.0.1',
+      },
+      { serviceId: 'webmail', virtualIp: '172.20.0.65', names: [], hostPorts: [], hostAddress: '172.20.0.1' },
+    ]);
+    const spec = (name: string) => [...engine.boxes.values()].find((b) => b.name === name)!.spec;
+    assert.deepEqual(spec('t-cell-webmail_roundcube').env, {
+      PIC_CELL_DOMAIN: 'home.cell',
+      PIC_SVC_EMAIL_MAIL: 't-cell-email_mail',
+    });
+    assert.deepEqual(spec('t-cell-email_mail').env, { PIC_CELL_DOMAIN: 'home.cell' });
+    assert.deepEqual(
+      spec('t-cell-email_mail').ports.map((p) => [p.hostIp, p.hostPort, p.container]),
+      [
+        ['0.0.0.0', 25, 25],
+        ['0.0.0.0', 993, 993],
+      ],
+    );
+    assert.ok(engine.calls.includes('connect t-cell-webmail_roundcube t-cell-svc-email'));
+    // The tick re-joins a dependent its dependency's network lost (a recreate): here every join is
+    // attempted (the fake engine reports no networks), and a service without requirements is left alone.
+    engine.calls = [];
+    assert.deepEqual(await store.joinDependencies(), [
+      { container: 't-cell-webmail_roundcube', network: 't-cell-svc-email' },
+    ]);
+    engine.networksOf = async (c: string) =>
+      c.includes('webmail') ? ['t-cell-svc-webmail', 't-cell-svc-email'] : [];
+    assert.deepEqual(await store.joinDependencies(), []);
+    engine.networksOf = async () => undefined;
+    assert.deepEqual(await store.joinDependencies(), [], "a container that is gone is resume's");
+    // Uninstalling email removes its container, and with it the host ports it published.
+    await assert.rejects(store.uninstall('email'), isCode('conflict', /required by webmail/));
+    await store.uninstall('webmail');
+    await store.idle();
+    await store.uninstall('email');
+    await store.idle();
+    assert.ok(![...engine.boxes.values()].some((b) => b.service === 'email'));
+    assert.deepEqual(
+      store.services().map((s) => s.serviceId),
+      ['names'],
+    );
+  });
+
+  test('BIND_ADDRESS other than 0.0.0.0: the host ports are reached there', async () => {
+    const m = manifest('ssh', {
+      http_routes: undefined,
+      host_ports: [{ proto: 'tcp', port: 2222, container: 'main', container_port: 22 }],
+    });
+    const { store, repo } = make([m]);
+    Object.assign(cell, { bindAddress: '192.168.1.10' });
+    try {
+      await store.install('ssh');
+      await store.idle();
+      assert.equal(repo.get('ssh')?.state, 'running');
+      assert.equal(store.services()[0]?.hostAddress, '192.168.1.10');
+    } finally {
+      Object.assign(cell, { bindAddress: '0.0.0.0' });
+    }
   });
 
   test('409 while a job runs for the service; 409 uninstalling what another requires; 404 unknown', async () => {

@@ -5,9 +5,14 @@
 // is in service-jobs.ts. Installed services' routes are offered to DNS, Caddy and the firewall
 // through InstalledServicesPort, whose listeners run after every install and uninstall.
 
-import { renderServiceContainers, storeContainerName } from '../../render/store/service-containers.ts';
+import {
+  renderServiceContainers,
+  storeContainerName,
+  storeNetworkName,
+} from '../../render/store/service-containers.ts';
 import { allocateVirtualIps } from '../../render/store/virtual-ips.ts';
 import type { ServiceVolume } from '../../schema/backup.ts';
+import { cidrRange, formatIpv4 } from '../../schema/fields.ts';
 import type { ServiceManifest } from '../../schema/service-manifest.ts';
 import type {
   CatalogItem,
@@ -17,7 +22,11 @@ import type {
   StoreJobPhase,
 } from '../../schema/service-store.ts';
 import { AppError } from '../errors.ts';
-import type { InstalledServiceRoute, InstalledServicesPort } from '../ports/installed-services.ts';
+import type {
+  InstalledServiceFacts,
+  InstalledServiceRoute,
+  InstalledServicesPort,
+} from '../ports/installed-services.ts';
 import type {
   CatalogService,
   InstalledService,
@@ -32,6 +41,7 @@ import {
   pullImages,
   removeService,
   runContainers,
+  type ServiceWiring,
   type StoreCell,
   verifyImages,
   verifyRemoteImages,
@@ -53,6 +63,32 @@ export interface StoreServiceDeps extends Omit<JobDeps, 'healthTimeoutMs' | 'pol
 
 interface Job extends StoreJob {
   running: boolean;
+}
+
+/** A service gets a virtual IP when something answers there: HTTPS routes, names or host ports. */
+export function needsVirtualIp(m: ServiceManifest): boolean {
+  return (m.http_routes ?? []).length + (m.dns_names ?? []).length + (m.host_ports ?? []).length > 0;
+}
+
+/**
+ * The names of the services `m` requires, at their virtual IPs: a route of `m` on one of them is
+ * answered there (the policy allowed only that exception to a name another service holds).
+ */
+function dependencyNames(m: ServiceManifest, rows: readonly InstalledService[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const id of m.requires ?? []) {
+    const row = rows.find((r) => r.id === id && r.state !== 'failed');
+    if (!row?.virtualIp) continue;
+    for (const n of row.manifest.dns_names ?? []) out[n] = row.virtualIp;
+  }
+  return out;
+}
+
+/** Where cell-wireguard reaches the host's published ports: BIND_ADDRESS, or the cell network's gateway. */
+function publishedAddress(cell: StoreCell): string {
+  return cell.bindAddress && cell.bindAddress !== '0.0.0.0'
+    ? cell.bindAddress
+    : formatIpv4(cidrRange(cell.cellNetwork).first + 1);
 }
 
 export const NO_DOCKER =
@@ -191,22 +227,70 @@ export class StoreService implements InstalledServicesPort {
   // InstalledServicesPort: what DNS, Caddy and the firewall render from.
   routes(): InstalledServiceRoute[] {
     const cell = this.#d.cell();
-    return this.#d.repo
-      .list()
+    const rows = this.#d.repo.list();
+    return rows
       .filter((r) => r.state === 'running' && r.virtualIp)
       .flatMap((r) =>
         renderServiceContainers(r.manifest, {
           cellDir: cell.cellDir,
           prefix: cell.prefix,
           bindAddress: cell.bindAddress,
+          domain: cell.domain,
           virtualIp: r.virtualIp!,
+          namesAt: dependencyNames(r.manifest, rows),
         }).routes.map((route) => ({
           serviceId: r.id,
           subdomain: `${route.subdomain}.${cell.domain}`,
           virtualIp: r.virtualIp!,
+          ...(route.address && route.address !== r.virtualIp ? { address: route.address } : {}),
           upstream: route.upstream,
         })),
       );
+  }
+
+  /** Each running service with a virtual IP: its own names and its host ports (issue 13). */
+  services(): InstalledServiceFacts[] {
+    const cell = this.#d.cell();
+    const hostAddress = publishedAddress(cell);
+    return this.#d.repo
+      .list()
+      .filter((r) => r.state === 'running' && r.virtualIp)
+      .map((r) => ({
+        serviceId: r.id,
+        virtualIp: r.virtualIp!,
+        names: [...(r.manifest.dns_names ?? [])],
+        hostPorts: (r.manifest.host_ports ?? []).map((h) => ({ proto: h.proto, port: h.port })),
+        hostAddress,
+      }))
+      .sort((a, b) => a.serviceId.localeCompare(b.serviceId));
+  }
+
+  /**
+   * Each running service's containers on the networks of the services it requires (issue 13), joined
+   * live: after a dependency's network came back (`pic up` recreated it), the tick re-joins them.
+   * Returns the joins it made.
+   */
+  async joinDependencies(): Promise<Array<{ container: string; network: string }>> {
+    if (!(await this.#d.engine.available())) return [];
+    const cell = this.#d.cell();
+    const joined: Array<{ container: string; network: string }> = [];
+    for (const r of this.#d.repo.list()) {
+      if (r.state !== 'running' || (r.manifest.requires ?? []).length === 0) continue;
+      if (this.#jobs.get(r.id)?.running) continue;
+      const wanted = (r.manifest.requires ?? []).map((id) => storeNetworkName(cell.prefix, id));
+      for (const c of r.manifest.containers) {
+        if (c.network_mode === 'none') continue;
+        const name = storeContainerName(cell.prefix, r.id, c.name);
+        const attached = this.#d.engine.networksOf ? await this.#d.engine.networksOf(name) : [];
+        if (!attached) continue; // gone: resume recreates it, joined
+        for (const network of wanted) {
+          if (attached.includes(network)) continue;
+          await this.#d.engine.connect(network, name);
+          joined.push({ container: name, network });
+        }
+      }
+    }
+    return joined;
   }
 
   onChange(listener: () => void): () => void {
@@ -312,10 +396,11 @@ export class StoreService implements InstalledServicesPort {
     let recorded = false;
     try {
       const images = await buildImages(m, dir, d, report);
-      // A virtual IP for a service with routes, kept from an earlier install while it stays valid.
+      // A virtual IP for a service with routes, names or host ports, kept from an earlier install
+      // while it stays valid.
       const rows = this.#d.repo.list().filter((r) => r.id !== m.id);
       let virtualIp: string | undefined;
-      if ((m.http_routes ?? []).length > 0) {
+      if (needsVirtualIp(m)) {
         const assigned: Record<string, string> = {};
         for (const r of rows) if (r.virtualIp) assigned[r.id] = r.virtualIp;
         if (previous?.virtualIp) assigned[m.id] = previous.virtualIp;
@@ -344,7 +429,7 @@ export class StoreService implements InstalledServicesPort {
       await verifyImages(m, images, cell.verification, d, report);
       // Remote images are pulled only now, by digest, once verification let them through.
       await pullImages(m, d, report);
-      await runContainers(m, images, virtualIp, cell, d, report);
+      await runContainers(m, images, virtualIp, cell, d, report, this.#wiring(m));
       this.#d.repo.setState(m.id, 'running', undefined);
       report('wire', 'telling DNS, Caddy and the firewall');
       this.#notify();
@@ -462,7 +547,15 @@ export class StoreService implements InstalledServicesPort {
         // A remote image removed meanwhile is pulled again by the digest verified at install.
         await pullImages(r.manifest, d, this.#report(r.id));
         const images = await this.#imagesFor(r, d);
-        await runContainers(r.manifest, images, r.virtualIp, cell, d, this.#report(r.id));
+        await runContainers(
+          r.manifest,
+          images,
+          r.virtualIp,
+          cell,
+          d,
+          this.#report(r.id),
+          this.#wiring(r.manifest),
+        );
         this.#finish(r.id, 'done', `${r.manifest.name} is running again`);
       } catch (err) {
         const why = (err as Error).message;
@@ -494,6 +587,17 @@ export class StoreService implements InstalledServicesPort {
     await verifyImages(entry.manifest, images, this.#d.cell().verification, d, report);
     this.#d.repo.put({ ...r, images });
     return images;
+  }
+
+  /** What a service's containers need of the services it requires: their manifests, as installed. */
+  #wiring(m: ServiceManifest): ServiceWiring {
+    const rows = this.#d.repo.list().filter((r) => r.state !== 'failed');
+    const dependencies = (m.requires ?? []).map((id) => {
+      const row = rows.find((r) => r.id === id);
+      if (!row) throw new AppError('conflict', `${m.id} requires ${id}, which is not installed`);
+      return row.manifest;
+    });
+    return { dependencies, namesAt: dependencyNames(m, rows) };
   }
 
   /** Resolves once no job runs (tests, shutdown). */

@@ -8,7 +8,6 @@
 import { z } from 'zod';
 import { dnsLabel, domainName, ipv4, port } from '../../schema/fields.ts';
 import { SECURITY_HEADERS } from '../../schema/security-headers.ts';
-import type { StoreSite } from '../../schema/store-sites.ts';
 import { type CaddyServer, caddyHeaders } from './front-door-headers.ts';
 
 /**
@@ -30,11 +29,16 @@ export const storeSite = z
     virtualIp: ipv4,
     ports: z.object({ https: port, http: port }).strict(),
     hosts: z
-      .array(z.object({ label: dnsLabel, host: domainName, upstream }).strict())
+      .array(z.object({ label: dnsLabel, host: domainName, upstream, address: ipv4.optional() }).strict())
       .min(1)
       .max(16),
+    // Where cell-wireguard answers for the site (the firewall's business; Caddy listens on its own ports).
+    addresses: z.array(ipv4).max(16).optional(),
   })
   .strict();
+
+/** A store site as Caddy takes it (schema/store-sites.ts's StoreSite, checked). */
+export type CaddyStoreSite = z.infer<typeof storeSite>;
 
 /**
  * The cell's security headers minus the CSP (a service's pages load their own scripts and styles),
@@ -57,7 +61,7 @@ type MakeServer = (listen: string[], routes: unknown[], extra?: Record<string, u
 
 export function storeServers(
   caddyAddress: string,
-  sites: readonly StoreSite[],
+  sites: readonly CaddyStoreSite[],
   server: MakeServer,
   certTag: string,
 ): Record<string, CaddyServer> {

@@ -6,6 +6,12 @@
 // A store service (ADR 0023) is granted by its id: its virtual IP is DNATed to Caddy's front ports
 // for that service (PIC-PREROUTING), so the chain accepts Caddy's address on those ports only when
 // the packet's original destination was the service's virtual IP (conntrack --ctorigdst).
+//
+// Issue 13: a route on a required service's name (webmail's `mail`) is answered at that service's
+// virtual IP (`addresses`), still on the route's service's front ports; and a service's host ports
+// (mail's 25/587/993) are DNATed from its virtual IP to where Docker publishes them on the host
+// (`hostAddress`: the cell network's gateway, or BIND_ADDRESS), accepted the same way: only for a peer
+// granted the service, only when the original destination was its virtual IP.
 import { z } from 'zod';
 import { cidr4, dnsLabel, ifaceAddress4, ipv4, port } from '../../schema/fields.ts';
 import { grantableServiceId, PEER_SERVICES, serviceAddress } from '../../schema/peers-services.ts';
@@ -29,16 +35,43 @@ export interface ChainContext {
   store?: readonly StoreGrant[] | undefined;
 }
 
-/** What the firewall needs of a store site: its id, its virtual IP and Caddy's ports for it. */
+/**
+ * What the firewall needs of an installed store service: its id, its virtual IP, Caddy's ports for
+ * its routes and where they are answered, and its host ports with where the host publishes them.
+ */
 export interface StoreGrant {
   id: string;
   virtualIp: string;
-  ports: { https: number; http: number };
+  /** Caddy's ports for its routes; left out when it has none (names or host ports only). */
+  ports?: { https: number; http: number } | undefined;
+  /** The virtual IPs whose 80/443 go to `ports` (default: `virtualIp` alone). */
+  addresses?: readonly string[] | undefined;
+  /** Ports published on the host for it, answered at `virtualIp`. */
+  hostPorts?: ReadonlyArray<{ proto: 'tcp' | 'udp'; port: number }> | undefined;
+  /** Where cell-wireguard reaches them: the cell network's gateway, or BIND_ADDRESS. */
+  hostAddress?: string | undefined;
 }
 
 export const storeGrant = z
-  .object({ id: dnsLabel, virtualIp: ipv4, ports: z.object({ https: port, http: port }).strict() })
-  .strict();
+  .object({
+    id: dnsLabel,
+    virtualIp: ipv4,
+    ports: z.object({ https: port, http: port }).strict().optional(),
+    addresses: z.array(ipv4).min(1).max(16).optional(),
+    hostPorts: z
+      .array(z.object({ proto: z.enum(['tcp', 'udp']), port }).strict())
+      .max(16)
+      .optional(),
+    hostAddress: ipv4.optional(),
+  })
+  .strict()
+  .refine((g) => !g.hostPorts?.length || g.hostAddress !== undefined, {
+    message: 'host ports need the address the host publishes them on',
+    path: ['hostAddress'],
+  });
+
+/** The virtual IPs whose 80/443 are this service's routes (none without routes). */
+const routeAddresses = (s: StoreGrant): readonly string[] => (s.ports ? (s.addresses ?? [s.virtualIp]) : []);
 
 export const ifaceName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name');
 
@@ -75,9 +108,14 @@ export function peerChainRules(p: FirewallPeer, c: ChainContext, vpnNet: string)
   const caddy = caddyAddress(c.cellNetwork);
   for (const s of c.store ?? []) {
     if (!p.services.includes(s.id)) continue;
-    for (const to of [s.ports.https, s.ports.http])
+    for (const at of routeAddresses(s))
+      for (const to of [s.ports!.https, s.ports!.http])
+        out.push(
+          `-A ${chain} -d ${caddy}/32 -p tcp --dport ${to} -m conntrack --ctorigdst ${at}/32 -j ACCEPT`,
+        );
+    for (const h of s.hostPorts ?? [])
       out.push(
-        `-A ${chain} -d ${caddy}/32 -p tcp --dport ${to} -m conntrack --ctorigdst ${s.virtualIp}/32 -j ACCEPT`,
+        `-A ${chain} -d ${s.hostAddress}/32 -p ${h.proto} --dport ${h.port} -m conntrack --ctorigdst ${s.virtualIp}/32 -j ACCEPT`,
       );
   }
   if (p.peer_to_peer) out.push(`-A ${chain} -o ${c.iface} -d ${vpnNet} -j PIC-P2P`);
@@ -91,11 +129,20 @@ export function peerChainRules(p: FirewallPeer, c: ChainContext, vpnNet: string)
 export const caddyAddress = (cellNetwork: string) =>
   serviceAddress(cellNetwork, PEER_SERVICES.find((s) => s.id === 'web')!.offset);
 
-/** cell-wireguard's DNAT of a store service's virtual IP to Caddy's front ports (nat PIC-PREROUTING). */
+/**
+ * cell-wireguard's DNAT of a store service's virtual IP (and of a required service's, for a route on
+ * its name) to Caddy's front ports, and of its host ports to the host (nat PIC-PREROUTING).
+ */
 export function storeDnatRules(c: ChainContext): string[] {
   const caddy = caddyAddress(c.cellNetwork);
   return (c.store ?? []).flatMap((s) => [
-    `-A PIC-PREROUTING -i ${c.iface} -d ${s.virtualIp}/32 -p tcp --dport 443 -j DNAT --to-destination ${caddy}:${s.ports.https}`,
-    `-A PIC-PREROUTING -i ${c.iface} -d ${s.virtualIp}/32 -p tcp --dport 80 -j DNAT --to-destination ${caddy}:${s.ports.http}`,
+    ...routeAddresses(s).flatMap((at) => [
+      `-A PIC-PREROUTING -i ${c.iface} -d ${at}/32 -p tcp --dport 443 -j DNAT --to-destination ${caddy}:${s.ports!.https}`,
+      `-A PIC-PREROUTING -i ${c.iface} -d ${at}/32 -p tcp --dport 80 -j DNAT --to-destination ${caddy}:${s.ports!.http}`,
+    ]),
+    ...(s.hostPorts ?? []).map(
+      (h) =>
+        `-A PIC-PREROUTING -i ${c.iface} -d ${s.virtualIp}/32 -p ${h.proto} --dport ${h.port} -j DNAT --to-destination ${s.hostAddress}:${h.port}`,
+    ),
   ]);
 }

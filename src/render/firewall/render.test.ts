@@ -94,3 +94,34 @@ test('store services: a grant of one not installed opens nothing; an install is 
   assert.equal(renderFirewallDelta(m, { ...m, store: m.store!.slice(1) }), undefined);
   assert.deepEqual(renderFirewallDelta(m, m), { output: '', warnings: [] });
 });
+
+test("mail-like services: host ports at the virtual IP, a route answered at a dependency's address", () => {
+  const mail = goldenCases(dir).find((c) => c.name === 'store-mail')!.input as FirewallInput;
+  const text = renderFirewall(mail).output;
+  const chain = (a: string) =>
+    text.split('\n').filter((l) => l.startsWith(`-A PIC-PEER-${a.replaceAll('.', '-')} `));
+  // dave (web and the internet, no store grant) gets nothing at the host's gateway nor Caddy's store ports.
+  assert.ok(chain('10.0.0.5').every((l) => !l.includes('172.20.0.1/32') && !l.includes('ctorigdst')));
+  // bob (email only): the host ports, never webmail's HTTPS at email's address.
+  assert.ok(chain('10.0.0.3').every((l) => !/--dport 2[01]066/.test(l)));
+  // carol (webmail, not email): HTTPS at email's address, none of email's host ports.
+  assert.ok(
+    chain('10.0.0.4').some((l) => l.includes('--dport 20066 -m conntrack --ctorigdst 172.20.0.65/32')),
+  );
+  assert.ok(chain('10.0.0.4').every((l) => !l.includes('172.20.0.1/32')));
+  // webmail's own address answers nothing: its only route is on email's name.
+  assert.doesNotMatch(text, /-d 172\.20\.0\.66\//);
+  const email = mail.store!.find((s) => s.id === 'email')!;
+  for (const store of [
+    [{ ...email, hostAddress: undefined }],
+    [{ ...email, hostAddress: '172.20.0.1 -j ACCEPT' }],
+    [{ ...email, hostPorts: [{ proto: 'icmp', port: 25 }] }],
+    [{ ...email, hostPorts: [{ proto: 'tcp', port: '25 -j ACCEPT' }] }],
+    [{ ...email, addresses: ['172.20.0.65/0'] }],
+  ])
+    assert.throws(
+      () => renderFirewall({ ...mail, store } as FirewallInput),
+      /refusing/,
+      JSON.stringify(store),
+    );
+});
