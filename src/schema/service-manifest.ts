@@ -288,7 +288,9 @@ const fieldBase = { key: settingKey, label: text(64), help: text(300).optional()
  * is a list of `{alias, to}` (a local part and an account's username).
  */
 const settingField = z.discriminatedUnion('type', [
-  z.object({ ...fieldBase, type: z.literal('text'), max: z.number().int().min(1).max(512).optional() }).strict(),
+  z
+    .object({ ...fieldBase, type: z.literal('text'), max: z.number().int().min(1).max(512).optional() })
+    .strict(),
   z.object({ ...fieldBase, type: z.literal('host') }).strict(),
   z.object({ ...fieldBase, type: z.literal('port'), default: port.optional() }).strict(),
   z.object({ ...fieldBase, type: z.literal('secret') }).strict(),
