@@ -38,6 +38,7 @@ import type { LogsPort } from './core/ports/logs.ts';
 import type { ProcessRunner } from './core/ports/process-runner.ts';
 import type { Readiness } from './core/ports/readiness.ts';
 import type { HookRunner } from './core/ports/service-accounts.ts';
+import type { ServiceFilesPort } from './core/ports/service-hooks.ts';
 import type { InstalledServicesRepository, ServiceEnginePort } from './core/ports/service-store.ts';
 import type { ServiceVolumesPort } from './core/ports/service-volumes.ts';
 import type { UsersRepository } from './core/ports/users-repository.ts';
@@ -48,10 +49,16 @@ import { storeAccountTargets } from './core/service-store/account-targets.ts';
 import { AccountsService } from './core/service-store/accounts-service.ts';
 import { CaddyNetworks } from './core/service-store/caddy-networks.ts';
 import { coreHeldPorts } from './core/service-store/held-ports.ts';
+import { hookTargets } from './core/service-store/hook-targets.ts';
+import { ServiceDnsRecords } from './core/service-store/service-dns-records.ts';
+import { type ServiceLifecycle, serviceLifecycle } from './core/service-store/service-lifecycle.ts';
+import { ServiceSettingsService } from './core/service-store/service-settings.ts';
+import { ServiceTls } from './core/service-store/service-tls.ts';
 import { StoreCatalog } from './core/service-store/store-catalog.ts';
 import { StoreKeysService } from './core/service-store/store-keys-service.ts';
 import { type StoreCell, StoreService } from './core/service-store/store-service.ts';
 import { SetupService } from './core/setup-service.ts';
+import { isAcmeMode } from './core/tls/tls-policy.ts';
 import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
 import { acmeClient } from './drivers/acme/acme-client.ts';
@@ -66,6 +73,7 @@ import { loadBundledKeys } from './drivers/catalog/bundled-keys.ts';
 import { systemClock } from './drivers/clock/system-clock.ts';
 import { type Db, openDb, sqliteUnitOfWork } from './drivers/db.ts';
 import { CONTROL_HELPER, ControlSession, ControlSessionError } from './drivers/dns/control-session.ts';
+import { publicDnsLookup } from './drivers/dns/public-lookup.ts';
 import { type Exec, UnboundControl } from './drivers/dns/unbound-control.ts';
 import { envFileText, envFromProcess } from './drivers/docker/cell-env.ts';
 import { dockerContainerNetworks } from './drivers/docker/container-networks.ts';
@@ -73,6 +81,7 @@ import { DockerEngine, openExecSession } from './drivers/docker/engine.ts';
 import { HealthcheckReadiness } from './drivers/docker/healthcheck-readiness.ts';
 import { externalBindRefusal, writeRenderedFile } from './drivers/docker/host-dirs.ts';
 import { dockerServiceEngine, NO_SERVICE_ENGINE } from './drivers/docker/service-engine.ts';
+import { serviceFiles } from './drivers/docker/service-files.ts';
 import { dockerServiceVolumes } from './drivers/docker/service-volumes.ts';
 import { blocklistFetcher } from './drivers/http/blocklist-fetcher.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
@@ -83,6 +92,7 @@ import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { registryClient } from './drivers/registry/registry-client.ts';
+import { chainRoot } from './drivers/secrets/chain-root.ts';
 import { sealedText } from './drivers/secrets/sealed-text.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
@@ -96,6 +106,11 @@ import { DnsRecordsStore } from './drivers/store/dns-records-store.ts';
 import { MetricsTokenStore } from './drivers/store/metrics-token-store.ts';
 import { PeersStore } from './drivers/store/peers-store.ts';
 import { ServiceAccountsStore } from './drivers/store/service-accounts-store.ts';
+import {
+  ServiceDnsRecordsStore,
+  ServiceSettingsStore,
+  ServiceTlsStore,
+} from './drivers/store/service-hooks-store.ts';
 import { SessionsStore } from './drivers/store/sessions-store.ts';
 import { SetupStore } from './drivers/store/setup-store.ts';
 import { StoreKeysStore } from './drivers/store/store-keys-store.ts';
@@ -202,6 +217,11 @@ export interface CellOptions {
   };
   /** Where the bundled store signing keys are read (default images/store/keys/; tests). */
   storeKeysDir?: string;
+  /**
+   * The port the cell's forwarders are asked on when a service's DNS records are checked in a public
+   * mode (default 53; tests run their DNS server on another port of loopback).
+   */
+  publicDnsPort?: number;
   /** Limits of the remote store index's fetch and cache (tests shorten them). */
   storeIndex?: { timeoutMs?: number; maxBytes?: number; ttlMs?: number; retryMs?: number };
 }
@@ -372,8 +392,11 @@ export function createCell(opts: CellOptions): Cell {
     peers: () => peersRepo.list(),
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
   });
+  // The records installed store services need (their dns_records hook), served in every view.
+  const serviceRecords = new ServiceDnsRecordsStore(db);
   const dns: DnsService = new DnsService({
     repo: new DnsRecordsStore(db),
+    serviceRecords: () => serviceRecords.list().map((r) => ({ ...r, service: r.serviceId })),
     unitOfWork,
     config,
     peers: () => {
@@ -452,16 +475,89 @@ export function createCell(opts: CellOptions): Cell {
   // One table of installed services and one view of the cell for the store and the accounts.
   const installedRepo = new StoreServicesStore(db);
   const storeCell = storeCellFn(opts, config, hostEnv, docker);
-  const store = storeService(opts, config, installedRepo, storeCell, docker, logs.get('api'), storeKeys);
+  const storeLogger = logs.get('api');
+  const hooks = docker?.hooks ?? opts.store?.hooks ?? NO_HOOKS;
+  const accountsRepo = new ServiceAccountsStore(
+    db,
+    sealedText(secretFile(join(paths.secrets, 'service-accounts.key'))),
+  );
+  // A store service's manifest hooks (issue 13): certificates in its volume, settings, DNS records.
+  const targets = hookTargets({
+    repo: installedRepo,
+    prefix: () => storeCell().prefix,
+    known: (id) => store.knows(id),
+  });
+  const hookLog = (level: 'info' | 'warn', fields: Record<string, unknown>, msg: string) =>
+    storeLogger[level]({ store: fields }, msg);
+  const identity = () => config.applied().identity;
+  const serviceTls = new ServiceTls({
+    files: docker?.serviceFiles ?? serviceFiles({ cellDir: storeCell().cellDir }),
+    repo: new ServiceTlsStore(db),
+    targets,
+    hooks,
+    cell: {
+      domain: () => identity().domain,
+      isPublic: () => isAcmeMode(identity().domain_mode),
+      caRoot: () => vault.rootPem(),
+      async issue(names, days) {
+        const c = await vault.issue({ common_name: names[0]!, sans: names, days, client_auth: false });
+        const notAfter = vault.list().find((v) => v.id === c.id)?.not_after ?? new Date().toISOString();
+        return { certPem: c.certificate, chainPem: c.chain, keyPem: c.private_key, notAfter };
+      },
+      async acme() {
+        const c = await deps.tls.certificate();
+        if (c.source !== 'acme' || c.fallback) return undefined;
+        return { ...c, rootPem: chainRoot(c.chainPem) ?? (await vault.rootPem()) };
+      },
+    },
+    log: hookLog,
+  });
+  const serviceSettings = new ServiceSettingsService({
+    repo: new ServiceSettingsStore(db, sealedText(secretFile(join(paths.secrets, 'service-settings.key')))),
+    targets,
+    hooks,
+    accounts: (id) => accountsRepo.list(id).map((a) => a.username),
+    log: hookLog,
+  });
+  const serviceDnsRecords = new ServiceDnsRecords({
+    repo: serviceRecords,
+    targets,
+    hooks,
+    zone: {
+      domain: () => identity().domain,
+      isPublic: () => isAcmeMode(identity().domain_mode),
+      forwarders: () => [...config.applied().network.dns_forwarders],
+      served: () => (dns.pending ? [] : dns.model().zone.records),
+      apply: () => dns.apply(),
+    },
+    publicDns: publicDnsLookup(opts.publicDnsPort !== undefined ? { port: opts.publicDnsPort } : {}),
+    log: hookLog,
+  });
+  const lifecycle = serviceLifecycle({
+    tls: serviceTls,
+    settings: serviceSettings,
+    records: serviceDnsRecords,
+    onError: (what, err) => storeLogger.warn({ err: (err as Error).message }, what),
+  });
+  const store = storeService(
+    opts,
+    config,
+    installedRepo,
+    storeCell,
+    docker,
+    storeLogger,
+    storeKeys,
+    lifecycle,
+  );
   forwarder.bind(store);
   const serviceAccounts = new AccountsService({
-    repo: new ServiceAccountsStore(db, sealedText(secretFile(join(paths.secrets, 'service-accounts.key')))),
+    repo: accountsRepo,
     targets: storeAccountTargets({
       repo: installedRepo,
       cell: storeCell,
       known: (id) => store.knows(id),
     }),
-    hooks: docker?.hooks ?? opts.store?.hooks ?? NO_HOOKS,
+    hooks,
     peerExists: (name) => peersRepo.byName(name) !== undefined,
     onError: (what, err) => logs.get('api').warn({ err: (err as Error).message }, what),
   });
@@ -472,6 +568,8 @@ export function createCell(opts: CellOptions): Cell {
     store,
     storeKeys,
     serviceAccounts,
+    serviceSettings,
+    serviceDnsRecords,
     setup: new SetupService({
       setup: setupStore,
       users,
@@ -567,6 +665,7 @@ export function createCell(opts: CellOptions): Cell {
           void deps.dns.tick();
           void deps.tls.tick();
           void deps.blocklists.tick(); // fetches only the URL lists that are due (daily)
+          void serviceTls.tick(); // store services' certificates: renewed, or rewritten for a new domain
           // cell-caddy back on the services' networks after a recreate (pic up, a config apply).
           void docker?.caddyStore.sync().catch(() => undefined);
           // A service back on the networks of the services it requires (issue 13), likewise.
@@ -733,6 +832,8 @@ interface DockerPorts {
   caddyStore: { sync(): Promise<void> };
   /** Store services' account hooks, run in their containers (docker exec; the password on stdin). */
   hooks: HookRunner;
+  /** Files the store writes into a service's volume (its certificates), through the engine. */
+  serviceFiles: ServiceFilesPort;
 }
 
 /** The Docker-backed data plane, container manager, WireGuard and health monitor, for cell-api in the cell. */
@@ -827,8 +928,10 @@ function dockerPorts(
   };
   return {
     caddyStore: { sync: syncStore },
+    serviceFiles: serviceFiles({ cellDir, engine }),
     hooks: {
-      run: (container, argv, stdin) => engine.exec(container, argv, stdin === undefined ? {} : { stdin }),
+      run: (container, argv, stdin, limits) =>
+        engine.exec(container, argv, { ...(stdin === undefined ? {} : { stdin }), ...limits }),
     },
     monitor,
     desired,
@@ -927,6 +1030,7 @@ function storeService(
   docker: DockerPorts | undefined,
   log: ReturnType<LogsPort['get']>,
   keys: StoreKeysService,
+  lifecycle: ServiceLifecycle,
 ): StoreService {
   const limits = opts.storeIndex ?? {};
   const catalog = new StoreCatalog({
@@ -958,6 +1062,7 @@ function storeService(
     // host built from the catalog run.
     verify: { registry: registryClient(), keys: [], log },
     trustedKeys: () => keys.trusted(),
+    lifecycle,
     ...(opts.store?.healthTimeoutMs !== undefined ? { healthTimeoutMs: opts.store.healthTimeoutMs } : {}),
     log: (level, fields, msg) => log[level]({ store: fields }, msg),
   });

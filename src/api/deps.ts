@@ -17,6 +17,8 @@ import type { LogsPort } from '../core/ports/logs.ts';
 import type { MetricsPort } from '../core/ports/metrics.ts';
 import type { ContainersPort } from '../core/runtime/containers-service.ts';
 import type { AccountsService } from '../core/service-store/accounts-service.ts';
+import type { ServiceDnsRecords } from '../core/service-store/service-dns-records.ts';
+import type { ServiceSettingsService } from '../core/service-store/service-settings.ts';
 import type { StoreKeysService } from '../core/service-store/store-keys-service.ts';
 import type { StoreService } from '../core/service-store/store-service.ts';
 import type { SetupService } from '../core/setup-service.ts';
@@ -57,6 +59,10 @@ export interface AppDeps {
   storeKeys: StoreKeysService;
   /** Per-peer accounts on installed store services (issue 12, part 4). */
   serviceAccounts: AccountsService;
+  /** An installed service's typed settings and its status hook (issue 13). */
+  serviceSettings: ServiceSettingsService;
+  /** The DNS records installed services need, and their state in the zone and outside (issue 13). */
+  serviceDnsRecords: ServiceDnsRecords;
   version: string;
   startedAt: Date;
   /**

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  fchownSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -18,6 +19,8 @@ const TEMP_MARK = '.pic-tmp-';
 
 export interface WriteOptions {
   mode?: number;
+  /** Given to this owner before the rename (root only): the file never appears with another owner. */
+  owner?: { uid: number; gid: number };
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteOptions = {}): void {
@@ -29,6 +32,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let offset = 0;
     while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    if (opts.owner) fchownSync(fd, opts.owner.uid, opts.owner.gid);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -340,4 +340,38 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // A store service's manifest hooks (issue 13): its settings (non-secret values as JSON; secrets
+    // sealed as one JSON object under service-settings.key), the DNS records its `dns_records` hook
+    // listed (served in the cell's zone), and what was last written into its TLS volume (renewal).
+    // Self-contained so it can be renumbered when branches merge.
+    version: 15,
+    name: 'service hooks',
+    sql: `
+      CREATE TABLE service_settings (
+        service_id TEXT PRIMARY KEY,
+        settings TEXT NOT NULL DEFAULT '{}',
+        secrets TEXT,
+        applied INTEGER NOT NULL DEFAULT 0,
+        apply_error TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE service_dns_records (
+        service_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('MX', 'TXT', 'SRV')),
+        value TEXT NOT NULL,
+        ttl INTEGER NOT NULL,
+        PRIMARY KEY (service_id, name, type, value)
+      );
+      CREATE TABLE service_tls (
+        service_id TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        names TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('local', 'acme', 'none')),
+        not_after TEXT,
+        written_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

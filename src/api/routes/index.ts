@@ -15,6 +15,7 @@ import { ntpRoutes } from './ntp.ts';
 import { openApiRoutes } from './openapi.ts';
 import { peerRoutes } from './peers.ts';
 import { serviceAccountRoutes } from './service-accounts.ts';
+import { serviceHookRoutes } from './service-hooks.ts';
 import { serviceRoutes } from './services.ts';
 import { setupRoutes } from './setup.ts';
 import { storeKeyRoutes } from './store-keys.ts';
@@ -31,6 +32,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...logRoutes,
   ...serviceRoutes,
   ...serviceAccountRoutes,
+  ...serviceHookRoutes,
   ...storeKeyRoutes,
   ...containerRoutes,
   ...openApiRoutes,

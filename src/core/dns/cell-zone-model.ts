@@ -82,6 +82,19 @@ export interface ZoneModelInput {
   peers: readonly ZonePeer[];
   services: readonly ServiceName[];
   records: readonly DnsRecordRow[];
+  /**
+   * Records installed store services need (their `dns_records` hook: MX, SPF, DKIM...), served in
+   * every view: at `@`, at `_` names, or at one of the service's own names.
+   */
+  serviceRecords?: readonly ServiceZoneRecord[];
+}
+
+export interface ServiceZoneRecord {
+  service: string;
+  name: string;
+  type: 'MX' | 'TXT' | 'SRV';
+  value: string;
+  ttl: number;
 }
 
 export function cellZoneModel(i: ZoneModelInput): { zone: CellZoneInput; warnings: Warning[] } {
@@ -112,6 +125,21 @@ export function cellZoneModel(i: ZoneModelInput): { zone: CellZoneInput; warning
       warnings.push({
         path: `records.${r.id}`,
         message: `${r.name} is a name of the cell: record not served`,
+      });
+      continue;
+    }
+    records.push({ name: r.name, type: r.type, value: r.value, ttl: r.ttl });
+  }
+  const owners = new Map(i.services.map((s) => [s.name, s.service]));
+  const cnames = new Set(i.records.filter((r) => r.type === 'CNAME').map((r) => r.name));
+  for (const r of i.serviceRecords ?? []) {
+    // A name of the cell is the service's own only when it is one of the service's names.
+    const clash =
+      cnames.has(r.name) || (r.name !== '@' && taken.has(r.name) && owners.get(r.name) !== r.service);
+    if (clash) {
+      warnings.push({
+        path: `services.${r.service}.dns_records`,
+        message: `${r.name} is a name of the cell or has a CNAME: the service's ${r.type} record is not served`,
       });
       continue;
     }

@@ -11,7 +11,13 @@ import { AppError, notFound } from '../errors.ts';
 import type { DnsRecordRow, DnsRecordsRepository } from '../ports/dns-records-repository.ts';
 import type { BlockedNames, DnsServerPort } from '../ports/dns-server.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
-import { cellZoneModel, coreServiceNames, type ServiceName, type ZonePeer } from './cell-zone-model.ts';
+import {
+  cellZoneModel,
+  coreServiceNames,
+  type ServiceName,
+  type ServiceZoneRecord,
+  type ZonePeer,
+} from './cell-zone-model.ts';
 
 export interface DnsApplyView {
   applied: boolean;
@@ -30,6 +36,8 @@ export interface DnsDeps {
   /** Names of services (default: the core services); the store adds its services' virtual IPs. */
   services?: (cellNetwork: string) => ServiceName[];
   server: DnsServerPort;
+  /** The installed store services' own records (their `dns_records` hook), served in every view. */
+  serviceRecords?: () => readonly ServiceZoneRecord[];
   /** The blocklists' names (BlocklistService.blocked); absent: no blocklist machinery in cell-dns. */
   blocked?: () => BlockedNames;
   onError?: (what: string, err: unknown) => void;
@@ -77,6 +85,7 @@ export class DnsService {
       peers: this.#d.peers().filter((p) => p.active),
       services: (this.#d.services ?? coreServiceNames)(cellNetwork),
       records: this.#d.repo.list(),
+      serviceRecords: this.#d.serviceRecords?.() ?? [],
     });
   }
 

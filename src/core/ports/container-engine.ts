@@ -50,5 +50,9 @@ export interface ContainerEnginePort {
   /** The container's HEALTHCHECK test as Docker stores it (["CMD", ...], ["CMD-SHELL", s]); none: undefined. */
   healthcheckTest(container: string): Promise<string[] | undefined>;
   /** Runs argv inside a container (no shell); stdin, when given, is written then closed. */
-  exec(container: string, argv: string[], opts?: { stdin?: string; user?: string }): Promise<ExecResult>;
+  exec(
+    container: string,
+    argv: string[],
+    opts?: { stdin?: string; user?: string; timeoutMs?: number; maxBytes?: number },
+  ): Promise<ExecResult>;
 }

@@ -36,11 +36,19 @@ export interface AccountTargets {
   all(): AccountTarget[];
 }
 
+/** Bounds of one hook run: cut off (and rejected) past either. */
+export interface HookLimits {
+  timeoutMs: number;
+  /** stdout and stderr together. */
+  maxBytes: number;
+}
+
 /** Runs argv in a container, no shell; the password only ever travels on stdin. */
 export interface HookRunner {
   run(
     container: string,
     argv: string[],
     stdin?: string,
+    limits?: HookLimits,
   ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }

@@ -147,7 +147,8 @@ export interface ServiceWiring {
 /**
  * Creates the network and containers, joins them to the networks of the services it requires (before
  * they start, so the service finds its dependency by name at once), starts them, waits until each is
- * healthy, joins Caddy.
+ * healthy, joins Caddy. `beforeStart` runs once the containers and their volumes exist, before any
+ * starts (the service's certificate files).
  */
 export async function runContainers(
   m: ServiceManifest,
@@ -157,6 +158,7 @@ export async function runContainers(
   d: JobDeps,
   report: Report,
   wiring: ServiceWiring = { dependencies: [], namesAt: {} },
+  beforeStart?: () => Promise<void>,
 ): Promise<void> {
   const r = renderServiceContainers(m, {
     cellDir: cell.cellDir,
@@ -190,6 +192,10 @@ export async function runContainers(
       report('create', `joining ${spec.name} to ${network}`);
       await d.engine.connect(network, spec.name);
     }
+  }
+  if (beforeStart) {
+    report('create', 'writing its certificate files');
+    await beforeStart();
   }
   for (const c of ids) {
     report('start', `starting ${c.name}`);

@@ -39,6 +39,7 @@ import {
   buildImages,
   type JobDeps,
   pullImages,
+  type Report,
   removeService,
   runContainers,
   type ServiceWiring,
@@ -46,6 +47,7 @@ import {
   verifyImages,
   verifyRemoteImages,
 } from './service-jobs.ts';
+import type { ServiceLifecycle } from './service-lifecycle.ts';
 
 export type { StoreCell };
 
@@ -59,6 +61,8 @@ export interface StoreServiceDeps extends Omit<JobDeps, 'healthTimeoutMs' | 'pol
   pollMs?: number;
   now?: () => Date;
   log?: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
+  /** Certificates before a start, settings and DNS records after it, cleanup at uninstall (issue 13). */
+  lifecycle?: ServiceLifecycle;
 }
 
 interface Job extends StoreJob {
@@ -429,10 +433,11 @@ export class StoreService implements InstalledServicesPort {
       await verifyImages(m, images, cell.verification, d, report);
       // Remote images are pulled only now, by digest, once verification let them through.
       await pullImages(m, d, report);
-      await runContainers(m, images, virtualIp, cell, d, report, this.#wiring(m));
+      await runContainers(m, images, virtualIp, cell, d, report, this.#wiring(m), this.#beforeStart(m));
       this.#d.repo.setState(m.id, 'running', undefined);
       report('wire', 'telling DNS, Caddy and the firewall');
       this.#notify();
+      await this.#afterStart(m, report);
       this.#finish(m.id, 'done', `${m.name} is installed and running`);
       this.#d.log?.('info', { service: m.id, version: m.version }, 'store service installed');
       return true;
@@ -484,6 +489,7 @@ export class StoreService implements InstalledServicesPort {
     try {
       await removeService(id, this.#d.cell(), this.#jobDeps(), report);
       this.#d.repo.remove(id);
+      await this.#d.lifecycle?.removed(id);
       report('wire', 'telling DNS, Caddy and the firewall');
       this.#notify();
       this.#finish(id, 'done', `uninstalled; its data stays in data/services/${id}/`);
@@ -512,6 +518,7 @@ export class StoreService implements InstalledServicesPort {
     } finally {
       this.#restarting.delete(id);
     }
+    await this.#afterStart(row.manifest);
     return { service: id, state: this.#state(id, this.#d.repo.get(id)) };
   }
 
@@ -555,7 +562,9 @@ export class StoreService implements InstalledServicesPort {
           d,
           this.#report(r.id),
           this.#wiring(r.manifest),
+          this.#beforeStart(r.manifest),
         );
+        await this.#afterStart(r.manifest, this.#report(r.id));
         this.#finish(r.id, 'done', `${r.manifest.name} is running again`);
       } catch (err) {
         const why = (err as Error).message;
@@ -598,6 +607,18 @@ export class StoreService implements InstalledServicesPort {
       return row.manifest;
     });
     return { dependencies, namesAt: dependencyNames(m, rows) };
+  }
+
+  #beforeStart(m: ServiceManifest): (() => Promise<void>) | undefined {
+    const l = this.#d.lifecycle;
+    return l ? () => l.beforeStart(m) : undefined;
+  }
+
+  /** Settings applied and DNS records collected; what fails is logged there, the service runs on. */
+  async #afterStart(m: ServiceManifest, report?: Report): Promise<void> {
+    if (!this.#d.lifecycle) return;
+    report?.('wire', 'applying its settings and collecting its DNS records');
+    await this.#d.lifecycle.afterStart(m);
   }
 
   /** Resolves once no job runs (tests, shutdown). */

@@ -136,10 +136,15 @@ export class DockerEngine implements ContainerEnginePort {
   }
 
   /** Runs argv inside a container (no shell); stdin, when given, is written then closed. */
+  /**
+   * Runs argv in a container (exec form, no shell). With `timeoutMs` or `maxBytes` (stdout and stderr
+   * together) the exec is cut off once either is exceeded and the call rejects, saying which: a hook
+   * of a store service cannot hold cell-api or fill its memory.
+   */
   async exec(
     container: string,
     argv: string[],
-    opts: { stdin?: string; user?: string } = {},
+    opts: { stdin?: string; user?: string; timeoutMs?: number; maxBytes?: number } = {},
   ): Promise<ExecResult> {
     const exec = await this.docker.getContainer(container).exec({
       Cmd: argv,
@@ -153,19 +158,41 @@ export class DockerEngine implements ContainerEnginePort {
     const stderr = new PassThrough();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    stdout.on('data', (b: Buffer) => out.push(b));
-    stderr.on('data', (b: Buffer) => err.push(b));
+    let size = 0;
+    let cut: Error | undefined;
+    const stop = (why: Error) => {
+      if (cut) return;
+      cut = why;
+      (stream as unknown as { destroy(): void }).destroy();
+    };
+    const take = (into: Buffer[]) => (b: Buffer) => {
+      size += b.length;
+      if (opts.maxBytes !== undefined && size > opts.maxBytes)
+        stop(new Error(`its output exceeded ${opts.maxBytes} bytes`));
+      else into.push(b);
+    };
+    stdout.on('data', take(out));
+    stderr.on('data', take(err));
     this.docker.modem.demuxStream(stream, stdout, stderr);
     const done = new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
-      stream.on('error', reject);
+      stream.on('error', (e) => (cut ? resolve() : reject(e)));
     });
-    if (opts.stdin !== undefined) {
-      stream.write(opts.stdin);
-      (stream as unknown as { end(): void }).end();
+    const timer =
+      opts.timeoutMs !== undefined
+        ? setTimeout(() => stop(new Error(`it did not finish within ${opts.timeoutMs} ms`)), opts.timeoutMs)
+        : undefined;
+    try {
+      if (opts.stdin !== undefined) {
+        stream.write(opts.stdin);
+        (stream as unknown as { end(): void }).end();
+      }
+      await done;
+    } finally {
+      if (timer) clearTimeout(timer);
     }
-    await done;
+    if (cut) throw cut;
     const info = await exec.inspect();
     return {
       exitCode: info.ExitCode ?? -1,
