@@ -154,3 +154,39 @@ test("dns_names at the service's virtual IP; a route on a required service's nam
   assert.deepEqual(deny('10.0.0.3'), ['ntp', 'web']);
   assert.deepEqual(deny('10.0.0.4'), ['mail', 'ntp']);
 });
+
+test("a store service's own records: at @, at _ names, at its own names; not at another's name or a CNAME", () => {
+  const services = [
+    ...coreServiceNames('172.20.0.0/16'),
+    { name: 'mail', service: 'email', address: '172.20.0.64' },
+  ];
+  const svc = (name: string, type: 'MX' | 'TXT' | 'SRV', value: string) => ({
+    service: 'email',
+    name,
+    type,
+    value,
+    ttl: 3600,
+  });
+  const { zone, warnings } = cellZoneModel({
+    ...input,
+    services,
+    records: [rec(1, '_x', 'CNAME', 'a.example.org')],
+    serviceRecords: [
+      svc('@', 'MX', '10 mail.mycell.cell'),
+      svc('_dmarc', 'TXT', 'v=DMARC1; p=none'),
+      svc('mail', 'TXT', 'v=spf1 a -all'),
+      svc('web', 'TXT', 'taken'),
+      svc('alice', 'TXT', 'a peer'),
+      svc('_x', 'TXT', 'beside a CNAME'),
+    ],
+  });
+  const served = zone.records.slice(-3).map((r) => `${r.name} ${r.type} ${r.value}`);
+  assert.deepEqual(served, [
+    '@ MX 10 mail.mycell.cell',
+    '_dmarc TXT v=DMARC1; p=none',
+    'mail TXT v=spf1 a -all',
+  ]);
+  assert.equal(warnings.filter((w) => w.path === 'services.email.dns_records').length, 3);
+  // Not denied in any view: only the names of services are.
+  for (const v of zone.views) assert.ok(!v.deny.includes('_dmarc') && !v.deny.includes('@'));
+});

@@ -130,12 +130,14 @@ export function cellZoneModel(i: ZoneModelInput): { zone: CellZoneInput; warning
     }
     records.push({ name: r.name, type: r.type, value: r.value, ttl: r.ttl });
   }
-  const owners = new Map(i.services.map((s) => [s.name, s.service]));
+  // A name may be held by two services (a route on a dependency's name): either's own.
+  const owners = new Map<string, Set<string>>();
+  for (const s of i.services) owners.set(s.name, (owners.get(s.name) ?? new Set()).add(s.service));
   const cnames = new Set(i.records.filter((r) => r.type === 'CNAME').map((r) => r.name));
   for (const r of i.serviceRecords ?? []) {
     // A name of the cell is the service's own only when it is one of the service's names.
     const clash =
-      cnames.has(r.name) || (r.name !== '@' && taken.has(r.name) && owners.get(r.name) !== r.service);
+      cnames.has(r.name) || (r.name !== '@' && taken.has(r.name) && !owners.get(r.name)?.has(r.service));
     if (clash) {
       warnings.push({
         path: `services.${r.service}.dns_records`,

@@ -64,7 +64,7 @@ export class ServiceSettingsService {
   }
 
   /** Checks and stores the values, then runs `apply`; 200 with the view whether or not apply worked. */
-  put(id: string, body: SettingsBody): Promise<SettingsView> {
+  async put(id: string, body: SettingsBody): Promise<SettingsView> {
     const t = this.#target(id);
     const checked = checkSettings(t.settings.fields, body.values, this.#d.accounts(id));
     if (!checked.ok) {

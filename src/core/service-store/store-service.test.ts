@@ -13,6 +13,7 @@ import type {
   ServiceEnginePort,
 } from '../ports/service-store.ts';
 import type { StoreCell } from './service-jobs.ts';
+import type { ServiceLifecycle } from './service-lifecycle.ts';
 import { NO_DOCKER, StoreService } from './store-service.ts';
 
 function manifest(id: string, over: Record<string, unknown> = {}): ServiceManifest {
@@ -117,10 +118,11 @@ const cell: StoreCell = {
   verification: 'enforce',
 };
 
-function make(catalog: ServiceManifest[]) {
+function make(catalog: ServiceManifest[], lifecycle?: ServiceLifecycle) {
   const repo = new FakeRepo();
   const engine = new FakeEngine();
   const store = new StoreService({
+    ...(lifecycle ? { lifecycle } : {}),
     catalog: { list: async () => catalog.map((manifest) => ({ manifest, dir: `/cat/${manifest.id}` })) },
     repo,
     engine,
@@ -140,6 +142,48 @@ const isCode = (code: string, re?: RegExp) => (e: unknown) =>
   e instanceof AppError && e.code === code && (!re || re.test(e.message));
 
 describe('StoreService', () => {
+  test('the lifecycle: certificates after create and before start; settings and records after healthy, at resume and restart; cleanup at uninstall', async () => {
+    const seen: string[] = [];
+    let engine!: FakeEngine;
+    const running = () => [...engine.boxes.values()].some((b) => b.running);
+    const lifecycle: ServiceLifecycle = {
+      beforeStart: async (m) => void seen.push(`before ${m.id} running=${running()}`),
+      afterStart: async (m) => void seen.push(`after ${m.id} running=${running()}`),
+      removed: async (id) => void seen.push(`removed ${id}`),
+    };
+    const made = make([manifest('alpha')], lifecycle);
+    engine = made.engine;
+    await made.store.install('alpha');
+    await made.store.idle();
+    assert.deepEqual(seen, ['before alpha running=false', 'after alpha running=true']);
+    await made.store.restart('alpha');
+    assert.equal(seen.at(-1), 'after alpha running=true');
+    // pic down, then up: the containers are made again, the files first.
+    engine.boxes.clear();
+    seen.length = 0;
+    await made.store.resume();
+    assert.deepEqual(seen, ['before alpha running=false', 'after alpha running=true']);
+    await made.store.uninstall('alpha');
+    await made.store.idle();
+    assert.equal(seen.at(-1), 'removed alpha');
+  });
+
+  test('a certificate that cannot be written fails the install, cleaned up', async () => {
+    const lifecycle: ServiceLifecycle = {
+      beforeStart: async () => {
+        throw new Error('the vault is sealed');
+      },
+      afterStart: async () => {},
+      removed: async () => {},
+    };
+    const { store, repo, engine } = make([manifest('alpha')], lifecycle);
+    await store.install('alpha');
+    await store.idle();
+    assert.equal(repo.get('alpha')?.state, 'failed');
+    assert.match(repo.get('alpha')?.lastError ?? '', /the vault is sealed/);
+    assert.equal(engine.boxes.size, 0);
+  });
+
   test('install follows the plan: what is required first, each built, created, started, wired', async () => {
     const { engine, store, repo } = make([manifest('alpha'), manifest('beta', { requires: ['alpha'] })]);
     let changes = 0;
