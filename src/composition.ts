@@ -485,7 +485,12 @@ export function createCell(opts: CellOptions): Cell {
   const targets = hookTargets({
     repo: installedRepo,
     prefix: () => storeCell().prefix,
-    known: (id) => store.knows(id),
+    // The catalog as listed now (detail is a 404 for an id it does not offer).
+    known: (id) =>
+      store.detail(id).then(
+        () => true,
+        () => false,
+      ),
   });
   const hookLog = (level: 'info' | 'warn', fields: Record<string, unknown>, msg: string) =>
     storeLogger[level]({ store: fields }, msg);

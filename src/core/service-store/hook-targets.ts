@@ -16,7 +16,7 @@ export interface HookTarget {
 
 export interface HookTargets {
   /** The running service `id`, or a 404 (unknown) / 409 (not installed and running). */
-  running(id: string): HookTarget;
+  running(id: string): Promise<HookTarget>;
   /** Every installed service that runs. */
   all(): HookTarget[];
   of(manifest: ServiceManifest): HookTarget;
@@ -30,7 +30,7 @@ export function hookTargets(deps: {
   repo: InstalledServicesRepository;
   prefix: () => string;
   /** Whether the catalog offers this id (an unknown one is a 404, not a 409). */
-  known: (id: string) => boolean;
+  known: (id: string) => boolean | Promise<boolean>;
 }): HookTargets {
   const of = (manifest: ServiceManifest): HookTarget => ({
     manifest,
@@ -39,9 +39,9 @@ export function hookTargets(deps: {
   });
   return {
     of,
-    running(id) {
+    async running(id) {
       const row = deps.repo.get(id);
-      if (!row && !deps.known(id)) throw notFound(`Service ${id}`);
+      if (!row && !(await deps.known(id))) throw notFound(`Service ${id}`);
       if (row?.state !== 'running')
         throw new AppError('conflict', `${id} is not installed: install it from the Service Store first`);
       return of(row.manifest);

@@ -93,7 +93,7 @@ export class ServiceDnsRecords {
   }
 
   async list(id: string): Promise<{ records: ServiceRecordView[] }> {
-    const t = this.#d.targets.running(id);
+    const t = await this.#d.targets.running(id);
     if (!t.manifest.dns_records) throw new AppError('conflict', `${id} lists no DNS records`);
     const domain = this.#d.zone.domain();
     const served = this.#d.zone.served();

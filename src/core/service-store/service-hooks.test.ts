@@ -134,9 +134,9 @@ describe('ServiceSettingsService', () => {
     return { s, repo, calls };
   };
 
-  test('a fresh service: defaults, no secret set, not applied', () => {
+  test('a fresh service: defaults, no secret set, not applied', async () => {
     const { s } = setup();
-    const v = s.get('email');
+    const v = await s.get('email');
     assert.deepEqual(v.values, { smarthost_host: null, smarthost_port: 587, quota_mb: 1024, aliases: null });
     assert.deepEqual(v.secrets_set, { smarthost_password: false });
     assert.equal(v.applied, false);
@@ -175,7 +175,7 @@ describe('ServiceSettingsService', () => {
     assert.equal(last.smarthost_password, null);
     assert.equal(last.smarthost_host, null);
     assert.equal(last.quota_mb, 2048);
-    assert.deepEqual(s.get('email').secrets_set, { smarthost_password: false });
+    assert.deepEqual((await s.get('email')).secrets_set, { smarthost_password: false });
   });
 
   test('a failed apply keeps the values, answers applied false with a bounded message without the secret', async () => {
@@ -191,7 +191,7 @@ describe('ServiceSettingsService', () => {
     assert.ok(v.apply_error.length <= 300);
     assert.match(v.apply_error, /refused: password \[secret\] is wrong/);
     assert.deepEqual(repo.get('email')!.secrets, { smarthost_password: 'hunter2-secret' });
-    assert.equal(s.get('email').apply_error, v.apply_error);
+    assert.equal((await s.get('email')).apply_error, v.apply_error);
   });
 
   test('a bad value is a 400 naming values.<key>; nothing is stored or applied', async () => {
@@ -207,24 +207,24 @@ describe('ServiceSettingsService', () => {
     assert.equal(calls.length, 0);
   });
 
-  test('unknown service 404; known but not installed 409; no settings 409', () => {
+  test('unknown service 404; known but not installed 409; no settings 409', async () => {
     const { s } = setup();
-    assert.throws(() => s.get('nosuch'), isCode('not_found'));
-    assert.throws(() => s.get('files'), isCode('conflict'));
+    await assert.rejects(() => s.get('nosuch'), isCode('not_found'));
+    await assert.rejects(() => s.get('files'), isCode('conflict'));
     const bare = new ServiceSettingsService({
       repo: new SettingsRepo(),
       targets: targetsFor(manifest({ settings: undefined })),
       hooks: fakeHooks(() => ok()).hooks,
       accounts: () => [],
     });
-    assert.throws(() => bare.get('email'), isCode('conflict'));
+    await assert.rejects(() => bare.get('email'), isCode('conflict'));
     const failed = new ServiceSettingsService({
       repo: new SettingsRepo(),
       targets: targetsFor(manifest(), 'failed'),
       hooks: fakeHooks(() => ok()).hooks,
       accounts: () => [],
     });
-    assert.throws(() => failed.get('email'), isCode('conflict'));
+    await assert.rejects(() => failed.get('email'), isCode('conflict'));
   });
 
   test('after a start, apply runs with what is stored (unset = null)', async () => {
@@ -232,7 +232,7 @@ describe('ServiceSettingsService', () => {
     await s.afterStart(manifest());
     assert.equal(calls.length, 1);
     assert.equal(JSON.parse(calls[0]!.stdin!).smarthost_password, null);
-    assert.equal(s.get('email').applied, true);
+    assert.equal((await s.get('email')).applied, true);
   });
 
   test('status: the JSON object, or why there is none', async () => {

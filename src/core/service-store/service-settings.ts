@@ -47,8 +47,8 @@ export class ServiceSettingsService {
     this.#d = deps;
   }
 
-  #target(id: string): HookTarget & { settings: NonNullable<ServiceManifest['settings']> } {
-    const t = this.#d.targets.running(id);
+  async #target(id: string): Promise<HookTarget & { settings: NonNullable<ServiceManifest['settings']> }> {
+    const t = await this.#d.targets.running(id);
     const settings = t.manifest.settings;
     if (!settings) throw new AppError('conflict', `${id} has no settings`);
     return { ...t, settings };
@@ -58,14 +58,14 @@ export class ServiceSettingsService {
     return (this.#d.now?.() ?? new Date()).toISOString();
   }
 
-  get(id: string): SettingsView {
-    const t = this.#target(id);
+  async get(id: string): Promise<SettingsView> {
+    const t = await this.#target(id);
     return this.#view(t.settings.fields, this.#d.repo.get(id) ?? EMPTY(this.#now()));
   }
 
   /** Checks and stores the values, then runs `apply`; 200 with the view whether or not apply worked. */
   async put(id: string, body: SettingsBody): Promise<SettingsView> {
-    const t = this.#target(id);
+    const t = await this.#target(id);
     const checked = checkSettings(t.settings.fields, body.values, this.#d.accounts(id));
     if (!checked.ok) {
       const names = checked.errors.map((e) => e.field).join(', ');
@@ -102,7 +102,7 @@ export class ServiceSettingsService {
 
   /** Runs the status hook: its JSON object, or why there is none. */
   async status(id: string): Promise<{ status: Record<string, unknown> | null; error: string | null }> {
-    const t = this.#d.targets.running(id);
+    const t = await this.#d.targets.running(id);
     const hook = t.manifest.status;
     if (!hook) throw new AppError('conflict', `${id} has no status`);
     try {
@@ -150,7 +150,8 @@ export class ServiceSettingsService {
     row: ServiceSettingsRow,
   ): Promise<ServiceSettingsRow> {
     const id = t.manifest.id;
-    const secrets = Object.values(row.secrets);
+    // As given, and as the hook may echo it back inside JSON (quotes and backslashes escaped).
+    const secrets = Object.values(row.secrets).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]);
     const stdin = `${JSON.stringify(this.#full(t.settings.fields, row))}\n`;
     let error: string | null = null;
     try {

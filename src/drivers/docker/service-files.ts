@@ -28,12 +28,18 @@ function checkNames(files: readonly ServiceFile[]): void {
   for (const f of files) if (!FILE_NAME.test(f.name)) throw new Error(`not a plain file name: ${f.name}`);
 }
 
-export function serviceFiles(opts: { cellDir: string; engine?: DockerEngine }): ServiceFilesPort {
+/** `viaContainer`: always through the engine, even as root (tests of the path cell-api takes). */
+export function serviceFiles(opts: {
+  cellDir: string;
+  engine?: DockerEngine;
+  viaContainer?: boolean;
+}): ServiceFilesPort {
   return {
     async write(id, volume, files, owner) {
       checkNames(files);
       const dir = volumeDir(opts.cellDir, id, volume);
-      if (process.getuid?.() === 0 || !opts.engine) return writeDirect(dir, files, owner);
+      if (!opts.engine || (process.getuid?.() === 0 && !opts.viaContainer))
+        return writeDirect(dir, files, owner);
       return writeWithContainer(opts.engine, dir, files, owner);
     },
   };
