@@ -599,6 +599,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/services/{id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An installed service's settings: its fields, each non-secret value, whether each secret is set, and whether the last apply worked */
+        get: operations["getApiServicesIdSettings"];
+        /** Changes some settings (a secret: a string sets it, null clears it, absent keeps it), then runs the service's apply hook; a failed apply keeps the values and answers applied: false with apply_error */
+        put: operations["putApiServicesIdSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an installed service's status hook reports (the mail queue), or why it reports nothing */
+        get: operations["getApiServicesIdStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/services/{id}/dns-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The DNS records an installed service needs (MX, SPF, DKIM, DMARC): whether the cell's zone serves each and, in a public domain mode, what the cell's forwarders see */
+        get: operations["getApiServicesIdDnsRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/store/keys": {
         parameters: {
             query?: never;
@@ -3013,6 +3065,184 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiServicesIdSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        fields: {
+                            [key: string]: unknown;
+                        }[];
+                        values: {
+                            [key: string]: (string | number | boolean | {
+                                alias: string;
+                                to: string;
+                            }[]) | null;
+                        };
+                        secrets_set: {
+                            [key: string]: boolean;
+                        };
+                        applied: boolean;
+                        apply_error: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiServicesIdSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    values: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        fields: {
+                            [key: string]: unknown;
+                        }[];
+                        values: {
+                            [key: string]: (string | number | boolean | {
+                                alias: string;
+                                to: string;
+                            }[]) | null;
+                        };
+                        secrets_set: {
+                            [key: string]: boolean;
+                        };
+                        applied: boolean;
+                        apply_error: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiServicesIdStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: {
+                            [key: string]: unknown;
+                        } | null;
+                        error: string | null;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiServicesIdDnsRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string & (unknown & unknown);
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        records: {
+                            name: string;
+                            fqdn: string;
+                            /** @enum {string} */
+                            type: "MX" | "TXT" | "SRV";
+                            value: string;
+                            in_zone: boolean;
+                            /** @enum {string} */
+                            public: "match" | "differs" | "missing" | "unchecked";
+                        }[];
+                    };
                 };
             };
             /** @description Error */
