@@ -445,6 +445,23 @@ describe('store service hooks on Docker', { skip }, () => {
     assert.equal((await call('GET', '/api/services/plain/status')).statusCode, 409);
   });
 
+  test('a hook is cut off past its time or output bound', async () => {
+    const c = `${prefix}cell-hooked_main`;
+    const t0 = Date.now();
+    await assert.rejects(
+      () => engine.exec(c, ['sleep', '30'], { timeoutMs: 500, maxBytes: 1024 }),
+      /did not finish within 500 ms/,
+    );
+    assert.ok(Date.now() - t0 < 5_000);
+    await assert.rejects(
+      () => engine.exec(c, ['head', '-c', '100000', '/dev/zero'], { timeoutMs: 5_000, maxBytes: 1024 }),
+      /exceeded 1024 bytes/,
+    );
+    // Within both: the answer as before.
+    const r = await engine.exec(c, ['echo', 'ok'], { timeoutMs: 5_000, maxBytes: 1024 });
+    assert.deepEqual([r.exitCode, r.stdout], [0, 'ok\n']);
+  });
+
   test('a bad record refuses the list whole on the next start; restart applies the settings again', async () => {
     writeFileSync(
       join(volume('data'), 'records.json'),
