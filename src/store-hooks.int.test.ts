@@ -315,6 +315,14 @@ describe('store service hooks on Docker', { skip }, () => {
     });
     assert.deepEqual(got.json().secrets_set, { smarthost_password: false });
     assert.equal(got.json().applied, true);
+    assert.deepEqual(got.json().fields[3], {
+      key: 'quota_mb',
+      type: 'integer',
+      label: 'Quota',
+      min: 10,
+      max: 1048576,
+      default: 1024,
+    });
     // An alias needs an account of the service: a peer, then its account.
     const peer = await call('POST', '/api/peers?qr=false', { name: 'alice', password: PEER_PASSWORD });
     assert.equal(peer.statusCode, 201, peer.body);
