@@ -1,8 +1,12 @@
-// An Apple configuration profile (.mobileconfig) that adds a peer's calendar and contacts accounts
-// (CalDAV and CardDAV) to an iPhone, iPad or Mac in one tap, and with them the cell's CA certificate
-// (the device still asks its owner to trust it). Unsigned: iOS shows it as such and installs it after
-// the owner confirms. The UUIDs are derived from the cell, service and account, so downloading the
-// profile again replaces it on the device instead of adding a second one.
+// An Apple configuration profile (.mobileconfig) that adds a peer's accounts on one service to an
+// iPhone, iPad or Mac in one tap, and with them the cell's CA certificate (the device still asks its
+// owner to trust it). Each kind of profile is one entry of PROFILES: `dav` (calendar and contacts:
+// CalDAV and CardDAV on 443) and `mail` (one IMAP account, com.apple.mail.managed: IMAPS on 993 and
+// submission on 587 with STARTTLS, the address as the login). The password is embedded, as the
+// calendar's profile always did: the profile is handed only to the peer itself, over its session.
+// Unsigned: iOS shows it as such and installs it after the owner confirms. The UUIDs are derived from
+// the cell, service and account, so downloading the profile again replaces it on the device instead
+// of adding a second one.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { domainName } from '../../schema/fields.ts';
@@ -16,8 +20,23 @@ const printable = z
 const input = z
   .object({
     cellName: z.string().regex(/^[a-z0-9-]{1,63}$/),
-    /** `calendar.<domain>`, where CalDAV and CardDAV answer on 443. */
+    /** Which accounts the profile adds (default `dav`, the calendar's). */
+    kind: z.enum(['dav', 'mail']).default('dav'),
+    /** `dav`: `calendar.<domain>`, where CalDAV and CardDAV answer on 443. `mail`: `mail.<domain>`. */
     host: domainName,
+    /** `mail`: the mailbox's address (`<username>@<domain>`), also its login. */
+    address: z
+      .string()
+      .max(254)
+      .refine((a) => {
+        const [local, domain, more] = a.split('@');
+        return (
+          more === undefined &&
+          /^[a-z0-9][a-z0-9_-]{0,31}$/.test(local ?? '') &&
+          domainName.safeParse(domain).success
+        );
+      }, 'must be username@domain')
+      .optional(),
     username: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
     password: printable,
     /** The cell CA's certificate (PEM), offered for the device to trust; absent: left out. */
@@ -26,7 +45,11 @@ const input = z
       .regex(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/)
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((i) => i.kind !== 'mail' || i.address !== undefined, {
+    message: 'a mail profile needs the address',
+    path: ['address'],
+  });
 
 export type MobileconfigInput = z.input<typeof input>;
 
@@ -59,27 +82,82 @@ function dict(entries: Record<string, Value>, indent: string): string {
   return `${indent}<dict>\n${lines.join('\n')}\n${indent}</dict>`;
 }
 
+type Parsed = z.output<typeof input>;
+
+/** What each kind of profile adds: its payloads, its name and the service its identifiers name. */
+const PROFILES: Record<
+  Parsed['kind'],
+  { service: string; title: string; payloads: (i: Parsed, id: string) => string[] }
+> = {
+  dav: {
+    service: 'calendar',
+    title: 'calendar and contacts',
+    payloads: (i, id) => {
+      const account = (kind: 'CalDAV' | 'CardDAV', type: string, label: string) =>
+        dict(
+          {
+            [`${kind}AccountDescription`]: `${i.cellName}: ${label}`,
+            [`${kind}HostName`]: i.host,
+            [`${kind}Port`]: 443,
+            [`${kind}PrincipalURL`]: `/${i.username}/`,
+            [`${kind}UseSSL`]: true,
+            [`${kind}Username`]: i.username,
+            [`${kind}Password`]: i.password,
+            PayloadDisplayName: label,
+            PayloadIdentifier: `${id}.${kind.toLowerCase()}`,
+            PayloadType: type,
+            PayloadUUID: uuidFor(`${id}.${kind}`),
+            PayloadVersion: 1,
+          },
+          '    ',
+        );
+      return [
+        account('CalDAV', 'com.apple.caldav.account', 'Calendar'),
+        account('CardDAV', 'com.apple.carddav.account', 'Contacts'),
+      ];
+    },
+  },
+  mail: {
+    service: 'email',
+    title: 'email',
+    // IMAPS on 993 (TLS from the first byte) and submission on 587: Apple's `UseSSL` on the outgoing
+    // server means TLS, which the device negotiates with STARTTLS on 587.
+    payloads: (i, id) => [
+      dict(
+        {
+          EmailAccountDescription: `${i.cellName}: Email`,
+          EmailAccountName: i.username,
+          EmailAccountType: 'EmailTypeIMAP',
+          EmailAddress: i.address!,
+          IncomingMailServerAuthentication: 'EmailAuthPassword',
+          IncomingMailServerHostName: i.host,
+          IncomingMailServerPortNumber: 993,
+          IncomingMailServerUseSSL: true,
+          IncomingMailServerUsername: i.address!,
+          IncomingPassword: i.password,
+          OutgoingMailServerAuthentication: 'EmailAuthPassword',
+          OutgoingMailServerHostName: i.host,
+          OutgoingMailServerPortNumber: 587,
+          OutgoingMailServerUseSSL: true,
+          OutgoingMailServerUsername: i.address!,
+          OutgoingPassword: i.password,
+          OutgoingPasswordSameAsIncomingPassword: true,
+          PayloadDisplayName: 'Email',
+          PayloadIdentifier: `${id}.mail`,
+          PayloadType: 'com.apple.mail.managed',
+          PayloadUUID: uuidFor(`${id}.mail`),
+          PayloadVersion: 1,
+        },
+        '    ',
+      ),
+    ],
+  },
+};
+
 export function renderMobileconfig(raw: MobileconfigInput): string {
   const i = input.parse(raw);
-  const id = `cell.${i.cellName}.calendar.${i.username}`;
-  const account = (kind: 'CalDAV' | 'CardDAV', type: string, label: string) =>
-    dict(
-      {
-        [`${kind}AccountDescription`]: `${i.cellName}: ${label}`,
-        [`${kind}HostName`]: i.host,
-        [`${kind}Port`]: 443,
-        [`${kind}PrincipalURL`]: `/${i.username}/`,
-        [`${kind}UseSSL`]: true,
-        [`${kind}Username`]: i.username,
-        [`${kind}Password`]: i.password,
-        PayloadDisplayName: label,
-        PayloadIdentifier: `${id}.${kind.toLowerCase()}`,
-        PayloadType: type,
-        PayloadUUID: uuidFor(`${id}.${kind}`),
-        PayloadVersion: 1,
-      },
-      '    ',
-    );
+  const profile = PROFILES[i.kind];
+  const id = `cell.${i.cellName}.${profile.service}.${i.username}`;
   const ca = i.caPem
     ? `\n    <dict>\n      <key>PayloadContent</key>\n      <data>${i.caPem
         .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
@@ -103,11 +181,10 @@ export function renderMobileconfig(raw: MobileconfigInput): string {
 <dict>
   <key>PayloadContent</key>
   <array>
-${account('CalDAV', 'com.apple.caldav.account', 'Calendar')}
-${account('CardDAV', 'com.apple.carddav.account', 'Contacts')}${ca}
+${profile.payloads(i, id).join('\n')}${ca}
   </array>
   <key>PayloadDisplayName</key>
-  <string>${xml(`${i.cellName}: calendar and contacts for ${i.username}`)}</string>
+  <string>${xml(`${i.cellName}: ${profile.title} for ${i.username}`)}</string>
   <key>PayloadIdentifier</key>
   <string>${xml(id)}</string>
   <key>PayloadRemovalDisallowed</key>
