@@ -29,6 +29,10 @@ const PUBLIC = [
   'GET /api/vault/crl',
   // ACME HTTP-01: the CA fetches the key authorization of an order in progress (not a secret).
   'GET /.well-known/acme-challenge/:token',
+  // Mail autoconfig: servers and ports of the cell's mail, no secret; 404 unless email is installed;
+  // rate-limited per source.
+  'GET /.well-known/autoconfig/mail/config-v1.1.xml',
+  'GET /mail/config-v1.1.xml',
 ].sort();
 
 /** Public outside /api: the built UI (a catch-all GET that answers 404 JSON for /api paths). */

@@ -41,12 +41,34 @@ export const createdAccountSchema = z.object({
   generated: z.boolean(),
 });
 
+/** One server a device is told to use: e.g. IMAP at mail.<domain> on 993 over TLS. */
+export const clientServerSchema = z.object({
+  protocol: z.enum(['imap', 'smtp', 'caldav', 'carddav', 'webdav']),
+  host: z.string(),
+  port: z.number().int(),
+  /** `tls`: TLS from the first byte (SSL/TLS in mail apps, HTTPS); `starttls`: STARTTLS. */
+  security: z.enum(['tls', 'starttls']),
+  /** What to type as the login (the address, for mail). */
+  username: z.string(),
+});
+
+/** What to type into a phone or a desktop app for this account (services PIC knows how to set up). */
+export const myServiceClientSchema = z.object({
+  /** The account's address (`<username>@<domain>`), for a mailbox. */
+  address: z.string().optional(),
+  servers: z.array(clientServerSchema),
+  /** Where the peer downloads an Apple configuration profile for it; null when there is none. */
+  profile: z.string().nullable(),
+});
+
 export const myServiceAccountSchema = z.object({
   service: z.string(),
   name: z.string(),
   username: z.string(),
   password: z.string(),
   url: z.string().nullable(),
+  /** Connection settings, for the services that have them (absent otherwise). */
+  client: myServiceClientSchema.optional(),
 });
 
 export const myServiceAccountsSchema = z.object({ accounts: z.array(myServiceAccountSchema) });
@@ -54,3 +76,4 @@ export const myServiceAccountsSchema = z.object({ accounts: z.array(myServiceAcc
 export type AddAccountBody = z.infer<typeof addAccountBodySchema>;
 export type ServiceAccountView = z.infer<typeof serviceAccountSchema>;
 export type MyServiceAccount = z.infer<typeof myServiceAccountSchema>;
+export type MyServiceClient = z.infer<typeof myServiceClientSchema>;

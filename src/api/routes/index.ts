@@ -10,6 +10,7 @@ import { ddnsRoutes } from './ddns.ts';
 import { dnsRoutes } from './dns.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
+import { mailAutoconfigRoutes } from './mail-autoconfig.ts';
 import { metricsRoutes } from './metrics.ts';
 import { ntpRoutes } from './ntp.ts';
 import { openApiRoutes } from './openapi.ts';
@@ -33,6 +34,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...serviceRoutes,
   ...serviceAccountRoutes,
   ...serviceHookRoutes,
+  ...mailAutoconfigRoutes,
   ...storeKeyRoutes,
   ...containerRoutes,
   ...openApiRoutes,

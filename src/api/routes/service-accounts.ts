@@ -57,7 +57,9 @@ export const serviceAccountRoutes = [
     access: ['peer'],
     auditRead: true,
     tag: 'services',
-    summary: "The logged-in peer's own service accounts: where, username and password",
+    summary:
+      "The logged-in peer's own service accounts: where, username and password, and for the services " +
+      'PIC knows how to set up (`client`) the servers to type into a device and the profile to download',
     response: myServiceAccountsSchema,
     handler: ({ deps, session }) => deps.serviceAccounts.mine(session!.username),
   }),
@@ -68,8 +70,9 @@ export const serviceAccountRoutes = [
     auditRead: true,
     tag: 'services',
     summary:
-      "An Apple configuration profile adding the peer's calendar and contacts accounts (and the cell's CA " +
-      'to trust) to an iPhone, iPad or Mac',
+      "An Apple configuration profile adding the peer's accounts on the service (calendar: CalDAV and " +
+      "CardDAV; email: IMAP and SMTP) and the cell's CA to trust to an iPhone, iPad or Mac; 404 for a " +
+      'service without one',
     params: serviceIdParams,
     handler: async ({ deps, session, params, reply }) => {
       const cell = deps.config.get().identity.cell_name;

@@ -27,6 +27,10 @@ export interface AccountTarget {
   container: string;
   /** `https://<subdomain>.<domain>` of its first route, for the peer's settings. */
   url: string | null;
+  /** The cell's domain (a mailbox's address is `<username>@<domain>`). */
+  domain: string;
+  /** `<name>.<domain>` of its first DNS name (`mail.<domain>`), where its host ports answer. */
+  dnsName: string | null;
 }
 
 export interface AccountTargets {

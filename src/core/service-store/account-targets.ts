@@ -16,12 +16,15 @@ export function storeAccountTargets(deps: {
     if (!hooks) return 'no_hooks';
     const cell = deps.cell();
     const sub = row.manifest.http_routes?.[0]?.subdomain;
+    const name = row.manifest.dns_names?.[0];
     return {
       serviceId: row.id,
       name: row.manifest.name,
       hooks,
       container: storeContainerName(cell.prefix, row.id, hooks.container),
       url: sub ? `https://${sub}.${cell.domain}` : null,
+      domain: cell.domain,
+      dnsName: name ? `${name}.${cell.domain}` : null,
     };
   };
   return {

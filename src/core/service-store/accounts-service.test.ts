@@ -13,8 +13,25 @@ const CALENDAR: AccountTarget = {
   name: 'Calendar and Contacts',
   container: 'cell-calendar_radicale',
   url: 'https://calendar.home.cell',
+  domain: 'home.cell',
+  dnsName: null,
   hooks: {
     container: 'radicale',
+    add: ['/bin/acct', 'add', '{username}'],
+    remove: ['/bin/acct', 'remove', '{username}'],
+    list: ['/bin/acct', 'list'],
+  },
+};
+
+const EMAIL: AccountTarget = {
+  serviceId: 'email',
+  name: 'Email',
+  container: 'cell-email_mail',
+  url: null,
+  domain: 'home.cell',
+  dnsName: 'mail.home.cell',
+  hooks: {
+    container: 'mail',
     add: ['/bin/acct', 'add', '{username}'],
     remove: ['/bin/acct', 'remove', '{username}'],
     list: ['/bin/acct', 'list'],
@@ -37,7 +54,7 @@ function memoryRepo(): ServiceAccountsRepository {
   };
 }
 
-function kit(opts: { installed?: boolean; failAdd?: boolean } = {}) {
+function kit(opts: { installed?: boolean; failAdd?: boolean; email?: boolean } = {}) {
   const calls: { container: string; argv: string[]; stdin?: string }[] = [];
   const users = new Set<string>();
   const peers = new Set(['alice', 'bob']);
@@ -45,8 +62,17 @@ function kit(opts: { installed?: boolean; failAdd?: boolean } = {}) {
     repo: memoryRepo(),
     peerExists: (n) => peers.has(n),
     targets: {
-      target: (id) => (id !== 'calendar' ? 'unknown' : opts.installed === false ? 'not_installed' : CALENDAR),
-      all: () => (opts.installed === false ? [] : [CALENDAR]),
+      target: (id) =>
+        id === 'email'
+          ? opts.email
+            ? EMAIL
+            : 'not_installed'
+          : id !== 'calendar'
+            ? 'unknown'
+            : opts.installed === false
+              ? 'not_installed'
+              : CALENDAR,
+      all: () => [...(opts.installed === false ? [] : [CALENDAR]), ...(opts.email ? [EMAIL] : [])],
     },
     hooks: {
       async run(container, argv, stdin) {
@@ -85,6 +111,13 @@ test('a generated password is shown once, sent on stdin only, and the peer reads
       username: 'alice',
       password: made.password,
       url: 'https://calendar.home.cell',
+      client: {
+        servers: [
+          { protocol: 'caldav', host: 'calendar.home.cell', port: 443, security: 'tls', username: 'alice' },
+          { protocol: 'carddav', host: 'calendar.home.cell', port: 443, security: 'tls', username: 'alice' },
+        ],
+        profile: '/api/peer/services/calendar/mobileconfig',
+      },
     },
   ]);
   assert.deepEqual(svc.mine('bob').accounts, []);
@@ -149,4 +182,56 @@ test("a device profile carries the peer's own calendar account, and only for the
     () => svc.appleProfile('bob', 'calendar', 'home', undefined),
     (e: AppError) => e.status === 404,
   );
+});
+
+test('an email account: the address, IMAPS 993 and submission 587 at mail.<domain>, the address as login', async () => {
+  const { svc } = kit({ email: true });
+  const made = await svc.add('email', { username: 'alice' });
+  const mine = svc.mine('alice').accounts.find((a) => a.service === 'email');
+  assert.deepEqual(mine, {
+    service: 'email',
+    name: 'Email',
+    username: 'alice',
+    password: made.password,
+    url: null,
+    client: {
+      address: 'alice@home.cell',
+      servers: [
+        { protocol: 'imap', host: 'mail.home.cell', port: 993, security: 'tls', username: 'alice@home.cell' },
+        {
+          protocol: 'smtp',
+          host: 'mail.home.cell',
+          port: 587,
+          security: 'starttls',
+          username: 'alice@home.cell',
+        },
+      ],
+      profile: '/api/peer/services/email/mobileconfig',
+    },
+  });
+  const profile = svc.appleProfile('alice', 'email', 'home', undefined);
+  assert.ok(profile.includes('<string>com.apple.mail.managed</string>'));
+  assert.ok(profile.includes('<string>alice@home.cell</string>'));
+  assert.ok(profile.includes(`<string>${made.password}</string>`));
+  assert.throws(
+    () => svc.appleProfile('bob', 'email', 'home', undefined),
+    (e: AppError) => e.status === 404,
+  );
+});
+
+test('autoconfig answers only while email runs, and a source is limited to 60 a minute', () => {
+  assert.throws(
+    () => kit().svc.mailAutoconfig('home', '10.0.0.2'),
+    (e: AppError) => e.status === 404,
+  );
+  const { svc } = kit({ email: true });
+  const xml = svc.mailAutoconfig('home', '10.0.0.2');
+  assert.match(xml, /<hostname>mail\.home\.cell<\/hostname>/);
+  assert.match(xml, /<emailProvider id="home\.cell">/);
+  for (let i = 1; i < 60; i++) svc.mailAutoconfig('home', '10.0.0.2');
+  assert.throws(
+    () => svc.mailAutoconfig('home', '10.0.0.2'),
+    (e: AppError) => e.status === 429 && (e.retryAfter ?? 0) > 0,
+  );
+  assert.ok(svc.mailAutoconfig('home', '10.0.0.3'));
 });

@@ -5,7 +5,9 @@
 // in an argument, so it appears in no process list and no log.
 import { randomBytes } from 'node:crypto';
 import { renderMobileconfig } from '../../render/apple/mobileconfig.ts';
+import { renderMailAutoconfig } from '../../render/mail/autoconfig.ts';
 import type { AddAccountBody, MyServiceAccount, ServiceAccountView } from '../../schema/service-accounts.ts';
+import { RateLimiter } from '../auth/rate-limiter.ts';
 import { AppError, notFound } from '../errors.ts';
 import type {
   AccountTarget,
@@ -13,6 +15,7 @@ import type {
   HookRunner,
   ServiceAccountsRepository,
 } from '../ports/service-accounts.ts';
+import { CLIENT_SETUPS, clientFor, setupHost } from './client-setup.ts';
 
 export interface AccountsServiceDeps {
   repo: ServiceAccountsRepository;
@@ -28,13 +31,13 @@ export interface AccountsServiceDeps {
 export const generatePassword = () => randomBytes(18).toString('base64url');
 
 const USERNAME_PLACEHOLDER = '{username}';
-/** The services a device profile describes: CalDAV and CardDAV at the service's first route. */
-const PROFILE_SERVICES = new Set(['calendar']);
 
 export class AccountsService {
   readonly #d: AccountsServiceDeps;
   /** One change at a time per service: hooks edit one users file. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** Autoconfig is public: a source gets 60 answers a minute, like any public document of the cell. */
+  readonly autoconfigFetches = new RateLimiter({ max: 60, windowMs: 60_000 });
 
   constructor(deps: AccountsServiceDeps) {
     this.#d = deps;
@@ -96,32 +99,59 @@ export class AccountsService {
         .filter((r) => targets.has(r.serviceId))
         .map((r) => {
           const t = targets.get(r.serviceId)!;
+          const client = clientFor(t, r.username);
           return {
             service: r.serviceId,
             name: t.name,
             username: r.username,
             password: r.password,
             url: t.url,
+            ...(client ? { client } : {}),
           };
         }),
     };
   }
 
   /**
-   * An Apple configuration profile with the peer's calendar and contacts accounts (CalDAV and
-   * CardDAV of the built-in calendar service) and the cell's CA to trust; 404 for other services.
+   * An Apple configuration profile with the peer's accounts on one service (CLIENT_SETUPS says which
+   * services have one: calendar's CalDAV and CardDAV, email's IMAP and SMTP) and the cell's CA to
+   * trust; 404 for the others, and for a service the peer has no account on.
    */
   appleProfile(username: string, serviceId: string, cellName: string, caPem: string | undefined): string {
     const account = this.mine(username).accounts.find((a) => a.service === serviceId);
-    if (!account?.url) throw notFound(`Your account on ${serviceId}`);
-    if (!PROFILE_SERVICES.has(serviceId)) throw notFound(`A device profile for ${serviceId}`);
+    const target = this.#d.targets.all().find((t) => t.serviceId === serviceId);
+    if (!account || !target) throw notFound(`Your account on ${serviceId}`);
+    const setup = CLIENT_SETUPS[serviceId];
+    const host = setup?.servers[0] ? setupHost(target, setup.servers[0].host) : undefined;
+    if (!setup?.profile || !host) throw notFound(`A device profile for ${serviceId}`);
     return renderMobileconfig({
       cellName,
-      host: new URL(account.url).hostname,
+      kind: setup.profile,
+      host,
       username,
+      ...(setup.mailbox ? { address: `${username}@${target.domain}` } : {}),
       password: account.password,
       ...(caPem ? { caPem } : {}),
     });
+  }
+
+  /**
+   * Thunderbird's autoconfig document for the cell's mail, while a service that answers it (email)
+   * is installed and running; 404 otherwise. Public, so limited per source address.
+   */
+  mailAutoconfig(cellName: string, source: string): string {
+    const wait = this.autoconfigFetches.retryAfter(source);
+    if (wait > 0)
+      throw new AppError('rate_limited', 'Too many autoconfig requests; try again later', {
+        retryAfter: wait,
+      });
+    this.autoconfigFetches.hit(source);
+    for (const t of this.#d.targets.all()) {
+      const setup = CLIENT_SETUPS[t.serviceId];
+      const host = setup?.autoconfig && setup.servers[0] ? setupHost(t, setup.servers[0].host) : undefined;
+      if (host) return renderMailAutoconfig({ domain: t.domain, host, cellName });
+    }
+    throw notFound('Mail autoconfig (the email service is not installed)');
   }
 
   /**
