@@ -1,5 +1,6 @@
 // Caddy's JSON config for cell-caddy (config/caddy/caddy.json). The front door proxies /api, /api/*,
-// /health and /metrics to cell-api and serves the built UI from /srv/www with an index.html fallback,
+// /health, /metrics and mail autoconfig (/.well-known/autoconfig/*, and /mail/config-v1.1.xml for
+// the name autoconfig.<domain>) to cell-api and serves the built UI from /srv/www with an index.html fallback,
 // with the API's security headers (see front-door-headers.ts), and the UI's files compressed at build
 // time (web/precompress.ts; `precompressed`), never per request. Caddy starts from this file; cell-api
 // later loads changes through the admin API (POST /load), which replaces the admin block too, so the
@@ -154,7 +155,8 @@ const ACCESS_ENCODER = {
 
 export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
   const i = must(input, raw, 'the Caddy config');
-  const frontDoor = frontDoorRoutes(i.apiUpstream);
+  const domain = i.https?.domain;
+  const frontDoor = frontDoorRoutes(i.apiUpstream, {}, domain);
   // ACME HTTP-01: the CA asks http://<domain>/.well-known/acme-challenge/<token> on port 80, before
   // any redirect; cell-api answers for the orders it has in progress (ADR 0019).
   const acmeChallenge = {
@@ -201,7 +203,7 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
         ],
       ),
       // HSTS on every answer of the front door over HTTPS, API included (front-door-headers.ts).
-      https: server([on(':443')], frontDoorRoutes(i.apiUpstream, caddyHeaders(HSTS_HEADER)), {
+      https: server([on(':443')], frontDoorRoutes(i.apiUpstream, caddyHeaders(HSTS_HEADER), domain), {
         // The cell's certificate whatever the SNI (a client that dials an IP still gets a chain).
         tls_connection_policies: [{ certificate_selection: { any_tag: [CELL_CERT_TAG] } }],
         // h1 and h2 over TCP only: no UDP listener for HTTP/3, whose port is not published.
@@ -254,18 +256,25 @@ const PRECOMPRESSED = {
 };
 
 /**
- * The front door: the API, /health and /metrics proxied to cell-api; everything else is the UI.
+ * The front door: the API, /health, /metrics and mail autoconfig proxied to cell-api; everything
+ * else is the UI. Mail apps ask https://autoconfig.<domain>/mail/config-v1.1.xml, then
+ * https://<domain>/.well-known/autoconfig/mail/config-v1.1.xml: the second path is the API's on any
+ * name, the first only on autoconfig.<domain> (elsewhere it stays a path of the UI). One matcher set
+ * more on the same route keeps the front door flat.
  * Flat on purpose (the HTTPS benchmark, docs/performance.md): no subroute, no `try_files` (its stats
  * came before file_server's own), no placeholder, and nothing compressed per request.
  * `hsts`: the HTTPS server's header, set by each route's own headers handler (ADR 0018).
  */
-function frontDoorRoutes(apiUpstream: string, hsts: CaddyHeaders = {}): unknown[] {
+function frontDoorRoutes(apiUpstream: string, hsts: CaddyHeaders = {}, domain?: string): unknown[] {
   const withHsts = Object.keys(hsts).length > 0;
   const ui = { handler: 'file_server', root: UI_ROOT, ...PRECOMPRESSED };
   return [
     {
       // /metrics: Prometheus scrapes through the front door (the API checks its bearer token).
-      match: [{ path: ['/api', '/api/*', '/health', '/metrics'] }],
+      match: [
+        { path: ['/api', '/api/*', '/health', '/metrics', '/.well-known/autoconfig/*'] },
+        ...(domain ? [{ host: [`autoconfig.${domain}`], path: ['/mail/config-v1.1.xml'] }] : []),
+      ],
       // No other header here: cell-api's own headers (security, no-store) pass untouched. Caddy
       // sets X-Forwarded-Proto, which cell-api believes from Caddy's address only (Secure cookies).
       // Not compressed: an API answer can hold a secret beside text the request chose (BREACH).

@@ -267,3 +267,19 @@ test("with Caddy's cell-network address, the front door listens there only (neve
   }
   assert.throws(() => renderCaddyConfig({ ...base, frontDoorAddress: '0.0.0.0/0' }), /refusing to render/);
 });
+
+test('mail autoconfig reaches the API: /.well-known/autoconfig/* on any name, /mail/config-v1.1.xml on autoconfig.<domain> only', () => {
+  const https = renderCaddyConfig(base).output;
+  const api = serversOf(https).https!.routes.find((r) => r.match?.some((m) => m.path?.includes('/api/*')))!;
+  assert.deepEqual(api.match, [
+    { path: ['/api', '/api/*', '/health', '/metrics', '/.well-known/autoconfig/*'] },
+    { host: ['autoconfig.mycell.cell'], path: ['/mail/config-v1.1.xml'] },
+  ]);
+  // Without HTTPS (no domain yet): the well-known path only.
+  const { https: _, ...plain } = base;
+  const cell = serversOf(renderCaddyConfig(plain).output).cell!;
+  const plainApi = cell.routes.find((r) => r.match?.some((m) => m.path?.includes('/api/*')))!;
+  assert.deepEqual(plainApi.match, [
+    { path: ['/api', '/api/*', '/health', '/metrics', '/.well-known/autoconfig/*'] },
+  ]);
+});
