@@ -14,7 +14,7 @@ import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
 import { BlocklistService } from './core/dns/blocklist-service.ts';
-import { coreServiceNames, storeServiceNames } from './core/dns/cell-zone-model.ts';
+import { coreServiceNames, mailAutoconfigNames, storeServiceNames } from './core/dns/cell-zone-model.ts';
 import { DnsService } from './core/dns/dns-service.ts';
 import { FrontDoorTls, type FrontDoorTlsDeps } from './core/front-door/front-door-tls.ts';
 import { LogSearch } from './core/logs/log-search.ts';
@@ -48,6 +48,7 @@ import { HealthMonitor } from './core/runtime/monitor.ts';
 import { storeAccountTargets } from './core/service-store/account-targets.ts';
 import { AccountsService } from './core/service-store/accounts-service.ts';
 import { CaddyNetworks } from './core/service-store/caddy-networks.ts';
+import { CLIENT_SETUPS } from './core/service-store/client-setup.ts';
 import { coreHeldPorts } from './core/service-store/held-ports.ts';
 import { hookTargets } from './core/service-store/hook-targets.ts';
 import { ServiceDnsRecords } from './core/service-store/service-dns-records.ts';
@@ -303,6 +304,8 @@ export function createCell(opts: CellOptions): Cell {
   // What is installed is the store's (built below, once its engine exists): DNS, Caddy and the
   // firewall read it through this forwarder. Tests may hand their own.
   const forwarder = new StoreForwarder();
+  // One table of installed services for the store, the accounts and the zone.
+  const installedRepo = new StoreServicesStore(db);
   const installed = opts.installedServices ?? forwarder;
   const docker = opts.docker
     ? dockerPorts(
@@ -419,6 +422,11 @@ export function createCell(opts: CellOptions): Cell {
         cellNetwork,
         installed.services(),
       ),
+      // autoconfig.<domain> at the front door while email is installed (mail apps' autoconfig).
+      ...mailAutoconfigNames(
+        installedRepo.list().some((r) => r.state === 'running' && CLIENT_SETUPS[r.id]?.autoconfig),
+        cellNetwork,
+      ),
     ],
     server: docker?.dns ?? opts.dns ?? NO_DNS_SERVER,
     blocked: (): BlockedNames => blocklists.blocked(),
@@ -472,8 +480,7 @@ export function createCell(opts: CellOptions): Cell {
     repo: new StoreKeysStore(db),
     bundled: loadBundledKeys(opts.storeKeysDir),
   });
-  // One table of installed services and one view of the cell for the store and the accounts.
-  const installedRepo = new StoreServicesStore(db);
+  // One view of the cell for the store and the accounts (one table of installed services, above).
   const storeCell = storeCellFn(opts, config, hostEnv, docker);
   const storeLogger = logs.get('api');
   const hooks = docker?.hooks ?? opts.store?.hooks ?? NO_HOOKS;

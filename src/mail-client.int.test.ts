@@ -90,11 +90,14 @@ describe('mail client settings: the peer dashboard, the device profile, autoconf
 
   after(() => kit?.close());
 
-  test('autoconfig is a 404 while email is not installed, whoever asks', async () => {
+  const zoneNames = () => kit.cell.deps.dns.model().zone.records.map((r) => r.name);
+
+  test('autoconfig is a 404 and not in the zone while email is not installed', async () => {
     for (const url of AUTOCONFIG) {
       const r = await kit.app.inject({ method: 'GET', url });
       assert.equal(r.statusCode, 404, `${url}: ${r.body}`);
     }
+    assert.ok(!zoneNames().includes('autoconfig'));
   });
 
   test("the peer sees its address and the servers; the profile adds the IMAP account with the cell's CA", async () => {
@@ -186,6 +189,7 @@ describe('mail client settings: the peer dashboard, the device profile, autoconf
       assert.ok(r.body.includes('<socketType>STARTTLS</socketType>'));
       assert.ok(!r.body.includes('evil'), 'nothing of the request is echoed');
     }
+    assert.ok(zoneNames().includes('autoconfig'), 'autoconfig.<domain> is in the zone');
     // Uninstalled (or failed): gone again.
     installed.setState('email', 'failed', 'test');
     for (const url of AUTOCONFIG)

@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DnsRecordRow } from '../ports/dns-records-repository.ts';
-import { cellZoneModel, coreServiceNames, storeServiceNames, VIEW_RANGE_MAX } from './cell-zone-model.ts';
+import {
+  cellZoneModel,
+  coreServiceNames,
+  mailAutoconfigNames,
+  storeServiceNames,
+  VIEW_RANGE_MAX,
+} from './cell-zone-model.ts';
 
 const rec = (id: number, name: string, type: DnsRecordRow['type'], value: string): DnsRecordRow => ({
   id,
@@ -189,4 +195,15 @@ test("a store service's own records: at @, at _ names, at its own names; not at 
   assert.equal(warnings.filter((w) => w.path === 'services.email.dns_records').length, 3);
   // Not denied in any view: only the names of services are.
   for (const v of zone.views) assert.ok(!v.deny.includes('_dmarc') && !v.deny.includes('@'));
+});
+
+test('autoconfig is at Caddy while email is installed, under the web grant; absent otherwise', () => {
+  assert.deepEqual(mailAutoconfigNames(false, '172.20.0.0/16'), []);
+  const names = mailAutoconfigNames(true, '172.20.0.0/16');
+  assert.deepEqual(names, [{ name: 'autoconfig', service: 'web', address: '172.20.0.2' }]);
+  const { zone } = cellZoneModel({ ...input, services: [...input.services, ...names] });
+  assert.ok(zone.records.some((r) => r.name === 'autoconfig' && r.type === 'A' && r.value === '172.20.0.2'));
+  // A peer without `web` gets NXDOMAIN for it, as for web itself.
+  const ntpOnly = zone.views.find((v) => v.label === '10.0.0.3' || v.address === '10.0.0.3')!;
+  assert.ok(ntpOnly.deny.includes('autoconfig') && ntpOnly.deny.includes('web'));
 });

@@ -75,6 +75,17 @@ export function storeServiceNames(
   return [...own, ...routed].filter((n) => !core.has(n.name));
 }
 
+/**
+ * `autoconfig` at Caddy's address while a service answering mail autoconfig (email) is installed:
+ * mail apps ask https://autoconfig.<domain>/mail/config-v1.1.xml, which the front door passes to
+ * cell-api. It is the front door's name, so it follows the `web` grant like `web` itself.
+ */
+export function mailAutoconfigNames(emailInstalled: boolean, cellNetwork: string): ServiceName[] {
+  if (!emailInstalled) return [];
+  const web = coreServiceNames(cellNetwork).find((s) => s.service === 'web')!;
+  return [{ name: 'autoconfig', service: 'web', address: web.address }];
+}
+
 export interface ZoneModelInput {
   zone: string;
   vpnAddress: string;
