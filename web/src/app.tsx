@@ -5,7 +5,7 @@ import { useEffect } from 'react';
 import { api, onAuthEvent } from './api/client';
 import { Layout } from './components/layout';
 import { LoginPage } from './pages/login';
-import { pagesFor } from './pages/registry';
+import { pageFor, pagesFor } from './pages/registry';
 import { SetupWizard } from './pages/setup-wizard';
 import { navigate, usePath } from './router';
 import { useMe } from './session';
@@ -42,7 +42,7 @@ export function App() {
     return <LoginPage />;
   }
   const pages = pagesFor(me.data.role);
-  const page = pages.find((p) => p.path === path);
+  const page = pageFor(pages, path);
   if (!page) {
     const home = pages[0]!.path;
     if (path !== home) navigate(home, true);

@@ -572,7 +572,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The logged-in peer's own service accounts: where, username and password */
+        /** The logged-in peer's own service accounts: where, username and password, and for the services PIC knows how to set up (`client`) the servers to type into a device and the profile to download */
         get: operations["getApiPeerServices"];
         put?: never;
         post?: never;
@@ -589,7 +589,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An Apple configuration profile adding the peer's calendar and contacts accounts (and the cell's CA to trust) to an iPhone, iPad or Mac */
+        /** An Apple configuration profile adding the peer's accounts on the service (calendar: CalDAV and CardDAV; email: IMAP and SMTP) and the cell's CA to trust to an iPhone, iPad or Mac; 404 for a service without one */
         get: operations["getApiPeerServicesIdMobileconfig"];
         put?: never;
         post?: never;
@@ -643,6 +643,40 @@ export interface paths {
         };
         /** The DNS records an installed service needs (MX, SPF, DKIM, DMARC): whether the cell's zone serves each and, in a public domain mode, what the cell's forwarders see */
         get: operations["getApiServicesIdDnsRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/autoconfig/mail/config-v1.1.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mail autoconfig (Thunderbird's clientConfig 1.1): IMAPS 993 and submission 587 at mail.<domain>; 404 unless email is installed */
+        get: operations["getWellKnownAutoconfigMailConfigV11Xml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mail/config-v1.1.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same document where mail apps ask autoconfig.<domain> (Caddy passes this path to the API for that name only) */
+        get: operations["getMailConfigV11Xml"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3032,6 +3066,19 @@ export interface operations {
                             username: string;
                             password: string;
                             url: string | null;
+                            client?: {
+                                address?: string;
+                                servers: {
+                                    /** @enum {string} */
+                                    protocol: "imap" | "smtp" | "caldav" | "carddav" | "webdav";
+                                    host: string;
+                                    port: number;
+                                    /** @enum {string} */
+                                    security: "tls" | "starttls";
+                                    username: string;
+                                }[];
+                                profile: string | null;
+                            };
                         }[];
                     };
                 };
@@ -3243,6 +3290,64 @@ export interface operations {
                             public: "match" | "differs" | "missing" | "unchecked";
                         }[];
                     };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWellKnownAutoconfigMailConfigV11Xml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMailConfigV11Xml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description Error */

@@ -2,7 +2,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { api } from '../api/client';
-import type { PageDef } from '../pages/registry';
+import { type PageDef, pageFor } from '../pages/registry';
+import { servicePagePath } from '../pages/service-page';
 import { Link, navigate, usePath } from '../router';
 import { type Me, useSignOut } from '../session';
 import { setTheme, storedTheme, type Theme } from '../theme';
@@ -24,9 +25,10 @@ export function Layout({ pages, me, children }: { pages: PageDef[]; me: Me; chil
     enabled: me.role === 'admin',
     refetchInterval: 30_000,
   });
-  const installed = (active.data?.services ?? []).filter((s) => s.url);
-  // A section (Settings → Backups) marks its parent in the sidebar.
-  const current = pages.find((p) => p.path === path)?.parent ?? path;
+  const installed = active.data?.services ?? [];
+  // A section (Settings → Backups, a service's page → Service Store) marks its parent in the sidebar.
+  const here = pageFor(pages, path);
+  const current = here?.parent ?? here?.path ?? path;
 
   const nav = (
     <nav aria-label="Main" className="flex flex-col gap-1 p-3">
@@ -54,19 +56,49 @@ export function Layout({ pages, me, children }: { pages: PageDef[]; me: Me; chil
         <div className="mt-2 border-t border-slate-200 pt-2 dark:border-slate-800" data-testid="nav-services">
           <p className="px-3 pb-1 text-xs text-slate-500">Services</p>
           {installed.map((s) => (
-            <a
-              key={s.id}
-              href={s.url ?? undefined}
-              target="_blank"
-              rel="noreferrer"
-              className="flex items-center gap-3 rounded-md px-3 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
-            >
-              <span aria-hidden="true" className="w-5 text-center">
-                ↗
-              </span>
-              {s.name}
-              {s.state !== 'running' && <span className="text-xs text-slate-500">({s.state})</span>}
-            </a>
+            // Each installed service: its own page in the UI (settings, status, records), and for one
+            // with an HTTPS route its address (webmail: https://mail.<domain>), opened in a new tab.
+            <div key={s.id} className="flex items-center gap-1" data-testid={`nav-service-${s.id}`}>
+              {s.url ? (
+                <a
+                  href={s.url}
+                  target="_blank"
+                  rel="noreferrer"
+                  className="flex min-w-0 flex-1 items-center gap-3 rounded-md px-3 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+                >
+                  <span aria-hidden="true" className="w-5 text-center">
+                    ↗
+                  </span>
+                  <span className="truncate">{s.name}</span>
+                  {s.state !== 'running' && <span className="text-xs text-slate-500">({s.state})</span>}
+                </a>
+              ) : (
+                <Link
+                  href={servicePagePath(s.id)}
+                  onClick={() => setOpen(false)}
+                  aria-current={path === servicePagePath(s.id) ? 'page' : undefined}
+                  className="flex min-w-0 flex-1 items-center gap-3 rounded-md px-3 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+                >
+                  <span aria-hidden="true" className="w-5 text-center">
+                    ▸
+                  </span>
+                  <span className="truncate">{s.name}</span>
+                  {s.state !== 'running' && <span className="text-xs text-slate-500">({s.state})</span>}
+                </Link>
+              )}
+              {s.url && (
+                <Link
+                  href={servicePagePath(s.id)}
+                  onClick={() => setOpen(false)}
+                  title={`${s.name}: settings and accounts`}
+                  aria-label="Manage"
+                  aria-current={path === servicePagePath(s.id) ? 'page' : undefined}
+                  className="rounded-md px-2 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+                >
+                  <span aria-hidden="true">⚙</span>
+                </Link>
+              )}
+            </div>
           ))}
         </div>
       )}

@@ -1,8 +1,25 @@
 // The peer's own accounts on the cell's services (GET /api/peer/services): where each is, the
-// username and the password (hidden until asked), and what to type into a phone or a desktop app.
+// username and the password (hidden until asked), and what to type into a phone or a desktop app:
+// for the services PIC knows how to set up (`client`), each server with its port and security (mail:
+// IMAP 993 SSL/TLS, SMTP 587 STARTTLS, the address as the login) and the device profile's link.
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
+import type { paths } from '../api/schema';
+
+type MyAccount =
+  paths['/api/peer/services']['get']['responses']['200']['content']['application/json']['accounts'][number];
+type Server = NonNullable<MyAccount['client']>['servers'][number];
+
+const PROTOCOL: Record<Server['protocol'], string> = {
+  imap: 'Incoming mail (IMAP)',
+  smtp: 'Outgoing mail (SMTP)',
+  caldav: 'Calendars (CalDAV)',
+  carddav: 'Contacts (CardDAV)',
+  webdav: 'Files (WebDAV)',
+};
+/** As mail apps name them: SSL/TLS for TLS from the first byte, STARTTLS for the upgrade. */
+const SECURITY: Record<Server['security'], string> = { tls: 'SSL/TLS', starttls: 'STARTTLS' };
 
 /** What each kind of service asks a client for, beyond the address and the login. */
 const HOW_TO: Record<string, string> = {
@@ -10,6 +27,8 @@ const HOW_TO: Record<string, string> = {
     'Calendars and contacts: add a CalDAV account and a CardDAV account (iOS: Settings → Calendar → Accounts → Other; Android: DAVx⁵; Thunderbird: New Calendar → On the Network) with this address, username and password.',
   files:
     'Files: connect to this address as a WebDAV server (Windows: Map network drive; macOS Finder: Go → Connect to Server; Android and iOS: any WebDAV file app).',
+  email:
+    'Email: add an account with your address and password. Thunderbird and most mail apps find the servers themselves; otherwise choose IMAP and type the servers below (password authentication, normal password). Your phone must be connected to the cell’s VPN.',
 };
 
 export function MyServicesCard() {
@@ -30,20 +49,34 @@ export function MyServicesCard() {
   );
 }
 
-function Account({
-  account: a,
-}: {
-  account: { service: string; name: string; username: string; password: string; url: string | null };
-}) {
+function Account({ account: a }: { account: MyAccount }) {
   const [shown, setShown] = useState(false);
+  const c = a.client;
+  const profile = c
+    ? c.profile
+    : a.service === 'calendar'
+      ? `/api/peer/services/${a.service}/mobileconfig`
+      : null;
+  const mailbox = c?.address !== undefined;
   return (
     <div className="space-y-1 text-sm" data-testid={`my-service-${a.service}`}>
       <h3 className="font-medium">{a.name}</h3>
       <dl className="grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1">
-        <dt className="text-slate-500">Address</dt>
-        <dd className="font-mono break-all">{a.url ?? '—'}</dd>
+        {mailbox ? (
+          <>
+            <dt className="text-slate-500">Email address</dt>
+            <dd className="font-mono break-all" data-testid="mail-address">
+              {c.address}
+            </dd>
+          </>
+        ) : (
+          <>
+            <dt className="text-slate-500">Address</dt>
+            <dd className="font-mono break-all">{a.url ?? '—'}</dd>
+          </>
+        )}
         <dt className="text-slate-500">Username</dt>
-        <dd className="font-mono">{a.username}</dd>
+        <dd className="font-mono">{mailbox ? c.address : a.username}</dd>
         <dt className="text-slate-500">Password</dt>
         <dd className="font-mono">
           {shown ? a.password : '••••••••'}{' '}
@@ -53,11 +86,42 @@ function Account({
         </dd>
       </dl>
       {HOW_TO[a.service] && <p className="text-xs text-slate-600 dark:text-slate-400">{HOW_TO[a.service]}</p>}
-      {a.service === 'calendar' && (
-        <a className="text-xs underline" href={`/api/peer/services/${a.service}/mobileconfig`} download>
+      {mailbox && c.servers.length > 0 && <Servers servers={c.servers} />}
+      {profile && (
+        <a className="text-xs underline" href={profile} download>
           Set up an iPhone, iPad or Mac in one step (a configuration profile)
         </a>
       )}
+    </div>
+  );
+}
+
+/** The servers to type into a mail app, one row each (the same username and password for both). */
+function Servers({ servers }: { servers: Server[] }) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-left text-sm" data-testid="mail-servers">
+        <thead className="text-xs text-slate-500">
+          <tr>
+            <th className="pr-3 font-normal">Server</th>
+            <th className="pr-3 font-normal">Host name</th>
+            <th className="pr-3 font-normal">Port</th>
+            <th className="pr-3 font-normal">Security</th>
+            <th className="font-normal">Username</th>
+          </tr>
+        </thead>
+        <tbody>
+          {servers.map((s) => (
+            <tr key={`${s.protocol} ${s.port}`} data-testid={`server-${s.protocol}`}>
+              <td className="pr-3">{PROTOCOL[s.protocol]}</td>
+              <td className="pr-3 font-mono break-all">{s.host}</td>
+              <td className="pr-3 font-mono">{s.port}</td>
+              <td className="pr-3">{SECURITY[s.security]}</td>
+              <td className="font-mono break-all">{s.username}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { LogsPage } from './logs';
 import { MyAccountPage } from './my-account';
 import { NetworkServicesPage } from './network-services';
 import { PeersPage } from './peers';
+import { SERVICE_PAGE_PREFIX, ServicePage } from './service-page';
 import { ServiceStorePage } from './service-store';
 import { SettingsPage } from './settings';
 import { VaultPage } from './vault';
@@ -22,6 +23,8 @@ export interface PageDef {
   component: ComponentType;
   /** A section of another page (its path): not in the sidebar, which marks the parent instead. */
   parent?: string;
+  /** `path` is a prefix: the page answers every path under it (`/services/<id>`). */
+  prefix?: boolean;
 }
 
 // Spec order: Dashboard, Peers, Network Services, WireGuard, Email, Calendar, Files, Routing,
@@ -40,6 +43,15 @@ export const PAGES: PageDef[] = [
   { path: '/vault', label: 'Vault', icon: '✓', roles: ['admin'], component: VaultPage },
   { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
   { path: '/services', label: 'Service Store', icon: '▣', roles: ['admin'], component: ServiceStorePage },
+  {
+    path: SERVICE_PAGE_PREFIX,
+    label: 'Service',
+    icon: '▣',
+    roles: ['admin'],
+    component: ServicePage,
+    parent: '/services',
+    prefix: true,
+  },
   { path: '/logs', label: 'Logs', icon: '☰', roles: ['admin'], component: LogsPage },
   { path: '/settings', label: 'Settings', icon: '⚙', roles: ['admin'], component: SettingsPage },
   {
@@ -55,4 +67,12 @@ export const PAGES: PageDef[] = [
 
 export function pagesFor(role: 'admin' | 'peer'): PageDef[] {
   return PAGES.filter((p) => p.roles.includes(role));
+}
+
+/** The page a path opens: an exact path first, then a prefix page (`/services/<id>`). */
+export function pageFor(pages: readonly PageDef[], path: string): PageDef | undefined {
+  return (
+    pages.find((p) => !p.prefix && p.path === path) ??
+    pages.find((p) => p.prefix && path.startsWith(p.path) && path.length > p.path.length)
+  );
 }

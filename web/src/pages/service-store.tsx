@@ -6,7 +6,9 @@ import { useEffect, useState } from 'react';
 import { api, call } from '../api/client';
 import type { paths } from '../api/schema';
 import { ErrorBanner } from '../components/field';
+import { Link } from '../router';
 import { ServiceAccountsPanel } from './service-accounts-panel';
+import { servicePagePath } from './service-page';
 import { StoreSourcesCard } from './store-sources-card';
 
 type Catalog = paths['/api/services/catalog']['get']['responses']['200']['content']['application/json'];
@@ -166,6 +168,13 @@ function ServiceCard(props: {
           </button>
         ) : (
           <>
+            <Link
+              href={servicePagePath(s.id)}
+              className="btn-secondary px-3 py-1"
+              aria-label={`Manage ${s.name}`}
+            >
+              Manage
+            </Link>
             <button
               type="button"
               className="btn-secondary px-3 py-1"
