@@ -96,32 +96,29 @@ function Account({ account: a }: { account: MyAccount }) {
   );
 }
 
-/** The servers to type into a mail app, one row each (the same username and password for both). */
+/** The servers to type into a mail app, one block each (the same username and password for both). */
 function Servers({ servers }: { servers: Server[] }) {
   return (
-    <div className="overflow-x-auto">
-      <table className="w-full text-left text-sm" data-testid="mail-servers">
-        <thead className="text-xs text-slate-500">
-          <tr>
-            <th className="pr-3 font-normal">Server</th>
-            <th className="pr-3 font-normal">Host name</th>
-            <th className="pr-3 font-normal">Port</th>
-            <th className="pr-3 font-normal">Security</th>
-            <th className="font-normal">Username</th>
-          </tr>
-        </thead>
-        <tbody>
-          {servers.map((s) => (
-            <tr key={`${s.protocol} ${s.port}`} data-testid={`server-${s.protocol}`}>
-              <td className="pr-3">{PROTOCOL[s.protocol]}</td>
-              <td className="pr-3 font-mono break-all">{s.host}</td>
-              <td className="pr-3 font-mono">{s.port}</td>
-              <td className="pr-3">{SECURITY[s.security]}</td>
-              <td className="font-mono break-all">{s.username}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div className="grid gap-2 sm:grid-cols-2" data-testid="mail-servers">
+      {servers.map((s) => (
+        <div
+          key={`${s.protocol} ${s.port}`}
+          className="rounded-md border border-slate-200 p-2 dark:border-slate-800"
+          data-testid={`server-${s.protocol}`}
+        >
+          <p className="font-medium">{PROTOCOL[s.protocol]}</p>
+          <dl className="grid grid-cols-[max-content_1fr] gap-x-3">
+            <dt className="text-slate-500">Server</dt>
+            <dd className="font-mono break-all">{s.host}</dd>
+            <dt className="text-slate-500">Port</dt>
+            <dd className="font-mono">{s.port}</dd>
+            <dt className="text-slate-500">Security</dt>
+            <dd>{SECURITY[s.security]}</dd>
+            <dt className="text-slate-500">Username</dt>
+            <dd className="font-mono break-all">{s.username}</dd>
+          </dl>
+        </div>
+      ))}
     </div>
   );
 }

@@ -101,64 +101,48 @@ export function ServiceDnsCard({ id }: { id: string }) {
       )}
       {records.length === 0 && !q.error && <p className="text-sm text-slate-500">No records yet.</p>}
       {records.length > 0 && (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs text-slate-500">
-              <tr>
-                <th className="pr-3 font-normal">Name</th>
-                <th className="pr-3 font-normal">Type</th>
-                <th className="pr-3 font-normal">Value</th>
-                <th className="font-normal">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {records.map((r) => (
-                <tr
-                  key={`${r.fqdn} ${r.type} ${r.value}`}
-                  className="border-t border-slate-200 align-top dark:border-slate-800"
-                  data-testid={`dns-record-${r.type}-${r.name}`}
-                >
-                  <td className="py-1 pr-3">
-                    <div className="flex items-start gap-2">
-                      <div>
-                        <div className="font-mono">{r.name}</div>
-                        <div className="text-xs break-all text-slate-500">{r.fqdn}</div>
-                      </div>
-                      <CopyButton text={r.fqdn} what={`the name of the ${r.type} record ${r.name}`} />
-                    </div>
-                  </td>
-                  <td className="py-1 pr-3 font-mono">{r.type}</td>
-                  <td className="py-1 pr-3">
-                    <div className="flex items-start gap-2">
-                      <code className="font-mono text-xs break-all">{r.value}</code>
-                      <CopyButton text={r.value} what={`the value of the ${r.type} record ${r.name}`} />
-                    </div>
-                  </td>
-                  <td className="space-y-1 py-1">
-                    <div>
-                      {r.in_zone ? (
-                        <Badge
-                          label="In the cell's zone"
-                          style="bg-green-100 text-green-800 dark:bg-green-950 dark:text-green-300"
-                          testId="in-zone"
-                        />
-                      ) : (
-                        <Badge
-                          label="Not in the zone"
-                          style="bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300"
-                          testId="in-zone"
-                        />
-                      )}
-                    </div>
-                    <div>
-                      <Badge {...PUBLIC_BADGE[r.public]} testId="public" />
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ul className="divide-y divide-slate-200 dark:divide-slate-800">
+          {records.map((r) => (
+            <li
+              key={`${r.fqdn} ${r.type} ${r.value}`}
+              className="grid gap-2 py-2 text-sm md:grid-cols-[minmax(0,14rem)_3rem_minmax(0,1fr)_max-content]"
+              data-testid={`dns-record-${r.type}-${r.name}`}
+            >
+              <div className="flex min-w-0 items-start gap-2">
+                <div className="min-w-0">
+                  <span className="text-xs text-slate-500 md:hidden">Name </span>
+                  <span className="font-mono">{r.name}</span>
+                  <div className="text-xs break-all text-slate-500">{r.fqdn}</div>
+                </div>
+                <CopyButton text={r.fqdn} what={`the name of the ${r.type} record ${r.name}`} />
+              </div>
+              <div>
+                <span className="text-xs text-slate-500 md:hidden">Type </span>
+                <span className="font-mono">{r.type}</span>
+              </div>
+              <div className="flex min-w-0 items-start gap-2">
+                <code className="min-w-0 font-mono text-xs break-all">{r.value}</code>
+                <CopyButton text={r.value} what={`the value of the ${r.type} record ${r.name}`} />
+              </div>
+              <div className="flex flex-wrap gap-1 md:flex-col">
+                {r.in_zone ? (
+                  <Badge
+                    label="In the cell's zone"
+                    style="bg-green-100 text-green-800 dark:bg-green-950 dark:text-green-300"
+                    testId="in-zone"
+                  />
+                ) : (
+                  <Badge
+                    label="Not in the zone"
+                    style="bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300"
+                    testId="in-zone"
+                  />
+                )}
+                <Badge {...PUBLIC_BADGE[r.public]} testId="public" />
+              </div>
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );

@@ -92,6 +92,8 @@ export function ServiceSettingsCard({ id, hasAccounts }: { id: string; hasAccoun
 
   return (
     <form
+      // The API's checks are the ones that count, and its messages show next to each field.
+      noValidate
       className="card"
       aria-label="Settings"
       data-testid="service-settings"
@@ -109,7 +111,8 @@ export function ServiceSettingsCard({ id, hasAccounts }: { id: string; hasAccoun
           className="mb-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200"
         >
           The settings are saved, but the service did not take them
-          {v.apply_error ? `: ${v.apply_error}` : '.'} They are applied again at its next start.
+          {v.apply_error ? `: ${v.apply_error.replace(/\.?$/, '.')}` : '.'} They are applied again at its next
+          start.
         </div>
       )}
       {saved && v.applied && (

@@ -68,7 +68,7 @@ export function ServiceStatusCard({ id }: { id: string }) {
               through the smarthost <span className="font-mono">{status.smarthost}</span>
             </>
           ) : (
-            'delivered directly (no smarthost set); most home connections cannot send on port 25, so set one below if mail waits'
+            'delivered directly (no smarthost set); most home connections cannot send on port 25, so set one in Settings if mail waits'
           )}
         </p>
       )}
@@ -80,7 +80,7 @@ export function ServiceStatusCard({ id }: { id: string }) {
           </h3>
           {queue.length > 0 && (
             <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm" data-testid="mail-queue">
+              <table className="w-full min-w-[40rem] text-left text-sm" data-testid="mail-queue">
                 <thead className="text-xs text-slate-500">
                   <tr>
                     <th className="pr-3 font-normal">ID</th>
