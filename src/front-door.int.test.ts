@@ -19,6 +19,7 @@ import { ADMIN_PASSWORD, completeSetup, type Kit, makeKit } from './api/test-kit
 import { FrontDoorTls } from './core/front-door/front-door-tls.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
+import { StoreServicesStore } from './drivers/store/store-services-store.ts';
 import { renderCaddyConfig } from './render/caddy/caddy-config.ts';
 import { CADDY_ADMIN_SOCKET, CADDY_TLS_DIR } from './schema/runtime.ts';
 
@@ -248,6 +249,63 @@ test(':80 redirects the cell names to https (no HSTS there); other hosts and :80
   const lan = await curl([`http://127.0.0.1:${ports.lan}/health`]);
   assert.equal(lan.status, 200);
   assert.doesNotMatch(lan.headers, /strict-transport-security/);
+});
+
+test('mail autoconfig reaches the API at autoconfig.<domain> and under /.well-known on any name', async () => {
+  const at = (host: string, path: string) =>
+    curl(['--resolve', `${host}:${ports.https}:127.0.0.1`, `https://${host}:${ports.https}${path}`]);
+  const AUTO = `autoconfig.${DOMAIN}`;
+  // Email not installed: the API's 404 (JSON), not the UI's index.html.
+  const none = await at(AUTO, '/mail/config-v1.1.xml');
+  assert.equal(none.status, 404, none.stderr);
+  assert.match(none.body, /autoconfig/i);
+  assert.equal((await at(DOMAIN, '/.well-known/autoconfig/mail/config-v1.1.xml')).status, 404);
+  // The same path on the cell's own name stays the UI's (a client-side route).
+  const ui = await at(DOMAIN, '/mail/config-v1.1.xml');
+  assert.equal(ui.status, 200);
+  assert.match(ui.body, /<title>PIC<\/title>/);
+
+  const installed = new StoreServicesStore(kit.cell.db);
+  installed.put({
+    id: 'email',
+    version: '1.0.0',
+    state: 'running',
+    virtualIp: undefined,
+    images: {},
+    manifest: {
+      schema_version: 1,
+      id: 'email',
+      name: 'Email',
+      description: 'Mail.',
+      version: '1.0.0',
+      kind: 'app',
+      containers: [{ name: 'mail', image: { build: '.' } }],
+      dns_names: ['mail'],
+      accounts: {
+        container: 'mail',
+        add: ['/bin/acct', 'add', '{username}'],
+        remove: ['/bin/acct', 'remove', '{username}'],
+        list: ['/bin/acct', 'list'],
+      },
+    },
+    installedAt: new Date(0).toISOString(),
+    lastError: undefined,
+  });
+  try {
+    for (const [host, path] of [
+      [AUTO, '/mail/config-v1.1.xml'],
+      [AUTO, '/.well-known/autoconfig/mail/config-v1.1.xml'],
+      [DOMAIN, '/.well-known/autoconfig/mail/config-v1.1.xml'],
+    ] as const) {
+      const r = await at(host, `${path}?emailaddress=alice%40${DOMAIN}`);
+      assert.equal(r.status, 200, `${host}${path}: ${r.stderr}${r.body}`);
+      assert.match(r.headers, /^content-type: application\/xml/m);
+      assert.match(r.headers, /^strict-transport-security: max-age=31536000$/m);
+      assert.ok(r.body.includes(`<hostname>mail.${DOMAIN}</hostname>`), r.body);
+    }
+  } finally {
+    installed.remove('email');
+  }
 });
 
 test('the admin socket: an unchanged config is not sent, a new one is loaded and served', async () => {
