@@ -13,6 +13,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
+import { myServiceAccountsSchema } from '../../src/schema/service-accounts.ts';
+import {
+  serviceDnsRecordsSchema,
+  serviceStatusSchema,
+  settingsViewSchema,
+} from '../../src/schema/service-hooks.ts';
+import { catalogItemSchema } from '../../src/schema/service-store.ts';
 import { CHROMIUM, launchChromium, logIn, type Served, servePicSetUp } from './serve.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
@@ -35,6 +42,11 @@ after(async () => {
 
 const json = (route: Route, body: unknown, status = 200) =>
   route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+
+/** An answer in the API's own shape: parsed by the route's response schema before it is served. */
+const answer = (schema: { parse(v: unknown): unknown }) => (route: Route, body: unknown) =>
+  json(route, schema.parse(body));
+const settingsAnswer = answer(settingsViewSchema);
 
 const FIELDS = [
   { key: 'smarthost_host', type: 'host', label: 'Smarthost', help: 'Where outbound mail goes.' },
@@ -86,7 +98,9 @@ async function fakeEmail(page: Page) {
   await page.route('**/api/services/catalog', (r) =>
     json(r, { services: [catalogItem('email', 'Email', true), catalogItem('webmail', 'Webmail', false)] }),
   );
-  await page.route('**/api/services/catalog/email', (r) => json(r, catalogItem('email', 'Email', true)));
+  await page.route('**/api/services/catalog/email', (r) =>
+    answer(catalogItemSchema)(r, catalogItem('email', 'Email', true)),
+  );
   await page.route('**/api/services/email/accounts', (r) =>
     json(r, {
       service: 'email',
@@ -97,7 +111,7 @@ async function fakeEmail(page: Page) {
     }),
   );
   await page.route('**/api/services/email/settings', async (r) => {
-    if (r.request().method() === 'GET') return json(r, view);
+    if (r.request().method() === 'GET') return settingsAnswer(r, view);
     const body = r.request().postDataJSON() as { values: Record<string, unknown> };
     puts.push(body.values);
     if (body.values.quota_mb === 5)
@@ -123,10 +137,10 @@ async function fakeEmail(page: Page) {
       applied: false,
       apply_error: 'postfix reload failed: smarthost smtp.example.org does not resolve',
     };
-    return json(r, view);
+    return settingsAnswer(r, view);
   });
   await page.route('**/api/services/email/status', (r) =>
-    json(r, {
+    answer(serviceStatusSchema)(r, {
       status: {
         queue: [
           {
@@ -144,7 +158,7 @@ async function fakeEmail(page: Page) {
     }),
   );
   await page.route('**/api/services/email/dns-records', (r) =>
-    json(r, {
+    answer(serviceDnsRecordsSchema)(r, {
       records: [
         {
           name: '@',
@@ -355,7 +369,7 @@ test('the peer sees its address, the IMAP and SMTP servers to type in, its passw
   const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
   const mailPassword = 'Mail-Pass-7f3k2q9z';
   await page.route('**/api/peer/services', (r) =>
-    json(r, {
+    answer(myServiceAccountsSchema)(r, {
       accounts: [
         {
           service: 'email',

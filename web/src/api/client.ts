@@ -69,36 +69,3 @@ export async function call<T>(
   }
   return data as NonNullable<T>;
 }
-
-/**
- * A JSON call by path, for routes the generated schema does not carry yet (a capability built beside
- * this UI): the same CSRF header and ApiError as the typed client.
- */
-export async function callJson<T>(
-  method: 'GET' | 'PUT' | 'POST' | 'DELETE',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (STATE_CHANGING.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    if (response.status === 401) listener('unauthorized');
-    const retry = response.headers.get('retry-after');
-    throw new ApiError(response.status, (json ?? {}) as never, retry ? Number(retry) : undefined);
-  }
-  return json as T;
-}

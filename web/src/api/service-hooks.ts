@@ -1,7 +1,8 @@
 // A store service's manifest hooks as the API answers them (GET/PUT /api/services/<id>/settings,
-// GET …/status, GET …/dns-records; src/schema/service-hooks.ts): typed here by hand, called through
-// callJson, until the generated schema carries these routes.
-import { callJson } from './client';
+// GET …/status, GET …/dns-records; src/schema/service-hooks.ts), through the typed client. The
+// settings' fields are typed by the manifest's field types here: the API's schema carries them as
+// the manifest declares them (objects of any shape), which the form narrows by `type`.
+import { api, call } from './client';
 
 interface FieldBase {
   key: string;
@@ -47,12 +48,16 @@ export interface ServiceDnsRecord {
   public: 'match' | 'differs' | 'missing' | 'unchecked';
 }
 
-const base = (id: string) => `/api/services/${encodeURIComponent(id)}`;
+const path = (id: string) => ({ params: { path: { id } } });
 
 export const serviceHooks = {
-  settings: (id: string) => callJson<SettingsView>('GET', `${base(id)}/settings`),
-  putSettings: (id: string, values: Record<string, SettingValue>) =>
-    callJson<SettingsView>('PUT', `${base(id)}/settings`, { values }),
-  status: (id: string) => callJson<ServiceStatus>('GET', `${base(id)}/status`),
-  dnsRecords: (id: string) => callJson<{ records: ServiceDnsRecord[] }>('GET', `${base(id)}/dns-records`),
+  settings: async (id: string) =>
+    (await call(api.GET('/api/services/{id}/settings', path(id)))) as unknown as SettingsView,
+  putSettings: async (id: string, values: Record<string, SettingValue>) =>
+    (await call(
+      api.PUT('/api/services/{id}/settings', { ...path(id), body: { values } }),
+    )) as unknown as SettingsView,
+  status: (id: string): Promise<ServiceStatus> => call(api.GET('/api/services/{id}/status', path(id))),
+  dnsRecords: (id: string): Promise<{ records: ServiceDnsRecord[] }> =>
+    call(api.GET('/api/services/{id}/dns-records', path(id))),
 };
