@@ -226,6 +226,13 @@ describe('store lifecycle on Docker (calendar)', { skip }, () => {
         username: 'bob',
         password,
         url: 'https://calendar.home.cell',
+        client: {
+          servers: [
+            { protocol: 'caldav', host: 'calendar.home.cell', port: 443, security: 'tls', username: 'bob' },
+            { protocol: 'carddav', host: 'calendar.home.cell', port: 443, security: 'tls', username: 'bob' },
+          ],
+          profile: '/api/peer/services/calendar/mobileconfig',
+        },
       },
     ]);
 
