@@ -13,8 +13,8 @@ umask 077
 d=${PIC_FILES_DATA:-/srv/files}
 db=$d/htpasswd
 # Who the workers run as (nginx.conf `user`); the overrides let a test run this outside the image.
-owner=${PIC_FILES_OWNER:-www-data}
-group=${PIC_FILES_GROUP:-www-data}
+owner=${PIC_FILES_OWNER:-pic-files}
+group=${PIC_FILES_GROUP:-pic-files}
 
 die() {
   printf 'pic-files-account: %s\n' "$*" >&2

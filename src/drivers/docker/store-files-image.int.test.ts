@@ -4,7 +4,10 @@
 // HTTP on the container's bridge address, as Caddy reaches it) alice makes a folder, uploads, lists,
 // reads, moves, copies and deletes; every path trick we know (dot segments raw and encoded, encoded
 // slashes, absolute URIs, prefixes, MOVE/COPY destinations, http:// or https://) stays inside alice's folder; a wrong
-// password is 401; a removed account can no longer log in. Idle memory is checked against the goal.
+// password is 401; a removed account can no longer log in. Quotas: the settings hook takes the
+// quota (a strict JSON object on stdin), the background scan marks an account over it within its
+// interval, and its PUT, MKCOL and COPY answer 507 while reads, moves and deletes go on; deleting
+// makes room again. Idle memory is checked against the goal.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,15 +38,21 @@ describe('store image: files (nginx WebDAV)', { skip }, () => {
     await svc?.stop();
   });
 
-  test('the master runs as root, the workers as www-data; the health check passes', async () => {
+  test('the master runs as root, the workers as pic-files (1000, cell-api’s uid); the health check passes', async () => {
     const procs = await svc.processes();
     const master = procs.filter(([, cmd]) => cmd.includes('master process'));
     const workers = procs.filter(([, cmd]) => cmd.includes('worker process'));
+    // The quota scan: its loop and the sleep between two scans (root: it reads every folder).
+    const quota = procs.filter(([, cmd]) => /pic-files-quota loop|^sleep /.test(cmd));
     assert.equal(master.length, 1, JSON.stringify(procs));
     assert.equal(master[0]![0], '0');
     assert.ok(workers.length >= 1, JSON.stringify(procs));
-    for (const [uid] of workers) assert.equal(uid, '33', JSON.stringify(procs));
-    assert.equal(procs.length, master.length + workers.length, JSON.stringify(procs));
+    for (const [uid] of workers) assert.equal(uid, '1000', JSON.stringify(procs));
+    assert.ok(
+      quota.some(([, cmd]) => cmd.includes('pic-files-quota loop')),
+      JSON.stringify(procs),
+    );
+    assert.ok(procs.length <= master.length + workers.length + quota.length + 3, JSON.stringify(procs));
     const r = await svc.exec(['/usr/local/bin/pic-files-healthcheck']);
     assert.equal(r.exitCode, 0, r.stdout);
     const health = await request(svc.ip, PORT, 'GET', '/.pic-health');
@@ -165,6 +174,75 @@ describe('store image: files (nginx WebDAV)', { skip }, () => {
     assert.equal(removed.length, 1);
     assert.match(removed[0]!, /^bob-\d+$/);
     assert.equal((await dav('GET', '/mine.txt', ALICE)).status, 200);
+  });
+
+  test('quota: the settings hook refuses anything but {"quota_mb": <integer|null>}', async () => {
+    for (const bad of [
+      '',
+      '{}',
+      '{"quota_mb": -1}',
+      '{"quota_mb": 0}',
+      '{"quota_mb": 99999999}',
+      '{"quota_mb": "5"}',
+      '{"quota_mb": 5, "x": 1}',
+      '{"quota_mb": 5\n}\ninclude /etc/passwd;',
+    ]) {
+      const r = await svc.exec(['/usr/local/bin/pic-files-settings'], bad);
+      assert.equal(r.exitCode, 2, `${JSON.stringify(bad)}: ${r.stdout}${r.stderr}`);
+    }
+    const unset = await svc.exec(['/usr/local/bin/pic-files-settings'], '{"quota_mb": null}');
+    assert.equal(unset.exitCode, 0, unset.stderr);
+    assert.equal(readFileSync(join(svc.hostDir, 'settings.json'), 'utf8'), '{"quota_mb":1024}\n');
+  });
+
+  test('quota: over it, PUT/MKCOL/COPY answer 507 over WebDAV; GET, MOVE, DELETE work; deleting makes room', async () => {
+    const set = await svc.exec(['/usr/local/bin/pic-files-settings'], '{"quota_mb": 1}');
+    assert.equal(set.exitCode, 0, set.stderr);
+    assert.equal(readFileSync(join(svc.hostDir, 'settings.json'), 'utf8'), '{"quota_mb":1}\n');
+    // A single body over the quota is refused by nginx at once (413), once its graceful reload is done.
+    let huge = 0;
+    for (let i = 0; i < 20 && huge !== 413; i++) {
+      huge = (await dav('PUT', '/huge.bin', ALICE, {}, 'y'.repeat(1024 * 1024 + 1))).status;
+      if (huge !== 413) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(huge, 413);
+    await dav('DELETE', '/huge.bin', ALICE);
+    // 1.5 MiB in two files: under the cap per body (1 MiB), over the quota together.
+    const half = 'x'.repeat(768 * 1024);
+    assert.equal((await dav('PUT', '/big-1.bin', ALICE, {}, half)).status, 201);
+    assert.equal((await dav('PUT', '/big-2.bin', ALICE, {}, half)).status, 201);
+    // The background scan (every 10 s) marks alice over her quota.
+    let refused = 0;
+    for (let i = 0; i < 30 && refused !== 507; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      refused = (await dav('PUT', '/more.txt', ALICE, {}, 'more\n')).status;
+    }
+    assert.equal(refused, 507);
+    const put = await dav('PUT', '/more.txt', ALICE, {}, 'more\n');
+    assert.equal(put.status, 507);
+    assert.match(put.body, /Over quota/);
+    assert.equal((await dav('MKCOL', '/newdir/', ALICE)).status, 507);
+    assert.equal((await dav('COPY', '/big-1.bin', ALICE, { destination: '/big-3.bin' })).status, 507);
+    // Reads, moves and deletes go on.
+    assert.equal((await dav('GET', '/big-1.bin', ALICE)).status, 200);
+    const moved = await dav('MOVE', '/big-2.bin', ALICE, { destination: '/big-2b.bin' });
+    assert.ok([201, 204].includes(moved.status), `MOVE: ${moved.status}`);
+    // Without alice's password: never a write (507 or 401, see nginx.conf).
+    assert.ok((await dav('PUT', '/x.txt', 'alice:wrong', {}, 'x')).status >= 400);
+    assert.ok(!readdirSync(join(svc.hostDir, 'users', 'alice')).includes('x.txt'));
+    assert.equal((await dav('DELETE', '/big-2b.bin', ALICE)).status, 204);
+    // The next scan lets her write again.
+    assert.equal((await svc.exec(['/usr/local/bin/pic-files-quota', 'once'])).exitCode, 0);
+    let ok = 507;
+    for (let i = 0; i < 10 && ok === 507; i++) {
+      // 201, or 204 when an earlier try (before the scan marked her) made it already.
+      ok = (await dav('PUT', '/more.txt', ALICE, {}, 'more\n')).status;
+      if (ok === 507) await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok([201, 204].includes(ok), `PUT after deleting: ${ok}`);
+    assert.equal((await dav('DELETE', '/big-1.bin', ALICE)).status, 204);
+    // Other accounts were never limited by alice's usage.
+    assert.equal((await svc.exec(['/usr/local/bin/pic-files-settings'], '{"quota_mb": null}')).exitCode, 0);
   });
 
   test('idle memory is within the goal (20 MB)', async (t) => {
