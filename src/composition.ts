@@ -16,6 +16,8 @@ import { DdnsService } from './core/ddns/ddns-service.ts';
 import { BlocklistService } from './core/dns/blocklist-service.ts';
 import { coreServiceNames, mailAutoconfigNames, storeServiceNames } from './core/dns/cell-zone-model.ts';
 import { DnsService } from './core/dns/dns-service.ts';
+import { FilesService } from './core/files/files-service.ts';
+import { storeFilesState } from './core/files/store-files-state.ts';
 import { FrontDoorTls, type FrontDoorTlsDeps } from './core/front-door/front-door-tls.ts';
 import { LogSearch } from './core/logs/log-search.ts';
 import { MetricsTokens } from './core/metrics/metrics-tokens.ts';
@@ -84,6 +86,7 @@ import { externalBindRefusal, writeRenderedFile } from './drivers/docker/host-di
 import { dockerServiceEngine, NO_SERVICE_ENGINE } from './drivers/docker/service-engine.ts';
 import { serviceFiles } from './drivers/docker/service-files.ts';
 import { dockerServiceVolumes } from './drivers/docker/service-volumes.ts';
+import { FilesVolume } from './drivers/files/files-volume.ts';
 import { blocklistFetcher } from './drivers/http/blocklist-fetcher.ts';
 import { fetchClient } from './drivers/http/fetch-client.ts';
 import { storeIndexFetcher } from './drivers/http/store-index-fetcher.ts';
@@ -128,6 +131,7 @@ import { cellIdFor, desiredState } from './render/runtime/desired-state.ts';
 import { DEFAULT_UNPACK_LIMITS, DEFAULT_UPLOAD_MAX_BYTES, type ServiceVolume } from './schema/backup.ts';
 import { type CellConfig, LOG_SERVICES, type LogService, vpnNetwork } from './schema/config.ts';
 import { cidrRange, formatIpv4 } from './schema/fields.ts';
+import { FILES_OWNER, FILES_SERVICE_ID, FILES_VOLUME } from './schema/files.ts';
 import type { HostFacts } from './schema/host-facts.ts';
 import { inIpv4Network } from './schema/in-network.ts';
 import {
@@ -140,6 +144,7 @@ import {
   IP_VARS,
   parseEnvFile,
 } from './schema/runtime.ts';
+import { serviceVolumeHostPath } from './schema/service-manifest.ts';
 import type { StoreRouteFact } from './schema/store-sites.ts';
 
 export const VERSION: string = JSON.parse(
@@ -573,6 +578,16 @@ export function createCell(opts: CellOptions): Cell {
     peerExists: (name) => peersRepo.byName(name) !== undefined,
     onError: (what, err) => logs.get('api').warn({ err: (err as Error).message }, what),
   });
+  // The file browser works on the Files service's volume where cell-api sees it: the cell directory
+  // (inside the cell, the volume is mounted into cell-api at its host path; ADR 0010).
+  const files = new FilesService({
+    volume: new FilesVolume({
+      root: join(storeCell().cellDir, serviceVolumeHostPath(FILES_SERVICE_ID, FILES_VOLUME)),
+      owner: FILES_OWNER,
+    }),
+    service: storeFilesState({ repo: installedRepo, known: (id) => store.knows(id) }),
+    accounts: () => accountsRepo.list(FILES_SERVICE_ID).map((r) => r.username),
+  });
   const setupStore = new SetupStore(db);
   const deps: AppDeps = {
     config,
@@ -582,6 +597,7 @@ export function createCell(opts: CellOptions): Cell {
     serviceAccounts,
     serviceSettings,
     serviceDnsRecords,
+    files,
     setup: new SetupService({
       setup: setupStore,
       users,

@@ -7,6 +7,7 @@ import type { ConfigService, DataPlanePort } from '../core/config-service.ts';
 import type { DdnsService } from '../core/ddns/ddns-service.ts';
 import type { BlocklistService } from '../core/dns/blocklist-service.ts';
 import type { DnsService } from '../core/dns/dns-service.ts';
+import type { FilesService } from '../core/files/files-service.ts';
 import type { LogSearch } from '../core/logs/log-search.ts';
 import type { MetricsTokens } from '../core/metrics/metrics-tokens.ts';
 import type { NtpService } from '../core/ntp/ntp-service.ts';
@@ -63,6 +64,8 @@ export interface AppDeps {
   serviceSettings: ServiceSettingsService;
   /** The DNS records installed services need, and their state in the zone and outside (issue 13). */
   serviceDnsRecords: ServiceDnsRecords;
+  /** The UI's file browser over the Files service's volume (ADR 0010). */
+  files: FilesService;
   version: string;
   startedAt: Date;
   /**

@@ -30,6 +30,8 @@ export const STATUS_BY_CODE = {
   setup_required: 428,
   rate_limited: 429,
   internal: 500,
+  /** An upload does not fit in the account's quota (the Files service), or the disk is full. */
+  insufficient_storage: 507,
   unavailable: 503,
 } as const;
 

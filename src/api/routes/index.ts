@@ -8,6 +8,7 @@ import { configRoutes } from './config.ts';
 import { containerRoutes } from './containers.ts';
 import { ddnsRoutes } from './ddns.ts';
 import { dnsRoutes } from './dns.ts';
+import { filesRoutes } from './files.ts';
 import { healthRoutes } from './health.ts';
 import { logRoutes } from './logs.ts';
 import { mailAutoconfigRoutes } from './mail-autoconfig.ts';
@@ -35,6 +36,7 @@ export const allRoutes: readonly RouteDef[] = [
   ...serviceAccountRoutes,
   ...serviceHookRoutes,
   ...mailAutoconfigRoutes,
+  ...filesRoutes,
   ...storeKeyRoutes,
   ...containerRoutes,
   ...openApiRoutes,

@@ -5,6 +5,7 @@ import { targetMountPath, targetPath } from '../../schema/backup-schedule.ts';
 import type { CellConfig } from '../../schema/config.ts';
 import { vpnNetwork } from '../../schema/config.ts';
 import { cidrRange, formatIpv4 } from '../../schema/fields.ts';
+import { FILES_OWNER, FILES_SERVICE_ID, FILES_VOLUME } from '../../schema/files.ts';
 import { HOST_FACTS_VAR, type HostFacts } from '../../schema/host-facts.ts';
 import {
   type BindSpec,
@@ -21,6 +22,7 @@ import {
   IP_OFFSETS,
   IP_VARS,
 } from '../../schema/runtime.ts';
+import { serviceVolumeHostPath } from '../../schema/service-manifest.ts';
 import { type StoreRouteFact, storeSites } from '../../schema/store-sites.ts';
 import { vpnSourceBlock } from '../../schema/vpn-sources.ts';
 import { renderCaddyConfig } from '../caddy/caddy-config.ts';
@@ -253,6 +255,18 @@ export function desiredState({
         // Caddy's admin socket and the certificate it serves, at their host paths too.
         adminBind(caddyAdminDir),
         tlsBind(caddyTlsDir, false),
+        // The Files service's volume, at its host path: the UI's file browser works on it (ADR 0010).
+        // As the service's entrypoint leaves it: root's, the group of pic-files (uid and gid 1000,
+        // cell-api's own), 0750; only the directory itself, the folders inside are the service's.
+        {
+          host: dir(serviceVolumeHostPath(FILES_SERVICE_ID, FILES_VOLUME)),
+          container: dir(serviceVolumeHostPath(FILES_SERVICE_ID, FILES_VOLUME)),
+          readOnly: false,
+          uid: 0,
+          gid: FILES_OWNER.gid,
+          mode: 0o750,
+          shallow: true,
+        },
         // Directory backup targets, each at /backup-targets/<id> (sorted by id: the same set is the
         // same spec). The path is checked again here: only an allowed one is ever mounted.
         ...backupBinds(backupDirs),
