@@ -49,6 +49,8 @@ async function freePort(): Promise<number> {
 export interface Served {
   url: string;
   token: string;
+  /** The served cell's data directory (its cell directory is the folder above it). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function servePic(): Promise<Served> {
   return {
     url: `http://127.0.0.1:${port}`,
     token,
+    dataDir: join(dir, 'data'),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

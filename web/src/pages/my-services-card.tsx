@@ -21,6 +21,8 @@ const PROTOCOL: Record<Server['protocol'], string> = {
 /** As mail apps name them: SSL/TLS for TLS from the first byte, STARTTLS for the upgrade. */
 const SECURITY: Record<Server['security'], string> = { tls: 'SSL/TLS', starttls: 'STARTTLS' };
 
+import { Link } from '../router';
+
 /** What each kind of service asks a client for, beyond the address and the login. */
 const HOW_TO: Record<string, string> = {
   calendar:
@@ -87,6 +89,11 @@ function Account({ account: a }: { account: MyAccount }) {
       </dl>
       {HOW_TO[a.service] && <p className="text-xs text-slate-600 dark:text-slate-400">{HOW_TO[a.service]}</p>}
       {mailbox && c.servers.length > 0 && <Servers servers={c.servers} />}
+      {a.service === 'files' && (
+        <Link className="block text-xs underline" href="/files">
+          Browse your files here
+        </Link>
+      )}
       {profile && (
         <a className="text-xs underline" href={profile} download>
           Set up an iPhone, iPad or Mac in one step (a configuration profile)

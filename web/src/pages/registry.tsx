@@ -4,6 +4,7 @@ import type { ComponentType } from 'react';
 import { BackupsPage } from './backups';
 import { ContainersPage } from './containers';
 import { DashboardPage } from './dashboard';
+import { FilesPage } from './files';
 import { LogsPage } from './logs';
 import { MyAccountPage } from './my-account';
 import { NetworkServicesPage } from './network-services';
@@ -40,6 +41,7 @@ export const PAGES: PageDef[] = [
     component: NetworkServicesPage,
   },
   { path: '/wireguard', label: 'WireGuard', icon: '◈', roles: ['admin'], component: WireguardPage },
+  { path: '/files', label: 'Files', icon: '▤', roles: ['admin'], component: FilesPage },
   { path: '/vault', label: 'Vault', icon: '✓', roles: ['admin'], component: VaultPage },
   { path: '/containers', label: 'Containers', icon: '▦', roles: ['admin'], component: ContainersPage },
   { path: '/services', label: 'Service Store', icon: '▣', roles: ['admin'], component: ServiceStorePage },
@@ -63,6 +65,8 @@ export const PAGES: PageDef[] = [
     parent: '/settings',
   },
   { path: '/account', label: 'My account', icon: '☺', roles: ['peer'], component: MyAccountPage },
+  // A peer's own folder (after My account: a peer's first page stays its account).
+  { path: '/files', label: 'My files', icon: '▤', roles: ['peer'], component: FilesPage },
 ];
 
 export function pagesFor(role: 'admin' | 'peer'): PageDef[] {
