@@ -336,7 +336,7 @@ export class FilesVolume implements FilesVolumePort {
       const st = await lstatOrUndefined(p).catch((err: unknown) => {
         throw mapped(err, { segments: [], field: 'account' });
       });
-      if (!st || !st.isDirectory() || st.isSymbolicLink())
+      if (!st?.isDirectory() || st.isSymbolicLink())
         throw new AppError('not_found', `${account} has no folder on the Files service yet`);
     }
     return join(root, 'users', account);

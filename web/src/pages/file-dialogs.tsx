@@ -79,7 +79,6 @@ export function NameDialog(props: {
               value={name}
               maxLength={255}
               onChange={(e) => setName(e.target.value)}
-              // biome-ignore lint/a11y/noAutofocus: the dialog exists to take this one value
               autoFocus
             />
           )}

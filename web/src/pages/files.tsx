@@ -87,7 +87,14 @@ function QuotaCard({ quotaMb }: { quotaMb: number }) {
   const qc = useQueryClient();
   const [value, setValue] = useState(String(quotaMb));
   const save = useMutation({
-    mutationFn: () => call(api.PUT('/api/files/quota', { body: { quota_mb: Number(value) } })),
+    // The service's own setting: the store keeps it and runs the service's settings hook.
+    mutationFn: () =>
+      call(
+        api.PUT('/api/services/{id}/settings', {
+          params: { path: { id: 'files' } },
+          body: { values: { quota_mb: Number(value) } },
+        }),
+      ),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['files-overview'] });
       void qc.invalidateQueries({ queryKey: ['files'] });
@@ -105,7 +112,7 @@ function QuotaCard({ quotaMb }: { quotaMb: number }) {
         <Field
           label="Quota per account (MiB)"
           help="How much each account may store, in this browser and over WebDAV alike."
-          error={err?.fieldMessage('quota_mb') ?? err?.message}
+          error={err?.fieldMessage('values.quota_mb') ?? err?.message ?? save.data?.apply_error ?? undefined}
         >
           {(p) => (
             <input
@@ -123,7 +130,7 @@ function QuotaCard({ quotaMb }: { quotaMb: number }) {
           <button type="submit" className="btn-primary" disabled={save.isPending || !value}>
             Save quota
           </button>
-          {save.isSuccess && (
+          {save.isSuccess && save.data.applied && (
             <span role="status" className="text-sm text-green-700 dark:text-green-400">
               Saved.
             </span>
