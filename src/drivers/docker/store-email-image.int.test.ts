@@ -13,10 +13,10 @@
 // Nothing leaves the machine: the "outside" is a sink this test runs on the network's gateway.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { ImapFlow } from 'imapflow';
@@ -30,6 +30,7 @@ import {
   issueLeaf,
   type KeyAndCert,
 } from '../../core/vault/x509.ts';
+import { SEPARATOR } from '../../render/common/golden-kit.ts';
 import { loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
 import { buildImage } from './build-image.ts';
 import { engine, skipReason } from './store-image-kit.ts';
@@ -512,15 +513,18 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
         tls: { ca: caPem, servername: MAIL_NAME },
       })
       .sendMail({
-        from: 'stranger@outside.example',
+        // A header From in the cell's domain: delivered, but never signed with the cell's key.
+        from: `alice@${DOMAIN}`,
+        envelope: { from: 'stranger@outside.example', to: `bob@${DOMAIN}` },
         to: `bob@${DOMAIN}`,
         subject: 'From outside',
         text: 'hi',
       });
     assert.deepEqual(info.accepted, [`bob@${DOMAIN}`]);
-    await waitFor('the stranger’s message', async () =>
+    const got = await waitFor('the stranger’s message', async () =>
       (await inbox(BOB)).find((m) => m.subject === 'From outside'),
     );
+    assert.doesNotMatch(got.source.toString(), /^DKIM-Signature:/m, 'a stranger’s message was signed');
     const q = await status();
     assert.equal(q.queue.filter((e) => e.recipients.includes('victim@elsewhere.example')).length, 0);
   });
@@ -596,6 +600,58 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
       }),
       (e: { responseCode?: number }) => e.responseCode === 553,
     );
+  });
+
+  test('rendered configuration matches the golden files (UPDATE_GOLDEN=1 rewrites them)', async () => {
+    const files = [
+      '/etc/postfix/main.cf',
+      '/etc/postfix/virtual',
+      '/etc/postfix/senders',
+      '/etc/postfix/vmailbox',
+      '/etc/postfix/quota_domains',
+      '/etc/postfix/own_domain',
+      '/etc/postfix/sasl_passwd',
+      '/etc/dovecot/pic-local.conf',
+      '/etc/opendkim.conf',
+    ];
+    const cases: Array<[string, Record<string, unknown>]> = [
+      [
+        // 127.0.0.1: the queue is empty now, and a flush must not reach for anything off the machine.
+        'smarthost',
+        {
+          smarthost_host: '127.0.0.1',
+          smarthost_port: 465,
+          smarthost_username: 'cell@provider.example',
+          smarthost_password: 'p4ss w0rd',
+          quota_mb: 2048,
+          aliases: [
+            { alias: 'info', to: 'bob' },
+            { alias: 'sales', to: 'alice' },
+            { alias: 'ghost', to: 'nobody' },
+            { alias: 'alice', to: 'bob' },
+          ],
+        },
+      ],
+      ['default', { aliases: [{ alias: 'info', to: 'bob' }] }],
+    ];
+    for (const [name, values] of cases) {
+      const r = await settings(values);
+      assert.equal(r.exitCode, 0, r.stderr);
+      let actual = '';
+      for (const f of files) {
+        const c = await exec(['cat', f]);
+        actual += `==> ${f} <==\n${c.exitCode === 0 ? c.stdout : '(absent)\n'}`;
+      }
+      const path = join(import.meta.dirname, 'golden', `store-email-${name}.golden`);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, `${JSON.stringify(values, null, 2)}${SEPARATOR}${actual}`);
+        continue;
+      }
+      const text = readFileSync(path, 'utf8');
+      assert.deepEqual(JSON.parse(text.slice(0, text.indexOf(SEPARATOR))), values, `${path}: input`);
+      assert.equal(actual, text.slice(text.indexOf(SEPARATOR) + SEPARATOR.length), path);
+    }
   });
 
   test('without a smarthost, outside mail waits in the queue and status shows why', async () => {
