@@ -61,7 +61,6 @@ fi
 
 render_all "$domain"
 render_opendkim "$domain"
-# Postfix's own integrity check creates the queue's folders with their owners.
-postfix set-permissions >/dev/null 2>&1 || true
+# Postfix's own check creates the queue's missing folders with their owners (a first start).
 postfix check
 exec "$@"
