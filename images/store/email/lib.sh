@@ -62,13 +62,14 @@ validate_settings() {
   json=$(head -c 65536) || die "settings: cannot read stdin"
   err=$(jq -r '
     def printable: type == "string" and test("^[\\x20-\\x7e]*$");
+    def oneline: type == "string" and (test("[\u0000-\u001f\u007f-\u009f\u2028\u2029]") | not);
     if type != "object" then "settings: must be one JSON object"
     else
       ([keys[] | select(IN("smarthost_host","smarthost_port","smarthost_username","smarthost_password","quota_mb","aliases") | not)] | first) as $k
       | if $k then "settings: unknown key \($k | tojson)"
         elif (.smarthost_host // "" | printable | not) then "smarthost_host: must be a host name or an address on one line"
-        elif (.smarthost_username // "" | printable | not) then "smarthost_username: must be one line of printable text"
-        elif (.smarthost_password // "" | printable | not) then "smarthost_password: must be one line of printable text"
+        elif (.smarthost_username // "" | oneline | not) then "smarthost_username: must be one line without control characters"
+        elif (.smarthost_password // "" | oneline | not) then "smarthost_password: must be one line without control characters"
         elif (.smarthost_port != null and (.smarthost_port | type != "number" or . != floor or . < 1 or . > 65535)) then "smarthost_port: must be an integer 1..65535"
         elif (.quota_mb != null and (.quota_mb | type != "number" or . != floor or . < 10 or . > 1048576)) then "quota_mb: must be an integer 10..1048576"
         elif (.aliases != null and (.aliases | type != "array" or length > 500)) then "aliases: must be a list of at most 500 {alias, to}"
@@ -91,12 +92,13 @@ validate_settings() {
   [[ $quota =~ ^[0-9]{1,7}$ ]] && ((quota >= 10 && quota <= 1048576)) || die "quota_mb: must be an integer 10..1048576"
   if [ -n "$user" ]; then
     [ -n "$host" ] || die "smarthost_username: set smarthost_host too"
-    [[ ${#user} -le 256 && $user =~ ^[A-Za-z0-9._@+=-]+$ ]] ||
-      die "smarthost_username: letters, digits and . _ @ + = - only"
+    # Postfix's SASL table holds `user:password` after the key: no blank or colon in the name.
+    [[ ${#user} -le 256 && $user =~ ^[^[:space:]:]+$ ]] ||
+      die "smarthost_username: at most 256 characters, no space or colon"
     [ -n "$pass" ] || die "smarthost_password: required with smarthost_username"
-    # Postfix's map values lose their edges' blanks; 512 printable characters at most.
-    [[ ${#pass} -le 512 && $pass =~ ^[^[:space:]](.*[^[:space:]])?$ ]] ||
-      die "smarthost_password: must not start or end with a space (512 characters at most)"
+    # The table's values lose their edges' blanks.
+    [[ ${#pass} -le 1024 && $pass =~ ^[^[:space:]](.*[^[:space:]])?$ ]] ||
+      die "smarthost_password: must not start or end with a space (1024 characters at most)"
   fi
   local alias to seen=" "
   while IFS=$'\t' read -r alias to; do

@@ -710,8 +710,24 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
         'smarthost_username',
         JSON.stringify({
           smarthost_host: 'relay.example',
-          smarthost_username: 'u`id`',
+          smarthost_username: 'u\nrelayhost = evil.example',
           smarthost_password: 'p',
+        }),
+      ],
+      [
+        'smarthost_username',
+        JSON.stringify({
+          smarthost_host: 'relay.example',
+          smarthost_username: 'u:x y',
+          smarthost_password: 'p',
+        }),
+      ],
+      [
+        'smarthost_password',
+        JSON.stringify({
+          smarthost_host: 'relay.example',
+          smarthost_username: 'u',
+          smarthost_password: 'p\u2028q',
         }),
       ],
       [
