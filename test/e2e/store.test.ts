@@ -4,10 +4,12 @@
 // root as a user would (downloaded through the tunnel) and does a CalDAV and a WebDAV round trip over
 // HTTPS at the services' virtual IPs. A peer not granted calendar neither resolves nor reaches it; a
 // store container reaches neither cell-api nor Caddy's front door; an uninstall takes the name away and
-// a reinstall finds the peer's data. Nothing here sends a packet off this machine.
+// a reinstall finds the peer's data. The device's own apps (tsdav and the `webdav` client, in a node
+// container sharing the device's network namespace) do the same round trips, and another granted
+// peer's credentials reach none of it by any path trick. Nothing here sends a packet off this machine.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -47,6 +49,10 @@ const passwords: Record<string, string> = {};
 const virtualIp: Record<string, string> = {};
 /** The peers' own cell logins (generated when the peer was added). */
 const logins: Record<string, string> = {};
+
+const NODE_IMAGE = 'node:24-bookworm-slim';
+/** carol: a second peer granted both services, whose credentials try to reach alice's data. */
+const carolPasswords: Record<string, string> = {};
 
 const inDevice = (name: string, argv: string[]) => exec(deviceName(cell, name), argv);
 const caddyIp = () => cellCaddyIp(cell);
@@ -330,6 +336,242 @@ test('a WebDAV round trip on files over HTTPS: PUT, PROPFIND, GET, MOVE to an ht
   const moved = curl('alice', [...auth, `${base}/e2e/moved.txt`]);
   assert.equal(moved.code, 200);
   assert.equal(moved.body, 'hello from the tunnel');
+});
+
+/**
+ * The peer's calendar and files apps (test/e2e/peer/dav-client.ts) in the device's network namespace:
+ * a node container sharing the device's network stack and resolv.conf, the repository read-only for
+ * the client and its libraries, the root the device downloaded through its tunnel. The job (passwords
+ * included) goes in the environment, never in argv.
+ */
+function davApp(who: string, job: Record<string, unknown>): Record<string, unknown> {
+  const root = join(confDir, `${who}-root.pem`);
+  docker(['cp', `${deviceName(cell, who)}:/tmp/root.pem`, root]);
+  // A worktree's node_modules may be a symlink to another checkout's: mount its target where it points.
+  const modules = realpathSync(join(ROOT, 'node_modules'));
+  const modulesMount = modules.startsWith(`${ROOT}/`) ? [] : ['-v', `${modules}:${modules}:ro`];
+  const r = spawnSync(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--network',
+      `container:${deviceName(cell, who)}`,
+      '-v',
+      `${ROOT}:/pic:ro`,
+      ...modulesMount,
+      '-v',
+      `${root}:/root.pem:ro`,
+      '-e',
+      'NODE_EXTRA_CA_CERTS=/root.pem',
+      '-e',
+      'DAV_JOB',
+      NODE_IMAGE,
+      'node',
+      '/pic/test/e2e/peer/dav-client.ts',
+    ],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DAV_JOB: JSON.stringify(job) } },
+  );
+  const line = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`dav app: ${r.status} ${r.stdout} ${r.stderr}`);
+  }
+}
+
+const APP_EVENT = EVENT.replace('UID:pic-e2e-event-1', 'UID:pic-e2e-app-event').replace(
+  'SUMMARY:PIC store e2e',
+  'SUMMARY:From the app over the tunnel',
+);
+
+test("a second peer, carol, is granted both with accounts of her own; her device's tunnel comes up", async () => {
+  await addPeer('carol', ['dns', 'web']);
+  const grant = await admin.call('PUT', '/api/peers/carol', {
+    services: ['dns', 'web', 'calendar', 'files'],
+  });
+  assert.equal(grant.status, 200, JSON.stringify(grant.json));
+  for (const id of ['calendar', 'files']) {
+    const r = await admin.call('POST', `/api/services/${id}/accounts`, { username: 'carol' });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    carolPasswords[id] = (r.json as { password: string }).password;
+  }
+  await startDevice('carol');
+});
+
+test("tsdav from alice's device over the tunnel: discovery, a calendar and an event made and read back", () => {
+  const r = davApp('alice', {
+    op: 'caldav',
+    server: `https://calendar.${DOMAIN}/`,
+    user: 'alice',
+    pass: passwords.calendar,
+    calendar: 'apps',
+    filename: 'app-event.ics',
+    ical: APP_EVENT,
+  });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.equal(r.calendar, `https://calendar.${DOMAIN}/alice/apps/`);
+  const objects = r.objects as { url: string; data: string }[];
+  assert.equal(objects.length, 1, JSON.stringify(objects));
+  assert.match(objects[0]!.data, /SUMMARY:From the app over the tunnel/);
+  assert.match(objects[0]!.url, /\/alice\/apps\/app-event\.ics$/);
+});
+
+test("the webdav client from alice's device over the tunnel: a folder, a file written, listed, read and moved", () => {
+  const r = davApp('alice', {
+    op: 'webdav',
+    server: `https://files.${DOMAIN}/`,
+    user: 'alice',
+    pass: passwords.files,
+    dir: 'apps',
+    text: 'alice secret from the app',
+  });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.deepEqual(r.listed, ['notes.txt']);
+  assert.equal(r.read, 'alice secret from the app');
+  assert.equal(r.oldExists, false);
+  assert.equal(r.moved, 'alice secret from the app');
+  assert.deepEqual(r.after, ['moved.txt']);
+});
+
+test("carol's credentials, from carol's device, reach neither alice's calendar nor her files by any path trick", () => {
+  const peek = davApp('carol', {
+    op: 'caldav-peek',
+    server: `https://calendar.${DOMAIN}/`,
+    user: 'carol',
+    pass: carolPasswords.calendar,
+    foreign: `https://calendar.${DOMAIN}/alice/apps/`,
+  });
+  assert.equal(peek.ok, true, JSON.stringify(peek));
+  assert.ok(
+    !(peek.calendars as string[]).some((u) => u.includes('/alice/')),
+    `carol lists alice's calendars: ${JSON.stringify(peek)}`,
+  );
+  const seen = (peek.foreign as { objects?: string[] }).objects ?? [];
+  assert.ok(
+    !seen.some((d) => d.includes('From the app')),
+    `carol reads alice's event: ${JSON.stringify(peek)}`,
+  );
+
+  const report =
+    '<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">' +
+    '<D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>';
+  const event = 'alice/apps/app-event.ics';
+  const calendarPaths = [
+    `/${event}`,
+    `/carol/../${event}`,
+    `/carol/%2e%2e/${event}`,
+    `/carol/%2E%2E/${event}`,
+    `/carol/..%2f${event}`,
+    `/carol/%2e%2e%2f${event}`,
+    `//${event}`,
+    `/%61lice/apps/app-event.ics`,
+    `/./${event}`,
+    `/carol/./../${event}`,
+  ];
+  const cal = davApp('carol', {
+    op: 'probe',
+    host: `calendar.${DOMAIN}`,
+    user: 'carol',
+    pass: carolPasswords.calendar,
+    requests: [
+      // The control: carol's credentials do work, on her own collection.
+      { method: 'PROPFIND', path: '/carol/', headers: { depth: '0' } },
+      ...calendarPaths.map((path) => ({ method: 'GET', path })),
+      { method: 'PROPFIND', path: '/alice/', headers: { depth: '1' } },
+      { method: 'PROPFIND', path: '/carol/../alice/apps/', headers: { depth: '1' } },
+      {
+        method: 'REPORT',
+        path: '/alice/apps/',
+        headers: { depth: '1', 'content-type': 'application/xml' },
+        body: report,
+      },
+      { method: 'REPORT', path: '/carol/%2e%2e/alice/apps/', headers: { depth: '1' }, body: report },
+      { method: 'DELETE', path: `/carol/%2e%2e/${event}` },
+    ],
+  });
+  assert.equal(cal.ok, true, JSON.stringify(cal));
+  const filePaths = [
+    '/alice/apps/moved.txt',
+    '/../alice/apps/moved.txt',
+    '/%2e%2e/alice/apps/moved.txt',
+    '/%2E%2E/alice/apps/moved.txt',
+    '/..%2falice/apps/moved.txt',
+    '/%2e%2e%2falice%2fapps%2fmoved.txt',
+    '/apps/../../alice/apps/moved.txt',
+    '//../alice/apps/moved.txt',
+    '/.%2e/alice/apps/moved.txt',
+    '/..\\alice\\apps\\moved.txt',
+    '/%5c..%5calice/apps/moved.txt',
+  ];
+  const files = davApp('carol', {
+    op: 'probe',
+    host: `files.${DOMAIN}`,
+    user: 'carol',
+    pass: carolPasswords.files,
+    requests: [
+      { method: 'PROPFIND', path: '/', headers: { depth: '0' } },
+      ...filePaths.map((path) => ({ method: 'GET', path })),
+      { method: 'PROPFIND', path: '/../alice/apps/', headers: { depth: '1' } },
+      { method: 'PROPFIND', path: '/%2e%2e/alice/', headers: { depth: '1' } },
+      // A MOVE of alice's file, named by a climbing source or a climbing Destination.
+      {
+        method: 'MOVE',
+        path: '/../alice/apps/moved.txt',
+        headers: { destination: `https://files.${DOMAIN}/stolen.txt` },
+      },
+      {
+        method: 'COPY',
+        path: '/%2e%2e/alice/apps/moved.txt',
+        headers: { destination: `https://files.${DOMAIN}/stolen.txt` },
+      },
+    ],
+  });
+  assert.equal(files.ok, true, JSON.stringify(files));
+  type Answer = { method: string; path: string; status: number; body: string };
+  const [calControl, ...calTricks] = cal.results as Answer[];
+  const [filesControl, ...fileTricks] = files.results as Answer[];
+  assert.equal(calControl?.status, 207, `carol's own calendar home: ${JSON.stringify(calControl)}`);
+  assert.equal(filesControl?.status, 207, `carol's own folder: ${JSON.stringify(filesControl)}`);
+  const all = [...calTricks, ...fileTricks];
+  // Refused for what they are (forbidden, not found, malformed), not for a wrong password.
+  assert.ok(
+    all.every((r) => r.status !== 401),
+    all.map((r) => `${r.status} ${r.method} ${r.path}`).join('\n'),
+  );
+  for (const r of all) {
+    assert.ok(
+      r.status >= 400,
+      `${r.method} ${r.path} answered ${r.status} to carol's credentials: ${r.body.slice(0, 300)}`,
+    );
+    assert.doesNotMatch(
+      r.body,
+      /From the app over the tunnel|alice secret from the app/,
+      `${r.method} ${r.path}`,
+    );
+  }
+  // And alice still has both (the DELETE and MOVE above took nothing away).
+  const again = davApp('alice', {
+    op: 'caldav-peek',
+    server: `https://calendar.${DOMAIN}/`,
+    user: 'alice',
+    pass: passwords.calendar,
+    foreign: `https://calendar.${DOMAIN}/alice/apps/`,
+  });
+  assert.ok(
+    ((again.foreign as { objects?: string[] }).objects ?? []).some((d) => d.includes('From the app')),
+    JSON.stringify(again),
+  );
+  const still = davApp('alice', {
+    op: 'probe',
+    host: `files.${DOMAIN}`,
+    user: 'alice',
+    pass: passwords.files,
+    requests: [{ method: 'GET', path: '/apps/moved.txt' }],
+  });
+  const [mine] = still.results as { status: number; body: string }[];
+  assert.equal(mine?.status, 200, JSON.stringify(still));
+  assert.equal(mine?.body, 'alice secret from the app');
 });
 
 test('a peer not granted calendar gets NXDOMAIN for its name and no TCP connection to its virtual IP', () => {
