@@ -24,7 +24,8 @@ export type RegistryErrorKind =
   | 'timeout'
   | 'redirect_refused'
   | 'bad_status'
-  | 'unreachable';
+  | 'unreachable'
+  | 'auth_refused';
 
 export class RegistryError extends Error {
   override name = 'RegistryError';
@@ -46,4 +47,9 @@ export interface ImageRegistry {
   pushBlob(repo: RepositoryRef, bytes: Buffer): Promise<string>;
   /** Puts a manifest under a tag and returns its digest. */
   pushManifest(repo: RepositoryRef, tag: string, bytes: Buffer, mediaType: string): Promise<string>;
+  /**
+   * `GET /v2/` on a registry (host[:port]): resolves when it answers as a registry and accepts our
+   * credentials (or needs none); fails unreachable, auth_refused or bad_status otherwise.
+   */
+  ping?(registry: string): Promise<void>;
 }

@@ -24,3 +24,8 @@ export function coreHeldPorts(desired: DesiredState): HeldPort[] {
   for (const p of ALWAYS_HELD) if (!out.some((o) => o.proto === p.proto && o.port === p.port)) out.push(p);
   return out;
 }
+
+/** The ports every cell's core holds whatever its configuration (for checks made off a cell: publish). */
+export function alwaysHeldPorts(): HeldPort[] {
+  return [...ALWAYS_HELD];
+}

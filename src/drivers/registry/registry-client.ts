@@ -1,9 +1,11 @@
 // The ImageRegistry port over the OCI distribution API v2, on node's fetch. A registry is a party we
 // do not trust: every answer is read up to a size limit and within a time limit, digests are checked
 // against the bytes received, and a redirect is followed only on the same origin (scheme, host and
-// port), a few times at most, so nothing we send is ever carried to another host. No credentials are
-// sent at all (anonymous pulls and pushes). Plain http is used only for loopback registries (tests,
-// a registry on this host); every other host is https.
+// port), a few times at most, so nothing we send is ever carried to another host. The cell sends no
+// credentials (anonymous pulls); `pic store publish` may give a username and password, sent as HTTP
+// Basic to the registry's own origin only (the redirect rule above keeps them there) and never put in
+// a message. Plain http is used only for loopback registries (tests, a registry on this host); every
+// other host is https, so a password never crosses a network in the clear.
 import { createHash } from 'node:crypto';
 import {
   type FetchedManifest,
@@ -19,6 +21,13 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   maxManifestBytes?: number;
   maxRedirects?: number;
+  /** HTTP Basic credentials for the registry (publishing); none by default. */
+  credentials?: RegistryCredentials;
+}
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
 }
 
 /** What a manifest GET accepts: OCI and Docker v2 images and indexes. */
@@ -69,6 +78,28 @@ export function registryClient(opts: RegistryClientOptions = {}): ImageRegistry 
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const maxManifest = opts.maxManifestBytes ?? 4 * 1024 * 1024;
   const maxRedirects = opts.maxRedirects ?? 3;
+  const auth: Record<string, string> = opts.credentials
+    ? {
+        authorization: `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}`,
+      }
+    : {};
+
+  /** 401/403: the registry wants (other) credentials. Names the scheme it asked for, never ours. */
+  function refused(res: Response): RegistryError | undefined {
+    if (res.status !== 401 && res.status !== 403) return undefined;
+    const scheme = /^\s*(\w+)/.exec(res.headers.get('www-authenticate') ?? '')?.[1]?.toLowerCase();
+    if (res.status === 401 && scheme === 'bearer')
+      return new RegistryError(
+        'auth_refused',
+        'the registry asks for token (Bearer) authentication, which is not supported; use a registry with HTTP Basic authentication',
+      );
+    return new RegistryError(
+      'auth_refused',
+      opts.credentials
+        ? `the registry refused the credentials (HTTP ${res.status})`
+        : `the registry requires credentials (HTTP ${res.status})`,
+    );
+  }
 
   /** A GET that follows same-origin redirects only, then reads the body up to `max` bytes. */
   async function get(
@@ -80,7 +111,7 @@ export function registryClient(opts: RegistryClientOptions = {}): ImageRegistry 
     try {
       let current = url;
       for (let hop = 0; ; hop++) {
-        const res = await fetch(current, { headers, redirect: 'manual', signal });
+        const res = await fetch(current, { headers: { ...headers, ...auth }, redirect: 'manual', signal });
         if (res.status >= 300 && res.status < 400) {
           await res.body?.cancel();
           const location = res.headers.get('location');
@@ -96,6 +127,8 @@ export function registryClient(opts: RegistryClientOptions = {}): ImageRegistry 
         }
         if (res.status !== 200) {
           await res.body?.cancel();
+          const denied = refused(res);
+          if (denied) throw denied;
           return { status: res.status, bytes: Buffer.alloc(0), type: '' };
         }
         const bytes = await readCappedBytes(res, max, 'throw');
@@ -109,8 +142,15 @@ export function registryClient(opts: RegistryClientOptions = {}): ImageRegistry 
   /** A POST/PUT/HEAD: never follows a redirect (a body must not be replayed elsewhere). */
   async function send(url: URL, init: RequestInit): Promise<Response> {
     try {
-      const res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(url, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string> | undefined), ...auth },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       await res.body?.cancel();
+      const denied = refused(res);
+      if (denied) throw denied;
       return res;
     } catch (err) {
       throw failure(err);
@@ -127,6 +167,15 @@ export function registryClient(opts: RegistryClientOptions = {}): ImageRegistry 
   }
 
   return {
+    async ping(registry) {
+      const p = parseImageRef(`${registry}/ping:ping`);
+      if (!p.ok || p.ref.registry !== registry)
+        throw new RegistryError('bad_status', 'refused a malformed registry name');
+      const r = await get(new URL(`${registryOrigin(registry)}/v2/`), {}, 64 * 1024);
+      if (r.status !== 200)
+        throw new RegistryError('bad_status', `the registry's /v2/ answered HTTP ${r.status}`);
+    },
+
     async manifestByDigest(repo, digest): Promise<FetchedManifest> {
       const r = await manifest(repo, digest, repoPath(repo, { digest }));
       if (r.status === 404)
