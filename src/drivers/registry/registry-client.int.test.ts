@@ -145,3 +145,39 @@ test('an unreachable registry and malformed names fail cleanly', async () => {
   await rejectsWith(c.manifestByTag({ registry: reg.registry, repository: '../x' }, 'v1'), 'bad_status');
   await rejectsWith(c.manifestByTag({ registry: reg.registry, repository: 'pic/x' }, 'v1\n'), 'bad_status');
 });
+
+test('credentials: Basic on every request to the registry, a refusal says so without echoing them; Bearer is named', async () => {
+  const seen: (string | undefined)[] = [];
+  const host = await fake((req, res) => {
+    seen.push(req.headers.authorization);
+    if (req.headers.authorization !== `Basic ${Buffer.from('me:pa55word').toString('base64')}`)
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+    else if (req.url === '/v2/') res.end('{}');
+    else if (req.method === 'HEAD') res.writeHead(404).end();
+    else if (req.method === 'POST') res.writeHead(202, { location: '/v2/pic/a/blobs/uploads/1' }).end();
+    else if (req.method === 'PUT') res.writeHead(201).end();
+    else res.writeHead(404).end();
+  });
+  const ok = registryClient({ credentials: { username: 'me', password: 'pa55word' } });
+  await ok.ping?.(host);
+  await ok.pushBlob({ registry: host, repository: 'pic/a' }, Buffer.from('x'));
+  assert.equal(seen.length, 4); // ping, HEAD, POST, PUT
+  assert.ok(seen.every((a) => a?.startsWith('Basic ')));
+  const anonymous = registryClient();
+  await assert.rejects(anonymous.ping?.(host) ?? Promise.resolve(), /requires credentials \(HTTP 401\)/);
+  const wrong = registryClient({ credentials: { username: 'me', password: 'wrong-secret' } });
+  await rejectsWith(wrong.ping?.(host) ?? Promise.resolve(), 'auth_refused');
+  await assert.rejects(
+    wrong.pushBlob({ registry: host, repository: 'pic/a' }, Buffer.from('x')),
+    (e: Error) => {
+      assert.match(e.message, /refused the credentials/);
+      assert.doesNotMatch(e.message, /wrong-secret|me:/);
+      return true;
+    },
+  );
+  const bearer = await fake((_req, res) =>
+    res.writeHead(401, { 'www-authenticate': 'Bearer realm="https://auth.example.org/token"' }).end(),
+  );
+  await assert.rejects(ok.ping?.(bearer) ?? Promise.resolve(), /token \(Bearer\) authentication/);
+  await rejectsWith(ok.ping?.('not a host') ?? Promise.resolve(), 'bad_status');
+});
