@@ -390,6 +390,12 @@ describe('pic store publish, then a cell installs what it published', { skip }, 
     assert.equal(await engine.imageId(`${gate}/authors/gated:1.0.0`), undefined, 'not built');
 
     const authFile = join(dir, 'auth.json');
+    writeFileSync(authFile, `password=${SECRET}`, { mode: 0o600 });
+    const garbled = await pic([...args.slice(0, -1), '--auth-file', authFile, folder]);
+    assert.equal(garbled.code, 1);
+    assert.match(garbled.stderr, /is not JSON/);
+    assert.doesNotMatch(garbled.stderr + garbled.stdout, new RegExp(SECRET));
+    rmSync(authFile);
     writeFileSync(authFile, JSON.stringify({ username: 'author', password: SECRET }), { mode: 0o644 });
     const open = await pic([...args.slice(0, -1), '--auth-file', authFile, folder]);
     assert.equal(open.code, 1);

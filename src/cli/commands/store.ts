@@ -137,9 +137,15 @@ function registryCredentials(authFile: string | undefined): RegistryCredentials 
       'give the registry credentials either in --auth-file or in the environment, not both',
     );
   let raw: unknown;
-  if (authFile)
-    raw = JSON.parse(readPrivateKey(authFile)); // same rule as a key: 0600
-  else if (fromEnv)
+  if (authFile) {
+    const text = readPrivateKey(authFile); // same rule as a key: 0600
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      // Not JSON.parse's message: it quotes the text, which holds the password.
+      throw new Error(`${authFile} is not JSON ({"username": …, "password": …})`);
+    }
+  } else if (fromEnv)
     raw = { username: process.env.PIC_REGISTRY_USERNAME, password: process.env.PIC_REGISTRY_PASSWORD };
   else return undefined;
   const { username, password } = (raw ?? {}) as Record<string, unknown>;
