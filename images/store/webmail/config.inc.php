@@ -59,8 +59,9 @@ $config['login_lc'] = 2;
 // Checked on what the user typed, before the domain is added: an account name (PIC's username
 // rule), optionally followed by the cell's own domain; anything else is refused before IMAP is asked.
 $config['login_username_filter'] = '/^[a-z0-9._-]{1,64}(@' . preg_quote($pic_domain, '/') . ')?$/iD';
-// One identity per user, whose address cannot be edited (the mailbox's own address).
-$config['identities_level'] = 3;
+// Identities may name another address: the email service lets an account send as its aliases, and
+// its Postfix refuses any sender address the login does not own (reject_sender_login_mismatch).
+$config['identities_level'] = 0;
 
 $config['product_name'] = 'PIC Webmail';
 $config['support_url'] = '';

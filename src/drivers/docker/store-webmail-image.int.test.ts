@@ -1,0 +1,580 @@
+// The built-in webmail service (images/store/webmail: Roundcube 1.6, nginx and php8.2-fpm from
+// Debian) beside the built-in email service (images/store/email), both built with buildImage and run
+// on the real engine with their manifests' settings (user, read-only root, capabilities, memory,
+// every volume as a temp host folder given to the container's user) on one network, with the
+// environment the store injects (PIC_CELL_DOMAIN, PIC_SVC_EMAIL_MAIL). A certificate for
+// mail.<domain> from a CA made like the cell's is in the email container's tls volume and the CA in
+// webmail's, as the store writes them. Bob sends alice a message over submission 587 (nodemailer,
+// STARTTLS verified); alice logs in to Roundcube over HTTP at the webmail container, as Caddy reaches
+// it, and finds it in her inbox; a wrong password is refused and the account locked after three;
+// Roundcube's config, logs, temp and SQL are not served; each cell gets its own des_key (0600);
+// Roundcube refuses a mail server whose certificate does not chain to the CA it was given.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import nodemailer from 'nodemailer';
+import { certPem, createIntermediate, createRoot, issueLeaf } from '../../core/vault/x509.ts';
+import type { ServiceManifest } from '../../schema/service-manifest.ts';
+import { loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
+import { buildImage } from './build-image.ts';
+import { engine, type Reply, skipReason } from './store-image-kit.ts';
+
+const skip = await skipReason();
+// Under `cell`: the cell's CA may only vouch for names there (its name constraints).
+const DOMAIN = 'home.cell';
+const HOST = `mail.${DOMAIN}`;
+const PORT = 8080;
+const ALICE = 'correct horse battery staple';
+const BOB = 'another long password';
+const SUBJECT = `Dinner on Friday ${randomBytes(3).toString('hex')}`;
+const SUFFIX = randomBytes(3).toString('hex');
+const NETWORK = `pic-storetest-net-webmail-${SUFFIX}`;
+
+type Container = ServiceManifest['containers'][number];
+
+/**
+ * One HTTP request, the path sent as written. A failed login answers late: Dovecot delays every
+ * failed authentication and adds a penalty per client address (the webmail container's, here).
+ */
+function request(
+  ip: string,
+  port: number,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: ip, port, method, path, headers, agent: false, timeout: 60_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (b: Buffer) => chunks.push(b));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+interface Running {
+  name: string;
+  ip: string;
+  dirs: Record<string, string>;
+  exec(argv: string[], stdin?: string): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+const created: string[] = [];
+const folders: string[] = [];
+
+/** A temp folder per volume, owned by the manifest's numeric user (as the store prepares them). */
+function volumeDirs(c: Container): Record<string, string> {
+  const base = mkdtempSync(join(tmpdir(), `pic-storetest-${c.name}-`));
+  folders.push(base);
+  const [uid, gid] = (c.user ?? '0:0').split(':').map(Number);
+  const dirs: Record<string, string> = {};
+  for (const v of c.volumes ?? []) {
+    const dir = join(base, v.name);
+    mkdirSync(dir);
+    chownSync(dir, uid ?? 0, gid ?? uid ?? 0);
+    chmodSync(dir, 0o700);
+    dirs[v.name] = dir;
+  }
+  return dirs;
+}
+
+/** Creates and starts a container with the manifest's own settings; env as the store injects it. */
+async function run(
+  name: string,
+  image: string,
+  c: Container,
+  dirs: Record<string, string>,
+  env: Record<string, string>,
+): Promise<string> {
+  created.push(name);
+  await engine.docker.createContainer({
+    name,
+    Image: image,
+    ...(c.user ? { User: c.user } : {}),
+    Env: Object.entries({ ...c.environment, ...env }).map(([k, v]) => `${k}=${v}`),
+    HostConfig: {
+      NetworkMode: NETWORK,
+      Binds: (c.volumes ?? []).map((v) => `${dirs[v.name]}:${v.path}`),
+      ReadonlyRootfs: c.read_only === true,
+      CapDrop: ['ALL'],
+      CapAdd: c.capabilities ?? [],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      ...(c.memory_limit_mb ? { Memory: c.memory_limit_mb * 1024 * 1024 } : {}),
+    },
+  });
+  await engine.docker.getContainer(name).start();
+  return name;
+}
+
+/** Polls the manifest's health check in the container until it passes. */
+async function healthy(name: string, c: Container): Promise<Running['exec']> {
+  const exec: Running['exec'] = (argv, stdin) =>
+    engine.exec(name, argv, stdin === undefined ? {} : { stdin });
+  for (let i = 0; ; i++) {
+    const state = (await engine.docker.getContainer(name).inspect()).State;
+    assert.ok(state.Running, `${name} stopped: ${await engine.logs(name, 40)}`);
+    if ((await exec(c.healthcheck?.test ?? ['true'])).exitCode === 0) return exec;
+    assert.ok(i < 300, `${name} never became healthy: ${await engine.logs(name, 40)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function ipOf(name: string): Promise<string> {
+  const ip = (await engine.docker.getContainer(name).inspect()).NetworkSettings.Networks[NETWORK]?.IPAddress;
+  assert.ok(ip, `${name} has no address on ${NETWORK}`);
+  return ip;
+}
+
+/** The cell's CA as the vault makes it (root, intermediate), and a certificate for mail.<domain>. */
+async function makeCa() {
+  const now = new Date();
+  const names = { organisation: 'PIC test', root: 'PIC test root', intermediate: 'PIC test intermediate' };
+  const root = await createRoot(names, now, 30);
+  const intermediate = await createIntermediate(root, names, now, 30);
+  const leaf = await issueLeaf(
+    intermediate,
+    { commonName: HOST, names: [HOST], days: 30, clientAuth: false },
+    now,
+  );
+  return {
+    ca: certPem(root.cert),
+    fullchain: certPem(leaf.cert) + certPem(intermediate.cert),
+    privkey: leaf.privateKeyPem,
+  };
+}
+
+function writeFile(dir: string, file: string, text: string, mode: number) {
+  const path = join(dir, file);
+  writeFileSync(path, text, { mode });
+  chmodSync(path, mode);
+}
+
+/** A Roundcube session driven over plain HTTP, as Caddy reaches the container. */
+class Browser {
+  cookies = new Map<string, string>();
+  readonly ip: string;
+  readonly host: string;
+  constructor(ip: string, host = HOST) {
+    this.ip = ip;
+    this.host = host;
+  }
+
+  async send(method: string, path: string, form?: Record<string, string>, extra?: Record<string, string>) {
+    const headers: Record<string, string> = { host: this.host, ...extra };
+    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (form) {
+      body = new URLSearchParams(form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    const r = await request(this.ip, PORT, method, path, {
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    for (const c of [r.headers['set-cookie'] ?? []].flat()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      const k = pair!.slice(0, eq);
+      const v = pair!.slice(eq + 1);
+      if (v === '-del-' || /Max-Age=0/i.test(c)) this.cookies.delete(k);
+      else this.cookies.set(k, v);
+    }
+    return r;
+  }
+
+  /** GET the login page, then POST the form with its _token and the session cookie. */
+  async login(user: string, password: string): Promise<Reply> {
+    const page = await this.send('GET', '/');
+    assert.equal(page.status, 200, page.body);
+    const token = /name="_token" value="([A-Za-z0-9]+)"/.exec(page.body)?.[1];
+    assert.ok(token, 'the login page has no _token');
+    return this.send('POST', '/?_task=login', {
+      _token: token,
+      _task: 'login',
+      _action: 'login',
+      _timezone: 'UTC',
+      _url: '',
+      _user: user,
+      _pass: password,
+    });
+  }
+
+  /** The request token of the logged-in session (Roundcube's AJAX calls send it as a header). */
+  async requestToken(): Promise<string> {
+    const page = await this.send('GET', '/?_task=mail&_mbox=INBOX');
+    assert.equal(page.status, 200);
+    const token = /"request_token":"([A-Za-z0-9]+)"/.exec(page.body)?.[1];
+    assert.ok(token, 'no request_token in the mail page');
+    return token;
+  }
+
+  async inbox(token: string): Promise<string> {
+    const r = await this.send('GET', '/?_task=mail&_action=list&_mbox=INBOX&_remote=1', undefined, {
+      'x-roundcube-request': token,
+      'x-requested-with': 'XMLHttpRequest',
+    });
+    assert.equal(r.status, 200, r.body);
+    return r.body;
+  }
+}
+
+describe('store image: webmail (Roundcube) with the email image', { skip }, () => {
+  let manifest: ServiceManifest;
+  let rc: Container;
+  let wmImage: string;
+  let email: Running;
+  let webmail: Running;
+  let ca: Awaited<ReturnType<typeof makeCa>>;
+
+  /** A webmail container on fresh volumes, with the CA pem given (the store writes it before start). */
+  async function startWebmail(tag: string, caPem: string, env?: Record<string, string>): Promise<Running> {
+    const dirs = volumeDirs(rc);
+    assert.ok(dirs.tls, 'webmail declares no tls volume');
+    writeFile(dirs.tls, 'ca.pem', caPem, 0o644);
+    const name = await run(`pic-storetest-webmail-${tag}-${SUFFIX}`, wmImage, rc, dirs, {
+      PIC_CELL_DOMAIN: DOMAIN,
+      PIC_SVC_EMAIL_MAIL: email.name,
+      ...env,
+    });
+    const exec = await healthy(name, rc);
+    return { name, ip: await ipOf(name), dirs, exec };
+  }
+
+  before(async () => {
+    const catalog = await loadBuiltinCatalog();
+    const wm = catalog.find((e) => e.manifest.id === 'webmail');
+    const em = catalog.find((e) => e.manifest.id === 'email');
+    assert.ok(wm && em, 'the catalog has no webmail or no email service');
+    manifest = wm.manifest;
+    rc = manifest.containers[0]!;
+    const mail = em.manifest.containers.find((c) => c.name === 'mail');
+    assert.ok(mail && 'build' in mail.image && 'build' in rc.image);
+    const [wmBuilt, emBuilt] = await Promise.all([
+      buildImage(engine.docker, {
+        context: join(wm.dir, rc.image.build),
+        tag: 'pic-storetest-webmail-roundcube:latest',
+      }),
+      buildImage(engine.docker, {
+        context: join(em.dir, mail.image.build),
+        tag: 'pic-storetest-email-mail:latest',
+      }),
+    ]);
+    wmImage = wmBuilt.tag;
+    ca = await makeCa();
+
+    await engine.docker.createNetwork({ Name: NETWORK, Driver: 'bridge', CheckDuplicate: true });
+    // The email service: its certificate for mail.<domain> in its tls volume, as the store writes it.
+    const tlsVolume = em.manifest.tls?.volume;
+    assert.ok(tlsVolume, 'email declares no tls volume');
+    const emDirs = volumeDirs(mail);
+    writeFile(emDirs[tlsVolume]!, 'fullchain.pem', ca.fullchain, 0o644);
+    writeFile(emDirs[tlsVolume]!, 'privkey.pem', ca.privkey, 0o600);
+    writeFile(emDirs[tlsVolume]!, 'ca.pem', ca.ca, 0o644);
+    const emName = await run(`pic-storetest-email-${SUFFIX}`, emBuilt.tag, mail, emDirs, {
+      PIC_CELL_DOMAIN: DOMAIN,
+    });
+    const emExec = await healthy(emName, mail);
+    email = { name: emName, ip: await ipOf(emName), dirs: emDirs, exec: emExec };
+
+    // Accounts through the email service's own hook: the password is one line on stdin.
+    const accounts = em.manifest.accounts;
+    assert.ok(accounts);
+    for (const [user, password] of [
+      ['alice', ALICE],
+      ['bob', BOB],
+    ] as const) {
+      const argv = accounts.add.map((a) => (a === '{username}' ? user : a));
+      const r = await email.exec(argv, `${password}\n`);
+      assert.equal(r.exitCode, 0, r.stderr);
+    }
+
+    webmail = await startWebmail('a', ca.ca);
+
+    // Bob writes to alice over submission (587, STARTTLS verified against the cell's CA).
+    const transport = nodemailer.createTransport({
+      host: email.ip,
+      port: 587,
+      secure: false,
+      requireTLS: true,
+      auth: { user: 'bob', pass: BOB },
+      tls: { ca: ca.ca, servername: HOST },
+    });
+    await transport.sendMail({
+      from: `bob@${DOMAIN}`,
+      to: `alice@${DOMAIN}`,
+      subject: SUBJECT,
+      text: 'Shall we meet at eight?',
+    });
+    transport.close();
+  });
+
+  after(async () => {
+    for (const name of created)
+      await engine.docker
+        .getContainer(name)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
+    await engine.docker
+      .getNetwork(NETWORK)
+      .remove()
+      .catch(() => undefined);
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the manifest: requires email, route mail → 8080, tls without a certificate, data backed up', () => {
+    assert.deepEqual(manifest.requires, ['email']);
+    assert.deepEqual(manifest.http_routes, [{ subdomain: 'mail', container: 'roundcube', port: 8080 }]);
+    assert.deepEqual(manifest.tls, { container: 'roundcube', volume: 'tls', certificate: false });
+    assert.deepEqual(manifest.backup_volumes, ['data']);
+    assert.equal(rc.read_only, true);
+    assert.equal(rc.capabilities, undefined);
+  });
+
+  test('runs as www-data only, read-only root, no capability; the health check passes', async () => {
+    const top = await engine.docker.getContainer(webmail.name).top({ ps_args: '-eo pid,uid,args' });
+    const procs = (top.Processes as string[][]).map((p) => [p[1]!, p[2]!]);
+    assert.ok(
+      procs.some(([, cmd]) => /php-fpm: master/.test(cmd!)),
+      JSON.stringify(procs),
+    );
+    assert.ok(
+      procs.some(([, cmd]) => /nginx: master/.test(cmd!)),
+      JSON.stringify(procs),
+    );
+    for (const [uid, cmd] of procs) assert.equal(uid, '33', `${cmd} runs as ${uid}`);
+    const w = await webmail.exec(['touch', '/etc/roundcube/pic-test']);
+    assert.notEqual(w.exitCode, 0, 'the root file system is writable');
+    const caps = await webmail.exec(['grep', '^CapEff', '/proc/1/status']);
+    assert.match(caps.stdout, /CapEff:\s+0+$/m);
+    const h = await webmail.exec(rc.healthcheck!.test);
+    assert.equal(h.exitCode, 0, h.stdout);
+    // php8.2-fpm installed with roundcube-core kept Apache (and systemd) out.
+    for (const file of ['/usr/sbin/apache2', '/lib/systemd/systemd'])
+      assert.notEqual((await webmail.exec(['test', '-e', file])).exitCode, 0, `${file} is in the image`);
+  });
+
+  test('the des_key is made at the first start: 24 characters, 0600, one per cell', async () => {
+    const stat = await webmail.exec([
+      'stat',
+      '-c',
+      '%a %u %s',
+      '/var/lib/pic-webmail/des_key',
+      '/var/lib/pic-webmail/roundcube.sqlite',
+    ]);
+    const [key, db] = stat.stdout.trim().split('\n');
+    assert.match(key!, /^600 33 25$/);
+    assert.match(db!, /^600 33 \d+$/);
+    const a = (await webmail.exec(['cat', '/var/lib/pic-webmail/des_key'])).stdout.trim();
+    assert.match(a, /^[A-Za-z0-9+/]{24}$/);
+    // Nothing in the image carries a key: only defaults.inc.php's placeholder, overridden.
+    const baked = await webmail.exec([
+      'grep',
+      '-rlE',
+      "des_key'\\] *= *'",
+      '/etc/roundcube',
+      '--exclude=defaults.inc.php',
+    ]);
+    assert.equal(baked.stdout, '');
+    // A second cell (fresh volumes) gets a key of its own.
+    const other = await startWebmail('b', ca.ca);
+    const b = (await other.exec(['cat', '/var/lib/pic-webmail/des_key'])).stdout.trim();
+    assert.match(b, /^[A-Za-z0-9+/]{24}$/);
+    assert.notEqual(a, b);
+  });
+
+  test('alice logs in with her mailbox password and finds bob’s message in her inbox', async () => {
+    const alice = new Browser(webmail.ip);
+    const login = await alice.login('alice', ALICE);
+    assert.equal(login.status, 302, login.body.slice(0, 500));
+    assert.match(String(login.headers.location), /_task=mail/);
+    const token = await alice.requestToken();
+    let list = '';
+    for (let i = 0; i < 100; i++) {
+      list = await alice.inbox(token);
+      if (list.includes(SUBJECT)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(list.includes(SUBJECT), list);
+    const uid = /add_message_row\((\d+),/.exec(list)?.[1];
+    assert.ok(uid);
+    const show = await alice.send('GET', `/?_task=mail&_action=show&_uid=${uid}&_mbox=INBOX`);
+    assert.equal(show.status, 200);
+    assert.match(show.body, /Shall we meet at eight\?/);
+    assert.match(show.body, new RegExp(`bob@${DOMAIN.replace('.', '\\.')}`));
+    // The session cookies are Secure, HttpOnly and SameSite=Strict.
+    const page = await new Browser(webmail.ip).send('GET', '/');
+    for (const c of [page.headers['set-cookie'] ?? []].flat()) {
+      assert.match(c, /; secure/i, c);
+      assert.match(c, /; HttpOnly/i, c);
+      assert.match(c, /; SameSite=Strict/i, c);
+    }
+    // alice@<domain> is the same login.
+    const full = await new Browser(webmail.ip).login(`alice@${DOMAIN}`, ALICE);
+    assert.equal(full.status, 302);
+  });
+
+  test('a wrong password, an unknown user and another domain are refused', async () => {
+    for (const [user, password] of [
+      ['alice', 'wrong password'],
+      ['mallory', ALICE],
+      ['alice@example.org', ALICE],
+      ['', ''],
+    ] as const) {
+      const r = await new Browser(webmail.ip).login(user, password);
+      assert.notEqual(r.status, 302, `${user} logged in`);
+      assert.doesNotMatch(String(r.headers.location ?? ''), /_task=mail/);
+      assert.equal(
+        r.headers['set-cookie']?.some((c) => c.startsWith('roundcube_sessauth=') && !c.includes('-del-')) ??
+          false,
+        false,
+      );
+    }
+  });
+
+  test('three failed logins in a minute lock the account, even for the right password', async () => {
+    const first = await new Browser(webmail.ip).login('bob', BOB);
+    assert.equal(first.status, 302, 'bob cannot log in');
+    for (let i = 0; i < 3; i++) await new Browser(webmail.ip).login('bob', `wrong ${i}`);
+    const locked = await new Browser(webmail.ip).login('bob', BOB);
+    assert.notEqual(locked.status, 302);
+    assert.match(locked.body, /Too many failed login attempts/);
+  });
+
+  test('only public_html is served: config, logs, temp, SQL, dotfiles, composer.json and PHP sources are not', async () => {
+    const paths = [
+      '/config/',
+      '/config/config.inc.php',
+      '/config/defaults.inc.php',
+      '/logs/',
+      '/logs/errors.log',
+      '/temp/',
+      '/SQL/',
+      '/SQL/sqlite.initial.sql',
+      '/.htaccess',
+      '/composer.json',
+      '/index.php/../config/config.inc.php',
+      '/skins/../config/config.inc.php',
+      '/skins/elastic/../../../../etc/roundcube/config.inc.php',
+      '/%2e%2e/config/config.inc.php',
+      '/program/include/iniset.php',
+      '/program/lib/Roundcube/rcube.php',
+      '/plugins/filesystem_attachments/filesystem_attachments.php',
+      '/plugins/jqueryui/config.inc.php.dist',
+      '/installer/',
+      '/bin/updatedb.sh',
+      '/.git/config',
+      '/.pic-ping',
+    ];
+    for (const path of paths) {
+      const r = await request(webmail.ip, PORT, 'GET', path, { headers: { host: HOST } });
+      assert.ok([400, 403, 404].includes(r.status), `${path}: ${r.status}`);
+      assert.doesNotMatch(r.body, /<\?php|des_key|CREATE TABLE|pong/, `${path} leaked a file`);
+    }
+    // What Roundcube needs is served.
+    const page = await request(webmail.ip, PORT, 'GET', '/', { headers: { host: HOST } });
+    const assets = [...page.body.matchAll(/(?:href|src)="((?:skins|program|plugins)\/[^"?]+)/g)].map(
+      (m) => m[1],
+    );
+    assert.ok(assets.length > 5, page.body);
+    for (const a of assets) {
+      const r = await request(webmail.ip, PORT, 'GET', `/${a}`, { headers: { host: HOST } });
+      assert.equal(r.status, 200, a);
+    }
+  });
+
+  test('security headers suited to Roundcube; no version disclosed', async () => {
+    const r = await request(webmail.ip, PORT, 'GET', '/', { headers: { host: HOST } });
+    assert.equal(r.status, 200);
+    assert.match(r.body, /<title>PIC Webmail/);
+    const csp = String(r.headers['content-security-policy']);
+    for (const d of ["frame-ancestors 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'"])
+      assert.ok(csp.includes(d), csp);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.equal(r.headers['x-frame-options'], 'sameorigin');
+    assert.equal(r.headers['referrer-policy'], 'same-origin');
+    assert.equal(r.headers.server, 'nginx');
+    assert.equal(r.headers['x-powered-by'], undefined);
+  });
+
+  test('the mail server’s certificate is verified: another CA or another name is refused', async () => {
+    const other = await makeCa();
+    const cases = [
+      { tag: 'c', ca: other.ca, domain: DOMAIN, why: /certificate verify failed/ },
+      // The right CA, but the certificate names mail.home.cell, not mail.other.cell.
+      {
+        tag: 'd',
+        ca: ca.ca,
+        domain: 'other.cell',
+        why: /subjectAltName did not match expected name .mail\.other\.cell/,
+      },
+    ];
+    for (const c of cases) {
+      const wrong = await startWebmail(c.tag, c.ca, { PIC_CELL_DOMAIN: c.domain });
+      const r = await new Browser(wrong.ip, `mail.${c.domain}`).login('alice', ALICE);
+      assert.notEqual(r.status, 302, 'logged in over an unverified connection');
+      const logs = await engine.logs(wrong.name, 50);
+      assert.match(logs, c.why, logs);
+    }
+  });
+
+  test('refuses to start without a valid domain and mail server name', async () => {
+    for (const env of [
+      { PIC_CELL_DOMAIN: 'Home.Cell' },
+      { PIC_CELL_DOMAIN: 'cell' },
+      { PIC_CELL_DOMAIN: 'home.cell/x' },
+      { PIC_CELL_DOMAIN: 'home.cell\nevil' },
+      { PIC_SVC_EMAIL_MAIL: 'mail:993' },
+      { PIC_SVC_EMAIL_MAIL: '' },
+      { PIC_SVC_EMAIL_MAIL: "x'];phpinfo();//" },
+    ]) {
+      const dirs = volumeDirs(rc);
+      writeFile(dirs.tls!, 'ca.pem', ca.ca, 0o644);
+      const name = await run(
+        `pic-storetest-webmail-bad-${randomBytes(3).toString('hex')}`,
+        wmImage,
+        rc,
+        dirs,
+        {
+          PIC_CELL_DOMAIN: DOMAIN,
+          PIC_SVC_EMAIL_MAIL: email.name,
+          ...env,
+        },
+      );
+      const { StatusCode } = (await engine.docker.getContainer(name).wait()) as { StatusCode: number };
+      assert.notEqual(StatusCode, 0, JSON.stringify(env));
+      assert.match(await engine.logs(name, 5), /pic-webmail: PIC_(CELL_DOMAIN|SVC_EMAIL_MAIL) must be/);
+    }
+  });
+
+  test('idle memory is within the goal (60 MB)', async (t) => {
+    // php-fpm's workers leave after 10 s without a request (pm = ondemand).
+    await new Promise((r) => setTimeout(r, 11_000));
+    const s = (await engine.docker.getContainer(webmail.name).stats({ stream: false })) as {
+      memory_stats: { usage: number; stats?: Record<string, number> };
+    };
+    const m = s.memory_stats;
+    const mib = (m.usage - (m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0)) / 1024 / 1024;
+    t.diagnostic(`webmail idle memory: ${mib.toFixed(1)} MiB`);
+    assert.ok(mib <= 60, `${mib.toFixed(1)} MiB`);
+  });
+});
