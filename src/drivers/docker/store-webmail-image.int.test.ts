@@ -228,6 +228,32 @@ class Browser {
     return token;
   }
 
+  /** Writes a plain-text message in Roundcube's compose form and sends it (SMTP from the container). */
+  async sendMail(to: string, subject: string, text: string): Promise<Reply> {
+    let page = await this.send('GET', '/?_task=mail&_action=compose');
+    // Roundcube redirects to the same action with a compose id.
+    for (let i = 0; page.status === 302 && i < 3; i++)
+      page = await this.send('GET', String(page.headers.location).replace(/^\.?\/?/, '/'));
+    assert.equal(page.status, 200, page.body.slice(0, 300));
+    const id = /"compose_id":"([A-Za-z0-9]+)"/.exec(page.body)?.[1];
+    const token = /"request_token":"([A-Za-z0-9]+)"/.exec(page.body)?.[1];
+    const from = /<select name="_from"[^>]*>\s*<option value="(\d+)"/.exec(page.body)?.[1];
+    assert.ok(id && token && from, 'the compose page has no compose id, token or identity');
+    return this.send('POST', '/?_task=mail&_framed=1', {
+      _token: token,
+      _task: 'mail',
+      _action: 'send',
+      _id: id,
+      _from: from,
+      _to: to,
+      _subject: subject,
+      _message: text,
+      _is_html: '0',
+      _priority: '0',
+      _framed: '1',
+    });
+  }
+
   async inbox(token: string): Promise<string> {
     const r = await this.send('GET', '/?_task=mail&_action=list&_mbox=INBOX&_remote=1', undefined, {
       'x-roundcube-request': token,
@@ -431,6 +457,96 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
     // alice@<domain> is the same login.
     const full = await new Browser(webmail.ip).login(`alice@${DOMAIN}`, ALICE);
     assert.equal(full.status, 302);
+  });
+
+  test('alice writes back through Roundcube (submission with her own login, verified) and bob reads it', async () => {
+    const alice = new Browser(webmail.ip);
+    assert.equal((await alice.login('alice', ALICE)).status, 302);
+    const subject = `Re: ${SUBJECT}`;
+    const sent = await alice.sendMail(`bob@${DOMAIN}`, subject, 'Eight is perfect.');
+    assert.equal(sent.status, 200);
+    assert.match(sent.body, /sent_successfully/, sent.body.slice(-1500));
+    const bob = new Browser(webmail.ip);
+    assert.equal((await bob.login('bob', BOB)).status, 302);
+    const token = await bob.requestToken();
+    let list = '';
+    for (let i = 0; i < 100 && !list.includes(subject); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      list = await bob.inbox(token);
+    }
+    assert.ok(list.includes(subject), list);
+    assert.match(list, new RegExp(`alice@${DOMAIN.replace('.', '\\.')}`));
+  });
+
+  test('the configuration as Roundcube reads it: both connections verified, the cell’s domain', async () => {
+    const php = [
+      "define('RCUBE_INSTALL_PATH', '/var/lib/roundcube/');",
+      "include '/etc/roundcube/config.inc.php';",
+      "$k = ['imap_host', 'imap_conn_options', 'smtp_host', 'smtp_conn_options', 'smtp_user', 'smtp_pass',",
+      "  'username_domain', 'username_domain_forced', 'product_name', 'use_https', 'session_samesite',",
+      "  'ip_check', 'login_rate_limit', 'db_dsnw'];",
+      'echo json_encode(array_intersect_key($config, array_flip($k)));',
+    ].join(' ');
+    const r = await webmail.exec(['php', '-r', php]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const tls = {
+      ssl: {
+        verify_peer: true,
+        verify_peer_name: true,
+        peer_name: HOST,
+        allow_self_signed: false,
+        cafile: '/etc/pic-webmail/tls/ca.pem',
+        capath: '/nonexistent',
+        SNI_enabled: true,
+      },
+    };
+    assert.deepEqual(JSON.parse(r.stdout), {
+      db_dsnw: 'sqlite:////var/lib/pic-webmail/roundcube.sqlite?mode=0600',
+      imap_host: `ssl://${email.name}:993`,
+      imap_conn_options: tls,
+      smtp_host: `tls://${email.name}:587`,
+      smtp_conn_options: tls,
+      smtp_user: '%u',
+      smtp_pass: '%p',
+      username_domain: DOMAIN,
+      username_domain_forced: true,
+      product_name: 'PIC Webmail',
+      use_https: true,
+      session_samesite: 'Strict',
+      ip_check: true,
+      login_rate_limit: 3,
+    });
+  });
+
+  test('a session is bound to the client address Caddy forwards (ip_check)', async () => {
+    const alice = new Browser(webmail.ip);
+    const peer = { 'x-forwarded-for': '10.0.0.5' };
+    const page = await alice.send('GET', '/', undefined, peer);
+    const token = /name="_token" value="([A-Za-z0-9]+)"/.exec(page.body)?.[1];
+    assert.ok(token);
+    const login = await alice.send(
+      'POST',
+      '/?_task=login',
+      {
+        _token: token,
+        _task: 'login',
+        _action: 'login',
+        _timezone: 'UTC',
+        _url: '',
+        _user: 'alice',
+        _pass: ALICE,
+      },
+      peer,
+    );
+    assert.equal(login.status, 302);
+    const same = await alice.send('GET', '/?_task=mail&_mbox=INBOX', undefined, peer);
+    assert.match(same.body, /"task":"mail"/, 'the session does not work from its own address');
+    // The same cookies from another peer's address: back to the login page.
+    const stolen = await alice.send('GET', '/?_task=mail&_mbox=INBOX', undefined, {
+      'x-forwarded-for': '10.0.0.6',
+    });
+    assert.doesNotMatch(stolen.body, /"task":"mail"/);
+    assert.match(stolen.body, /rcmloginuser|_task=login/);
   });
 
   test('a wrong password, an unknown user and another domain are refused', async () => {
