@@ -682,6 +682,20 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
     }
   });
 
+  test('the supervisor: docker stop ends both daemons at once; if one dies the container exits', async () => {
+    const a = await startWebmail('e', ca.ca);
+    const t0 = Date.now();
+    await engine.docker.getContainer(a.name).stop({ t: 10 });
+    assert.ok(Date.now() - t0 < 5000, `docker stop took ${Date.now() - t0} ms`);
+    assert.equal((await engine.docker.getContainer(a.name).inspect()).State.ExitCode, 0);
+    const b = await startWebmail('f', ca.ca);
+    const kill = await b.exec(['pkill', '-TERM', '-f', '^php-fpm: master']);
+    assert.equal(kill.exitCode, 0, kill.stderr);
+    const { StatusCode } = (await engine.docker.getContainer(b.name).wait()) as { StatusCode: number };
+    assert.notEqual(StatusCode, 0);
+    assert.match(await engine.logs(b.name, 10), /pic-webmail: php-fpm exited/);
+  });
+
   test('idle memory is within the goal (60 MB)', async (t) => {
     // php-fpm's workers leave after 10 s without a request (pm = ondemand).
     await new Promise((r) => setTimeout(r, 11_000));
