@@ -58,6 +58,10 @@ if [[ ! -e $db ]]; then
 fi
 chmod 0600 "$db"
 /usr/share/roundcube/bin/updatedb.sh --package=roundcube --dir=/usr/share/roundcube/SQL >/dev/null
+# What Debian's systemd timers would do (none run here): expired sessions and cache rows, and records
+# flagged deleted; PHP's session GC repeats the first while the container runs.
+/usr/share/roundcube/bin/gc.sh >/dev/null
+/usr/share/roundcube/bin/cleandb.sh >/dev/null
 
 php-fpm8.2 --test --fpm-config /etc/php/8.2/fpm/php-fpm.conf 2>/dev/null || php-fpm8.2 --test --fpm-config /etc/php/8.2/fpm/php-fpm.conf
 nginx -t -q -e stderr
