@@ -9,7 +9,7 @@
 // does not exist and the cell has no smarthost, so nothing is ever tried beyond the cell.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,9 @@ function dig(who: string, name: string, type = 'A'): { status?: string; answers:
  * included) goes in the environment, never in argv.
  */
 function mailApp(who: string, job: Record<string, unknown>): Record<string, unknown> {
+  // A worktree's node_modules may be a symlink to another checkout's: mount its target where it points.
+  const modules = realpathSync(join(ROOT, 'node_modules'));
+  const modulesMount = modules.startsWith(`${ROOT}/`) ? [] : ['-v', `${modules}:${modules}:ro`];
   const r = spawnSync(
     'docker',
     [
@@ -80,6 +83,7 @@ function mailApp(who: string, job: Record<string, unknown>): Record<string, unkn
       `container:${deviceName(cell, who)}`,
       '-v',
       `${ROOT}:/pic:ro`,
+      ...modulesMount,
       '-v',
       `${join(work, `${who}-root.pem`)}:/root.pem:ro`,
       '-e',
@@ -314,15 +318,17 @@ test("a backup restored in place brings bob's mailbox back", async () => {
   const PASSPHRASE = 'the mail e2e backup passphrase';
   const started = await admin.call('POST', '/api/config/backup', { passphrase: PASSPHRASE });
   assert.equal(started.status, 202, JSON.stringify(started.json));
-  const id = (started.json as { id: string }).id;
+  const id = (started.json as { backup_id: string }).backup_id;
   await until(
     'the backup to finish',
     async () => {
-      const j = (await admin.call('GET', `/api/config/backups/${id}`)).json as {
-        job?: { phase: string; error?: string };
-      };
-      if (j.job?.error) throw new Error(j.job.error);
-      return j.job?.phase === 'done' ? true : undefined;
+      const job = (
+        (await admin.call('GET', `/api/config/backups/${id}`)).json as {
+          job: { phase: string; error: string };
+        }
+      ).job;
+      if (job.phase === 'failed') throw new Error(job.error);
+      return job.phase === 'done' ? true : undefined;
     },
     5 * 60_000,
   );
