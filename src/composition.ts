@@ -13,6 +13,7 @@ import { cellClientAddress, socketAddress } from './core/client-address.ts';
 import { ConfigService, type DataPlanePort } from './core/config-service.ts';
 import { DdnsScheduler } from './core/ddns/ddns-scheduler.ts';
 import { DdnsService } from './core/ddns/ddns-service.ts';
+import { BlockedStatsService, clientsOf } from './core/dns/blocked-stats.ts';
 import { BlocklistService } from './core/dns/blocklist-service.ts';
 import { coreServiceNames, mailAutoconfigNames, storeServiceNames } from './core/dns/cell-zone-model.ts';
 import { DnsService } from './core/dns/dns-service.ts';
@@ -102,6 +103,7 @@ import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
 import { AuditStore } from './drivers/store/audit-store.ts';
 import { BackupScheduleStore } from './drivers/store/backup-schedule-store.ts';
+import { BlockedStatsStore } from './drivers/store/blocked-stats-store.ts';
 import { BlocklistsStore } from './drivers/store/blocklists-store.ts';
 import { CertificatesStore } from './drivers/store/certificates-store.ts';
 import { ConfigStore } from './drivers/store/config-store.ts';
@@ -390,6 +392,15 @@ export function createCell(opts: CellOptions): Cell {
   // Blocklists and DNS need each other: the lists' changes apply through DnsService, which reads
   // their names at each apply.
   let applyDns: () => Promise<unknown> = async () => undefined;
+  // The blocklist's blocked queries per peer (ADR 0020, amendment): drained from cell-dns, kept hourly.
+  const blockedStats = new BlockedStatsService({
+    repo: new BlockedStatsStore(db),
+    drain: () => dns.blockedCounts(),
+    clients: () => clientsOf(dns.model().zone.views, peersRepo.list()),
+    peers: () => peersRepo.list(),
+    clock,
+    onError: (what, err) => dnsLog.warn({ err: (err as Error).message }, what),
+  });
   const blocklists: BlocklistService = new BlocklistService({
     repo: new BlocklistsStore(db),
     fetcher: opts.blocklistFetcher ?? blocklistFetcher(),
@@ -398,6 +409,7 @@ export function createCell(opts: CellOptions): Cell {
     apply: () => applyDns(),
     blockedQueries: (): Promise<number | undefined> => dns.blockedQueries(),
     peers: () => peersRepo.list(),
+    counts: blockedStats,
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
   });
   // The records installed store services need (their dns_records hook), served in every view.
@@ -693,6 +705,7 @@ export function createCell(opts: CellOptions): Cell {
           void deps.dns.tick();
           void deps.tls.tick();
           void deps.blocklists.tick(); // fetches only the URL lists that are due (daily)
+          void blockedStats.tick(); // drains cell-dns's blocked-query counts every 30 s
           void serviceTls.tick(); // store services' certificates: renewed, or rewritten for a new domain
           // cell-caddy back on the services' networks after a recreate (pic up, a config apply).
           void docker?.caddyStore.sync().catch(() => undefined);

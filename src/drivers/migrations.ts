@@ -374,4 +374,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The blocklist's blocked queries per peer (ADR 0020, amendment): per hour, per peer address and per
+    // name, a count; kept 30 days (BLOCKED_RETENTION_DAYS). Never a query's time or an answered query.
+    // Self-contained so it can be renumbered when branches merge.
+    version: 16,
+    name: 'dns blocked queries',
+    sql: `
+      CREATE TABLE dns_blocked_hourly (
+        hour INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        peer TEXT,
+        name TEXT NOT NULL,
+        count INTEGER NOT NULL CHECK (count > 0),
+        PRIMARY KEY (hour, address, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE dns_blocked_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        reset_at TEXT NOT NULL
+      );
+      INSERT INTO dns_blocked_meta (id, reset_at) VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+    `,
+  },
 ];

@@ -121,16 +121,108 @@ export const blocklistView = z.object({
 });
 export type BlocklistView = z.infer<typeof blocklistView>;
 
+/** The windows the blocked-query counts are read over (hourly buckets; kept BLOCKED_RETENTION_DAYS). */
+export const BLOCKED_WINDOWS = { '24h': 24, '7d': 7 * 24, '30d': 30 * 24 } as const;
+export type BlockedWindow = keyof typeof BLOCKED_WINDOWS;
+/** How long the hourly per-peer counts are kept (the longest window). */
+export const BLOCKED_RETENTION_DAYS = 30;
+/** The top blocked names shown overall and per peer. */
+export const BLOCKED_TOP = 10;
+/** The name queries are counted under once the in-memory tap holds its most names (pic-dns-blocked). */
+export const OTHER_NAMES = '-';
+
+export const blocklistStatsQuery = z
+  .object({
+    window: z.enum(Object.keys(BLOCKED_WINDOWS) as [BlockedWindow, ...BlockedWindow[]]).default('24h'),
+  })
+  .strict();
+
+const topNames = z.array(z.object({ name: z.string(), count: z.number().int() }));
+
+export const blockedPeerView = z.object({
+  /** The peer's name; null when no peer has this address any more. */
+  peer: z.string().nullable(),
+  /** Its VPN address (the client the counts are for). */
+  address: z.string(),
+  /** Its blocklists switch now; null when no peer has this address any more. */
+  blocking: z.boolean().nullable(),
+  /** Queries of this peer the blocklists answered NXDOMAIN in the window. */
+  blocked: z.number().int(),
+  /** The names it was refused most ("-": names past the counter's memory bound, ADR 0020). */
+  top: topNames,
+});
+export type BlockedPeerView = z.infer<typeof blockedPeerView>;
+
 export const blocklistStatsView = z.object({
   /** Names Unbound now holds (the union of the enabled lists). */
   blocked_names: z.number().int(),
   /**
-   * Queries answered NXDOMAIN by the blocklist since cell-dns started (its RPZ counter); null when
-   * cell-dns does not run. Per peer: not counted (see ADR 0020).
+   * Queries answered NXDOMAIN by the blocklist since cell-dns started (its RPZ counter, all clients);
+   * null when cell-dns does not run.
    */
   blocked_queries: z.number().int().nullable(),
-  /** Peers with blocking on / all peers. */
+  /** Peers with blocking on. */
   peers_blocking: z.number().int(),
-  peers: z.number().int(),
+  /** The window the counts below cover, and where they start: the window's first hour, or the reset. */
+  window: z.enum(Object.keys(BLOCKED_WINDOWS) as [BlockedWindow, ...BlockedWindow[]]),
+  since: z.string(),
+  /** Blocked queries of all peers in the window (per-peer counts, persisted hourly; ADR 0020). */
+  total: z.number().int(),
+  /** The names blocked most in the window, all peers together. */
+  top: topNames,
+  /** Every peer (blocked 0 when none), and any address counted in the window that no peer has now. */
+  peers: z.array(blockedPeerView),
 });
 export type BlocklistStatsView = z.infer<typeof blocklistStatsView>;
+
+/** One line of `pic-dns-blocked drain`: queries of one client for one name since the last drain. */
+export interface BlockedCount {
+  /** The client address as Unbound saw it (a peer's mapped source on the cell network). */
+  client: string;
+  /** A blocked name, or OTHER_NAMES. */
+  name: string;
+  count: number;
+}
+
+export interface BlockedDrain {
+  counts: BlockedCount[];
+  /** Queries the tap counted under OTHER_NAMES because its memory bound was reached. */
+  dropped: number;
+  /** Lines that did not read as a count (never expected: the tap writes them). */
+  invalid: number;
+}
+
+const DRAIN_LINE = /^(\d{1,3}(?:\.\d{1,3}){3})\t([^\t]{1,253})\t(\d{1,12})$/;
+
+/**
+ * Reads what `pic-dns-blocked drain` prints (images/cell-dns/pic-dns-blocked): a header
+ * `# pic-dns-blocked 1 <dropped>`, then `<client>\t<name>\t<count>` lines. A line whose client is not
+ * an IPv4 address, whose name is neither a blockable name nor "-", or whose count is not a positive
+ * integer is skipped and counted invalid; an output without the header is refused (undefined).
+ */
+export function parseBlockedDrain(text: string): BlockedDrain | undefined {
+  const lines = text.split('\n');
+  const head = /^# pic-dns-blocked 1 (\d{1,12})$/.exec(lines[0] ?? '');
+  if (!head) return undefined;
+  const counts: BlockedCount[] = [];
+  let invalid = 0;
+  for (const line of lines.slice(1)) {
+    if (!line) continue;
+    const m = DRAIN_LINE.exec(line);
+    const count = Number(m?.[3]);
+    if (
+      !m ||
+      !isIP4(m[1]!) ||
+      !(m[2] === OTHER_NAMES || isBlockableName(m[2]!)) ||
+      !Number.isSafeInteger(count) ||
+      count < 1
+    ) {
+      invalid++;
+      continue;
+    }
+    counts.push({ client: m[1]!, name: m[2]!, count });
+  }
+  return { counts, dropped: Number(head[1]), invalid };
+}
+
+const isIP4 = (a: string) => a.split('.').every((p) => Number(p) <= 255 && String(Number(p)) === p);

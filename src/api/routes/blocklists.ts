@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   BLOCKLIST_MAX_BYTES,
   blocklistIdParams,
+  blocklistStatsQuery,
   blocklistStatsView,
   blocklistView,
   createBlocklistSchema,
@@ -67,11 +68,27 @@ export const blocklistRoutes = [
   defineRoute({
     method: 'GET',
     url: '/api/dns/blocklists/stats',
+    // Admin only: which names a peer's devices asked for is the peer's private business; a peer
+    // account does not see its own counts either (ADR 0020, amendment).
     access: ADMIN,
     tag: 'dns',
-    summary: 'Names blocked, queries blocked since cell-dns started (all peers together), peers blocking',
+    summary:
+      'Names blocked, peers blocking, and the queries blocked per peer and in total over a window ' +
+      '(24h, 7d or 30d, from the last reset at most) with the names blocked most',
+    query: blocklistStatsQuery,
     response: blocklistStatsView,
-    handler: ({ deps }) => deps.blocklists.stats(),
+    handler: ({ deps, query }) => deps.blocklists.stats(query.window),
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/api/dns/blocklists/stats/reset',
+    access: ADMIN,
+    tag: 'dns',
+    summary: 'Forget the per-peer blocked-query counts (204): counting starts again now',
+    status: 204,
+    handler: async ({ deps }) => {
+      await deps.blocklists.resetStats();
+    },
   }),
   defineRoute({
     method: 'PUT',

@@ -72,6 +72,10 @@ function setup() {
     },
     blockedQueries: async () => 7,
     peers: () => [{ blocklists: true }, { blocklists: false }],
+    counts: {
+      stats: async (window) => ({ window, since: '2026-01-01T00:00:00.000Z', total: 3, top: [], peers: [] }),
+      reset: async () => undefined,
+    },
   });
   return { svc, clock, bodies, fetched, applies: () => applies };
 }
@@ -116,7 +120,16 @@ test("the cell's own names are never blocked; the digest changes only with the n
   await svc.remove(b.id);
   assert.deepEqual(svc.blocked().names(), []);
   assert.equal(applies(), 4, 'one apply per change');
-  assert.deepEqual(await svc.stats(), { blocked_names: 0, blocked_queries: 7, peers_blocking: 1, peers: 2 });
+  assert.deepEqual(await svc.stats('7d'), {
+    blocked_names: 0,
+    blocked_queries: 7,
+    peers_blocking: 1,
+    window: '7d',
+    since: '2026-01-01T00:00:00.000Z',
+    total: 3,
+    top: [],
+    peers: [],
+  });
 });
 
 test('refusals: an upload without names, a duplicate URL, an unknown id', async () => {

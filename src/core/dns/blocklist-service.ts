@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import {
   BLOCKLIST_MAX_BYTES,
+  type BlockedWindow,
   type BlocklistStatsView,
   type BlocklistView,
   MAX_BLOCKLISTS,
@@ -14,6 +15,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { BlocklistFetcher } from '../ports/blocklist-fetcher.ts';
 import type { BlocklistRow, BlocklistsRepository } from '../ports/blocklists-repository.ts';
 import type { BlockedNames } from '../ports/dns-server.ts';
+import type { BlockedQueriesView } from './blocked-stats.ts';
 
 /** A URL list is fetched again a day after its last attempt, an hour after a failed one. */
 export const REFRESH_MS = 24 * 3600 * 1000;
@@ -29,6 +31,11 @@ export interface BlocklistDeps {
   apply: () => Promise<unknown>;
   blockedQueries: () => Promise<number | undefined>;
   peers: () => ReadonlyArray<{ blocklists: boolean }>;
+  /** The blocked queries per peer over a window (BlockedStatsService), and their reset. */
+  counts: {
+    stats(window: BlockedWindow): Promise<BlockedQueriesView>;
+    reset(): Promise<void>;
+  };
   onError?: (what: string, err: unknown) => void;
 }
 
@@ -113,14 +120,20 @@ export class BlocklistService {
     }).catch((err) => this.#d.onError?.('blocklist refresh', err));
   }
 
-  async stats(): Promise<BlocklistStatsView> {
-    const peers = this.#d.peers();
+  /** What is blocked, and the queries blocked per peer over the window (ADR 0020, amendment). */
+  async stats(window: BlockedWindow = '24h'): Promise<BlocklistStatsView> {
+    const counts = await this.#d.counts.stats(window);
     return {
       blocked_names: this.#mergedNames().names.length,
       blocked_queries: (await this.#d.blockedQueries()) ?? null,
-      peers_blocking: peers.filter((p) => p.blocklists).length,
-      peers: peers.length,
+      peers_blocking: this.#d.peers().filter((p) => p.blocklists).length,
+      ...counts,
     };
+  }
+
+  /** Forgets the per-peer counts: counting starts again now. */
+  resetStats(): Promise<void> {
+    return this.#d.counts.reset();
   }
 
   /** What the DNS server port loads: names only read when their digest is new to it. */

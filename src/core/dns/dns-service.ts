@@ -4,6 +4,7 @@
 // applies it. Peers changes reach here through apply() (PeersApply calls it after each peer change).
 import { createHash } from 'node:crypto';
 import type { CellZoneInput } from '../../render/unbound/cell-zone.ts';
+import type { BlockedDrain } from '../../schema/blocklists.ts';
 import type { CellConfig } from '../../schema/config.ts';
 import type { DnsRecordView, NewDnsRecord } from '../../schema/dns.ts';
 import type { Warning } from '../../schema/warnings.ts';
@@ -132,6 +133,13 @@ export class DnsService {
   async blockedQueries(): Promise<number | undefined> {
     if (!(await this.#d.server.running().catch(() => false))) return undefined;
     return this.#d.server.blockedQueries();
+  }
+
+  /** The blocked queries per client since the last drain (undefined when cell-dns does not answer). */
+  async blockedCounts(): Promise<BlockedDrain | undefined> {
+    if (!this.#d.server.drainBlocked) return undefined;
+    if (!(await this.#d.server.running().catch(() => false))) return undefined;
+    return this.#d.server.drainBlocked();
   }
 
   /** The background step: apply what is pending once cell-dns runs. Never throws. */

@@ -3,6 +3,7 @@
 // by the difference from its last apply (zone-delta.ts); when it does not know what the server holds
 // (its first apply, or after a failed one) it writes the file and reloads the whole configuration.
 import type { CellZoneInput } from '../../render/unbound/cell-zone.ts';
+import type { BlockedDrain } from '../../schema/blocklists.ts';
 
 export interface DnsApplyResult {
   /** delta: unbound-control changes; full: file written and Unbound reloaded; unchanged: nothing sent. */
@@ -21,6 +22,12 @@ export interface DnsServerPort {
   apply(zone: CellZoneInput, blocked?: BlockedNames): Promise<DnsApplyResult>;
   /** Queries the blocklists answered NXDOMAIN since the server started; undefined when unknown. */
   blockedQueries(): Promise<number | undefined>;
+  /**
+   * The blocked queries per client address and name since the last drain (cell-dns's pic-dns-blocked,
+   * ADR 0020 amendment), which forgets them; undefined when they cannot be read (no cell-dns, an image
+   * without the tap).
+   */
+  drainBlocked?(): Promise<BlockedDrain | undefined>;
   /** Forget what was applied: the next apply is a full one (a restart the driver could not see). */
   reset(): void;
 }
@@ -32,4 +39,5 @@ export const NO_DNS_SERVER: DnsServerPort = {
   },
   reset: () => undefined,
   blockedQueries: async () => undefined,
+  drainBlocked: async () => undefined,
 };

@@ -27,6 +27,7 @@ import {
   renderExemptZone,
 } from '../../render/unbound/policy-zones.ts';
 import { isEmptyDelta, zoneDelta } from '../../render/unbound/zone-delta.ts';
+import { type BlockedDrain, parseBlockedDrain } from '../../schema/blocklists.ts';
 
 /**
  * Unbound's control server reads each `local_datas` line into a 2048-byte buffer and stops reading at a
@@ -47,6 +48,8 @@ export interface UnboundControlOptions {
   writeFile: (path: string, content: string) => void;
   /** The zone file's directory as cell-dns sees it (default: the directory of zonePath). */
   includeDirInDns?: string;
+  /** What drains the per-client blocked counts (default: cell-dns's `pic-dns-blocked drain`). */
+  drainArgv?: readonly string[];
 }
 
 const RELOAD_WAIT_MS = 15_000;
@@ -87,6 +90,20 @@ export class UnboundControl implements DnsServerPort {
   async blockedQueries(): Promise<number | undefined> {
     try {
       return this.#carried + (await this.#counter());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The blocked queries per client and name since the last drain, read from cell-dns's
+   * pic-dns-blocked (it forgets them: at most once, ADR 0020 amendment); undefined when it does not
+   * answer (cell-dns down, an image without the tap) or answers something else.
+   */
+  async drainBlocked(): Promise<BlockedDrain | undefined> {
+    try {
+      const r = await this.#o.exec([...(this.#o.drainArgv ?? ['pic-dns-blocked', 'drain'])]);
+      return r.exitCode === 0 ? parseBlockedDrain(r.stdout) : undefined;
     } catch {
       return undefined;
     }

@@ -11,7 +11,7 @@ import { DNS_VALUE, type DnsRecordType, dnsRecordType, dnsTtl } from '../../sche
 import { domainName, ipv4 } from '../../schema/fields.ts';
 import { must } from '../common/guards.ts';
 import type { Rendered } from '../common/rendered.ts';
-import { BLOCKLIST_ZONE, EXEMPT_ZONE } from './policy-zones.ts';
+import { BLOCKED_LOG_NAME, BLOCKLIST_ZONE, EXEMPT_ZONE } from './policy-zones.ts';
 
 export interface ZoneRecord {
   /** Relative to the zone: `@` or `www`, `_sip._tcp`. */
@@ -167,6 +167,11 @@ export function renderCellZone(raw: CellZoneInput): Rendered {
       `    name: "${BLOCKLIST_ZONE}"`,
       `    zonefile: "${i.policy.blocklistFile}"`,
       '    tags: "blocklist"',
+      // One log line per blocked query, which cell-dns's pic-dns-blocked turns into per-client counts
+      // and keeps out of the container's log (ADR 0020, amendment): nothing is logged for the exempt
+      // zone or for answered queries.
+      '    rpz-log: yes',
+      `    rpz-log-name: "${BLOCKED_LOG_NAME}"`,
     );
   return { output: `${lines.join('\n')}\n`, warnings: [] };
 }

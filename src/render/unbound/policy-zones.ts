@@ -10,6 +10,11 @@ import { ipv4 } from '../../schema/fields.ts';
 
 export const EXEMPT_ZONE = 'exempt.pic.';
 export const BLOCKLIST_ZONE = 'blocklist.pic.';
+/**
+ * The blocklist zone's rpz-log-name: its log lines read `rpz: applied [blocklist] ...`, which
+ * images/cell-dns/pic-dns-blocked counts (it matches this name literally).
+ */
+export const BLOCKED_LOG_NAME = 'blocklist';
 
 /** SOA and NS: a zone file without them does not load. The serial only needs to differ per content. */
 function head(zone: string, serial: number): string {
