@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blocklistUrl, isBlockableName, parseHostsList, uploadQuery } from './blocklists.ts';
+import {
+  blocklistStatsQuery,
+  blocklistUrl,
+  isBlockableName,
+  parseBlockedDrain,
+  parseHostsList,
+  uploadQuery,
+} from './blocklists.ts';
 import { HOSTILE_STRINGS } from './hostile.ts';
 
 describe('parseHostsList', () => {
@@ -114,5 +121,53 @@ describe('blocklist URL and upload name', () => {
     assert.ok(uploadQuery.safeParse({ name: 'my hosts (1).txt' }).success);
     for (const h of HOSTILE_STRINGS.filter((s) => /[^A-Za-z0-9._() -]/.test(s) || s.trim() === ''))
       assert.equal(uploadQuery.safeParse({ name: h }).success, false, JSON.stringify(h));
+  });
+});
+
+describe('parseBlockedDrain (what pic-dns-blocked drain prints)', () => {
+  test('the header, then one count per client and name', () => {
+    assert.deepEqual(
+      parseBlockedDrain('# pic-dns-blocked 1 3\n10.0.0.7\tads.example\t4\n172.20.255.7\t-\t2\n'),
+      {
+        counts: [
+          { client: '10.0.0.7', name: 'ads.example', count: 4 },
+          { client: '172.20.255.7', name: '-', count: 2 },
+        ],
+        dropped: 3,
+        invalid: 0,
+      },
+    );
+    assert.deepEqual(parseBlockedDrain('# pic-dns-blocked 1 0\n'), { counts: [], dropped: 0, invalid: 0 });
+  });
+
+  test('an answer without the header is refused; a bad line is skipped and counted', () => {
+    assert.equal(parseBlockedDrain(''), undefined);
+    assert.equal(parseBlockedDrain('error: no tap\n'), undefined);
+    assert.equal(parseBlockedDrain('10.0.0.7\tads.example\t4\n'), undefined);
+    const bad = [
+      '10.0.0.256\tads.example\t1',
+      '10.0.0.07\tads.example\t1',
+      '10.0.0.7\tads..example\t1',
+      '10.0.0.7\tads.example\t0',
+      '10.0.0.7\tads.example\t-1',
+      '10.0.0.7\tads.example\t1\textra',
+      '10.0.0.7\tADS.example\t1',
+      '10.0.0.7\tads"x.example\t1',
+      '10.0.0.7\t<script>.example\t1',
+      '10.0.0.7\tads.example\t99999999999999',
+      '::1\tads.example\t1',
+      ' 10.0.0.7\tads.example\t1',
+    ];
+    const r = parseBlockedDrain(`# pic-dns-blocked 1 0\n${bad.join('\n')}\n10.0.0.7\tok.example\t2\n`)!;
+    assert.deepEqual(r.counts, [{ client: '10.0.0.7', name: 'ok.example', count: 2 }]);
+    assert.equal(r.invalid, bad.length);
+  });
+
+  test('the stats window is one of 24h, 7d, 30d (24h by default)', () => {
+    assert.deepEqual(blocklistStatsQuery.parse({}), { window: '24h' });
+    assert.equal(blocklistStatsQuery.parse({ window: '30d' }).window, '30d');
+    for (const w of ['1h', '24H', '', '7d\n', 'all'])
+      assert.equal(blocklistStatsQuery.safeParse({ window: w }).success, false, w);
+    assert.equal(blocklistStatsQuery.safeParse({ window: '24h', x: 1 }).success, false);
   });
 });
