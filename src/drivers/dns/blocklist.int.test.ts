@@ -42,12 +42,16 @@ describe('blocklist policy zones on a real Unbound', () => {
   };
 
   before(async () => {
-    ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
+    ub = await startUnbound({
+      files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output },
+      tap: true,
+    });
     dns = new UnboundControl({
       exec: localExec,
       conf: ub.conf,
       zonePath: join(ub.includeDir, 'zone.conf'),
       writeFile: (p, c) => writeFileAtomic(p, c),
+      drainArgv: ub.drainArgv!,
     });
   });
   after(() => ub?.stop());
@@ -80,6 +84,33 @@ describe('blocklist policy zones on a real Unbound', () => {
     assert.equal(await outcome('other.example', '127.0.0.2'), 'not blocked');
     assert.equal((await dns.apply(zone(['127.0.0.2']), blocked(['other.example']))).mode, 'unchanged');
     assert.equal(await dns.blockedQueries(), before + 2, 'two more blocked answers');
+  });
+
+  test('per client: a blocked answer counts for the address that asked; nothing else counts', async () => {
+    await dns.drainBlocked(); // what the tests before asked
+    assert.equal(
+      (await dns.apply(zone(['127.0.0.3']), blocked(['ads.example', 'tracker.example']))).mode,
+      'delta',
+    );
+    assert.equal(await outcome('ads.example', '127.0.0.2'), 'NXDOMAIN');
+    assert.equal(await outcome('ads.example', '127.0.0.2'), 'NXDOMAIN', 'again: RPZ is applied per query');
+    assert.equal(await outcome('tracker.example', '127.0.0.2'), 'NXDOMAIN');
+    assert.equal(await outcome(`web.${ZONE}`, '127.0.0.2'), '172.20.0.2', 'an allowed name');
+    assert.equal(await outcome('other.example', '127.0.0.2'), 'not blocked', 'a name on no list');
+    assert.equal(await outcome('ads.example', '127.0.0.3'), 'not blocked', 'an exempted peer');
+    assert.equal(await outcome('ads.example', '127.0.0.1'), 'not blocked', 'a client without a view');
+    // Unbound writes the log line before it answers, but the tap reads it a moment later: poll.
+    let counts: Array<{ client: string; name: string; count: number }> = [];
+    const deadline = Date.now() + 5000;
+    while (counts.reduce((n, c) => n + c.count, 0) < 3 && Date.now() < deadline) {
+      counts = [...counts, ...((await dns.drainBlocked())?.counts ?? [])];
+      await new Promise((r) => setTimeout(r, 20)); // polling a condition (the counts arrived)
+    }
+    const sum = new Map<string, number>();
+    for (const c of counts)
+      sum.set(`${c.client} ${c.name}`, (sum.get(`${c.client} ${c.name}`) ?? 0) + c.count);
+    assert.deepEqual(Object.fromEntries(sum), { '127.0.0.2 ads.example': 2, '127.0.0.2 tracker.example': 1 });
+    assert.deepEqual((await dns.drainBlocked())?.counts, [], 'nothing more, and the drain forgot them');
   });
 
   test('a list of 100k names loads; its load time is printed', async () => {

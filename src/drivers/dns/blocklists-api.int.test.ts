@@ -2,6 +2,8 @@
 // loopback: a list fetched from a local fake HTTP server (127.0.0.1, nothing leaves the machine)
 // blocks its names for a peer with blocking on and not for a peer with it off; uploads, toggles,
 // deletes and the daily refresh (a fake clock, no timer) apply live; refusals name their field.
+// Unbound's log goes through the image's pic-dns-blocked as in cell-dns: the stats count each peer's
+// blocked queries (and only those), and the counts survive a restart of cell-api (SQLite).
 //
 // Peers' queries reach cell-dns from their VPN address mapped onto the cell network (ADR 0015:
 // 10.0.0.x → 172.20.255.x). Here the resolver sits on loopback, so the port below moves the views'
@@ -12,11 +14,19 @@ import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FakeServer, fakeHttp } from '../../api/fake-http-kit.ts';
-import { authed, completeSetup, type Kit, type Login, login, makeKit } from '../../api/test-kit.ts';
+import {
+  ADMIN_PASSWORD,
+  authed,
+  completeSetup,
+  type Kit,
+  type Login,
+  login,
+  makeKit,
+} from '../../api/test-kit.ts';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { DnsServerPort } from '../../core/ports/dns-server.ts';
 import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
-import { BLOCKLIST_MAX_BYTES } from '../../schema/blocklists.ts';
+import { BLOCKLIST_MAX_BYTES, type BlocklistStatsView } from '../../schema/blocklists.ts';
 import { vpnAddressOnCell } from '../../schema/vpn-sources.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { localExec, UnboundControl } from './unbound-control.ts';
@@ -34,6 +44,7 @@ let kit: Kit;
 let admin: Login;
 let ub: TestUnbound;
 let lists: FakeServer;
+let dns: DnsServerPort;
 const served: Record<string, string> = {
   '/hosts.txt':
     '# test list\n0.0.0.0 ads.example\n127.0.0.1 localhost\n0.0.0.0 tracker.example\nbad line here\n',
@@ -45,14 +56,18 @@ before(async () => {
   lists = await fakeHttp((req) =>
     served[req.path] !== undefined ? { body: served[req.path] } : { status: 404, body: 'no' },
   );
-  ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
+  ub = await startUnbound({
+    files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output },
+    tap: true,
+  });
   const control = new UnboundControl({
     exec: localExec,
     conf: ub.conf,
     zonePath: join(ub.includeDir, 'zone.conf'),
     writeFile: (p, c) => writeFileAtomic(p, c),
+    drainArgv: ub.drainArgv!,
   });
-  const dns: DnsServerPort = {
+  dns = {
     running: () => control.running(),
     reset: () => control.reset(),
     blockedQueries: () => control.blockedQueries(),
@@ -61,6 +76,16 @@ before(async () => {
         { ...zone, views: zone.views.map((v) => ({ ...v, address: onLoopback(v.address) })) },
         blocked,
       ),
+    // The clients Unbound saw are on loopback: back to the cell network the views are named for.
+    drainBlocked: async () => {
+      const d = await control.drainBlocked();
+      return (
+        d && {
+          ...d,
+          counts: d.counts.map((c) => ({ ...c, client: c.client.replace(/^127\.20\./, '172.20.') })),
+        }
+      );
+    },
   };
   kit = await makeKit({}, { dns, clock: fakeClock });
   admin = await completeSetup(kit);
@@ -94,7 +119,25 @@ const ask = async (name: string, peer: string) => {
     return (e as NodeJS.ErrnoException).code === 'ENOTFOUND' ? 'NXDOMAIN' : 'not blocked';
   }
 };
-const stats = async () => (await req('GET', '/api/dns/blocklists/stats')).json();
+const stats = async (query = ''): Promise<BlocklistStatsView> => {
+  const r = await req('GET', `/api/dns/blocklists/stats${query}`);
+  assert.equal(r.statusCode, 200, r.body);
+  return r.json();
+};
+/** The stats once `done` holds: Unbound logs before it answers, the tap reads the line a moment later. */
+const statsWhen = async (done: (s: BlocklistStatsView) => boolean, query = '') => {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const s = await stats(query);
+    if (done(s) || Date.now() > deadline) return s;
+    await new Promise((r) => setTimeout(r, 20)); // polling a condition (the counts arrived)
+  }
+};
+const peerStats = (s: BlocklistStatsView, name: string) => {
+  const p = s.peers.find((x) => x.peer === name);
+  assert.ok(p, `no stats for ${name}`);
+  return p;
+};
 
 describe('DNS blocklists API on a real Unbound', () => {
   test('peers: blocking on by default, off when asked', async () => {
@@ -126,11 +169,30 @@ describe('DNS blocklists API on a real Unbound', () => {
     assert.equal(await ask('tracker.example', 'phone'), 'NXDOMAIN');
     assert.equal(await ask('ads.example', 'laptop'), 'not blocked');
     assert.equal(await ask('phone.home.cell', 'phone'), peers.phone, 'the cell zone still answers');
-    const s = await stats();
+    const s = await statsWhen((x) => x.total >= 2);
     assert.equal(s.blocked_names, 2);
-    assert.equal(s.blocked_queries, before + 2);
+    assert.equal(s.blocked_queries, (before ?? 0) + 2);
     assert.equal(s.peers_blocking, 1);
-    assert.equal(s.peers, 2);
+    assert.equal(s.window, '24h');
+    assert.equal(s.total, 2, 'the exempted peer and the allowed name do not count');
+    assert.deepEqual(peerStats(s, 'phone'), {
+      peer: 'phone',
+      address: peers.phone,
+      blocking: true,
+      blocked: 2,
+      top: [
+        { name: 'ads.example', count: 1 },
+        { name: 'tracker.example', count: 1 },
+      ],
+    });
+    assert.deepEqual(peerStats(s, 'laptop'), {
+      peer: 'laptop',
+      address: peers.laptop,
+      blocking: false,
+      blocked: 0,
+      top: [],
+    });
+    assert.equal(s.peers.length, 2);
   });
 
   test("a peer's toggle applies live", async () => {
@@ -141,6 +203,39 @@ describe('DNS blocklists API on a real Unbound', () => {
     assert.equal((await req('PUT', '/api/peers/phone', { blocklists: true })).statusCode, 200);
     assert.equal((await req('PUT', '/api/peers/laptop', { blocklists: false })).statusCode, 200);
     assert.equal((await req('PUT', '/api/peers/laptop', { blocklists: 'yes' })).statusCode, 400);
+    const s = await statsWhen((x) => x.total >= 3);
+    assert.equal(s.total, 3);
+    assert.equal(peerStats(s, 'laptop').blocked, 1, 'counted while its blocking was on');
+    assert.equal(peerStats(s, 'phone').blocked, 2, 'not counted while its blocking was off');
+  });
+
+  test('the counts survive a restart of cell-api; windows; a reset forgets them', async () => {
+    assert.equal(await ask('ads.example', 'phone'), 'NXDOMAIN');
+    assert.equal((await statsWhen((x) => x.total >= 4)).total, 4);
+    // cell-api stops and starts again on the same data directory; cell-dns keeps running.
+    await kit.app.close();
+    kit.cell.close();
+    kit = await makeKit({}, { dns, clock: fakeClock }, kit.dir);
+    admin = await login(kit.app, 'admin', ADMIN_PASSWORD);
+    const s = await stats();
+    assert.equal(s.total, 4);
+    assert.deepEqual(s.top[0], { name: 'ads.example', count: 3 });
+    assert.equal(peerStats(s, 'phone').blocked, 3);
+    const week = await stats('?window=7d');
+    assert.equal(week.window, '7d');
+    assert.equal(week.total, 4);
+    const bad = await req('GET', '/api/dns/blocklists/stats?window=1h');
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.deepEqual(fieldOf(bad.body), ['query.window']);
+    assert.equal((await req('POST', '/api/dns/blocklists/stats/reset')).statusCode, 204);
+    const after = await stats();
+    assert.equal(after.total, 0);
+    assert.equal(after.since, new Date(clock.t).toISOString());
+    assert.equal(peerStats(after, 'phone').blocked, 0);
+    assert.equal(await ask('ads.example', 'laptop'), 'not blocked');
+    assert.equal(await ask('tracker.example', 'phone'), 'NXDOMAIN');
+    const again = await statsWhen((x) => x.total >= 1);
+    assert.deepEqual(peerStats(again, 'phone').top, [{ name: 'tracker.example', count: 1 }]);
   });
 
   test('upload a file; disable and enable it; oversized and wrong bodies are refused', async () => {
@@ -256,6 +351,8 @@ describe('DNS blocklists API on a real Unbound', () => {
       ['POST', '/api/dns/blocklists', { url: `${lists.url}/hosts.txt` }],
       ['POST', '/api/dns/blocklists/refresh'],
       ['GET', '/api/dns/blocklists/stats'],
+      ['GET', '/api/dns/blocklists/stats?window=7d'],
+      ['POST', '/api/dns/blocklists/stats/reset'],
       ['PUT', '/api/dns/blocklists/1', { enabled: false }],
       ['DELETE', '/api/dns/blocklists/1'],
     ];

@@ -21,8 +21,14 @@ export interface TestUnbound {
   conf: string;
   address: string;
   port: number;
+  /** With `tap`: the socket of the pic-dns-blocked tap its log goes through, and the drain's argv. */
+  blockedSocket?: string;
+  drainArgv?: string[];
   stop(): Promise<void>;
 }
+
+/** The blocked-query tap of the cell-dns image (images/cell-dns/pic-dns-blocked). */
+export const BLOCKED_TAP = join(IMAGE, 'pic-dns-blocked');
 
 /** A port free on 127.0.0.1 for both UDP and TCP right now. */
 export async function freePort(address = '127.0.0.1'): Promise<number> {
@@ -45,7 +51,13 @@ export async function freePort(address = '127.0.0.1'): Promise<number> {
 }
 
 export async function startUnbound(
-  opts: { files?: Record<string, string>; address?: string; port?: number } = {},
+  opts: {
+    files?: Record<string, string>;
+    address?: string;
+    port?: number;
+    /** Unbound's log through the image's pic-dns-blocked, as the image's entrypoint runs it. */
+    tap?: boolean;
+  } = {},
 ): Promise<TestUnbound> {
   const dir = mkdtempSync(join(tmpdir(), 'pic-unbound-run-'));
   const includeDir = join(dir, 'pic');
@@ -71,9 +83,16 @@ export async function startUnbound(
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => {
+  const blockedSocket = join(dir, 'blocked.sock');
+  // As the entrypoint does: Unbound's stderr into the tap, the tap's stderr (the other lines) read here.
+  const tap = opts.tap
+    ? spawn(BLOCKED_TAP, ['tap', blockedSocket], { stdio: ['pipe', 'ignore', 'pipe'] })
+    : undefined;
+  if (tap) child.stderr!.pipe(tap.stdin!);
+  (tap ?? child).stderr!.on('data', (b: Buffer) => {
     stderr += b.toString();
   });
+  const tapExited = tap ? new Promise<void>((resolve) => tap.once('exit', () => resolve())) : undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -89,11 +108,13 @@ export async function startUnbound(
     conf: confPath,
     address,
     port,
+    ...(tap ? { blockedSocket, drainArgv: [BLOCKED_TAP, 'drain', blockedSocket] } : {}),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await exited;
       }
+      await tapExited; // it ends with Unbound's stderr
       rmSync(dir, { recursive: true, force: true });
     },
   };
