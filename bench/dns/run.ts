@@ -1,10 +1,11 @@
-// DNS benchmark (issue 10, item 9). Not run by CI: `npm run bench:dns` (BENCH_PART=qps or change for
+// DNS benchmark (issue 10, item 9). Not run by CI: `npm run bench:dns` (BENCH_PART=qps, change or blocked for
 // one part). Loopback only: every Unbound (and the cell-dns container of the change part) is started
 // and stopped here, and none has an upstream.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchBlocked } from './blocked.ts';
 import { benchChange } from './change.ts';
 import { benchQps } from './qps.ts';
 
@@ -39,6 +40,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pic-bench-dns-'));
 try {
   if (PART === 'all' || PART === 'qps') await benchQps(dir);
   if (PART === 'all' || PART === 'change') await benchChange(dir);
+  if (PART === 'all' || PART === 'blocked') await benchBlocked(dir);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

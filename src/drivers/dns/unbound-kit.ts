@@ -24,6 +24,7 @@ export interface TestUnbound {
   /** With `tap`: the socket of the pic-dns-blocked tap its log goes through, and the drain's argv. */
   blockedSocket?: string;
   drainArgv?: string[];
+  tapPid?: number;
   stop(): Promise<void>;
 }
 
@@ -108,7 +109,7 @@ export async function startUnbound(
     conf: confPath,
     address,
     port,
-    ...(tap ? { blockedSocket, drainArgv: [BLOCKED_TAP, 'drain', blockedSocket] } : {}),
+    ...(tap ? { blockedSocket, drainArgv: [BLOCKED_TAP, 'drain', blockedSocket], tapPid: tap.pid! } : {}),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
