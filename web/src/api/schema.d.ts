@@ -1362,10 +1362,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Names blocked, queries blocked since cell-dns started (all peers together), peers blocking */
+        /** Names blocked, peers blocking, and the queries blocked per peer and in total over a window (24h, 7d or 30d, from the last reset at most) with the names blocked most */
         get: operations["getApiDnsBlocklistsStats"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dns/blocklists/stats/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Forget the per-peer blocked-query counts (204): counting starts again now */
+        post: operations["postApiDnsBlocklistsStatsReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5518,7 +5535,9 @@ export interface operations {
     };
     getApiDnsBlocklistsStats: {
         parameters: {
-            query?: never;
+            query?: {
+                window?: "24h" | "7d" | "30d";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5535,9 +5554,53 @@ export interface operations {
                         blocked_names: number;
                         blocked_queries: number | null;
                         peers_blocking: number;
-                        peers: number;
+                        /** @enum {string} */
+                        window: "24h" | "7d" | "30d";
+                        since: string;
+                        total: number;
+                        top: {
+                            name: string;
+                            count: number;
+                        }[];
+                        peers: {
+                            peer: string | null;
+                            address: string;
+                            blocking: boolean | null;
+                            blocked: number;
+                            top: {
+                                name: string;
+                                count: number;
+                            }[];
+                        }[];
                     };
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiDnsBlocklistsStatsReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {

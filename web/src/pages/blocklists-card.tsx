@@ -1,6 +1,8 @@
 // The Blocklists card of Network Services (ADR 0020): lists of names the cell answers NXDOMAIN for,
 // to the peers with blocking on (each peer's "DNS blocklists" box). Lists come from a URL (fetched now
 // and daily) or an uploaded file; each shows its names, its invalid lines and its last fetch or error.
+// Below them, the queries blocked per peer over 24 h / 7 d / 30 d with the names blocked most (ADR
+// 0020, amendment: counts and names only, never a query log), and a reset.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError, api, call } from '../api/client';
@@ -179,12 +181,117 @@ function ListRow({ list }: { list: Blocklist }) {
   );
 }
 
+type Window = '24h' | '7d' | '30d';
+const WINDOWS: Array<[Window, string]> = [
+  ['24h', 'last 24 hours'],
+  ['7d', 'last 7 days'],
+  ['30d', 'last 30 days'],
+];
+export const STATS_KEY = ['dns-blocklist-stats'];
+
+const topText = (top: Array<{ name: string; count: number }>) =>
+  top.length
+    ? top.map((t) => `${t.name === '-' ? '(other names)' : t.name} (${t.count.toLocaleString()})`).join(', ')
+    : '—';
+
+/** Blocked queries per peer over a window, the names blocked most, and a reset. */
+function BlockedQueries() {
+  const qc = useQueryClient();
+  const [period, setPeriod] = useState<Window>('24h');
+  const [error, setError] = useState<string | undefined>();
+  const stats = useQuery({
+    queryKey: [...STATS_KEY, period],
+    queryFn: () => call(api.GET('/api/dns/blocklists/stats', { params: { query: { window: period } } })),
+    refetchInterval: 30_000,
+  });
+  const reset = useMutation({
+    mutationFn: () => call(api.POST('/api/dns/blocklists/stats/reset')),
+    onSuccess: () => {
+      setError(undefined);
+      void qc.invalidateQueries({ queryKey: STATS_KEY });
+    },
+    onError: (e) => setError(asError(e).message),
+  });
+  const s = stats.data;
+  return (
+    <section className="card space-y-3" aria-labelledby="blocked-queries-heading">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <h3 id="blocked-queries-heading" className="font-semibold">
+          Blocked queries
+        </h3>
+        <label className="text-sm">
+          <span className="mr-2">Period</span>
+          <select
+            className="input w-auto"
+            value={period}
+            onChange={(e) => setPeriod(e.target.value as Window)}
+            aria-label="Period"
+          >
+            {WINDOWS.map(([w, label]) => (
+              <option key={w} value={w}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorBanner message={stats.error ? asError(stats.error).message : error} />
+      {s ? (
+        <>
+          <p className="text-sm" role="status" aria-label="Blocked queries total">
+            {s.total.toLocaleString()} queries blocked since {new Date(s.since).toLocaleString()}
+            {s.top.length ? ` · most blocked: ${topText(s.top.slice(0, 5))}` : ''}
+          </p>
+          <table className="w-full text-left text-sm">
+            <thead>
+              <tr className="text-xs uppercase text-slate-500">
+                <th className="py-2 pr-4">Peer</th>
+                <th className="py-2 pr-4">Blocking</th>
+                <th className="py-2 pr-4">Blocked</th>
+                <th className="py-2">Names blocked most</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.peers.map((p) => (
+                <tr key={p.address} className="border-t border-slate-200 dark:border-slate-700">
+                  <td className="py-2 pr-4">
+                    {p.peer ?? <span className="text-slate-500">(removed peer)</span>}{' '}
+                    <span className="text-xs text-slate-500">{p.address}</span>
+                  </td>
+                  <td className="py-2 pr-4">{p.blocking === null ? '—' : p.blocking ? 'on' : 'off'}</td>
+                  <td className="py-2 pr-4">{p.blocked.toLocaleString()}</td>
+                  <td className="py-2 break-all">{topText(p.top)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {s.peers.length === 0 ? <p className="text-sm text-slate-500">No peer yet.</p> : null}
+        </>
+      ) : null}
+      <p className="text-xs text-slate-500">
+        Only counts and names are kept (per peer and hour, 30 days): no query log, nothing about answered
+        queries.
+      </p>
+      <button
+        type="button"
+        className="btn-secondary"
+        disabled={reset.isPending}
+        onClick={() => {
+          if (window.confirm('Forget every blocked-query count? Counting starts again now.')) reset.mutate();
+        }}
+      >
+        Reset counts
+      </button>
+    </section>
+  );
+}
+
 export function BlocklistsCard() {
   const qc = useQueryClient();
   const lists = useQuery({ queryKey: KEY, queryFn: () => call(api.GET('/api/dns/blocklists')) });
   const stats = useQuery({
-    queryKey: ['dns-blocklist-stats'],
-    queryFn: () => call(api.GET('/api/dns/blocklists/stats')),
+    queryKey: [...STATS_KEY, '24h'],
+    queryFn: () => call(api.GET('/api/dns/blocklists/stats', { params: { query: { window: '24h' } } })),
     refetchInterval: 30_000,
   });
   const [error, setError] = useState<string | undefined>();
@@ -213,7 +320,7 @@ export function BlocklistsCard() {
           {s.blocked_queries === null
             ? 'queries blocked: unknown (cell-dns is not running)'
             : `${s.blocked_queries.toLocaleString()} queries blocked since cell-dns started`}{' '}
-          · {s.peers_blocking} of {s.peers} peers blocking
+          · {s.peers_blocking} of {s.peers.filter((p) => p.peer !== null).length} peers blocking
         </p>
       ) : null}
       <AddList />
@@ -249,6 +356,7 @@ export function BlocklistsCard() {
           {refresh.isPending ? 'Refreshing…' : 'Refresh URL lists now'}
         </button>
       </div>
+      <BlockedQueries />
     </section>
   );
 }

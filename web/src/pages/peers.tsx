@@ -1,5 +1,5 @@
 // Peers: the list, adding one (its QR code shown at once), access (services, internet, peer to peer,
-// DNS blocklists),
+// DNS blocklists), each peer's queries blocked by the blocklists in the last 24 hours,
 // enable/disable, and delete with confirmation.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -236,7 +236,16 @@ function toLocalInput(iso: string | null): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void }) {
+function PeerRow({
+  peer,
+  onShow,
+  blocked,
+}: {
+  peer: Peer;
+  onShow: (c: Created) => void;
+  /** Its queries the blocklists answered NXDOMAIN in the last 24 h (undefined: not known). */
+  blocked?: number | undefined;
+}) {
   const qc = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [graph, setGraph] = useState(false);
@@ -291,6 +300,7 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
           {peer.internet ? ' · internet' : ''}
           {peer.peer_to_peer ? ' · peer to peer' : ''}
           {peer.blocklists ? '' : ' · no DNS blocklists'}
+          {blocked !== undefined ? ` · ${blocked.toLocaleString()} blocked (24 h)` : ''}
           {peer.expires_at ? ` · expires ${new Date(peer.expires_at).toLocaleString()}` : ''}
         </span>
         <span className="ml-auto flex flex-wrap gap-2">
@@ -369,6 +379,13 @@ function PeerRow({ peer, onShow }: { peer: Peer; onShow: (c: Created) => void })
 
 export function PeersPage() {
   const peers = useQuery({ queryKey: ['peers'], queryFn: () => call(api.GET('/api/peers')) });
+  // The blocklists' counts of the last 24 hours, per peer address (Network Services has the details).
+  const blocked = useQuery({
+    queryKey: ['dns-blocklist-stats', '24h'],
+    queryFn: () => call(api.GET('/api/dns/blocklists/stats', { params: { query: { window: '24h' } } })),
+    refetchInterval: 60_000,
+  });
+  const blockedOf = new Map(blocked.data?.peers.map((p) => [p.address, p.blocked]) ?? []);
   const [shown, setShown] = useState<Created | undefined>();
   return (
     <div className="space-y-6">
@@ -393,6 +410,7 @@ export function PeersPage() {
               key={`${p.name}-${p.enabled}-${p.services.join()}-${p.internet}-${p.peer_to_peer}-${p.blocklists}-${p.expires_at}`}
               peer={p}
               onShow={setShown}
+              blocked={blockedOf.get(p.address)}
             />
           ))}
         </ul>
