@@ -30,6 +30,17 @@ export function nameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A segment as a message shows it: quoted, its first 40 characters, every control character escaped
+ * (JSON.stringify leaves DEL and the C1 controls, a terminal's CSI among them, as they are).
+ */
+function shown(segment: string): string {
+  return JSON.stringify(segment.slice(0, 40)).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** Splits a path into its segments (`''` is the folder itself); a problem as a message. */
 export function pathSegments(path: string): { segments: string[] } | { problem: string } {
   if (path === '') return { segments: [] };
@@ -39,7 +50,7 @@ export function pathSegments(path: string): { segments: string[] } | { problem: 
   if (segments.length > MAX_DEPTH) return { problem: `must be at most ${MAX_DEPTH} folders deep` };
   for (const s of segments) {
     const why = nameProblem(s);
-    if (why) return { problem: `${JSON.stringify(s.slice(0, 40))}: ${why}` };
+    if (why) return { problem: `${shown(s)}: ${why}` };
   }
   return { segments };
 }
