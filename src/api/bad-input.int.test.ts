@@ -1,7 +1,9 @@
 // Bad input for every endpoint in allRoutes: malformed JSON, wrong types, oversized bodies, unknown
 // fields and hostile strings. Each must answer 4xx with the usual error shape (never 5xx), and none may
 // change the stored state. A new route is covered automatically; give it a BASE body below when an
-// empty body would stop it before the interesting checks.
+// empty body would stop it before the interesting checks. A route only peers may call is sent with a
+// peer's session, every other with the admin's; a required query field gets a value its schema
+// accepts, so the checks are not masked by a missing one.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
@@ -25,6 +27,11 @@ const BASE: Record<string, Record<string, unknown>> = {
   'POST /api/auth/password': { current_password: 'not the password', new_password: 'z'.repeat(16) },
   'PUT /api/config': {},
   'PUT /api/logs/levels': { levels: {} },
+  // The sweep's cell has no Files service: a valid path answers 409 "not installed" and stores nothing.
+  'POST /api/files/:account/folders': { path: 'x' },
+  'POST /api/peer/files/folders': { path: 'x' },
+  'POST /api/files/:account/move': { from: 'x', to: 'y' },
+  'POST /api/peer/files/move': { from: 'x', to: 'y' },
 };
 
 /** Fields where any string is a legal value: a hostile one must simply do no harm. */
@@ -38,14 +45,77 @@ const FREE_TEXT = new Set([
   'passphrase',
 ]);
 
+/**
+ * Fields that hold a path in a file browser's folder (schema/files.ts). Most hostile strings are legal,
+ * if odd, file names there (`;id`, `$(id)`, `--help`, `{env.HOME}`: a file may be called that, and the
+ * name only ever reaches the file system as one path segment, never a shell or a config line): they
+ * must simply do no harm. What climbs out of the folder, starts at the root, carries a NUL or another
+ * control character, names nothing or is too long must be refused with a 400 naming the field, before
+ * anything else is looked at (Files need not even be installed).
+ */
+const PATH_FIELDS = new Set(['path', 'from', 'to']);
+/** What a path field answers to each of HOSTILE_STRINGS (every entry decided here: see the test below). */
+const PATH_VERDICT: ReadonlyMap<string, 'refused' | 'legal'> = new Map([
+  [';id', 'legal'],
+  ['$(id)', 'legal'],
+  ['`id`', 'legal'],
+  ['a\nPostUp = x', 'refused'], // a newline
+  ['a\r\nb', 'refused'], // CR, LF
+  ['{env.HOME}', 'legal'],
+  ['{file./etc/shadow}', 'legal'], // three relative segments: `{file.` / `etc` / `shadow}` inside the folder
+  ['../../etc/passwd', 'refused'], // climbs
+  ['/etc/passwd', 'refused'], // absolute
+  ['--help', 'legal'], // never an argument: no process is given a path
+  ['-x', 'legal'],
+  ['a b', 'legal'],
+  ["a'b", 'legal'],
+  ['a"b', 'legal'],
+  ['a\0b', 'refused'], // NUL
+  ['import x', 'legal'],
+  ['', 'refused'], // names nothing (a listing's path may be '': the folder itself, see FOLDER_PATHS)
+] as Array<[string, 'refused' | 'legal']>);
+/** More path tricks every path field must refuse with a 400. */
+const PATH_TRICKS = [
+  '..',
+  '.',
+  'a/../../b',
+  'a/..',
+  './a',
+  'a//b',
+  'a/',
+  '\\..\\x',
+  'a\tb',
+  'a\u007fb',
+  'a\u0085b',
+  ' a',
+  'a ',
+  'x'.repeat(256),
+  `${'a/'.repeat(64)}a`,
+  'x'.repeat(5000),
+];
+/** Routes whose path may be '' (the account's folder itself). */
+const FOLDER_PATHS = new Set(['GET /api/files/:account/list', 'GET /api/peer/files/list']);
+const pathRefused = (key: string, h: string) =>
+  h === '' ? !FOLDER_PATHS.has(key) : PATH_VERDICT.get(h) !== 'legal';
+
 /** Routes whose success with any valid body harms nothing (a backup only adds a file). */
 const HARMLESS_SUCCESS = new Set(['POST /api/config/backup']);
 
 /** A streamed upload is held to the cell's own cap as it is read (16 GiB by default: too big to send here). */
 const STREAM_CAP = 1024 * 1024;
+/**
+ * Streamed routes held as they read to something else than STREAM_CAP: a Files upload to what is left
+ * of the account's quota (507, checked in src/files-api.int.test.ts; the sweep's cell has no Files
+ * service). Every raw-body route is also checked to refuse a declared Content-Length over its maxBytes
+ * before it reads a byte.
+ */
+const QUOTA_CAPPED = new Set(['PUT /api/files/:account/upload', 'PUT /api/peer/files/upload']);
 
 let kit: Kit;
 let admin: Login;
+/** A peer with a cell login, for the routes only peers may call. */
+let peer: Login;
+let peerPassword = '';
 let addr = 0;
 /** Each request from its own address, so login rate limits do not mask the validation answers. */
 const nextAddress = () => {
@@ -56,12 +126,23 @@ const nextAddress = () => {
 before(async () => {
   kit = await makeKit({}, { backup: { uploadMaxBytes: STREAM_CAP } });
   admin = await completeSetup(kit);
+  const made = await kit.app.inject({
+    method: 'POST',
+    url: '/api/peers',
+    headers: authed(admin),
+    payload: { name: 'sweep-peer' },
+  });
+  assert.equal(made.statusCode, 201, made.body);
+  peerPassword = made.json().password;
+  peer = await login(kit.app, 'sweep-peer', peerPassword);
 });
 after(() => kit.close());
-// POST /api/auth/logout ends the session it is sent with: start each test with a live one.
+// POST /api/auth/logout ends the session it is sent with: start each test with live ones.
 beforeEach(async () => {
   const me = await kit.app.inject({ url: '/api/auth/me', headers: { cookie: admin.cookie } });
   if (me.statusCode !== 200) admin = await login(kit.app, 'admin', ADMIN_PASSWORD);
+  const them = await kit.app.inject({ url: '/api/auth/me', headers: { cookie: peer.cookie } });
+  if (them.statusCode !== 200) peer = await login(kit.app, 'sweep-peer', peerPassword);
 });
 
 const snapshot = () => ({
@@ -87,14 +168,41 @@ function sampleUrl(def: RouteDef): string {
   return def.url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => pick(name));
 }
 
-function send(def: RouteDef, extra: Partial<InjectOptions>) {
-  const url = sampleUrl(def);
+function queryShape(def: RouteDef): Record<string, z.ZodType> {
+  return (def.query as unknown as { shape?: Record<string, z.ZodType> } | undefined)?.shape ?? {};
+}
+
+/**
+ * A value its schema accepts for each required query field (a path for a file route's `path`): the
+ * checks below must not be masked by a missing query field. Optional fields are left out.
+ */
+function sampleQuery(def: RouteDef): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, s] of Object.entries(queryShape(def))) {
+    if (s.safeParse(undefined).success) continue;
+    out[name] = ['x.txt', 'x', '1', 'true'].find((v) => s.safeParse(v).success) ?? 'x';
+  }
+  return out;
+}
+
+/** The route's sample URL with this query (each value percent-encoded, nothing else added). */
+function urlWith(def: RouteDef, query: Record<string, string>, raw = ''): string {
+  const pairs = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
+  if (raw) pairs.push(raw);
+  return pairs.length ? `${sampleUrl(def)}?${pairs.join('&')}` : sampleUrl(def);
+}
+
+/** A route only peers may call is sent with the peer's session; every other with the admin's. */
+const peerOnly = (def: RouteDef) => def.access !== 'public' && !def.access.includes('admin');
+const sessionFor = (def: RouteDef) => (peerOnly(def) ? peer : admin);
+
+function send(def: RouteDef, extra: Partial<InjectOptions> & { headers?: Record<string, string> } = {}) {
   return kit.app.inject({
     method: def.method,
-    url,
-    headers: authed(admin),
+    url: urlWith(def, sampleQuery(def)),
     remoteAddress: nextAddress(),
     ...extra,
+    headers: { ...authed(sessionFor(def)), ...extra.headers },
   } as InjectOptions);
 }
 
@@ -103,6 +211,27 @@ function assertClientError(res: { statusCode: number; body: string }, what: stri
   assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${what} → ${res.statusCode} ${res.body}`);
   const body = JSON.parse(res.body);
   assert.equal(typeof body.error, 'string', what);
+}
+
+/**
+ * A path field's answer to a hostile string: a 400 naming the field (`query.path` for a query) for
+ * what PATH_VERDICT refuses, before any state check; anything else is a legal name and must do no
+ * harm: no 5xx, no echo, and no success (the sweep's cell has no Files service).
+ */
+function assertPathAnswer(
+  key: string,
+  field: string,
+  h: string,
+  r: { statusCode: number; body: string },
+): void {
+  const what = `${key} ${field}=${JSON.stringify(h.slice(0, 40))}${h.length > 40 ? '…' : ''}`;
+  if (pathRefused(key, h)) {
+    assertClientError(r, what, 400);
+    assert.ok(fieldNames(r).includes(field), `${what}: ${field} not named in ${r.body}`);
+  } else {
+    assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${what} → ${r.statusCode} ${r.body}`);
+  }
+  assert.ok(!r.body.includes(h) || h.length < 3, `${what}: the answer echoes it`);
 }
 
 function bodyShape(def: RouteDef): Record<string, z.ZodType> {
@@ -125,7 +254,7 @@ describe('every state-changing endpoint', () => {
       const before = snapshot();
       for (const raw of ['{', '{"a":', 'nul', '{"a":1}}', "{'a':1}", '\u0000']) {
         const r = await send(def, {
-          headers: { ...authed(admin), 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json' },
           payload: raw,
         });
         assertClientError(r, `${key} ${JSON.stringify(raw)}`, 400);
@@ -138,12 +267,12 @@ describe('every state-changing endpoint', () => {
       const before = snapshot();
       const big = JSON.stringify({ ...BASE[key], pad: 'x'.repeat(100 * 1024) });
       const r = await send(def, {
-        headers: { ...authed(admin), 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json' },
         payload: big,
       });
       assertClientError(r, key, 413);
       const huge = await send(def, {
-        headers: { ...authed(admin), 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json' },
         payload: `"${'x'.repeat(10 * 1024 * 1024)}"`,
       });
       assertClientError(huge, key, 413);
@@ -168,7 +297,7 @@ describe('every state-changing endpoint', () => {
       const before = snapshot();
       for (const payload of ['[]', '"text"', '42', 'true', 'null', '[{"username":"admin"}]']) {
         const r = await send(def, {
-          headers: { ...authed(admin), 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json' },
           payload,
         });
         if (!def.body && payload === 'null') continue; // a bodiless route may read JSON null as "no body"
@@ -184,7 +313,7 @@ describe('every state-changing endpoint', () => {
         '{"constructor":{"prototype":{"role":"admin"}}}',
       ]) {
         const r = await send(def, {
-          headers: { ...authed(admin), 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json' },
           payload: raw,
         });
         assertClientError(r, `${key} ${raw}`, 400);
@@ -222,6 +351,13 @@ describe('every state-changing endpoint', () => {
       test(`${key}: hostile strings in every field → 400, or harmless`, async () => {
         const before = snapshot();
         for (const field of Object.keys(shape)) {
+          if (PATH_FIELDS.has(field)) {
+            for (const h of [...HOSTILE_STRINGS, ...PATH_TRICKS]) {
+              const r = await send(def, { payload: { ...BASE[key], [field]: h } });
+              assertPathAnswer(key, field, h, r);
+            }
+            continue;
+          }
           for (const h of HOSTILE_STRINGS) {
             const r = await send(def, { payload: { ...BASE[key], [field]: h } });
             assert.ok(r.statusCode < 500, `${key} ${field}=${JSON.stringify(h)} → ${r.statusCode}`);
@@ -242,19 +378,35 @@ describe('every read endpoint', () => {
     const key = `${def.method} ${def.url}`;
     test(`${key}: unknown and hostile query parameters`, async () => {
       const before = snapshot();
-      const unknown = await send(def, { url: `${def.url}?zz_unknown=1` });
+      const base = sampleQuery(def);
+      // What the route answers to a good query: a route over the data plane answers 503 unavailable in
+      // this cell (no Docker), and may answer that to a query it accepts too. No query makes a 5xx.
+      const plain = await send(def);
+      const unavailable = plain.statusCode === 503 && JSON.parse(plain.body).error === 'unavailable';
+      const noServerError = (r: { statusCode: number; body: string }, what: string) =>
+        assert.ok(
+          r.statusCode < 500 || (unavailable && r.statusCode === 503 && r.body === plain.body),
+          `${what} → ${r.statusCode} ${r.body}`,
+        );
+      noServerError(plain, key);
+      const unknown = await send(def, { url: urlWith(def, { ...base, zz_unknown: '1' }) });
       if (def.query) {
         assertClientError(unknown, key, 400);
         assert.deepEqual(fieldNames(unknown), ['query.zz_unknown']);
-      } else assert.ok(unknown.statusCode < 500);
-      const qs = def.query ? Object.keys((def.query as unknown as { shape: object }).shape) : ['x'];
+      } else noServerError(unknown, `${key} zz_unknown`);
+      const qs = def.query ? Object.keys(queryShape(def)) : ['x'];
       for (const name of qs) {
-        for (const h of [...HOSTILE_STRINGS, 'x'.repeat(5000)]) {
-          const r = await send(def, { url: `${def.url}?${name}=${encodeURIComponent(h)}` });
-          assert.ok(r.statusCode < 500, `${key} ${name}=${JSON.stringify(h)} → ${r.statusCode}`);
+        const hostile = [...HOSTILE_STRINGS, 'x'.repeat(5000)];
+        if (PATH_FIELDS.has(name)) hostile.push(...PATH_TRICKS);
+        for (const h of hostile) {
+          const r = await send(def, { url: urlWith(def, { ...base, [name]: h }) });
+          noServerError(r, `${key} ${name}=${JSON.stringify(h)}`);
+          if (PATH_FIELDS.has(name)) assertPathAnswer(key, `query.${name}`, h, r);
         }
-        const twice = await send(def, { url: `${def.url}?${name}=1&${name}=2` });
-        assert.ok(twice.statusCode < 500, `${key} ${name} twice`);
+        const { [name]: _, ...rest } = base;
+        const twice = await send(def, { url: urlWith(def, rest, `${name}=1&${name}=2`) });
+        noServerError(twice, `${key} ${name} twice`);
+        if (def.query) assertClientError(twice, `${key} ${name} twice`, 400);
       }
       assert.deepEqual(snapshot(), before);
     });
@@ -275,24 +427,55 @@ describe('every raw-body endpoint', () => {
     const key = `${def.method} ${def.url}`;
     test(`${key}: JSON → 415, oversized → 413, bad query → 400, nothing stored`, async () => {
       const before = snapshot();
-      const url = `${def.url}?name=x.txt`;
+      // A route without a query schema is still sent a name (it must not matter).
+      const base = def.query ? sampleQuery(def) : { name: 'x.txt' };
+      const url = urlWith(def, base);
       const json = await send(def, { url, payload: { a: 1 } });
       assertClientError(json, `${key} JSON`, 415);
-      const big = await send(def, {
+      const max = def.rawBody!.maxBytes;
+      if (!QUOTA_CAPPED.has(key)) {
+        const big = await send(def, {
+          url,
+          headers: { 'content-type': 'application/octet-stream' },
+          payload: Buffer.alloc((def.rawBody!.stream ? STREAM_CAP : max) + 1, 'a'),
+        });
+        assertClientError(big, `${key} oversized`, 413);
+      }
+      // A declared length over the route's limit is refused before a byte is read.
+      const declared = await send(def, {
         url,
-        headers: { ...authed(admin), 'content-type': 'application/octet-stream' },
-        payload: Buffer.alloc((def.rawBody!.stream ? STREAM_CAP : def.rawBody!.maxBytes) + 1, 'a'),
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(max + 1) },
+        payload: Buffer.alloc(16, 'a'),
       });
-      assertClientError(big, `${key} oversized`, 413);
-      for (const h of HOSTILE_STRINGS.filter((s) => /[^A-Za-z0-9._() -]/.test(s) || !s.trim())) {
-        const r = await send(def, {
-          url: `${def.url}?name=${encodeURIComponent(h)}`,
-          headers: { ...authed(admin), 'content-type': 'text/plain' },
+      assertClientError(declared, `${key} declared ${max + 1} bytes`, 413);
+      if (def.query) {
+        const unknown = await send(def, {
+          url: urlWith(def, { ...base, zz_unknown: '1' }),
+          headers: { 'content-type': 'text/plain' },
           payload: 'x.example\n',
         });
-        assertClientError(r, `${key} name=${JSON.stringify(h)}`, 400);
+        assertClientError(unknown, `${key} zz_unknown`, 400);
+        assert.deepEqual(fieldNames(unknown), ['query.zz_unknown']);
+      }
+      for (const name of def.query ? Object.keys(queryShape(def)) : ['name']) {
+        const hostile = PATH_FIELDS.has(name)
+          ? [...HOSTILE_STRINGS, ...PATH_TRICKS]
+          : HOSTILE_STRINGS.filter((s) => /[^A-Za-z0-9._() -]/.test(s) || !s.trim());
+        for (const h of hostile) {
+          const r = await send(def, {
+            url: urlWith(def, { ...base, [name]: h }),
+            headers: { 'content-type': 'text/plain' },
+            payload: 'x.example\n',
+          });
+          if (PATH_FIELDS.has(name)) assertPathAnswer(key, `query.${name}`, h, r);
+          else assertClientError(r, `${key} ${name}=${JSON.stringify(h)}`, 400);
+        }
       }
       assert.deepEqual(snapshot(), before);
     });
   }
+});
+
+test('every hostile string has a verdict for path fields', () => {
+  assert.deepEqual([...PATH_VERDICT.keys()].sort(), [...HOSTILE_STRINGS].sort());
 });
