@@ -1,0 +1,402 @@
+// Mail throughput and idle memory (issue 13, part 8). Goals: messages per second accepted on
+// submission and delivered into the mailbox at least 0.9× a hand-configured Postfix + Dovecot;
+// idle memory of the email container ≤ 60 MB and of the webmail container ≤ 60 MB.
+//
+// Throughput: BENCH_MESSAGES (1,000) small messages from alice@bench.cell to bob@bench.cell, sent the
+// way a phone sends them: nodemailer with a pool of BENCH_CONNECTIONS (4) connections to port 587,
+// STARTTLS verified against a CA this script makes (the cell's own X.509 code: root, intermediate,
+// a leaf for mail.bench.cell), AUTH as alice. (a) accepted: from the first connection until the last
+// message is answered 250; (b) delivered: from the same start until all of them are files in bob's
+// Maildir, counted on the host in the mail volume's folder. PIC's side is the built-in `email` image
+// run as its integration test runs it (same volumes, PIC_CELL_DOMAIN, the tls files, accounts added
+// through its own hook); the reference is bench/mail/reference (Postfix + Dovecot from the same Debian
+// packages, the minimum configuration by hand: submission with STARTTLS + Dovecot SASL, LMTP into
+// Maildir, a passwd-file; no DKIM, no quota). Both run on one bench network, the same run, rounds
+// alternating which side goes first; the host connects to the containers' addresses (no published
+// port). After the rounds, IMAP STATUS over 993 must count every message the host counted.
+//
+// Idle memory: `docker stats` of each container BENCH_SETTLE_S (20) seconds after it is up with its
+// accounts (the webmail after one request for its login page), and again after the rounds.
+//
+// Run: npm run bench:mail (a few minutes; builds the images the first time). BENCH_ROUNDS (3),
+// BENCH_MESSAGES, BENCH_CONNECTIONS, BENCH_SETTLE_S, BENCH_REFERENCE_ONLY=1 (no PIC side).
+// Nothing leaves this machine: every recipient is a local mailbox, no relay or smarthost is set.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import {
+  certPem,
+  createIntermediate,
+  createRoot,
+  issueLeaf,
+  type KeyAndCert,
+  privateKeyPem,
+} from '../../src/core/vault/x509.ts';
+import { buildImage } from '../../src/drivers/docker/build-image.ts';
+import { DockerEngine } from '../../src/drivers/docker/engine.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 20);
+const REFERENCE_ONLY = !!process.env.BENCH_REFERENCE_ONLY;
+const DOMAIN = 'bench.cell';
+const MAIL_HOST = `mail.${DOMAIN}`;
+const GOAL_RATIO = 0.9;
+const GOAL_MB = 60;
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+const engine = new DockerEngine();
+if (!(await engine.reachable())) throw new Error('dockerd is not reachable: scripts/ensure-docker.sh');
+const prefix = `pic-bmail${randomBytes(3).toString('hex')}-`;
+
+const docker = (args: string[], input?: string) => {
+  const r = spawnSync('docker', args, { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
+  if (r.status !== 0) throw new Error(`docker ${args.slice(0, 3).join(' ')}…: ${r.stderr}`);
+  return r.stdout.trim();
+};
+const tryDocker = (args: string[]) => spawnSync('docker', args, { encoding: 'utf8' });
+
+// Everything this run makes, removed in `cleanup` whatever happens (base images are kept).
+const containers: string[] = [];
+const images: string[] = [];
+const dirs: string[] = [];
+let net = '';
+let cleaned = false;
+function cleanup(): void {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of containers) tryDocker(['rm', '-f', '-v', c]);
+  if (net) tryDocker(['network', 'rm', net]);
+  for (const i of images) tryDocker(['rmi', i]);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    console.error(`\n${sig}: cleaning up`);
+    cleanup();
+    process.exit(130);
+  });
+
+const tempDir = (what: string) => {
+  const d = mkdtempSync(join(tmpdir(), `${prefix}${what}-`));
+  dirs.push(d);
+  return d;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const loads = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+/** Builds `context` under a tag of this run's own (removed at the end; the build cache stays). */
+async function build(context: string, name: string): Promise<string> {
+  const tag = `${prefix}${name}:latest`;
+  const image = await buildImage(engine.docker, { context, tag });
+  images.push(tag);
+  return image.id;
+}
+
+/** The cell's way: a root, an intermediate, and a leaf for mail.<domain> (fullchain = leaf + intermediate). */
+async function makeTls(dir: string): Promise<{ ca: string }> {
+  const now = new Date();
+  const names = {
+    organisation: 'PIC mail bench',
+    root: 'PIC mail bench root',
+    intermediate: 'PIC mail bench CA',
+  };
+  const root: KeyAndCert = await createRoot(names, now, 30);
+  const inter = await createIntermediate(root, names, now, 30);
+  const leaf = await issueLeaf(
+    inter,
+    { commonName: MAIL_HOST, names: [MAIL_HOST], days: 7, clientAuth: false },
+    now,
+  );
+  const ca = certPem(root.cert);
+  writeFileSync(join(dir, 'fullchain.pem'), certPem(leaf.cert) + certPem(inter.cert), { mode: 0o644 });
+  writeFileSync(join(dir, 'privkey.pem'), leaf.privateKeyPem, { mode: 0o600 });
+  writeFileSync(join(dir, 'ca.pem'), ca, { mode: 0o644 });
+  void privateKeyPem;
+  return { ca };
+}
+
+/** One mail server under test. */
+interface Side {
+  label: string;
+  container: string;
+  ip: string;
+  /** The host folder whose Maildirs hold the mailboxes (every file under a `new` or `cur` folder). */
+  mailDir: string;
+  /** alice's and bob's passwords. */
+  passwords: Record<'alice' | 'bob', string>;
+}
+
+function ipOf(container: string): string {
+  const ip = docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, container]);
+  if (!ip) throw new Error(`${container} has no address on ${net}`);
+  return ip;
+}
+
+/** Waits until something answers SMTP on 587 and IMAPS on 993 (a TCP connect; the banner is later). */
+async function waitPorts(ip: string, ports: number[], container: string): Promise<void> {
+  const { connect } = await import('node:net');
+  const open = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = connect({ host: ip, port, timeout: 1000 });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+      s.once('timeout', () => {
+        s.destroy();
+        resolve(false);
+      });
+    });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if ((await Promise.all(ports.map(open))).every(Boolean)) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${container}: ports ${ports} never opened: ${tryDocker(['logs', '--tail', '30', container]).stderr}`,
+      );
+    await sleep(200);
+  }
+}
+
+/** The reference: Postfix + Dovecot configured by hand (bench/mail/reference). */
+async function startReference(image: string, tlsDir: string): Promise<Side> {
+  const name = `${prefix}reference`;
+  const mailDir = tempDir('ref-vmail');
+  const queueDir = tempDir('ref-spool');
+  chmodSync(mailDir, 0o755);
+  chmodSync(queueDir, 0o755);
+  containers.push(name);
+  docker([
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--network',
+    net,
+    '--hostname',
+    MAIL_HOST,
+    '-v',
+    `${tlsDir}:/etc/mail-tls:ro`,
+    '-v',
+    `${mailDir}:/var/mail/vmail`,
+    '-v',
+    `${queueDir}:/var/spool/postfix`,
+    image,
+  ]);
+  // The vmail folder belongs to the vmail user (uid 5000 in the reference image).
+  docker(['exec', name, 'chown', 'vmail:vmail', '/var/mail/vmail']);
+  const ip = ipOf(name);
+  await waitPorts(ip, [587, 993], name);
+  const passwords = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex') };
+  for (const [user, pw] of Object.entries(passwords))
+    docker(['exec', '-i', name, '/usr/local/bin/add-user', user], `${pw}\n`);
+  return { label: 'reference', container: name, ip, mailDir, passwords };
+}
+
+/** Files in every `new` and `cur` folder under `dir` (delivered messages). */
+function delivered(dir: string): number {
+  let n = 0;
+  const walk = (d: string) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (e.name === 'new' || e.name === 'cur') n += readdirSync(p).length;
+      else if (e.name !== 'tmp') walk(p);
+    }
+  };
+  walk(dir);
+  return n;
+}
+
+interface Run {
+  accepted: number;
+  delivered: number;
+}
+
+/** Sends MESSAGES from alice to bob through a pool; seconds until all accepted, and until all delivered. */
+async function throughput(side: Side, ca: string, count: number, tag: string): Promise<Run> {
+  const before = delivered(side.mailDir);
+  const body = `A small message from the mail bench (${tag}).\n`.repeat(8);
+  const t0 = performance.now();
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: CONNECTIONS,
+    host: side.ip,
+    port: 587,
+    secure: false,
+    requireTLS: true,
+    servername: MAIL_HOST,
+    tls: { ca, servername: MAIL_HOST },
+    auth: { user: `alice@${DOMAIN}`, pass: side.passwords.alice },
+    connectionTimeout: 30_000,
+  });
+  let accepted = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        transport
+          .sendMail({
+            from: `alice@${DOMAIN}`,
+            to: `bob@${DOMAIN}`,
+            subject: `mail bench ${tag} #${i}`,
+            text: body,
+          })
+          .then((info) => {
+            if (info.rejected.length) throw new Error(`${side.label}: rejected ${info.response}`);
+          }),
+      ),
+    );
+    accepted = (performance.now() - t0) / 1000;
+  } finally {
+    transport.close();
+  }
+  // Delivery must keep moving: a minute without a new message in the Maildir is a failure.
+  let n = 0;
+  let last = 0;
+  let moved = Date.now();
+  for (;;) {
+    n = delivered(side.mailDir) - before;
+    if (n >= count) break;
+    if (n !== last) [last, moved] = [n, Date.now()];
+    if (Date.now() - moved > 60_000)
+      throw new Error(
+        `${side.label}: ${n} of ${count} delivered, none for a minute: ${tryDocker(['logs', '--tail', '20', side.container]).stdout}`,
+      );
+    await sleep(50);
+  }
+  const done = (performance.now() - t0) / 1000;
+  if (n !== count) throw new Error(`${side.label}: ${n} messages delivered, ${count} sent`);
+  return { accepted: count / accepted, delivered: count / done };
+}
+
+/** bob's INBOX message count over IMAPS 993 (the same certificate check as submission). */
+async function imapCount(side: Side, ca: string): Promise<number> {
+  const client = new ImapFlow({
+    host: side.ip,
+    port: 993,
+    secure: true,
+    servername: MAIL_HOST,
+    auth: { user: `bob@${DOMAIN}`, pass: side.passwords.bob },
+    tls: { ca, servername: MAIL_HOST },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    const s = await client.status('INBOX', { messages: true });
+    return s ? (s.messages ?? -1) : -1;
+  } finally {
+    await client.logout();
+  }
+}
+
+function memMiB(container: string): number {
+  const s = docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', container]);
+  const m = /([\d.]+)\s*([KMG]i?B)/.exec(s);
+  const unit = { KiB: 1 / 1024, KB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 }[m?.[2] ?? 'MiB'] ?? 1;
+  return Number(m?.[1] ?? 0) * unit;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (x: number) => x.toFixed(1);
+
+try {
+  console.log(`load average at the start ${loads()}`);
+  const refImage = await build(join(HERE, 'reference'), 'reference');
+  const tlsDir = tempDir('tls');
+  const { ca } = await makeTls(tlsDir);
+  net = `${prefix}net`;
+  docker(['network', 'create', net]);
+
+  const sides: Side[] = [await startReference(refImage, tlsDir)];
+  const memContainers: { label: string; container: string; goal?: number }[] = [
+    { label: 'reference (Postfix + Dovecot by hand)', container: sides[0]!.container },
+  ];
+  if (!REFERENCE_ONLY) {
+    // PIC's side is added here (startEmail / startWebmail).
+  }
+
+  console.log(`settling ${SETTLE_S} s before the idle memory`);
+  await sleep(SETTLE_S * 1000);
+  const idle = memContainers.map((m) => memMiB(m.container));
+
+  // One untimed batch each: TLS session caches, the first writes of the volumes, Postfix's processes.
+  for (const s of sides) await throughput(s, ca, 20, 'warm-up');
+  const sent = 20 + ROUNDS * MESSAGES;
+
+  console.log(
+    `${ROUNDS} rounds of ${MESSAGES} messages, ${CONNECTIONS} pooled connections to 587 (STARTTLS, AUTH) from the host`,
+  );
+  const results: Record<string, Run>[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const load = loadavg()[0]!;
+    const order = r % 2 === 0 ? sides : [...sides].reverse();
+    const row: Record<string, Run> = {};
+    for (const s of order) row[s.label] = await throughput(s, ca, MESSAGES, `round ${r + 1}`);
+    results.push(row);
+    console.log(
+      `round ${r + 1} (${order[0]!.label} first, load ${load.toFixed(1)}): ` +
+        sides
+          .map(
+            (s) =>
+              `${s.label} ${fmt(row[s.label]!.accepted)} accepted/s, ${fmt(row[s.label]!.delivered)} delivered/s`,
+          )
+          .join('; '),
+    );
+  }
+
+  for (const s of sides) {
+    const n = await imapCount(s, ca);
+    if (n !== sent)
+      throw new Error(`${s.label}: IMAP STATUS says ${n} messages in bob's INBOX, ${sent} were sent`);
+  }
+  console.log(`IMAP STATUS over 993: ${sent} messages in bob's INBOX on every side`);
+
+  const ref = sides.find((s) => s.label === 'reference')!;
+  console.log(
+    `\n| side | accepted msg/s | delivered msg/s | ratio accepted (rounds; goal ≥ ${GOAL_RATIO}) | ratio delivered (rounds) |`,
+  );
+  console.log('|---|---:|---:|---|---|');
+  for (const s of sides) {
+    const acc = results.map((x) => x[s.label]!.accepted);
+    const del = results.map((x) => x[s.label]!.delivered);
+    const rAcc = results.map((x) => x[s.label]!.accepted / x[ref.label]!.accepted);
+    const rDel = results.map((x) => x[s.label]!.delivered / x[ref.label]!.delivered);
+    const ratios = (rs: number[]) =>
+      `**${median(rs).toFixed(2)}** (${rs.map((x) => x.toFixed(2)).join(', ')})`;
+    console.log(
+      `| ${s.label} | ${fmt(median(acc))} | ${fmt(median(del))} | ${s === ref ? '1' : ratios(rAcc)} | ${s === ref ? '1' : ratios(rDel)} |`,
+    );
+  }
+
+  console.log(`\nsettling ${SETTLE_S} s after the rounds`);
+  await sleep(SETTLE_S * 1000);
+  console.log('\n| container | idle memory MiB (before the rounds) | after the rounds, settled | goal MB |');
+  console.log('|---|---:|---:|---:|');
+  memContainers.forEach((m, i) => {
+    console.log(`| ${m.label} | ${fmt(idle[i]!)} | ${fmt(memMiB(m.container))} | ${m.goal ?? '–'} |`);
+  });
+  void GOAL_MB;
+  void existsSync;
+  void mkdirSync;
+  console.log(`load average at the end ${loads()}`);
+} finally {
+  cleanup();
+}
