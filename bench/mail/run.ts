@@ -19,11 +19,22 @@
 // accounts (the webmail after one request for its login page), and again after the rounds.
 //
 // Run: npm run bench:mail (a few minutes; builds the images the first time). BENCH_ROUNDS (3),
-// BENCH_MESSAGES, BENCH_CONNECTIONS, BENCH_SETTLE_S, BENCH_REFERENCE_ONLY=1 (no PIC side).
+// BENCH_MESSAGES, BENCH_CONNECTIONS, BENCH_SETTLE_S, BENCH_REFERENCE_ONLY=1 (no PIC side),
+// BENCH_KEEP_IMAGES=1 (keep this run's image tags, named pic-bmail<hex>-*, for a quicker next run).
 // Nothing leaves this machine: every recipient is a local mailbox, no relay or smarthost is set.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,16 +47,18 @@ import {
   createRoot,
   issueLeaf,
   type KeyAndCert,
-  privateKeyPem,
 } from '../../src/core/vault/x509.ts';
+import { loadBuiltinCatalog } from '../../src/drivers/catalog/builtin-catalog.ts';
 import { buildImage } from '../../src/drivers/docker/build-image.ts';
 import { DockerEngine } from '../../src/drivers/docker/engine.ts';
+import type { ServiceManifest } from '../../src/schema/service-manifest.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 20);
 const REFERENCE_ONLY = !!process.env.BENCH_REFERENCE_ONLY;
+const KEEP_IMAGES = !!process.env.BENCH_KEEP_IMAGES;
 const DOMAIN = 'bench.cell';
 const MAIL_HOST = `mail.${DOMAIN}`;
 const GOAL_RATIO = 0.9;
@@ -74,7 +87,7 @@ function cleanup(): void {
   cleaned = true;
   for (const c of containers) tryDocker(['rm', '-f', '-v', c]);
   if (net) tryDocker(['network', 'rm', net]);
-  for (const i of images) tryDocker(['rmi', i]);
+  if (!KEEP_IMAGES) for (const i of images) tryDocker(['rmi', i]);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
@@ -104,7 +117,11 @@ async function build(context: string, name: string): Promise<string> {
 }
 
 /** The cell's way: a root, an intermediate, and a leaf for mail.<domain> (fullchain = leaf + intermediate). */
-async function makeTls(dir: string): Promise<{ ca: string }> {
+interface Tls {
+  dir: string;
+  ca: string;
+}
+async function makeTls(dir: string): Promise<Tls> {
   const now = new Date();
   const names = {
     organisation: 'PIC mail bench',
@@ -122,8 +139,7 @@ async function makeTls(dir: string): Promise<{ ca: string }> {
   writeFileSync(join(dir, 'fullchain.pem'), certPem(leaf.cert) + certPem(inter.cert), { mode: 0o644 });
   writeFileSync(join(dir, 'privkey.pem'), leaf.privateKeyPem, { mode: 0o600 });
   writeFileSync(join(dir, 'ca.pem'), ca, { mode: 0o644 });
-  void privateKeyPem;
-  return { ca };
+  return { dir, ca };
 }
 
 /** One mail server under test. */
@@ -203,6 +219,132 @@ async function startReference(image: string, tlsDir: string): Promise<Side> {
   for (const [user, pw] of Object.entries(passwords))
     docker(['exec', '-i', name, '/usr/local/bin/add-user', user], `${pw}\n`);
   return { label: 'reference', container: name, ip, mailDir, passwords };
+}
+
+type Container = ServiceManifest['containers'][number];
+
+/** A built-in service's manifest and the absolute folder its image builds from. */
+async function builtin(id: string): Promise<{ manifest: ServiceManifest; c: Container; context: string }> {
+  const e = (await loadBuiltinCatalog()).find((x) => x.manifest.id === id);
+  if (!e) throw new Error(`no built-in service ${id} (is images/store/${id} merged?)`);
+  const c = e.manifest.containers[0]!;
+  if (!('build' in c.image)) throw new Error(`${id}: not a built image`);
+  return { manifest: e.manifest, c, context: join(e.dir, c.image.build) };
+}
+
+/** A temp folder per volume, owned by the manifest's numeric user, 0700 (as the store prepares them). */
+function volumeDirs(c: Container, what: string): Record<string, string> {
+  const base = tempDir(what);
+  const [uid, gid] = (c.user ?? '0:0').split(':').map(Number);
+  const out: Record<string, string> = {};
+  for (const v of c.volumes ?? []) {
+    const dir = join(base, v.name);
+    mkdirSync(dir);
+    chownSync(dir, uid ?? 0, gid ?? uid ?? 0);
+    chmodSync(dir, 0o700);
+    out[v.name] = dir;
+  }
+  return out;
+}
+
+/**
+ * Runs a store container as the images' integration tests run it (store-email-image.int.test.ts,
+ * store-webmail-image.int.test.ts): the manifest's user, read-only root, every capability dropped but
+ * the manifest's, no-new-privileges, its memory limit, each volume a host folder, the store's env.
+ */
+async function runStore(
+  name: string,
+  image: string,
+  c: Container,
+  vols: Record<string, string>,
+  env: Record<string, string>,
+): Promise<string> {
+  containers.push(name);
+  await engine.docker.createContainer({
+    name,
+    Image: image,
+    ...(c.user ? { User: c.user } : {}),
+    Env: Object.entries({ ...c.environment, ...env }).map(([k, v]) => `${k}=${v}`),
+    HostConfig: {
+      NetworkMode: net,
+      Binds: (c.volumes ?? []).map((v) => `${vols[v.name]}:${v.path}`),
+      ReadonlyRootfs: c.read_only === true,
+      CapDrop: ['ALL'],
+      CapAdd: c.capabilities ?? [],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      ...(c.memory_limit_mb ? { Memory: c.memory_limit_mb * 1024 * 1024 } : {}),
+    },
+  });
+  await engine.docker.getContainer(name).start();
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const state = (await engine.docker.getContainer(name).inspect()).State;
+    if (!state.Running) throw new Error(`${name} stopped: ${await engine.logs(name, 40)}`);
+    if ((await engine.exec(name, c.healthcheck?.test ?? ['true'])).exitCode === 0) return name;
+    if (Date.now() > deadline)
+      throw new Error(`${name} never became healthy: ${await engine.logs(name, 40)}`);
+    await sleep(100);
+  }
+}
+
+/** PIC's `email` image: the certificate in its tls volume before the first start, accounts by its hook. */
+async function startEmail(tls: Tls): Promise<Side> {
+  const { manifest, c, context } = await builtin('email');
+  const image = await build(context, 'email');
+  const vols = volumeDirs(c, 'email');
+  const tlsVol = manifest.tls?.volume;
+  if (!tlsVol || !vols[tlsVol]) throw new Error('email declares no tls volume');
+  for (const [file, mode] of [
+    ['fullchain.pem', 0o644],
+    ['privkey.pem', 0o600],
+    ['ca.pem', 0o644],
+  ] as const) {
+    copyFileSync(join(tls.dir, file), join(vols[tlsVol], file));
+    chmodSync(join(vols[tlsVol], file), mode);
+  }
+  const name = await runStore(`${prefix}email`, image, c, vols, { PIC_CELL_DOMAIN: DOMAIN });
+  const accounts = manifest.accounts;
+  if (!accounts) throw new Error('email has no account hooks');
+  const passwords = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex') };
+  for (const [user, pw] of Object.entries(passwords)) {
+    const argv = accounts.add.map((a) => (a === '{username}' ? user : a));
+    const r = await engine.exec(name, argv, { stdin: `${pw}\n` });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  }
+  const mailVol = c.volumes?.find((v) => v.path === '/var/mail/vmail')?.name ?? 'mail';
+  const ip = ipOf(name);
+  await waitPorts(ip, [587, 993], name);
+  return { label: 'PIC email', container: name, ip, mailDir: vols[mailVol]!, passwords };
+}
+
+/** PIC's `webmail` image beside the email container (idle memory only). */
+async function startWebmail(tls: Tls, email: string): Promise<string> {
+  const { manifest, c, context } = await builtin('webmail');
+  const image = await build(context, 'webmail');
+  const vols = volumeDirs(c, 'webmail');
+  const tlsVol = manifest.tls?.volume;
+  if (!tlsVol || !vols[tlsVol]) throw new Error('webmail declares no tls volume');
+  writeFileSync(join(vols[tlsVol], 'ca.pem'), tls.ca, { mode: 0o644 });
+  const name = await runStore(`${prefix}webmail`, image, c, vols, {
+    PIC_CELL_DOMAIN: DOMAIN,
+    PIC_SVC_EMAIL_MAIL: email,
+  });
+  // One request for the login page, as a browser's first visit: php-fpm has a worker up.
+  const port = manifest.http_routes?.[0]?.port ?? 8080;
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = http.get(
+      { host: ipOf(name), port, path: '/', headers: { host: MAIL_HOST }, timeout: 30_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('webmail login page: no answer in 30 s')));
+    req.on('error', reject);
+  });
+  if (status !== 200) throw new Error(`webmail login page: HTTP ${status}`);
+  return name;
 }
 
 /** Files in every `new` and `cur` folder under `dir` (delivered messages). */
@@ -321,7 +463,8 @@ try {
   console.log(`load average at the start ${loads()}`);
   const refImage = await build(join(HERE, 'reference'), 'reference');
   const tlsDir = tempDir('tls');
-  const { ca } = await makeTls(tlsDir);
+  const tls = await makeTls(tlsDir);
+  const { ca } = tls;
   net = `${prefix}net`;
   docker(['network', 'create', net]);
 
@@ -330,7 +473,16 @@ try {
     { label: 'reference (Postfix + Dovecot by hand)', container: sides[0]!.container },
   ];
   if (!REFERENCE_ONLY) {
-    // PIC's side is added here (startEmail / startWebmail).
+    const email = await startEmail(tls);
+    sides.unshift(email);
+    memContainers.unshift(
+      { label: 'PIC email (Postfix + Dovecot + OpenDKIM)', container: email.container, goal: GOAL_MB },
+      {
+        label: 'PIC webmail (Roundcube, nginx, php-fpm)',
+        container: await startWebmail(tls, email.container),
+        goal: GOAL_MB,
+      },
+    );
   }
 
   console.log(`settling ${SETTLE_S} s before the idle memory`);
@@ -393,9 +545,6 @@ try {
   memContainers.forEach((m, i) => {
     console.log(`| ${m.label} | ${fmt(idle[i]!)} | ${fmt(memMiB(m.container))} | ${m.goal ?? '–'} |`);
   });
-  void GOAL_MB;
-  void existsSync;
-  void mkdirSync;
   console.log(`load average at the end ${loads()}`);
 } finally {
   cleanup();
