@@ -20,6 +20,7 @@
 //
 // Run: npm run bench:mail (a few minutes; builds the images the first time). BENCH_ROUNDS (3),
 // BENCH_MESSAGES, BENCH_CONNECTIONS, BENCH_SETTLE_S, BENCH_REFERENCE_ONLY=1 (no PIC side),
+// BENCH_PIC_POSTCONF / BENCH_PIC_DOVECOT / BENCH_PIC_SH (diagnosis: change PIC's running configuration, see tweak),
 // BENCH_KEEP_IMAGES=1 (keep this run's image tags, named pic-bmail<hex>-*, for a quicker next run).
 // Nothing leaves this machine: every recipient is a local mailbox, no relay or smarthost is set.
 import { spawnSync } from 'node:child_process';
@@ -28,9 +29,11 @@ import {
   chmodSync,
   chownSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -312,10 +315,45 @@ async function startEmail(tls: Tls): Promise<Side> {
     const r = await engine.exec(name, argv, { stdin: `${pw}\n` });
     if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   }
+  tweak(name);
   const mailVol = c.volumes?.find((v) => v.path === '/var/mail/vmail')?.name ?? 'mail';
   const ip = ipOf(name);
   await waitPorts(ip, [587, 993], name);
   return { label: 'PIC email', container: name, ip, mailDir: vols[mailVol]!, passwords };
+}
+
+/**
+ * Diagnosis only (the figures in docs/performance.md are without it): BENCH_PIC_POSTCONF holds
+ * `;`-separated Postfix settings applied to PIC's running container (`postconf -P` for a
+ * `service/type/param` key, `postconf -e` otherwise), BENCH_PIC_DOVECOT lines appended to its
+ * Dovecot configuration, then both reloaded; BENCH_PIC_SH a script run first (`sh -s`): a way to try a change to the image's configuration
+ * without rebuilding it.
+ */
+function tweak(container: string): void {
+  const postconf = (process.env.BENCH_PIC_POSTCONF ?? '')
+    .split(';')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const dovecot = process.env.BENCH_PIC_DOVECOT ?? '';
+  const script = process.env.BENCH_PIC_SH ?? '';
+  if (script) {
+    docker(['exec', '-i', container, 'sh', '-s'], script);
+    console.log(`PIC email tweaked: sh ${script}`);
+  }
+  for (const kv of postconf) {
+    const key = kv.split('=')[0]!.trim();
+    docker(['exec', container, 'postconf', key.includes('/') ? '-P' : '-e', kv]);
+    console.log(`PIC email tweaked: postconf ${kv}`);
+  }
+  if (postconf.length) docker(['exec', container, 'postfix', 'reload']);
+  if (dovecot) {
+    docker(
+      ['exec', '-i', container, 'sh', '-c', 'cat >>/etc/dovecot/pic-local.conf'],
+      `${dovecot.replaceAll(';', '\n')}\n`,
+    );
+    docker(['exec', container, 'doveadm', 'reload']);
+    console.log(`PIC email tweaked: dovecot ${dovecot}`);
+  }
 }
 
 /** PIC's `webmail` image beside the email container (idle memory only). */
@@ -368,14 +406,65 @@ function delivered(dir: string): number {
   return n;
 }
 
+/** A container's CPU time in ns from its cgroup (v1 cpuacct or v2 cpu.stat); undefined if not found. */
+function cpuNs(container: string): number | undefined {
+  const id = docker(['inspect', '-f', '{{.Id}}', container]);
+  for (const p of [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`,
+  ])
+    if (existsSync(p)) return Number(readFileSync(p, 'utf8'));
+  for (const p of [
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`,
+    `/sys/fs/cgroup/docker/${id}/cpu.stat`,
+  ])
+    if (existsSync(p)) return Number(/usage_usec (\d+)/.exec(readFileSync(p, 'utf8'))?.[1]) * 1000;
+  return undefined;
+}
+
+/** CPU seconds so far of each process in `container`, by host pid: [program, seconds]. */
+function cpuByPid(container: string): Map<string, [string, number]> {
+  const out = new Map<string, [string, number]>();
+  const tick = 100; // USER_HZ on Linux
+  for (const line of docker(['top', container, '-eo', 'pid']).split('\n').slice(1)) {
+    const pid = line.trim();
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(pid, [comm, (Number(f[11]) + Number(f[12])) / tick]);
+  }
+  return out;
+}
+
+/**
+ * CPU seconds each program spent between two snapshots, summed by name, largest first: where a side
+ * spends its time. A process that exited before the second snapshot is not counted.
+ */
+function cpuByProgram(before: Map<string, [string, number]>, after: Map<string, [string, number]>) {
+  const out: Record<string, number> = {};
+  for (const [pid, [comm, s]] of after) out[comm] = (out[comm] ?? 0) + s - (before.get(pid)?.[1] ?? 0);
+  return Object.entries(out)
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+}
+
 interface Run {
   accepted: number;
   delivered: number;
+  /** The container's CPU seconds from the first connection until the last delivery. */
+  cpu: number | undefined;
 }
 
 /** Sends MESSAGES from alice to bob through a pool; seconds until all accepted, and until all delivered. */
 async function throughput(side: Side, ca: string, count: number, tag: string): Promise<Run> {
   const before = delivered(side.mailDir);
+  const cpu0 = cpuNs(side.container);
   const body = `A small message from the mail bench (${tag}).\n`.repeat(8);
   const t0 = performance.now();
   const transport = nodemailer.createTransport({
@@ -426,7 +515,12 @@ async function throughput(side: Side, ca: string, count: number, tag: string): P
   }
   const done = (performance.now() - t0) / 1000;
   if (n !== count) throw new Error(`${side.label}: ${n} messages delivered, ${count} sent`);
-  return { accepted: count / accepted, delivered: count / done };
+  const cpu1 = cpuNs(side.container);
+  return {
+    accepted: count / accepted,
+    delivered: count / done,
+    cpu: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / 1e9,
+  };
 }
 
 /** bob's INBOX message count over IMAPS 993 (the same certificate check as submission). */
@@ -497,6 +591,7 @@ try {
     `${ROUNDS} rounds of ${MESSAGES} messages, ${CONNECTIONS} pooled connections to 587 (STARTTLS, AUTH) from the host`,
   );
   const results: Record<string, Run>[] = [];
+  const procs0 = new Map(sides.map((s) => [s.label, cpuByPid(s.container)]));
   for (let r = 0; r < ROUNDS; r++) {
     const load = loadavg()[0]!;
     const order = r % 2 === 0 ? sides : [...sides].reverse();
@@ -508,12 +603,14 @@ try {
         sides
           .map(
             (s) =>
-              `${s.label} ${fmt(row[s.label]!.accepted)} accepted/s, ${fmt(row[s.label]!.delivered)} delivered/s`,
+              `${s.label} ${fmt(row[s.label]!.accepted)} accepted/s, ${fmt(row[s.label]!.delivered)} delivered/s, ` +
+              `${fmt(row[s.label]!.cpu ?? Number.NaN)} CPU s`,
           )
           .join('; '),
     );
   }
 
+  const procs1 = new Map(sides.map((s) => [s.label, cpuByPid(s.container)]));
   for (const s of sides) {
     const n = await imapCount(s, ca);
     if (n !== sent)
@@ -523,9 +620,9 @@ try {
 
   const ref = sides.find((s) => s.label === 'reference')!;
   console.log(
-    `\n| side | accepted msg/s | delivered msg/s | ratio accepted (rounds; goal ≥ ${GOAL_RATIO}) | ratio delivered (rounds) |`,
+    `\n| side | accepted msg/s | delivered msg/s | ratio accepted (rounds; goal ≥ ${GOAL_RATIO}) | ratio delivered (rounds) | container CPU ms per message |`,
   );
-  console.log('|---|---:|---:|---|---|');
+  console.log('|---|---:|---:|---|---|---:|');
   for (const s of sides) {
     const acc = results.map((x) => x[s.label]!.accepted);
     const del = results.map((x) => x[s.label]!.delivered);
@@ -534,9 +631,17 @@ try {
     const ratios = (rs: number[]) =>
       `**${median(rs).toFixed(2)}** (${rs.map((x) => x.toFixed(2)).join(', ')})`;
     console.log(
-      `| ${s.label} | ${fmt(median(acc))} | ${fmt(median(del))} | ${s === ref ? '1' : ratios(rAcc)} | ${s === ref ? '1' : ratios(rDel)} |`,
+      `| ${s.label} | ${fmt(median(acc))} | ${fmt(median(del))} | ${s === ref ? '1' : ratios(rAcc)} | ${s === ref ? '1' : ratios(rDel)} | ` +
+        `${fmt((median(results.map((x) => x[s.label]!.cpu ?? Number.NaN)) * 1000) / MESSAGES)} |`,
     );
   }
+  console.log('\nCPU seconds by program over the rounds (processes still running at the end):');
+  for (const s of sides)
+    console.log(
+      `  ${s.label}: ${cpuByProgram(procs0.get(s.label)!, procs1.get(s.label)!)
+        .map(([p, x]) => `${p} ${x.toFixed(2)}`)
+        .join(', ')}`,
+    );
 
   console.log(`\nsettling ${SETTLE_S} s after the rounds`);
   await sleep(SETTLE_S * 1000);
