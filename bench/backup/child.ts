@@ -10,6 +10,7 @@
 // The passphrase comes in BENCH_PASSPHRASE and the recipient in BENCH_RECIPIENT, never in argv.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createCell } from '../../src/composition.ts';
 
 const [op, dataDir, restoreId] = process.argv.slice(2);
@@ -50,9 +51,29 @@ const keyReady = () => {
   hwmBeforeKey = vmHwm();
   resetHwm();
 };
+/** BENCH_MEM_TRACE=FILE: every sample's rss, V8 heap, external and ArrayBuffer bytes, as JSON lines. */
+const trace: string[] | undefined = process.env.BENCH_MEM_TRACE ? [] : undefined;
 const sample = () => {
   const at = performance.now() - t0;
   samples.push({ at, rss: process.memoryUsage.rss() });
+  if (trace) {
+    const m = process.memoryUsage();
+    const f = (n: number) => Math.round(((n - (n === m.rss ? idle : 0)) / MiB) * 10) / 10;
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((x) => [x.space_name.replace('_space', ''), f(x.space_size)]),
+    );
+    trace.push(
+      JSON.stringify({
+        at: Math.round(at),
+        rss: f(m.rss),
+        heapTotal: f(m.heapTotal),
+        heapUsed: f(m.heapUsed),
+        external: f(m.external),
+        arrayBuffers: f(m.arrayBuffers),
+        ...spaces,
+      }),
+    );
+  }
   const phase = id ? service.detail(id).job?.phase : undefined;
   if (phase && phase !== lastPhase) {
     phases.push({ phase, at });
@@ -83,6 +104,7 @@ const hwm = vmHwm();
 const item = service.detail(id).backup;
 cell.close();
 
+if (trace) writeFileSync(process.env.BENCH_MEM_TRACE!, `${trace.join('\n')}\n`);
 const afterKey = samples.filter((s) => keyMs !== undefined && s.at >= keyMs);
 const peak = (xs: { rss: number }[]) => Math.max(0, ...xs.map((s) => s.rss));
 process.stdout.write(

@@ -21,7 +21,9 @@
 // its VmHWM, above its idle RSS (the cell open, after a GC), over the whole operation and once the key
 // is ready: age's scrypt at work factor 18 needs 256 MiB by itself (128 · r · N bytes; Go's age too),
 // for about a second before any byte streams. One more backup to an X25519 recipient has no scrypt.
+// The children run with the API's Node flags (src/render/runtime/api-node-flags.ts), as cell-api does.
 // The child's event-loop delay (perf_hooks, 10 ms resolution): what an API request would wait behind.
+// BENCH_MEM_TRACE=FILE (one child at a time, e.g. run child.ts by hand) writes its memory samples.
 // BENCH_CPU_PROF=DIR runs the PIC children with --cpu-prof into DIR (one profile per thread).
 // Everything stays in a temp dir on this machine, removed at the end (BENCH_KEEP=1 keeps it); every
 // archive and restored tree is kept until then (about 10 × BENCH_BACKUP_MB of disk for 3 rounds):
@@ -31,6 +33,7 @@ import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, st
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { completeSetup, makeKit } from '../../src/api/test-kit.ts';
+import { API_NODE_FLAGS } from '../../src/render/runtime/api-node-flags.ts';
 import { generate } from './data.ts';
 
 const MB = Number(process.env.BENCH_BACKUP_MB ?? 1024);
@@ -86,7 +89,7 @@ interface ChildResult {
 }
 
 function runChild(args: string[], env: Record<string, string>): Promise<ChildResult> {
-  const flags = ['--expose-gc', ...(PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : [])];
+  const flags = ['--expose-gc', ...API_NODE_FLAGS, ...(PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : [])];
   const child = spawn(process.execPath, [...flags, join(import.meta.dirname, 'child.ts'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

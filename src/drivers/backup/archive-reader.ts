@@ -22,6 +22,7 @@ import {
   type UnpackLimits,
 } from '../../schema/backup.ts';
 import { AgeError, ageDecrypt } from './age-stream.ts';
+import { YoungGc } from './young-gc.ts';
 
 type TarEntry = AsyncIterable<Buffer> & { header: tar.Header };
 
@@ -124,9 +125,11 @@ export async function unpack(archive: OpenedArchive, opts: UnpackOptions): Promi
 /** Stops a decompression that yields more than `max` bytes (the tar budgets count only entry bodies). */
 function budget(max: number): Transform {
   let seen = 0;
+  const young = new YoungGc();
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       seen += chunk.length;
+      young.add(chunk.length);
       if (seen > max) cb(new ArchiveError('the archive unpacks to more than the size budget allows'));
       else cb(null, chunk);
     },

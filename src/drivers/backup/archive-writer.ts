@@ -20,6 +20,7 @@ import { fsyncDir } from '../atomic-file.ts';
 import { ageEncrypter } from './age-stream.ts';
 import { ParallelGzip } from './parallel-gzip.ts';
 import { fileHeader, padding, ZEROS } from './tar-header.ts';
+import { YoungGc } from './young-gc.ts';
 
 export interface ArchiveSource {
   /** Where it goes in the archive (ARCHIVE_PATH_PATTERN). */
@@ -103,9 +104,11 @@ function encrypts(enc: Encryption | undefined): enc is Encryption {
 /** Pipes the gzip stream to the file, through age when there is a key; resolves to the bytes written. */
 async function written(gzip: Readable, fd: number, age: Transform | undefined): Promise<number> {
   let bytes = 0;
+  const young = new YoungGc();
   const count = new Transform({
     transform(chunk: Buffer, _e, cb) {
       bytes += chunk.length;
+      young.add(chunk.length);
       cb(null, chunk);
     },
   });

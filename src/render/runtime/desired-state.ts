@@ -1,5 +1,6 @@
 // The cell's desired runtime: one network and the core containers, with the files each daemon runs
 // from, derived from the configuration and the optional `.env` file. Pure: no Docker, no disk here.
+
 import { createHash } from 'node:crypto';
 import { targetMountPath, targetPath } from '../../schema/backup-schedule.ts';
 import type { CellConfig } from '../../schema/config.ts';
@@ -29,6 +30,7 @@ import { renderCaddyConfig } from '../caddy/caddy-config.ts';
 import { renderChronyConf } from '../chrony/chrony-conf.ts';
 import { renderControlInterfaces } from '../unbound/control-interfaces.ts';
 import { renderForwardZone } from '../unbound/forward-zone.ts';
+import { API_NODE_FLAGS } from './api-node-flags.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 export interface DesiredInput {
@@ -237,6 +239,7 @@ export function desiredState({
       },
       cmd: [
         'node',
+        ...API_NODE_FLAGS,
         'src/cli/main.ts',
         'serve',
         '--data-dir',
