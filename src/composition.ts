@@ -209,6 +209,11 @@ export interface CellOptions {
   /** The services' data volumes backups carry (default: inside the cell, through Docker; else none). */
   serviceVolumes?: ServiceVolumesPort;
   /**
+   * The cell's .env, for a host command (`pic backup`, `pic restore`): the store names its services'
+   * containers with its PIC_NAME_PREFIX. Default: what `pic up` handed cell-api (PIC_CELL_ENV).
+   */
+  cellEnv?: CellEnv;
+  /**
    * The service store's engine and where its services live (default: inside the cell, Docker and
    * PIC_CELL_DIR; outside it, no engine: installs answer 409). Tests pass a real engine, a temp cell
    * directory and a name prefix.
@@ -498,7 +503,7 @@ export function createCell(opts: CellOptions): Cell {
     bundled: loadBundledKeys(opts.storeKeysDir),
   });
   // One view of the cell for the store and the accounts (one table of installed services, above).
-  const storeCell = storeCellFn(opts, config, hostEnv, docker);
+  const storeCell = storeCellFn(opts, config, opts.cellEnv ?? hostEnv, docker);
   const storeLogger = logs.get('api');
   const hooks = docker?.hooks ?? opts.store?.hooks ?? NO_HOOKS;
   const accountsRepo = new ServiceAccountsStore(
@@ -1223,4 +1228,17 @@ class StoreForwarder implements InstalledServicesPort {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
+}
+
+/**
+ * A host command's way to the installed services' volumes (`pic backup`, `pic restore`): the host's
+ * Docker engine, as cell-api reaches it; undefined when it does not answer (a cell run by `pic serve`,
+ * whose backups carry no volumes, as the API's there). `list` is the store's declarations.
+ */
+export async function hostServiceVolumes(
+  list: () => ServiceVolume[],
+): Promise<ServiceVolumesPort | undefined> {
+  const engine = new DockerEngine();
+  if (!(await engine.reachable())) return undefined;
+  return dockerServiceVolumes(engine, list);
 }

@@ -26,23 +26,27 @@ import {
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { hostServiceVolumes } from '../../composition.ts';
 import type { BackupService } from '../../core/backup/backup-service.ts';
 import { writeFileAtomic } from '../../drivers/atomic-file.ts';
+import { DOCKER_SOCKET } from '../../drivers/docker/create-options.ts';
 import { BACKUP_ID_PATTERN, type BackupJob, backupPassphrase } from '../../schema/backup.ts';
-import { parseEnvFile } from '../../schema/runtime.ts';
+import { type CellEnv, parseEnvFile } from '../../schema/runtime.ts';
 import { openCell } from '../open-cell.ts';
 import { REPO_ROOT } from '../runtime-context.ts';
 import { UsageError } from '../usage.ts';
 import { up } from './up.ts';
 
 export const backupHelp = `pic backup [--passphrase-file F] [--dir DIR]
-  Backs up the whole cell (database, keys, vault, .env, rendered configs) into
+  Backs up the whole cell (database, keys, vault, .env, rendered configs, and the data volumes of
+  installed store services when Docker answers) into
   data/api/backups/<id>.tar.gz, or <id>.tar.gz.age (an age file) with a passphrase of 12+
   characters read from F ('-' reads it from the terminal). Prints the archive's path last.`;
 
 export const restoreHelp = `pic restore [FILE | ID] [--passphrase-file F] [--dir DIR] [--no-up]
   Without an argument, lists the backups. With one, restores that archive (a file anywhere, or a
-  backup id): it is verified in full before anything is replaced; the backup's .env is written
+  backup id): it is verified in full before anything is replaced, installed store services' data
+  volumes are put back into their containers when Docker answers; the backup's .env is written
   (the old one kept as .env.before-restore); then \`pic up\` applies it and cell-api restarts.
   An encrypted archive asks for its passphrase on the terminal unless --passphrase-file is given.`;
 
@@ -57,11 +61,32 @@ function cellDirOf(dir: string | undefined): string {
 
 const dataDirOf = (cellDir: string) => join(cellDir, 'data', 'api');
 
-function openForBackup(cellDir: string, envText: string | undefined) {
-  return openCell(dataDirOf(cellDir), {
+/**
+ * The cell, opened for a backup (`envText`: the .env it carries) or a restore, with the installed
+ * store services' data volumes when the host's Docker engine answers: the same archive as the API's.
+ * `cellEnvText` (the host's .env) gives the store its container names' prefix.
+ */
+async function openForBackup(cellDir: string, envText: string | undefined, cellEnvText = envText) {
+  let cell: ReturnType<typeof openCell> | undefined;
+  const volumes = await hostServiceVolumes(() => cell?.deps.store.volumes() ?? []);
+  const cellEnv = parsedEnv(cellEnvText);
+  cell = openCell(dataDirOf(cellDir), {
     envText: () => envText,
     backupConfigDir: join(cellDir, 'config'),
+    ...(cellEnv ? { cellEnv } : {}),
+    ...(volumes ? { serviceVolumes: volumes } : {}),
   });
+  return cell;
+}
+
+/** The .env as the store reads it; one that does not parse (`pic up` says why) names nothing. */
+function parsedEnv(text: string | undefined): CellEnv | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseEnvFile(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function readEnvText(cellDir: string): string | undefined {
@@ -72,6 +97,7 @@ function readEnvText(cellDir: string): string | undefined {
 /** What root passes to the owner's child: the first line of its stdin. */
 interface OwnerInput {
   passphrase?: string;
+  /** The host's .env (root may read it; the owner may not): a backup carries it, both name containers by it. */
   envText?: string;
   /** The archive to restore follows the JSON line on stdin (a FILE the owner may not read). */
   stream?: boolean;
@@ -100,6 +126,30 @@ export function ownerArgv(command: 'backup' | 'restore', cellDir: string, rest: 
   ];
 }
 
+/** The owner's child: the cell was restored, a volume was not (the parent still writes the .env and runs up). */
+const PARTIAL = 3;
+
+/** util-linux's setpriv (Essential in Debian): node's spawn sets a uid and a gid, not supplementary groups. */
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The owner's uid and group, plus the Docker socket's group when there is one: the child streams the
+ * store services' volumes through Docker as cell-api does (cell-api runs as that same uid with that
+ * same group added), so this grants the child nothing cell-api's user does not hold already; its
+ * files are still written with the owner's rights only. No new privileges (no set-id program).
+ */
+export function setprivArgs(owner: { uid: number; gid: number }, socket = DOCKER_SOCKET): string[] {
+  const sock = statSync(socket, { throwIfNoEntry: false });
+  const groups = [owner.gid, ...(sock && sock.gid !== owner.gid && sock.gid !== 0 ? [sock.gid] : [])];
+  return [
+    `--reuid=${owner.uid}`,
+    `--regid=${owner.gid}`,
+    `--groups=${groups.join(',')}`,
+    '--inh-caps=-all',
+    '--no-new-privs',
+  ];
+}
+
 /**
  * Runs `pic <command> --as-owner` as the data directory's owner; `input` goes to its stdin as one
  * JSON line, then `file`'s bytes when given. Resolves with its exit code and what it wrote on fd 3.
@@ -111,9 +161,7 @@ function runAsOwner(
   file?: string,
 ): Promise<{ code: number; fd3: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, argv, {
-      uid: owner.uid,
-      gid: owner.gid,
+    const child = spawn(SETPRIV, [...setprivArgs(owner), '--', process.execPath, ...argv], {
       cwd: '/',
       stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
     });
@@ -210,10 +258,11 @@ async function makeBackup(
   passphrase: string | undefined,
   envText: string | undefined,
 ): Promise<number> {
-  const cell = openForBackup(cellDir, envText);
+  const cell = await openForBackup(cellDir, envText);
   try {
     const { backup_id } = cell.deps.backups.create({ ...(passphrase ? { passphrase } : {}), origin: 'cli' });
     const job = await follow(cell.deps.backups, backup_id);
+    for (const n of job.notes) console.error(`note: ${n}`);
     if (job.phase !== 'done') {
       console.error(`backup failed: ${job.error}`);
       return 1;
@@ -251,16 +300,26 @@ export async function restore(argv: string[]): Promise<number> {
     if (!input.stream) process.stdin.destroy();
     // A fresh stream: stdin was paused after the JSON line, and a 'data' listener alone would not resume it.
     const source = input.stream ? { stream: process.stdin.pipe(new PassThrough()) } : what;
-    const r = await restoreData(cellDir, source, async () => checkedPassphrase(input.passphrase));
+    const r = await restoreData(
+      cellDir,
+      source,
+      async () => checkedPassphrase(input.passphrase),
+      input.envText,
+    );
     // The restored .env goes back to root, which validates and writes it outside the data directory.
     if (r.code === 0) writeSync(3, `${JSON.stringify({ env: r.restoredEnv ?? null })}\n`);
-    return r.code;
+    return r.partial ? PARTIAL : r.code;
   }
 
-  let result: { code: number; restoredEnv?: string | undefined };
+  let result: { code: number; restoredEnv?: string | undefined; partial?: boolean };
   const owner = ownerToRunAs(dataDir);
   if (!owner) {
-    result = await restoreData(cellDir, what, () => readPassphrase(values['passphrase-file'] ?? '-', false));
+    result = await restoreData(
+      cellDir,
+      what,
+      () => readPassphrase(values['passphrase-file'] ?? '-', false),
+      readEnvText(cellDir),
+    );
   } else {
     // Root reads the passphrase (the child has no terminal, and may not read the file) and, for a
     // FILE outside the data directory, the archive itself.
@@ -268,6 +327,7 @@ export async function restore(argv: string[]): Promise<number> {
     if (file && (!existsSync(file) || !statSync(file).isFile()))
       throw new UsageError(`${what} is not a file`);
     const streamIt = file !== undefined && !insideDir(file, join(cellDir, 'data'));
+    const envText = readEnvText(cellDir);
     const passphrase =
       what && (values['passphrase-file'] || looksEncrypted(dataDir, what, file))
         ? await readPassphrase(values['passphrase-file'] ?? '-', false)
@@ -275,21 +335,31 @@ export async function restore(argv: string[]): Promise<number> {
     const run = await runAsOwner(
       owner,
       ownerArgv('restore', cellDir, what ? [file ?? what] : []),
-      { ...(passphrase ? { passphrase } : {}), ...(streamIt ? { stream: true } : {}) },
+      {
+        ...(passphrase ? { passphrase } : {}),
+        ...(streamIt ? { stream: true } : {}),
+        ...(envText !== undefined ? { envText } : {}),
+      },
       streamIt ? file : undefined,
     );
-    if (run.code !== 0 || !what) return run.code;
+    if ((run.code !== 0 && run.code !== PARTIAL) || !what) return run.code;
     try {
       const last = run.fd3.trimEnd().split('\n').at(-1) ?? '';
       const env = (JSON.parse(last) as { env: unknown }).env;
-      result = { code: 0, restoredEnv: typeof env === 'string' ? env : undefined };
+      result = {
+        code: 0,
+        restoredEnv: typeof env === 'string' ? env : undefined,
+        partial: run.code === PARTIAL,
+      };
     } catch {
       console.error('restore: the data was restored, but its .env did not come back from the child');
       return 1;
     }
   }
   if (result.code !== 0 || !what) return result.code;
-  return finishRestore(cellDir, result.restoredEnv, values['no-up']);
+  const code = await finishRestore(cellDir, result.restoredEnv, values['no-up']);
+  // The cell is the backup's, but a volume is not: the command still fails, for scripts to see.
+  return result.partial && code === 0 ? 1 : code;
 }
 
 /** Lists the backups (no `what`) or restores one: everything that touches the data directory. */
@@ -297,8 +367,9 @@ async function restoreData(
   cellDir: string,
   what: string | { stream: Readable } | undefined,
   passphraseOf: () => Promise<string | undefined>,
-): Promise<{ code: number; restoredEnv?: string | undefined }> {
-  const cell = openForBackup(cellDir, undefined);
+  cellEnvText: string | undefined,
+): Promise<{ code: number; restoredEnv?: string | undefined; partial?: boolean }> {
+  const cell = await openForBackup(cellDir, undefined, cellEnvText);
   try {
     const backups = cell.deps.backups;
     if (!what) {
@@ -324,7 +395,16 @@ async function restoreData(
     console.log(`Restoring ${id}: every peer, key, certificate, DNS record, user and setting is replaced.`);
     await backups.restore(id, passphrase, 'cli');
     const job = await follow(backups, id);
+    for (const n of job.notes) console.error(`note: ${n}`);
     if (job.phase !== 'done') {
+      // After the swap only the volumes can fail: the cell is the backup's, its .env and `up` follow.
+      if (job.error?.startsWith('the cell was restored')) {
+        console.error(
+          `${job.error}\nA service whose containers do not exist yet (a new machine) gets them once cell-api ` +
+            `starts after \`./pic up\`: then run \`pic restore ${id}\` again to put its data back.`,
+        );
+        return { code: 0, restoredEnv: backups.lastRestoredEnv(), partial: true };
+      }
       console.error(`restore failed, nothing was changed: ${job.error}`);
       return { code: 1 };
     }
