@@ -456,7 +456,7 @@ export function createCell(opts: CellOptions): Cell {
   });
   applyDns = () => dns.apply();
   // The installed services' volumes a backup carries: through Docker inside the cell; outside, none.
-  const serviceVolumes = opts.serviceVolumes ?? docker?.volumes;
+  const serviceVolumes = opts.serviceVolumes ?? docker?.volumes ?? testVolumes();
   const backupEngine = cellBackupEngine({
     db,
     dataDir: paths.data,
@@ -750,13 +750,25 @@ export function createCell(opts: CellOptions): Cell {
   backupSchedule.onChange(() => backupScheduler?.replan());
   // Inside the cell: installed services whose containers went (`pic down`) are recreated; then the
   // accounts of peers deleted while a service was down are removed from it.
+  // A restore cut short in its volume step (a crash) puts the volumes back, once the services run.
+  const resumeVolumes = () =>
+    backupEngine
+      .resumeVolumes((text) => backupLog.warn({ backup: { note: text } }, 'restore of volumes'))
+      .then((did) => {
+        if (did) backupLog.info({}, 'the volumes of a restore cut short were put back');
+      })
+      .catch((err: Error) =>
+        backupLog.error({ err: err.message }, 'putting back the volumes of a restore cut short failed'),
+      );
   if (docker && background)
     void store
       .resume()
       .then(() => serviceAccounts.removeOrphans())
       .catch((err: Error) =>
         logs.get('api').error({ err: err.message }, 'resuming the store services failed'),
-      );
+      )
+      .then(resumeVolumes);
+  else if (background) void resumeVolumes();
   backupScheduler?.start();
   return {
     deps,
@@ -795,6 +807,18 @@ function scheduledFrom(backups: BackupService): BackupSource {
     open: (id) => backups.download(id),
     remove: (id) => backups.remove(id, 'schedule'),
   };
+}
+
+/**
+ * Test knob of the crash tests (a `pic serve` child outside the cell): PIC_TEST_VOLUMES, a JSON list
+ * of volumes (service, volume, container, path: each checked by the driver's schema) reached through
+ * this machine's Docker engine, as cell-api reaches the store's.
+ */
+function testVolumes(): ServiceVolumesPort | undefined {
+  const raw = process.env.PIC_TEST_VOLUMES;
+  if (!raw) return undefined;
+  const list = JSON.parse(raw) as ServiceVolume[];
+  return dockerServiceVolumes(new DockerEngine(), () => list);
 }
 
 /**

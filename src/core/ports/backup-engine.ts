@@ -64,4 +64,9 @@ export interface BackupEnginePort {
   openRestore(id: string, passphrase: string | undefined): Promise<RestoreHandle>;
   /** The .env of this cell as it runs (undefined when this process cannot see it). */
   currentEnv(): string | undefined;
+  /**
+   * At start: a restore cut short in its volume step (a crash) puts the volumes back from the staging
+   * directory its journal kept; resolves false when there was none.
+   */
+  resumeVolumes?(note: NoteFn): Promise<boolean>;
 }

@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import type {
   BackupEnginePort,
   BackupKey,
+  NoteFn,
   ProgressFn,
   RestoreHandle,
 } from '../../core/ports/backup-engine.ts';
@@ -22,14 +23,16 @@ import {
   checkStagedDatabase,
   commitRestore,
   databaseSource,
+  finishVolumes,
   newStaging,
+  pendingVolumes,
   RestoreRefused,
   removeStaging,
   rollForward,
   stagedText,
   treeSources,
 } from './cell-state.ts';
-import { restoreStagedVolumes } from './volume-restore.ts';
+import { hasStagedVolumes, restoreStagedVolumes } from './volume-restore.ts';
 import { thenVolumes } from './volume-sources.ts';
 
 export interface CellBackupOptions {
@@ -53,11 +56,16 @@ export interface CellBackupOptions {
   onRestoreStep?: (step: RestoreStep) => void;
 }
 
-/** Before the journal is written, after it, and after the data directory's entries are swapped in. */
-export const RESTORE_STEPS = ['before-journal', 'after-journal', 'after-files'] as const;
+/**
+ * Before the journal is written, after it, after the data directory's entries are swapped in, and in
+ * the middle of the first volume's import (its directory emptied, some of its bytes sent).
+ */
+export const RESTORE_STEPS = ['before-journal', 'after-journal', 'after-files', 'during-volumes'] as const;
 export type RestoreStep = (typeof RESTORE_STEPS)[number];
 
-export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { files: BackupFiles } {
+export function cellBackupEngine(
+  o: CellBackupOptions,
+): BackupEnginePort & { files: BackupFiles; resumeVolumes(note: NoteFn): Promise<boolean> } {
   const files = new BackupFiles(join(o.dataDir, 'backups'));
   return {
     files,
@@ -100,6 +108,16 @@ export function cellBackupEngine(o: CellBackupOptions): BackupEnginePort & { fil
       return restoreHandle(o, file, passphrase);
     },
     currentEnv: () => o.env(),
+    async resumeVolumes(note) {
+      const staging = pendingVolumes(o.dataDir);
+      if (!staging) return false;
+      try {
+        await restoreStagedVolumes(staging, o.volumes, () => undefined, note);
+      } finally {
+        finishVolumes(o.dataDir, staging);
+      }
+      return true;
+    },
   };
 }
 
@@ -193,14 +211,22 @@ function restoreHandle(
           // A database that cannot be copied in is refused here, before the journal commits to it.
           checkCopy(o.db, staging);
           o.onRestoreStep?.('before-journal');
-          commitRestore(o.dataDir, staging);
+          commitRestore(o.dataDir, staging, o.volumes !== undefined && hasStagedVolumes(staging));
           o.onRestoreStep?.('after-journal');
           progress('database_swap', 0, null);
           rollForward(o.dataDir, o.db, () => o.onRestoreStep?.('after-files'));
         },
         async restoreVolumes(progress, note) {
           if (!staging) throw new Error('stage() first');
-          await restoreStagedVolumes(staging, o.volumes, progress, note);
+          try {
+            await restoreStagedVolumes(staging, o.volumes, progress, note, () =>
+              o.onRestoreStep?.('during-volumes'),
+            );
+          } finally {
+            // Done or failed (the job says which): not to be done again at the next start. A crash
+            // never gets here: the journal stays, and the next start puts the volumes back.
+            finishVolumes(o.dataDir, staging);
+          }
         },
         async discard() {
           await archive.close();

@@ -3,6 +3,8 @@
 // rows and the data directory's entries are swapped in; a crash at any point after the journal is
 // finished at the next start (every step can run again), a crash before it leaves the old state and
 // a staging directory the next start deletes. So the cell is before or after a restore, never between.
+// The services' volumes come last (after the swap, from the staging directory): the journal then says
+// so (phase 'volumes') and keeps the staging, and a start after a crash there puts every volume back.
 import {
   chmodSync,
   closeSync,
@@ -187,15 +189,41 @@ interface Journal {
   install: string[];
   /** Live entries the backup does not have: moved aside, so the state is the backup's. */
   remove: string[];
+  /** The staged service volumes are to be put back too (their step comes after the swap). */
+  volumes?: boolean;
+  /** 'volumes': the files and rows are in; only the volumes are left (the staging is kept for them). */
+  phase?: 'volumes';
 }
 
 /** Writes the journal: from here on, the restore is finished even across a crash. */
-export function commitRestore(dataDir: string, staging: string): void {
+export function commitRestore(dataDir: string, staging: string, volumes = false): void {
   const stagedData = join(staging, 'data');
   const install = existsSync(stagedData) ? readdirSync(stagedData).filter((n) => !NOT_STATE.test(n)) : [];
   const remove = readdirSync(dataDir).filter((n) => !NOT_STATE.test(n) && !install.includes(n));
-  const journal: Journal = { staging: basename(staging), install, remove };
+  const journal: Journal = { staging: basename(staging), install, remove, ...(volumes ? { volumes } : {}) };
   writeFileAtomic(join(dataDir, JOURNAL), JSON.stringify(journal), { mode: 0o600 });
+}
+
+/**
+ * The staging directory of a restore whose files and rows are in but whose volumes are not (a crash
+ * in the volume step): the next start puts them back from it (every volume again: an import empties
+ * the directory first, so a half-done one is redone whole), then finishVolumes.
+ */
+export function pendingVolumes(dataDir: string): string | undefined {
+  const path = join(dataDir, JOURNAL);
+  if (!existsSync(path)) return undefined;
+  const journal = parseJournal(readFileSync(path, 'utf8'));
+  return journal.phase === 'volumes' ? join(dataDir, journal.staging) : undefined;
+}
+
+/** The volume step is over (done, or failed and reported): the journal goes, then its staging directory. */
+export function finishVolumes(dataDir: string, staging: string): void {
+  const path = join(dataDir, JOURNAL);
+  if (existsSync(path) && parseJournal(readFileSync(path, 'utf8')).staging === basename(staging)) {
+    rmSync(path);
+    fsyncDir(dataDir);
+  }
+  rmSync(staging, { recursive: true, force: true });
 }
 
 /**
@@ -210,6 +238,8 @@ export function rollForward(dataDir: string, db: Db, afterFiles?: () => void): b
   const staging = join(dataDir, journal.staging);
   if (!existsSync(staging))
     throw new Error(`the restore journal names ${journal.staging}, which is not there: restore again`);
+  // Files and rows are in (sessions made since must not end again): only the volumes are left.
+  if (journal.phase === 'volumes') return false;
   const aside = join(staging, 'replaced');
   mkdirSync(aside, { recursive: true, mode: 0o700 });
   for (const name of journal.remove) moveIfThere(join(dataDir, name), join(aside, name));
@@ -223,6 +253,18 @@ export function rollForward(dataDir: string, db: Db, afterFiles?: () => void): b
   afterFiles?.();
   // The spec's order: the vault and keys (moved in above) before the rows that refer to them.
   copyDatabase(db, join(staging, 'db', 'cell.db'));
+  if (journal.volumes) {
+    // The volumes' step next, from the staging directory the journal keeps.
+    const next: Journal = {
+      staging: journal.staging,
+      install: [],
+      remove: [],
+      volumes: true,
+      phase: 'volumes',
+    };
+    writeFileAtomic(path, JSON.stringify(next), { mode: 0o600 });
+    return true;
+  }
   rmSync(path);
   fsyncDir(dataDir);
   return true;
@@ -251,7 +293,17 @@ function parseJournal(text: string): Journal {
     throw new Error(
       'the restore journal is not one PIC wrote: remove data/api/restore-journal.json and restore again',
     );
-  return { staging: j.staging, install: j.install, remove: j.remove };
+  if ((j.volumes !== undefined && j.volumes !== true) || (j.phase !== undefined && j.phase !== 'volumes'))
+    throw new Error(
+      'the restore journal is not one PIC wrote: remove data/api/restore-journal.json and restore again',
+    );
+  return {
+    staging: j.staging,
+    install: j.install,
+    remove: j.remove,
+    ...(j.volumes ? { volumes: true } : {}),
+    ...(j.phase ? { phase: j.phase } : {}),
+  };
 }
 
 /** Deletes staging directories no journal names (a restore that stopped before it was committed). */

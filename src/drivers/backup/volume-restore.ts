@@ -3,8 +3,9 @@
 // index (a tar streamed from the files, never held in memory) and handed to the service's container
 // (ServiceVolumesPort.import), which replaces the directory's contents with it. Every index is read
 // and checked against the staged files first, so a damaged one stops before any volume is emptied.
-// Not journaled like the swap: a crash in the middle leaves a volume as it was, or emptied, and the
-// staging directory is swept at the next start; restoring the backup again finishes it.
+// Journaled with the swap (cell-state.ts): the journal keeps the staging directory until this step is
+// over, so a crash in the middle (a volume emptied, half filled) is finished at the next start, which
+// runs this again from the same staged files (each import empties the directory first).
 import {
   constants,
   createReadStream,
@@ -43,8 +44,11 @@ export async function restoreStagedVolumes(
   port: ServiceVolumesPort | undefined,
   progress: ProgressFn,
   note: NoteFn,
+  /** Test hook: called once, 1 MiB into the volumes (the crash tests kill the process there). */
+  midway?: () => void,
 ): Promise<void> {
   const staged = stagedVolumes(staging);
+  let first = midway;
   if (!port) {
     if (staged.length > 0)
       note(
@@ -83,6 +87,12 @@ export async function restoreStagedVolumes(
     try {
       await importVolume(port, w, note, (n) => {
         done += n;
+        // 1 MiB in: the container has emptied the directory and taken part of the tar.
+        if (done >= 1024 * 1024) {
+          const hook = first;
+          first = undefined;
+          hook?.();
+        }
         progress('volumes_restore', done, total);
       });
     } catch (err) {
@@ -95,6 +105,11 @@ export async function restoreStagedVolumes(
     throw new Error(
       `the cell was restored, but not these volumes (restore the backup again once fixed): ${failed.join('; ')}`,
     );
+}
+
+/** Whether the staging directory holds any volume (its step is journaled then). */
+export function hasStagedVolumes(staging: string): boolean {
+  return stagedVolumes(staging).length > 0;
 }
 
 function nameOf(v: { service: string; volume: string }): string {
