@@ -44,7 +44,7 @@ const PASSPHRASE = 'a long benchmark passphrase, typed twice';
 const MiB = 1024 * 1024;
 /** What a backup leaves out of the API's data directory (cell-state.ts's NOT_STATE). */
 const NOT_STATE =
-  /^(cell\.db(-wal|-shm|-journal)?|logs|backups|restore-staging-.*|restore-journal\.json|\.pic-tmp-.*)$/;
+  /^(cell\.db(-wal|-shm|-journal)?|backup\.lock(-journal)?|logs|backups|restore-staging-.*|restore-journal\.json|\.pic-tmp-.*)$/;
 
 for (const tool of [
   ['age', '--version'],

@@ -55,6 +55,7 @@ export class BackupService {
   /** Starts a backup in the background; 409 while another backup or restore runs. */
   create(opts: BackupKey & { origin: Origin }): { backup_id: string } {
     this.#idle();
+    const lock = this.#lock();
     const id = this.#d.engine.newId(this.#now());
     const job = this.#start(id, 'backup');
     const key: BackupKey = {
@@ -68,16 +69,23 @@ export class BackupService {
       backup_id: id,
       cell: this.#d.identity(),
     };
-    this.#run(id, opts.origin, async () => {
-      const item = await this.#d.engine.write(id, header, key, this.#progress(job), (t) => job.notes.push(t));
-      this.#d.audit.record({
-        source: opts.origin,
-        action: 'backup created',
-        target: id,
-        outcome: 'success',
-        detail: `${item.encrypted ? 'encrypted' : 'not encrypted'}, ${item.size} bytes`,
-      });
-    });
+    this.#run(
+      id,
+      opts.origin,
+      async () => {
+        const item = await this.#d.engine.write(id, header, key, this.#progress(job), (t) =>
+          job.notes.push(t),
+        );
+        this.#d.audit.record({
+          source: opts.origin,
+          action: 'backup created',
+          target: id,
+          outcome: 'success',
+          detail: `${item.encrypted ? 'encrypted' : 'not encrypted'}, ${item.size} bytes`,
+        });
+      },
+      lock,
+    );
     return { backup_id: id };
   }
 
@@ -91,71 +99,82 @@ export class BackupService {
     if (!this.#d.engine.get(id)) throw notFound('Backup');
     // One passphrase check at a time: each runs scrypt (up to 1 GiB of memory at age's highest work
     // factor), so parallel requests must not each start one.
+    // Taken before the passphrase check: no backup may start here or elsewhere while it runs.
+    const lock = this.#lock();
     this.#opening = true;
     let handle: Awaited<ReturnType<BackupEnginePort['openRestore']>>;
     try {
       handle = await this.#d.engine.openRestore(id, passphrase);
+    } catch (err) {
+      lock?.release();
+      throw err;
     } finally {
       this.#opening = false;
     }
-    // Checked again: the passphrase check took a while (scrypt), a backup may have started.
+    // Checked again (an engine without a lock): a backup may have started during the check (scrypt).
     if (this.#running) {
       await handle.discard();
+      lock?.release();
       this.#idle();
     }
     const job = this.#start(id, 'restore');
     const progress = this.#progress(job);
-    this.#run(id, origin, async () => {
-      let committed = false;
-      let volumesFailed: unknown;
-      try {
-        const staged = await handle.stage(progress);
-        progress('verifying', job.bytes_done, job.bytes_total);
+    this.#run(
+      id,
+      origin,
+      async () => {
+        let committed = false;
+        let volumesFailed: unknown;
         try {
-          await handle.commit(progress);
-        } catch (err) {
-          // The journal was written before the swap failed: the next start finishes it (ADR 0021).
-          const why = err instanceof Error ? err.message : String(err);
-          throw new Error(
-            `the restore was verified but swapping it in stopped (${why}); restart cell-api (\`./pic restart api\`): its start finishes a swap that had begun, or keeps the cell as it was`,
-          );
+          const staged = await handle.stage(progress);
+          progress('verifying', job.bytes_done, job.bytes_total);
+          try {
+            await handle.commit(progress);
+          } catch (err) {
+            // The journal was written before the swap failed: the next start finishes it (ADR 0021).
+            const why = err instanceof Error ? err.message : String(err);
+            throw new Error(
+              `the restore was verified but swapping it in stopped (${why}); restart cell-api (\`./pic restart api\`): its start finishes a swap that had begun, or keeps the cell as it was`,
+            );
+          }
+          committed = true;
+          this.#restoredEnv = staged.env;
+          const env = this.#d.engine.currentEnv();
+          if (staged.env !== undefined && env !== undefined && staged.env.trim() !== env.trim())
+            job.notes.push(
+              "The backup's .env differs from this machine's; this machine's was kept (`pic restore` on the host takes the backup's).",
+            );
+          // The volumes are read from staging, so before discard(). One that fails does not undo the
+          // swap: the cell is re-applied below all the same, and the job then fails naming it.
+          await this.#d
+            .beforeVolumes?.()
+            .catch((err: unknown) =>
+              job.notes.push(`Recreating the store's services failed: ${(err as Error).message}`),
+            );
+          volumesFailed = await handle
+            .restoreVolumes(progress, (t) => job.notes.push(t))
+            .then(
+              () => undefined,
+              (err: unknown) => err ?? new Error('restoring the volumes failed'),
+            );
+        } finally {
+          await handle.discard();
         }
-        committed = true;
-        this.#restoredEnv = staged.env;
-        const env = this.#d.engine.currentEnv();
-        if (staged.env !== undefined && env !== undefined && staged.env.trim() !== env.trim())
-          job.notes.push(
-            "The backup's .env differs from this machine's; this machine's was kept (`pic restore` on the host takes the backup's).",
-          );
-        // The volumes are read from staging, so before discard(). One that fails does not undo the
-        // swap: the cell is re-applied below all the same, and the job then fails naming it.
-        await this.#d
-          .beforeVolumes?.()
-          .catch((err: unknown) =>
-            job.notes.push(`Recreating the store's services failed: ${(err as Error).message}`),
-          );
-        volumesFailed = await handle
-          .restoreVolumes(progress, (t) => job.notes.push(t))
-          .then(
-            () => undefined,
-            (err: unknown) => err ?? new Error('restoring the volumes failed'),
-          );
-      } finally {
-        await handle.discard();
-      }
-      if (committed) {
-        progress('reapplying', job.bytes_done, job.bytes_total);
-        await this.#d.afterRestore();
-        this.#d.audit.record({
-          source: origin,
-          action: 'backup restored',
-          target: id,
-          outcome: 'success',
-          detail: 'every session ended',
-        });
-      }
-      if (volumesFailed) throw volumesFailed;
-    });
+        if (committed) {
+          progress('reapplying', job.bytes_done, job.bytes_total);
+          await this.#d.afterRestore();
+          this.#d.audit.record({
+            source: origin,
+            action: 'backup restored',
+            target: id,
+            outcome: 'success',
+            detail: 'every session ended',
+          });
+        }
+        if (volumesFailed) throw volumesFailed;
+      },
+      lock,
+    );
     return { backup_id: id };
   }
 
@@ -223,7 +242,18 @@ export class BackupService {
     };
   }
 
-  #run(id: string, origin: Origin, work: () => Promise<void>): void {
+  /** The cross-process lock (409 when another process runs a job); undefined for an engine without one. */
+  #lock(): { release(): void } | undefined {
+    const lock = this.#d.engine.lock?.();
+    if (lock === null)
+      throw new AppError(
+        'conflict',
+        'A backup or restore is running in another process (cell-api, or `pic backup` / `pic restore` on the host); wait for it to end',
+      );
+    return lock;
+  }
+
+  #run(id: string, origin: Origin, work: () => Promise<void>, lock?: { release(): void }): void {
     const job = this.#jobs.get(id)!;
     const done = (async () => {
       try {
@@ -243,6 +273,7 @@ export class BackupService {
       } finally {
         job.finished_at = this.#now().toISOString();
         this.#running = undefined;
+        lock?.release();
       }
       return { ...job, notes: [...job.notes] };
     })();

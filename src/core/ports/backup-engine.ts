@@ -65,6 +65,12 @@ export interface BackupEnginePort {
   /** The .env of this cell as it runs (undefined when this process cannot see it). */
   currentEnv(): string | undefined;
   /**
+   * The lock that keeps one backup or restore at a time across processes (cell-api and the host's
+   * `pic backup` / `pic restore`), or null when another process holds it. Released at the job's end;
+   * the process's end releases it too.
+   */
+  lock?(): { release(): void } | null;
+  /**
    * At start: a restore cut short in its volume step (a crash) puts the volumes back from the staging
    * directory its journal kept; resolves false when there was none.
    */

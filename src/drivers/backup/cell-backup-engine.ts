@@ -32,6 +32,7 @@ import {
   stagedText,
   treeSources,
 } from './cell-state.ts';
+import { tryJobLock } from './job-lock.ts';
 import { hasStagedVolumes, restoreStagedVolumes } from './volume-restore.ts';
 import { thenVolumes } from './volume-sources.ts';
 
@@ -108,6 +109,7 @@ export function cellBackupEngine(
       return restoreHandle(o, file, passphrase);
     },
     currentEnv: () => o.env(),
+    lock: () => tryJobLock(o.dataDir),
     async resumeVolumes(note) {
       const staging = pendingVolumes(o.dataDir);
       if (!staging) return false;

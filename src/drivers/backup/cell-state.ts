@@ -34,7 +34,7 @@ import type { ArchiveSource } from './archive-writer.ts';
 
 /** In the API's data directory, what a backup never holds and a restore never touches. */
 const NOT_STATE =
-  /^(cell\.db(-wal|-shm|-journal)?|logs|backups|restore-staging-.*|restore-journal\.json|\.pic-tmp-.*)$/;
+  /^(cell\.db(-wal|-shm|-journal)?|backup\.lock(-journal)?|logs|backups|restore-staging-.*|restore-journal\.json|\.pic-tmp-.*)$/;
 const STAGING_PREFIX = 'restore-staging-';
 const JOURNAL = 'restore-journal.json';
 
