@@ -377,7 +377,12 @@ export function createCell(opts: CellOptions): Cell {
   // Scheduled backups (ADR 0022): the passphrase and each S3 target's secret key in 0600 files.
   const backupRepo = new BackupScheduleStore(db);
   // Inside the cell a directory target is at its mount, /backup-targets/<id>; outside, at its path.
-  const backupTargets = backupTargetsFor(opts.docker === true);
+  // The cell's own networks, where an S3 endpoint is refused unless the owner allowed it (ADR 0022).
+  const cellNetworks = () => {
+    const c = config.get();
+    return [hostFacts(c, hostEnv).cellNetwork, vpnNetwork(c.identity.vpn_address)];
+  };
+  const backupTargets = backupTargetsFor(opts.docker === true, cellNetworks);
   const backupSecret = (name: string) => secretFile(join(paths.secrets, 'backup', name));
   const backupSchedule = new BackupScheduleService({
     repo: backupRepo,
@@ -387,6 +392,7 @@ export function createCell(opts: CellOptions): Cell {
     clock,
     // This process makes backups itself (BackupService below), so scheduled ones always have an engine.
     available: true,
+    cellNetworks,
   });
   // A domain or mode change is applied only once its certificate is here (ADR 0019).
   config.beforeApply((target, changes) => tls.prepareApply(target, changes));

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FakeBackupSource, FakeClock } from '../core/backup/schedule-fakes-kit.ts';
+import { cidrRange, formatIpv4 } from '../schema/fields.ts';
 import { authed, completeSetup, type Kit, type Login, makeKit } from './test-kit.ts';
 
 const PASSPHRASE = 'Marker-Passphrase-7f3a9c';
@@ -128,6 +129,10 @@ describe('backup schedule API', () => {
   });
 
   test('bad targets: 400 naming the field (traversal, injection, oversized, the other kind’s fields)', async () => {
+    // An address in the cell's own network and in its VPN's.
+    const identity = kit.cell.deps.config.get().identity;
+    const CELL_HOST = formatIpv4(cidrRange(identity.ip_range).first + 9);
+    const VPN_HOST = identity.vpn_address.split('/')[0]!;
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ kind: 'directory', path: '../../etc' }, 'path'],
       [{ kind: 'directory', path: `${dirA}/../..` }, 'path'],
@@ -154,6 +159,16 @@ describe('backup schedule API', () => {
       [{ ...s3, secret_access_key: 'has spaces in it' }, 'secret_access_key'],
       [{ ...s3, secret_access_key: undefined }, 'secret_access_key'],
       [{ ...s3, path: dirA }, 'path'],
+      [{ kind: 'directory', path: dirA, allow_private_endpoint: true }, 'allow_private_endpoint'],
+      [{ ...s3, allow_private_endpoint: 'yes' }, 'allow_private_endpoint'],
+      // Not off-host: this machine, link-local, the cell's own networks (unless allowed on purpose).
+      [{ ...s3, endpoint: 'https://127.0.0.1:9000' }, 'endpoint'],
+      [{ ...s3, endpoint: 'http://localhost:9000' }, 'endpoint'],
+      [{ ...s3, endpoint: 'https://[::1]' }, 'endpoint'],
+      [{ ...s3, endpoint: 'https://169.254.169.254' }, 'endpoint'],
+      [{ ...s3, endpoint: 'https://[fe80::1]' }, 'endpoint'],
+      [{ ...s3, endpoint: `https://${CELL_HOST}` }, 'endpoint'],
+      [{ ...s3, endpoint: `https://${VPN_HOST}` }, 'endpoint'],
     ];
     for (const [body, field] of cases) {
       const r = await call('POST', TARGETS, body);
@@ -162,6 +177,17 @@ describe('backup schedule API', () => {
       assert.ok(!r.body.includes(S3_SECRET));
     }
     assert.deepEqual((await call('GET', SCHEDULE)).json().targets, []);
+  });
+
+  test('an S3 endpoint on this machine is refused naming both fields, and accepted when allowed', async () => {
+    const local = { ...s3, endpoint: 'https://127.0.0.1:9000' };
+    const r = await call('POST', TARGETS, local);
+    assert.equal(r.statusCode, 400, r.body);
+    assert.match(r.json().error.message ?? r.body, /loopback.*allow_private_endpoint: true/);
+    const ok = await call('POST', TARGETS, { ...local, allow_private_endpoint: true });
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.equal(ok.json().allow_private_endpoint, true);
+    assert.equal((await call('DELETE', `${TARGETS}/${ok.json().id}`)).statusCode, 204);
   });
 
   test('targets: 201 with an id; the S3 secret is write-only; duplicates are refused', async () => {

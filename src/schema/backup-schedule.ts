@@ -167,6 +167,8 @@ export const backupTargetBody = z
     prefix: s3Prefix.optional(),
     access_key_id: s3AccessKeyId.optional(),
     secret_access_key: s3SecretAccessKey.optional(),
+    /** The endpoint may be on loopback, link-local or the cell's own networks (private-endpoint.ts). */
+    allow_private_endpoint: z.boolean().optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -174,7 +176,7 @@ export const backupTargetBody = z
       ctx.addIssue({ code: 'custom', path: [field], message });
     if (b.kind === 'directory') {
       if (b.path === undefined) need('path');
-      for (const f of [...S3_FIELDS, 'prefix'] as const)
+      for (const f of [...S3_FIELDS, 'prefix', 'allow_private_endpoint'] as const)
         if (b[f] !== undefined) need(f, 'is for s3 targets only');
     } else {
       for (const f of S3_FIELDS) if (b[f] === undefined) need(f);
@@ -194,6 +196,7 @@ export const storedTargetSpec = z.discriminatedUnion('kind', [
       bucket: s3Bucket,
       prefix: s3Prefix.nullable(),
       access_key_id: s3AccessKeyId,
+      allow_private_endpoint: z.boolean().optional(),
     })
     .strict(),
 ]);
@@ -208,6 +211,8 @@ export type BackupTargetSpec =
       bucket: string;
       prefix: string | null;
       access_key_id: string;
+      /** Set by the owner: the endpoint may be on loopback, link-local or the cell's own networks. */
+      allow_private_endpoint?: boolean;
     };
 
 export const targetResultSchema = z.object({
@@ -238,6 +243,7 @@ export const backupTargetView = z.discriminatedUnion('kind', [
     bucket: z.string(),
     prefix: z.string().nullable(),
     access_key_id: z.string(),
+    allow_private_endpoint: z.boolean().optional(),
     secret_set: z.boolean(),
   }),
 ]);

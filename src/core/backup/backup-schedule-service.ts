@@ -1,6 +1,7 @@
 // The schedule's settings and targets as the owner edits them (ADR 0022): the view (secrets as
 // "set" flags only), the schedule and its encryption, adding, removing and testing targets. The runs
 // themselves are BackupScheduler's; it is told when the settings change.
+
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
@@ -12,6 +13,7 @@ import {
   MAX_BACKUP_TARGETS,
   type TargetTestResult,
 } from '../../schema/backup-schedule.ts';
+import { privateEndpointMessage, privateEndpointReason } from '../../schema/private-endpoint.ts';
 import { AppError, conflict, invalid, notFound } from '../errors.ts';
 import type {
   BackupScheduleRepository,
@@ -34,6 +36,8 @@ export interface BackupScheduleDeps {
   clock: Pick<Clock, 'now'>;
   /** Whether a backup engine is wired in: without one the schedule is kept but cannot run. */
   available: boolean;
+  /** The cell's own networks (CIDRs): an S3 endpoint there is refused unless allowed on purpose. */
+  cellNetworks?: () => string[];
 }
 
 const NEEDS_ENCRYPTION = 'a recipient or a passphrase is required while backups are copied to targets';
@@ -123,6 +127,13 @@ export class BackupScheduleService {
     if (targets.length >= MAX_BACKUP_TARGETS)
       throw conflict(`At most ${MAX_BACKUP_TARGETS} targets can be kept`);
     const spec = specOf(body);
+    if (spec.kind === 's3' && !spec.allow_private_endpoint) {
+      const reason = privateEndpointReason(new URL(spec.endpoint).hostname, this.#d.cellNetworks?.() ?? []);
+      if (reason) {
+        const message = `the endpoint's host ${privateEndpointMessage(reason)}`;
+        throw new AppError('bad_request', message, { fields: [{ field: 'endpoint', message }] });
+      }
+    }
     if (targets.some((t) => sameDestination(t.spec, spec)))
       throw conflict('A target with this destination exists already');
     const t = this.#d.repo.addTarget(spec, new Date(this.#d.clock.now()).toISOString());
@@ -197,6 +208,7 @@ function specOf(b: BackupTargetBody): BackupTargetSpec {
     bucket: b.bucket!,
     prefix: b.prefix ?? null,
     access_key_id: b.access_key_id!,
+    ...(b.allow_private_endpoint ? { allow_private_endpoint: true } : {}),
   };
 }
 

@@ -7,7 +7,10 @@ import { directoryTarget } from './directory-target.ts';
 import { s3Target } from './s3-target.ts';
 
 /** The factory for a process inside the cell (`inCell`: directories at their mounts) or outside it. */
-export function backupTargetsFor(inCell: boolean): BackupTargetFactory {
+export function backupTargetsFor(
+  inCell: boolean,
+  cellNetworks: () => string[] = () => [],
+): BackupTargetFactory {
   return (spec, secret, id) =>
     spec.kind === 'directory'
       ? inCell
@@ -20,6 +23,9 @@ export function backupTargetsFor(inCell: boolean): BackupTargetFactory {
           prefix: spec.prefix,
           accessKeyId: spec.access_key_id,
           secretAccessKey: secret,
+          // Checked again at each request, on what the host name resolves to (a stored row, too).
+          allowPrivate: spec.allow_private_endpoint === true,
+          cellNetworks,
         });
 }
 

@@ -48,6 +48,7 @@ describe('s3rver: put, list, delete under a prefix', () => {
 
   const target = (prefix: string | null) =>
     s3Target({
+      allowPrivate: true, // s3rver and the fakes listen on loopback
       endpoint,
       region: 'us-east-1',
       bucket: 'pic-backups',
@@ -75,6 +76,7 @@ describe('s3rver: put, list, delete under a prefix', () => {
 
   test('a missing bucket is named', async () => {
     const t = s3Target({
+      allowPrivate: true, // s3rver and the fakes listen on loopback
       endpoint,
       region: 'us-east-1',
       bucket: 'no-such-bucket',
@@ -101,6 +103,7 @@ describe('SigV4-checking fake', () => {
 
   const target = (over: { secret?: string | undefined; keyId?: string } = {}) =>
     s3Target({
+      allowPrivate: true, // s3rver and the fakes listen on loopback
       endpoint: s3.url,
       region: 'eu-west-1',
       bucket: 'pic-backups',
@@ -165,6 +168,7 @@ describe('limits', () => {
     for (const s of [silent, huge]) await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const at = (s: typeof silent) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
     const opts = {
+      allowPrivate: true,
       region: 'us-east-1',
       bucket: 'b-1',
       prefix: null,

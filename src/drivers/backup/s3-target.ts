@@ -4,10 +4,13 @@
 // read up to a cap, redirects are not followed, every request has a time limit (an upload: no byte
 // moving for stallMs), and an error names the HTTP status and S3's error code, never the URL (a
 // presigned one would be a credential) or the key.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Readable, Transform } from 'node:stream';
 import { AwsV4Signer } from 'aws4fetch';
 import type { BackupTarget, TargetObject } from '../../core/ports/backup-target.ts';
 import { TARGET_OBJECT_NAME } from '../../schema/backup-schedule.ts';
+import { privateEndpointMessage, privateEndpointReason } from '../../schema/private-endpoint.ts';
 import { BodyTooLarge, readCapped } from '../http/read-capped.ts';
 
 export interface S3TargetOptions {
@@ -25,6 +28,14 @@ export interface S3TargetOptions {
   maxPageBytes?: number;
   /** Pages read at most (1,000 keys each). */
   maxPages?: number;
+  /**
+   * The endpoint may be on loopback, link-local or the cell's own networks (the owner's
+   * `allow_private_endpoint`; tests on a local server). Otherwise every request first resolves the
+   * host and refuses such an address (a name pointing at 127.0.0.1 or 169.254.169.254 included).
+   */
+  allowPrivate?: boolean;
+  /** The cell's own networks (CIDRs), refused with the rest unless allowPrivate. */
+  cellNetworks?: () => string[];
 }
 
 /** S3's limit for one PUT; a larger archive would need a multipart upload. */
@@ -92,6 +103,32 @@ export function parseListPage(xml: string): { objects: TargetObject[]; next: str
   return { objects, next: truncated && token ? decodeXml(token) : undefined };
 }
 
+/**
+ * Refuses a host that is, or resolves to, this machine, a link-local address or the cell's own
+ * networks (private-endpoint.ts). fetch resolves the name again: a name that changes its answer in
+ * between (DNS rebinding) is not stopped here; a literal address or a plain misconfiguration is.
+ */
+async function offHost(host: string, cellNetworks: string[]): Promise<void> {
+  const refuse = (reason: string) => {
+    throw new S3Error(`the endpoint's host ${privateEndpointMessage(reason)}`);
+  };
+  const literal = privateEndpointReason(host, cellNetworks);
+  if (literal) refuse(literal);
+  if (isIP(host.replace(/^\[|\]$/g, ''))) return;
+  let addresses: { address: string }[];
+  try {
+    addresses = await lookup(host, { all: true, verbatim: true });
+  } catch (err) {
+    throw new S3Error(
+      `the endpoint's host does not resolve (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  for (const a of addresses) {
+    const reason = privateEndpointReason(a.address, cellNetworks);
+    if (reason) refuse(`resolves to ${a.address}, which ${reason}`);
+  }
+}
+
 export function s3Target(o: S3TargetOptions): BackupTarget {
   const timeoutMs = o.timeoutMs ?? 30_000;
   const stallMs = o.stallMs ?? 60_000;
@@ -111,6 +148,7 @@ export function s3Target(o: S3TargetOptions): BackupTarget {
     init: { headers?: Record<string, string>; body?: ReadableStream; signal: AbortSignal },
   ): Promise<Response> {
     if (!o.secretAccessKey) throw new S3Error('no secret access key is stored for this target');
+    if (!o.allowPrivate) await offHost(new URL(url).hostname, o.cellNetworks?.() ?? []);
     const signed = await new AwsV4Signer({
       method,
       url,
