@@ -76,6 +76,12 @@ async function openForBackup(cellDir: string, envText: string | undefined, cellE
     ...(cellEnv ? { cellEnv } : {}),
     ...(volumes ? { serviceVolumes: volumes } : {}),
   });
+  const declared = volumes ? [] : cell.deps.store.volumes();
+  if (declared.length > 0)
+    console.error(
+      `note: the Docker engine does not answer here: the data volumes of ${declared.map((v) => `${v.service}/${v.volume}`).join(', ')} ` +
+        'are left out of this command (a backup without them, a restore that does not touch them)',
+    );
   return cell;
 }
 
