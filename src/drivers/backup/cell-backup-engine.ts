@@ -113,10 +113,14 @@ export function cellBackupEngine(
     async resumeVolumes(note) {
       const staging = pendingVolumes(o.dataDir);
       if (!staging) return false;
+      // The job lock, as any restore: a host command running one now finishes it itself.
+      const lock = tryJobLock(o.dataDir);
+      if (!lock) return false;
       try {
         await restoreStagedVolumes(staging, o.volumes, () => undefined, note);
       } finally {
         finishVolumes(o.dataDir, staging);
+        lock.release();
       }
       return true;
     },
