@@ -500,7 +500,9 @@ export function createCell(opts: CellOptions): Cell {
     audit,
     afterRestore,
     // Inside the cell: the restored store services run again before their volumes are put back.
-    ...(docker ? { beforeVolumes: () => deps.store.resume() } : {}),
+    ...(docker
+      ? { beforeVolumes: () => deps.store.resume(), afterVolumes: () => deps.store.restartAll() }
+      : {}),
     uploadMaxBytes: opts.backup?.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
     log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
   });

@@ -19,6 +19,11 @@ export interface BackupServiceDeps {
    * images built again where the machine is new), so their volumes have containers to go into.
    */
   beforeVolumes?: () => Promise<void>;
+  /**
+   * After the volumes went back in: the services holding them restart, so their daemons read the
+   * restored data from the start (caches, indexes) and make again the sockets an import removed.
+   */
+  afterVolumes?: () => Promise<void>;
   uploadMaxBytes: number;
   now?: () => Date;
   log?: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
@@ -156,6 +161,11 @@ export class BackupService {
             .then(
               () => undefined,
               (err: unknown) => err ?? new Error('restoring the volumes failed'),
+            );
+          await this.#d
+            .afterVolumes?.()
+            .catch((err: unknown) =>
+              job.notes.push(`Restarting the store's services failed: ${(err as Error).message}`),
             );
         } finally {
           await handle.discard();

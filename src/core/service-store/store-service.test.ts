@@ -450,6 +450,18 @@ describe('StoreService', () => {
     assert.ok(engine.calls.includes('restart t-cell-alpha_main'));
   });
 
+  test('restartAll (after a restore put the volumes back): every running service, those required first', async () => {
+    const { store, engine } = make([manifest('beta', { requires: ['alpha'] }), manifest('alpha')]);
+    await store.install('beta');
+    await store.idle();
+    engine.calls.length = 0;
+    await store.restartAll();
+    assert.deepEqual(
+      engine.calls.filter((c) => c.startsWith('restart ')),
+      ['restart t-cell-alpha_main', 'restart t-cell-beta_main'],
+    );
+  });
+
   test("cell backups carry each running service's backup_volumes, in the container that mounts them", async () => {
     const { store } = make([manifest('alpha', { backup_volumes: ['data'] }), manifest('beta')]);
     await store.install('alpha');

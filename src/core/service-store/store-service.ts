@@ -522,6 +522,20 @@ export class StoreService implements InstalledServicesPort {
     return { service: id, state: this.#state(id, this.#d.repo.get(id)) };
   }
 
+  /**
+   * Restarts every running service, those others require first (a restore put their volumes back
+   * under them). Each failure is collected; the others still restart.
+   */
+  async restartAll(): Promise<void> {
+    const rows = this.#d.repo.list().filter((r) => r.state === 'running');
+    const required = new Set(rows.flatMap((r) => r.manifest.requires ?? []));
+    const ordered = [...rows.filter((r) => required.has(r.id)), ...rows.filter((r) => !required.has(r.id))];
+    const failed: string[] = [];
+    for (const r of ordered)
+      await this.restart(r.id).catch((err: unknown) => failed.push(`${r.id}: ${(err as Error).message}`));
+    if (failed.length > 0) throw new Error(failed.join('; '));
+  }
+
   /** After setup: installs what the owner chose in the wizard, when the catalog has it and Docker is here. */
   async installRequested(ids: readonly string[]): Promise<void> {
     if (ids.length === 0 || !(await this.#d.engine.available())) return;
