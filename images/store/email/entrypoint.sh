@@ -33,6 +33,13 @@ chown vmail:vmail "$MAIL"
 chmod 0700 "$MAIL"
 chown root:root "$QUEUE"
 chmod 0755 "$QUEUE"
+# OpenDKIM's milter socket, inside the queue directory so that Postfix reaches it by a relative path
+# (unix:opendkim/opendkim.sock) chrooted or not; postfix enters the folder as its group, and connects
+# to the socket (opendkim's, 0770 by OpenDKIM's UMask 007) as a member of the opendkim group.
+mkdir -p "$QUEUE/opendkim"
+chown opendkim:postfix "$QUEUE/opendkim"
+chmod 0750 "$QUEUE/opendkim"
+rm -f "$QUEUE/opendkim/opendkim.sock"
 
 # The DKIM key: RSA 2048, made once, kept in its own volume (in backups), readable by opendkim only.
 chown opendkim:opendkim "$DKIM"

@@ -226,7 +226,7 @@ smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_sender_restrictions = reject_non_fqdn_sender, permit_mynetworks,
   check_sender_access texthash:/etc/postfix/own_domain
 smtpd_restriction_classes = quota_check
-quota_check = check_policy_service inet:127.0.0.1:12340
+quota_check = check_policy_service unix:private/quota-status
 smtpd_recipient_restrictions = reject_non_fqdn_recipient, reject_unlisted_recipient,
   check_recipient_access texthash:/etc/postfix/quota_domains
 smtpd_reject_unlisted_recipient = yes
@@ -256,10 +256,11 @@ smtpd_tls_received_header = yes
 smtp_tls_CApath = /etc/ssl/certs
 smtp_tls_loglevel = 1
 
-# DKIM: OpenDKIM signs mail submitted on 587 and verifies the rest.
+# DKIM: OpenDKIM signs mail submitted on 587 and verifies the rest. Its socket is in the queue
+# directory (a path relative to it, where Postfix's daemons run, chrooted or not).
 milter_protocol = 6
 milter_default_action = accept
-smtpd_milters = inet:127.0.0.1:8891
+smtpd_milters = unix:opendkim/opendkim.sock
 non_smtpd_milters = \$smtpd_milters
 
 CF
@@ -322,7 +323,7 @@ render_opendkim() {
 Syslog no
 UMask 007
 Mode sv
-Socket inet:8891@127.0.0.1
+Socket local:$QUEUE/opendkim/opendkim.sock
 Domain $domain
 Selector $SELECTOR
 KeyFile $DKIM/$SELECTOR.private

@@ -360,7 +360,7 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
     rmSync(base, { recursive: true, force: true });
   });
 
-  test('read-only root, only the store’s capabilities; daemons drop root; the DKIM key is 0600', async () => {
+  test('read-only root, only the store’s capabilities; daemons drop root; the DKIM key is 0600; UNIX sockets, no loopback TCP', async () => {
     const w = await exec(['touch', '/etc/pic-test']);
     assert.notEqual(w.exitCode, 0, 'the root file system is writable');
     const caps = await exec(['grep', '^CapEff', '/proc/1/status']);
@@ -373,6 +373,30 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
     assert.deepEqual([...new Set(uidOf(/^opendkim /))], ['942'], 'opendkim drops to its user');
     const key = await exec(['stat', '-c', '%a %U', '/var/lib/pic-mail-dkim/pic.private']);
     assert.equal(key.stdout.trim(), '600 opendkim');
+    // OpenDKIM and quota-status on UNIX sockets in the queue directory, nothing on loopback TCP.
+    const socks = await exec([
+      'stat',
+      '-c',
+      '%n %F %a %U:%G',
+      '/var/spool/postfix/opendkim',
+      '/var/spool/postfix/opendkim/opendkim.sock',
+      '/var/spool/postfix/private/quota-status',
+    ]);
+    assert.deepEqual(socks.stdout.trim().split('\n'), [
+      '/var/spool/postfix/opendkim directory 750 opendkim:postfix',
+      '/var/spool/postfix/opendkim/opendkim.sock socket 770 opendkim:opendkim',
+      '/var/spool/postfix/private/quota-status socket 660 postfix:postfix',
+    ]);
+    const groups = await exec(['id', '-nG', 'postfix']);
+    assert.ok(groups.stdout.trim().split(' ').includes('opendkim'), 'postfix is in the opendkim group');
+    const tcp = await exec(['cat', '/proc/net/tcp']);
+    // Column 2 is local address:port in hex, column 4 the state (0A: LISTEN); 0100007F is 127.0.0.1.
+    const loopbackListeners = tcp.stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[3] === '0A' && f[1]?.startsWith('0100007F:'))
+      .map((f) => f[1]);
+    assert.deepEqual(loopbackListeners, [], 'no daemon listens on loopback TCP');
   });
 
   test('TLS: a placeholder until the store writes the certificate, then the tls reload hook', async () => {
