@@ -351,6 +351,30 @@ test("a backup restored in place brings bob's mailbox back", async () => {
     5 * 60_000,
   );
   admin = owner;
+  await until(
+    'the restore to finish',
+    async () => {
+      const job = (
+        (await admin.call('GET', `/api/config/backups/${id}`)).json as {
+          job: { phase: string; error: string };
+        }
+      ).job;
+      if (job.phase === 'failed') throw new Error(job.error);
+      return job.phase === 'done' ? true : undefined;
+    },
+    5 * 60_000,
+  );
+  // The restored services restart after their volumes (jobs of their own): wait until they are idle.
+  await until('the mail services to run again', async () => {
+    for (const sid of ['email', 'webmail']) {
+      const item = (await admin.call('GET', `/api/services/catalog/${sid}`)).json as {
+        state: string;
+        job?: { phase: string };
+      };
+      if (item.state !== 'running' || (item.job && item.job.phase !== 'done')) return undefined;
+    }
+    return true;
+  });
   const back = await until(
     "bob's message to be back",
     async () => {
