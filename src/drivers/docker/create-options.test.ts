@@ -78,7 +78,7 @@ describe('security flags of the created store containers', () => {
   test('the built-in catalog has services to check', () => {
     assert.deepEqual(
       catalog.map((e) => e.manifest.id),
-      ['calendar', 'email', 'files'],
+      ['calendar', 'email', 'files', 'webmail'],
     );
   });
 

@@ -6435,6 +6435,7 @@ export interface operations {
                             bucket: string;
                             prefix: string | null;
                             access_key_id: string;
+                            allow_private_endpoint?: boolean;
                             secret_set: boolean;
                         })[];
                         next_run_at: string | null;
@@ -6525,6 +6526,7 @@ export interface operations {
                             bucket: string;
                             prefix: string | null;
                             access_key_id: string;
+                            allow_private_endpoint?: boolean;
                             secret_set: boolean;
                         })[];
                         next_run_at: string | null;
@@ -6567,6 +6569,7 @@ export interface operations {
                     prefix?: string;
                     access_key_id?: string;
                     secret_access_key?: string;
+                    allow_private_endpoint?: boolean;
                 };
             };
         };
@@ -6607,6 +6610,7 @@ export interface operations {
                         bucket: string;
                         prefix: string | null;
                         access_key_id: string;
+                        allow_private_endpoint?: boolean;
                         secret_set: boolean;
                     };
                 };
