@@ -6,6 +6,7 @@
 // the volume); roles (a peer only in its own folder), CSRF, and the quota (507).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import {
   existsSync,
   lstatSync,
@@ -15,6 +16,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { type AddressInfo, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -460,5 +462,54 @@ describe('files API', () => {
     const back = await settings(null);
     assert.equal(back.statusCode, 200);
     assert.equal(readFileSync(join(vol, 'settings.json'), 'utf8'), '{"quota_mb":1024}\n');
+  });
+
+  test('a refused upload on a real socket: the 507 arrives whole while the client still sends; no reset, and the socket goes soon', async () => {
+    // Without the lingering close the socket was destroyed with the body's bytes unread: a reset,
+    // which the client (Caddy on a cell) saw instead of the answer, as a 502.
+    const set = await req('PUT', '/api/services/files/settings', admin, {
+      json: { values: { quota_mb: 1 } },
+    });
+    assert.equal(set.statusCode, 200, set.body);
+    await kit.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = kit.app.server.address() as AddressInfo;
+    const sock = connect(port, '127.0.0.1');
+    await once(sock, 'connect');
+    let got = '';
+    let error: Error | undefined;
+    sock.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    sock.on('error', (e) => {
+      error = e;
+    });
+    const closed = once(sock, 'close');
+    const headers = Object.entries(authed(alice))
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    sock.write(
+      'PUT /api/peer/files/upload?path=racing.bin HTTP/1.1\r\nhost: 127.0.0.1\r\n' +
+        `${headers}content-type: application/octet-stream\r\ntransfer-encoding: chunked\r\n\r\n`,
+    );
+    // 4 MiB over 600 ms: past the 1 MiB quota at once, and still sending long after the answer.
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const stop = Date.now() + 600;
+    for (let sent = 0; Date.now() < stop && !error && sent < 4 * 1024 * 1024; sent += chunk.length) {
+      sock.write(`${chunk.length.toString(16)}\r\n`);
+      sock.write(chunk);
+      sock.write('\r\n');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(error, undefined, `the client saw ${error?.message}`);
+    assert.match(got, /^HTTP\/1\.1 507 /);
+    assert.match(got, /connection: close/i);
+    assert.match(got, /Over quota/);
+    // The server closes it itself, in a bounded time, though the client never ends its body.
+    const started = Date.now();
+    await closed;
+    assert.ok(Date.now() - started < 10_000);
+    assert.ok(!existsSync(users('alice', 'racing.bin')));
+    assert.deepEqual(readdirSync(join(vol, 'tmp')), []);
   });
 });

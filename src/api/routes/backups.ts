@@ -11,6 +11,7 @@ import {
   DEFAULT_UPLOAD_MAX_BYTES,
   restoreBody,
 } from '../../schema/backup.ts';
+import { closeAfterRefusedBody } from '../refused-body.ts';
 import { ADMIN, defineRoute } from '../route.ts';
 
 const accepted = z.object({ backup_id: z.string(), message: z.string() });
@@ -89,9 +90,9 @@ export const backupRoutes = [
         return result;
       } catch (err) {
         // The rest of a refused body is not read: the answer closes the connection, and the socket
-        // goes once it is sent, or a client could hold it open (and shutdown waiting) for ever.
-        reply.header('connection', 'close');
-        reply.raw.once('finish', () => req.raw.destroy());
+        // goes shortly after it is sent (a lingering close: no reset that loses the answer), or a
+        // client could hold it open (and shutdown waiting) for ever.
+        closeAfterRefusedBody(req, reply);
         throw err;
       }
     },

@@ -17,6 +17,7 @@ import {
   filesUploadQuery,
 } from '../../schema/files.ts';
 import type { Role } from '../../schema/users.ts';
+import { closeAfterRefusedBody } from '../refused-body.ts';
 import { ADMIN, defineRoute, type RouteDef } from '../route.ts';
 
 /** Up to 1 TiB declared (the quota's own maximum): the quota decides, as the body streams. */
@@ -111,9 +112,9 @@ function sideRoutes(s: Side): RouteDef[] {
             },
           );
         } catch (err) {
-          // The rest of a refused body is not read: the answer closes the connection (as backups do).
-          ctx.reply.header('connection', 'close');
-          ctx.reply.raw.once('finish', () => ctx.req.raw.destroy());
+          // The rest of a refused body is not read: the answer closes the connection, without a
+          // reset that would lose it on its way (as backups do).
+          closeAfterRefusedBody(ctx.req, ctx.reply);
           throw err;
         }
       },
