@@ -174,7 +174,7 @@ describe('remote store index', () => {
 
   test('without an index: the built-in catalog, no index status', async () => {
     const c = await catalog();
-    assert.deepEqual(ids(c), ['calendar:builtin', 'files:builtin']);
+    assert.deepEqual(ids(c), ['calendar:builtin', 'email:builtin', 'files:builtin', 'webmail:builtin']);
     assert.equal(c.index, undefined);
   });
 
@@ -197,7 +197,13 @@ describe('remote store index', () => {
   test('good entries join the catalog; hostile, build-based and colliding ones are reported', async () => {
     assert.equal((await setUrl(`${base}/index.json`)).statusCode, 200);
     const c = await catalog();
-    assert.deepEqual(ids(c), ['calendar:builtin', 'files:builtin', 'notes:index']);
+    assert.deepEqual(ids(c), [
+      'calendar:builtin',
+      'email:builtin',
+      'files:builtin',
+      'notes:index',
+      'webmail:builtin',
+    ]);
     assert.equal(c.services.find((s) => s.id === 'calendar')?.version, '1.0.0', 'the built-in one wins');
     assert.equal(c.index?.url, `${base}/index.json`);
     assert.equal(c.index?.services, 1);
@@ -288,7 +294,11 @@ describe('remote store index', () => {
       assert.equal((await setUrl(`${base}${path}`)).statusCode, 200);
       const c = await catalog();
       // notes stays listed: it is installed (from its recorded manifest), so it can be uninstalled.
-      assert.deepEqual(ids(c), ['calendar:builtin', 'files:builtin', 'notes:index'], path);
+      assert.deepEqual(
+        ids(c),
+        ['calendar:builtin', 'email:builtin', 'files:builtin', 'notes:index', 'webmail:builtin'],
+        path,
+      );
       const said = c.index?.error ?? c.index?.problems[0]?.message ?? '';
       assert.match(said, why, `${path}: ${JSON.stringify(c.index)}`);
     }
@@ -313,7 +323,12 @@ describe('remote store index', () => {
     });
     assert.equal(un.statusCode, 202, un.body);
     await kit.cell.deps.store.idle();
-    assert.deepEqual(ids(await catalog()), ['calendar:builtin', 'files:builtin']);
+    assert.deepEqual(ids(await catalog()), [
+      'calendar:builtin',
+      'email:builtin',
+      'files:builtin',
+      'webmail:builtin',
+    ]);
   });
 });
 
