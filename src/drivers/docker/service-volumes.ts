@@ -1,8 +1,8 @@
 // Service volumes through the Docker API (issue 11): a volume leaves its container as the tar of
 // GET /containers/<id>/archive (what `docker cp` reads) and comes back through PUT of the same,
 // streamed both ways (nothing is buffered: memory stays flat on a volume of any size). Before an
-// import the directory is emptied by `find <path> -xdev -mindepth 1 -delete` run as root in the
-// container (argv, no shell; -xdev: never into another file system mounted below it), so the result
+// import the directory is emptied by `find <path> -xdev -mindepth 1 -delete` run in the container as
+// its own user (root when it names none) (argv, no shell; -xdev: never into another file system mounted below it), so the result
 // is the backup's contents and nothing else. The declarations come from the composition root: the
 // service store's manifests, once it exists.
 import type { Readable } from 'node:stream';
@@ -23,8 +23,12 @@ export function dockerServiceVolumes(
     async import(v, tar) {
       const { container, path } = checked(v);
       abandoned(tar);
+      // As the container's own user when it has one: the store gives it the volume, and a container
+      // with every capability dropped (webmail) leaves root unable to enter a 0700 directory it does
+      // not own. Without a user, root (with what capabilities the service holds).
+      const user = (await engine.docker.getContainer(container).inspect()).Config.User || '0';
       const emptied = await engine.exec(container, ['find', path, '-xdev', '-mindepth', '1', '-delete'], {
-        user: '0',
+        user,
       });
       if (emptied.exitCode !== 0)
         throw new Error(
