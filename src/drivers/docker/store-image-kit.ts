@@ -185,28 +185,26 @@ export function request(
   port: number,
   method: string,
   path: string,
-  opts: { auth?: string; headers?: Record<string, string>; body?: string } = {},
+  opts: { auth?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
 ): Promise<Reply> {
+  const timeout = opts.timeoutMs ?? 10_000;
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
   if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: ip, port, method, path, headers, agent: false, timeout: 10_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (b: Buffer) => chunks.push(b));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 10 s`)));
+    const req = http.request({ host: ip, port, method, path, headers, agent: false, timeout }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (b: Buffer) => chunks.push(b));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${timeout / 1000} s`)));
     req.on('error', reject);
     req.end(opts.body);
   });

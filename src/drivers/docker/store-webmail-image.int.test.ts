@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,7 +20,7 @@ import { certPem, createIntermediate, createRoot, issueLeaf } from '../../core/v
 import type { ServiceManifest } from '../../schema/service-manifest.ts';
 import { loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
 import { buildImage } from './build-image.ts';
-import { engine, type Reply, skipReason } from './store-image-kit.ts';
+import { engine, request as kitRequest, type Reply, skipReason } from './store-image-kit.ts';
 
 const skip = await skipReason();
 // Under `cell`: the cell's CA may only vouch for names there (its name constraints).
@@ -40,36 +39,13 @@ type Container = ServiceManifest['containers'][number];
  * One HTTP request, the path sent as written. A failed login answers late: Dovecot delays every
  * failed authentication and adds a penalty per client address (the webmail container's, here).
  */
-function request(
+const request = (
   ip: string,
   port: number,
   method: string,
   path: string,
   opts: { headers?: Record<string, string>; body?: string } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: ip, port, method, path, headers, agent: false, timeout: 60_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (b: Buffer) => chunks.push(b));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
+): Promise<Reply> => kitRequest(ip, port, method, path, { ...opts, timeoutMs: 60_000 });
 
 interface Running {
   name: string;
