@@ -1,22 +1,17 @@
 // age files as Node streams. The header (stanzas, X25519 wrapping, the HMAC) is age-encryption's; the
-// payload and scrypt are OpenSSL's through node:crypto: ChaCha20-Poly1305 runs ~9× faster there than in
-// JavaScript (~1 ms of the event loop per MiB) and scrypt runs on libuv's thread pool, its 256 MiB
-// (work factor 18) freed as soon as it returns. The payload is age's STREAM: 64 KiB chunks, each
+// payload is OpenSSL's through node:crypto: ChaCha20-Poly1305 runs ~9× faster there than in
+// JavaScript (~1 ms of the event loop per MiB). The scrypt stanza is ours (age's spec, age-encryption's
+// checks) and its key is derived in a short-lived child process (scrypt-child.ts): its 256 MiB (work
+// factor 18) never count in this process's memory. The payload is age's STREAM: 64 KiB chunks, each
 // sealed under HKDF-SHA-256(file key, nonce, "payload") with an 11-byte big-endian counter and a last
 // flag as its nonce; a chunk is released only once its tag verifies.
-import {
-  type CipherKey,
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  hkdfSync,
-  randomBytes,
-  scrypt,
-} from 'node:crypto';
+import { type CipherKey, createCipheriv, createDecipheriv, createSecretKey, hkdfSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { Decrypter, Encrypter, type Identity, type Recipient, Stanza } from 'age-encryption';
+import { Decrypter, Encrypter } from 'age-encryption';
+import { scryptIdentity, scryptRecipient } from './age-scrypt.ts';
+import { ScryptChildError } from './scrypt-child.ts';
 
 export class AgeError extends Error {
   readonly wrongKey: boolean;
@@ -41,9 +36,6 @@ const SEALED = CHUNK + TAG;
 const NONCE = 16;
 /** Far above any header PIC writes or reads (one scrypt stanza, or a few X25519 ones). */
 const MAX_HEADER = 1024 * 1024;
-const SCRYPT_LABEL = Buffer.from('age-encryption.org/v1/scrypt');
-/** age-encryption refuses more (2^20 is 1 GiB and seconds of scrypt); so does this. */
-const MAX_LOG_N = 20;
 
 /** Seals one chunk into `out` (its ciphertext, then its tag). */
 function seal(key: CipherKey, nonce: Uint8Array, plaintext: Uint8Array, out: Buffer[]): void {
@@ -65,54 +57,6 @@ function unseal(key: CipherKey, nonce: Uint8Array, sealed: Uint8Array): Buffer |
     return null;
   }
   return body;
-}
-
-const scryptKey = (passphrase: string, salt: Uint8Array, logN: number) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const N = 2 ** logN;
-    const opts = { N, r: 8, p: 1, maxmem: 2 * 128 * 8 * N };
-    scrypt(passphrase, Buffer.concat([SCRYPT_LABEL, salt]), 32, opts, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
-  });
-
-const base64NoPad = (b: Uint8Array) => Buffer.from(b).toString('base64').replace(/=+$/, '');
-
-/** age's scrypt recipient (the one stanza of a passphrase file), with the file key kept for the payload. */
-function scryptRecipient(passphrase: string, logN: number, keep: (k: Uint8Array) => void): Recipient {
-  return {
-    async wrapFileKey(fileKey) {
-      keep(fileKey);
-      const salt = randomBytes(16);
-      const key = await scryptKey(passphrase, salt, logN);
-      const body: Buffer[] = [];
-      seal(key, new Uint8Array(12), fileKey, body);
-      return [new Stanza(['scrypt', base64NoPad(salt), String(logN)], Buffer.concat(body))];
-    },
-  };
-}
-
-/** age's scrypt identity, its checks as age-encryption's (ScryptIdentity), with OpenSSL's scrypt. */
-function scryptIdentity(passphrase: string): Identity {
-  return {
-    async unwrapFileKey(stanzas) {
-      for (const s of stanzas) {
-        if (s.args.length < 1 || s.args[0] !== 'scrypt') continue;
-        if (stanzas.length !== 1) throw new Error('scrypt recipient is not the only one in the header');
-        if (s.args.length !== 3 || !/^[1-9][0-9]*$/.test(s.args[2]!))
-          throw new Error('invalid scrypt stanza');
-        if (!/^[A-Za-z0-9+/]{22}$/.test(s.args[1]!)) throw new Error('invalid scrypt stanza');
-        const salt = Buffer.from(s.args[1]!, 'base64');
-        if (salt.length !== 16 || base64NoPad(salt) !== s.args[1]) throw new Error('invalid scrypt stanza');
-        const logN = Number(s.args[2]);
-        if (logN > MAX_LOG_N) throw new Error('scrypt work factor is too high');
-        if (s.body.length !== 32) throw new Error('invalid stanza');
-        const fileKey = unseal(await scryptKey(passphrase, salt, logN), new Uint8Array(12), s.body);
-        if (fileKey) return fileKey;
-      }
-      return null;
-    },
-  };
 }
 
 /** The payload key, imported once (not again for every chunk's cipher). */
@@ -299,6 +243,8 @@ export async function ageDecrypt(
   try {
     fileKey = await d.decryptHeader(header);
   } catch (err) {
+    // Not the file's fault: the key could not be derived here (said as such, not as a bad header).
+    if (err instanceof ScryptChildError) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new AgeError(message, /no identity matched/i.test(message));
   }

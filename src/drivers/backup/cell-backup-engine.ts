@@ -33,6 +33,7 @@ import {
   treeSources,
 } from './cell-state.ts';
 import { tryJobLock } from './job-lock.ts';
+import { ScryptChildError } from './scrypt-child.ts';
 import { hasStagedVolumes, restoreStagedVolumes } from './volume-restore.ts';
 import { thenVolumes } from './volume-sources.ts';
 
@@ -253,5 +254,7 @@ function refused(err: unknown): unknown {
     });
   if (err instanceof RestoreRefused)
     return new AppError('bad_request', err.message, { fields: [{ field: 'archive', message: err.message }] });
+  // Neither the archive's fault nor the passphrase's: this machine could not run scrypt's child.
+  if (err instanceof ScryptChildError) return new AppError('unavailable', err.message);
   return err;
 }
