@@ -3,12 +3,13 @@
 // idle, then the operation runs through BackupService as the API and the scheduler run it. Prints one
 // JSON line: wall time, CPU time, the job's phases with their start times, RSS sampled every 25 ms and
 // the kernel's high-water mark (VmHWM, reset through /proc/self/clear_refs) above the idle RSS, for the
-// whole operation and from the moment the key is ready (scrypt done) on.
+// whole operation and from the moment the key is ready (scrypt done) on; and the highest VmHWM of any
+// process it started (scrypt's child, scrypt-child.ts), read at every sample while it runs.
 //
 //   node --expose-gc bench/backup/child.ts backup  <dataDir>            (BENCH_KEY: passphrase|recipient)
 //   node --expose-gc bench/backup/child.ts restore <dataDir> <backupId>
 // The passphrase comes in BENCH_PASSPHRASE and the recipient in BENCH_RECIPIENT, never in argv.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { createCell } from '../../src/composition.ts';
@@ -24,6 +25,19 @@ const vmHwm = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/sta
 /** Resets VmHWM to the current RSS (Linux ≥ 4.0; writing 5 to one's own clear_refs). */
 const resetHwm = () => writeFileSync('/proc/self/clear_refs', '5');
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+/** The highest VmHWM seen of this process's children (scrypt's): theirs, not counted in this one's RSS. */
+let childHwm = 0;
+const sampleChildren = () => {
+  try {
+    for (const t of readdirSync('/proc/self/task'))
+      for (const pid of readFileSync(`/proc/self/task/${t}/children`, 'utf8').split(' ').filter(Boolean)) {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) childHwm = Math.max(childHwm, Number(m[1]) * 1024);
+      }
+  } catch {
+    // A child gone between the two reads.
+  }
+};
 
 const cell = createCell({ dataDir, background: false });
 const service = cell.deps.backups;
@@ -56,6 +70,7 @@ const trace: string[] | undefined = process.env.BENCH_MEM_TRACE ? [] : undefined
 const sample = () => {
   const at = performance.now() - t0;
   samples.push({ at, rss: process.memoryUsage.rss() });
+  sampleChildren();
   if (trace) {
     const m = process.memoryUsage();
     const f = (n: number) => Math.round(((n - (n === m.rss ? idle : 0)) / MiB) * 10) / 10;
@@ -130,5 +145,7 @@ process.stdout.write(
     // Once the key is ready: the streaming itself (VmHWM was reset then).
     peakAfterKeyAboveIdleMiB: keyMs === undefined ? null : (Math.max(peak(afterKey), hwm) - idle) / MiB,
     samples: samples.length,
+    // scrypt's child process (its own RSS, not this process's): the highest VmHWM seen, in MiB.
+    childPeakMiB: childHwm / MiB,
   })}\n`,
 );

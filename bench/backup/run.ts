@@ -20,7 +20,8 @@
 // i.e. PIC's throughput ÷ the reference's (goal ≥ 1.0). Memory: the child's RSS sampled every 25 ms and
 // its VmHWM, above its idle RSS (the cell open, after a GC), over the whole operation and once the key
 // is ready: age's scrypt at work factor 18 needs 256 MiB by itself (128 · r · N bytes; Go's age too),
-// for about a second before any byte streams. One more backup to an X25519 recipient has no scrypt.
+// for about a second before any byte streams, in a short-lived child process of PIC's
+// (src/drivers/backup/scrypt-child.ts) whose peak RSS (VmHWM) is reported beside the API's. One more backup to an X25519 recipient has no scrypt.
 // The children run with the API's Node flags (src/render/runtime/api-node-flags.ts), as cell-api does.
 // The child's event-loop delay (perf_hooks, 10 ms resolution): what an API request would wait behind.
 // BENCH_MEM_TRACE=FILE (one child at a time, e.g. run child.ts by hand) writes its memory samples.
@@ -86,6 +87,7 @@ interface ChildResult {
   idleMiB: number;
   peakAboveIdleMiB: number;
   peakAfterKeyAboveIdleMiB: number | null;
+  childPeakMiB: number;
 }
 
 function runChild(args: string[], env: Record<string, string>): Promise<ChildResult> {
@@ -269,12 +271,12 @@ async function main() {
       `PIC restore until staged and verified (passphrase check included, before the swap): ${secs(median(stageMs))} s, ${mbps(gen.bytes, median(stageMs)).toFixed(1)} MiB/s`,
     );
   console.log(
-    '\n| PIC process (child) | s | CPU s (event loop) | event-loop delay p99 / max ms | idle RSS MiB | peak above idle MiB | streaming: once the key is ready MiB |',
+    '\n| PIC process (child) | s | CPU s (event loop) | event-loop delay p99 / max ms | idle RSS MiB | peak above idle MiB | streaming: once the key is ready MiB | scrypt child process: peak RSS MiB |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const { label, r } of mem)
     console.log(
-      `| ${label} | ${secs(r.wallMs)} | ${secs(r.cpuMs)} (${secs(r.mainCpuMs)}) | ${r.loopDelayMs.p99.toFixed(0)} / ${r.loopDelayMs.max.toFixed(0)} | ${r.idleMiB.toFixed(0)} | ${r.peakAboveIdleMiB.toFixed(0)} | ${r.peakAfterKeyAboveIdleMiB === null ? '' : r.peakAfterKeyAboveIdleMiB.toFixed(0)} |`,
+      `| ${label} | ${secs(r.wallMs)} | ${secs(r.cpuMs)} (${secs(r.mainCpuMs)}) | ${r.loopDelayMs.p99.toFixed(0)} / ${r.loopDelayMs.max.toFixed(0)} | ${r.idleMiB.toFixed(0)} | ${r.peakAboveIdleMiB.toFixed(0)} | ${r.peakAfterKeyAboveIdleMiB === null ? '' : r.peakAfterKeyAboveIdleMiB.toFixed(0)} | ${r.childPeakMiB ? r.childPeakMiB.toFixed(0) : ''} |`,
     );
   console.log('(goal: ≥ 1.0 for both ratios; memory flat, under 64 MiB above idle)');
 }

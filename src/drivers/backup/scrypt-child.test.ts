@@ -3,8 +3,10 @@
 // flag of the parent inherited, a child past its time killed, every failure a ScryptChildError that
 // does not repeat the passphrase.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ageScryptKey, SCRYPT_CHILD_SCRIPT, ScryptChildError } from './scrypt-child.ts';
@@ -91,5 +93,14 @@ describe('scrypt in a child process', () => {
     } finally {
       process.execPath = execPath;
     }
+  });
+
+  test("the child's script is among the files cell-api's image is built with", () => {
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const listed = spawnSync('bash', [join(root, 'scripts/api-runtime-files.sh')], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    const files = listed.stdout.split('\n');
+    assert.ok(files.includes(relative(root, SCRYPT_CHILD_SCRIPT)));
+    assert.ok(files.includes('src/drivers/backup/scrypt-child.ts'));
   });
 });
