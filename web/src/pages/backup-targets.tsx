@@ -105,6 +105,7 @@ function AddTarget({ canAdd }: { canAdd: boolean }) {
   const qc = useQueryClient();
   const [kind, setKind] = useState<Body['kind']>('directory');
   const [form, setForm] = useState(EMPTY);
+  const [allowPrivate, setAllowPrivate] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
   const add = useMutation({
     mutationFn: () => {
@@ -120,12 +121,14 @@ function AddTarget({ canAdd }: { canAdd: boolean }) {
               ...(s(form.prefix) ? { prefix: s(form.prefix) } : {}),
               access_key_id: s(form.access_key_id),
               secret_access_key: form.secret_access_key,
+              ...(allowPrivate ? { allow_private_endpoint: true } : {}),
             };
       return call(api.POST('/api/config/backups/targets', { body }));
     },
     onSuccess: () => {
       setError(undefined);
       setForm(EMPTY);
+      setAllowPrivate(false);
       void qc.invalidateQueries({ queryKey: SCHEDULE_KEY });
     },
     onError: (e) => setError(asError(e)),
@@ -196,6 +199,27 @@ function AddTarget({ canAdd }: { canAdd: boolean }) {
             type: 'password',
             autoComplete: 'new-password',
           })}
+          <div className="mb-3 md:col-span-2">
+            <label className="flex items-center gap-2 text-sm">
+              <input
+                type="checkbox"
+                name="allow_private_endpoint"
+                checked={allowPrivate}
+                onChange={(e) => setAllowPrivate(e.target.checked)}
+              />
+              Allow an endpoint on this machine or the cell's own networks
+            </label>
+            <p className="mt-1 text-sm text-slate-500">
+              Off by default: an endpoint on loopback, a link-local address (where clouds hand out
+              credentials) or the cell's own networks is refused, as a copy there is not off-host. Tick it
+              only for an S3 server you run there on purpose.
+            </p>
+            {error?.fieldMessage('allow_private_endpoint') && (
+              <p className="mt-1 text-sm text-red-700 dark:text-red-400">
+                {error.fieldMessage('allow_private_endpoint')}
+              </p>
+            )}
+          </div>
         </div>
       )}
       <button type="submit" className="btn-primary" disabled={!canAdd || add.isPending}>
