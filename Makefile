@@ -34,5 +34,10 @@ compose:
 	./pic compose
 test:
 	./pic test
-backup restore:
-	@echo "Backups are not implemented yet (see the backup capability)"; exit 1
+# make backup [PASSPHRASE_FILE=F]: encrypted, the passphrase from F or asked on the terminal.
+# make restore [FILE=archive-or-id] [PASSPHRASE_FILE=F]: without FILE, lists the backups.
+# The values reach ./pic as environment variables expanded by the shell, never pasted into the line.
+backup:
+	./pic backup --passphrase-file "$${PASSPHRASE_FILE:--}"
+restore:
+	./pic restore $${FILE:+"$$FILE"} $${PASSPHRASE_FILE:+--passphrase-file "$$PASSPHRASE_FILE"}
