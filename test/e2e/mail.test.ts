@@ -293,11 +293,14 @@ test("a backup restored in place brings bob's mailbox back", async () => {
   await until(
     'the restore to finish',
     async () => {
-      const job = (
-        (await admin.call('GET', `/api/config/backups/${id}`)).json as {
-          job: { phase: string; error: string };
-        }
-      ).job;
+      const r = await admin.call('GET', `/api/config/backups/${id}`);
+      // The admin's password is the same before and after: the login above may have come before the
+      // swap, which ends every session. Log in again then.
+      if (r.status === 401) {
+        await admin.call('POST', '/api/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
+        return undefined;
+      }
+      const job = (r.json as { job: { phase: string; error: string } }).job;
       if (job.phase === 'failed') throw new Error(job.error);
       return job.phase === 'done' ? true : undefined;
     },
