@@ -331,8 +331,9 @@ describe('password change', () => {
 
 describe('roles', () => {
   let kit: Kit;
+  let admin: Login;
   before(async () => {
-    ({ kit } = await freshKit());
+    ({ kit, admin } = await freshKit());
   });
   after(() => kit.close());
 
@@ -360,6 +361,32 @@ describe('roles', () => {
     assert.equal((await me(kit, bob.cookie)).json().role, 'peer');
     assert.equal(kit.cell.users.byUsername('bob')?.role, 'peer');
     assert.equal((await kit.app.inject({ url: '/api/logs/audit', headers: authed(bob) })).statusCode, 403);
+  });
+
+  test("a peer learns the cell's name (for the UI's header) from its login and /api/auth/me, not the config", async () => {
+    const lg = await loginReq(kit, { username: 'bob', password: PEER_PASSWORD });
+    assert.equal(lg.statusCode, 200, lg.body);
+    assert.equal(lg.json().cell_name, 'home');
+    const m = await me(kit, sessionCookieOf(lg)!);
+    assert.equal(m.statusCode, 200, m.body);
+    assert.deepEqual(Object.keys(m.json()).sort(), [
+      'cell_name',
+      'csrf_token',
+      'role',
+      'totp_enabled',
+      'username',
+    ]);
+    assert.equal(m.json().cell_name, 'home');
+    assert.equal(m.json().role, 'peer');
+    // A rename by the owner shows at the peer's next look.
+    const rename = await kit.app.inject({
+      method: 'PUT',
+      url: '/api/config',
+      headers: authed(admin),
+      payload: { identity: { cell_name: 'attic' } },
+    });
+    assert.equal(rename.statusCode, 200, rename.body);
+    assert.equal((await me(kit, sessionCookieOf(lg)!)).json().cell_name, 'attic');
   });
 });
 

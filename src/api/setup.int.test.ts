@@ -115,6 +115,7 @@ describe('POST /api/setup/complete', () => {
       role: 'admin',
       csrf_token: body.csrf_token,
       totp_enabled: false,
+      cell_name: 'home',
     });
     const cfg = kit.cell.deps.config.get().identity;
     assert.equal(cfg.cell_name, 'home');

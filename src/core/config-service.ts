@@ -77,6 +77,11 @@ export class ConfigService {
     return structuredClone(this.#current);
   }
 
+  /** The cell's name (no copy of the whole config: GET /api/auth/me answers it on every page load). */
+  cellName(): string {
+    return this.#current.identity.cell_name;
+  }
+
   /** What the data plane runs: restart fields at their last applied value. */
   applied(): CellConfig {
     return structuredClone(this.#applied);

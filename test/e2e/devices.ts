@@ -1,14 +1,31 @@
-// A cell's store services and the devices of its peers, shared by the store end-to-end test and the
-// WebDAV bench (bench/webdav/run.ts): the owner's install/uninstall jobs and peers through the API, and
-// a device container that brings its tunnel up from the exported config unchanged (wireguard-go, the
-// same wg-quick steps) and trusts the cell's root as a user would (downloaded through the tunnel).
+// A cell's store services and the devices of its peers, shared by the store and mail end-to-end tests
+// and the WebDAV bench (bench/webdav/run.ts): the owner's install/uninstall jobs and peers through the
+// API, a device container that brings its tunnel up from the exported config unchanged (wireguard-go,
+// the same wg-quick steps) and trusts the cell's root as a user would (downloaded through the tunnel),
+// the peer's own apps (node programs in test/e2e/peer) run in a device's network namespace, and a
+// fresh cell with a device network around a test file (DeviceCell).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiClient, docker, type TestCell, tryDocker, until } from './harness.ts';
+import {
+  ApiClient,
+  completeSetup,
+  docker,
+  ensureImages,
+  hostRouteAddress,
+  leftovers,
+  ROOT,
+  startCell,
+  type TestCell,
+  tryDocker,
+  until,
+} from './harness.ts';
 
 export const PEER_IMAGE = 'pic-test/peer:latest';
+/** The image the peer's apps run in (node, sharing a device's network namespace). */
+export const NODE_IMAGE = 'node:24-bookworm-slim';
 export const CELL_VPN_IP = '10.0.0.1';
 /** The domain completeSetup gives the cell (cell name `e2e`, local mode). */
 export const DOMAIN = 'e2e.cell';
@@ -128,4 +145,116 @@ export async function startDevice(
   ]);
   assert.equal(root.status, 0, `${peer} downloads the root: ${root.stderr}`);
   return name;
+}
+
+/**
+ * A fresh cell for a test file whose peers have devices: the images (and the peer image) built, a
+ * device network, a work directory (exported configs, roots copied out of devices), the cell started
+ * on the host's own address with setup completed. `start()` in before(), `stop()` in after(): stop
+ * removes the devices, the network, the directory and the cell, then checks that nothing labelled for
+ * the cell is left behind (also after a start that failed half way).
+ */
+export class DeviceCell {
+  cell!: TestCell;
+  admin!: ApiClient;
+  /** The device network's name. */
+  net = '';
+  /** The work directory (mode 0700, removed by stop). */
+  work = '';
+  /** The host's default-route address: the cell publishes its ports there. */
+  hostAddress = '';
+  /** The devices started through startDevice, removed by stop. */
+  readonly devices: string[] = [];
+  readonly #tag: string;
+
+  /** `tag` names the device network (`pic-e2e-<tag>-…`) and the work directory. */
+  constructor(tag: string) {
+    this.#tag = tag;
+  }
+
+  async start(): Promise<void> {
+    ensureImages();
+    process.env.DOCKER_BUILDKIT = '0';
+    docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
+    const net = `pic-e2e-${this.#tag}-${Math.random().toString(36).slice(2, 7)}`;
+    createDeviceNetwork(net);
+    this.net = net;
+    this.work = mkdtempSync(join(tmpdir(), `pic-e2e-${this.#tag}-`));
+    this.hostAddress = hostRouteAddress();
+    this.cell = await startCell({ bindAddress: this.hostAddress });
+    this.admin = new ApiClient(this.cell.url);
+    await completeSetup(this.cell, this.admin);
+  }
+
+  /** Runs the peer's device (startDevice, configs in the work directory); stop removes it. */
+  async startDevice(peer: string): Promise<string> {
+    this.devices.push(deviceName(this.cell, peer));
+    return startDevice(this.cell, this.admin, peer, { network: this.net, confDir: this.work });
+  }
+
+  stop(): void {
+    for (const d of this.devices) tryDocker(['rm', '-f', d]);
+    if (this.net) tryDocker(['network', 'rm', this.net]);
+    if (this.work) rmSync(this.work, { recursive: true, force: true });
+    if (!this.cell) return;
+    this.cell.destroy();
+    assert.deepEqual(leftovers(this.cell.prefix), [], 'containers, networks or volumes left behind');
+  }
+}
+
+export interface DeviceAppOptions {
+  /** The program, a path under test/e2e/peer (dav-client.ts, mail-client.ts). */
+  script: string;
+  /** The environment variable the program reads its job from. */
+  jobVariable: string;
+  /** The job (passwords included: it goes in the environment, never in argv). */
+  job: Record<string, unknown>;
+  /** Where the root copied out of the device is written (`<dir>/<peer>-root.pem`). */
+  dir: string;
+  /** More environment for the program (names and values; passed by name, like the job). */
+  env?: Record<string, string>;
+}
+
+/** Where a device app finds the cell's root its device downloaded through the tunnel. */
+export const APP_ROOT = '/root.pem';
+
+/**
+ * One of the peer's apps (a node program in test/e2e/peer) in the device's network namespace: a node
+ * container sharing the device's network stack and resolv.conf, the repository read-only for the
+ * program and its libraries, the root the device downloaded through its tunnel copied out to `dir` and
+ * mounted at APP_ROOT. The job goes in an environment variable, never in argv. Answers the JSON object
+ * the program prints last; fails with its output when there is none.
+ */
+export function runDeviceApp(cell: TestCell, peer: string, opts: DeviceAppOptions): Record<string, unknown> {
+  const root = join(opts.dir, `${peer}-root.pem`);
+  docker(['cp', `${deviceName(cell, peer)}:/tmp/root.pem`, root]);
+  // A worktree's node_modules may be a symlink to another checkout's: mount its target where it points.
+  const modules = realpathSync(join(ROOT, 'node_modules'));
+  const modulesMount = modules.startsWith(`${ROOT}/`) ? [] : ['-v', `${modules}:${modules}:ro`];
+  const env = { ...opts.env, [opts.jobVariable]: JSON.stringify(opts.job) };
+  const r = spawnSync(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--network',
+      `container:${deviceName(cell, peer)}`,
+      '-v',
+      `${ROOT}:/pic:ro`,
+      ...modulesMount,
+      '-v',
+      `${root}:${APP_ROOT}:ro`,
+      ...Object.keys(env).flatMap((name) => ['-e', name]),
+      NODE_IMAGE,
+      'node',
+      `/pic/test/e2e/peer/${opts.script}`,
+    ],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } },
+  );
+  const line = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${opts.script}: ${r.status} ${r.stdout} ${r.stderr}`);
+  }
 }

@@ -9,50 +9,34 @@
 // does not exist and the cell has no smarthost, so nothing is ever tried beyond the cell.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { type Browser, chromium } from 'playwright-core';
 import { CHROMIUM } from '../ui/serve.ts';
 import {
+  APP_ROOT,
   addPeer as addCellPeer,
   CELL_VPN_IP,
-  createDeviceNetwork,
+  DeviceCell,
   DOMAIN,
   deviceName,
   exec,
-  PEER_IMAGE,
+  runDeviceApp,
   waitJob as runJob,
-  startDevice as startCellDevice,
 } from './devices.ts';
-import {
-  ADMIN_PASSWORD,
-  ApiClient,
-  completeSetup,
-  docker,
-  ensureImages,
-  hostRouteAddress,
-  leftovers,
-  ROOT,
-  startCell,
-  type TestCell,
-  tryDocker,
-  until,
-} from './harness.ts';
+import { ADMIN_PASSWORD, ApiClient, docker, ROOT, type TestCell, until } from './harness.ts';
 
 const MAIL_HOST = `mail.${DOMAIN}`;
-const NODE_IMAGE = 'node:24-bookworm-slim';
 const SUBJECT = `PIC mail e2e ${Date.now()}`;
 
+const testbed = new DeviceCell('mail');
 let cell: TestCell;
 let admin: ApiClient;
-let net = '';
 let work = '';
 let hostAddress = '';
-const devices: string[] = [];
 const passwords: Record<string, string> = {};
 let mailIp = '';
 
@@ -65,45 +49,16 @@ function dig(who: string, name: string, type = 'A'): { status?: string; answers:
 }
 
 /**
- * The peer's mail app (test/e2e/peer/mail-client.ts) in the device's network namespace: a node
- * container sharing the device's network stack and resolv.conf, the repository read-only for the
- * client and its libraries, the root the device downloaded through its tunnel. The job (passwords
- * included) goes in the environment, never in argv.
+ * The peer's mail app (test/e2e/peer/mail-client.ts) in the device's network namespace (runDeviceApp),
+ * given the root the device downloaded through its tunnel as its CA.
  */
 function mailApp(who: string, job: Record<string, unknown>): Record<string, unknown> {
-  // A worktree's node_modules may be a symlink to another checkout's: mount its target where it points.
-  const modules = realpathSync(join(ROOT, 'node_modules'));
-  const modulesMount = modules.startsWith(`${ROOT}/`) ? [] : ['-v', `${modules}:${modules}:ro`];
-  const r = spawnSync(
-    'docker',
-    [
-      'run',
-      '--rm',
-      '--network',
-      `container:${deviceName(cell, who)}`,
-      '-v',
-      `${ROOT}:/pic:ro`,
-      ...modulesMount,
-      '-v',
-      `${join(work, `${who}-root.pem`)}:/root.pem:ro`,
-      '-e',
-      'MAIL_JOB',
-      NODE_IMAGE,
-      'node',
-      '/pic/test/e2e/peer/mail-client.ts',
-    ],
-    {
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, MAIL_JOB: JSON.stringify({ ca: '/root.pem', host: MAIL_HOST, ...job }) },
-    },
-  );
-  const line = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`mail app: ${r.status} ${r.stdout} ${r.stderr}`);
-  }
+  return runDeviceApp(cell, who, {
+    script: 'mail-client.ts',
+    jobVariable: 'MAIL_JOB',
+    job: { ca: APP_ROOT, host: MAIL_HOST, ...job },
+    dir: work,
+  });
 }
 
 /** One SMTP conversation from this host (outside the VPN) to the host's published port 25. */
@@ -142,26 +97,11 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 before(async () => {
-  ensureImages();
-  process.env.DOCKER_BUILDKIT = '0';
-  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
-  net = `pic-e2e-mail-${Math.random().toString(36).slice(2, 7)}`;
-  createDeviceNetwork(net);
-  work = mkdtempSync(join(tmpdir(), 'pic-e2e-mail-'));
-  hostAddress = hostRouteAddress();
-  cell = await startCell({ bindAddress: hostAddress });
-  admin = new ApiClient(cell.url);
-  await completeSetup(cell, admin);
+  await testbed.start();
+  ({ cell, admin, work, hostAddress } = testbed);
 });
 
-after(() => {
-  for (const d of devices) tryDocker(['rm', '-f', d]);
-  if (net) tryDocker(['network', 'rm', net]);
-  if (work) rmSync(work, { recursive: true, force: true });
-  if (!cell) return;
-  cell.destroy();
-  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
-});
+after(() => testbed.stop());
 
 test('installing webmail installs email first; email cannot be uninstalled while webmail needs it', async () => {
   await runJob(admin, 'webmail', 'install');
@@ -180,8 +120,7 @@ test('two peers are granted mail and get a mailbox each; their devices join over
     assert.equal(r.status, 201, JSON.stringify(r.json));
     passwords[who] = (r.json as { password: string }).password;
     assert.ok(passwords[who]!.length >= 12);
-    devices.push(deviceName(cell, who));
-    await startCellDevice(cell, admin, who, { network: net, confDir: work });
+    await testbed.startDevice(who);
     const root = spawnSync('docker', [
       'cp',
       `${deviceName(cell, who)}:/tmp/root.pem`,
@@ -354,11 +293,14 @@ test("a backup restored in place brings bob's mailbox back", async () => {
   await until(
     'the restore to finish',
     async () => {
-      const job = (
-        (await admin.call('GET', `/api/config/backups/${id}`)).json as {
-          job: { phase: string; error: string };
-        }
-      ).job;
+      const r = await admin.call('GET', `/api/config/backups/${id}`);
+      // The admin's password is the same before and after: the login above may have come before the
+      // swap, which ends every session. Log in again then.
+      if (r.status === 401) {
+        await admin.call('POST', '/api/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
+        return undefined;
+      }
+      const job = (r.json as { job: { phase: string; error: string } }).job;
       if (job.phase === 'failed') throw new Error(job.error);
       return job.phase === 'done' ? true : undefined;
     },

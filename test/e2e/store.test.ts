@@ -9,48 +9,33 @@
 // peer's credentials reach none of it by any path trick. Nothing here sends a packet off this machine.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
+  APP_ROOT,
   addPeer as addCellPeer,
   CELL_VPN_IP,
   caddyIp as cellCaddyIp,
-  createDeviceNetwork,
+  DeviceCell,
   DOMAIN,
   deviceName,
   exec,
-  PEER_IMAGE,
+  runDeviceApp,
   waitJob as runJob,
-  startDevice as startCellDevice,
 } from './devices.ts';
-import {
-  ApiClient,
-  completeSetup,
-  docker,
-  ensureImages,
-  hostRouteAddress,
-  leftovers,
-  ROOT,
-  startCell,
-  type TestCell,
-  tryDocker,
-  until,
-} from './harness.ts';
+import { type ApiClient, docker, type TestCell, until } from './harness.ts';
 
+const testbed = new DeviceCell('store');
 let cell: TestCell;
 let admin: ApiClient;
-let net = '';
 let confDir = '';
 let hostAddress = '';
-const devices: string[] = [];
 const passwords: Record<string, string> = {};
 const virtualIp: Record<string, string> = {};
 /** The peers' own cell logins (generated when the peer was added). */
 const logins: Record<string, string> = {};
 
-const NODE_IMAGE = 'node:24-bookworm-slim';
 /** carol: a second peer granted both services, whose credentials try to reach alice's data. */
 const carolPasswords: Record<string, string> = {};
 
@@ -99,31 +84,15 @@ async function addPeer(name: string, services: string[]): Promise<void> {
 }
 
 async function startDevice(name: string): Promise<void> {
-  devices.push(deviceName(cell, name));
-  await startCellDevice(cell, admin, name, { network: net, confDir });
+  await testbed.startDevice(name);
 }
 
 before(async () => {
-  ensureImages();
-  process.env.DOCKER_BUILDKIT = '0';
-  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
-  net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
-  createDeviceNetwork(net);
-  confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-store-'));
-  hostAddress = hostRouteAddress();
-  cell = await startCell({ bindAddress: hostAddress });
-  admin = new ApiClient(cell.url);
-  await completeSetup(cell, admin);
+  await testbed.start();
+  ({ cell, admin, work: confDir, hostAddress } = testbed);
 });
 
-after(() => {
-  for (const d of devices) tryDocker(['rm', '-f', d]);
-  if (net) tryDocker(['network', 'rm', net]);
-  if (confDir) rmSync(confDir, { recursive: true, force: true });
-  if (!cell) return;
-  cell.destroy();
-  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
-});
+after(() => testbed.stop());
 
 test('the owner installs calendar and files from the store; both run and are grantable', async () => {
   await waitJob('calendar', 'install');
@@ -339,45 +308,17 @@ test('a WebDAV round trip on files over HTTPS: PUT, PROPFIND, GET, MOVE to an ht
 });
 
 /**
- * The peer's calendar and files apps (test/e2e/peer/dav-client.ts) in the device's network namespace:
- * a node container sharing the device's network stack and resolv.conf, the repository read-only for
- * the client and its libraries, the root the device downloaded through its tunnel. The job (passwords
- * included) goes in the environment, never in argv.
+ * The peer's calendar and files apps (test/e2e/peer/dav-client.ts) in the device's network namespace
+ * (runDeviceApp), trusting the root the device downloaded through its tunnel as an extra CA.
  */
 function davApp(who: string, job: Record<string, unknown>): Record<string, unknown> {
-  const root = join(confDir, `${who}-root.pem`);
-  docker(['cp', `${deviceName(cell, who)}:/tmp/root.pem`, root]);
-  // A worktree's node_modules may be a symlink to another checkout's: mount its target where it points.
-  const modules = realpathSync(join(ROOT, 'node_modules'));
-  const modulesMount = modules.startsWith(`${ROOT}/`) ? [] : ['-v', `${modules}:${modules}:ro`];
-  const r = spawnSync(
-    'docker',
-    [
-      'run',
-      '--rm',
-      '--network',
-      `container:${deviceName(cell, who)}`,
-      '-v',
-      `${ROOT}:/pic:ro`,
-      ...modulesMount,
-      '-v',
-      `${root}:/root.pem:ro`,
-      '-e',
-      'NODE_EXTRA_CA_CERTS=/root.pem',
-      '-e',
-      'DAV_JOB',
-      NODE_IMAGE,
-      'node',
-      '/pic/test/e2e/peer/dav-client.ts',
-    ],
-    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DAV_JOB: JSON.stringify(job) } },
-  );
-  const line = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`dav app: ${r.status} ${r.stdout} ${r.stderr}`);
-  }
+  return runDeviceApp(cell, who, {
+    script: 'dav-client.ts',
+    jobVariable: 'DAV_JOB',
+    job,
+    dir: confDir,
+    env: { NODE_EXTRA_CA_CERTS: APP_ROOT },
+  });
 }
 
 const APP_EVENT = EVENT.replace('UID:pic-e2e-event-1', 'UID:pic-e2e-app-event').replace(

@@ -1,8 +1,8 @@
 // Peers in the browser (Debian's Chromium): the owner adds a peer and sees its QR code and one-time
 // password at once, edits its access, disables it, opens the WireGuard page; the peer logs in and sees
 // its own config and QR code on My account once enabled (disabled, its login is refused and My account
-// says so without the config); the owner deletes it after confirming. Screenshots land in
-// test-results/ui/peers-*.png.
+// says so without the config), with the cell's name in its header; the owner deletes it after
+// confirming. Screenshots land in test-results/ui/peers-*.png.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -147,12 +147,18 @@ test('owner adds, edits, disables and deletes a peer; the peer sees only its own
   await peerPage.getByRole('heading', { name: 'My account' }).waitFor();
   await peerPage.getByRole('img', { name: /QR code of the WireGuard config of laptop/ }).waitFor();
   assert.equal(await peerPage.getByRole('link', { name: 'Peers' }).count(), 0, 'no admin pages for a peer');
+  // The header names the cell for a peer too (from its login: a peer cannot read the cell's config).
+  assert.equal(await peerPage.getByTestId('cell-name').textContent(), 'home');
   await shot(peerPage, '04-peer-account');
   // Disabled again while the peer is logged in: My account says so, with no config or QR code.
   await page.getByRole('button', { name: 'Disable' }).click();
   await page.getByRole('button', { name: 'Enable' }).waitFor();
   await peerPage.reload();
   await peerPage.getByTestId('peer-disabled').waitFor();
+  await peerPage
+    .getByTestId('cell-name')
+    .filter({ hasText: /^home$/ })
+    .waitFor();
   assert.equal(await peerPage.getByRole('img', { name: /QR code/ }).count(), 0);
   assert.equal(await peerPage.getByText(/PrivateKey/).count(), 0);
   await shot(peerPage, '04b-peer-account-disabled');

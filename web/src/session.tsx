@@ -9,6 +9,8 @@ export interface Me {
   csrf_token: string;
   /** Whether two-factor login is on (absent right after setup, where it is off). */
   totp_enabled?: boolean;
+  /** The cell's name, for the header (absent right after setup, where the owner's config has it). */
+  cell_name?: string;
 }
 
 export function useMe() {

@@ -9,6 +9,11 @@ const me = z.object({
   role: z.enum(['admin', 'peer']),
   csrf_token: z.string(),
   totp_enabled: z.boolean(),
+  /**
+   * The cell's name, for the UI's header: a peer may not read the cell's config (GET /api/config is
+   * the owner's), and already sees the name as the issuer of its two-factor secret.
+   */
+  cell_name: z.string(),
 });
 
 export const authRoutes = [
@@ -31,7 +36,13 @@ export const authRoutes = [
       setSessionCookie(req, reply, r.sessionId);
       // The audit row of this request names the user who just logged in.
       req.picSession = deps.sessions.resolve(r.sessionId);
-      return { username: r.username, role: r.role, csrf_token: r.csrfToken, totp_enabled: r.totpEnabled };
+      return {
+        username: r.username,
+        role: r.role,
+        csrf_token: r.csrfToken,
+        totp_enabled: r.totpEnabled,
+        cell_name: deps.config.cellName(),
+      };
     },
   }),
   defineRoute({
@@ -54,13 +65,16 @@ export const authRoutes = [
     // A disabled peer's UI still learns who is logged in (and shows the disabled state).
     whileDisabled: true,
     tag: 'auth',
-    summary: 'The logged-in user, the CSRF token for this session and whether two-factor login is on',
+    summary:
+      'The logged-in user, the CSRF token for this session, whether two-factor login is on and the ' +
+      "cell's name",
     response: me,
-    handler: ({ session }) => ({
+    handler: ({ deps, session }) => ({
       username: session!.username,
       role: session!.role,
       csrf_token: session!.csrfToken,
       totp_enabled: session!.totpEnabled,
+      cell_name: deps.config.cellName(),
     }),
   }),
   defineRoute({
@@ -79,7 +93,13 @@ export const authRoutes = [
         source,
       );
       setSessionCookie(req, reply, r.sessionId);
-      return { username: r.username, role: r.role, csrf_token: r.csrfToken, totp_enabled: r.totpEnabled };
+      return {
+        username: r.username,
+        role: r.role,
+        csrf_token: r.csrfToken,
+        totp_enabled: r.totpEnabled,
+        cell_name: deps.config.cellName(),
+      };
     },
   }),
   // Two-factor login for the caller's own account (admins and peers alike); see core/auth/two-factor.ts.

@@ -109,7 +109,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The logged-in user, the CSRF token for this session and whether two-factor login is on */
+        /** The logged-in user, the CSRF token for this session, whether two-factor login is on and the cell's name */
         get: operations["getApiAuthMe"];
         put?: never;
         post?: never;
@@ -1898,6 +1898,7 @@ export interface operations {
                         role: "admin" | "peer";
                         csrf_token: string;
                         totp_enabled: boolean;
+                        cell_name: string;
                     };
                 };
             };
@@ -1965,6 +1966,7 @@ export interface operations {
                         role: "admin" | "peer";
                         csrf_token: string;
                         totp_enabled: boolean;
+                        cell_name: string;
                     };
                 };
             };
@@ -2007,6 +2009,7 @@ export interface operations {
                         role: "admin" | "peer";
                         csrf_token: string;
                         totp_enabled: boolean;
+                        cell_name: string;
                     };
                 };
             };

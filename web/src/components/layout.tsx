@@ -17,7 +17,8 @@ export function Layout({ pages, me, children }: { pages: PageDef[]; me: Me; chil
     queryFn: async () => (await api.GET('/api/config')).data,
     enabled: me.role === 'admin',
   });
-  const cellName = config.data?.identity.cell_name;
+  // The owner's config follows a rename at once; a peer (no access to the config) has it from /api/auth/me.
+  const cellName = config.data?.identity.cell_name ?? me.cell_name;
   // The installed services, under the Service Store entry: each opens at its own address.
   const active = useQuery({
     queryKey: ['services-active'],
