@@ -6229,6 +6229,7 @@ export interface operations {
                     "application/json": {
                         directory_url: string;
                         lets_encrypt: boolean;
+                        directory_ca: string | null;
                         email: string | null;
                         eab_kid: string | null;
                         eab_hmac_set: boolean;
@@ -6263,6 +6264,7 @@ export interface operations {
             content: {
                 "application/json": {
                     directory_url?: string;
+                    directory_ca?: string | null;
                     email?: string | null;
                     eab_kid?: string | null;
                     eab_hmac?: string;
@@ -6281,6 +6283,7 @@ export interface operations {
                     "application/json": {
                         directory_url: string;
                         lets_encrypt: boolean;
+                        directory_ca: string | null;
                         email: string | null;
                         eab_kid: string | null;
                         eab_hmac_set: boolean;
