@@ -16,7 +16,7 @@ import type { AuditService } from '../audit-service.ts';
 import type { PendingChange } from '../config-service.ts';
 import type { PublishResult } from '../ddns/provider.ts';
 import { AppError } from '../errors.ts';
-import type { AcmeChallenge, AcmePort } from '../ports/acme.ts';
+import type { AcmeChallenge, AcmeChallengeType, AcmePort } from '../ports/acme.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { TlsFiles } from '../ports/tls-files.ts';
 import type { FallbackCertificate } from '../vault/fallback-certificate.ts';
@@ -328,9 +328,31 @@ export class TlsService {
   }
 
   async #run(domain: string, why: string): Promise<TlsBundle> {
-    const { settings: s } = this.#d.repo.get();
     const challenge = this.#challenge();
     const names = this.#want(domain);
+    try {
+      return await this.#attempt(domain, why, challenge, names, false);
+    } catch (err) {
+      // HTTP-01 proves each service name through the public DNS, which the owner may not point at the
+      // cell for every name: the domain itself must not wait on them. When the held certificate is
+      // missing or due, the domain alone is ordered; the failure stays recorded (shown, backing off)
+      // and the tick tries every name again after the backoff.
+      const held = this.#bundle(domain);
+      const safe = held && !this.#isDue(held) && covers(held.served.names, [domain]);
+      if (challenge !== 'http-01' || names.length === 1 || safe) throw err;
+      return this.#attempt(domain, `${why}, the domain alone`, challenge, [domain], true);
+    }
+  }
+
+  /** One order; `partial`: a fallback for the domain alone, which keeps the failure it follows. */
+  async #attempt(
+    domain: string,
+    why: string,
+    challenge: AcmeChallengeType,
+    names: string[],
+    partial: boolean,
+  ): Promise<TlsBundle> {
+    const { settings: s } = this.#d.repo.get();
     const directoryUrl = s.directoryUrl ?? LETS_ENCRYPT_DIRECTORY;
     try {
       let accountKeyPem = this.#d.files.read('account.key');
@@ -359,13 +381,18 @@ export class TlsService {
       if (!bundle || !covers(bundle.served.names, names))
         throw new Error('the CA sent a certificate for other names');
       this.#d.files.write(bundleName(domain), text);
-      this.#d.repo.saveState({
-        lastRenewal: new Date(this.#d.clock.now()).toISOString(),
-        lastError: null,
-        failures: 0,
-        // The tick orders again at most hourly, even when the CA sent a certificate already due (skew).
-        nextAttemptAt: this.#d.clock.now() + MIN_REORDER_MS,
-      });
+      const lastRenewal = new Date(this.#d.clock.now()).toISOString();
+      this.#d.repo.saveState(
+        partial
+          ? { ...this.#d.repo.get().state, lastRenewal }
+          : {
+              lastRenewal,
+              lastError: null,
+              failures: 0,
+              // The tick orders again at most hourly, even when the CA sent a certificate already due (skew).
+              nextAttemptAt: this.#d.clock.now() + MIN_REORDER_MS,
+            },
+      );
       this.#d.audit?.record({
         source: 'tls',
         action: 'certificate obtained',
