@@ -42,7 +42,7 @@ export const directoryCa = z
   .string()
   .max(64 * 1024)
   .regex(
-    /^(-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=]{1,76}\r?\n){1,200}-----END CERTIFICATE-----(\r?\n|$)){1,8}$/,
+    /^(-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=]{1,76}\r?\n){1,200}-----END CERTIFICATE-----(\r?\n)*){1,8}$/,
     'must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)',
   );
 
