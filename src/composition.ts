@@ -53,7 +53,7 @@ import { AccountsService } from './core/service-store/accounts-service.ts';
 import { CaddyNetworks } from './core/service-store/caddy-networks.ts';
 import { CLIENT_SETUPS } from './core/service-store/client-setup.ts';
 import { coreHeldPorts } from './core/service-store/held-ports.ts';
-import { hookTargets } from './core/service-store/hook-targets.ts';
+import { hookTargets, ownNames } from './core/service-store/hook-targets.ts';
 import { ServiceDnsRecords } from './core/service-store/service-dns-records.ts';
 import { type ServiceLifecycle, serviceLifecycle } from './core/service-store/service-lifecycle.ts';
 import { ServiceSettingsService } from './core/service-store/service-settings.ts';
@@ -369,6 +369,12 @@ export function createCell(opts: CellOptions): Cell {
     dns: ddns,
     vault,
     applied: () => config.applied().identity,
+    // HTTP-01 proves names one by one: every installed service's names join the order (issue 13).
+    serviceNames: () =>
+      installedRepo
+        .list()
+        .filter((r) => r.state !== 'failed')
+        .flatMap((r) => ownNames(r.manifest)),
     clock,
     audit,
     log: (level, fields, msg) => tlsLog[level]({ tls: fields }, msg),

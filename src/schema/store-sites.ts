@@ -17,7 +17,10 @@ export const STORE_FRONT_PORT_BASE = { https: 20_000, http: 21_000 } as const;
 /** One HTTP route of an installed service (structurally InstalledServiceRoute, core/ports). */
 export interface StoreRouteFact {
   serviceId: string;
-  /** The route's name: a label (`calendar`) or that label under the domain (`calendar.<domain>`). */
+  /**
+   * The route's name: a label (`calendar`, what the store reports) or that label under the domain
+   * being rendered (`calendar.<domain>`).
+   */
   subdomain: string;
   /** The service's own virtual IP: Caddy's front ports for the service derive from it. */
   virtualIp: string;

@@ -33,6 +33,19 @@ export const eabKid = z
   .max(256)
   .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "-" or "."');
 
+/**
+ * Roots trusted for the ACME directory's own HTTPS besides the system's: a private ACME CA (step-ca,
+ * a company's) whose listener a public root does not sign. One to eight PEM certificates, nothing
+ * else (no key, no text around them); at most 64 KiB.
+ */
+export const directoryCa = z
+  .string()
+  .max(64 * 1024)
+  .regex(
+    /^(-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=]{1,76}\r?\n){1,200}-----END CERTIFICATE-----(\r?\n)*){1,8}$/,
+    'must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)',
+  );
+
 /** The EAB HMAC key as the CA shows it: base64url (padding allowed). */
 export const eabHmac = z
   .string()
@@ -43,6 +56,8 @@ export const eabHmac = z
 export const tlsSettingsBody = z
   .object({
     directory_url: acmeDirectoryUrl.optional(),
+    /** Extra roots for the directory's HTTPS (a private ACME CA); null removes them. */
+    directory_ca: directoryCa.nullable().optional(),
     /** null: no contact address. */
     email: acmeEmail.nullable().optional(),
     /** External account binding: both or neither; null removes it. */
@@ -61,6 +76,8 @@ export const tlsSettingsView = z.object({
   directory_url: z.string(),
   /** True when directory_url is Let's Encrypt's production directory (the default). */
   lets_encrypt: z.boolean(),
+  /** The extra roots trusted for the directory's HTTPS (PEM, not a secret); null: the system's only. */
+  directory_ca: z.string().nullable(),
   email: z.string().nullable(),
   eab_kid: z.string().nullable(),
   /** The HMAC key itself is never returned. */

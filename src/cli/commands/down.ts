@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { cellIdFor } from '../../render/runtime/desired-state.ts';
 import { requireDocker, runtimeContext } from '../runtime-context.ts';
 
 export const downHelp = `pic down [--dir DIR]
@@ -8,8 +9,9 @@ export const downHelp = `pic down [--dir DIR]
 export async function removeCell(dir: string | undefined): Promise<number> {
   const ctx = runtimeContext(dir);
   await requireDocker(ctx.engine);
-  const desired = ctx.desired();
-  const observed = await ctx.engine.observe(desired.cellId);
+  // Only the cell's id (its directory's hash), not a render of the whole desired state: a config the
+  // renderers refuse (a half-applied change) must not keep the owner from taking the cell down.
+  const observed = await ctx.engine.observe(cellIdFor(ctx.cellDir));
   for (const c of observed.containers) {
     console.log(`  remove ${c.name}`);
     await ctx.engine.remove(c.id);

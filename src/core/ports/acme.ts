@@ -19,6 +19,8 @@ export interface AcmeChallenge {
 
 export interface AcmeOrder {
   directoryUrl: string;
+  /** Roots trusted for the directory's HTTPS besides the system's (a private ACME CA), PEM. */
+  directoryCaPem?: string;
   /** The account's private key, PEM (made by newAccountKey and kept by the caller). */
   accountKeyPem: string;
   email: string | null;

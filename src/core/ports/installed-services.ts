@@ -4,7 +4,10 @@
 // re-render when it changes.
 export interface InstalledServiceRoute {
   serviceId: string;
-  /** `<subdomain>.<domain>` */
+  /**
+   * The route's name relative to the zone (`calendar`): the Caddy, zone and firewall renderers put it
+   * under the domain they render for, which during a domain change is the target config's.
+   */
   subdomain: string;
   /** The service's address on the cell network (allocateVirtualIps). */
   virtualIp: string;

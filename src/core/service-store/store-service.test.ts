@@ -219,13 +219,13 @@ describe('StoreService', () => {
     assert.deepEqual(store.routes(), [
       {
         serviceId: 'alpha',
-        subdomain: 'alpha.home.cell',
+        subdomain: 'alpha',
         virtualIp: '172.20.0.64',
         upstream: 't-cell-alpha_main:8080',
       },
       {
         serviceId: 'beta',
-        subdomain: 'beta.home.cell',
+        subdomain: 'beta',
         virtualIp: '172.20.0.65',
         upstream: 't-cell-beta_main:8080',
       },
@@ -282,7 +282,7 @@ describe('StoreService', () => {
     assert.deepEqual(store.routes(), [
       {
         serviceId: 'webmail',
-        subdomain: 'mail.home.cell',
+        subdomain: 'mail',
         virtualIp: '172.20.0.65',
         address: '172.20.0.64',
         upstream: 't-cell-webmail_roundcube:8080',

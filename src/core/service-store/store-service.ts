@@ -244,7 +244,9 @@ export class StoreService implements InstalledServicesPort {
           namesAt: dependencyNames(r.manifest, rows),
         }).routes.map((route) => ({
           serviceId: r.id,
-          subdomain: `${route.subdomain}.${cell.domain}`,
+          // The label: each renderer puts it under the domain it renders for (a domain change renders
+          // the target config's domain while the applied one is still the cell's).
+          subdomain: route.subdomain,
           virtualIp: r.virtualIp!,
           ...(route.address && route.address !== r.virtualIp ? { address: route.address } : {}),
           upstream: route.upstream,

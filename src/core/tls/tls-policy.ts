@@ -23,9 +23,23 @@ export function challengeFor(choice: AcmeChallengeChoice, providerSupportsTxt: b
   return choice;
 }
 
-/** The domain and every name under it (a wildcard is DNS-01 only); HTTP-01 proves the bare domain. */
-export const namesFor = (domain: string, challenge: AcmeChallengeType | 'local'): string[] =>
-  challenge === 'http-01' ? [domain] : [domain, `*.${domain}`];
+/** A service name relative to the zone that an order may carry: one or more DNS labels, no wildcard. */
+const RELATIVE_NAME = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/;
+
+/**
+ * The names an order covers. DNS-01: the domain and its wildcard, which covers every service name
+ * under it. HTTP-01 cannot prove a wildcard: the domain and each installed service's names
+ * (`mail`, `calendar`... relative to the zone), one by one, sorted, each once.
+ */
+export function namesFor(
+  domain: string,
+  challenge: AcmeChallengeType | 'local',
+  serviceNames: readonly string[] = [],
+): string[] {
+  if (challenge !== 'http-01') return [domain, `*.${domain}`];
+  const labels = [...new Set(serviceNames.map((n) => n.toLowerCase()))].filter((n) => RELATIVE_NAME.test(n));
+  return [domain, ...labels.sort().map((n) => `${n}.${domain}`)];
+}
 
 /** When a certificate is due: 30 days before it ends, or a third of its lifetime when that is less. */
 export function renewAt(notBefore: number, notAfter: number): number {
@@ -37,6 +51,25 @@ export const renewalDue = (notBefore: number, notAfter: number, now: number): bo
   now >= renewAt(notBefore, notAfter);
 
 export const covers = (have: string[], want: string[]) => want.every((n) => have.includes(n));
+
+/**
+ * When the tick orders, given the certificate held (undefined: none) and the names wanted: at once
+ * when a wanted name is missing (a service installed), unless a failure is backing off; when the
+ * certificate carries a name no longer wanted (a service removed), at the next attempt allowed
+ * (at most hourly after a success, so a CA that adds names never makes a loop); else at renewal.
+ */
+export function nextOrderAt(o: {
+  have: { names: string[]; notBefore: number; notAfter: number } | undefined;
+  want: string[];
+  now: number;
+  failures: number;
+  nextAttemptAt: number | null;
+}): number {
+  const wait = o.nextAttemptAt ?? 0;
+  if (!o.have || !covers(o.have.names, o.want)) return o.failures > 0 ? Math.max(o.now, wait) : o.now;
+  if (!covers(o.want, o.have.names)) return Math.max(o.now, wait);
+  return Math.max(renewAt(o.have.notBefore, o.have.notAfter), wait);
+}
 
 /** One line, no control characters, no secret, at most 300 characters. */
 export function cleanError(message: string, secrets: (string | undefined)[] = []): string {

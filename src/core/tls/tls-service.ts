@@ -16,7 +16,7 @@ import type { AuditService } from '../audit-service.ts';
 import type { PendingChange } from '../config-service.ts';
 import type { PublishResult } from '../ddns/provider.ts';
 import { AppError } from '../errors.ts';
-import type { AcmeChallenge, AcmePort } from '../ports/acme.ts';
+import type { AcmeChallenge, AcmeChallengeType, AcmePort } from '../ports/acme.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { TlsFiles } from '../ports/tls-files.ts';
 import type { FallbackCertificate } from '../vault/fallback-certificate.ts';
@@ -29,7 +29,7 @@ import {
   covers,
   isAcmeMode,
   namesFor,
-  renewAt,
+  nextOrderAt,
   renewalDue,
 } from './tls-policy.ts';
 import type { TlsRepository, TlsState } from './tls-repository.ts';
@@ -69,6 +69,11 @@ export interface TlsServiceDeps {
   };
   /** The identity being served (the applied config), not a pending one. */
   applied: () => Identity;
+  /**
+   * The names of the installed store services relative to the zone (`mail`, `calendar`...): an
+   * HTTP-01 order carries each of them (a DNS-01 wildcard covers them already).
+   */
+  serviceNames?: () => string[];
   clock: Clock;
   audit?: Pick<AuditService, 'record'>;
   log?: (level: 'info' | 'warn', fields: Record<string, unknown>, msg: string) => void;
@@ -135,6 +140,7 @@ export class TlsService {
     return {
       directory_url: s.directoryUrl ?? LETS_ENCRYPT_DIRECTORY,
       lets_encrypt: (s.directoryUrl ?? LETS_ENCRYPT_DIRECTORY) === LETS_ENCRYPT_DIRECTORY,
+      directory_ca: this.#d.files.read('directory-ca.pem') ?? null,
       email: s.email,
       eab_kid: s.eabKid,
       eab_hmac_set: this.#d.files.read('eab-hmac') !== undefined,
@@ -154,6 +160,9 @@ export class TlsService {
         fields: [{ field: 'eab_hmac', message: 'is required with eab_kid' }],
       });
     if (body.eab_hmac !== undefined) this.#d.files.write('eab-hmac', body.eab_hmac);
+    if (body.directory_ca === null) this.#d.files.remove('directory-ca.pem');
+    else if (body.directory_ca !== undefined)
+      this.#d.files.write('directory-ca.pem', body.directory_ca.replaceAll('\r\n', '\n'));
     if (eabKid === null) this.#d.files.remove('eab-hmac');
     this.#d.repo.saveSettings({
       directoryUrl:
@@ -246,7 +255,7 @@ export class TlsService {
     const { domain_mode, domain } = target.identity;
     if (!isAcmeMode(domain_mode)) return;
     const b = this.#bundle(domain);
-    const want = namesFor(domain, this.#challenge());
+    const want = this.#want(domain);
     if (b && covers(b.served.names, want) && !this.#isDue(b)) return;
     const limit = this.#d.applyTimeoutMs ?? 150_000;
     let timer: unknown;
@@ -269,6 +278,11 @@ export class TlsService {
     }
   }
 
+  /** The names an order for `domain` carries now (the challenge, the installed services). */
+  #want(domain: string): string[] {
+    return namesFor(domain, this.#challenge(), this.#d.serviceNames?.() ?? []);
+  }
+
   #challenge() {
     return challengeFor(this.#d.repo.get().settings.challenge, this.#d.dns.txtProvider().supportsTxt);
   }
@@ -278,12 +292,19 @@ export class TlsService {
   }
 
   #nextAttempt(id: Identity, b: TlsBundle | undefined, st: TlsState): string | null {
-    const want = namesFor(id.domain, this.#challenge());
-    const due =
-      !b || !covers(b.served.names, want)
-        ? this.#d.clock.now()
-        : renewAt(b.notBefore, Date.parse(b.served.notAfter));
-    return iso(Math.max(due, st.nextAttemptAt ?? 0));
+    return iso(
+      nextOrderAt({
+        have: b && {
+          names: b.served.names,
+          notBefore: b.notBefore,
+          notAfter: Date.parse(b.served.notAfter),
+        },
+        want: this.#want(id.domain),
+        now: this.#d.clock.now(),
+        failures: st.failures,
+        nextAttemptAt: st.nextAttemptAt,
+      }),
+    );
   }
 
   #bundle(domain: string): TlsBundle | undefined {
@@ -307,9 +328,31 @@ export class TlsService {
   }
 
   async #run(domain: string, why: string): Promise<TlsBundle> {
-    const { settings: s } = this.#d.repo.get();
     const challenge = this.#challenge();
-    const names = namesFor(domain, challenge);
+    const names = this.#want(domain);
+    try {
+      return await this.#attempt(domain, why, challenge, names, false);
+    } catch (err) {
+      // HTTP-01 proves each service name through the public DNS, which the owner may not point at the
+      // cell for every name: the domain itself must not wait on them. When the held certificate is
+      // missing or due, the domain alone is ordered; the failure stays recorded (shown, backing off)
+      // and the tick tries every name again after the backoff.
+      const held = this.#bundle(domain);
+      const safe = held && !this.#isDue(held) && covers(held.served.names, [domain]);
+      if (challenge !== 'http-01' || names.length === 1 || safe) throw err;
+      return this.#attempt(domain, `${why}, the domain alone`, challenge, [domain], true);
+    }
+  }
+
+  /** One order; `partial`: a fallback for the domain alone, which keeps the failure it follows. */
+  async #attempt(
+    domain: string,
+    why: string,
+    challenge: AcmeChallengeType,
+    names: string[],
+    partial: boolean,
+  ): Promise<TlsBundle> {
+    const { settings: s } = this.#d.repo.get();
     const directoryUrl = s.directoryUrl ?? LETS_ENCRYPT_DIRECTORY;
     try {
       let accountKeyPem = this.#d.files.read('account.key');
@@ -318,8 +361,10 @@ export class TlsService {
         this.#d.files.write('account.key', accountKeyPem);
       }
       const hmacKey = this.#d.files.read('eab-hmac')?.trim();
+      const directoryCaPem = this.#d.files.read('directory-ca.pem');
       const cert = await this.#d.acme.order({
         directoryUrl,
+        ...(directoryCaPem ? { directoryCaPem } : {}),
         accountKeyPem,
         email: s.email,
         ...(s.eabKid && hmacKey ? { eab: { kid: s.eabKid, hmacKey } } : {}),
@@ -336,13 +381,18 @@ export class TlsService {
       if (!bundle || !covers(bundle.served.names, names))
         throw new Error('the CA sent a certificate for other names');
       this.#d.files.write(bundleName(domain), text);
-      this.#d.repo.saveState({
-        lastRenewal: new Date(this.#d.clock.now()).toISOString(),
-        lastError: null,
-        failures: 0,
-        // The tick orders again at most hourly, even when the CA sent a certificate already due (skew).
-        nextAttemptAt: this.#d.clock.now() + MIN_REORDER_MS,
-      });
+      const lastRenewal = new Date(this.#d.clock.now()).toISOString();
+      this.#d.repo.saveState(
+        partial
+          ? { ...this.#d.repo.get().state, lastRenewal }
+          : {
+              lastRenewal,
+              lastError: null,
+              failures: 0,
+              // The tick orders again at most hourly, even when the CA sent a certificate already due (skew).
+              nextAttemptAt: this.#d.clock.now() + MIN_REORDER_MS,
+            },
+      );
       this.#d.audit?.record({
         source: 'tls',
         action: 'certificate obtained',

@@ -3,6 +3,7 @@
 // published are the core's. Authorizations are proved one at a time (see the port). Nothing here
 // reads a proxy from the environment (axios would), and errors carry the CA's problem detail only.
 import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import type { AcmeCertificate, AcmeChallenge, AcmeOrder, AcmePort } from '../../core/ports/acme.ts';
 
@@ -19,13 +20,21 @@ export function acmeClient(opts: AcmeClientOptions = {}): AcmePort {
   // acme-client shares one axios instance: set what this process needs of it once.
   acme.axios.defaults.proxy = false;
   acme.axios.defaults.timeout = 30_000;
-  if (opts.caPem) acme.axios.defaults.httpsAgent = new Agent({ ca: opts.caPem, keepAlive: false });
+  const baseAgent = opts.caPem ? new Agent({ ca: opts.caPem, keepAlive: false }) : undefined;
   const backoff = opts.backoff ?? { minMs: 2_000, maxMs: 15_000, attempts: 12 };
   return {
     async newAccountKey() {
       return (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
     },
     async order(o: AcmeOrder): Promise<AcmeCertificate> {
+      // Orders run one at a time (the TLS use-case's rule): the shared instance's agent is this order's.
+      // The owner's extra roots come beside the system's (Node's `ca` replaces them otherwise).
+      acme.axios.defaults.httpsAgent = o.directoryCaPem
+        ? new Agent({
+            ca: [...rootCertificates, ...(opts.caPem ? [opts.caPem] : []), o.directoryCaPem],
+            keepAlive: false,
+          })
+        : baseAgent;
       const client = new acme.Client({
         directoryUrl: o.directoryUrl,
         accountKey: o.accountKeyPem,
@@ -35,10 +44,15 @@ export function acmeClient(opts: AcmeClientOptions = {}): AcmePort {
         ...(o.eab ? { externalAccountBinding: { kid: o.eab.kid, hmacKey: o.eab.hmacKey } } : {}),
       });
       o.progress('registering the account');
-      await client.createAccount({
-        termsOfServiceAgreed: true,
-        ...(o.email ? { contact: [`mailto:${o.email}`] } : {}),
-      });
+      // An existing account is looked up (POST-as-GET): re-sending only termsOfServiceAgreed is an
+      // empty update, which a CA refuses ("Use POST-as-GET"): every renewal without an email failed.
+      const contact = o.email ? { contact: [`mailto:${o.email}`] } : undefined;
+      const exists = await client.createAccount({ onlyReturnExisting: true }).then(
+        () => true,
+        () => false, // accountDoesNotExist, or the CA unreachable: the next call says which
+      );
+      if (!exists) await client.createAccount({ termsOfServiceAgreed: true, ...contact });
+      else if (contact) await client.updateAccount(contact);
       o.progress('ordering');
       const order = await client.createOrder({
         identifiers: o.names.map((value) => ({ type: 'dns', value })),

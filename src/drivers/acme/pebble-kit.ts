@@ -34,11 +34,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function listening(port: number, child: ChildProcess, what: string): Promise<void> {
+async function listening(port: number, child: ChildProcess, what: string, host = '127.0.0.1'): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode})`);
     const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1');
+      const c = connect(port, host);
       c.once('connect', () => {
         c.destroy();
         resolve(true);
@@ -66,8 +66,21 @@ function get(url: string, ca: string): Promise<string> {
   });
 }
 
-/** Starts challtestsrv then Pebble; httpPort is where Pebble dials for HTTP-01 (default: unused). */
-export async function startPebble(opts: { httpPort?: number } = {}): Promise<Pebble> {
+export interface PebbleOptions {
+  /** The port Pebble dials for HTTP-01 on the address a name resolves to (default: an unused one). */
+  httpPort?: number;
+  /**
+   * The address Pebble's ACME listener binds (default 127.0.0.1); a real cell's containers reach the
+   * host at its default-route address. The listener certificate names it.
+   */
+  listen?: string;
+  /** What challtestsrv answers for every A query (default 127.0.0.1): the public-DNS stand-in. */
+  resolveTo?: string;
+}
+
+/** Starts challtestsrv then Pebble. */
+export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
+  const listen = opts.listen ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'pic-pebble-'));
   const [dnsPort, mgmtPort, acmePort, pebbleMgmt, tlsPort] = await Promise.all([
     freePort(),
@@ -91,7 +104,7 @@ export async function startPebble(opts: { httpPort?: number } = {}): Promise<Peb
       '-subj',
       '/CN=pebble test listener',
       '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=IP:127.0.0.1,DNS:localhost${listen === '127.0.0.1' ? '' : `,IP:${listen}`}`,
       '-keyout',
       join(dir, 'key.pem'),
       '-out',
@@ -103,7 +116,7 @@ export async function startPebble(opts: { httpPort?: number } = {}): Promise<Peb
     join(dir, 'pebble.json'),
     JSON.stringify({
       pebble: {
-        listenAddress: `127.0.0.1:${acmePort}`,
+        listenAddress: `${listen}:${acmePort}`,
         managementListenAddress: `127.0.0.1:${pebbleMgmt}`,
         certificate: join(dir, 'cert.pem'),
         privateKey: join(dir, 'key.pem'),
@@ -127,6 +140,8 @@ export async function startPebble(opts: { httpPort?: number } = {}): Promise<Peb
       '',
       '-tlsalpn01',
       '',
+      '-defaultIPv4',
+      opts.resolveTo ?? '127.0.0.1',
       '-defaultIPv6',
       '',
     ],
@@ -153,7 +168,7 @@ export async function startPebble(opts: { httpPort?: number } = {}): Promise<Peb
   };
   try {
     await listening(mgmtPort, chall, 'pebble-challtestsrv');
-    await listening(acmePort, pebble, 'pebble');
+    await listening(acmePort, pebble, 'pebble', listen);
     await listening(pebbleMgmt, pebble, 'pebble management');
   } catch (err) {
     await stop();
@@ -161,7 +176,7 @@ export async function startPebble(opts: { httpPort?: number } = {}): Promise<Peb
   }
   const tlsCaPem = execFileSync('cat', [join(dir, 'cert.pem')], { encoding: 'utf8' });
   return {
-    directoryUrl: `https://127.0.0.1:${acmePort}/dir`,
+    directoryUrl: `https://${listen}:${acmePort}/dir`,
     tlsCaPem,
     challtestUrl: `http://127.0.0.1:${mgmtPort}`,
     root: () => get(`https://127.0.0.1:${pebbleMgmt}/roots/0`, tlsCaPem),

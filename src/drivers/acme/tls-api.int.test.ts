@@ -16,9 +16,11 @@ import { after, before, describe, test } from 'node:test';
 import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import { authed, completeSetup, type Kit, type Login, makeKit } from '../../api/test-kit.ts';
 import type { Clock } from '../../core/ports/clock.ts';
+import type { InstalledService } from '../../core/ports/service-store.ts';
 import { renderCaddyConfig } from '../../render/caddy/caddy-config.ts';
 import { CADDY_ADMIN_SOCKET, CADDY_TLS_DIR } from '../../schema/runtime.ts';
 import { caddyTlsFiles } from '../caddy/caddy-tls-files.ts';
+import { StoreServicesStore } from '../store/store-services-store.ts';
 import { acmeClient } from './acme-client.ts';
 import { freePort, type Pebble, startPebble } from './pebble-kit.ts';
 
@@ -355,14 +357,15 @@ describe('TLS with ACME against Pebble (DNS-01 through the DDNS provider)', () =
 });
 
 describe('TLS with ACME against Pebble (HTTP-01 through the API route)', () => {
-  test('without a TXT-capable provider, HTTP-01 proves the bare domain through /.well-known', async () => {
+  test("without a TXT-capable provider, HTTP-01 proves the bare domain, then each installed service's names", async () => {
     const port = await freePort();
     const pebble = await startPebble({ httpPort: port });
+    // No root handed to the client here: the owner's directory_ca setting is what trusts Pebble's listener.
     const kit = await makeKit(
       {},
       {
         background: false,
-        acme: acmeClient({ caPem: pebble.tlsCaPem, backoff: { minMs: 100, maxMs: 500, attempts: 20 } }),
+        acme: acmeClient({ backoff: { minMs: 100, maxMs: 500, attempts: 20 } }),
         tls: { dnsPropagationMs: 0 },
       },
     );
@@ -372,8 +375,18 @@ describe('TLS with ACME against Pebble (HTTP-01 through the API route)', () => {
       const admin = await completeSetup(kit);
       const put = (url: string, payload: Record<string, unknown>) =>
         kit.app.inject({ method: 'PUT', url, headers: authed(admin), payload });
-      const s = await put('/api/tls/settings', { directory_url: pebble.directoryUrl });
+      const bad = await put('/api/tls/settings', {
+        directory_ca: `${pebble.tlsCaPem}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n`,
+      });
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.equal(bad.json().fields[0].field, 'directory_ca');
+      const s = await put('/api/tls/settings', {
+        directory_url: pebble.directoryUrl,
+        directory_ca: pebble.tlsCaPem,
+      });
+      assert.equal(s.statusCode, 200, s.body);
       assert.equal(s.json().effective_challenge, 'http-01');
+      assert.equal(s.json().directory_ca, pebble.tlsCaPem);
       assert.equal(
         (await put('/api/config', { identity: { domain_mode: 'custom', domain: 'web.example.org' } }))
           .statusCode,
@@ -388,9 +401,74 @@ describe('TLS with ACME against Pebble (HTTP-01 through the API route)', () => {
       const served = await kit.cell.deps.tls.certificate();
       assert.equal(served.source, 'acme');
       assert.deepEqual(served.names, ['web.example.org']);
+
+      // Email installed (its `mail` name) and webmail (a route on `webmail`): the next tick orders at
+      // once, within the hour after the last success, a certificate naming each, proved over HTTP-01.
+      const installed = new StoreServicesStore(kit.cell.db);
+      for (const row of [
+        storeRow('email', { dns_names: ['mail'] }),
+        storeRow('webmail', { route: 'webmail' }),
+      ])
+        installed.put(row);
+      const due = (
+        await kit.app.inject({ method: 'GET', url: '/api/tls/status', headers: authed(admin) })
+      ).json();
+      assert.ok(Date.parse(due.next_attempt) <= Date.now(), `due now: ${due.next_attempt}`);
+      await kit.cell.deps.tls.tick();
+      const afterTick = (
+        await kit.app.inject({ method: 'GET', url: '/api/tls/status', headers: authed(admin) })
+      ).json();
+      assert.equal(afterTick.last_error, null);
+      const more = await kit.cell.deps.tls.certificate();
+      assert.equal(more.source, 'acme');
+      assert.deepEqual(more.names, ['web.example.org', 'mail.web.example.org', 'webmail.web.example.org']);
+      const out = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName'], {
+        input: more.certPem,
+        encoding: 'utf8',
+      });
+      assert.match(out, /DNS:mail\.web\.example\.org/);
+      // What the store hands email's image in public mode: the ACME certificate, which covers `mail` now.
+      const acme = await kit.cell.deps.tls.certificate();
+      assert.ok(['mail.web.example.org'].every((n) => acme.names.includes(n)));
+
+      // A service removed: the certificate still covers what is wanted; a smaller one waits for the hour.
+      installed.remove('webmail');
+      const st = (
+        await kit.app.inject({ method: 'GET', url: '/api/tls/status', headers: authed(admin) })
+      ).json();
+      assert.ok(
+        Date.parse(st.next_attempt) > Date.now() + 50 * 60_000,
+        `not before the hour: ${st.next_attempt}`,
+      );
+      const cleared = await put('/api/tls/settings', { directory_ca: null });
+      assert.equal(cleared.json().directory_ca, null);
     } finally {
       await kit.close();
       await pebble.stop();
     }
   });
 });
+
+/** An installed store service's row (as the store records it), with a `dns_names` or a route name. */
+function storeRow(id: string, o: { dns_names?: string[]; route?: string }): InstalledService {
+  return {
+    id,
+    version: '1.0.0',
+    state: 'running',
+    virtualIp: undefined,
+    images: {},
+    manifest: {
+      schema_version: 1,
+      id,
+      name: id,
+      description: `${id}.`,
+      version: '1.0.0',
+      kind: 'app',
+      containers: [{ name: 'app', image: { build: '.' } }],
+      ...(o.dns_names ? { dns_names: o.dns_names } : {}),
+      ...(o.route ? { http_routes: [{ subdomain: o.route, container: 'app', port: 8080 }] } : {}),
+    },
+    installedAt: new Date(0).toISOString(),
+    lastError: undefined,
+  } as InstalledService;
+}

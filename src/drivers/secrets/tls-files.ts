@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TlsFileName, TlsFiles } from '../../core/ports/tls-files.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 
-const NAME = /^(account\.key|eab-hmac|acme-[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\.pem)$/;
+const NAME = /^(account\.key|eab-hmac|directory-ca\.pem|acme-[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\.pem)$/;
 
 export function tlsFiles(secretsDir: string): TlsFiles {
   const dir = join(secretsDir, 'tls');

@@ -6232,6 +6232,7 @@ export interface operations {
                     "application/json": {
                         directory_url: string;
                         lets_encrypt: boolean;
+                        directory_ca: string | null;
                         email: string | null;
                         eab_kid: string | null;
                         eab_hmac_set: boolean;
@@ -6266,6 +6267,7 @@ export interface operations {
             content: {
                 "application/json": {
                     directory_url?: string;
+                    directory_ca?: string | null;
                     email?: string | null;
                     eab_kid?: string | null;
                     eab_hmac?: string;
@@ -6284,6 +6286,7 @@ export interface operations {
                     "application/json": {
                         directory_url: string;
                         lets_encrypt: boolean;
+                        directory_ca: string | null;
                         email: string | null;
                         eab_kid: string | null;
                         eab_hmac_set: boolean;

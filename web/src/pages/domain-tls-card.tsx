@@ -41,6 +41,7 @@ export function DomainTlsCard() {
     domain: '',
     email: '',
     directory_url: '',
+    directory_ca: '',
     challenge: 'auto' as 'auto' | 'dns-01' | 'http-01',
     eab_kid: '',
     eab_hmac: '',
@@ -59,6 +60,7 @@ export function DomainTlsCard() {
         domain: id.domain_mode === 'custom' ? id.domain : '',
         email: s.email ?? '',
         directory_url: s.directory_url,
+        directory_ca: s.directory_ca ?? '',
         challenge: s.challenge,
         eab_kid: s.eab_kid ?? '',
       }));
@@ -73,6 +75,7 @@ export function DomainTlsCard() {
             body: {
               email: form.email === '' ? null : form.email,
               directory_url: form.directory_url,
+              directory_ca: form.directory_ca.trim() === '' ? null : `${form.directory_ca.trim()}\n`,
               challenge: form.challenge,
               eab_kid: form.eab_kid === '' ? null : form.eab_kid,
               ...(form.eab_hmac ? { eab_hmac: form.eab_hmac } : {}),
@@ -261,6 +264,24 @@ export function DomainTlsCard() {
                       <option value="dns-01">DNS-01</option>
                       <option value="http-01">HTTP-01</option>
                     </select>
+                  )}
+                </Field>
+                <Field
+                  label="Directory's root (PEM)"
+                  help="Only for a private ACME CA whose HTTPS no public root signs (step-ca, a company CA)."
+                  error={fe('directory_ca')}
+                >
+                  {(p) => (
+                    <textarea
+                      {...p}
+                      name="directory_ca"
+                      className="input font-mono text-xs"
+                      rows={3}
+                      spellCheck={false}
+                      placeholder="-----BEGIN CERTIFICATE-----"
+                      value={form.directory_ca}
+                      onChange={(e) => setForm({ ...form, directory_ca: e.target.value })}
+                    />
                   )}
                 </Field>
                 {text('eab_kid', 'EAB key id', 'Only for CAs that require external account binding.')}

@@ -1,0 +1,377 @@
+// The public domain mode with ACME on a real cell (issue 10's end-to-end part): the owner switches a
+// fresh cell from local mode to its own domain (`custom`, home.example.org) through the API, with the
+// ACME directory pointed at Debian's Pebble. The cell gets its certificate over HTTP-01 exactly the way
+// a public CA would get it: Pebble resolves the name, dials port 80 where the cell publishes it, and
+// cell-caddy passes /.well-known/acme-challenge/ to cell-api. A device joined over WireGuard with its
+// exported config unchanged resolves the public names through the cell's DNS and opens
+// https://home.example.org and https://calendar.home.example.org, verifying against Pebble's root
+// alone (the stand-in for a browser's public trust store: the cell's CA is never needed in this mode);
+// installing calendar re-orders a certificate that names it (HTTP-01 cannot prove a wildcard), a
+// renewal asked through the API reaches what Caddy serves, and installing email puts mail.<domain>
+// in the order, so email's IMAPS serves the ACME certificate (the store copies it into its volume).
+// Then the owner switches to `pic_ngo` (e2e.pic.ngo) with the pic_ngo DDNS provider: DNS-01 through
+// the provider's TXT API gives the wildcard, and the device opens https://calendar.e2e.pic.ngo.
+//
+// What stands for the internet (nothing leaves this machine):
+// - Pebble runs on the host, its ACME listener on the host's default-route address, which cell-api
+//   reaches from its container as it would reach a public CA; its listener certificate is trusted
+//   through the `directory_ca` setting (a private ACME CA's roots).
+// - Pebble's resolver (`-dnsserver`) is pebble-challtestsrv on loopback, started here and answering
+//   every A query with that same host address: the public DNS of a cell whose public IP is the host.
+//   Not the cell's own DNS: a public CA never asks the VPN-only resolver, it asks the public DNS, and
+//   the public answer is the address where the cell publishes port 80, not its inner addresses.
+// - Pebble's HTTP-01 port is the cell's published HTTP port (the test cell publishes 80 on a high
+//   port): the validation travels host address → published port → cell-caddy :80 → cell-api.
+// - pic.ngo's DDNS API is a fake on the host's address that sets the TXT record in challtestsrv.
+//
+// Run (it brings up a whole cell: under the lock, one at a time; the images are built if needed):
+//   flock /tmp/pic-docker.lock node --test test/e2e/public-domain.test.ts
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
+import { type Pebble, startPebble } from '../../src/drivers/acme/pebble-kit.ts';
+import {
+  addPeer,
+  CELL_VPN_IP,
+  caddyIp as cellCaddyIp,
+  createDeviceNetwork,
+  deviceName,
+  exec,
+  PEER_IMAGE,
+  startDevice,
+  waitJob,
+} from './devices.ts';
+import {
+  ApiClient,
+  completeSetup,
+  docker,
+  ensureImages,
+  hostRouteAddress,
+  leftovers,
+  ROOT,
+  startCell,
+  type TestCell,
+  tryDocker,
+  until,
+} from './harness.ts';
+
+const PUBLIC = 'home.example.org';
+const DDNS_TOKEN = 'e2e-ddns-Secret-token-1';
+/** Where the device keeps the public roots it trusts (Pebble's): not the cell's CA. */
+const PUBLIC_ROOTS = '/tmp/public-roots.pem';
+
+let cell: TestCell;
+let admin: ApiClient;
+let pebble: Pebble;
+let pebbleRoot = '';
+let net = '';
+let confDir = '';
+let hostAddress = '';
+const devices: string[] = [];
+
+const inDevice = (argv: string[]) => exec(deviceName(cell, 'alice'), argv);
+
+interface TlsStatus {
+  mode: string;
+  domain: string;
+  source: string;
+  fallback: boolean;
+  names: string[];
+  issuer: string | null;
+  not_after: string | null;
+  last_error: string | null;
+}
+const tlsStatus = async () => (await admin.call('GET', '/api/tls/status')).json as TlsStatus;
+
+/** `dig` through the tunnel at the cell's DNS: the status and the A records. */
+function dig(name: string): { status?: string; a: string[] } {
+  const out = inDevice(['dig', '+time=2', '+tries=2', `@${CELL_VPN_IP}`, name, 'A']).stdout;
+  return {
+    status: /status: (\w+)/.exec(out)?.[1],
+    a: [...out.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]!),
+  };
+}
+
+/** curl in the device by name (its resolv.conf is the cell's DNS), trusting `roots` only. */
+function curl(url: string, roots: string | null, extra: string[] = []) {
+  const r = inDevice([
+    'curl',
+    '-sS',
+    '-v',
+    '--max-time',
+    '10',
+    ...(roots ? ['--cacert', roots] : []),
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    ...extra,
+    url,
+  ]);
+  return { code: Number(r.stdout.trim()), exit: r.status, stderr: r.stderr };
+}
+
+/** The certificate served on the published HTTPS port for `servername`, verified against Pebble's root. */
+function servedFromHost(servername: string): Promise<{ serial: string; san: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: hostAddress, port: cell.ports.https, servername, ca: pebbleRoot }, () => {
+      const c = s.getPeerCertificate();
+      s.end();
+      resolve({ serial: c.serialNumber, san: c.subjectaltname ?? '' });
+    });
+    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+    s.on('error', reject);
+  });
+}
+
+before(async () => {
+  ensureImages();
+  process.env.DOCKER_BUILDKIT = '0';
+  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
+  net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
+  createDeviceNetwork(net);
+  confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-public-'));
+  hostAddress = hostRouteAddress();
+  cell = await startCell({ bindAddress: hostAddress });
+  admin = new ApiClient(cell.url);
+  await completeSetup(cell, admin);
+  pebble = await startPebble({ listen: hostAddress, httpPort: cell.ports.http, resolveTo: hostAddress });
+  pebbleRoot = await pebble.root();
+});
+
+after(async () => {
+  for (const d of devices) tryDocker(['rm', '-f', d]);
+  if (net) tryDocker(['network', 'rm', net]);
+  if (confDir) rmSync(confDir, { recursive: true, force: true });
+  await pebble?.stop();
+  if (!cell) return;
+  cell.destroy();
+  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
+});
+
+test('the owner points ACME at the directory and switches the cell to its public domain; the apply waits for the certificate', async () => {
+  const settings = await admin.call('PUT', '/api/tls/settings', {
+    directory_url: pebble.directoryUrl,
+    directory_ca: pebble.tlsCaPem,
+    email: 'owner@example.org',
+    challenge: 'auto',
+  });
+  assert.equal(settings.status, 200, JSON.stringify(settings.json));
+  // No DDNS provider that can publish TXT: HTTP-01, through port 80.
+  assert.equal((settings.json as { effective_challenge: string }).effective_challenge, 'http-01');
+  const put = await admin.call('PUT', '/api/config', {
+    identity: { domain_mode: 'custom', domain: PUBLIC },
+  });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+  assert.equal((await tlsStatus()).mode, 'local', 'pending: local mode still serves');
+  const apply = await admin.call('POST', '/api/config/apply');
+  assert.equal(apply.status, 200, JSON.stringify(apply.json));
+  const s = await tlsStatus();
+  assert.equal(s.mode, 'custom');
+  assert.equal(s.domain, PUBLIC);
+  assert.equal(s.source, 'acme', JSON.stringify(s));
+  assert.equal(s.fallback, false);
+  assert.match(s.issuer ?? '', /Pebble/);
+  assert.deepEqual(s.names, [PUBLIC]);
+  assert.equal(s.last_error, null);
+  // What cell-caddy serves on the published port: Pebble's certificate for the public name.
+  const served = await until('cell-caddy to serve the ACME certificate', async () =>
+    servedFromHost(PUBLIC).catch(() => undefined),
+  );
+  assert.match(served.san, new RegExp(`DNS:${PUBLIC.replaceAll('.', '\\.')}`));
+});
+
+test('a device joined with its exported config resolves the public name to the cell and opens https://<domain> trusting only the public root', async () => {
+  await addPeer(admin, 'alice', ['dns', 'web']);
+  devices.push(deviceName(cell, 'alice'));
+  await startDevice(cell, admin, 'alice', { network: net, confDir });
+  const caddy = cellCaddyIp(cell);
+  assert.deepEqual(dig(PUBLIC), { status: 'NOERROR', a: [caddy] }, 'the public name is the cell on the VPN');
+  // The public roots a browser holds (Pebble's stands for them); the cell's root is not among them.
+  writeFileSync(join(confDir, 'public-roots.pem'), pebbleRoot);
+  docker(['cp', join(confDir, 'public-roots.pem'), `${deviceName(cell, 'alice')}:${PUBLIC_ROOTS}`]);
+  const ok = await until('https://<domain> from the device', async () => {
+    const r = curl(`https://${PUBLIC}/health`, PUBLIC_ROOTS);
+    return r.code === 200 ? r : undefined;
+  });
+  assert.match(ok.stderr, /issuer: .*Pebble/i, 'verified against Pebble’s chain');
+  // The cell's own root does not vouch for the public name (ADR 0016's name constraints).
+  const cellRoot = curl(`https://${PUBLIC}/health`, '/tmp/root.pem');
+  assert.notEqual(cellRoot.exit, 0, 'the cell CA is not what the device trusts here');
+  // Plain HTTP on the public name goes to HTTPS (on the published HTTPS port: 443 on a real cell).
+  const http = inDevice([
+    'curl',
+    '-sS',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code} %{redirect_url}',
+    '--max-time',
+    '5',
+    `http://${PUBLIC}/health`,
+  ]);
+  assert.match(
+    http.stdout,
+    new RegExp(`^308 https://${PUBLIC.replaceAll('.', '\\.')}(:${cell.ports.https})?/health$`),
+  );
+});
+
+test('installing calendar re-orders a certificate naming it; the device opens https://calendar.<domain> with the public root', async () => {
+  await waitJob(admin, 'calendar', 'install');
+  const grant = await admin.call('PUT', '/api/peers/alice', { services: ['dns', 'web', 'calendar'] });
+  assert.equal(grant.status, 200, JSON.stringify(grant.json));
+  // The TLS tick sees a name the certificate lacks and orders at once (HTTP-01 proves it through port 80).
+  const s = await until(
+    'an ACME certificate naming calendar',
+    async () => {
+      const st = await tlsStatus();
+      return st.names.includes(`calendar.${PUBLIC}`) ? st : undefined;
+    },
+    120_000,
+  );
+  assert.equal(s.source, 'acme');
+  assert.equal(s.last_error, null);
+  const calendar = `calendar.${PUBLIC}`;
+  const vip = await until('calendar.<domain> to resolve through the tunnel', async () => {
+    const d = dig(calendar);
+    return d.status === 'NOERROR' && d.a.length === 1 ? d.a[0] : undefined;
+  });
+  assert.notEqual(vip, cellCaddyIp(cell), 'its own virtual IP');
+  const r = await until('https://calendar.<domain> with the public root', async () => {
+    const c = curl(`https://${calendar}/`, PUBLIC_ROOTS);
+    return c.exit === 0 && c.code > 0 ? c : undefined;
+  });
+  // Radicale asks for a login (or redirects to its web UI): any HTTP answer means the TLS verified.
+  assert.ok([200, 301, 302, 401].includes(r.code), `HTTP ${r.code}: ${r.stderr.slice(-400)}`);
+  assert.match(r.stderr, /issuer: .*Pebble/i);
+  assert.match(r.stderr, new RegExp(`subjectAltName: host "${calendar.replaceAll('.', '\\.')}" matched`));
+});
+
+test('a renewal asked through the API reaches what cell-caddy serves', async () => {
+  const before = await servedFromHost(PUBLIC);
+  const renew = await admin.call('POST', '/api/tls/renew');
+  assert.equal(renew.status, 200, JSON.stringify(renew.json));
+  const after = await until('cell-caddy to serve the renewed certificate', async () => {
+    const c = await servedFromHost(PUBLIC).catch(() => undefined);
+    return c && c.serial !== before.serial ? c : undefined;
+  });
+  assert.match(after.san, /DNS:calendar\.home\.example\.org/);
+  const r = curl(`https://${PUBLIC}/health`, PUBLIC_ROOTS);
+  assert.equal(r.code, 200, r.stderr.slice(-400));
+});
+
+test("email installed: the order names mail.<domain> and email's IMAPS serves the ACME certificate, not its placeholder", async () => {
+  await waitJob(admin, 'email', 'install');
+  const grant = await admin.call('PUT', '/api/peers/alice', {
+    services: ['dns', 'web', 'calendar', 'email'],
+  });
+  assert.equal(grant.status, 200, JSON.stringify(grant.json));
+  const mail = `mail.${PUBLIC}`;
+  await until(
+    'an ACME certificate naming mail',
+    async () => ((await tlsStatus()).names.includes(mail) ? true : undefined),
+    120_000,
+  );
+  await until('mail.<domain> to resolve through the tunnel', async () =>
+    dig(mail).a.length === 1 ? true : undefined,
+  );
+  // The store copies the covering certificate into email's volume and runs its reload hook (its tick).
+  // A login with no account fails after the handshake (67); an untrusted certificate fails it (60).
+  const r = await until(
+    "email's IMAPS to verify against the public root",
+    async () => {
+      const c = inDevice([
+        'curl',
+        '-sS',
+        '-v',
+        '--max-time',
+        '10',
+        '--cacert',
+        PUBLIC_ROOTS,
+        '-u',
+        'nobody:not-a-password',
+        `imaps://${mail}/`,
+      ]);
+      return c.status !== 60 && /issuer: .*Pebble/i.test(c.stderr) ? c : undefined;
+    },
+    120_000,
+  );
+  assert.match(r.stderr, new RegExp(`subjectAltName: host "${mail.replaceAll('.', '\\.')}" matched`));
+});
+
+test('pic_ngo mode: DNS-01 through the DDNS provider gives the wildcard; the device opens https://calendar.<cell>.pic.ngo with the public root', async () => {
+  // pic.ngo's TXT API as a fake on the host's address (where cell-api reaches it), setting the record in
+  // challtestsrv, the DNS Pebble asks: the DDNS provider interface end to end, with its token.
+  const calls: string[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', async () => {
+      const b = JSON.parse(body || '{}') as { name?: string; value?: string };
+      calls.push(`${req.url} ${b.name ?? ''}`);
+      if (req.headers.authorization !== `Bearer ${DDNS_TOKEN}`) {
+        res.writeHead(401).end();
+        return;
+      }
+      if (req.url === '/v1/ddns/txt' || req.url === '/v1/ddns/txt/delete')
+        await fetch(`${pebble.challtestUrl}/${req.url.endsWith('delete') ? 'clear-txt' : 'set-txt'}`, {
+          method: 'POST',
+          body: JSON.stringify({ host: `${b.name}.`, value: b.value }),
+        });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"updated"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, hostAddress, r));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const domain = 'e2e.pic.ngo';
+    const ddns = await admin.call('PUT', '/api/ddns', {
+      provider: 'pic_ngo',
+      hostname: domain,
+      token: DDNS_TOKEN,
+      api_url: `http://${hostAddress}:${port}`,
+    });
+    assert.equal(ddns.status, 200, JSON.stringify(ddns.json));
+    const settings = await admin.call('GET', '/api/tls/settings');
+    assert.equal((settings.json as { effective_challenge: string }).effective_challenge, 'dns-01');
+    const put = await admin.call('PUT', '/api/config', { identity: { domain_mode: 'pic_ngo' } });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    const apply = await admin.call('POST', '/api/config/apply');
+    assert.equal(apply.status, 200, JSON.stringify(apply.json));
+    const s = await tlsStatus();
+    assert.equal(s.mode, 'pic_ngo');
+    assert.equal(s.domain, domain);
+    assert.equal(s.source, 'acme', JSON.stringify(s));
+    assert.deepEqual([...s.names].sort(), [`*.${domain}`, domain]);
+    assert.ok(
+      calls.includes(`/v1/ddns/txt _acme-challenge.${domain}`) &&
+        calls.includes(`/v1/ddns/txt/delete _acme-challenge.${domain}`),
+      `the proofs went through the provider: ${calls.join(', ')}`,
+    );
+    const calendar = `calendar.${domain}`;
+    await until(`${calendar} to resolve through the tunnel`, async () =>
+      dig(calendar).a.length === 1 ? true : undefined,
+    );
+    const r = await until(`https://${calendar} with the public root`, async () => {
+      const c = curl(`https://${calendar}/`, PUBLIC_ROOTS);
+      return c.exit === 0 && /issuer: .*Pebble/i.test(c.stderr) ? c : undefined;
+    });
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `subjectAltName: host "${calendar.replaceAll('.', '\\.')}" matched cert's "\\*\\.${domain.replaceAll('.', '\\.')}"`,
+      ),
+    );
+    const apex = curl(`https://${domain}/health`, PUBLIC_ROOTS);
+    assert.equal(apex.code, 200, apex.stderr.slice(-400));
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
