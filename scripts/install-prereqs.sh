@@ -11,7 +11,12 @@
 #   --for test  (what scripts/test.sh installs) the run set plus what only tests use:
 #     chromium               the browser the UI tests drive through Playwright
 #     libnss3-tools          certutil: the mail e2e puts the cell's root in the browser's NSS store, as a user would
-#     wireguard-tools/-go    wg/wg-quick and the userspace implementation for the netns tests' peers
+#     wireguard-tools/-go    wg/wg-quick and the userspace implementation for the netns tests' peers;
+#                            on bookworm wireguard-go comes from Debian's bookworm-backports (ADR 0024:
+#                            the batching/offload release the cell's images use), through the apt
+#                            source file /etc/apt/sources.list.d/pic-bookworm-backports.sources this
+#                            script writes (unless the host already lists that suite); nothing else
+#                            is taken from backports (NotAutomatic; `-t` for that package only)
 #     unbound, caddy, chrony config checkers for integration tests (unbound-checkconf, caddy validate,
 #                            chronyd -p); the daemons themselves run in containers, never on the host
 #     dns-root-data          the root trust anchor (/usr/share/dns/root.key) the DNSSEC tests validate with
@@ -91,15 +96,56 @@ installed() {
   [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
 }
 
+# Packages taken from bookworm-backports on a bookworm host (ADR 0024); elsewhere the release's own.
+backports_suite=bookworm-backports
+backports_wanted=(wireguard-go)
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+from_backports() {
+  [ "$codename" = bookworm ] || return 1
+  case " ${backports_wanted[*]} " in *" $1 "*) return 0 ;; esac
+  return 1
+}
+# Installed, and from backports when it should be (a backport's version carries ~bpo12).
+current() {
+  installed "$1" || return 1
+  from_backports "$1" || return 0
+  case $(dpkg-query -W -f='${Version}' "$1" 2>/dev/null) in *~bpo12*) return 0 ;; esac
+  return 1
+}
+
 missing=()
+missing_bpo=()
 for p in "${packages[@]}"; do
-  installed "$p" || missing+=("$p")
+  current "$p" && continue
+  if from_backports "$p"; then missing_bpo+=("$p"); else missing+=("$p"); fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+# The backports suite, as Debian documents it (https://backports.debian.org/Instructions/), in a file
+# of PIC's own, written only when the host lists the suite nowhere yet; rewritten (atomically) only if
+# its content differs. Signed by the archive key every Debian host already trusts.
+backports_file=/etc/apt/sources.list.d/pic-bookworm-backports.sources
+backports_source() {
+  local want tmp
+  want=$(printf '%s\n' '# written by PIC scripts/install-prereqs.sh: wireguard-go for the tests (ADR 0024)' \
+    'Types: deb' 'URIs: http://deb.debian.org/debian' "Suites: $backports_suite" 'Components: main' \
+    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg')
+  if [ -f "$backports_file" ] && [ "$(cat "$backports_file")" = "$want" ]; then return 1; fi
+  if [ ! -f "$backports_file" ] &&
+    grep -rqsE --include='*.list' --include='*.sources' "^[^#]*[[:space:]]$backports_suite([[:space:]]|\$)" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    log "$backports_suite is already an apt source on this host; not adding $backports_file"
+    return 1
+  fi
+  tmp=$(mktemp "$backports_file.XXXXXX")
+  printf '%s\n' "$want" >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$backports_file"
+  log "wrote $backports_file"
+}
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_bpo[@]} -eq 0 ]; then
   log "all ${#packages[@]} packages for '$purpose' already installed; nothing to install"
 else
-  log "installing for '$purpose': ${missing[*]}"
+  log "installing for '$purpose': ${missing[*]} ${missing_bpo[*]/%/\/$backports_suite}"
   export DEBIAN_FRONTEND=noninteractive
   # Packages must not start their daemons (see above): invoke-rc.d asks policy-rc.d, and 101 means
   # "not now". Only when the host has no policy of its own, and removed again afterwards.
@@ -108,17 +154,41 @@ else
     chmod 0755 /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  # Refresh the lists only when they are absent or older than a day: apt-get update is slow.
-  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+  # Refresh the lists only when they are absent or older than a day (apt-get update is slow), or when
+  # the backports suite was just added or its lists are missing.
+  stale=0
+  [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -1)" ] || stale=1
+  if [ ${#missing_bpo[@]} -gt 0 ]; then
+    backports_source && stale=1
+    # (captured first: with pipefail, grep -q closing the pipe early would fail the pipeline)
+    policy=$(apt-cache policy "${missing_bpo[0]}" 2>/dev/null || true)
+    [[ $policy == *" $backports_suite/"* ]] || stale=1
+  fi
+  if [ $stale = 1 ]; then
     log "apt-get update"
     apt-get update -q
   fi
-  if ! apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"; then
+  apt_install() {
+    apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "$@"
+  }
+  install_all() {
+    if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}" || return 1; fi
+    # -t for these packages only: everything else (their dependencies included) stays on the release.
+    if [ ${#missing_bpo[@]} -gt 0 ]; then apt_install -t "$backports_suite" "${missing_bpo[@]}" || return 1; fi
+  }
+  if ! install_all; then
     log "install failed; refreshing package lists and retrying once"
     apt-get update -q
-    apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
+    install_all
   fi
-  log "installed: ${missing[*]}"
+  log "installed: ${missing[*]} ${missing_bpo[*]}"
+fi
+if [ "$codename" = bookworm ]; then
+  for p in "${backports_wanted[@]}"; do
+    installed "$p" || continue
+    current "$p" || { log "$p is not from $backports_suite:" >&2; apt-cache policy "$p" >&2; exit 1; }
+    log "$p $(dpkg-query -W -f='${Version}' "$p") from $backports_suite"
+  done
 fi
 
 # Stop host daemons that packages may have started (only when a default config would leak to the

@@ -5,11 +5,15 @@
 // with `curl -T` to https://files.<domain>/ and downloads it back (`-o /dev/null`): PIC's path is
 // WireGuard (userspace on both ends) → the service's virtual IP (DNAT) → Caddy (TLS) → nginx.
 // Reference, in the same round and in alternating order: the same curl, the same file, from a
-// container on the same plain Docker bridge (no WireGuard, no TLS) to the same `files` image run bare
-// (same nginx config, same limits, an account made by its own add hook) published on the host's
-// address: plain HTTP through Docker's port mapping. curl's own timings (inside the container) make the
-// figures; CPU seconds are the containers' cgroup counters (cgroup v1 or v2), the kernel's own
-// networking not included.
+// container sharing the device's network namespace (its own link, not the tunnel: no WireGuard, no
+// TLS) to the same `files` image run bare (same nginx config, same limits, an account made by its own
+// add hook) published on the host's address: plain HTTP through Docker's port mapping. The device's
+// link is a veth routed by the host, the way a device on the LAN reaches the host's address: Docker's
+// DNAT in the kernel. (From a Docker bridge the engine's `-i <bridge> -j RETURN` rules send published
+// ports through docker-proxy instead, a userspace relay no real device goes through, which moved the
+// WireGuard UDP one datagram per syscall.) curl's own timings (inside the container) make the figures;
+// CPU seconds are the containers' cgroup counters (cgroup v1 or v2), the kernel's own networking not
+// included.
 // Run: flock /tmp/pic-docker.lock npm run bench:webdav (the lock every Docker-heavy test takes; a few
 // minutes). BENCH_ROUNDS (3), BENCH_MB (200), BENCH_NO_BUILD=1 (use the images as they are),
 // BENCH_HTTP1=1 (curl --http1.1 on the PIC side too, instead of HTTP/2 negotiated with Caddy).
@@ -19,15 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  addPeer,
-  createDeviceNetwork,
-  DOMAIN,
-  exec,
-  PEER_IMAGE,
-  startDevice,
-  waitJob,
-} from '../../test/e2e/devices.ts';
+import { addPeer, DOMAIN, exec, PEER_IMAGE, startDevice, waitJob } from '../../test/e2e/devices.ts';
 import {
   ApiClient,
   completeSetup,
@@ -51,15 +47,15 @@ const PEER = 'bench';
 // Everything this run makes, removed in `cleanup` whatever happens.
 let cell: TestCell | undefined;
 const containers: string[] = [];
-let net = '';
+const links: string[] = [];
 const dirs: string[] = [];
 
 let cleaned = false;
 function cleanup(): void {
   if (cleaned) return;
   cleaned = true;
-  for (const c of containers) tryDocker(['rm', '-f', '-v', c]);
-  if (net) tryDocker(['network', 'rm', net]);
+  for (const c of [...containers].reverse()) tryDocker(['rm', '-f', '-v', c]);
+  for (const l of links) spawnSync('ip', ['link', 'del', l]);
   try {
     if (cell) {
       cell.destroy();
@@ -83,6 +79,37 @@ const tempDir = (what: string) => {
   return d;
 };
 
+/** A command that must succeed (argv only). */
+function must(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error}`);
+}
+
+/**
+ * Gives a container started with `--network none` a link to the host as a LAN device has: a veth
+ * pair, a /30 of 198.18.0.0/15 (the benchmarking range), the host as its default gateway. The host
+ * routes it like any interface, so a published port is reached through Docker's DNAT in the kernel.
+ */
+function lanLink(container: string): void {
+  const pid = docker(['inspect', '-f', '{{.State.Pid}}', container]).trim();
+  const tag = randomBytes(3).toString('hex');
+  const [host, dev] = [`pbwd${tag}h`, `pbwd${tag}d`];
+  const net = `198.${18 + (randomBytes(1)[0]! & 1)}.${randomBytes(1)[0]}.${randomBytes(1)[0]! & 0xfc}`;
+  const [a, b, c, d] = net.split('.').map(Number) as [number, number, number, number];
+  const gw = `${a}.${b}.${c}.${d + 1}`;
+  const ip = `${a}.${b}.${c}.${d + 2}`;
+  must('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', dev]);
+  links.push(host);
+  must('ip', ['link', 'set', dev, 'netns', pid]);
+  must('ip', ['address', 'add', `${gw}/30`, 'dev', host]);
+  must('ip', ['link', 'set', host, 'up']);
+  const inNs = (args: string[]) => must('nsenter', ['-t', pid, '-n', 'ip', ...args]);
+  inNs(['link', 'set', dev, 'name', 'eth0']);
+  inNs(['address', 'add', `${ip}/30`, 'dev', 'eth0']);
+  inNs(['link', 'set', 'eth0', 'up']);
+  inNs(['route', 'add', 'default', 'via', gw]);
+}
+
 /** `count` random bytes in a file, written once (both sides read the same file from a bind mount). */
 function randomFile(path: string, count: number): void {
   const fd = openSync(path, 'w', 0o644);
@@ -94,8 +121,26 @@ function randomFile(path: string, count: number): void {
   }
 }
 
-/** A container's CPU time in ns from its cgroup (v1 cpuacct or v2 cpu.stat); undefined if not found. */
-function cpuNs(container: string): number | undefined {
+const hostPids = new Map<string, string>();
+/**
+ * CPU time in ns: of a container from its cgroup (v1 cpuacct or v2 cpu.stat), or of one process in it
+ * (`<container>/<command>`: its utime + stime, at the kernel's 100 ticks per second); undefined if
+ * not found.
+ */
+function cpuNs(entry: string): number | undefined {
+  const [container, command] = entry.split('/') as [string, string | undefined];
+  if (command) {
+    let pid = hostPids.get(entry);
+    if (!pid) {
+      const top = docker(['top', container, '-eo', 'pid,comm']).split('\n').slice(1);
+      pid = top.map((l) => l.trim().split(/\s+/)).find((f) => f[1] === command)?.[0];
+      if (!pid) return undefined;
+      hostPids.set(entry, pid);
+    }
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 1e7;
+  }
   const id = docker(['inspect', '-f', '{{.Id}}', container]).trim();
   const v1 = [
     `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
@@ -219,7 +264,9 @@ function bareFiles(installed: string, hostAddress: string, port: number): string
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+/** The containers' CPU seconds added up (a process inside one, `<container>/<command>`, is not added again). */
+const sum = (o: Record<string, number>) =>
+  Object.entries(o).reduce((a, [k, v]) => (k.includes('/') ? a : a + v), 0);
 
 try {
   if (!process.env.BENCH_NO_BUILD) ensureImages();
@@ -246,17 +293,23 @@ try {
   if (account.status !== 201) throw new Error(`account: ${account.status} ${JSON.stringify(account.json)}`);
   const { password } = account.json as { password: string };
 
-  net = `${prefix}devices`;
-  createDeviceNetwork(net);
   const device = `${cell.prefix}device-${PEER}`;
   containers.push(device);
-  await startDevice(cell, admin, PEER, { network: net, confDir, runArgs: ['-v', `${dataDir}:/bench:ro`] });
+  await startDevice(cell, admin, PEER, {
+    network: 'none',
+    onStarted: lanLink,
+    confDir,
+    runArgs: ['-v', `${dataDir}:/bench:ro`],
+  });
+  const wgGoVersion = (c: string) =>
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format, not a template
+    exec(c, ['dpkg-query', '-W', '-f', '${Version}', 'wireguard-go']).stdout.trim() || '?';
   const wgImpl =
     exec(cell.name('wireguard'), ['pgrep', '-x', 'wireguard-go']).status === 0
-      ? 'wireguard-go'
-      : 'kernel WireGuard';
+      ? `wireguard-go ${wgGoVersion(cell.name('wireguard'))} (device: ${wgGoVersion(device)})`
+      : `kernel WireGuard (device: wireguard-go ${wgGoVersion(device)})`;
 
-  // The reference: the same image run bare, on the host's address, and a client on the same bridge.
+  // The reference: the same image run bare, on the host's address, and a client on the device's link.
   const installed = `${cell.prefix}cell-files_nginx`;
   const port = await freePort();
   const bare = bareFiles(installed, hostAddress, port);
@@ -274,7 +327,7 @@ try {
     '--name',
     client,
     '--network',
-    net,
+    `container:${device}`,
     '-v',
     `${dataDir}:/bench:ro`,
     '--entrypoint',
@@ -286,7 +339,14 @@ try {
   const pic = {
     base: `https://files.${DOMAIN}`,
     extra: ['--cacert', '/tmp/root.pem', '-u', `${PEER}:${password}`, ...(HTTP1 ? ['--http1.1'] : [])],
-    involved: [device, cell.name('wireguard'), cell.name('caddy'), installed],
+    involved: [
+      device,
+      `${device}/wireguard-go`,
+      cell.name('wireguard'),
+      ...(wgImpl.startsWith('wireguard-go') ? [`${cell.name('wireguard')}/wireguard-go`] : []),
+      cell.name('caddy'),
+      installed,
+    ],
   };
   const ref = {
     base: `http://${hostAddress}:${port}`,
@@ -301,7 +361,8 @@ try {
 
   console.log(
     `${ROUNDS} rounds of ${BYTES / 1e6} MB up and down; PIC: curl in the device over ${wgImpl} → Caddy TLS → nginx; ` +
-      `reference: curl on the same bridge → ${hostAddress}:${port} (plain HTTP, Docker's port mapping) → the same nginx image bare`,
+      `reference: curl on the device's link (not the tunnel) → ${hostAddress}:${port} (plain HTTP, Docker's DNAT) → the same nginx image bare; ` +
+      `the device reaches the host over a routed veth, as from the LAN (no docker-proxy)`,
   );
   const results: { pic: Side; ref: Side }[] = [];
   for (let r = 0; r < ROUNDS; r++) {

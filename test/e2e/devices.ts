@@ -86,8 +86,10 @@ export async function addPeer(
 }
 
 export interface DeviceOptions {
-  /** The device network (createDeviceNetwork). */
+  /** The device network (createDeviceNetwork), or `none` with `onStarted` making its link. */
   network: string;
+  /** Called once the container runs, before the tunnel is waited for (e.g. to give it a link). */
+  onStarted?: (container: string) => void;
   /** A host directory for the exported configs (mode 0600 files). */
   confDir: string;
   /** Extra `docker run` arguments (mounts, tmpfs). */
@@ -130,6 +132,7 @@ export async function startDevice(
     ...(opts.runArgs ?? []),
     PEER_IMAGE,
   ]);
+  opts.onStarted?.(name);
   await until(`${peer} to ping the cell over its tunnel`, async () =>
     exec(name, ['ping', '-c', '1', '-W', '1', CELL_VPN_IP]).status === 0 ? true : undefined,
   );
