@@ -23,6 +23,11 @@
 // BENCH_MESSAGES, BENCH_CONNECTIONS, BENCH_SETTLE_S, BENCH_SETTLE_AFTER_S, BENCH_REFERENCE_ONLY=1 (no PIC side),
 // BENCH_PIC_POSTCONF / BENCH_PIC_DOVECOT / BENCH_PIC_SH (diagnosis: change PIC's running configuration, see tweak),
 // BENCH_KEEP_IMAGES=1 (keep this run's image tags, named pic-bmail<hex>-*, for a quicker next run).
+// BENCH_MAIL_TOGGLES=1 (or a comma-separated list of TOGGLES' names) adds, in the same rounds, more
+// containers of PIC's email image each with one feature switched off at run time (no DKIM milter, no
+// quota-status policy, no quota plugin, ...): what each feature costs. They are not the product.
+// CPU by program: every process of each container (its cgroup's list), sampled every 250 ms during
+// the runs, so daemons that exit between rounds are counted up to their last sample.
 // Nothing leaves this machine: every recipient is a local mailbox, no relay or smarthost is set.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -65,6 +70,54 @@ const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 20);
 const SETTLE_AFTER_S = Number(process.env.BENCH_SETTLE_AFTER_S ?? 120);
 const REFERENCE_ONLY = !!process.env.BENCH_REFERENCE_ONLY;
 const KEEP_IMAGES = !!process.env.BENCH_KEEP_IMAGES;
+
+/** A run-time change to one PIC email container: Postfix settings, Dovecot lines, a script first. */
+interface Tweak {
+  postconf?: string[];
+  dovecot?: string;
+  sh?: string;
+}
+/**
+ * The feature toggles (BENCH_MAIL_TOGGLES): each one more PIC email container, the same image with
+ * one feature off, to measure what it costs. Diagnosis only: each drops something the product needs.
+ */
+const TOGGLES: Record<string, { what: string; tweak: Tweak }> = {
+  'no-milter': {
+    what: 'no OpenDKIM milter (mail goes out unsigned)',
+    tweak: { postconf: ['smtpd_milters =', 'non_smtpd_milters ='] },
+  },
+  'no-quota-status': {
+    what: 'no quota-status policy at RCPT (a full mailbox is found only at LMTP)',
+    // The restriction class becomes a no-op (the recipient is already known to be fully qualified).
+    tweak: { postconf: ['quota_check = reject_non_fqdn_recipient'] },
+  },
+  'no-quota-plugin': {
+    what: 'no quota plugin in LMTP (maildirsize not kept up to date)',
+    tweak: { dovecot: 'lmtp_rcpt_check_quota = no;protocol lmtp {;  mail_plugins =;}' },
+  },
+  'no-quota': {
+    what: 'neither quota-status nor the quota plugin',
+    tweak: {
+      postconf: ['quota_check = reject_non_fqdn_recipient'],
+      dovecot: 'lmtp_rcpt_check_quota = no;protocol lmtp {;  mail_plugins =;}',
+    },
+  },
+  bare: {
+    what: 'no milter, no quota at all',
+    tweak: {
+      postconf: ['smtpd_milters =', 'non_smtpd_milters =', 'quota_check = reject_non_fqdn_recipient'],
+      dovecot: 'lmtp_rcpt_check_quota = no;protocol lmtp {;  mail_plugins =;}',
+    },
+  },
+};
+const TOGGLES_ENV = process.env.BENCH_MAIL_TOGGLES ?? '';
+const toggles =
+  TOGGLES_ENV === '1'
+    ? Object.keys(TOGGLES)
+    : TOGGLES_ENV.split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+for (const t of toggles) if (!TOGGLES[t]) throw new Error(`BENCH_MAIL_TOGGLES: no toggle ${t}`);
 const DOMAIN = 'bench.cell';
 const MAIL_HOST = `mail.${DOMAIN}`;
 const GOAL_RATIO = 0.9;
@@ -295,10 +348,9 @@ async function runStore(
 }
 
 /** PIC's `email` image: the certificate in its tls volume before the first start, accounts by its hook. */
-async function startEmail(tls: Tls): Promise<Side> {
-  const { manifest, c, context } = await builtin('email');
-  const image = await build(context, 'email');
-  const vols = volumeDirs(c, 'email');
+async function startEmail(tls: Tls, image: string, variant = '', change: Tweak = envTweak()): Promise<Side> {
+  const { manifest, c } = await builtin('email');
+  const vols = volumeDirs(c, `email${variant}`);
   const tlsVol = manifest.tls?.volume;
   if (!tlsVol || !vols[tlsVol]) throw new Error('email declares no tls volume');
   for (const [file, mode] of [
@@ -309,7 +361,9 @@ async function startEmail(tls: Tls): Promise<Side> {
     copyFileSync(join(tls.dir, file), join(vols[tlsVol], file));
     chmodSync(join(vols[tlsVol], file), mode);
   }
-  const name = await runStore(`${prefix}email`, image, c, vols, { PIC_CELL_DOMAIN: DOMAIN });
+  const name = await runStore(`${prefix}email${variant ? `-${variant}` : ''}`, image, c, vols, {
+    PIC_CELL_DOMAIN: DOMAIN,
+  });
   const accounts = manifest.accounts;
   if (!accounts) throw new Error('email has no account hooks');
   const passwords = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex') };
@@ -318,35 +372,43 @@ async function startEmail(tls: Tls): Promise<Side> {
     const r = await engine.exec(name, argv, { stdin: `${pw}\n` });
     if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   }
-  tweak(name);
+  tweak(name, change);
   const mailVol = c.volumes?.find((v) => v.path === '/var/mail/vmail')?.name ?? 'mail';
   const ip = ipOf(name);
   await waitPorts(ip, [587, 993], name);
-  return { label: 'PIC email', container: name, ip, mailDir: vols[mailVol]!, passwords };
+  const label = variant ? `PIC ${variant}` : 'PIC email';
+  return { label, container: name, ip, mailDir: vols[mailVol]!, passwords };
 }
 
 /**
  * Diagnosis only (the figures in docs/performance.md are without it): BENCH_PIC_POSTCONF holds
  * `;`-separated Postfix settings applied to PIC's running container (`postconf -P` for a
- * `service/type/param` key, `postconf -e` otherwise), BENCH_PIC_DOVECOT lines appended to its
- * Dovecot configuration, then both reloaded; BENCH_PIC_SH a script run first (`sh -s`): a way to try a change to the image's configuration
- * without rebuilding it.
+ * `service/type/param` key, `postconf -e` otherwise), BENCH_PIC_DOVECOT lines (`;`-separated) appended
+ * to its Dovecot configuration, then both reloaded; BENCH_PIC_SH a script run first (`sh -s`): a way
+ * to try a change to the image's configuration without rebuilding it.
  */
-function tweak(container: string): void {
-  const postconf = (process.env.BENCH_PIC_POSTCONF ?? '')
-    .split(';')
-    .map((x) => x.trim())
-    .filter(Boolean);
-  const dovecot = process.env.BENCH_PIC_DOVECOT ?? '';
-  const script = process.env.BENCH_PIC_SH ?? '';
-  if (script) {
-    docker(['exec', '-i', container, 'sh', '-s'], script);
-    console.log(`PIC email tweaked: sh ${script}`);
+function envTweak(): Tweak {
+  return {
+    postconf: (process.env.BENCH_PIC_POSTCONF ?? '')
+      .split(';')
+      .map((x) => x.trim())
+      .filter(Boolean),
+    dovecot: process.env.BENCH_PIC_DOVECOT ?? '',
+    sh: process.env.BENCH_PIC_SH ?? '',
+  };
+}
+
+function tweak(container: string, t: Tweak): void {
+  const postconf = t.postconf ?? [];
+  const dovecot = t.dovecot ?? '';
+  if (t.sh) {
+    docker(['exec', '-i', container, 'sh', '-s'], t.sh);
+    console.log(`${container} tweaked: sh ${t.sh}`);
   }
   for (const kv of postconf) {
     const key = kv.split('=')[0]!.trim();
     docker(['exec', container, 'postconf', key.includes('/') ? '-P' : '-e', kv]);
-    console.log(`PIC email tweaked: postconf ${kv}`);
+    console.log(`${container} tweaked: postconf ${kv}`);
   }
   if (postconf.length) docker(['exec', container, 'postfix', 'reload']);
   if (dovecot) {
@@ -355,7 +417,7 @@ function tweak(container: string): void {
       `${dovecot.replaceAll(';', '\n')}\n`,
     );
     docker(['exec', container, 'doveadm', 'reload']);
-    console.log(`PIC email tweaked: dovecot ${dovecot}`);
+    console.log(`${container} tweaked: dovecot ${dovecot}`);
   }
 }
 
@@ -425,36 +487,75 @@ function cpuNs(container: string): number | undefined {
   return undefined;
 }
 
-/** CPU seconds so far of each process in `container`, by host pid: [program, seconds]. */
-function cpuByPid(container: string): Map<string, [string, number]> {
-  const out = new Map<string, [string, number]>();
-  const tick = 100; // USER_HZ on Linux
-  for (const line of docker(['top', container, '-eo', 'pid']).split('\n').slice(1)) {
-    const pid = line.trim();
-    if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(pid, [comm, (Number(f[11]) + Number(f[12])) / tick]);
-  }
-  return out;
+/** The host pids of a container's processes, from its cgroup (v1 cpuacct, or v2). */
+function cgroupProcs(id: string): string[] {
+  for (const p of [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cgroup.procs`,
+    `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cgroup.procs`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/cgroup.procs`,
+    `/sys/fs/cgroup/docker/${id}/cgroup.procs`,
+  ])
+    if (existsSync(p)) return readFileSync(p, 'utf8').split('\n').filter(Boolean);
+  return [];
 }
 
 /**
- * CPU seconds each program spent between two snapshots, summed by name, largest first: where a side
- * spends its time. A process that exited before the second snapshot is not counted.
+ * CPU seconds by program inside one container: every process of its cgroup, sampled while `on`.
+ * A process is keyed by pid and start time; its CPU over the sampled windows is counted up to its last
+ * sample (a process that exits loses at most one interval). Programs are named by argv[0]'s last part,
+ * Dovecot's by their process title (`dovecot/lmtp`), so Postfix's lmtp client and Dovecot's lmtp
+ * server stay apart.
  */
-function cpuByProgram(before: Map<string, [string, number]>, after: Map<string, [string, number]>) {
-  const out: Record<string, number> = {};
-  for (const [pid, [comm, s]] of after) out[comm] = (out[comm] ?? 0) + s - (before.get(pid)?.[1] ?? 0);
-  return Object.entries(out)
-    .filter(([, s]) => s >= 0.05)
-    .sort((a, b) => b[1] - a[1]);
+class CpuSampler {
+  readonly id: string;
+  /** key → [program, CPU s at the window's start (or 0 if born in it), CPU s at the last sample]. */
+  private procs = new Map<string, [string, number, number]>();
+  private done: Record<string, number> = {};
+  constructor(container: string) {
+    this.id = docker(['inspect', '-f', '{{.Id}}', container]);
+  }
+  private read(first: boolean): void {
+    for (const pid of cgroupProcs(this.id)) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = `${pid}@${f[19]}`;
+      const cpu = (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+      const known = this.procs.get(key);
+      if (known) {
+        known[2] = cpu;
+        continue;
+      }
+      let name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      try {
+        const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/)[0] ?? '';
+        if (argv0) name = argv0.startsWith('dovecot/') ? argv0 : argv0.slice(argv0.lastIndexOf('/') + 1);
+      } catch {}
+      this.procs.set(key, [name, first ? cpu : 0, cpu]);
+    }
+  }
+  start(): void {
+    this.procs.clear();
+    this.read(true);
+  }
+  sample(): void {
+    this.read(false);
+  }
+  /** Ends a window: its CPU by program is added to the totals. */
+  stop(): void {
+    this.read(false);
+    for (const [name, from, to] of this.procs.values()) this.done[name] = (this.done[name] ?? 0) + to - from;
+    this.procs.clear();
+  }
+  totals(): [string, number][] {
+    return Object.entries(this.done)
+      .filter(([, x]) => x >= 0.01)
+      .sort((x, y) => y[1] - x[1]);
+  }
 }
 
 interface Run {
@@ -462,12 +563,48 @@ interface Run {
   delivered: number;
   /** The container's CPU seconds from the first connection until the last delivery. */
   cpu: number | undefined;
+  /** The machine's idle share over the same time (0..1): near 0, the run was CPU-bound. */
+  idle: number;
+}
+
+/** The host's [idle, total] jiffies from /proc/stat (all CPUs). */
+function hostJiffies(): [number, number] {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: idle + iowait is time nobody could use.
+  return [f[3]! + f[4]!, f.slice(0, 8).reduce((a, b) => a + b, 0)];
 }
 
 /** Sends MESSAGES from alice to bob through a pool; seconds until all accepted, and until all delivered. */
-async function throughput(side: Side, ca: string, count: number, tag: string): Promise<Run> {
+async function throughput(
+  side: Side,
+  ca: string,
+  count: number,
+  tag: string,
+  sampler?: CpuSampler,
+): Promise<Run> {
   const before = delivered(side.mailDir);
   const cpu0 = cpuNs(side.container);
+  const host0 = hostJiffies();
+  sampler?.start();
+  const timer = sampler ? setInterval(() => sampler.sample(), 250) : undefined;
+  try {
+    const run = await sendAndWait(side, ca, count, tag, before, cpu0);
+    const host1 = hostJiffies();
+    return { ...run, idle: (host1[0] - host0[0]) / Math.max(1, host1[1] - host0[1]) };
+  } finally {
+    clearInterval(timer);
+    sampler?.stop();
+  }
+}
+
+async function sendAndWait(
+  side: Side,
+  ca: string,
+  count: number,
+  tag: string,
+  before: number,
+  cpu0: number | undefined,
+): Promise<Omit<Run, 'idle'>> {
   const body = `A small message from the mail bench (${tag}).\n`.repeat(8);
   const t0 = performance.now();
   const transport = nodemailer.createTransport({
@@ -574,7 +711,11 @@ try {
     { label: 'reference (Postfix + Dovecot by hand)', container: sides[0]!.container },
   ];
   if (!REFERENCE_ONLY) {
-    const email = await startEmail(tls);
+    const emailImage = await build((await builtin('email')).context, 'email');
+    const email = await startEmail(tls, emailImage);
+    for (const t of toggles.toReversed())
+      sides.unshift(await startEmail(tls, emailImage, t, TOGGLES[t]!.tweak));
+    for (const t of toggles) console.log(`PIC ${t}: ${TOGGLES[t]!.what}`);
     sides.unshift(email);
     memContainers.unshift(
       { label: 'PIC email (Postfix + Dovecot + OpenDKIM)', container: email.container, goal: GOAL_MB },
@@ -598,12 +739,13 @@ try {
     `${ROUNDS} rounds of ${MESSAGES} messages, ${CONNECTIONS} pooled connections to 587 (STARTTLS, AUTH) from the host`,
   );
   const results: Record<string, Run>[] = [];
-  const procs0 = new Map(sides.map((s) => [s.label, cpuByPid(s.container)]));
+  const samplers = new Map(sides.map((s) => [s.label, new CpuSampler(s.container)]));
   for (let r = 0; r < ROUNDS; r++) {
     const load = loadavg()[0]!;
     const order = r % 2 === 0 ? sides : [...sides].reverse();
     const row: Record<string, Run> = {};
-    for (const s of order) row[s.label] = await throughput(s, ca, MESSAGES, `round ${r + 1}`);
+    for (const s of order)
+      row[s.label] = await throughput(s, ca, MESSAGES, `round ${r + 1}`, samplers.get(s.label));
     results.push(row);
     console.log(
       `round ${r + 1} (${order[0]!.label} first, load ${load.toFixed(1)}): ` +
@@ -611,13 +753,12 @@ try {
           .map(
             (s) =>
               `${s.label} ${fmt(row[s.label]!.accepted)} accepted/s, ${fmt(row[s.label]!.delivered)} delivered/s, ` +
-              `${fmt(row[s.label]!.cpu ?? Number.NaN)} CPU s`,
+              `${fmt(row[s.label]!.cpu ?? Number.NaN)} CPU s, host ${Math.round(row[s.label]!.idle * 100)}% idle`,
           )
           .join('; '),
     );
   }
 
-  const procs1 = new Map(sides.map((s) => [s.label, cpuByPid(s.container)]));
   for (const s of sides) {
     const n = await imapCount(s, ca);
     if (n !== sent)
@@ -642,13 +783,22 @@ try {
         `${fmt((median(results.map((x) => x[s.label]!.cpu ?? Number.NaN)) * 1000) / MESSAGES)} |`,
     );
   }
-  console.log('\nCPU seconds by program over the rounds (processes still running at the end):');
-  for (const s of sides)
+  const n = ROUNDS * MESSAGES;
+  console.log(
+    `\nCPU ms per message by program over the rounds (${n} messages; cgroup total, then each program; ` +
+      'the rest is processes that exited between samples):',
+  );
+  for (const s of sides) {
+    const total = results.reduce((t, x) => t + (x[s.label]!.cpu ?? Number.NaN), 0);
+    const progs = samplers.get(s.label)!.totals();
+    const rest = total - progs.reduce((t, [, x]) => t + x, 0);
     console.log(
-      `  ${s.label}: ${cpuByProgram(procs0.get(s.label)!, procs1.get(s.label)!)
-        .map(([p, x]) => `${p} ${x.toFixed(2)}`)
-        .join(', ')}`,
+      `  ${s.label}: total ${((total * 1000) / n).toFixed(2)}; ${progs
+        .filter(([, x]) => (x * 1000) / n >= 0.05)
+        .map(([p, x]) => `${p} ${((x * 1000) / n).toFixed(2)}`)
+        .join(', ')}; rest ${((rest * 1000) / n).toFixed(2)}`,
     );
+  }
 
   console.log(`\nsettling ${SETTLE_AFTER_S} s after the rounds`);
   await sleep(SETTLE_AFTER_S * 1000);
