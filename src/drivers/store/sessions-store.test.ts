@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDb } from '../db.ts';
+import { openDb, transaction } from '../db.ts';
 import { SessionsStore } from './sessions-store.ts';
 import { UsersStore } from './users-store.ts';
 
@@ -42,4 +46,130 @@ test('deleteExpired ends sessions past their lifetime or idle too long, and coun
   assert.equal(sessions.deleteExpired(11_000, 5_000), 2);
   assert.ok(sessions.get('fresh'));
   assert.equal(sessions.deleteForUser(id), 1);
+});
+
+// The lookup is served from memory while nothing changed (see SessionsStore); these show that every
+// change is seen by the very next lookup, from another process, another connection, or this one.
+
+function fileDb(): { path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-sessions-'));
+  return { path: join(dir, 'cell.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('a session ended or a role changed by another process is seen by the very next lookup', () => {
+  const { path, cleanup } = fileDb();
+  try {
+    const db = openDb(path);
+    const users = new UsersStore(db);
+    const sessions = new SessionsStore(db);
+    const alice = users.insert('alice', 'admin', 'x');
+    sessions.insert(session('a', alice, 1000));
+    sessions.insert(session('b', alice, 1000));
+    assert.equal(sessions.get('a')?.role, 'admin');
+    assert.equal(sessions.get('a')?.role, 'admin', 'served again (from memory)');
+    // Another process, as `pic admin reset-password` beside `pic serve`: its own connection and commit.
+    const other = (sql: string, ...args: (string | number)[]) => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const { DatabaseSync } = require('node:sqlite');
+           const db = new DatabaseSync(process.argv[1]);
+           db.exec('PRAGMA busy_timeout = 5000');
+           db.prepare(process.argv[2]).run(...JSON.parse(process.argv[3]));
+           db.close();`,
+          path,
+          sql,
+          JSON.stringify(args),
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+    };
+    other('UPDATE users SET role = ? WHERE id = ?', 'peer', alice);
+    assert.equal(sessions.get('a')?.role, 'peer');
+    other('DELETE FROM sessions WHERE id_hash = ?', 'a');
+    assert.equal(sessions.get('a'), undefined, 'revoked by the other process: gone at once');
+    assert.ok(sessions.get('b'));
+    other('DELETE FROM sessions WHERE user_id = ?', alice);
+    assert.equal(sessions.get('b'), undefined);
+    db.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('every commit of another connection is seen by the next lookup (500 changes in a row)', () => {
+  const { path, cleanup } = fileDb();
+  try {
+    const db = openDb(path);
+    const users = new UsersStore(db);
+    const sessions = new SessionsStore(db);
+    const alice = users.insert('alice', 'admin', 'x');
+    sessions.insert(session('a', alice, 1000));
+    const other = openDb(path);
+    const roles = ['admin', 'peer'] as const;
+    for (let i = 0; i < 500; i++) {
+      assert.ok(sessions.get('a'));
+      switch (i % 4) {
+        case 0:
+          other.prepare('UPDATE users SET role = ? WHERE id = ?').run(roles[(i / 4) % 2]!, alice);
+          assert.equal(sessions.get('a')?.role, roles[(i / 4) % 2]);
+          break;
+        case 1:
+          other.prepare('UPDATE sessions SET csrf_token = ? WHERE id_hash = ?').run(`t${i}`, 'a');
+          assert.equal(sessions.get('a')?.csrf_token, `t${i}`);
+          break;
+        case 2:
+          other.prepare('INSERT INTO user_totp (user_id, secret) VALUES (?, ?)').run(alice, 'S');
+          assert.equal(sessions.get('a')?.totp_enabled, 1);
+          other.prepare('DELETE FROM user_totp WHERE user_id = ?').run(alice);
+          assert.equal(sessions.get('a')?.totp_enabled, 0);
+          break;
+        default:
+          other.prepare('DELETE FROM sessions WHERE id_hash = ?').run('a');
+          assert.equal(sessions.get('a'), undefined);
+          sessions.insert(session('a', alice, 1000));
+      }
+    }
+    other.close();
+    db.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test("this connection's own changes, raw SQL and rolled-back ones included, are seen at once", () => {
+  const db = openDb(':memory:');
+  const users = new UsersStore(db);
+  const sessions = new SessionsStore(db);
+  const second = new SessionsStore(db); // a second store on the same connection has its own memory
+  const alice = users.insert('alice', 'admin', 'x');
+  sessions.insert(session('a', alice, 1000));
+  assert.equal(sessions.get('a')?.role, 'admin');
+  assert.equal(second.get('a')?.role, 'admin');
+  db.prepare('UPDATE users SET role = ? WHERE id = ?').run('peer', alice);
+  assert.equal(sessions.get('a')?.role, 'peer');
+  assert.equal(second.get('a')?.role, 'peer');
+  db.prepare('INSERT INTO user_totp (user_id, secret) VALUES (?, ?)').run(alice, 'S');
+  assert.equal(sessions.get('a')?.totp_enabled, 1);
+  // Read inside a transaction that then rolls back: nothing of it may stay in memory.
+  transaction(db, () => {
+    db.prepare('UPDATE sessions SET csrf_token = ? WHERE id_hash = ?').run('rolled-back', 'a');
+    assert.equal(sessions.get('a')?.csrf_token, 'rolled-back');
+  });
+  assert.throws(() =>
+    transaction(db, () => {
+      db.prepare('UPDATE sessions SET csrf_token = ? WHERE id_hash = ?').run('never', 'a');
+      assert.equal(sessions.get('a')?.csrf_token, 'never');
+      throw new Error('roll back');
+    }),
+  );
+  assert.equal(sessions.get('a')?.csrf_token, 'rolled-back');
+  db.prepare('DELETE FROM sessions WHERE id_hash = ?').run('a');
+  assert.equal(sessions.get('a'), undefined);
+  assert.equal(second.get('a'), undefined);
+  sessions.insert(session('a', alice, 1000));
+  users.delete('alice'); // the cascade deletes the session
+  assert.equal(sessions.get('a'), undefined);
 });

@@ -1,11 +1,25 @@
 import type { SessionsRepository } from '../../core/ports/sessions-repository.ts';
 import type { SessionRow, SessionWithUser } from '../../schema/users.ts';
 import { type Db, stmt } from '../db.ts';
+import { ChangeWatch } from './change-watch.ts';
 
+/** Sessions kept in memory at most; past it the cache starts again empty. */
+const CACHE_MAX = 1000;
+
+/**
+ * The session lookup of every API request reads its row from memory while nothing has changed:
+ * every entry is dropped as soon as another connection or process commits anything to the database,
+ * or the sessions, users or two-factor rows change on this connection (ChangeWatch), so a session
+ * ended or a role changed anywhere is seen by the very next request, as with a query per request.
+ */
 export class SessionsStore implements SessionsRepository {
   readonly #db: Db;
+  readonly #watch: ChangeWatch;
+  readonly #cache = new Map<string, SessionWithUser>();
+  #epoch = -1;
   constructor(db: Db) {
     this.#db = db;
+    this.#watch = ChangeWatch.of(db, ['sessions', 'users', 'user_totp']);
   }
 
   insert(row: SessionRow): void {
@@ -24,6 +38,24 @@ export class SessionsStore implements SessionsRepository {
   }
 
   get(idHash: string): SessionWithUser | undefined {
+    // Inside a transaction of this connection the rows read may still roll back: no cache at all.
+    if (this.#db.isTransaction) return this.#query(idHash);
+    const epoch = this.#watch.epoch();
+    if (epoch !== this.#epoch) {
+      this.#cache.clear();
+      this.#epoch = epoch;
+    }
+    let row = this.#cache.get(idHash);
+    if (row) return row;
+    row = this.#query(idHash);
+    if (row) {
+      if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
+      this.#cache.set(idHash, Object.freeze(row));
+    }
+    return row;
+  }
+
+  #query(idHash: string): SessionWithUser | undefined {
     return stmt(
       this.#db,
       // Only what a request needs, and the two-factor flag in the same lookup (GET /api/auth/me says it).
