@@ -11,7 +11,8 @@
 //   transaction then commits or rolls back.
 // A cache that reads the epoch before it reads its rows, and drops everything when it moved, can serve
 // a row only while no commit of anyone's has happened since that row was read.
-import { type Db, stmt } from '../db.ts';
+import type { StatementSync } from 'node:sqlite';
+import type { Db } from '../db.ts';
 
 const watches = new WeakMap<Db, Map<string, ChangeWatch>>();
 
@@ -32,14 +33,16 @@ export class ChangeWatch {
     return w;
   }
 
-  readonly #db: Db;
+  /** Its own statement, answering an array (no row object per call): asked on every request. */
+  readonly #dataVersion: StatementSync;
   #local = 0;
   #seenLocal = -1;
   #seenData = -1;
   #epoch = 0;
 
   private constructor(db: Db, tables: readonly string[], n: number) {
-    this.#db = db;
+    this.#dataVersion = db.prepare('PRAGMA data_version');
+    this.#dataVersion.setReturnArrays(true);
     const fn = `pic_change_watch_${n}`;
     db.function(fn, { deterministic: false }, () => {
       this.#local++;
@@ -61,7 +64,7 @@ export class ChangeWatch {
    * the rows to be cached and keep it with them: a change between the two then shows on the next call.
    */
   epoch(): number {
-    const data = (stmt(this.#db, 'PRAGMA data_version').get() as { data_version: number }).data_version;
+    const data = (this.#dataVersion.get() as unknown as [number])[0];
     if (data !== this.#seenData || this.#local !== this.#seenLocal) {
       this.#seenData = data;
       this.#seenLocal = this.#local;
