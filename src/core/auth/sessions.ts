@@ -33,6 +33,12 @@ export class Sessions {
   readonly #store: SessionsRepository;
   readonly #now: () => number;
   readonly #disabled: AccountDisabled;
+  /**
+   * The SHA-256 of the cookies seen lately (a pure function of the cookie, asked on every request of
+   * a session; bounded, started again when full). Only the process's memory holds the raw ids, as it
+   * does while it answers them; the database still holds only the hashes.
+   */
+  readonly #hashes = new Map<string, string>();
   constructor(
     store: SessionsRepository,
     now: () => number = Date.now,
@@ -62,7 +68,12 @@ export class Sessions {
 
   resolve(id: string | undefined): Session | undefined {
     if (!id || id.length > 128) return undefined;
-    const idHash = hashId(id);
+    let idHash = this.#hashes.get(id);
+    if (idHash === undefined) {
+      idHash = hashId(id);
+      if (this.#hashes.size >= 1000) this.#hashes.clear();
+      this.#hashes.set(id, idHash);
+    }
     const row = this.#store.get(idHash);
     if (!row) return undefined;
     const now = this.#now();
