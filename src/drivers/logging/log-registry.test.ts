@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import pino from 'pino';
 import { LogRegistry } from './log-registry.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pic-logs-'));
@@ -121,4 +122,24 @@ test('buffered lines are written when the process exits, also on a crash', () =>
     assert.notEqual(r.status, 0, r.stderr);
     assert.ok(readFileSync(join(dir, 'api.log'), 'utf8').includes(`last words ${how}`), how);
   }
+});
+
+test('a request line is the line pino writes for it, and follows the level', () => {
+  const logs = fresh();
+  const dir = join(root, `r${n - 1}`);
+  const line = { method: 'GET', path: '/api/"odd"\\path\n', status: 200, ms: 3, source: '10.0.0.2' };
+  logs.request('api', line);
+  logs.setLevel('api', 'warn');
+  logs.request('api', { ...line, path: '/hidden-at-warn' });
+  logs.close();
+  const written = readFileSync(join(dir, 'api.log'), 'utf8');
+  assert.ok(!written.includes('hidden-at-warn'));
+  // What pino itself writes for the same call (the slow path, with its own time).
+  let expected = '';
+  pino({ level: 'info', base: { service: 'api' } }, { write: (l: string) => (expected += l) }).info(
+    line,
+    'request',
+  );
+  const time = (l: string) => l.replace(/"time":\d+/, '"time":T');
+  assert.equal(time(written), time(expected));
 });
