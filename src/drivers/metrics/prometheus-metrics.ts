@@ -2,6 +2,7 @@
 // metrics, and gauges that sample the cell at scrape time, so nothing runs between scrapes.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsPort, MetricsSources } from '../../core/ports/metrics.ts';
+import { FastHistogram } from './fast-histogram.ts';
 
 /** States in which a service's container runs (whatever its health check says). */
 const UP_STATES = new Set(['running', 'unhealthy', 'starting']);
@@ -77,7 +78,7 @@ export function prometheusMetrics(sources: MetricsSources): MetricsPort {
     },
   });
 
-  const http = new Histogram({
+  const http = new FastHistogram({
     name: 'pic_http_request_duration_seconds',
     help: 'API and UI requests by route pattern, method and status',
     labelNames: ['route', 'method', 'status'] as const,
@@ -97,19 +98,14 @@ export function prometheusMetrics(sources: MetricsSources): MetricsPort {
     registers: [registry],
   });
 
-  // One labelled child per route, method and status, found by one string key: observe() with a
-  // labels object hashes and sorts the labels on every request. Bounded: routes are patterns.
-  const httpChildren = new Map<string, { observe(v: number): void }>();
   return {
-    observeHttp: (route, method, status, seconds) => {
-      const key = `${route} ${method} ${status}`;
-      let child = httpChildren.get(key);
-      if (!child) {
-        child = http.labels({ route, method, status: String(status) });
-        httpChildren.set(key, child);
-      }
-      child.observe(seconds);
-    },
+    // Bounded: routes are patterns. The key names the three values one to one (a method has no space).
+    observeHttp: (route, method, status, seconds) =>
+      http.observe(
+        `${method} ${status} ${route}`,
+        () => ({ route, method, status: String(status) }),
+        seconds,
+      ),
     loginFailed: () => loginFailures.inc(),
     observeApply: (target, seconds) => apply.observe({ target }, seconds),
     async exposition() {
