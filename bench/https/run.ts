@@ -13,8 +13,9 @@
 // so before the load the chain each server presents is verified once with node:tls against the cell
 // root, with the domain as SNI, and both must present the same certificate.
 // BENCH_HTTPS_TOGGLES=1 adds variants of the cell config each without one feature (access log,
-// headers), run in the same rounds (GET / only): the side experiment of what costs what; and the front
-// door as it was before precompression (try_files, encode per request), with every request.
+// headers, the TLS details of log lines), run in the same rounds (GET / only): the side experiment of
+// what costs what; and the front door as it was before the fourth stop (two logs, lowercase header
+// names).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';

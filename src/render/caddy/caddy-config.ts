@@ -18,8 +18,13 @@
 // other container on the cell network can reach it. Caddy still checks the Host header against
 // `origins` (one fixed name), so a request relayed by something else is refused.
 //
-// Access logs: JSON on stderr (docker logs), without the query string and without any header
-// (cookies, Authorization, CSRF tokens, Set-Cookie never reach a log line).
+// Logs: one log, JSON on stderr (docker logs), for Caddy's own lines and the access lines alike,
+// without the query string and without any header (cookies, Authorization, CSRF tokens, Set-Cookie
+// never reach a log line, an error line's request included). One log on purpose: each log is a zap
+// core, and Caddy 2.6 encodes every request into every core up front (its error logger's and access
+// logger's `With`), whatever the core's include/exclude and even when the line is skipped; two logs
+// (Caddy's own, the access lines) cost twice that on every UI request (the HTTPS benchmark,
+// docs/performance.md).
 //
 // Store services (ADR 0023): with HTTPS, each installed service gets two servers of its own on Caddy's
 // cell-network address, on ports no other site uses (schema/store-sites.ts): cell-wireguard DNATs a
@@ -142,8 +147,8 @@ const input = z
     }
   });
 
-/** Every access line: no query string, no request or response header. */
-const ACCESS_ENCODER = {
+/** Every line (access lines and Caddy's own): no query string, no request or response header. */
+const LOG_ENCODER = {
   format: 'filter',
   wrap: { format: 'json' },
   fields: {
@@ -221,20 +226,10 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
   }
   const config = {
     admin: { listen: `unix/${i.adminSocket}`, origins: [CADDY_ADMIN_HOST] },
+    // One log, no include/exclude: one zap core (see the header).
     logging: {
       logs: {
-        default: {
-          level: 'INFO',
-          writer: { output: 'stderr' },
-          encoder: { format: 'json' },
-          exclude: ['http.log.access'],
-        },
-        access: {
-          level: 'INFO',
-          writer: { output: 'stderr' },
-          encoder: ACCESS_ENCODER,
-          include: ['http.log.access'],
-        },
+        default: { level: 'INFO', writer: { output: 'stderr' }, encoder: LOG_ENCODER },
       },
     },
     apps: {

@@ -10,8 +10,21 @@ import { HSTS_HEADER, SECURITY_HEADERS } from '../../schema/security-headers.ts'
 /** Caddy's header map: each field name to its list of values. */
 export type CaddyHeaders = Record<string, string[]>;
 
+/**
+ * A header name in Go's canonical form (`content-security-policy` → `Content-Security-Policy`): Caddy
+ * sets response headers through Go's Header.Set, which allocates a canonical copy of every name that
+ * is not canonical already, on every answer. Same header on the wire (names are case-insensitive; h2
+ * lowercases them).
+ */
+export const canonicalHeaderName = (name: string): string =>
+  name
+    .toLowerCase()
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('-');
+
 export const caddyHeaders = (h: Readonly<Record<string, string>>): CaddyHeaders =>
-  Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [v]]));
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [canonicalHeaderName(k), [v]]));
 
 /** What the UI's static files carry: exactly the API's security headers. */
 export const UI_HEADERS: CaddyHeaders = caddyHeaders(SECURITY_HEADERS);
