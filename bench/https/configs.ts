@@ -10,7 +10,7 @@
 // and the front door as it was before the fourth stop (two logs, lowercase header names), to measure
 // the change in one run.
 import { CELL_CERT_TAG, renderCaddyConfig } from '../../src/render/caddy/caddy-config.ts';
-import { CADDY_ADMIN_SOCKET, CADDY_TLS_DIR } from '../../src/schema/runtime.ts';
+import { CADDY_ADMIN_HOST, CADDY_ADMIN_SOCKET, CADDY_TLS_DIR } from '../../src/schema/runtime.ts';
 
 export interface Paths {
   domain: string;
@@ -51,7 +51,8 @@ export function cellConfig(p: Paths, ports: Ports): string {
 export function bareConfig(p: Paths, port: number): string {
   return `${JSON.stringify(
     {
-      admin: { listen: `unix/${p.adminSocket}` },
+      // The same admin origin as the cell's (the benchmark reads Go's memory statistics through it).
+      admin: { listen: `unix/${p.adminSocket}`, origins: [CADDY_ADMIN_HOST] },
       apps: {
         http: {
           servers: {
@@ -153,6 +154,13 @@ export interface Variant {
 
 /** The cell config with one feature taken out, for the side experiment (never what the cell runs). */
 export const VARIANTS: Variant[] = [
+  {
+    // The control: the cell's config unchanged, loaded like the toggles (GET / only). Twice the cell's
+    // row was above every toggle (124–131 against 97–112 µs/req, 2026-12-04); with the control in the
+    // same rounds it was not (88 and 89): a toggle's difference means something only beside this row's.
+    name: 'cell (control: same config, GET / only)',
+    config: (text) => text,
+  },
   {
     name: 'cell, no access log',
     config: (text) => JSON.stringify(withoutLogs(JSON.parse(text))),

@@ -7,7 +7,9 @@
 // HTTP/1.1, SNI and Host = the cell's domain) loads GET / (index.html) without and with a browser's
 // Accept-Encoding, and the UI's script with it, on each server in BENCH_ROUNDS interleaved rounds
 // (default 3 × BENCH_SECONDS = 5 s per server and request), and prints the median req/s, p50/p99, the
-// CPU µs/req of each Caddy (/proc/<pid>/stat) and the ratio cell ÷ bare (goal ≥ 0.9 for GET /).
+// CPU µs/req of each Caddy (/proc/<pid>/stat), its heap allocations and bytes per request (Go's
+// memstats from the admin API's /debug/vars: exact counts, unlike CPU time, whatever else runs on the
+// machine) and the ratio cell ÷ bare (goal ≥ 0.9 for GET /).
 //
 // autocannon always connects with rejectUnauthorized: false (lib/httpClient.js overrides tlsOptions),
 // so before the load the chain each server presents is verified once with node:tls against the cell
@@ -18,6 +20,7 @@
 // names).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { request } from 'node:https';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -27,6 +30,7 @@ import { connect } from 'node:tls';
 import { completeSetup, makeKit } from '../../src/api/test-kit.ts';
 import { FrontDoorTls } from '../../src/core/front-door/front-door-tls.ts';
 import { caddyTlsFiles } from '../../src/drivers/caddy/caddy-tls-files.ts';
+import { CADDY_ADMIN_HOST } from '../../src/schema/runtime.ts';
 import { cpuMs, median } from '../dns/measure.ts';
 import { bareConfig, cellConfig, VARIANTS } from './configs.ts';
 import { benchUi } from './ui.ts';
@@ -66,6 +70,8 @@ const freePort = () =>
 interface Server {
   name: string;
   port: number;
+  /** The admin API's unix socket: Go's memory statistics (/debug/vars). */
+  socket: string;
   child?: ChildProcess;
   /** Loaded with every request; the other variants with GET / only. */
   all?: boolean;
@@ -146,10 +152,35 @@ interface Measured {
   p50: number;
   p99: number;
   cpuUs: number;
+  /** Heap allocations and bytes allocated per request: exact counts, whatever the machine's load. */
+  allocs: number;
+  allocBytes: number;
 }
+
+interface MemStats {
+  Mallocs: number;
+  TotalAlloc: number;
+}
+
+/** Go's memory statistics of a Caddy, from its admin API's expvar page (over its unix socket). */
+const memStats = (socket: string) =>
+  new Promise<MemStats>((resolve, reject) => {
+    httpGet({ socketPath: socket, path: '/debug/vars', headers: { host: CADDY_ADMIN_HOST } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { memstats: MemStats }).memstats);
+        } catch (e) {
+          reject(e);
+        }
+      });
+    }).on('error', reject);
+  });
 
 async function load(s: Server, domain: string, path: string, enc?: string): Promise<Measured> {
   const pid = s.child!.pid!;
+  const mem0 = await memStats(s.socket);
   const cpu0 = cpuMs(pid);
   const r = await autocannon({
     url: `https://127.0.0.1:${s.port}${path}`,
@@ -159,10 +190,13 @@ async function load(s: Server, domain: string, path: string, enc?: string): Prom
     headers: { host: domain, ...(enc ? { 'accept-encoding': enc } : {}) },
   });
   const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / r.requests.total;
+  const mem1 = await memStats(s.socket);
+  const allocs = (mem1.Mallocs - mem0.Mallocs) / r.requests.total;
+  const allocBytes = (mem1.TotalAlloc - mem0.TotalAlloc) / r.requests.total;
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0)
     throw new Error(`${s.name} ${path}: ${bad} failed requests (non-2xx ${r.non2xx}, errors ${r.errors})`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, allocs, allocBytes };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pic-bench-https-'));
@@ -193,9 +227,21 @@ try {
   const cellPorts = await ports();
   const cellText = cellConfig(paths('cell'), cellPorts);
   const barePort = await freePort();
-  const configs: Array<{ name: string; port: number; text: string; all?: boolean }> = [
-    { name: 'bare file_server', port: barePort, text: bareConfig(paths('bare'), barePort), all: true },
-    { name: 'cell-caddy', port: cellPorts.https, text: cellText, all: true },
+  const configs: Array<{ name: string; port: number; text: string; socket: string; all?: boolean }> = [
+    {
+      name: 'bare file_server',
+      port: barePort,
+      text: bareConfig(paths('bare'), barePort),
+      socket: paths('bare').adminSocket,
+      all: true,
+    },
+    {
+      name: 'cell-caddy',
+      port: cellPorts.https,
+      text: cellText,
+      socket: paths('cell').adminSocket,
+      all: true,
+    },
   ];
   if (TOGGLES)
     for (const [i, v] of VARIANTS.entries()) {
@@ -204,11 +250,12 @@ try {
         name: v.name,
         port: p.https,
         text: v.config(cellConfig(paths(`v${i}`), p)),
+        socket: paths(`v${i}`).adminSocket,
         all: v.all,
       });
     }
   for (const c of configs) {
-    const s: Server = { name: c.name, port: c.port, all: c.all };
+    const s: Server = { name: c.name, port: c.port, socket: c.socket, all: c.all };
     servers.push(s);
     await startCaddy(dir, s, c.text, domain, root);
   }
@@ -277,8 +324,10 @@ try {
   console.log(
     `autocannon: ${CONNECTIONS} keep-alive connections (HTTP/1.1 over TLS), ${SECONDS} s per server and request, ${ROUNDS} interleaved rounds (median)\n`,
   );
-  console.log('| request | server | req/s | p50 ms | p99 ms | CPU µs/req | body | cell ÷ bare (per round) |');
-  console.log('|---|---|---:|---:|---:|---:|---|---|');
+  console.log(
+    '| request | server | req/s | p50 ms | p99 ms | CPU µs/req | allocs/req | kB alloc/req | body | cell ÷ bare (per round) |',
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---|---|');
   for (const [qi, q] of requests.entries()) {
     const ref = mid(results.get(key(bare, qi))!);
     for (const s of servers) {
@@ -289,7 +338,7 @@ try {
       const ratio = s === bare ? '' : `${(m.rps / ref.rps).toFixed(2)} (${per})`;
       const body = s === bare ? sizes[qi]![0] : s === cell ? sizes[qi]![1] : '';
       console.log(
-        `| ${q.label} | ${s.name} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.cpuUs.toFixed(0)} | ${body} | ${ratio} |`,
+        `| ${q.label} | ${s.name} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.cpuUs.toFixed(0)} | ${m.allocs.toFixed(0)} | ${(m.allocBytes / 1024).toFixed(1)} | ${body} | ${ratio} |`,
       );
     }
   }
