@@ -9,7 +9,9 @@
 // (default 3 × BENCH_SECONDS = 5 s per server and request), and prints the median req/s, p50/p99, the
 // CPU µs/req of each Caddy (/proc/<pid>/stat), its heap allocations and bytes per request (Go's
 // memstats from the admin API's /debug/vars: exact counts, unlike CPU time, whatever else runs on the
-// machine) and the ratio cell ÷ bare (goal ≥ 0.9 for GET /).
+// machine) and the ratio cell ÷ bare (goal ≥ 0.9 for GET /); then BENCH_ROUNDS paired rounds of GET /
+// with both Caddys loaded at the same time (25 connections each): a ratio that stays comparable from
+// run to run on a shared machine.
 //
 // autocannon always connects with rejectUnauthorized: false (lib/httpClient.js overrides tlsOptions),
 // so before the load the chain each server presents is verified once with node:tls against the cell
@@ -178,14 +180,20 @@ const memStats = (socket: string) =>
     }).on('error', reject);
   });
 
-async function load(s: Server, domain: string, path: string, enc?: string): Promise<Measured> {
+async function load(
+  s: Server,
+  domain: string,
+  path: string,
+  enc?: string,
+  connections = CONNECTIONS,
+): Promise<Measured> {
   const pid = s.child!.pid!;
   const mem0 = await memStats(s.socket);
   const cpu0 = cpuMs(pid);
   const r = await autocannon({
     url: `https://127.0.0.1:${s.port}${path}`,
     servername: domain,
-    connections: CONNECTIONS,
+    connections,
     duration: SECONDS,
     headers: { host: domain, ...(enc ? { 'accept-encoding': enc } : {}) },
   });
@@ -348,6 +356,20 @@ try {
   // per request says how many requests/s each would serve on the same free cores.
   console.log(
     `bare ÷ cell CPU µs/req (capacity on equal CPU): ${(b0.cpuUs / c0.cpuUs).toFixed(2)} (${b0.cpuUs.toFixed(0)} ÷ ${c0.cpuUs.toFixed(0)})`,
+  );
+  // Paired rounds: both Caddys loaded at the same time (half the connections each, one load generator),
+  // so every background job hits both alike. Not the capacity ratio (the load generator shares the
+  // cores, so latency weighs in too), but the figure that stays comparable from run to run when the
+  // machine is shared (the interleaved rounds swing with it).
+  const paired: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const [b, c] = await Promise.all(
+      [bare, cell].map((s) => load(s, domain, '/', undefined, CONNECTIONS / 2)),
+    );
+    paired.push(c!.rps / b!.rps);
+  }
+  console.log(
+    `paired (both loaded at once, ${CONNECTIONS / 2} connections each, GET /): cell ÷ bare ${median(paired).toFixed(2)} req/s (${paired.map((x) => x.toFixed(2)).join(', ')})`,
   );
 } finally {
   for (const s of servers) s.child?.kill('SIGTERM');
