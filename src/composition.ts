@@ -1,6 +1,7 @@
 // The one place where drivers, core and the API are wired together.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import type { AppDeps } from './api/deps.ts';
 import { AuditService } from './core/audit-service.ts';
 import { AuthService } from './core/auth/auth-service.ts';
@@ -62,6 +63,7 @@ import { StoreCatalog } from './core/service-store/store-catalog.ts';
 import { StoreKeysService } from './core/service-store/store-keys-service.ts';
 import { type StoreCell, StoreService } from './core/service-store/store-service.ts';
 import { SetupService } from './core/setup-service.ts';
+import { certificateBlocks, chainRoot } from './core/tls/chain-root.ts';
 import { isAcmeMode } from './core/tls/tls-policy.ts';
 import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
@@ -97,7 +99,6 @@ import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { registryClient } from './drivers/registry/registry-client.ts';
-import { chainRoot } from './drivers/secrets/chain-root.ts';
 import { sealedText } from './drivers/secrets/sealed-text.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
@@ -538,6 +539,7 @@ export function createCell(opts: CellOptions): Cell {
   const hookLog = (level: 'info' | 'warn', fields: Record<string, unknown>, msg: string) =>
     storeLogger[level]({ store: fields }, msg);
   const identity = () => config.applied().identity;
+  let unknownRootWarned: string | undefined;
   const serviceTls = new ServiceTls({
     files: docker?.serviceFiles ?? serviceFiles({ cellDir: storeCell().cellDir }),
     repo: new ServiceTlsStore(db),
@@ -555,7 +557,21 @@ export function createCell(opts: CellOptions): Cell {
       async acme() {
         const c = await deps.tls.certificate();
         if (c.source !== 'acme' || c.fallback) return undefined;
-        return { ...c, rootPem: chainRoot(c.chainPem) ?? (await vault.rootPem()) };
+        const full = c.certPem + c.chainPem;
+        const root = chainRoot(full, [deps.tls.directoryRoots(), ...rootCertificates]);
+        if (root) return { ...c, rootPem: root };
+        // No known root issued the chain's top: ca.pem gets that top (what a client accepting a
+        // partial chain can use; OpenSSL's clients refuse it), and the owner is told once how to fix it.
+        const top = certificateBlocks(full).at(-1) ?? (await vault.rootPem());
+        if (top !== unknownRootWarned) {
+          unknownRootWarned = top;
+          hookLog(
+            'warn',
+            { names: c.names },
+            "no known root issued the cell's ACME certificate: store services given ca.pem will not verify it; add the CA's root to the TLS settings' directory_ca",
+          );
+        }
+        return { ...c, rootPem: top };
       },
     },
     log: hookLog,
