@@ -436,7 +436,9 @@ export function createCell(opts: CellOptions): Cell {
     repo: new DnsRecordsStore(db),
     serviceRecords: () => serviceRecords.list().map((r) => ({ ...r, service: r.serviceId })),
     unitOfWork,
-    config,
+    // The applied config: a domain change waits in the pending step (ADR 0019) like Caddy's and the
+    // certificate's, and the zone switches when it is applied (onApplied below), not at the PUT.
+    config: { get: () => config.applied() },
     peers: () => {
       const now = Date.now();
       return peersRepo.list().map((p) => ({
@@ -453,7 +455,7 @@ export function createCell(opts: CellOptions): Cell {
       ...coreServiceNames(cellNetwork),
       ...storeServiceNames(
         installed.routes(),
-        config.get().identity.domain,
+        config.applied().identity.domain,
         cellNetwork,
         installed.services(),
       ),
@@ -468,6 +470,7 @@ export function createCell(opts: CellOptions): Cell {
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
   });
   applyDns = () => dns.apply();
+  config.onApplied(() => void dns.apply());
   // The installed services' volumes a backup carries: through Docker inside the cell; outside, none.
   const serviceVolumes = opts.serviceVolumes ?? docker?.volumes ?? testVolumes();
   const backupEngine = cellBackupEngine({
