@@ -423,7 +423,8 @@ export function createCell(opts: CellOptions): Cell {
     repo: new BlocklistsStore(db),
     fetcher: opts.blocklistFetcher ?? blocklistFetcher(),
     clock,
-    zone: () => config.get().identity.domain,
+    // The zone served (the applied config's): its names are never blocked.
+    zone: () => config.applied().identity.domain,
     apply: () => applyDns(),
     blockedQueries: (): Promise<number | undefined> => dns.blockedQueries(),
     peers: () => peersRepo.list(),
