@@ -1,6 +1,7 @@
 // The one place where drivers, core and the API are wired together.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import type { AppDeps } from './api/deps.ts';
 import { AuditService } from './core/audit-service.ts';
 import { AuthService } from './core/auth/auth-service.ts';
@@ -62,6 +63,7 @@ import { StoreCatalog } from './core/service-store/store-catalog.ts';
 import { StoreKeysService } from './core/service-store/store-keys-service.ts';
 import { type StoreCell, StoreService } from './core/service-store/store-service.ts';
 import { SetupService } from './core/setup-service.ts';
+import { certificateBlocks, chainRoot } from './core/tls/chain-root.ts';
 import { isAcmeMode } from './core/tls/tls-policy.ts';
 import { TlsService } from './core/tls/tls-service.ts';
 import { VaultService } from './core/vault/vault-service.ts';
@@ -97,7 +99,6 @@ import { localChronyc } from './drivers/ntp/local-chronyc.ts';
 import { type CellPaths, cellPaths, ensureDirs } from './drivers/paths.ts';
 import { spawnRunner } from './drivers/process/spawn-runner.ts';
 import { registryClient } from './drivers/registry/registry-client.ts';
-import { chainRoot } from './drivers/secrets/chain-root.ts';
 import { sealedText } from './drivers/secrets/sealed-text.ts';
 import { secretFile } from './drivers/secrets/secret-file.ts';
 import { tlsFiles } from './drivers/secrets/tls-files.ts';
@@ -422,7 +423,8 @@ export function createCell(opts: CellOptions): Cell {
     repo: new BlocklistsStore(db),
     fetcher: opts.blocklistFetcher ?? blocklistFetcher(),
     clock,
-    zone: () => config.get().identity.domain,
+    // The zone served (the applied config's): its names are never blocked.
+    zone: () => config.applied().identity.domain,
     apply: () => applyDns(),
     blockedQueries: (): Promise<number | undefined> => dns.blockedQueries(),
     peers: () => peersRepo.list(),
@@ -435,7 +437,9 @@ export function createCell(opts: CellOptions): Cell {
     repo: new DnsRecordsStore(db),
     serviceRecords: () => serviceRecords.list().map((r) => ({ ...r, service: r.serviceId })),
     unitOfWork,
-    config,
+    // The applied config: a domain change waits in the pending step (ADR 0019) like Caddy's and the
+    // certificate's, and the zone switches when it is applied (onApplied below), not at the PUT.
+    config: { get: () => config.applied() },
     peers: () => {
       const now = Date.now();
       return peersRepo.list().map((p) => ({
@@ -452,7 +456,7 @@ export function createCell(opts: CellOptions): Cell {
       ...coreServiceNames(cellNetwork),
       ...storeServiceNames(
         installed.routes(),
-        config.get().identity.domain,
+        config.applied().identity.domain,
         cellNetwork,
         installed.services(),
       ),
@@ -467,6 +471,7 @@ export function createCell(opts: CellOptions): Cell {
     onError: (what, err) => dnsLog.error({ err: (err as Error).message }, what),
   });
   applyDns = () => dns.apply();
+  config.onApplied(() => void dns.apply());
   // The installed services' volumes a backup carries: through Docker inside the cell; outside, none.
   const serviceVolumes = opts.serviceVolumes ?? docker?.volumes ?? testVolumes();
   const backupEngine = cellBackupEngine({
@@ -538,6 +543,7 @@ export function createCell(opts: CellOptions): Cell {
   const hookLog = (level: 'info' | 'warn', fields: Record<string, unknown>, msg: string) =>
     storeLogger[level]({ store: fields }, msg);
   const identity = () => config.applied().identity;
+  let unknownRootWarned: string | undefined;
   const serviceTls = new ServiceTls({
     files: docker?.serviceFiles ?? serviceFiles({ cellDir: storeCell().cellDir }),
     repo: new ServiceTlsStore(db),
@@ -555,7 +561,21 @@ export function createCell(opts: CellOptions): Cell {
       async acme() {
         const c = await deps.tls.certificate();
         if (c.source !== 'acme' || c.fallback) return undefined;
-        return { ...c, rootPem: chainRoot(c.chainPem) ?? (await vault.rootPem()) };
+        const full = c.certPem + c.chainPem;
+        const root = chainRoot(full, [deps.tls.directoryRoots(), ...rootCertificates]);
+        if (root) return { ...c, rootPem: root };
+        // No known root issued the chain's top: ca.pem gets that top (what a client accepting a
+        // partial chain can use; OpenSSL's clients refuse it), and the owner is told once how to fix it.
+        const top = certificateBlocks(full).at(-1) ?? (await vault.rootPem());
+        if (top !== unknownRootWarned) {
+          unknownRootWarned = top;
+          hookLog(
+            'warn',
+            { names: c.names },
+            "no known root issued the cell's ACME certificate: store services given ca.pem will not verify it; add the CA's root to the TLS settings' directory_ca",
+          );
+        }
+        return { ...c, rootPem: top };
       },
     },
     log: hookLog,

@@ -257,6 +257,30 @@ test('a failing apply leaves the changes pending and does not block the next one
   assert.equal(service.pending().pending, false);
 });
 
+test('a domain change reaches what follows the applied config (the DNS zone) at the apply, not at the PUT', async () => {
+  const { service } = make();
+  const seen: string[] = [];
+  service.onApplied((c) => seen.push(c.identity.domain));
+  service.update({ identity: { domain_mode: 'custom', domain: 'home.example.org' } });
+  assert.equal(
+    service.applied().identity.domain,
+    defaultConfig().identity.domain,
+    'pending: the applied domain stays',
+  );
+  assert.deepEqual(seen, []);
+  const broken: DataPlanePort = {
+    running: async () => true,
+    applyConfig: async () => {
+      throw new Error('docker said no');
+    },
+  };
+  await assert.rejects(service.apply(broken));
+  assert.deepEqual(seen, [], 'a failed apply tells no one');
+  const up: DataPlanePort = { running: async () => true, applyConfig: async () => ({ restarted: [] }) };
+  await service.apply(up);
+  assert.deepEqual(seen, ['home.example.org']);
+});
+
 test("a typed refusal from the data plane (Caddy's reason) is answered; the changes stay pending", async () => {
   const { service } = make();
   service.update({ identity: { wg_port: 50004 } });

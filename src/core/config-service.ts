@@ -57,6 +57,7 @@ export class ConfigService {
   readonly #store: ConfigRepository;
   readonly #listeners: ConfigListener[] = [];
   readonly #beforeApply: BeforeApply[] = [];
+  readonly #appliedListeners: ConfigListener[] = [];
   #current: CellConfig;
   #applied: CellConfig;
 
@@ -93,6 +94,11 @@ export class ConfigService {
 
   beforeApply(step: BeforeApply): void {
     this.#beforeApply.push(step);
+  }
+
+  /** After an apply succeeded (what follows the applied config, such as the DNS zone, catches up). */
+  onApplied(listener: ConfigListener): void {
+    this.#appliedListeners.push(listener);
   }
 
   /** Validates a patch against the whole resulting configuration; writes nothing on error. */
@@ -214,6 +220,7 @@ export class ConfigService {
     }
     this.#store.save(this.#current, applied);
     this.#applied = applied;
+    for (const l of this.#appliedListeners) l(this.applied());
     return { applied: changes, restarted, data_plane: running ? 'running' : 'not_running' };
   }
 

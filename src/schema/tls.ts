@@ -35,8 +35,10 @@ export const eabKid = z
 
 /**
  * Roots trusted for the ACME directory's own HTTPS besides the system's: a private ACME CA (step-ca,
- * a company's) whose listener a public root does not sign. One to eight PEM certificates, nothing
- * else (no key, no text around them); at most 64 KiB.
+ * a company's) whose listener a public root does not sign. Also where the root its certificates chain
+ * to is found (the `ca.pem` store services trust, src/core/tls/chain-root.ts): give the CA's issuing
+ * root too when it is not the listener's. One to eight PEM certificates, nothing else (no key, no
+ * text around them); at most 64 KiB.
  */
 export const directoryCa = z
   .string()
@@ -56,7 +58,7 @@ export const eabHmac = z
 export const tlsSettingsBody = z
   .object({
     directory_url: acmeDirectoryUrl.optional(),
-    /** Extra roots for the directory's HTTPS (a private ACME CA); null removes them. */
+    /** A private ACME CA's roots (its HTTPS, and the root it issues under); null removes them. */
     directory_ca: directoryCa.nullable().optional(),
     /** null: no contact address. */
     email: acmeEmail.nullable().optional(),

@@ -8,7 +8,11 @@
 // alone (the stand-in for a browser's public trust store: the cell's CA is never needed in this mode);
 // installing calendar re-orders a certificate that names it (HTTP-01 cannot prove a wildcard), a
 // renewal asked through the API reaches what Caddy serves, and installing email puts mail.<domain>
-// in the order, so email's IMAPS serves the ACME certificate (the store copies it into its volume).
+// in the order, so email's IMAPS serves the ACME certificate (the store copies it into its volume);
+// installing webmail gives it Pebble's root as ca.pem (found among the directory_ca roots: the chain
+// stops at the intermediate), and alice logs in to Roundcube, which opens email's IMAPS with it. The
+// owner switches to local mode and back while the device asks the cell's DNS every 20 ms: no failed
+// query, and the zone stays while the change is pending.
 // Then the owner switches to `pic_ngo` (e2e.pic.ngo) with the pic_ngo DDNS provider: DNS-01 through
 // the provider's TXT API gives the wildcard, and the device opens https://calendar.e2e.pic.ngo.
 //
@@ -27,7 +31,9 @@
 // Run (it brings up a whole cell: under the lock, one at a time; the images are built if needed):
 //   flock /tmp/pic-docker.lock node --test test/e2e/public-domain.test.ts
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +41,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { type Pebble, startPebble } from '../../src/drivers/acme/pebble-kit.ts';
+import { checkSwitch, type Round } from '../../src/drivers/dns/zone-switch-check.ts';
 import {
   addPeer,
   CELL_VPN_IP,
@@ -42,6 +49,7 @@ import {
   createDeviceNetwork,
   deviceName,
   exec,
+  NODE_IMAGE,
   PEER_IMAGE,
   startDevice,
   waitJob,
@@ -157,7 +165,10 @@ after(async () => {
 test('the owner points ACME at the directory and switches the cell to its public domain; the apply waits for the certificate', async () => {
   const settings = await admin.call('PUT', '/api/tls/settings', {
     directory_url: pebble.directoryUrl,
-    directory_ca: pebble.tlsCaPem,
+    // A private ACME CA's roots: the one its listener's certificate chains to and the one it issues
+    // under (the same root for step-ca; two for Pebble). The second is what store services trust as
+    // ca.pem: the chain Pebble sends stops at its intermediate.
+    directory_ca: pebble.tlsCaPem + pebbleRoot,
     email: 'owner@example.org',
     challenge: 'auto',
   });
@@ -302,6 +313,180 @@ test("email installed: the order names mail.<domain> and email's IMAPS serves th
     120_000,
   );
   assert.match(r.stderr, new RegExp(`subjectAltName: host "${mail.replaceAll('.', '\\.')}" matched`));
+});
+
+test("webmail installed: ca.pem is Pebble's root, not its intermediate, and Roundcube logs in to email's IMAPS with it", async () => {
+  await waitJob(admin, 'webmail', 'install');
+  const grant = await admin.call('PUT', '/api/peers/alice', {
+    services: ['dns', 'web', 'calendar', 'email', 'webmail'],
+  });
+  assert.equal(grant.status, 200, JSON.stringify(grant.json));
+  // The root the chain ends in, found among directory_ca's roots (the chain carries no root).
+  const caPem = readFileSync(join(cell.dir, 'data', 'services', 'webmail', 'tls', 'ca.pem'), 'utf8');
+  assert.equal(new X509Certificate(caPem).fingerprint256, new X509Certificate(pebbleRoot).fingerprint256);
+  const account = await admin.call('POST', '/api/services/email/accounts', { username: 'alice' });
+  assert.equal(account.status, 201, JSON.stringify(account.json));
+  // The password goes to curl in a file, never in an argument.
+  const passFile = join(confDir, 'alice-pass');
+  writeFileSync(passFile, (account.json as { password: string }).password, { mode: 0o600 });
+  docker(['cp', passFile, `${deviceName(cell, 'alice')}:/tmp/alice-pass`]);
+  const mail = `mail.${PUBLIC}`;
+  const web = (extra: string[], path = '/') =>
+    inDevice([
+      'curl',
+      '-sS',
+      '--max-time',
+      '30',
+      '--cacert',
+      PUBLIC_ROOTS,
+      '-c',
+      '/tmp/rc.jar',
+      '-b',
+      '/tmp/rc.jar',
+      ...extra,
+      `https://${mail}${path}`,
+    ]);
+  // Roundcube's login form through Caddy, then the login: Roundcube opens IMAPS to email's
+  // mail.<domain> (verify_peer against ca.pem alone) and logs alice in there.
+  const token = await until('the Roundcube login page', async () => {
+    const page = web([]);
+    return /name="_token" value="([A-Za-z0-9]+)"/.exec(page.stdout)?.[1];
+  });
+  const login = web(
+    [
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{redirect_url}',
+      '--data-urlencode',
+      `_token=${token}`,
+      '-d',
+      '_task=login',
+      '-d',
+      '_action=login',
+      '-d',
+      '_timezone=UTC',
+      '--data-urlencode',
+      '_user=alice',
+      '--data-urlencode',
+      '_pass@/tmp/alice-pass',
+    ],
+    '/?_task=login',
+  );
+  const logs = () => {
+    const id = docker(['ps', '--filter', `name=${cell.prefix}`, '--format', '{{.Names}}'])
+      .split('\n')
+      .find((n) => n.includes('webmail'));
+    if (!id) return '';
+    const l = tryDocker(['logs', '--tail', '20', id]);
+    return l.stdout + l.stderr;
+  };
+  assert.match(login.stdout, /^302 \S*_task=mail/, `the login: ${login.stdout} ${login.stderr}\n${logs()}`);
+});
+
+test('switching the domain mode custom → local → custom while the device asks the cell’s DNS every 20 ms: no failed query', async () => {
+  // What must always answer (zone-switch-check.ts): in every round, the cell's own name and the
+  // device's own peer name in one of the zones the switch goes through, with their addresses (each
+  // query has 1 s, one try: a timeout or a SERVFAIL of the name being served fails the round); each
+  // changes between answering and not once per switch into or out of its zone (no flapping back); a
+  // service alice is not granted (calendar, for this test) never answers in either zone. A name of a
+  // zone not served answers what the cell's resolver finds for it elsewhere (here, with no upstream:
+  // SERVFAIL). The certificate stored for the custom domain covers it: no order on the way back.
+  const LOCAL = 'e2e.cell';
+  const granted = ['dns', 'web', 'calendar', 'email', 'webmail'];
+  const revoke = await admin.call('PUT', '/api/peers/alice', {
+    services: granted.filter((g) => g !== 'calendar'),
+  });
+  assert.equal(revoke.status, 200, JSON.stringify(revoke.json));
+  await until('calendar denied in alice’s view', async () =>
+    dig(`calendar.${PUBLIC}`).status === 'NXDOMAIN' ? true : undefined,
+  );
+  const alice = (await admin.call('GET', '/api/peers/alice')).json as { address: string };
+  const front = cellCaddyIp(cell);
+  const expect: Record<string, string> = {};
+  for (const z of [LOCAL, PUBLIC]) {
+    expect[z] = front;
+    expect[`alice.${z}`] = alice.address;
+  }
+  const denied = [LOCAL, PUBLIC].map((z) => `calendar.${z}`);
+  // Old, new, old: one of them answers in every round whichever way an atomic switch goes.
+  const names = [PUBLIC, LOCAL, PUBLIC];
+  const job = {
+    server: CELL_VPN_IP,
+    names: [...names, ...names.map((n) => `alice.${n}`), ...denied],
+    everyMs: 20,
+    timeoutMs: 1000,
+  };
+  const modules = realpathSync(join(ROOT, 'node_modules'));
+  const querier = spawn(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '-i',
+      '--name',
+      `${cell.prefix}dns-querier`,
+      '--network',
+      `container:${deviceName(cell, 'alice')}`,
+      '-v',
+      `${ROOT}:/pic:ro`,
+      ...(modules.startsWith(`${ROOT}/`) ? [] : ['-v', `${modules}:${modules}:ro`]),
+      '-e',
+      'QUERY_JOB',
+      NODE_IMAGE,
+      'node',
+      '/pic/test/e2e/peer/dns-querier.ts',
+    ],
+    { env: { ...process.env, QUERY_JOB: JSON.stringify(job) }, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  querier.stdout.on('data', (d) => {
+    out += d;
+  });
+  querier.stderr.on('data', (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((r) => querier.on('close', r));
+  try {
+    await until('the querier to start', async () => (out.includes('started') ? true : undefined));
+    const switchTo = async (identity: Record<string, string>, zone: string, from: string) => {
+      const put = await admin.call('PUT', '/api/config', { identity });
+      assert.equal(put.status, 200, JSON.stringify(put.json));
+      // Pending: the zone stays until the apply (the DNS tick runs every 5 s).
+      await new Promise((r) => setTimeout(r, 6000));
+      assert.deepEqual(dig(from).a, [front], `pending: ${from} still served`);
+      const apply = await admin.call('POST', '/api/config/apply');
+      assert.equal(apply.status, 200, JSON.stringify(apply.json));
+      await until(`${zone} served through the tunnel`, async () =>
+        dig(zone).a.includes(front) ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+    };
+    await switchTo({ domain_mode: 'local' }, LOCAL, PUBLIC);
+    await switchTo({ domain_mode: 'custom', domain: PUBLIC }, PUBLIC, LOCAL);
+  } finally {
+    querier.stdin.end();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    tryDocker(['rm', '-f', `${cell.prefix}dns-querier`]);
+    await admin.call('PUT', '/api/peers/alice', { services: granted });
+  }
+  const rounds = JSON.parse(out.trim().split('\n').at(-1) ?? '[]') as Round[];
+  assert.ok(rounds.length > 100, `${rounds.length} rounds: ${err.slice(-400)}`);
+  const problems = checkSwitch(rounds, {
+    groups: [
+      { names: [LOCAL, PUBLIC], transitions: { [LOCAL]: 2, [PUBLIC]: 2 } },
+      {
+        names: [`alice.${LOCAL}`, `alice.${PUBLIC}`],
+        transitions: { [`alice.${LOCAL}`]: 2, [`alice.${PUBLIC}`]: 2 },
+      },
+    ],
+    expect,
+    denied,
+  });
+  const longest = Math.max(...rounds.slice(1).map((r, i) => r.t - rounds[i]!.t));
+  process.stdout.write(`# ${rounds.length} rounds over ${rounds.at(-1)!.t} ms, the longest ${longest} ms\n`);
+  assert.deepEqual(problems.slice(0, 20), []);
 });
 
 test('pic_ngo mode: DNS-01 through the DDNS provider gives the wildcard; the device opens https://calendar.<cell>.pic.ngo with the public root', async () => {

@@ -134,6 +134,14 @@ export class TlsService {
     return this.certificateFor(this.#d.applied());
   }
 
+  /**
+   * The roots the owner trusts for a private ACME CA (`directory_ca`, PEM; empty when none): for the
+   * directory's HTTPS, and to find the root its certificates chain to (chain-root.ts).
+   */
+  directoryRoots(): string {
+    return this.#d.files.read('directory-ca.pem') ?? '';
+  }
+
   settings(): TlsSettingsView {
     const s = this.#d.repo.get().settings;
     const p = this.#d.dns.txtProvider();

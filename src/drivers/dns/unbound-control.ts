@@ -1,7 +1,7 @@
 // The DnsServerPort on unbound-control. Every apply writes the rendered zone file (what a restart of
 // cell-dns loads) and changes the running Unbound by the difference from the last apply
-// (zone-delta.ts: local_datas_remove, local_datas, view_local_zone[_remove]); no restart, and names
-// the change does not touch keep answering throughout. When the live state is unknown (the first apply
+// (zone-delta.ts: local_datas_remove, local_datas, view_local_zone[_remove]; local_zone[_remove] for a
+// domain switch); no restart, and names the change does not touch keep answering throughout. When the live state is unknown (the first apply
 // of this process, a failed apply, a view the loaded config lacks) the whole configuration is checked
 // with unbound-checkconf and reloaded (reload_keep_cache): a refused file never reaches the daemon.
 //
@@ -157,6 +157,22 @@ export class UnboundControl implements DnsServerPort {
     }
     if (exemptChanged) await this.#control(['auth_zone_reload', EXEMPT_ZONE]);
     if (namesChanged) await this.#control(['auth_zone_reload', BLOCKLIST_ZONE]);
+    if (delta.zone) {
+      // A domain switch (zone-delta.ts): the new zone, transparent while it fills (a name not added
+      // yet is resolved as before the switch, not answered NXDOMAIN), its denials before its records
+      // (a denied service never answers), static once whole; then the old zone (its records go with
+      // it) and its denials.
+      await this.#control(['local_zone', delta.zone.add, 'transparent']);
+      for (const v of delta.viewAdd)
+        await this.#control(['view_local_zone', v.view, v.name, 'always_nxdomain']);
+      if (delta.addData.length) await this.#control(['local_datas'], `${delta.addData.join('\n')}\n`);
+      await this.#control(['local_zone', delta.zone.add, 'static']);
+      await this.#control(['local_zone_remove', delta.zone.remove]);
+      for (const v of delta.viewRemove) await this.#control(['view_local_zone_remove', v.view, v.name]);
+      this.#o.writeFile(this.#o.zonePath, text);
+      this.#remember(zone, exempt, blocked);
+      return { mode: 'delta' };
+    }
     if (delta.removeNames.length)
       await this.#control(['local_datas_remove'], `${delta.removeNames.join('\n')}\n`);
     if (delta.addData.length) await this.#control(['local_datas'], `${delta.addData.join('\n')}\n`);

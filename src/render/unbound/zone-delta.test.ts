@@ -1,6 +1,7 @@
 // The live delta between two zones: only names that lose a record are emptied (and refilled), names
-// that only gain are added to, and grants become view zone changes. A zone or view-set change is not
-// live (undefined: the driver reloads).
+// that only gain are added to, and grants become view zone changes. A domain switch is live too (the
+// new zone whole, the old one removed); a zone inside the other or a view-set change is not
+// (undefined: the driver reloads).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
@@ -37,7 +38,7 @@ test('adding to a name never removes it; removing one record refills the rest', 
   });
 });
 
-test('grants become view zone changes; a new view or zone is not live', () => {
+test('grants become view zone changes; a new view is not live', () => {
   const d = zoneDelta(z([], ['ntp']), z([], ['web']));
   assert.deepEqual(d?.viewRemove, [{ view: 'peer-10.0.0.2', name: 'ntp.mycell.cell.' }]);
   assert.deepEqual(d?.viewAdd, [{ view: 'peer-10.0.0.2', name: 'web.mycell.cell.' }]);
@@ -45,7 +46,29 @@ test('grants become view zone changes; a new view or zone is not live', () => {
     zoneDelta(z([]), { ...z([]), views: [...z([]).views, { address: '10.0.0.3', deny: [] }] }),
     undefined,
   );
-  assert.equal(zoneDelta(z([]), { ...z([]), zone: 'other.cell' }), undefined);
+});
+
+test('a domain switch: the new zone with every record and denial, the old zone and its denials removed', () => {
+  const prev = z([A('@', '172.20.0.2'), A('alice', '10.0.0.2')], ['ntp']);
+  const next: CellZoneInput = {
+    ...z([A('@', '172.20.0.2'), A('alice', '10.0.0.2')], ['ntp', 'web']),
+    zone: 'home.example.org',
+  };
+  assert.deepEqual(zoneDelta(prev, next), {
+    zone: { add: 'home.example.org.', remove: 'mycell.cell.' },
+    removeNames: [],
+    addData: ['alice.home.example.org. 60 IN A 10.0.0.2', 'home.example.org. 60 IN A 172.20.0.2'],
+    viewRemove: [{ view: 'peer-10.0.0.2', name: 'ntp.mycell.cell.' }],
+    viewAdd: [
+      { view: 'peer-10.0.0.2', name: 'ntp.home.example.org.' },
+      { view: 'peer-10.0.0.2', name: 'web.home.example.org.' },
+    ],
+  });
+  // One zone inside the other: the records would land in the wrong zone; the driver reloads.
+  assert.equal(zoneDelta(prev, { ...prev, zone: 'sub.mycell.cell' }), undefined);
+  assert.equal(zoneDelta({ ...prev, zone: 'sub.mycell.cell' }, prev), undefined);
+  // Another view set with the switch: not live either.
+  assert.equal(zoneDelta(prev, { ...next, views: [{ address: '10.0.0.3', deny: [] }] }), undefined);
 });
 
 test('the zone renderer refuses values that would add a line or a quote', () => {

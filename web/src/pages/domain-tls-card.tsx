@@ -267,8 +267,8 @@ export function DomainTlsCard() {
                   )}
                 </Field>
                 <Field
-                  label="Directory's root (PEM)"
-                  help="Only for a private ACME CA whose HTTPS no public root signs (step-ca, a company CA)."
+                  label="Private CA's roots (PEM)"
+                  help="Only for a private ACME CA (step-ca, a company CA): the root its HTTPS chains to, and the root it issues under if that is another one (services such as webmail trust it)."
                   error={fe('directory_ca')}
                 >
                   {(p) => (
