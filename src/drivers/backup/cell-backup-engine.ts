@@ -22,7 +22,7 @@ import {
   checkCopy,
   checkStagedDatabase,
   commitRestore,
-  databaseSource,
+  databaseSnapshot,
   finishVolumes,
   newStaging,
   pendingVolumes,
@@ -87,20 +87,27 @@ export function cellBackupEngine(
     },
     async write(id, header, key, progress, note = () => undefined) {
       const encrypted = key.passphrase !== undefined || (key.recipients?.length ?? 0) > 0;
-      const sources = collect(o);
-      const total = sources.reduce((n, s) => n + s.size, 0);
-      progress('database', 0, total);
-      const all = thenVolumes(phased(sources, progress, total), o.volumes, progress, note, o.limits);
-      await writeArchive({
-        out: files.target(id, encrypted),
-        header,
-        sources: all.sources,
-        encryption: encryptionOf(key, o.workFactor),
-        onProgress: (done) => progress(all.streaming() ? 'volumes' : 'writing', done, all.total(total)),
-      });
+      progress('database', 0, null);
+      const snapshot = await databaseSnapshot(o.db, o.dataDir);
+      let written: number;
+      try {
+        const sources = collect(o, snapshot.source);
+        const total = sources.reduce((n, s) => n + s.size, 0);
+        progress('database', 0, total);
+        const all = thenVolumes(phased(sources, progress, total), o.volumes, progress, note, o.limits);
+        await writeArchive({
+          out: files.target(id, encrypted),
+          header,
+          sources: all.sources,
+          encryption: encryptionOf(key, o.workFactor),
+          onProgress: (done) => progress(all.streaming() ? 'volumes' : 'writing', done, all.total(total)),
+        });
+        written = all.total(total) ?? total;
+      } finally {
+        await snapshot.close();
+      }
       const item = files.get(id);
       if (!item) throw new Error('the backup was written but is not in the backups directory');
-      const written = all.total(total) ?? total;
       progress('done', written, written);
       return item;
     },
@@ -147,8 +154,8 @@ function encryptionOf(key: BackupKey, workFactor: number | undefined) {
 }
 
 /** The sources, listed up front so the total is known (their sizes are checked again as they stream). */
-function collect(o: CellBackupOptions): ArchiveSource[] {
-  const out: ArchiveSource[] = [databaseSource(o.db), ...treeSources(o.dataDir, 'data')];
+function collect(o: CellBackupOptions, database: ArchiveSource): ArchiveSource[] {
+  const out: ArchiveSource[] = [database, ...treeSources(o.dataDir, 'data')];
   const env = o.env();
   if (env !== undefined) {
     const bytes = Buffer.from(env);

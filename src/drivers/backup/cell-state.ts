@@ -21,10 +21,9 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { Readable } from 'node:stream';
+import { DatabaseSync, backup as sqliteBackup } from 'node:sqlite';
 import { ARCHIVE_PATH_PATTERN } from '../../schema/backup.ts';
 import { fsyncDir, writeFileAtomic } from '../atomic-file.ts';
 import type { Db } from '../db.ts';
@@ -34,8 +33,10 @@ import type { ArchiveSource } from './archive-writer.ts';
 
 /** In the API's data directory, what a backup never holds and a restore never touches. */
 const NOT_STATE =
-  /^(cell\.db(-wal|-shm|-journal)?|backup\.lock(-journal)?|logs|backups|restore-staging-.*|restore-journal\.json|\.pic-tmp-.*)$/;
+  /^(cell\.db(-wal|-shm|-journal)?|backup\.lock(-journal)?|logs|backups|restore-staging-.*|backup-snapshot-.*|restore-journal\.json|\.pic-tmp-.*)$/;
 const STAGING_PREFIX = 'restore-staging-';
+/** A backup's database snapshot is made in a private directory of this name (see databaseSnapshot). */
+const SNAPSHOT_PREFIX = 'backup-snapshot-';
 const JOURNAL = 'restore-journal.json';
 
 export class RestoreRefused extends Error {
@@ -45,10 +46,69 @@ export class RestoreRefused extends Error {
   }
 }
 
-/** The database in one read transaction, as bytes (sqlite3_serialize): never a copy of the live files. */
-export function databaseSource(db: Db): ArchiveSource {
-  const bytes = Buffer.from(db.serialize());
-  return { path: 'db/cell.db', size: bytes.length, open: () => Readable.from([bytes]) };
+export interface DatabaseSnapshot {
+  source: ArchiveSource;
+  /** Closes the snapshot's descriptor (its bytes go with it: the file has no name any more). */
+  close(): Promise<void>;
+}
+
+/** Pages per step of SQLite's backup: all of them in one step, so one read transaction (node:sqlite wants > 0). */
+const ALL_PAGES = 0x7fffffff;
+
+/**
+ * The database as of one point in time, through SQLite's online backup API (node:sqlite's backup(),
+ * sqlite3_backup_step on libuv's thread pool), never a copy of the live `cell.db*` files and never
+ * the whole database in memory: SQLite copies it page by page through its page cache (2 MiB) into
+ * `<dataDir>/backup-snapshot-XXXXXX/cell.db` (a 0700 directory beside the live database, which holds
+ * the same plaintext). The copy reads from a read-only connection of its own, in one step: one read
+ * transaction, so writers on the API's connection go on (WAL) and the copy never restarts. As soon as
+ * SQLite is done the file is opened and its name removed: the archive reads the unlinked file, whose
+ * bytes the kernel frees when the descriptor closes (kill -9 included). Only a kill during SQLite's
+ * copy itself leaves the directory, removed by the next start (sweepTemps, under the job lock).
+ */
+export async function databaseSnapshot(db: Db, dataDir: string): Promise<DatabaseSnapshot> {
+  const dir = mkdtempSync(join(dataDir, SNAPSHOT_PREFIX));
+  let handle: FileHandle | undefined;
+  try {
+    chmodSync(dir, 0o700);
+    const file = join(dir, 'cell.db');
+    const location = db.location();
+    const source = location ? new DatabaseSync(location, { readOnly: true }) : db;
+    try {
+      if (source !== db) source.exec('PRAGMA busy_timeout = 5000');
+      await sqliteBackup(source, file, { rate: ALL_PAGES });
+    } finally {
+      if (source !== db) source.close();
+    }
+    handle = await open(file, NO_FOLLOW);
+  } finally {
+    // The name goes now, the descriptor keeps the bytes readable until close().
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { size } = await handle.stat();
+  const opened = handle;
+  let closed = false;
+  return {
+    source: {
+      path: 'db/cell.db',
+      size,
+      open: () => readHandle(opened, size, Buffer.allocUnsafe(READ_BYTES)),
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await opened.close();
+    },
+  };
+}
+
+async function* readHandle(handle: FileHandle, size: number, buffer: Buffer): AsyncGenerator<Buffer> {
+  for (let at = 0; at <= size; ) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+    if (bytesRead === 0) return;
+    at += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
 }
 
 /** Every regular file under `dir`, as archive sources under `prefix/`; symlinks and sockets are skipped. */
@@ -107,12 +167,7 @@ function* readWhole(file: string, size: number, buffer: Buffer): Generator<Buffe
 async function* readInPieces(file: string, size: number, buffer: Buffer): AsyncGenerator<Buffer> {
   const handle = await open(file, NO_FOLLOW);
   try {
-    for (let at = 0; at <= size; ) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
-      if (bytesRead === 0) return;
-      at += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
+    yield* readHandle(handle, size, buffer);
   } finally {
     await handle.close();
   }
@@ -306,12 +361,17 @@ function parseJournal(text: string): Journal {
   };
 }
 
-/** Deletes staging directories no journal names (a restore that stopped before it was committed). */
+/**
+ * Deletes staging directories no journal names (a restore that stopped before it was committed) and
+ * database snapshots a killed backup left.
+ */
 export function sweepStaging(dataDir: string): string[] {
-  if (existsSync(join(dataDir, JOURNAL))) return [];
+  const journaled = existsSync(join(dataDir, JOURNAL));
   const gone: string[] = [];
   for (const name of readdirSync(dataDir)) {
-    if (!name.startsWith(STAGING_PREFIX)) continue;
+    // A backup's database snapshot left by a kill during SQLite's copy: never needed again.
+    const stale = name.startsWith(SNAPSHOT_PREFIX) || (!journaled && name.startsWith(STAGING_PREFIX));
+    if (!stale) continue;
     rmSync(join(dataDir, name), { recursive: true, force: true });
     gone.push(name);
   }
