@@ -4,7 +4,8 @@
 // header first (an archive from a newer PIC stops there) and every file against the manifest last.
 // The staging directory is never trusted until unpack() returns; the caller deletes it on failure.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createReadStream, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,6 +42,11 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
 /** Where a file may sit in an archive (schema/backup.ts describes the layout). */
 const ALLOWED = /^(db\/cell\.db|env\/\.env|data\/.+|config\/.+|volumes\/[a-z0-9-]+\/[a-z0-9_.-]+\/.+)$/;
+/** Files up to this size are read whole and written while the next entries are read. */
+const SMALL_FILE_BYTES = 256 * 1024;
+/** At most this many small files, and bytes of them, are being written at once. */
+const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 /** The small JSON files are read into memory: they must stay small. */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
@@ -115,8 +121,11 @@ export async function unpack(archive: OpenedArchive, opts: UnpackOptions): Promi
       ),
       consume,
     ]);
+    await state.settle();
   } catch (err) {
     extract.destroy();
+    // No write may still be creating files once the caller deletes the staging directory.
+    await state.settle().catch(() => undefined);
     throw translate(err);
   }
   return state.verify();
@@ -214,17 +223,96 @@ class UnpackState {
     this.total += size;
     if (this.total > this.opts.limits.maxTotalBytes)
       throw new ArchiveError('the archive holds more bytes than the size budget allows');
-    this.files.set(name, { size, sha256: await this.write(name, entry) });
+    this.claim(name);
+    this.files.set(name, { size, sha256: await this.write(name, entry, size) });
   }
 
-  /** Writes one file under staging: O_EXCL and O_NOFOLLOW, so nothing there is ever followed or replaced. */
-  private async write(name: string, entry: TarEntry): Promise<string> {
+  /** The files and the directories they sit in, as the entries come (writes run several at once). */
+  private readonly claimedFiles = new Set<string>();
+  private readonly claimedDirs = new Set<string>();
+
+  /** A file where a directory is, or under a file: refused in the entries' order, naming the later one. */
+  private claim(name: string): void {
+    const parts = name.split('/');
+    const ancestors = parts.slice(1, -1).map((_, i) => parts.slice(0, i + 2).join('/'));
+    if (this.claimedDirs.has(name) || [parts[0]!, ...ancestors].some((a) => this.claimedFiles.has(a)))
+      throw new ArchiveError(`${show(name)} clashes with another entry (a file and a directory of one name)`);
+    this.claimedFiles.add(name);
+    for (const a of ancestors) this.claimedDirs.add(a);
+  }
+
+  /** Directories made under staging so far (one mkdir each, not one per file). */
+  private readonly dirs = new Set<string>();
+  /** Small files being written on the thread pool while the next entries are read. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private inFlightBytes = 0;
+  private failed: unknown;
+
+  /**
+   * Writes one file under staging: O_EXCL and O_NOFOLLOW, so nothing there is ever followed or
+   * replaced. Asynchronous (fs/promises on libuv's thread pool): the event loop never waits on the
+   * disk. A small file is read whole and written while the next entries are read, a few at once
+   * (creating a file costs ~0.7 ms on this disk: in sequence, a restore's time on many small files).
+   */
+  private async write(name: string, entry: TarEntry, size: number): Promise<string> {
+    if (this.failed) throw this.failed;
+    const hash = createHash('sha256');
+    if (size <= SMALL_FILE_BYTES) {
+      const data = await readAll(entry);
+      hash.update(data);
+      while (this.inFlight.size >= MAX_IN_FLIGHT || this.inFlightBytes + data.length > MAX_IN_FLIGHT_BYTES) {
+        await Promise.race(this.inFlight);
+        if (this.failed) throw this.failed;
+      }
+      this.inFlightBytes += data.length;
+      const task: Promise<void> = this.writeSmall(name, data).then(
+        () => {
+          this.inFlight.delete(task);
+          this.inFlightBytes -= data.length;
+          this.progress(data.length);
+        },
+        (err: unknown) => {
+          this.inFlight.delete(task);
+          this.inFlightBytes -= data.length;
+          this.failed ??= err;
+        },
+      );
+      this.inFlight.add(task);
+      return hash.digest('hex');
+    }
+    const handle = await this.create(name);
+    try {
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        for (let off = 0; off < chunk.length; )
+          off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+        this.progress(chunk.length);
+      }
+    } finally {
+      await handle.close();
+    }
+    return hash.digest('hex');
+  }
+
+  private async writeSmall(name: string, data: Buffer): Promise<void> {
+    const handle = await this.create(name);
+    try {
+      for (let off = 0; off < data.length; )
+        off += (await handle.write(data, off, data.length - off)).bytesWritten;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async create(name: string): Promise<FileHandle> {
     const parts = name.split('/');
     const dir = join(this.opts.staging, ...parts.slice(0, -1));
-    let fd: number;
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      fd = openSync(
+      if (!this.dirs.has(dir)) {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        this.dirs.add(dir);
+      }
+      return await open(
         join(dir, parts.at(-1)!),
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
         0o600,
@@ -240,18 +328,12 @@ class UnpackState {
         throw new ArchiveError(`${show(name)} has a name too long for this file system`);
       throw err;
     }
-    const hash = createHash('sha256');
-    try {
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        let off = 0;
-        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-        this.progress(chunk.length);
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return hash.digest('hex');
+  }
+
+  /** Every write still running has ended (before verify(), and before a failed unpack returns). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.failed) throw this.failed;
   }
 
   private done = 0;

@@ -127,7 +127,7 @@ export function cellBackupEngine(
       try {
         await restoreStagedVolumes(staging, o.volumes, () => undefined, note);
       } finally {
-        finishVolumes(o.dataDir, staging);
+        await finishVolumes(o.dataDir, staging);
         lock.release();
       }
       return true;
@@ -239,12 +239,12 @@ function restoreHandle(
           } finally {
             // Done or failed (the job says which): not to be done again at the next start. A crash
             // never gets here: the journal stays, and the next start puts the volumes back.
-            finishVolumes(o.dataDir, staging);
+            await finishVolumes(o.dataDir, staging);
           }
         },
         async discard() {
           await archive.close();
-          if (staging) removeStaging(staging);
+          if (staging) await removeStaging(staging);
         },
       };
     },

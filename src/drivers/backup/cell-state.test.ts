@@ -19,7 +19,7 @@ import {
 const userCount = (db: ReturnType<typeof openDb>, name: string) =>
   (db.prepare('SELECT count(*) AS n FROM users WHERE username = ?').get(name) as { n: number }).n;
 
-test('a swap that failed after the journal keeps its staging directory; the next start finishes it', () => {
+test('a swap that failed after the journal keeps its staging directory; the next start finishes it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pic-cell-state-'));
   try {
     const data = join(dir, 'data');
@@ -34,7 +34,7 @@ test('a swap that failed after the journal keeps its staging directory; the next
     // The database rows cannot be copied (here: the staged database is not there), after the files moved.
     assert.throws(() => rollForward(data, db));
     assert.equal(readFileSync(join(data, 'secrets', 'key'), 'utf8'), 'backup');
-    removeStaging(staging); // what the restore does once its job failed
+    await removeStaging(staging); // what the restore does once its job failed
     assert.ok(existsSync(staging), 'the journal names it: kept');
     assert.deepEqual(sweepStaging(data), [], 'a start does not sweep it either');
 
@@ -50,7 +50,7 @@ test('a swap that failed after the journal keeps its staging directory; the next
     assert.equal(rollForward(data, db), true);
     assert.equal(userCount(db, 'restored'), 1);
     assert.equal(readFileSync(join(data, 'secrets', 'key'), 'utf8'), 'backup');
-    removeStaging(staging);
+    await removeStaging(staging);
     assert.ok(!existsSync(staging), 'the journal is gone: removed');
     db.close();
   } finally {

@@ -21,7 +21,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync, backup as sqliteBackup } from 'node:sqlite';
 import { ARCHIVE_PATH_PATTERN } from '../../schema/backup.ts';
@@ -272,13 +272,14 @@ export function pendingVolumes(dataDir: string): string | undefined {
 }
 
 /** The volume step is over (done, or failed and reported): the journal goes, then its staging directory. */
-export function finishVolumes(dataDir: string, staging: string): void {
+export async function finishVolumes(dataDir: string, staging: string): Promise<void> {
   const path = join(dataDir, JOURNAL);
   if (existsSync(path) && parseJournal(readFileSync(path, 'utf8')).staging === basename(staging)) {
     rmSync(path);
     fsyncDir(dataDir);
   }
-  rmSync(staging, { recursive: true, force: true });
+  // On the thread pool: a staging directory holds the whole backup (and the state it replaced).
+  await rm(staging, { recursive: true, force: true });
 }
 
 /**
@@ -384,9 +385,9 @@ export function sweepStaging(dataDir: string): string[] {
  * files but not the rows: deleting the staging then left a mix, and a journal naming nothing, which
  * rollForward refuses, so the cell could not start again. Kept, the next start finishes the swap.
  */
-export function removeStaging(staging: string): void {
+export async function removeStaging(staging: string): Promise<void> {
   if (journalNames(staging)) return;
-  rmSync(staging, { recursive: true, force: true });
+  await rm(staging, { recursive: true, force: true });
 }
 
 function journalNames(staging: string): boolean {
