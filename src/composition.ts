@@ -30,6 +30,7 @@ import { isActive } from './core/peers/peer-lookup.ts';
 import { PeersService } from './core/peers/peers-service.ts';
 import { NO_WIREGUARD, type WireguardPort } from './core/peers/wireguard-port.ts';
 import type { AcmePort } from './core/ports/acme.ts';
+import type { RunningJob } from './core/ports/backup-engine.ts';
 import type { BackupSource } from './core/ports/backup-source.ts';
 import type { BlocklistFetcher } from './core/ports/blocklist-fetcher.ts';
 import { type ChronycPort, NO_CHRONYC } from './core/ports/chronyc.ts';
@@ -71,7 +72,8 @@ import { acmeClient } from './drivers/acme/acme-client.ts';
 import { sweepStaleTemps } from './drivers/atomic-file.ts';
 import { backupTargetsFor } from './drivers/backup/backup-targets.ts';
 import { cellBackupEngine, RESTORE_STEPS, type RestoreStep } from './drivers/backup/cell-backup-engine.ts';
-import { rollForward, sweepStaging } from './drivers/backup/cell-state.ts';
+import { rollForward, sweepStaging, takeInterruptedJob } from './drivers/backup/cell-state.ts';
+import { tryJobLock } from './drivers/backup/job-lock.ts';
 import { CaddyAdmin } from './drivers/caddy/caddy-admin.ts';
 import { caddyTlsFiles } from './drivers/caddy/caddy-tls-files.ts';
 import { loadBuiltinCatalog } from './drivers/catalog/builtin-catalog.ts';
@@ -284,8 +286,19 @@ export function createCell(opts: CellOptions): Cell {
   const db = openDb(paths.db);
   // A restore committed before a crash is finished now, before anything reads the state; one that
   // stopped before its commit leaves a staging directory, deleted (ADR 0021).
-  const finishedRestore = opts.sweepTemps === false ? false : rollForward(paths.data, db);
-  if (opts.sweepTemps !== false) sweepStaging(paths.data);
+  // Both under the job lock: a host command running a restore now has its own staging and swap.
+  const startLock = opts.sweepTemps === false ? null : tryJobLock(paths.data);
+  let finishedRestore = false;
+  let interruptedJob: RunningJob | undefined;
+  try {
+    if (startLock) {
+      interruptedJob = takeInterruptedJob(paths.data);
+      finishedRestore = rollForward(paths.data, db);
+      sweepStaging(paths.data);
+    }
+  } finally {
+    startLock?.release();
+  }
   const unitOfWork = sqliteUnitOfWork(db);
   const hasher = createPasswordHasher();
   const config = new ConfigService(new ConfigStore(db));
@@ -516,6 +529,7 @@ export function createCell(opts: CellOptions): Cell {
       : {}),
     uploadMaxBytes: opts.backup?.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
     log: (level, fields, msg) => backupLog[level]({ backup: fields }, msg),
+    ...(interruptedJob ? { interrupted: { job: interruptedJob, finishedFromJournal: finishedRestore } } : {}),
   });
   const storeKeys = new StoreKeysService({
     repo: new StoreKeysStore(db),
@@ -753,7 +767,8 @@ export function createCell(opts: CellOptions): Cell {
         }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;
-  if (finishedRestore)
+  // A restore finished from its journal now, or one killed after its commit (while re-applying).
+  if (finishedRestore || (interruptedJob?.kind === 'restore' && interruptedJob.committed))
     void afterRestore().catch((err: Error) =>
       backupLog.error(
         { err: err.message },

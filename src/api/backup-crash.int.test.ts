@@ -17,6 +17,7 @@ import {
   exitedWithin,
   expectState,
   finished,
+  job,
   journal,
   KNOBS,
   login,
@@ -98,6 +99,9 @@ describe('kill -9 of pic serve during backups and restores', { timeout: 150_000 
           'sessions kept',
         );
         a.session = await login(a);
+        const was = await job(a, id);
+        assert.equal(was?.phase, 'failed', 'the start reports the killed backup');
+        assert.match(was?.error ?? '', /^interrupted: the process stopped during the backup/);
         assert.deepEqual((await snapshot(a)).peers, beforeBackups.peers);
         const again = await backup(a, passphrase);
         if (passphrase && point === 'nearly-done') keep = again;
@@ -136,6 +140,12 @@ describe('kill -9 of pic serve during backups and restores', { timeout: 150_000 
       oldSession,
       { before: changed, backup: atKeep, backupPassword: A_PASSWORD },
       'before',
+    );
+    const was = await job(a, keep);
+    assert.equal(was?.phase, 'failed', 'the start reports the killed restore');
+    assert.match(
+      was?.error ?? '',
+      /^interrupted: the process stopped during the restore .* the cell is as it was/,
     );
   });
 

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createCell } from '../composition.ts';
+import { tryJobLock } from '../drivers/backup/job-lock.ts';
 import { chownTree } from '../drivers/docker/host-dirs.ts';
 import { ownerArgv } from './commands/backup.ts';
 
@@ -104,6 +105,43 @@ describe('pic backup / pic restore', () => {
     }
     assert.equal(readFileSync(join(cellDir, '.env'), 'utf8'), 'WG_PORT=51999\n');
     assert.equal(readFileSync(join(cellDir, '.env.before-restore'), 'utf8'), 'WG_PORT=40000\n');
+  });
+
+  test('what a killed backup or restore left is removed by the next `pic restore` / `pic backup`, not while a job holds the lock', async () => {
+    const data = join(cellDir, 'data', 'api');
+    const leave = () => {
+      mkdirSync(join(data, 'restore-staging-Ab12Cd', 'data', 'secrets'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(data, 'restore-staging-Ab12Cd', 'data', 'secrets', 'key'), 'plaintext');
+      mkdirSync(join(data, 'backup-snapshot-Ef34Gh'), { mode: 0o700 });
+      writeFileSync(join(data, 'backup-snapshot-Ef34Gh', 'cell.db'), 'SQLite format 3\0');
+    };
+    const left = () =>
+      readdirSync(data)
+        .filter((n) => /^(restore-staging|backup-snapshot)-/.test(n))
+        .sort();
+    leave();
+    // Another process holds the job lock (a job of its own running): its staging is not touched.
+    const held = tryJobLock(data);
+    assert.ok(held);
+    try {
+      const busy = await pic(['restore', '--dir', cellDir]);
+      assert.equal(busy.code, 0, busy.stderr);
+      assert.deepEqual(left(), ['backup-snapshot-Ef34Gh', 'restore-staging-Ab12Cd']);
+    } finally {
+      held.release();
+    }
+    const listed = await pic(['restore', '--dir', cellDir]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(left(), []);
+    assert.match(
+      listed.stderr,
+      /removed what an interrupted backup or restore left: .*restore-staging-Ab12Cd/,
+    );
+    leave();
+    const made = await pic(['backup', '--dir', cellDir]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.deepEqual(left(), []);
+    rmSync(made.stdout.trimEnd().split('\n').at(-1)!);
   });
 
   test('a passphrase shorter than 12 characters is refused before anything is written', async () => {

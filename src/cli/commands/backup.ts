@@ -29,6 +29,8 @@ import { parseArgs } from 'node:util';
 import { hostServiceVolumes } from '../../composition.ts';
 import type { BackupService } from '../../core/backup/backup-service.ts';
 import { writeFileAtomic } from '../../drivers/atomic-file.ts';
+import { sweepUnderLock } from '../../drivers/backup/cell-state.ts';
+import { tryJobLock } from '../../drivers/backup/job-lock.ts';
 import { DOCKER_SOCKET } from '../../drivers/docker/create-options.ts';
 import { BACKUP_ID_PATTERN, type BackupJob, backupPassphrase } from '../../schema/backup.ts';
 import { type CellEnv, parseEnvFile } from '../../schema/runtime.ts';
@@ -76,6 +78,15 @@ async function openForBackup(cellDir: string, envText: string | undefined, cellE
     ...(cellEnv ? { cellEnv } : {}),
     ...(volumes ? { serviceVolumes: volumes } : {}),
   });
+  // The cell was opened without the start's sweeps (sweepTemps: false): what a killed backup or restore
+  // left (a staging directory, a database snapshot) goes now, under the job lock (ADR 0021).
+  const swept = sweepUnderLock(dataDirOf(cellDir), () => tryJobLock(dataDirOf(cellDir)));
+  if (swept?.interrupted)
+    console.error(
+      `note: the ${swept.interrupted.kind} of ${swept.interrupted.backup_id} (started ${swept.interrupted.started_at}) was interrupted: its process stopped before it ended`,
+    );
+  if (swept?.swept.length)
+    console.error(`note: removed what an interrupted backup or restore left: ${swept.swept.join(', ')}`);
   const declared = volumes ? [] : cell.deps.store.volumes();
   if (declared.length > 0)
     console.error(

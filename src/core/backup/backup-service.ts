@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { BACKUP_FORMAT, type BackupJob, type BackupListItem, type JobPhase } from '../../schema/backup.ts';
 import type { AuditService } from '../audit-service.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
-import type { BackupEnginePort, BackupKey, ProgressFn } from '../ports/backup-engine.ts';
+import type { BackupEnginePort, BackupKey, ProgressFn, RunningJob } from '../ports/backup-engine.ts';
 
 export interface BackupServiceDeps {
   engine: BackupEnginePort;
@@ -25,6 +25,11 @@ export interface BackupServiceDeps {
    */
   afterVolumes?: () => Promise<void>;
   uploadMaxBytes: number;
+  /**
+   * A job this cell's last process was running when it was stopped (found at start): shown as the
+   * last job, failed as interrupted, or done when its restore was finished from the journal.
+   */
+  interrupted?: { job: RunningJob; finishedFromJournal: boolean };
   now?: () => Date;
   log?: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
 }
@@ -44,6 +49,40 @@ export class BackupService {
   constructor(deps: BackupServiceDeps) {
     this.#d = deps;
     this.#now = deps.now ?? (() => new Date());
+    if (deps.interrupted) this.#interrupted(deps.interrupted.job, deps.interrupted.finishedFromJournal);
+  }
+
+  #interrupted(was: RunningJob, finished: boolean): void {
+    const done = was.kind === 'restore' && (finished || was.committed === true);
+    const error = done
+      ? null
+      : was.kind === 'backup'
+        ? 'interrupted: the process stopped during the backup (killed, crashed or restarted); no archive was written and its temp files were removed'
+        : 'interrupted: the process stopped during the restore (killed, crashed or restarted) before it was committed; the cell is as it was and the staging directory was removed';
+    const job: BackupJob = {
+      backup_id: was.backup_id,
+      kind: was.kind,
+      phase: done ? 'done' : 'failed',
+      bytes_done: 0,
+      bytes_total: null,
+      started_at: was.started_at,
+      finished_at: this.#now().toISOString(),
+      error,
+      notes: done
+        ? [
+            'The process stopped during the restore after it was committed; its start finished it (from the journal where one was left) and applied the configuration again.',
+          ]
+        : [],
+    };
+    this.#jobs.set(was.backup_id, job);
+    this.#last = was.backup_id;
+    this.#d.audit.record({
+      source: 'api',
+      action: was.kind === 'backup' ? 'backup failed' : done ? 'backup restored' : 'restore failed',
+      target: was.backup_id,
+      outcome: done ? 'success' : 'failure',
+      detail: done ? 'finished from its journal at start after the process stopped' : error!,
+    });
   }
 
   list(): { backups: BackupListItem[]; job: BackupJob | null } {
@@ -143,6 +182,7 @@ export class BackupService {
             );
           }
           committed = true;
+          this.#d.engine.markJob?.({ backup_id: id, kind: 'restore', started_at: job.started_at, committed });
           this.#restoredEnv = staged.env;
           const env = this.#d.engine.currentEnv();
           if (staged.env !== undefined && env !== undefined && staged.env.trim() !== env.trim())
@@ -267,6 +307,7 @@ export class BackupService {
     const job = this.#jobs.get(id)!;
     const done = (async () => {
       try {
+        this.#d.engine.markJob?.({ backup_id: id, kind: job.kind, started_at: job.started_at });
         await work();
         job.phase = 'done';
       } catch (err) {
@@ -283,6 +324,11 @@ export class BackupService {
       } finally {
         job.finished_at = this.#now().toISOString();
         this.#running = undefined;
+        try {
+          this.#d.engine.markJob?.(undefined);
+        } catch {
+          // the next start reports the job interrupted: not worth failing this one
+        }
         lock?.release();
       }
       return { ...job, notes: [...job.notes] };

@@ -38,6 +38,15 @@ export interface RestoreHandle {
   discard(): Promise<void>;
 }
 
+/** What a start needs to report a job that a stop of its process interrupted. */
+export interface RunningJob {
+  backup_id: string;
+  kind: 'backup' | 'restore';
+  started_at: string;
+  /** A restore past its commit: the cell is the backup's (the start finishes what is left). */
+  committed?: boolean;
+}
+
 export interface BackupEnginePort {
   newId(now: Date): string;
   list(): BackupListItem[];
@@ -70,6 +79,11 @@ export interface BackupEnginePort {
    * the process's end releases it too.
    */
   lock?(): { release(): void } | null;
+  /**
+   * The running job, kept on disk while it runs (cleared when it ends): a start that finds it knows
+   * the process was stopped mid-job (kill -9, a crash, the container killed) and reports it.
+   */
+  markJob?(job: RunningJob | undefined): void;
   /**
    * At start: a restore cut short in its volume step (a crash) puts the volumes back from the staging
    * directory its journal kept; resolves false when there was none.

@@ -24,12 +24,14 @@ import {
   commitRestore,
   databaseSnapshot,
   finishVolumes,
+  markJob,
   newStaging,
   pendingVolumes,
   RestoreRefused,
   removeStaging,
   rollForward,
   stagedText,
+  sweepStaging,
   treeSources,
 } from './cell-state.ts';
 import { tryJobLock } from './job-lock.ts';
@@ -117,7 +119,13 @@ export function cellBackupEngine(
       return restoreHandle(o, file, passphrase);
     },
     currentEnv: () => o.env(),
-    lock: () => tryJobLock(o.dataDir),
+    markJob: (job) => markJob(o.dataDir, job),
+    lock() {
+      const held = tryJobLock(o.dataDir);
+      // Holding the lock, no other job runs anywhere: what a killed one left goes before this one starts.
+      if (held) sweepStaging(o.dataDir);
+      return held;
+    },
     async resumeVolumes(note) {
       const staging = pendingVolumes(o.dataDir);
       if (!staging) return false;

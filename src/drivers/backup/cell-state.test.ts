@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { openDb } from '../db.ts';
 import {
@@ -14,7 +14,9 @@ import {
   removeStaging,
   rollForward,
   sweepStaging,
+  sweepUnderLock,
 } from './cell-state.ts';
+import { tryJobLock } from './job-lock.ts';
 
 const userCount = (db: ReturnType<typeof openDb>, name: string) =>
   (db.prepare('SELECT count(*) AS n FROM users WHERE username = ?').get(name) as { n: number }).n;
@@ -107,6 +109,36 @@ test('a journal that names anything but its own staging directory and single nam
       assert.equal(readFileSync(join(data, 'secrets', 'key'), 'utf8'), 'live');
     }
     db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what a killed job left goes only under the job lock: a staging no journal names, every snapshot', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-sweep-'));
+  try {
+    const stale = newStaging(dir);
+    writeFileSync(join(stale, 'plain'), 'secret');
+    mkdirSync(join(dir, 'backup-snapshot-Ab12Cd'), { mode: 0o700 });
+    writeFileSync(join(dir, 'backup-snapshot-Ab12Cd', 'cell.db'), 'SQLite format 3\0');
+    const held = tryJobLock(dir);
+    assert.ok(held);
+    assert.equal(
+      sweepUnderLock(dir, () => tryJobLock(dir)),
+      null,
+      'another holder: nothing swept',
+    );
+    assert.ok(existsSync(stale));
+    held.release();
+    assert.deepEqual(sweepUnderLock(dir, () => tryJobLock(dir))?.swept.sort(), [
+      'backup-snapshot-Ab12Cd',
+      basename(stale),
+    ]);
+    assert.ok(!existsSync(stale));
+    assert.ok(!existsSync(join(dir, 'backup-snapshot-Ab12Cd')));
+    const again = tryJobLock(dir);
+    assert.ok(again, 'the sweep released the lock');
+    again.release();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,7 +24,8 @@ import {
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync, backup as sqliteBackup } from 'node:sqlite';
-import { ARCHIVE_PATH_PATTERN } from '../../schema/backup.ts';
+import type { RunningJob } from '../../core/ports/backup-engine.ts';
+import { ARCHIVE_PATH_PATTERN, BACKUP_ID_PATTERN } from '../../schema/backup.ts';
 import { fsyncDir, writeFileAtomic } from '../atomic-file.ts';
 import type { Db } from '../db.ts';
 import { migrate, schemaVersion } from '../db.ts';
@@ -33,7 +34,7 @@ import type { ArchiveSource } from './archive-writer.ts';
 
 /** In the API's data directory, what a backup never holds and a restore never touches. */
 const NOT_STATE =
-  /^(cell\.db(-wal|-shm|-journal)?|backup\.lock(-journal)?|logs|backups|restore-staging-.*|backup-snapshot-.*|restore-journal\.json|\.pic-tmp-.*)$/;
+  /^(cell\.db(-wal|-shm|-journal)?|backup\.lock(-journal)?|logs|backups|restore-staging-.*|backup-snapshot-.*|backup-job\.json|restore-journal\.json|\.pic-tmp-.*)$/;
 const STAGING_PREFIX = 'restore-staging-';
 /** A backup's database snapshot is made in a private directory of this name (see databaseSnapshot). */
 const SNAPSHOT_PREFIX = 'backup-snapshot-';
@@ -377,6 +378,64 @@ export function sweepStaging(dataDir: string): string[] {
     gone.push(name);
   }
   return gone;
+}
+
+const JOB_MARK = 'backup-job.json';
+
+/** The running job on disk (atomically, 0600), or none once it ended. */
+export function markJob(dataDir: string, job: RunningJob | undefined): void {
+  const path = join(dataDir, JOB_MARK);
+  if (job) writeFileAtomic(path, JSON.stringify(job), { mode: 0o600 });
+  else rmSync(path, { force: true });
+}
+
+/**
+ * The job a stopped process was running, read once and removed; call it holding the job lock (a job
+ * running in another process has its mark too). Read as data: anything else is dropped.
+ */
+export function takeInterruptedJob(dataDir: string): RunningJob | undefined {
+  const path = join(dataDir, JOB_MARK);
+  if (!existsSync(path)) return undefined;
+  try {
+    const j = JSON.parse(readFileSync(path, 'utf8')) as Partial<RunningJob>;
+    if (
+      typeof j.backup_id === 'string' &&
+      BACKUP_ID_PATTERN.test(j.backup_id) &&
+      (j.kind === 'backup' || j.kind === 'restore') &&
+      typeof j.started_at === 'string' &&
+      j.started_at.length <= 40
+    )
+      return {
+        backup_id: j.backup_id,
+        kind: j.kind,
+        started_at: j.started_at,
+        ...(j.committed === true ? { committed: true } : {}),
+      };
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+/**
+ * What a killed job left (sweepStaging), removed only while this process holds the job lock: then no
+ * other process (cell-api, `pic backup` / `pic restore` on the host) runs a job whose staging or
+ * snapshot this would delete. Null when another process holds it (its job cleans up after itself,
+ * and whoever takes the lock next sweeps). Every start and every job of every process calls it.
+ */
+export function sweepUnderLock(
+  dataDir: string,
+  lock: () => { release(): void } | null,
+): { swept: string[]; interrupted: RunningJob | undefined } | null {
+  const held = lock();
+  if (!held) return null;
+  try {
+    return { interrupted: takeInterruptedJob(dataDir), swept: sweepStaging(dataDir) };
+  } finally {
+    held.release();
+  }
 }
 
 /**
