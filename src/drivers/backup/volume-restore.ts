@@ -28,6 +28,7 @@ import {
   volumeIndexSchema,
 } from '../../schema/backup.ts';
 import { encodeVolumePath } from './volume-names.ts';
+import { YoungGc } from './young-gc.ts';
 
 /** An index is JSON read whole: a few hundred bytes an entry, up to the unpack budget's entries. */
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;
@@ -79,6 +80,8 @@ export async function restoreStagedVolumes(
     if (!staged.some((s) => nameOf(s) === nameOf(v)))
       note(`Volume ${v.volume} of ${v.service} is not in this backup: its data was left as it was.`);
   const total = work.reduce((n, w) => n + filesSize(w.index), 0);
+  // The volumes' bytes go through tar-stream and the engine's request: collected in step too.
+  const young = new YoungGc();
   let done = 0;
   const failed: string[] = [];
   for (const w of work) {
@@ -87,6 +90,7 @@ export async function restoreStagedVolumes(
     try {
       await importVolume(port, w, note, (n) => {
         done += n;
+        young.add(n);
         // 1 MiB in: the container has emptied the directory and taken part of the tar.
         if (done >= 1024 * 1024) {
           const hook = first;

@@ -158,6 +158,9 @@ describe('a service volume through backup and restore (Docker)', { skip }, () =>
       const id = made.json().backup_id as string;
       const job = await finished(id);
       assert.equal(job.phase, 'done', job.error);
+      console.log(
+        `after backup: peak ${Math.round(peak / 1048576)} MB, ${JSON.stringify(Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)])))}`,
+      );
       assert.equal(job.bytes_done, job.bytes_total);
       assert.ok(job.bytes_total > MB * 1024 * 1024);
       assert.equal(job.notes.length, 1, JSON.stringify(job.notes));
