@@ -33,10 +33,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
@@ -46,27 +45,13 @@ import {
   addPeer,
   CELL_VPN_IP,
   caddyIp as cellCaddyIp,
-  createDeviceNetwork,
+  DeviceCell,
   deviceName,
   exec,
   NODE_IMAGE,
-  PEER_IMAGE,
-  startDevice,
   waitJob,
 } from './devices.ts';
-import {
-  ApiClient,
-  completeSetup,
-  docker,
-  ensureImages,
-  hostRouteAddress,
-  leftovers,
-  ROOT,
-  startCell,
-  type TestCell,
-  tryDocker,
-  until,
-} from './harness.ts';
+import { type ApiClient, docker, ROOT, type TestCell, tryDocker, until } from './harness.ts';
 
 const PUBLIC = 'home.example.org';
 const DDNS_TOKEN = 'e2e-ddns-Secret-token-1';
@@ -77,10 +62,9 @@ let cell: TestCell;
 let admin: ApiClient;
 let pebble: Pebble;
 let pebbleRoot = '';
-let net = '';
 let confDir = '';
 let hostAddress = '';
-const devices: string[] = [];
+const devices = new DeviceCell('public');
 
 const inDevice = (argv: string[]) => exec(deviceName(cell, 'alice'), argv);
 
@@ -138,28 +122,15 @@ function servedFromHost(servername: string): Promise<{ serial: string; san: stri
 }
 
 before(async () => {
-  ensureImages();
-  process.env.DOCKER_BUILDKIT = '0';
-  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
-  net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
-  createDeviceNetwork(net);
-  confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-public-'));
-  hostAddress = hostRouteAddress();
-  cell = await startCell({ bindAddress: hostAddress });
-  admin = new ApiClient(cell.url);
-  await completeSetup(cell, admin);
+  await devices.start();
+  ({ cell, admin, hostAddress, work: confDir } = devices);
   pebble = await startPebble({ listen: hostAddress, httpPort: cell.ports.http, resolveTo: hostAddress });
   pebbleRoot = await pebble.root();
 });
 
 after(async () => {
-  for (const d of devices) tryDocker(['rm', '-f', d]);
-  if (net) tryDocker(['network', 'rm', net]);
-  if (confDir) rmSync(confDir, { recursive: true, force: true });
   await pebble?.stop();
-  if (!cell) return;
-  cell.destroy();
-  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
+  devices.stop();
 });
 
 test('the owner points ACME at the directory and switches the cell to its public domain; the apply waits for the certificate', async () => {
@@ -199,8 +170,7 @@ test('the owner points ACME at the directory and switches the cell to its public
 
 test('a device joined with its exported config resolves the public name to the cell and opens https://<domain> trusting only the public root', async () => {
   await addPeer(admin, 'alice', ['dns', 'web']);
-  devices.push(deviceName(cell, 'alice'));
-  await startDevice(cell, admin, 'alice', { network: net, confDir });
+  await devices.startDevice('alice');
   const caddy = cellCaddyIp(cell);
   assert.deepEqual(dig(PUBLIC), { status: 'NOERROR', a: [caddy] }, 'the public name is the cell on the VPN');
   // The public roots a browser holds (Pebble's stands for them); the cell's root is not among them.
