@@ -5,7 +5,7 @@
 // once external memory has grown by ~64 MiB; glibc's heap then keeps that high-water mark as RSS
 // (measured: 104–150 MiB above idle over 1 GiB). So the pipeline asks for a scavenge (the young
 // generation only: ~2 ms) every 4 MiB moved, and the dead Buffers are freed in step with the stream.
-// Not full collections: forced ones cost ~120 ms each (--trace-gc of a 256 MiB restore: 14 of them,
+// Not a full collection at every step: forced ones cost ~120 ms each (--trace-gc of a 256 MiB restore: 14 of them,
 // 1.7 s) for a few MiB less. The young generation itself is capped by the process's
 // `--max-semi-space-size` (src/render/runtime/api-node-flags.ts): Node's default grows it to 128 MiB.
 // Every 256 MiB moved, the collection asked for is a full one (2026-12-04): the scavenges promote the
@@ -44,7 +44,7 @@ const EVERY = 4 * MiB;
 /** A full collection every this many bytes (see the class). */
 const FULL_EVERY = 256 * MiB;
 
-/** Counts the bytes a pipeline moved and asks V8 for a scavenge every 4 MiB of them. */
+/** Counts the bytes a pipeline moved: a scavenge every 4 MiB of them, a full collection every 256 MiB. */
 export class YoungGc {
   private moved = 0;
   private sinceFull = 0;
