@@ -32,7 +32,7 @@ import { connect } from 'node:tls';
 import { completeSetup, makeKit } from '../../src/api/test-kit.ts';
 import { FrontDoorTls } from '../../src/core/front-door/front-door-tls.ts';
 import { caddyTlsFiles } from '../../src/drivers/caddy/caddy-tls-files.ts';
-import { CADDY_ADMIN_HOST } from '../../src/schema/runtime.ts';
+import { CADDY_ADMIN_HOST, CADDY_GOGC } from '../../src/schema/runtime.ts';
 import { cpuMs, median } from '../dns/measure.ts';
 import { bareConfig, cellConfig, VARIANTS } from './configs.ts';
 import { benchUi } from './ui.ts';
@@ -56,6 +56,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TOGGLES = process.env.BENCH_HTTPS_TOGGLES === '1';
+/** cell-caddy's GOGC as its container runs it (CADDY_GOGC); BENCH_CADDY_GOGC tries another value. */
+const CELL_GOGC = process.env.BENCH_CADDY_GOGC ?? String(CADDY_GOGC);
 const CONNECTIONS = 50;
 const BROWSER = 'gzip, deflate, br, zstd';
 
@@ -77,6 +79,8 @@ interface Server {
   child?: ChildProcess;
   /** Loaded with every request; the other variants with GET / only. */
   all?: boolean;
+  /** GOGC for this Caddy; absent: Go's default (100), as a person's own Caddy runs. */
+  gogc?: string;
 }
 
 interface Fetched {
@@ -125,13 +129,25 @@ const verifiedFingerprint = (port: number, domain: string, root: string) =>
     s.on('error', reject);
   });
 
+/** Peak resident memory (VmHWM) of a running process, in MiB. */
+const peakRssMiB = (pid: number | undefined) => {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
 async function startCaddy(dir: string, s: Server, text: string, domain: string, root: string): Promise<void> {
   const file = join(dir, `${s.port}.json`);
   writeFileSync(file, text);
   const log = openSync(join(dir, `${s.port}.log`), 'a');
   // Logs (the cell's access lines included) go to a file, as docker's log driver takes them away.
   s.child = spawn('caddy', ['run', '--config', file], {
-    env: { PATH: process.env.PATH, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      XDG_DATA_HOME: dir,
+      XDG_CONFIG_HOME: dir,
+      ...(s.gogc ? { GOGC: s.gogc } : {}),
+    },
     stdio: ['ignore', 'ignore', log],
   });
   closeSync(log);
@@ -235,7 +251,15 @@ try {
   const cellPorts = await ports();
   const cellText = cellConfig(paths('cell'), cellPorts);
   const barePort = await freePort();
-  const configs: Array<{ name: string; port: number; text: string; socket: string; all?: boolean }> = [
+  const bareGcPort = await freePort();
+  const configs: Array<{
+    name: string;
+    port: number;
+    text: string;
+    socket: string;
+    all?: boolean;
+    gogc?: string;
+  }> = [
     {
       name: 'bare file_server',
       port: barePort,
@@ -249,6 +273,16 @@ try {
       text: cellText,
       socket: paths('cell').adminSocket,
       all: true,
+      gogc: CELL_GOGC,
+    },
+    {
+      // Not the goal's reference (a person's Caddy runs with Go's default): the same GC setting on
+      // both sides, to show what the front door's routes, headers and log cost apart from it.
+      name: `bare file_server, GOGC=${CELL_GOGC} as the cell`,
+      port: bareGcPort,
+      text: bareConfig(paths('baregc'), bareGcPort),
+      socket: paths('baregc').adminSocket,
+      gogc: CELL_GOGC,
     },
   ];
   if (TOGGLES)
@@ -260,10 +294,11 @@ try {
         text: v.config(cellConfig(paths(`v${i}`), p)),
         socket: paths(`v${i}`).adminSocket,
         all: v.all,
+        gogc: CELL_GOGC,
       });
     }
   for (const c of configs) {
-    const s: Server = { name: c.name, port: c.port, socket: c.socket, all: c.all };
+    const s: Server = { name: c.name, port: c.port, socket: c.socket, all: c.all, gogc: c.gogc };
     servers.push(s);
     await startCaddy(dir, s, c.text, domain, root);
   }
@@ -329,6 +364,7 @@ try {
   );
   const version = spawnSync('caddy', ['version'], { encoding: 'utf8' }).stdout.trim().split(' ')[0];
   console.log(`caddy ${version}; UI: ${ui.label}; domain ${domain}, certificate from the cell CA`);
+  console.log(`GOGC: cell-caddy and its variants ${CELL_GOGC} (CADDY_GOGC), the reference Go's default`);
   console.log(
     `autocannon: ${CONNECTIONS} keep-alive connections (HTTP/1.1 over TLS), ${SECONDS} s per server and request, ${ROUNDS} interleaved rounds (median)\n`,
   );
@@ -352,6 +388,11 @@ try {
   }
   const [c0, b0] = [mid(results.get(key(cell, 0))!), mid(results.get(key(bare, 0))!)];
   console.log(`\nGET / cell-caddy ÷ bare file_server: ${(c0.rps / b0.rps).toFixed(2)} req/s (goal ≥ 0.90)`);
+  const bareGc = servers[2]!;
+  const g0 = mid(results.get(key(bareGc, 0))!);
+  console.log(
+    `GET / cell-caddy ÷ ${bareGc.name}: ${(c0.rps / g0.rps).toFixed(2)} req/s, CPU ${g0.cpuUs.toFixed(0)} ÷ ${c0.cpuUs.toFixed(0)} µs/req`,
+  );
   // On a busy machine req/s follows the load generator and the other jobs; the CPU each Caddy spends
   // per request says how many requests/s each would serve on the same free cores.
   console.log(
@@ -370,6 +411,10 @@ try {
   }
   console.log(
     `paired (both loaded at once, ${CONNECTIONS / 2} connections each, GET /): cell ÷ bare ${median(paired).toFixed(2)} req/s (${paired.map((x) => x.toFixed(2)).join(', ')})`,
+  );
+  // The footprint side of the GC setting: each Caddy's peak resident memory over the whole run.
+  console.log(
+    `peak RSS (VmHWM) over the run: ${servers.map((s) => `${s.name} ${peakRssMiB(s.child?.pid).toFixed(1)} MiB`).join('; ')}`,
   );
 } finally {
   for (const s of servers) s.child?.kill('SIGTERM');

@@ -17,6 +17,14 @@ export const CADDY_ADMIN_SOCKET = '/run/pic/caddy-admin/admin.sock';
 export const CADDY_ADMIN_HOST = 'caddy-admin.pic';
 /** Caddy's uid and gid in cell-caddy; cell-api joins the group to read/write the shared directories. */
 export const CADDY_UID = 970;
+/**
+ * Go's GC target for cell-caddy (GOGC, percent of the live heap allocated between collections; Go's
+ * default is 100). Caddy's live heap is a few MiB, so at 100 it collects dozens of times a second
+ * under load, and every collection empties its sync.Pools (TLS and bufio buffers), which are then
+ * allocated again: the HTTPS benchmark measured a third of the front door's CPU per request there
+ * (docs/performance.md, "Caddy's garbage collector"). 400 trades a few MiB of peak heap for it.
+ */
+export const CADDY_GOGC = 400;
 /** Where cell-caddy reads the certificate cell-api delivers (read-only mount of data/caddy-tls). */
 export const CADDY_TLS_DIR = '/etc/pic/caddy-tls';
 /** The files in it: the chain (leaf, intermediate, root) and the leaf's key. */

@@ -11,6 +11,7 @@ import { HOST_FACTS_VAR, type HostFacts } from '../../schema/host-facts.ts';
 import {
   type BindSpec,
   CADDY_ADMIN_SOCKET,
+  CADDY_GOGC,
   CADDY_TLS_DIR,
   CADDY_TLS_FILES,
   CADDY_UID,
@@ -285,8 +286,8 @@ export function desiredState({
       noNewPrivileges: false,
       image: 'pic/cell-caddy:latest',
       ip: ipOf('caddy'),
-      // The healthcheck asks the admin API on this socket.
-      env: { CADDY_ADMIN_SOCKET },
+      // The healthcheck asks the admin API on this socket; GOGC: see CADDY_GOGC.
+      env: { CADDY_ADMIN_SOCKET, GOGC: String(CADDY_GOGC) },
       ports: [
         { container: 80, proto: 'tcp', hostIp: bind, hostPort: env.HTTP_PORT ?? 80 },
         ...(https
