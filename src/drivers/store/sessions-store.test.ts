@@ -51,12 +51,15 @@ test('deleteExpired ends sessions past their lifetime or idle too long, and coun
 // The lookup is served from memory while nothing changed (see SessionsStore); these show that every
 // change is seen by the very next lookup, from another process, another connection, or this one.
 
+/** Another connection's commits are read once per event-loop turn (change-watch.ts): the next one. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function fileDb(): { path: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'pic-sessions-'));
   return { path: join(dir, 'cell.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('a session ended or a role changed by another process is seen by the very next lookup', () => {
+test('a session ended or a role changed by another process is seen by the first lookup of the next turn', async () => {
   const { path, cleanup } = fileDb();
   try {
     const db = openDb(path);
@@ -87,11 +90,14 @@ test('a session ended or a role changed by another process is seen by the very n
       assert.equal(r.status, 0, r.stderr);
     };
     other('UPDATE users SET role = ? WHERE id = ?', 'peer', alice);
+    await nextTurn();
     assert.equal(sessions.get('a')?.role, 'peer');
     other('DELETE FROM sessions WHERE id_hash = ?', 'a');
+    await nextTurn();
     assert.equal(sessions.get('a'), undefined, 'revoked by the other process: gone at once');
     assert.ok(sessions.get('b'));
     other('DELETE FROM sessions WHERE user_id = ?', alice);
+    await nextTurn();
     assert.equal(sessions.get('b'), undefined);
     db.close();
   } finally {
@@ -99,7 +105,7 @@ test('a session ended or a role changed by another process is seen by the very n
   }
 });
 
-test('every commit of another connection is seen by the next lookup (500 changes in a row)', () => {
+test("every commit of another connection is seen by the next turn's lookup (500 changes in a row)", async () => {
   const { path, cleanup } = fileDb();
   try {
     const db = openDb(path);
@@ -114,20 +120,25 @@ test('every commit of another connection is seen by the next lookup (500 changes
       switch (i % 4) {
         case 0:
           other.prepare('UPDATE users SET role = ? WHERE id = ?').run(roles[(i / 4) % 2]!, alice);
+          await nextTurn();
           assert.equal(sessions.get('a')?.role, roles[(i / 4) % 2]);
           break;
         case 1:
           other.prepare('UPDATE sessions SET csrf_token = ? WHERE id_hash = ?').run(`t${i}`, 'a');
+          await nextTurn();
           assert.equal(sessions.get('a')?.csrf_token, `t${i}`);
           break;
         case 2:
           other.prepare('INSERT INTO user_totp (user_id, secret) VALUES (?, ?)').run(alice, 'S');
+          await nextTurn();
           assert.equal(sessions.get('a')?.totp_enabled, 1);
           other.prepare('DELETE FROM user_totp WHERE user_id = ?').run(alice);
+          await nextTurn();
           assert.equal(sessions.get('a')?.totp_enabled, 0);
           break;
         default:
           other.prepare('DELETE FROM sessions WHERE id_hash = ?').run('a');
+          await nextTurn();
           assert.equal(sessions.get('a'), undefined);
           sessions.insert(session('a', alice, 1000));
       }
@@ -172,4 +183,69 @@ test("this connection's own changes, raw SQL and rolled-back ones included, are 
   sessions.insert(session('a', alice, 1000));
   users.delete('alice'); // the cascade deletes the session
   assert.equal(sessions.get('a'), undefined);
+});
+
+test('commits after checkpoints that restart the WAL are seen too (the WAL index header starts over)', async () => {
+  const { path, cleanup } = fileDb();
+  try {
+    const db = openDb(path);
+    const users = new UsersStore(db);
+    const sessions = new SessionsStore(db);
+    const alice = users.insert('alice', 'admin', 'x');
+    sessions.insert(session('a', alice, 1000));
+    const other = openDb(path);
+    const roles = ['admin', 'peer'] as const;
+    for (let i = 0; i < 50; i++) {
+      assert.ok(sessions.get('a')); // cached
+      // A full checkpoint and truncate: the next commit writes the WAL from its first frame again, with
+      // new salts, so the header's frame count can come back to a value it had before.
+      other.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      other.prepare('UPDATE users SET role = ? WHERE id = ?').run(roles[i % 2]!, alice);
+      await nextTurn();
+      assert.equal(sessions.get('a')?.role, roles[i % 2]);
+    }
+    other.close();
+    db.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('an in-memory database (no -shm file) still sees its own changes', () => {
+  const db = openDb(':memory:');
+  const users = new UsersStore(db);
+  const sessions = new SessionsStore(db);
+  const alice = users.insert('alice', 'admin', 'x');
+  sessions.insert(session('a', alice, 1000));
+  assert.equal(sessions.get('a')?.role, 'admin');
+  db.prepare('UPDATE users SET role = ? WHERE id = ?').run('peer', alice);
+  assert.equal(sessions.get('a')?.role, 'peer');
+  db.close();
+});
+
+test("another connection's commit: not read again within the turn of the last read, read in the next", async () => {
+  const { path, cleanup } = fileDb();
+  try {
+    const db = openDb(path);
+    const users = new UsersStore(db);
+    const sessions = new SessionsStore(db);
+    const alice = users.insert('alice', 'admin', 'x');
+    sessions.insert(session('a', alice, 1000));
+    const other = openDb(path);
+    await nextTurn();
+    assert.equal(sessions.get('a')?.role, 'admin'); // the header is read in this turn
+    other.prepare('UPDATE users SET role = ? WHERE id = ?').run('peer', alice);
+    // Same turn: this request was in flight beside the commit (change-watch.ts).
+    assert.equal(sessions.get('a')?.role, 'admin');
+    await nextTurn();
+    assert.equal(sessions.get('a')?.role, 'peer');
+    // This connection's own change is seen at once, turn or not.
+    users.insert('bob', 'peer', 'y');
+    db.prepare('UPDATE users SET role = ? WHERE id = ?').run('admin', alice);
+    assert.equal(sessions.get('a')?.role, 'admin');
+    other.close();
+    db.close();
+  } finally {
+    cleanup();
+  }
 });
