@@ -5,6 +5,8 @@
 // CSRF checks and the audit saw `/http:/evil.example/...`. So the URL is made canonical once, before
 // routing (Fastify's rewriteUrl), and what has no single reading is refused with 400.
 
+import { boundedMemo } from '../core/bounded-memo.ts';
+
 export type CanonicalUrl = { ok: true; url: string } | { ok: false; reason: string };
 
 /** Percent escapes whose decoded form changes how a path splits or resolves. */
@@ -17,7 +19,11 @@ const ENCODED_DOT = /%2e/i;
  * and dot segments spelled with escapes. Accepted and rewritten: repeated slashes collapse and plain
  * `.`/`..` segments resolve (never above the root). The query string is kept as sent.
  */
-export function canonicalUrl(raw: string): CanonicalUrl {
+export const canonicalUrl: (raw: string) => CanonicalUrl = boundedMemo((raw) =>
+  Object.freeze(readCanonical(raw)),
+);
+
+function readCanonical(raw: string): CanonicalUrl {
   if (!raw.startsWith('/')) return { ok: false, reason: 'only origin-form request targets are accepted' };
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);

@@ -2,6 +2,7 @@
 // copy of cell.db does not hand out live sessions. Each session has its own CSRF token.
 import { hash, randomBytes } from 'node:crypto';
 import type { Role } from '../../schema/users.ts';
+import { boundedMemo } from '../bounded-memo.ts';
 import type { SessionsRepository } from '../ports/sessions-repository.ts';
 
 export const SESSION_TTL_MS = 7 * 24 * 3600_000;
@@ -38,7 +39,7 @@ export class Sessions {
    * a session; bounded, started again when full). Only the process's memory holds the raw ids, as it
    * does while it answers them; the database still holds only the hashes.
    */
-  readonly #hashes = new Map<string, string>();
+  readonly #hashOf = boundedMemo(hashId, { maxKeyLength: 128 });
   constructor(
     store: SessionsRepository,
     now: () => number = Date.now,
@@ -68,12 +69,7 @@ export class Sessions {
 
   resolve(id: string | undefined): Session | undefined {
     if (!id || id.length > 128) return undefined;
-    let idHash = this.#hashes.get(id);
-    if (idHash === undefined) {
-      idHash = hashId(id);
-      if (this.#hashes.size >= 1000) this.#hashes.clear();
-      this.#hashes.set(id, idHash);
-    }
+    const idHash = this.#hashOf(id);
     const row = this.#store.get(idHash);
     if (!row) return undefined;
     const now = this.#now();
