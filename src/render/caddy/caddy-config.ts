@@ -25,6 +25,12 @@
 // logger's `With`), whatever the core's include/exclude and even when the line is skipped; two logs
 // (Caddy's own, the access lines) cost twice that on every UI request (the HTTPS benchmark,
 // docs/performance.md).
+// Access lines come from the store services' servers, where Caddy's line is the only record of a
+// request. The front door's servers write none: what they do not answer from the UI's files (which
+// had no access line anyway) they proxy to cell-api, which logs every request itself (method, route,
+// status, duration, the client's address; api.log, the logs page), so Caddy's lines were copies, and
+// the access logger's request encoding and response recorder cost every UI request ~5 µs and 29
+// allocations (docs/performance.md). Errors (a 502 when cell-api is down) are still Caddy's own lines.
 //
 // Store services (ADR 0023): with HTTPS, each installed service gets two servers of its own on Caddy's
 // cell-network address, on ports no other site uses (schema/store-sites.ts): cell-wireguard DNATs a
@@ -169,26 +175,33 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
     handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: i.apiUpstream }] }],
     terminal: true,
   };
-  // Every server: no automatic HTTPS (no ACME, no implicit redirects), access logs on.
-  const server = (listen: string[], routes: unknown[], extra: Record<string, unknown> = {}): CaddyServer => ({
+  // Every server: no automatic HTTPS (no ACME, no implicit redirects). Access lines: store services only.
+  const frontDoorServer = (
+    listen: string[],
+    routes: unknown[],
+    extra: Record<string, unknown> = {},
+  ): CaddyServer => ({
     listen,
     automatic_https: { disable: true },
     ...extra,
     routes,
+  });
+  const storeServer = (listen: string[], routes: unknown[], extra: Record<string, unknown> = {}) => ({
+    ...frontDoorServer(listen, routes, extra),
     logs: {},
   });
   const on = (port: string) => `${i.frontDoorAddress ?? ''}${port}`;
   let servers: Record<string, CaddyServer>;
   let tls: unknown;
   if (!i.https) {
-    servers = { cell: server([on(':80'), on(':8081')], [acmeChallenge, ...frontDoor]) };
+    servers = { cell: frontDoorServer([on(':80'), on(':8081')], [acmeChallenge, ...frontDoor]) };
   } else {
     const { domain, certFile, keyFile, publicPort } = i.https;
     const names = [domain, `*.${domain}`];
     const suffix = publicPort === 443 ? '' : `:${publicPort}`;
     servers = {
-      cell: server([on(':8081')], frontDoor),
-      http: server(
+      cell: frontDoorServer([on(':8081')], frontDoor),
+      http: frontDoorServer(
         [on(':80')],
         [
           acmeChallenge,
@@ -208,14 +221,18 @@ export function renderCaddyConfig(raw: CaddyConfigInput): Rendered {
         ],
       ),
       // HSTS on every answer of the front door over HTTPS, API included (front-door-headers.ts).
-      https: server([on(':443')], frontDoorRoutes(i.apiUpstream, caddyHeaders(HSTS_HEADER), domain), {
-        // The cell's certificate whatever the SNI (a client that dials an IP still gets a chain).
-        tls_connection_policies: [{ certificate_selection: { any_tag: [CELL_CERT_TAG] } }],
-        // h1 and h2 over TCP only: no UDP listener for HTTP/3, whose port is not published.
-        protocols: ['h1', 'h2'],
-      }),
+      https: frontDoorServer(
+        [on(':443')],
+        frontDoorRoutes(i.apiUpstream, caddyHeaders(HSTS_HEADER), domain),
+        {
+          // The cell's certificate whatever the SNI (a client that dials an IP still gets a chain).
+          tls_connection_policies: [{ certificate_selection: { any_tag: [CELL_CERT_TAG] } }],
+          // h1 and h2 over TCP only: no UDP listener for HTTP/3, whose port is not published.
+          protocols: ['h1', 'h2'],
+        },
+      ),
       ...(i.store
-        ? withFrontDoorHeaders(storeServers(i.store.caddyAddress, i.store.sites, server, CELL_CERT_TAG))
+        ? withFrontDoorHeaders(storeServers(i.store.caddyAddress, i.store.sites, storeServer, CELL_CERT_TAG))
         : {}),
     };
     tls = {
@@ -281,10 +298,6 @@ function frontDoorRoutes(apiUpstream: string, hsts: CaddyHeaders = {}, domain?: 
     },
     {
       handle: [
-        // The UI's files are not access-logged (`skip_log`, Caddy 2.6's name): public, cacheable
-        // files, a dozen per page load, logging them doubled the cost of serving them. Every
-        // request to the API, /health, /metrics and the ACME path is logged (ADR 0018).
-        { handler: 'vars', skip_log: true },
         // The UI's files carry the API's security headers (and HSTS over HTTPS) in one handler;
         // their caching is Caddy's (ETag, Last-Modified), untouched.
         { handler: 'headers', response: { set: { ...hsts, ...UI_HEADERS } } },
