@@ -10,7 +10,6 @@ import {
   closeSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readSync,
@@ -18,62 +17,27 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  ADMIN_PASSWORD,
-  ApiClient,
-  completeSetup,
-  docker,
-  ensureImages,
-  hostRouteAddress,
-  leftovers,
-  ROOT,
-  startCell,
-  type TestCell,
-  tryDocker,
-  until,
-} from './harness.ts';
+import { addPeer, CELL_VPN_IP, DeviceCell, exec, pings } from './devices.ts';
+import { ADMIN_PASSWORD, ApiClient, docker, type TestCell, tryDocker, until } from './harness.ts';
 
-const PEER_IMAGE = 'pic-test/peer:latest';
-const CELL_VPN_IP = '10.0.0.1';
 const PASSPHRASE = 'the passphrase of this backup';
 const FRESH_PASSWORD = 'a-fresh-install-password-2';
 
+const devices = new DeviceCell('backup');
 let cell: TestCell;
 let admin: ApiClient;
-let net = '';
-let confDir = '';
 let device = '';
 
 before(async () => {
-  ensureImages();
-  process.env.DOCKER_BUILDKIT = '0';
-  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
-  net = `pic-e2e-bkdev-${Math.random().toString(36).slice(2, 7)}`;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    if (
-      tryDocker(['network', 'create', '--subnet', `172.30.${Math.floor(Math.random() * 256)}.0/24`, net]).ok
-    )
-      break;
-  }
-  confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-backup-'));
-  cell = await startCell({ bindAddress: hostRouteAddress() });
-  admin = new ApiClient(cell.url);
-  await completeSetup(cell, admin);
+  await devices.start();
+  ({ cell, admin } = devices);
 });
 
-after(() => {
-  if (device) tryDocker(['rm', '-f', device]);
-  if (net) tryDocker(['network', 'rm', net]);
-  if (confDir) rmSync(confDir, { recursive: true, force: true });
-  if (!cell) return;
-  cell.destroy();
-  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
-});
+after(() => devices.stop());
 
-const ping = () => tryDocker(['exec', device, 'ping', '-c', '1', '-W', '1', CELL_VPN_IP]).ok;
+const ping = () => pings(device);
 
 /** What must come back identical after the restore. */
 async function snapshot(client: ApiClient) {
@@ -104,27 +68,9 @@ async function until200(client: ApiClient, path: string) {
 
 test('a cell wiped and brought up fresh takes its backup back: same peers, keys, records and CA; the device reconnects untouched', async () => {
   // The cell as it was: a peer with a connected device, a record, an issued certificate.
-  const made = await admin.call('POST', '/api/peers', { name: 'alice', routing: 'split', services: ['dns'] });
-  assert.equal(made.status, 201, JSON.stringify(made.json));
-  const conf = (await admin.call('GET', '/api/peers/alice/config')).json as { config: string };
-  writeFileSync(join(confDir, 'alice.conf'), conf.config, { mode: 0o600 });
-  device = `${cell.prefix}device-alice`;
-  docker([
-    'run',
-    '-d',
-    '--name',
-    device,
-    '--network',
-    net,
-    '--cap-add',
-    'NET_ADMIN',
-    '--device',
-    '/dev/net/tun',
-    '-v',
-    `${join(confDir, 'alice.conf')}:/peer/wg0.conf:ro`,
-    PEER_IMAGE,
-  ]);
-  await until('the device to ping the cell over its tunnel', async () => (ping() ? true : undefined));
+  await addPeer(admin, 'alice', ['dns']);
+  // Runs until it pings the cell over its tunnel (alice is not granted web: no root to download).
+  device = await devices.startDevice('alice', { trustRoot: false });
   assert.equal(
     (await admin.call('POST', '/api/dns/records', { name: 'nas', type: 'A', value: '10.0.0.50' })).status,
     201,
@@ -210,17 +156,7 @@ test('a cell wiped and brought up fresh takes its backup back: same peers, keys,
     async () => (ping() ? true : undefined),
     120_000,
   );
-  const dig = tryDocker([
-    'exec',
-    device,
-    'dig',
-    '+short',
-    '+time=2',
-    '+tries=2',
-    `@${CELL_VPN_IP}`,
-    'nas.e2e.cell',
-    'A',
-  ]);
+  const dig = exec(device, ['dig', '+short', '+time=2', '+tries=2', `@${CELL_VPN_IP}`, 'nas.e2e.cell', 'A']);
   assert.equal(
     dig.stdout.trim(),
     '10.0.0.50',

@@ -1,9 +1,10 @@
-// A cell's store services and the devices of its peers, shared by the store and mail end-to-end tests
-// and the WebDAV bench (bench/webdav/run.ts): the owner's install/uninstall jobs and peers through the
-// API, a device container that brings its tunnel up from the exported config unchanged (wireguard-go,
-// the same wg-quick steps) and trusts the cell's root as a user would (downloaded through the tunnel),
-// the peer's own apps (node programs in test/e2e/peer) run in a device's network namespace, and a
-// fresh cell with a device network around a test file (DeviceCell).
+// A cell's store services and the devices of its peers, shared by the end-to-end tests whose peers
+// have devices (peers, backup, store, mail, public-domain) and the WebDAV bench (bench/webdav/run.ts):
+// the owner's install/uninstall jobs and peers through the API, a device container that brings its
+// tunnel up from the exported config unchanged (wireguard-go, the same wg-quick steps) and trusts the
+// cell's root as a user would (downloaded through the tunnel), the peer's own apps (node programs in
+// test/e2e/peer) run in a device's network namespace, and a fresh cell with a device network around a
+// test file (DeviceCell).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,10 @@ export function exec(container: string, argv: string[], timeoutMs = 60_000) {
   const r = spawnSync('docker', ['exec', container, ...argv], { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
+
+/** One ping from a container to `ip` (an answer within a second): whether the tunnel carries it now. */
+export const pings = (container: string, ip = CELL_VPN_IP): boolean =>
+  exec(container, ['ping', '-c', '1', '-W', '1', ip]).status === 0;
 
 /** Caddy's address on the cell network (the front door a device reaches through the tunnel). */
 export const caddyIp = (cell: TestCell) =>
@@ -94,6 +99,16 @@ export interface DeviceOptions {
   confDir: string;
   /** Extra `docker run` arguments (mounts, tmpfs). */
   runArgs?: string[];
+  /**
+   * Whether the device downloads the cell's root through the tunnel (default true). False for a peer
+   * not granted `web`: it cannot reach Caddy's front door, so it has no way to (peers' bob, backup's alice).
+   */
+  trustRoot?: boolean;
+  /**
+   * Called with the exported config before the device runs it: a test's checks on what a phone scanning
+   * the QR code gets (the endpoint it dials). The config is run as it is, never changed.
+   */
+  onConfig?: (config: string) => void;
 }
 
 /** The container name of a peer's device. */
@@ -101,8 +116,8 @@ export const deviceName = (cell: TestCell, peer: string) => `${cell.prefix}devic
 
 /**
  * Runs the peer's device: its exported config mounted as is, the tunnel up until it pings the cell,
- * and the cell's root downloaded through the tunnel to /tmp/root.pem (what curl is then given as
- * --cacert). Returns the container's name; the caller removes it.
+ * and (unless `trustRoot` is false) the cell's root downloaded through the tunnel to /tmp/root.pem (what
+ * curl is then given as --cacert). Returns the container's name; the caller removes it.
  */
 export async function startDevice(
   cell: TestCell,
@@ -113,6 +128,7 @@ export async function startDevice(
   const r = await admin.call('GET', `/api/peers/${peer}/config`);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   const { config } = r.json as { config: string };
+  opts.onConfig?.(config);
   const conf = join(opts.confDir, `${peer}.conf`);
   writeFileSync(conf, config, { mode: 0o600 });
   const name = deviceName(cell, peer);
@@ -133,9 +149,8 @@ export async function startDevice(
     PEER_IMAGE,
   ]);
   opts.onStarted?.(name);
-  await until(`${peer} to ping the cell over its tunnel`, async () =>
-    exec(name, ['ping', '-c', '1', '-W', '1', CELL_VPN_IP]).status === 0 ? true : undefined,
-  );
+  await until(`${peer} to ping the cell over its tunnel`, async () => (pings(name) ? true : undefined));
+  if (opts.trustRoot === false) return name;
   // Trust the cell's root the way the peer's config page hands it over: downloaded through the tunnel.
   const root = exec(name, [
     'curl',
@@ -177,6 +192,7 @@ export class DeviceCell {
 
   async start(): Promise<void> {
     ensureImages();
+    // The legacy builder takes FROM from the local store; it never asks a registry.
     process.env.DOCKER_BUILDKIT = '0';
     docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
     const net = `pic-e2e-${this.#tag}-${Math.random().toString(36).slice(2, 7)}`;
@@ -190,9 +206,9 @@ export class DeviceCell {
   }
 
   /** Runs the peer's device (startDevice, configs in the work directory); stop removes it. */
-  async startDevice(peer: string): Promise<string> {
+  async startDevice(peer: string, opts: Pick<DeviceOptions, 'trustRoot' | 'onConfig'> = {}): Promise<string> {
     this.devices.push(deviceName(this.cell, peer));
-    return startDevice(this.cell, this.admin, peer, { network: this.net, confDir: this.work });
+    return startDevice(this.cell, this.admin, peer, { ...opts, network: this.net, confDir: this.work });
   }
 
   stop(): void {

@@ -4,122 +4,45 @@
 // and get exactly what their access rules grant. The cell publishes on that host address only, and
 // nothing here sends a packet off this machine (the devices' packets to it are delivered locally).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  ApiClient,
-  completeSetup,
-  docker,
-  ensureImages,
-  hostRouteAddress,
-  leftovers,
-  ROOT,
-  spawn,
-  startCell,
-  type TestCell,
-  tryDocker,
-  until,
-} from './harness.ts';
+import { addPeer, CELL_VPN_IP, caddyIp as cellCaddyIp, DeviceCell, deviceName, pings } from './devices.ts';
+import { type ApiClient, spawn, type TestCell, tryDocker, until } from './harness.ts';
 
-const PEER_IMAGE = 'pic-test/peer:latest';
-const CELL_VPN_IP = '10.0.0.1';
-
+// The cell publishes on the host's default-route address, as a cell on a LAN does; the devices' own
+// bridge is not the cell network, so they reach it only through that address and the published port.
+const devices = new DeviceCell('peers');
 let cell: TestCell;
 let admin: ApiClient;
-let net = '';
 let hostAddress = '';
-let confDir = '';
-const devices: string[] = [];
 const vpnIp: Record<string, string> = {};
 
-/** A bridge network for the devices, on a /24 no other network here uses (retried on a clash). */
-function createDeviceNetwork(name: string): string {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const subnet = `172.29.${Math.floor(Math.random() * 256)}.0/24`;
-    const r = tryDocker(['network', 'create', '--subnet', subnet, name]);
-    if (r.ok) return subnet;
-  }
-  throw new Error('no free /24 in 172.29.0.0/16 for the device network');
-}
-
-async function addPeer(name: string, services: string[]): Promise<void> {
-  const r = await admin.call('POST', '/api/peers', { name, routing: 'split', services });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  const body = r.json as { peer: { address: string }; apply: { applied: boolean } };
-  assert.equal(body.apply.applied, true, 'applied live in cell-wireguard');
-  vpnIp[name] = body.peer.address;
-}
-
-/** Starts a device container running the config the API exports for `name`, unchanged. */
-async function startDevice(name: string): Promise<string> {
-  const r = await admin.call('GET', `/api/peers/${name}/config`);
+/** Adds a peer (applied live in cell-wireguard) and notes its VPN address. */
+async function addDevicePeer(name: string, services: string[]): Promise<void> {
+  await addPeer(admin, name, services);
+  const r = await admin.call('GET', `/api/peers/${name}`);
   assert.equal(r.status, 200, JSON.stringify(r.json));
-  const { config } = r.json as { config: string };
-  // Exactly what a phone scanning the QR code gets: the host's LAN address, as `pic up` found it.
+  vpnIp[name] = (r.json as { address: string }).address;
+}
+
+/** Exactly what a phone scanning the QR code gets: the host's LAN address, as `pic up` found it. */
+const endpointIsHost = (config: string) =>
   assert.match(
     config,
     new RegExp(`^Endpoint = ${hostAddress.replaceAll('.', '\\.')}:${cell.ports.wg}$`, 'm'),
   );
-  writeFileSync(join(confDir, `${name}.conf`), config, { mode: 0o600 });
-  const container = `${cell.prefix}device-${name}`;
-  docker([
-    'run',
-    '-d',
-    '--name',
-    container,
-    '--network',
-    net,
-    '--cap-add',
-    'NET_ADMIN',
-    '--device',
-    '/dev/net/tun',
-    '-v',
-    `${join(confDir, `${name}.conf`)}:/peer/wg0.conf:ro`,
-    PEER_IMAGE,
-  ]);
-  devices.push(container);
-  return container;
-}
 
-const inDevice = (name: string, argv: string[]) =>
-  tryDocker(['exec', `${cell.prefix}device-${name}`, ...argv]);
-const ping = (name: string, ip: string) => inDevice(name, ['ping', '-c', '1', '-W', '1', ip]).ok;
+const inDevice = (name: string, argv: string[]) => tryDocker(['exec', deviceName(cell, name), ...argv]);
+const ping = (name: string, ip: string) => pings(deviceName(cell, name), ip);
 const curlHealth = (name: string) =>
   inDevice(name, ['curl', '-fsS', '--max-time', '3', `http://${caddyIp()}/health`]);
-const caddyIp = () =>
-  docker([
-    'inspect',
-    '-f',
-    `{{(index .NetworkSettings.Networks "${cell.prefix}cell-network").IPAddress}}`,
-    cell.name('caddy'),
-  ]).trim();
+const caddyIp = () => cellCaddyIp(cell);
 
 before(async () => {
-  ensureImages();
-  // The legacy builder takes FROM from the local store; it never asks a registry.
-  process.env.DOCKER_BUILDKIT = '0';
-  docker(['build', '-q', '-t', PEER_IMAGE, join(ROOT, 'test', 'e2e', 'peer')]);
-  net = `pic-e2e-devices-${Math.random().toString(36).slice(2, 7)}`;
-  createDeviceNetwork(net);
-  confDir = mkdtempSync(join(tmpdir(), 'pic-e2e-devices-'));
-  // The cell publishes on the host's default-route address, as a cell on a LAN does; the devices' own
-  // bridge is not the cell network, so they reach it only through that address and the published port.
-  hostAddress = hostRouteAddress();
-  cell = await startCell({ bindAddress: hostAddress });
-  admin = new ApiClient(cell.url);
-  await completeSetup(cell, admin);
+  await devices.start();
+  ({ cell, admin, hostAddress } = devices);
 });
 
-after(() => {
-  for (const d of devices) tryDocker(['rm', '-f', d]);
-  if (net) tryDocker(['network', 'rm', net]);
-  if (confDir) rmSync(confDir, { recursive: true, force: true });
-  if (!cell) return;
-  cell.destroy();
-  assert.deepEqual(leftovers(cell.prefix), [], 'containers, networks or volumes left behind');
-});
+after(() => devices.stop());
 
 test("with no endpoint set, the status names the host's default-route address that pic up handed over", async () => {
   const config = await admin.call('GET', '/api/config');
@@ -139,14 +62,13 @@ test("with no endpoint set, the status names the host's default-route address th
 });
 
 test('two devices bring up tunnels from the exported configs: they ping the cell and resolve through its DNS', async () => {
-  await addPeer('alice', ['dns', 'web']);
-  await addPeer('bob', ['dns']);
-  await startDevice('alice');
-  await startDevice('bob');
+  await addDevicePeer('alice', ['dns', 'web']);
+  await addDevicePeer('bob', ['dns']);
+  // Each device runs until it pings the cell over its tunnel; alice also downloads the cell's root
+  // through it (bob, not granted web, cannot reach Caddy to do so).
+  await devices.startDevice('alice', { onConfig: endpointIsHost });
+  await devices.startDevice('bob', { onConfig: endpointIsHost, trustRoot: false });
   for (const name of ['alice', 'bob']) {
-    await until(`${name} to ping the cell over its tunnel`, async () =>
-      ping(name, CELL_VPN_IP) ? true : undefined,
-    );
     const dig = inDevice(name, [
       'dig',
       '+short',
@@ -249,18 +171,8 @@ test('a blocklist the owner uploads answers NXDOMAIN through the tunnel to a pee
 test('over the tunnel, a device opens https://<domain> by name, trusting only the root it downloaded (no -k)', async () => {
   // Nothing applied by hand: setup alone hands Caddy the name and certificate the owner chose
   // (e2e.cell). The device resolves through the DNS its exported config names (peer-up writes it to
-  // resolv.conf, as wg-quick and the phone apps do).
-  const root = inDevice('alice', [
-    'curl',
-    '-fsS',
-    '--max-time',
-    '5',
-    '-o',
-    '/tmp/root.pem',
-    // By address: plain HTTP to the name is redirected to HTTPS, which is not trusted yet.
-    `http://${caddyIp()}/api/vault/ca.crt`,
-  ]);
-  assert.ok(root.ok, `alice downloads the root through the tunnel: ${root.stderr}`);
+  // resolv.conf, as wg-quick and the phone apps do). The root is the one alice's device downloaded
+  // through the tunnel when it started (startDevice: by address, to /tmp/root.pem).
   const https = () =>
     inDevice('alice', [
       'curl',
@@ -310,7 +222,7 @@ test("alice's tunnel never drops a ping while 50 other peers are added and remov
   // ping in the device, its output read here (argv only: no shell in the container for a redirect).
   const pinger = spawn('docker', [
     'exec',
-    `${cell.prefix}device-alice`,
+    deviceName(cell, 'alice'),
     'ping',
     '-O',
     '-i',
