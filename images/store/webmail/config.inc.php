@@ -28,7 +28,9 @@ $config = [];
 $config['db_dsnw'] = 'sqlite:////var/lib/pic-webmail/roundcube.sqlite?mode=0600';
 
 // The email service over the cell network: IMAPS 993 and submission 587 with STARTTLS, both
-// verifying the certificate of mail.<domain> against the cell's CA (the tls volume's ca.pem).
+// verifying the certificate of mail.<domain> against the tls volume's ca.pem: the root the cell's
+// served certificate chains to (the cell's CA in local mode; in a public mode the root the ACME
+// chain ends in, the cell's CA while no ACME certificate is served yet).
 $pic_tls = [
     'ssl' => [
         'verify_peer' => true,

@@ -6,7 +6,7 @@
 #   /var/lib/pic-webmail        data volume (backed up)    des_key 0600, roundcube.sqlite 0600
 #   /run/pic-webmail            run volume                 php-fpm socket, pid files, nginx and
 #                                                          Roundcube temporary files (emptied here)
-#   /etc/pic-webmail/tls/ca.pem tls volume (the store's)   the CA the email certificate chains to
+#   /etc/pic-webmail/tls/ca.pem tls volume (the store's)   the root the email certificate chains to
 set -euo pipefail
 umask 077
 
@@ -30,7 +30,7 @@ ca=/etc/pic-webmail/tls/ca.pem
 for dir in "$data" "$run"; do
   [[ -d $dir && -w $dir ]] || die "$dir is not a writable directory (the volume must belong to uid $(id -u))"
 done
-[[ -r $ca && -s $ca ]] || die "$ca is missing: the store writes the cell's CA into the tls volume before the first start"
+[[ -r $ca && -s $ca ]] || die "$ca is missing: the store writes the root the cell's certificate chains to (the cell's CA in local mode, the ACME chain's root in a public mode) into the tls volume before the first start"
 
 # The run volume holds nothing worth keeping across starts.
 find "$run" -mindepth 1 -delete
