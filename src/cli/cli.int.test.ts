@@ -2,11 +2,23 @@
 // arrays, exit codes and output checked; the API checked through a Fastify app on the same data dir.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { authed, type Kit, login, makeKit, sessionCookieOf, setupBody } from '../api/test-kit.ts';
+import { DockerEngine } from '../drivers/docker/engine.ts';
+import { cellIdFor } from '../render/runtime/desired-state.ts';
+import { LABELS } from '../schema/runtime.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -214,5 +226,133 @@ describe('pic serve', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+// `pic down` and `pic uninstall` choose the cell by its id (the hash of its directory, --dir) and remove
+// what Docker lists under that id, without opening the cell or rendering its desired state. Two fake
+// cells, each a labelled container (created, never started) and a cell network plus a store service's
+// network: no whole cell comes up. Everything made here carries the pic-clitest- prefix and goes.
+describe('pic down and pic uninstall: the cell chosen by its id', async () => {
+  const engine = new DockerEngine();
+  const skip = !(await engine.reachable())
+    ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
+    : !(await engine.imageId('debian:bookworm-slim'))
+      ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
+      : false;
+  const root = mkdtempSync(join(tmpdir(), 'pic-clitest-'));
+  const prefix = `pic-clitest-${randomBytes(3).toString('hex')}`;
+  const cells = { a: join(root, 'a'), b: join(root, 'b') };
+  const ids = { a: cellIdFor(cells.a), b: cellIdFor(cells.b) };
+
+  const labels = (id: string, extra: Record<string, string> = {}) => ({
+    [LABELS.managed]: 'true',
+    [LABELS.cell]: id,
+    ...extra,
+  });
+  /** What Docker lists under a cell id: container names and network names, sorted. */
+  async function objects(id: string): Promise<string[]> {
+    const filters = { label: [`${LABELS.managed}=true`, `${LABELS.cell}=${id}`] };
+    const [cs, ns] = await Promise.all([
+      engine.docker.listContainers({ all: true, filters }),
+      engine.docker.listNetworks({ filters }),
+    ]);
+    return [...cs.map((c) => (c.Names[0] ?? '').replace(/^\//, '')), ...ns.map((n) => n.Name)].sort();
+  }
+  async function makeCell(key: 'a' | 'b'): Promise<string[]> {
+    const dir = cells[key];
+    // A cell directory whose configuration no renderer would accept: down never reads it.
+    mkdirSync(join(dir, 'config'), { recursive: true });
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'config', 'cell.json'), '{ not json');
+    const id = ids[key];
+    await engine.docker.createNetwork({ Name: `${prefix}-${key}-net`, Labels: labels(id) });
+    await engine.docker.createNetwork({
+      Name: `${prefix}-${key}-store-net`,
+      Labels: labels(id, { [LABELS.storeId]: 'calendar' }),
+    });
+    await engine.docker.createContainer({
+      name: `${prefix}-${key}-dns`,
+      Image: 'debian:bookworm-slim',
+      Cmd: ['true'],
+      Labels: labels(id, { [LABELS.service]: 'dns' }),
+    });
+    return [`${prefix}-${key}-dns`, `${prefix}-${key}-net`, `${prefix}-${key}-store-net`];
+  }
+  let made: { a: string[]; b: string[] };
+
+  before(async () => {
+    if (skip) return;
+    made = { a: await makeCell('a'), b: await makeCell('b') };
+    assert.deepEqual(await objects(ids.a), made.a);
+    assert.deepEqual(await objects(ids.b), made.b);
+  });
+  after(async () => {
+    if (!skip)
+      for (const id of Object.values(ids)) {
+        const filters = { label: [`${LABELS.cell}=${id}`] };
+        for (const c of await engine.docker.listContainers({ all: true, filters }))
+          await engine.docker.getContainer(c.Id).remove({ force: true, v: true });
+        for (const n of await engine.docker.listNetworks({ filters }))
+          await engine.docker.getNetwork(n.Id).remove();
+      }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a cell id or a path given as an argument is refused, naming it, before anything runs', {
+    skip,
+  }, async () => {
+    const marker = join(root, 'pwned');
+    for (const cmd of ['down', 'uninstall'])
+      for (const arg of [
+        ids.b,
+        `${ids.b}; touch ${marker}`,
+        `$(touch ${marker})`,
+        `../${basename(cells.b)}`,
+        '../../etc',
+      ]) {
+        const r = await pic([cmd, arg]);
+        assert.equal(r.code, 2, `${cmd} ${arg}: ${r.stdout}${r.stderr}`);
+        assert.ok(r.stderr.includes(`pic ${cmd}: Unexpected argument '${arg}'`), r.stderr);
+        assert.equal(r.stdout, '', 'nothing ran');
+      }
+    for (const cmd of ['down', 'uninstall']) {
+      const dir = join(root, `nope; touch ${marker}`);
+      const r = await pic([cmd, '--dir', dir]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.includes(`pic ${cmd}: --dir ${dir} does not exist`), r.stderr);
+    }
+    assert.equal(existsSync(marker), false);
+    assert.deepEqual(await objects(ids.a), made.a, "no cell's objects were touched");
+    assert.deepEqual(await objects(ids.b), made.b);
+  });
+
+  test("pic down --dir takes down that cell's containers and networks only, without opening it", {
+    skip,
+  }, async () => {
+    const r = await pic(['down', '--dir', cells.a]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`remove ${prefix}-a-dns\\n`));
+    assert.doesNotMatch(r.stdout, /-b-/);
+    assert.match(r.stdout, /The cell is down\./);
+    assert.deepEqual(await objects(ids.a), []);
+    assert.deepEqual(await objects(ids.b), made.b, 'the other cell is untouched');
+    assert.deepEqual(readdirSync(join(cells.a, 'data')), [], 'the cell was not opened (no database made)');
+
+    const again = await pic(['down', '--dir', cells.a]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /Nothing to do: no container of this cell exists\./);
+  });
+
+  test('pic uninstall --dir (a path through ..) removes the cell it resolves to and keeps config/ and data/', {
+    skip,
+  }, async () => {
+    const r = await pic(['uninstall', '--dir', `${cells.b}/../${basename(cells.b)}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`remove ${prefix}-b-dns\\n`));
+    assert.match(r.stdout, /config\/ and data\/ kept/);
+    assert.deepEqual(await objects(ids.b), []);
+    assert.ok(existsSync(join(cells.b, 'config', 'cell.json')));
+    assert.ok(existsSync(join(cells.b, 'data')));
   });
 });

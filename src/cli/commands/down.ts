@@ -1,13 +1,22 @@
 import { parseArgs } from 'node:util';
+import type { ContainerEnginePort } from '../../core/ports/container-engine.ts';
 import { cellIdFor } from '../../render/runtime/desired-state.ts';
-import { requireDocker, runtimeContext } from '../runtime-context.ts';
+import { type RuntimeContext, requireDocker, runtimeContext } from '../runtime-context.ts';
 
 export const downHelp = `pic down [--dir DIR]
   Stops and removes the cell's containers and networks (its store services' too). config/ and data/ stay.`;
 
 /** Removes every container and the network labelled for this cell; returns how many objects. */
 export async function removeCell(dir: string | undefined): Promise<number> {
-  const ctx = runtimeContext(dir);
+  return removeCellOf(runtimeContext(dir));
+}
+
+/** removeCell on a resolved context: the cell is chosen by its id (its directory's hash) alone. */
+export async function removeCellOf(
+  ctx: Pick<RuntimeContext, 'cellDir'> & {
+    engine: Pick<ContainerEnginePort, 'reachable' | 'observe' | 'remove' | 'removeNetwork'>;
+  },
+): Promise<number> {
   await requireDocker(ctx.engine);
   // Only the cell's id (its directory's hash), not a render of the whole desired state: a config the
   // renderers refuse (a half-applied change) must not keep the owner from taking the cell down.
