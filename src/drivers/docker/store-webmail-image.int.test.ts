@@ -658,6 +658,24 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
     }
   });
 
+  test('refuses to start without ca.pem, saying what the store puts there', async () => {
+    const name = await run(
+      `pic-storetest-webmail-noca-${randomBytes(3).toString('hex')}`,
+      wmImage,
+      rc,
+      volumeDirs(rc),
+      { PIC_CELL_DOMAIN: DOMAIN, PIC_SVC_EMAIL_MAIL: email.name },
+    );
+    const { StatusCode } = (await engine.docker.getContainer(name).wait()) as { StatusCode: number };
+    assert.notEqual(StatusCode, 0);
+    const logs = await engine.logs(name, 5);
+    assert.match(
+      logs,
+      /pic-webmail: \/etc\/pic-webmail\/tls\/ca\.pem is missing: the store writes the root the cell's certificate chains to \(the cell's CA in local mode, the ACME chain's root in a public mode\)/,
+      logs,
+    );
+  });
+
   test('the supervisor: docker stop ends both daemons at once; if one dies the container exits', async () => {
     const a = await startWebmail('e', ca.ca);
     const t0 = Date.now();
