@@ -355,4 +355,14 @@ describe('pic down and pic uninstall: the cell chosen by its id', async () => {
     assert.ok(existsSync(join(cells.b, 'config', 'cell.json')));
     assert.ok(existsSync(join(cells.b, 'data')));
   });
+
+  test('pic uninstall --purge --yes deletes nothing in a directory that holds no cell (no data/api/cell.db)', {
+    skip,
+  }, async () => {
+    const r = await pic(['uninstall', '--purge', '--yes', '--dir', cells.b]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /Refusing to delete .*holds no cell \(data\/api\/cell\.db not found\)/);
+    assert.ok(existsSync(join(cells.b, 'config', 'cell.json')));
+    assert.ok(existsSync(join(cells.b, 'data')));
+  });
 });

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,14 @@ export async function uninstall(argv: string[]): Promise<number> {
     return 0;
   }
   const { cellDir } = runtimeContext(values.dir);
+  // Only a cell's own folders: --dir pointing at the wrong directory (a home, a typo) must never lose
+  // its config/ and data/. A cell has its database; without one, the owner deletes by hand.
+  if (!existsSync(join(cellDir, 'data', 'api', 'cell.db'))) {
+    console.error(
+      `Refusing to delete ${join(cellDir, 'config')} and ${join(cellDir, 'data')}: ${cellDir} holds no cell (data/api/cell.db not found). Delete them by hand if they are a cell's.`,
+    );
+    return 1;
+  }
   const targets = [join(cellDir, 'config'), join(cellDir, 'data')];
   if (!values.yes) {
     if (!process.stdin.isTTY) {
