@@ -31,18 +31,7 @@
 // Nothing leaves this machine: every recipient is a local mailbox, no relay or smarthost is set.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,10 +46,14 @@ import {
   issueLeaf,
   type KeyAndCert,
 } from '../../src/core/vault/x509.ts';
-import { loadBuiltinCatalog } from '../../src/drivers/catalog/builtin-catalog.ts';
 import { buildImage } from '../../src/drivers/docker/build-image.ts';
-import { DockerEngine } from '../../src/drivers/docker/engine.ts';
-import type { ServiceManifest } from '../../src/schema/service-manifest.ts';
+import {
+  builtin,
+  engine,
+  runStore,
+  type TlsFiles,
+  writeTls,
+} from '../../src/drivers/docker/store-image-kit.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1000);
@@ -124,7 +117,6 @@ const GOAL_RATIO = 0.9;
 const GOAL_MB = 60;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
-const engine = new DockerEngine();
 if (!(await engine.reachable())) throw new Error('dockerd is not reachable: scripts/ensure-docker.sh');
 const prefix = `pic-bmail${randomBytes(3).toString('hex')}-`;
 
@@ -179,6 +171,8 @@ async function build(context: string, name: string): Promise<string> {
 interface Tls {
   dir: string;
   ca: string;
+  /** The same files as the store writes them into a tls volume. */
+  files: Required<TlsFiles>;
 }
 async function makeTls(dir: string): Promise<Tls> {
   const now = new Date();
@@ -195,10 +189,9 @@ async function makeTls(dir: string): Promise<Tls> {
     now,
   );
   const ca = certPem(root.cert);
-  writeFileSync(join(dir, 'fullchain.pem'), certPem(leaf.cert) + certPem(inter.cert), { mode: 0o644 });
-  writeFileSync(join(dir, 'privkey.pem'), leaf.privateKeyPem, { mode: 0o600 });
-  writeFileSync(join(dir, 'ca.pem'), ca, { mode: 0o644 });
-  return { dir, ca };
+  const files = { fullchain: certPem(leaf.cert) + certPem(inter.cert), privkey: leaf.privateKeyPem, ca };
+  writeTls(dir, files);
+  return { dir, ca, files };
 }
 
 /** One mail server under test. */
@@ -280,104 +273,32 @@ async function startReference(image: string, tlsDir: string): Promise<Side> {
   return { label: 'reference', container: name, ip, mailDir, passwords };
 }
 
-type Container = ServiceManifest['containers'][number];
-
-/** A built-in service's manifest and the absolute folder its image builds from. */
-async function builtin(id: string): Promise<{ manifest: ServiceManifest; c: Container; context: string }> {
-  const e = (await loadBuiltinCatalog()).find((x) => x.manifest.id === id);
-  if (!e) throw new Error(`no built-in service ${id} (is images/store/${id} merged?)`);
-  const c = e.manifest.containers[0]!;
-  if (!('build' in c.image)) throw new Error(`${id}: not a built image`);
-  return { manifest: e.manifest, c, context: join(e.dir, c.image.build) };
-}
-
-/** A temp folder per volume, owned by the manifest's numeric user, 0700 (as the store prepares them). */
-function volumeDirs(c: Container, what: string): Record<string, string> {
-  const base = tempDir(what);
-  const [uid, gid] = (c.user ?? '0:0').split(':').map(Number);
-  const out: Record<string, string> = {};
-  for (const v of c.volumes ?? []) {
-    const dir = join(base, v.name);
-    mkdirSync(dir);
-    chownSync(dir, uid ?? 0, gid ?? uid ?? 0);
-    chmodSync(dir, 0o700);
-    out[v.name] = dir;
-  }
-  return out;
-}
-
 /**
- * Runs a store container as the images' integration tests run it (store-email-image.int.test.ts,
- * store-webmail-image.int.test.ts): the manifest's user, read-only root, every capability dropped but
- * the manifest's, no-new-privileges, its memory limit, each volume a host folder, the store's env.
+ * PIC's `email` image, run as its integration tests run it (store-image-kit's runStore: the manifest's
+ * settings, each volume a host folder): the certificate in its tls volume before the first start,
+ * accounts by its hook.
  */
-async function runStore(
-  name: string,
-  image: string,
-  c: Container,
-  vols: Record<string, string>,
-  env: Record<string, string>,
-): Promise<string> {
-  containers.push(name);
-  await engine.docker.createContainer({
-    name,
-    Image: image,
-    ...(c.user ? { User: c.user } : {}),
-    Env: Object.entries({ ...c.environment, ...env }).map(([k, v]) => `${k}=${v}`),
-    HostConfig: {
-      NetworkMode: net,
-      Binds: (c.volumes ?? []).map((v) => `${vols[v.name]}:${v.path}`),
-      ReadonlyRootfs: c.read_only === true,
-      CapDrop: ['ALL'],
-      CapAdd: c.capabilities ?? [],
-      SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
-      ...(c.memory_limit_mb ? { Memory: c.memory_limit_mb * 1024 * 1024 } : {}),
-    },
-  });
-  await engine.docker.getContainer(name).start();
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const state = (await engine.docker.getContainer(name).inspect()).State;
-    if (!state.Running) throw new Error(`${name} stopped: ${await engine.logs(name, 40)}`);
-    if ((await engine.exec(name, c.healthcheck?.test ?? ['true'])).exitCode === 0) return name;
-    if (Date.now() > deadline)
-      throw new Error(`${name} never became healthy: ${await engine.logs(name, 40)}`);
-    await sleep(100);
-  }
-}
-
-/** PIC's `email` image: the certificate in its tls volume before the first start, accounts by its hook. */
 async function startEmail(tls: Tls, image: string, variant = '', change: Tweak = envTweak()): Promise<Side> {
-  const { manifest, c } = await builtin('email');
-  const vols = volumeDirs(c, `email${variant}`);
-  const tlsVol = manifest.tls?.volume;
-  if (!tlsVol || !vols[tlsVol]) throw new Error('email declares no tls volume');
-  for (const [file, mode] of [
-    ['fullchain.pem', 0o644],
-    ['privkey.pem', 0o600],
-    ['ca.pem', 0o644],
-  ] as const) {
-    copyFileSync(join(tls.dir, file), join(vols[tlsVol], file));
-    chmodSync(join(vols[tlsVol], file), mode);
-  }
-  const name = await runStore(`${prefix}email${variant ? `-${variant}` : ''}`, image, c, vols, {
-    PIC_CELL_DOMAIN: DOMAIN,
-  });
-  const accounts = manifest.accounts;
-  if (!accounts) throw new Error('email has no account hooks');
+  const service = await builtin('email');
+  const name = `${prefix}email${variant ? `-${variant}` : ''}`;
+  containers.push(name);
   const passwords = { alice: randomBytes(12).toString('hex'), bob: randomBytes(12).toString('hex') };
-  for (const [user, pw] of Object.entries(passwords)) {
-    const argv = accounts.add.map((a) => (a === '{username}' ? user : a));
-    const r = await engine.exec(name, argv, { stdin: `${pw}\n` });
-    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-  }
+  const { dirs, ip } = await runStore({
+    service,
+    name,
+    image,
+    network: net,
+    base: tempDir(`email${variant}`),
+    env: { PIC_CELL_DOMAIN: DOMAIN },
+    tls: tls.files,
+    accounts: passwords,
+    healthyWithinMs: 120_000,
+  });
   tweak(name, change);
-  const mailVol = c.volumes?.find((v) => v.path === '/var/mail/vmail')?.name ?? 'mail';
-  const ip = ipOf(name);
+  const mailVol = service.c.volumes?.find((v) => v.path === '/var/mail/vmail')?.name ?? 'mail';
   await waitPorts(ip, [587, 993], name);
   const label = variant ? `PIC ${variant}` : 'PIC email';
-  return { label, container: name, ip, mailDir: vols[mailVol]!, passwords };
+  return { label, container: name, ip, mailDir: dirs[mailVol]!, passwords };
 }
 
 /**
@@ -423,21 +344,25 @@ function tweak(container: string, t: Tweak): void {
 
 /** PIC's `webmail` image beside the email container (idle memory only). */
 async function startWebmail(tls: Tls, email: string): Promise<string> {
-  const { manifest, c, context } = await builtin('webmail');
-  const image = await build(context, 'webmail');
-  const vols = volumeDirs(c, 'webmail');
-  const tlsVol = manifest.tls?.volume;
-  if (!tlsVol || !vols[tlsVol]) throw new Error('webmail declares no tls volume');
-  writeFileSync(join(vols[tlsVol], 'ca.pem'), tls.ca, { mode: 0o644 });
-  const name = await runStore(`${prefix}webmail`, image, c, vols, {
-    PIC_CELL_DOMAIN: DOMAIN,
-    PIC_SVC_EMAIL_MAIL: email,
+  const service = await builtin('webmail');
+  const image = await build(service.context, 'webmail');
+  const name = `${prefix}webmail`;
+  containers.push(name);
+  const { ip } = await runStore({
+    service,
+    name,
+    image,
+    network: net,
+    base: tempDir('webmail'),
+    env: { PIC_CELL_DOMAIN: DOMAIN, PIC_SVC_EMAIL_MAIL: email },
+    tls: { ca: tls.ca },
+    healthyWithinMs: 120_000,
   });
   // One request for the login page, as a browser's first visit: php-fpm has a worker up.
-  const port = manifest.http_routes?.[0]?.port ?? 8080;
+  const port = service.manifest.http_routes?.[0]?.port ?? 8080;
   const status = await new Promise<number>((resolve, reject) => {
     const req = http.get(
-      { host: ipOf(name), port, path: '/', headers: { host: MAIL_HOST }, timeout: 30_000 },
+      { host: ip, port, path: '/', headers: { host: MAIL_HOST }, timeout: 30_000 },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

@@ -13,7 +13,7 @@
 // Nothing leaves the machine: the "outside" is a sink this test runs on the network's gateway.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,9 +31,19 @@ import {
   type KeyAndCert,
 } from '../../core/vault/x509.ts';
 import { SEPARATOR } from '../../render/common/golden-kit.ts';
-import { loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
+import type { ServiceManifest } from '../../schema/service-manifest.ts';
 import { buildImage } from './build-image.ts';
-import { engine, skipReason } from './store-image-kit.ts';
+import {
+  accountHook,
+  type Builtin,
+  builtin,
+  engine,
+  removeAll,
+  runStore,
+  skipReason,
+  untilHealthy,
+  writeTls,
+} from './store-image-kit.ts';
 
 const skip = await skipReason();
 const DOMAIN = 'home.cell';
@@ -164,7 +174,7 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
   const container = `pic-storetest-email-${suffix}`;
   const network = `pic-storetest-net-email-${suffix}`;
   const base = mkdtempSync(join(tmpdir(), 'pic-storetest-email-'));
-  const vols: Record<string, string> = {};
+  let vols: Record<string, string> = {};
   let ip = '';
   let gateway = '';
   let caPem = '';
@@ -172,7 +182,8 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
   let sink: SMTPServer | undefined;
   const sunk: Array<{ from: string; to: string[]; raw: Buffer; secure: boolean; user: string | undefined }> =
     [];
-  let manifest: Awaited<ReturnType<typeof loadBuiltinCatalog>>[number]['manifest'];
+  let service: Builtin;
+  let manifest: ServiceManifest;
 
   const exec = (argv: string[], stdin?: string, user?: string) =>
     engine.exec(container, argv, { ...(stdin === undefined ? {} : { stdin }), ...(user ? { user } : {}) });
@@ -180,14 +191,8 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
     assert.ok(argv);
     return exec(argv, stdin);
   };
-  const account = async (name: 'add' | 'remove' | 'list', username?: string, password?: string) => {
-    const acc = manifest.accounts;
-    assert.ok(acc);
-    const argv = acc[name].map((a) => (a === '{username}' ? (username ?? '') : a));
-    const r = await exec(argv, name === 'add' ? `${password}\n` : undefined);
-    assert.equal(r.exitCode, 0, `${argv.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const account = (name: 'add' | 'remove' | 'list', username?: string, password?: string) =>
+    accountHook(exec, manifest, name, username, password);
   const settings = (values: Record<string, unknown>) =>
     hook(
       manifest.settings?.apply,
@@ -275,34 +280,18 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
     });
     return res.dkim.results;
   };
-  const waitHealthy = async () => {
-    const test = manifest.containers[0]?.healthcheck?.test ?? [];
-    await waitFor(
-      'the health check',
-      async () => {
-        const state = (await engine.docker.getContainer(container).inspect()).State;
-        assert.ok(state.Running, `${container} stopped: ${await engine.logs(container, 40)}`);
-        return (await exec(test)).exitCode === 0 ? true : undefined;
-      },
-      60_000,
-    );
-  };
-
   const restart = async () => {
     const t0 = Date.now();
     await engine.docker.getContainer(container).restart({ t: 20 });
     assert.ok(Date.now() - t0 < 15_000, 'SIGTERM was not handled: the stop waited for the kill');
-    await waitHealthy();
+    await untilHealthy(container, service.c);
   };
 
   before(async () => {
-    const entry = (await loadBuiltinCatalog()).find((c) => c.manifest.id === 'email');
-    assert.ok(entry, 'no built-in service email');
-    manifest = entry.manifest;
-    const c = manifest.containers[0]!;
-    assert.ok('build' in c.image);
+    service = await builtin('email');
+    manifest = service.manifest;
     const tag = 'pic-storetest-email-mail:latest';
-    await buildImage(engine.docker, { context: join(entry.dir, c.image.build), tag });
+    await buildImage(engine.docker, { context: service.context, tag });
 
     // The test's CA: a root and an intermediate as the cell has; the leaf for mail.<domain>.
     const now = new Date();
@@ -311,53 +300,26 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
     ca = await createIntermediate(root, names, now, 30);
     caPem = certPem(root.cert);
 
-    // The store makes each volume root-owned 0700 (the container's user) before the first start.
-    for (const v of c.volumes ?? []) {
-      vols[v.name] = mkdtempSync(join(base, `${v.name}-`));
-    }
     await engine.docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true });
     const net0 = await engine.docker.getNetwork(network).inspect();
     gateway = net0.IPAM?.Config?.[0]?.Gateway ?? '';
     assert.ok(gateway, 'the network has no gateway');
-    await engine.docker.createContainer({
+    // Each volume root-owned 0700 (the container's user), as the store makes it; no certificate yet.
+    const run = await runStore({
+      service,
       name: container,
-      Image: tag,
-      Env: [`PIC_CELL_DOMAIN=${DOMAIN}`],
-      Healthcheck: {
-        Test: ['CMD', ...(c.healthcheck?.test ?? [])],
-        Interval: 30e9,
-        Timeout: 10e9,
-        Retries: 3,
-      },
-      HostConfig: {
-        NetworkMode: network,
-        Binds: (c.volumes ?? []).map((v) => `${vols[v.name]}:${v.path}`),
-        ReadonlyRootfs: c.read_only === true,
-        CapDrop: ['ALL'],
-        CapAdd: c.capabilities ?? [],
-        SecurityOpt: ['no-new-privileges'],
-        Privileged: false,
-        ...(c.memory_limit_mb ? { Memory: c.memory_limit_mb * 1024 * 1024 } : {}),
-      },
+      image: tag,
+      network,
+      base,
+      env: { PIC_CELL_DOMAIN: DOMAIN },
     });
-    await engine.docker.getContainer(container).start();
-    const info = await engine.docker.getContainer(container).inspect();
-    ip = info.NetworkSettings.Networks[network]?.IPAddress ?? '';
-    assert.ok(ip, 'the container has no address on its network');
-    await waitHealthy();
+    vols = run.dirs;
+    ip = run.ip;
   });
 
   after(async () => {
     await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
-    await engine.docker
-      .getContainer(container)
-      .remove({ force: true, v: true })
-      .catch(() => undefined);
-    await engine.docker
-      .getNetwork(network)
-      .remove()
-      .catch(() => undefined);
-    rmSync(base, { recursive: true, force: true });
+    await removeAll([container], network, [base]);
   });
 
   test('read-only root, only the store’s capabilities; daemons drop root; the DKIM key is 0600; UNIX sockets, no loopback TCP', async () => {
@@ -415,10 +377,11 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
       { commonName: MAIL_NAME, names: [MAIL_NAME], days: 30, clientAuth: false },
       new Date(),
     );
-    const dir = vols.tls!;
-    writeFileSync(join(dir, 'fullchain.pem'), certPem(leaf.cert) + certPem(ca.cert));
-    writeFileSync(join(dir, 'privkey.pem'), leaf.privateKeyPem, { mode: 0o600 });
-    writeFileSync(join(dir, 'ca.pem'), caPem);
+    writeTls(vols.tls!, {
+      fullchain: certPem(leaf.cert) + certPem(ca.cert),
+      privkey: leaf.privateKeyPem,
+      ca: caPem,
+    });
     const r = await hook(manifest.tls?.reload);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(

@@ -11,16 +11,27 @@
 // Roundcube refuses a mail server whose certificate does not chain to the CA it was given.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { certPem, createIntermediate, createRoot, issueLeaf } from '../../core/vault/x509.ts';
 import type { ServiceManifest } from '../../schema/service-manifest.ts';
-import { loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
 import { buildImage } from './build-image.ts';
-import { engine, request as kitRequest, type Reply, skipReason } from './store-image-kit.ts';
+import {
+  type Builtin,
+  builtin,
+  type Container,
+  createStore,
+  engine,
+  request as kitRequest,
+  type Reply,
+  removeAll,
+  runStore,
+  type StoreContainer,
+  skipReason,
+} from './store-image-kit.ts';
 
 const skip = await skipReason();
 // Under `cell`: the cell's CA may only vouch for names there (its name constraints).
@@ -32,8 +43,6 @@ const BOB = 'another long password';
 const SUBJECT = `Dinner on Friday ${randomBytes(3).toString('hex')}`;
 const SUFFIX = randomBytes(3).toString('hex');
 const NETWORK = `pic-storetest-net-webmail-${SUFFIX}`;
-
-type Container = ServiceManifest['containers'][number];
 
 /**
  * One HTTP request, the path sent as written. A failed login answers late: Dovecot delays every
@@ -47,78 +56,16 @@ const request = (
   opts: { headers?: Record<string, string>; body?: string } = {},
 ): Promise<Reply> => kitRequest(ip, port, method, path, { ...opts, timeoutMs: 60_000 });
 
-interface Running {
-  name: string;
-  ip: string;
-  dirs: Record<string, string>;
-  exec(argv: string[], stdin?: string): Promise<{ exitCode: number; stdout: string; stderr: string }>;
-}
+type Running = StoreContainer & { ip: string };
 
 const created: string[] = [];
 const folders: string[] = [];
 
-/** A temp folder per volume, owned by the manifest's numeric user (as the store prepares them). */
-function volumeDirs(c: Container): Record<string, string> {
+/** A temp folder for one container's volumes (removed at the end). */
+function folder(c: Container): string {
   const base = mkdtempSync(join(tmpdir(), `pic-storetest-${c.name}-`));
   folders.push(base);
-  const [uid, gid] = (c.user ?? '0:0').split(':').map(Number);
-  const dirs: Record<string, string> = {};
-  for (const v of c.volumes ?? []) {
-    const dir = join(base, v.name);
-    mkdirSync(dir);
-    chownSync(dir, uid ?? 0, gid ?? uid ?? 0);
-    chmodSync(dir, 0o700);
-    dirs[v.name] = dir;
-  }
-  return dirs;
-}
-
-/** Creates and starts a container with the manifest's own settings; env as the store injects it. */
-async function run(
-  name: string,
-  image: string,
-  c: Container,
-  dirs: Record<string, string>,
-  env: Record<string, string>,
-): Promise<string> {
-  created.push(name);
-  await engine.docker.createContainer({
-    name,
-    Image: image,
-    ...(c.user ? { User: c.user } : {}),
-    Env: Object.entries({ ...c.environment, ...env }).map(([k, v]) => `${k}=${v}`),
-    HostConfig: {
-      NetworkMode: NETWORK,
-      Binds: (c.volumes ?? []).map((v) => `${dirs[v.name]}:${v.path}`),
-      ReadonlyRootfs: c.read_only === true,
-      CapDrop: ['ALL'],
-      CapAdd: c.capabilities ?? [],
-      SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
-      ...(c.memory_limit_mb ? { Memory: c.memory_limit_mb * 1024 * 1024 } : {}),
-    },
-  });
-  await engine.docker.getContainer(name).start();
-  return name;
-}
-
-/** Polls the manifest's health check in the container until it passes. */
-async function healthy(name: string, c: Container): Promise<Running['exec']> {
-  const exec: Running['exec'] = (argv, stdin) =>
-    engine.exec(name, argv, stdin === undefined ? {} : { stdin });
-  for (let i = 0; ; i++) {
-    const state = (await engine.docker.getContainer(name).inspect()).State;
-    assert.ok(state.Running, `${name} stopped: ${await engine.logs(name, 40)}`);
-    if ((await exec(c.healthcheck?.test ?? ['true'])).exitCode === 0) return exec;
-    assert.ok(i < 300, `${name} never became healthy: ${await engine.logs(name, 40)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function ipOf(name: string): Promise<string> {
-  const ip = (await engine.docker.getContainer(name).inspect()).NetworkSettings.Networks[NETWORK]?.IPAddress;
-  assert.ok(ip, `${name} has no address on ${NETWORK}`);
-  return ip;
+  return base;
 }
 
 /** The cell's CA as the vault makes it (root, intermediate), and a certificate for mail.<domain>. */
@@ -137,12 +84,6 @@ async function makeCa() {
     fullchain: certPem(leaf.cert) + certPem(intermediate.cert),
     privkey: leaf.privateKeyPem,
   };
-}
-
-function writeFile(dir: string, file: string, text: string, mode: number) {
-  const path = join(dir, file);
-  writeFileSync(path, text, { mode });
-  chmodSync(path, mode);
 }
 
 /** A Roundcube session driven over plain HTTP, as Caddy reaches the container. */
@@ -241,6 +182,7 @@ class Browser {
 }
 
 describe('store image: webmail (Roundcube) with the email image', { skip }, () => {
+  let wm: Builtin;
   let manifest: ServiceManifest;
   let rc: Container;
   let wmImage: string;
@@ -248,67 +190,51 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
   let webmail: Running;
   let ca: Awaited<ReturnType<typeof makeCa>>;
 
-  /** A webmail container on fresh volumes, with the CA pem given (the store writes it before start). */
-  async function startWebmail(tag: string, caPem: string, env?: Record<string, string>): Promise<Running> {
-    const dirs = volumeDirs(rc);
-    assert.ok(dirs.tls, 'webmail declares no tls volume');
-    writeFile(dirs.tls, 'ca.pem', caPem, 0o644);
-    const name = await run(`pic-storetest-webmail-${tag}-${SUFFIX}`, wmImage, rc, dirs, {
-      PIC_CELL_DOMAIN: DOMAIN,
-      PIC_SVC_EMAIL_MAIL: email.name,
-      ...env,
-    });
-    const exec = await healthy(name, rc);
-    return { name, ip: await ipOf(name), dirs, exec };
-  }
+  /** A webmail container as the store runs it: on fresh volumes, the CA pem (if any) written before start. */
+  const webmailRun = (name: string, caPem: string | undefined, env?: Record<string, string>) => {
+    created.push(name);
+    return {
+      service: wm,
+      name,
+      image: wmImage,
+      network: NETWORK,
+      base: folder(rc),
+      env: { PIC_CELL_DOMAIN: DOMAIN, PIC_SVC_EMAIL_MAIL: email.name, ...env },
+      ...(caPem === undefined ? {} : { tls: { ca: caPem } }),
+      healthyWithinMs: 30_000,
+    };
+  };
+  const startWebmail = (tag: string, caPem: string, env?: Record<string, string>): Promise<Running> =>
+    runStore(webmailRun(`pic-storetest-webmail-${tag}-${SUFFIX}`, caPem, env));
 
   before(async () => {
-    const catalog = await loadBuiltinCatalog();
-    const wm = catalog.find((e) => e.manifest.id === 'webmail');
-    const em = catalog.find((e) => e.manifest.id === 'email');
-    assert.ok(wm && em, 'the catalog has no webmail or no email service');
+    const em = await builtin('email');
+    wm = await builtin('webmail');
     manifest = wm.manifest;
-    rc = manifest.containers[0]!;
-    const mail = em.manifest.containers.find((c) => c.name === 'mail');
-    assert.ok(mail && 'build' in mail.image && 'build' in rc.image);
+    rc = wm.c;
     const [wmBuilt, emBuilt] = await Promise.all([
-      buildImage(engine.docker, {
-        context: join(wm.dir, rc.image.build),
-        tag: 'pic-storetest-webmail-roundcube:latest',
-      }),
-      buildImage(engine.docker, {
-        context: join(em.dir, mail.image.build),
-        tag: 'pic-storetest-email-mail:latest',
-      }),
+      buildImage(engine.docker, { context: wm.context, tag: 'pic-storetest-webmail-roundcube:latest' }),
+      buildImage(engine.docker, { context: em.context, tag: 'pic-storetest-email-mail:latest' }),
     ]);
     wmImage = wmBuilt.tag;
     ca = await makeCa();
 
     await engine.docker.createNetwork({ Name: NETWORK, Driver: 'bridge', CheckDuplicate: true });
-    // The email service: its certificate for mail.<domain> in its tls volume, as the store writes it.
-    const tlsVolume = em.manifest.tls?.volume;
-    assert.ok(tlsVolume, 'email declares no tls volume');
-    const emDirs = volumeDirs(mail);
-    writeFile(emDirs[tlsVolume]!, 'fullchain.pem', ca.fullchain, 0o644);
-    writeFile(emDirs[tlsVolume]!, 'privkey.pem', ca.privkey, 0o600);
-    writeFile(emDirs[tlsVolume]!, 'ca.pem', ca.ca, 0o644);
-    const emName = await run(`pic-storetest-email-${SUFFIX}`, emBuilt.tag, mail, emDirs, {
-      PIC_CELL_DOMAIN: DOMAIN,
+    // The email service: its certificate for mail.<domain> in its tls volume, as the store writes it;
+    // alice and bob through its own account hook (the password one line on stdin).
+    const emName = `pic-storetest-email-${SUFFIX}`;
+    created.push(emName);
+    email = await runStore({
+      service: em,
+      name: emName,
+      image: emBuilt.tag,
+      network: NETWORK,
+      base: folder(em.c),
+      env: { PIC_CELL_DOMAIN: DOMAIN },
+      tls: ca,
+      accounts: { alice: ALICE, bob: BOB },
+      healthyWithinMs: 30_000,
     });
-    const emExec = await healthy(emName, mail);
-    email = { name: emName, ip: await ipOf(emName), dirs: emDirs, exec: emExec };
-
-    // Accounts through the email service's own hook: the password is one line on stdin.
-    const accounts = em.manifest.accounts;
-    assert.ok(accounts);
-    for (const [user, password] of [
-      ['alice', ALICE],
-      ['bob', BOB],
-    ] as const) {
-      const argv = accounts.add.map((a) => (a === '{username}' ? user : a));
-      const r = await email.exec(argv, `${password}\n`);
-      assert.equal(r.exitCode, 0, r.stderr);
-    }
 
     webmail = await startWebmail('a', ca.ca);
 
@@ -331,16 +257,7 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
   });
 
   after(async () => {
-    for (const name of created)
-      await engine.docker
-        .getContainer(name)
-        .remove({ force: true, v: true })
-        .catch(() => undefined);
-    await engine.docker
-      .getNetwork(NETWORK)
-      .remove()
-      .catch(() => undefined);
-    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+    await removeAll(created, NETWORK, folders);
   });
 
   test('the manifest: requires email, route mail → 8080, tls without a certificate, data backed up', () => {
@@ -630,7 +547,7 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
   });
 
   test('refuses to start without a valid domain and mail server name', async () => {
-    for (const env of [
+    const bad: Record<string, string>[] = [
       { PIC_CELL_DOMAIN: 'Home.Cell' },
       { PIC_CELL_DOMAIN: 'cell' },
       { PIC_CELL_DOMAIN: 'home.cell/x' },
@@ -638,19 +555,10 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
       { PIC_SVC_EMAIL_MAIL: 'mail:993' },
       { PIC_SVC_EMAIL_MAIL: '' },
       { PIC_SVC_EMAIL_MAIL: "x'];phpinfo();//" },
-    ]) {
-      const dirs = volumeDirs(rc);
-      writeFile(dirs.tls!, 'ca.pem', ca.ca, 0o644);
-      const name = await run(
-        `pic-storetest-webmail-bad-${randomBytes(3).toString('hex')}`,
-        wmImage,
-        rc,
-        dirs,
-        {
-          PIC_CELL_DOMAIN: DOMAIN,
-          PIC_SVC_EMAIL_MAIL: email.name,
-          ...env,
-        },
+    ];
+    for (const env of bad) {
+      const { name } = await createStore(
+        webmailRun(`pic-storetest-webmail-bad-${randomBytes(3).toString('hex')}`, ca.ca, env),
       );
       const { StatusCode } = (await engine.docker.getContainer(name).wait()) as { StatusCode: number };
       assert.notEqual(StatusCode, 0, JSON.stringify(env));
@@ -659,12 +567,8 @@ describe('store image: webmail (Roundcube) with the email image', { skip }, () =
   });
 
   test('refuses to start without ca.pem, saying what the store puts there', async () => {
-    const name = await run(
-      `pic-storetest-webmail-noca-${randomBytes(3).toString('hex')}`,
-      wmImage,
-      rc,
-      volumeDirs(rc),
-      { PIC_CELL_DOMAIN: DOMAIN, PIC_SVC_EMAIL_MAIL: email.name },
+    const { name } = await createStore(
+      webmailRun(`pic-storetest-webmail-noca-${randomBytes(3).toString('hex')}`, undefined),
     );
     const { StatusCode } = (await engine.docker.getContainer(name).wait()) as { StatusCode: number };
     assert.notEqual(StatusCode, 0);
