@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DockerEngine } from '../drivers/docker/engine.ts';
+import { skipReason, volumeContainer } from '../drivers/docker/volume-container-kit.ts';
 import {
   api,
   backup,
@@ -28,56 +28,27 @@ import {
 } from './backup-crash-kit.ts';
 import { startServe } from './serve-process-kit.ts';
 
-const IMAGE = 'debian:bookworm-slim';
-const engine = new DockerEngine();
-async function skipReason(): Promise<string | false> {
-  if (!(await engine.reachable())) return 'the Docker engine is not reachable';
-  if (!(await engine.imageId(IMAGE))) return `${IMAGE} is not a local image`;
-  return false;
-}
 const skip = await skipReason();
-const container = `pic-crashvol-${randomBytes(4).toString('hex')}`;
-const VOLUMES = JSON.stringify([{ service: 'notes', volume: 'data', container, path: '/data' }]);
-
-async function sh(argv: string[]): Promise<string> {
-  const r = await engine.exec(container, argv, { user: '0' });
-  assert.equal(r.exitCode, 0, `${argv.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-const tree = async () =>
-  (
-    await sh([
-      'sh',
-      '-c',
-      'cd /data && find . -mindepth 1 -printf "%p %y %m " -exec sh -c \'[ -f "$1" ] && sha256sum < "$1" || echo\' _ {} \\; | sort',
-    ])
-  )
-    .trim()
-    .split('\n');
+const data = volumeContainer(`pic-crashvol-${randomBytes(4).toString('hex')}`);
+const VOLUMES = JSON.stringify([{ service: 'notes', volume: 'data', container: data.name, path: '/data' }]);
+const { sh } = data;
+const tree = () => data.tree();
 
 after(async () => {
   await cleanUp();
-  await engine.docker
-    .getContainer(container)
-    .remove({ force: true, v: true })
-    .catch(() => undefined);
+  await data.remove();
 });
 
 describe('kill -9 of pic serve during the volume step of a restore', { skip, timeout: 300_000 }, () => {
   let c: Cell;
-  before(async () => {
-    const made = await engine.docker.createContainer({
-      name: container,
-      Image: IMAGE,
-      Cmd: ['sleep', 'infinity'],
-      HostConfig: { NetworkMode: 'none' },
-    });
-    await made.start();
-    await sh(['mkdir', '-p', '/data/notes']);
-    await sh(['sh', '-c', 'echo kept > /data/notes/a.md && echo "second file" > /data/z.txt']);
-    // Larger than the 1 MiB at which the test hook kills: the import is cut in the middle.
-    await sh(['dd', 'if=/dev/urandom', 'of=/data/blob.bin', 'bs=1M', 'count=6', 'status=none']);
-  });
+  before(() =>
+    data.start(
+      ['mkdir', '-p', '/data/notes'],
+      ['sh', '-c', 'echo kept > /data/notes/a.md && echo "second file" > /data/z.txt'],
+      // Larger than the 1 MiB at which the test hook kills: the import is cut in the middle.
+      ['dd', 'if=/dev/urandom', 'of=/data/blob.bin', 'bs=1M', 'count=6', 'status=none'],
+    ),
+  );
 
   test('the next start puts the volume back: the cell and its volume are the backup’s', async (t) => {
     c = await newCell('charlie', 'charlie admin password', ['phone'], false);

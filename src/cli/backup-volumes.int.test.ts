@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createCell } from '../composition.ts';
-import { DockerEngine } from '../drivers/docker/engine.ts';
 import { chownTree } from '../drivers/docker/host-dirs.ts';
+import { skipReason, volumeContainer } from '../drivers/docker/volume-container-kit.ts';
 import { StoreServicesStore } from '../drivers/store/store-services-store.ts';
 import { storeContainerName } from '../render/store/service-containers.ts';
 import { parseServiceManifest } from '../schema/service-manifest.ts';
@@ -21,18 +21,11 @@ import { parseServiceManifest } from '../schema/service-manifest.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const IMAGE = 'debian:bookworm-slim';
-const engine = new DockerEngine();
-
-async function skipReason(): Promise<string | false> {
-  if (!(await engine.reachable())) return 'the Docker engine is not reachable';
-  if (!(await engine.imageId(IMAGE))) return `${IMAGE} is not a local image`;
-  return false;
-}
 const skip = await skipReason();
 
 const prefix = `pbv${randomBytes(3).toString('hex')}-`;
-const container = storeContainerName(prefix, 'notes', 'main');
+const data = volumeContainer(storeContainerName(prefix, 'notes', 'main'));
+const { sh } = data;
 
 function pic(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -43,17 +36,8 @@ function pic(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-async function sh(argv: string[]): Promise<string> {
-  const r = await engine.exec(container, argv, { user: '0' });
-  assert.equal(r.exitCode, 0, `${argv.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** Every file under /data with its owner, mode and hash. */
-const tree = async () =>
-  (await sh(['sh', '-c', 'cd /data && find . -type f -printf "%p %U %m " -exec sha256sum {} \\; | sort']))
-    .trim()
-    .split('\n');
+const tree = () => data.tree({ filesOnly: true });
 
 describe('pic backup / pic restore with a store service volume (Docker)', { skip }, () => {
   let cellDir: string;
@@ -91,24 +75,16 @@ describe('pic backup / pic restore with a store service volume (Docker)', { skip
     } finally {
       cell.close();
     }
-    const c = await engine.docker.createContainer({
-      name: container,
-      Image: IMAGE,
-      Cmd: ['sleep', 'infinity'],
-      HostConfig: { NetworkMode: 'none' },
-    });
-    await c.start();
-    await sh(['mkdir', '-p', '/data/notes/2026']);
-    await sh(['sh', '-c', 'echo "# December" > /data/notes/2026/dec.md && echo secret > /data/key']);
-    await sh(['dd', 'if=/dev/urandom', 'of=/data/blob.bin', 'bs=64k', 'count=40', 'status=none']);
-    await sh(['chown', '-R', '932:932', '/data/notes']);
-    await sh(['chmod', '600', '/data/key']);
+    await data.start(
+      ['mkdir', '-p', '/data/notes/2026'],
+      ['sh', '-c', 'echo "# December" > /data/notes/2026/dec.md && echo secret > /data/key'],
+      ['dd', 'if=/dev/urandom', 'of=/data/blob.bin', 'bs=64k', 'count=40', 'status=none'],
+      ['chown', '-R', '932:932', '/data/notes'],
+      ['chmod', '600', '/data/key'],
+    );
   });
   after(async () => {
-    await engine.docker
-      .getContainer(container)
-      .remove({ force: true, v: true })
-      .catch(() => undefined);
+    await data.remove();
     rmSync(cellDir, { recursive: true, force: true });
   });
 
