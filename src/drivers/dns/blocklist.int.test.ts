@@ -10,10 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BlockedNames } from '../../core/ports/dns-server.ts';
 import type { CellZoneInput } from '../../render/unbound/cell-zone.ts';
-import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
-import { localExec, UnboundControl } from './unbound-control.ts';
-import { startUnbound, type TestUnbound } from './unbound-kit.ts';
+import { localExec, type UnboundControl } from './unbound-control.ts';
+import { startControlled, type TestUnbound } from './unbound-kit.ts';
 
 const ZONE = 'mycell.cell';
 const zone = (exempt: string[]): CellZoneInput => ({
@@ -42,17 +40,7 @@ describe('blocklist policy zones on a real Unbound', () => {
   };
 
   before(async () => {
-    ub = await startUnbound({
-      files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output },
-      tap: true,
-    });
-    dns = new UnboundControl({
-      exec: localExec,
-      conf: ub.conf,
-      zonePath: join(ub.includeDir, 'zone.conf'),
-      writeFile: (p, c) => writeFileAtomic(p, c),
-      drainArgv: ub.drainArgv!,
-    });
+    ({ ub, dns } = await startControlled({ exec: localExec, tap: true }));
   });
   after(() => ub?.stop());
 

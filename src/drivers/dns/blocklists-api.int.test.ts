@@ -11,7 +11,6 @@
 // from 127.20.255.x.
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FakeServer, fakeHttp } from '../../api/fake-http-kit.ts';
 import {
@@ -25,12 +24,10 @@ import {
 } from '../../api/test-kit.ts';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { DnsServerPort } from '../../core/ports/dns-server.ts';
-import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
 import { BLOCKLIST_MAX_BYTES, type BlocklistStatsView } from '../../schema/blocklists.ts';
 import { vpnAddressOnCell } from '../../schema/vpn-sources.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
-import { localExec, UnboundControl } from './unbound-control.ts';
-import { startUnbound, type TestUnbound } from './unbound-kit.ts';
+import { localExec, type UnboundControl } from './unbound-control.ts';
+import { startControlled, type TestUnbound } from './unbound-kit.ts';
 
 const DAY = 24 * 3600 * 1000;
 const clock = { t: Date.parse('2030-01-01T00:00:00Z') };
@@ -56,17 +53,8 @@ before(async () => {
   lists = await fakeHttp((req) =>
     served[req.path] !== undefined ? { body: served[req.path] } : { status: 404, body: 'no' },
   );
-  ub = await startUnbound({
-    files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output },
-    tap: true,
-  });
-  const control = new UnboundControl({
-    exec: localExec,
-    conf: ub.conf,
-    zonePath: join(ub.includeDir, 'zone.conf'),
-    writeFile: (p, c) => writeFileAtomic(p, c),
-    drainArgv: ub.drainArgv!,
-  });
+  let control: UnboundControl;
+  ({ ub, dns: control } = await startControlled({ exec: localExec, tap: true }));
   dns = {
     running: () => control.running(),
     reset: () => control.reset(),

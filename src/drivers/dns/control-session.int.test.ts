@@ -9,13 +9,17 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
 import { ControlSession, ControlSessionError, localSession, type OpenSession } from './control-session.ts';
-import { CONTROL_LINE_MAX, localExec, UnboundControl } from './unbound-control.ts';
-import { startUnbound, type TestUnbound } from './unbound-kit.ts';
+import { CONTROL_LINE_MAX, localExec } from './unbound-control.ts';
+import {
+  controlOn,
+  LOCAL_CONTROL_HELPER,
+  localControlSession,
+  NO_FORWARDERS,
+  startUnbound,
+  type TestUnbound,
+} from './unbound-kit.ts';
 
-const HELPER = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns', 'pic-dns-control');
 const ZONE = 'mycell.cell';
 
 describe('pic-dns-control session', () => {
@@ -24,7 +28,7 @@ describe('pic-dns-control session', () => {
   const kills: Array<() => void> = [];
   const open: OpenSession = async () => {
     opened++;
-    const s = await localSession(HELPER)();
+    const s = await localSession(LOCAL_CONTROL_HELPER)();
     kills.push(() => s.close());
     return s;
   };
@@ -36,7 +40,7 @@ describe('pic-dns-control session', () => {
   };
 
   before(async () => {
-    ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
+    ub = await startUnbound({ files: NO_FORWARDERS });
   });
   after(async () => {
     session.close();
@@ -44,12 +48,7 @@ describe('pic-dns-control session', () => {
   });
 
   test('the driver applies the zone through one session (full, then deltas)', async () => {
-    const dns = new UnboundControl({
-      exec: session.exec,
-      conf: ub.conf,
-      zonePath: join(ub.includeDir, 'zone.conf'),
-      writeFile: (p, c) => writeFileAtomic(p, c),
-    });
+    const dns = controlOn(ub, session.exec);
     assert.equal(await dns.running(), true);
     const rec = (name: string, value: string) => ({ name, type: 'A' as const, value, ttl: 60 });
     const views = [{ address: '127.0.0.2', deny: ['ntp'] }];
@@ -109,13 +108,13 @@ describe('pic-dns-control speaks the control protocol itself', () => {
   const ctl = (...args: string[]) => ['unbound-control', '-c', ub.conf, ...args];
 
   before(async () => {
-    ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
+    ub = await startUnbound({ files: NO_FORWARDERS });
     // A PATH whose unbound-control fails loudly: every answer below comes from the helper itself.
     bin = mkdtempSync(join(tmpdir(), 'pic-dnsctl-bin-'));
     writeFileSync(join(bin, 'unbound-control'), '#!/bin/sh\necho "unbound-control ran" >&2\nexit 99\n');
     chmodSync(join(bin, 'unbound-control'), 0o755);
     symlinkSync('/usr/sbin/unbound-checkconf', join(bin, 'unbound-checkconf'));
-    session = new ControlSession(localSession(HELPER, { ...process.env, PATH: `${bin}:/usr/bin:/bin` }));
+    session = localControlSession({ ...process.env, PATH: `${bin}:/usr/bin:/bin` });
   });
   after(async () => {
     session.close();

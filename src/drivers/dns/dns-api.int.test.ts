@@ -8,12 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, login, makeKit } from '../../api/test-kit.ts';
 import { SettableInstalledServices } from '../../core/ports/settable-installed-services.ts';
-import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
 import { HOSTILE_STRINGS } from '../../schema/hostile.ts';
 import { vpnAddressOnCell } from '../../schema/vpn-sources.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
-import { localExec, UnboundControl } from './unbound-control.ts';
-import { startUnbound, type TestUnbound } from './unbound-kit.ts';
+import { localExec, type UnboundControl } from './unbound-control.ts';
+import { startControlled, type TestUnbound } from './unbound-kit.ts';
 
 let kit: Kit;
 let admin: Login;
@@ -22,13 +20,8 @@ const ZONE = 'home.cell';
 const installed = new SettableInstalledServices();
 
 before(async () => {
-  ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
-  const dns = new UnboundControl({
-    exec: localExec,
-    conf: ub.conf,
-    zonePath: join(ub.includeDir, 'zone.conf'),
-    writeFile: (p, c) => writeFileAtomic(p, c),
-  });
+  let dns: UnboundControl;
+  ({ ub, dns } = await startControlled({ exec: localExec }));
   kit = await makeKit({}, { dns, installedServices: installed });
   admin = await completeSetup(kit);
 });

@@ -4,21 +4,16 @@
 // Both paths: unbound-control as a process, and pic-dns-control speaking the protocol itself.
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CellZoneInput, ZoneRecord } from '../../render/unbound/cell-zone.ts';
-import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
 import { TXT_MAX } from '../../schema/dns.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
-import { ControlSession, localSession } from './control-session.ts';
-import { type Exec, localExec, UnboundControl } from './unbound-control.ts';
-import { startUnbound, type TestUnbound } from './unbound-kit.ts';
+import { type Exec, localExec, type UnboundControl } from './unbound-control.ts';
+import { localControlSession, startControlled, type TestUnbound } from './unbound-kit.ts';
 
 const ZONE = 'mycell.cell';
 const base: ZoneRecord[] = [{ name: '@', type: 'A', value: '172.20.0.2', ttl: 300 }];
 const zone = (records: ZoneRecord[]): CellZoneInput => ({ zone: ZONE, records, views: [] });
-const HELPER = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns', 'pic-dns-control');
-const session = new ControlSession(localSession(HELPER));
+const session = localControlSession();
 const paths: Array<[string, Exec]> = [
   ['unbound-control', localExec],
   ['pic-dns-control', session.exec],
@@ -36,13 +31,7 @@ for (const [path, exec] of paths)
     };
 
     before(async () => {
-      ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
-      dns = new UnboundControl({
-        exec,
-        conf: ub.conf,
-        zonePath: join(ub.includeDir, 'zone.conf'),
-        writeFile: (p, c) => writeFileAtomic(p, c),
-      });
+      ({ ub, dns } = await startControlled({ exec }));
     });
     after(() => ub?.stop());
 

@@ -6,17 +6,12 @@
 // the control protocol itself).
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CellZoneInput, ZoneRecord } from '../../render/unbound/cell-zone.ts';
-import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
-import { ControlSession, localSession } from './control-session.ts';
-import { UnboundControl } from './unbound-control.ts';
-import { startUnbound, type TestUnbound } from './unbound-kit.ts';
+import type { UnboundControl } from './unbound-control.ts';
+import { startControlled, type TestUnbound } from './unbound-kit.ts';
 
 const ZONE = 'mycell.cell';
-const HELPER = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns', 'pic-dns-control');
 const base: ZoneRecord[] = [
   { name: '@', type: 'A', value: '172.20.0.2', ttl: 300 },
   { name: 'web', type: 'A', value: '172.20.0.2', ttl: 300 },
@@ -33,7 +28,6 @@ const zone = (records: ZoneRecord[], views: CellZoneInput['views']): CellZoneInp
 describe('unbound-control driver on a real Unbound', () => {
   let ub: TestUnbound;
   let dns: UnboundControl;
-  const session = new ControlSession(localSession(HELPER));
   const resolver = (from = '127.0.0.1') => {
     const r = new Resolver({ timeout: 2000, tries: 1 });
     r.setServers([`127.0.0.1:${ub.port}`]);
@@ -45,18 +39,9 @@ describe('unbound-control driver on a real Unbound', () => {
     assert.rejects(a(name, from), (e: NodeJS.ErrnoException) => e.code === 'ENOTFOUND', name);
 
   before(async () => {
-    ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
-    dns = new UnboundControl({
-      exec: session.exec,
-      conf: ub.conf,
-      zonePath: join(ub.includeDir, 'zone.conf'),
-      writeFile: (p, c) => writeFileAtomic(p, c),
-    });
+    ({ ub, dns } = await startControlled());
   });
-  after(async () => {
-    session.close();
-    await ub?.stop();
-  });
+  after(() => ub?.stop());
 
   test('the first apply loads the zone and its views (full reload)', async () => {
     assert.equal(await dns.running(), true);

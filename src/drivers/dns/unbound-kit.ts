@@ -3,14 +3,18 @@
 // port (or the address and port asked), its control channel on a random loopback port, plain TCP as in
 // cell-dns (control-use-cert: no, ADR 0017). The base config's unusable root hints stay: nothing ever leaves this
 // machine. Loopback forwarders are allowed (do-not-query-localhost: no) so a test can point cell-dns at
-// another Unbound it started.
+// another Unbound it started. controlOn puts the unbound-control driver on it as cell-api builds it;
+// startControlled is both, with no forwarder, through a pic-dns-control session by default.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localExec } from './unbound-control.ts';
+import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
+import { ControlSession, localSession } from './control-session.ts';
+import { type Exec, localExec, UnboundControl } from './unbound-control.ts';
 
 const IMAGE = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns');
 
@@ -30,6 +34,16 @@ export interface TestUnbound {
 
 /** The blocked-query tap of the cell-dns image (images/cell-dns/pic-dns-blocked). */
 export const BLOCKED_TAP = join(IMAGE, 'pic-dns-blocked');
+/**
+ * The cell-dns image's control helper (images/cell-dns/pic-dns-control), to run on this machine
+ * (control-session.ts's CONTROL_HELPER is its path in the image).
+ */
+export const LOCAL_CONTROL_HELPER = join(IMAGE, 'pic-dns-control');
+/** A control session to pic-dns-control run here (its `exec` drives a test Unbound as in the cell). */
+export const localControlSession = (env?: NodeJS.ProcessEnv) =>
+  new ControlSession(localSession(LOCAL_CONTROL_HELPER, env));
+/** The included files of an Unbound that forwards nowhere (a cell with no forwarder). */
+export const NO_FORWARDERS = { 'forward.conf': renderForwardZone({ forwarders: [] }).output };
 
 /** A port free on 127.0.0.1 for both UDP and TCP right now. */
 export async function freePort(address = '127.0.0.1'): Promise<number> {
@@ -119,4 +133,45 @@ export async function startUnbound(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The unbound-control driver on a test Unbound as cell-api builds it: its commands through `exec`, the
+ * zone in the included files' folder, written atomically; blocked queries drained through the tap's
+ * socket when it was started with one.
+ */
+export function controlOn(ub: TestUnbound, exec: Exec): UnboundControl {
+  return new UnboundControl({
+    exec,
+    conf: ub.conf,
+    zonePath: join(ub.includeDir, 'zone.conf'),
+    writeFile: (p, c) => writeFileAtomic(p, c),
+    ...(ub.drainArgv ? { drainArgv: ub.drainArgv } : {}),
+  });
+}
+
+/**
+ * A test Unbound forwarding nowhere with the driver on it (controlOn), its commands through `exec` or
+ * else through a pic-dns-control session run here, as in the cell; the Unbound's stop() ends the
+ * session too.
+ */
+export async function startControlled(
+  opts: { exec?: Exec; tap?: boolean } = {},
+): Promise<{ ub: TestUnbound; dns: UnboundControl }> {
+  const session = opts.exec ? undefined : localControlSession();
+  let started: TestUnbound;
+  try {
+    started = await startUnbound({ files: NO_FORWARDERS, ...(opts.tap ? { tap: true } : {}) });
+  } catch (e) {
+    session?.close();
+    throw e;
+  }
+  const ub: TestUnbound = {
+    ...started,
+    async stop() {
+      session?.close();
+      await started.stop();
+    },
+  };
+  return { ub, dns: controlOn(ub, opts.exec ?? session!.exec) };
 }

@@ -7,18 +7,13 @@
 // SERVFAIL of the name being served); each name changes between answering and not exactly as often
 // as its zone is switched in or out (no flapping back); a denied service never answers.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BlockedNames } from '../../core/ports/dns-server.ts';
 import type { CellZoneInput, ZoneRecord } from '../../render/unbound/cell-zone.ts';
-import { renderForwardZone } from '../../render/unbound/forward-zone.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
-import { ControlSession, localSession } from './control-session.ts';
-import { UnboundControl } from './unbound-control.ts';
-import { startUnbound, type TestUnbound } from './unbound-kit.ts';
+import type { UnboundControl } from './unbound-control.ts';
+import { startControlled, type TestUnbound } from './unbound-kit.ts';
 import { checkSwitch, queryLoop } from './zone-switch-check.ts';
 
-const HELPER = join(import.meta.dirname, '..', '..', '..', 'images', 'cell-dns', 'pic-dns-control');
 const LOCAL = 'mycell.cell';
 const PUBLIC = 'home.example.org';
 const records: ZoneRecord[] = [
@@ -34,21 +29,11 @@ const views: CellZoneInput['views'] = [
 describe('a domain-mode switch on a real Unbound', () => {
   let ub: TestUnbound;
   let dns: UnboundControl;
-  const session = new ControlSession(localSession(HELPER));
 
   before(async () => {
-    ub = await startUnbound({ files: { 'forward.conf': renderForwardZone({ forwarders: [] }).output } });
-    dns = new UnboundControl({
-      exec: session.exec,
-      conf: ub.conf,
-      zonePath: join(ub.includeDir, 'zone.conf'),
-      writeFile: (p, c) => writeFileAtomic(p, c),
-    });
+    ({ ub, dns } = await startControlled());
   });
-  after(async () => {
-    session.close();
-    await ub?.stop();
-  });
+  after(() => ub?.stop());
 
   const switchUnderQueries = async (blocked?: BlockedNames) => {
     await dns.apply({ zone: LOCAL, records, views }, blocked);
