@@ -65,15 +65,31 @@ export async function freePort(address = '127.0.0.1'): Promise<number> {
   }
 }
 
-export async function startUnbound(
-  opts: {
-    files?: Record<string, string>;
-    address?: string;
-    port?: number;
-    /** Unbound's log through the image's pic-dns-blocked, as the image's entrypoint runs it. */
-    tap?: boolean;
-  } = {},
-): Promise<TestUnbound> {
+export interface StartUnboundOptions {
+  files?: Record<string, string>;
+  address?: string;
+  port?: number;
+  /** Unbound's log through the image's pic-dns-blocked, as the image's entrypoint runs it. */
+  tap?: boolean;
+}
+
+/**
+ * startUnboundOnce, again with fresh ports when Unbound could not bind one: a free port is only free
+ * when asked, and another test process (the tiers run files two at a time) may take it before Unbound
+ * binds it (seen on a clean-clone run: "can't bind socket: Address already in use" for the control port).
+ */
+export async function startUnbound(opts: StartUnboundOptions = {}): Promise<TestUnbound> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startUnboundOnce(opts);
+    } catch (err) {
+      const taken = /Address already in use/.test((err as Error).message);
+      if (!taken || attempt === 3 || opts.port !== undefined) throw err;
+    }
+  }
+}
+
+async function startUnboundOnce(opts: StartUnboundOptions): Promise<TestUnbound> {
   const dir = mkdtempSync(join(tmpdir(), 'pic-unbound-run-'));
   const includeDir = join(dir, 'pic');
   mkdirSync(includeDir);
@@ -111,7 +127,11 @@ export async function startUnbound(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`unbound exited: ${stderr}`);
+    if (child.exitCode !== null) {
+      await tapExited;
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`unbound exited: ${stderr}`);
+    }
     const st = await localExec(['unbound-control', '-c', confPath, 'status']);
     if (st.exitCode === 0) break;
     if (Date.now() > deadline) throw new Error(`unbound did not answer control: ${stderr}`);
