@@ -77,8 +77,9 @@ const EXCEPTIONS: ReadonlyArray<readonly [string, string, string]> = [
   ['src/drivers/docker/store-email-image.int.test.ts', 'src/core/vault/x509.ts', 'test certificates'],
   ['src/drivers/docker/store-webmail-image.int.test.ts', 'src/core/vault/x509.ts', 'test certificates'],
   // kill -9 during a restore's volume step: the API process under test imports volumes into a real
-  // container, which the test creates and inspects through the engine driver.
-  ['src/api/backup-crash-volumes.int.test.ts', 'src/drivers/docker/engine.ts', 'real engine'],
+  // container, which the test creates and inspects through the engine driver (the container kit it
+  // shares with the CLI's volume test).
+  ['src/api/backup-crash-volumes.int.test.ts', 'src/drivers/docker/volume-container-kit.ts', 'real engine'],
   // The image signature vectors: core's verifier and signer (pure, node:crypto) against the registry
   // driver and a real docker-registry on loopback.
   ['src/drivers/registry/image-signatures.int.test.ts', 'src/core/service-store/cosign.ts', 'vectors'],
