@@ -179,18 +179,26 @@ test('https://<domain> serves a certificate chaining to /api/vault/ca.crt; :80 r
   );
 });
 
-test("Caddy's access lines reach the cell's log search, without query strings or headers", async () => {
+test("a request through the front door reaches the cell's log search as cell-api's line, without query string or header; Caddy's own lines too", async () => {
   const probe = await fetch(`${cell.url}/health?token=e2e-secret-value`, {
     headers: { authorization: 'Bearer e2e-secret-header' },
   });
   assert.equal(probe.status, 200);
-  const found = await until('an access line for the probe in GET /api/logs', async () => {
-    const r = await admin.call('GET', '/api/logs?service=caddy&q=handled%20request&limit=50');
-    const items = (r.json as { items: { msg: string; request?: { uri?: string } }[] }).items;
-    return items.find((l) => l.request?.uri === '/health') ? items : undefined;
+  // The front door writes no access line (ADR 0018): cell-api logs every request Caddy proxies.
+  const found = await until("cell-api's line for the probe in GET /api/logs", async () => {
+    const r = await admin.call('GET', '/api/logs?service=api&limit=1000');
+    const items = (r.json as { items: { msg: string; path?: string }[] }).items;
+    return items.find((l) => l.msg === 'request' && l.path === '/health') ? items : undefined;
   });
-  const text = JSON.stringify(found);
-  assert.doesNotMatch(text, /e2e-secret-value|e2e-secret-header/);
+  assert.doesNotMatch(JSON.stringify(found), /e2e-secret-value|e2e-secret-header/);
+  // Caddy's own lines (its start, each config it loads) reach the same search.
+  const caddy = await until("Caddy's own lines in GET /api/logs", async () => {
+    const r = await admin.call('GET', '/api/logs?service=caddy&limit=1000');
+    const items = (r.json as { items: { msg: string; logger?: string }[] }).items;
+    return items.length > 0 ? items : undefined;
+  });
+  assert.ok(!caddy.some((l) => l.logger?.startsWith('http.log.access')), 'no front-door access line');
+  assert.doesNotMatch(JSON.stringify(caddy), /e2e-secret-value|e2e-secret-header/);
 });
 
 test('chrony serves time and WireGuard has its interface', () => {
