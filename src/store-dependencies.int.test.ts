@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import type { InstalledService, InstalledServicesRepository } from './core/ports/service-store.ts';
 import { StoreService } from './core/service-store/store-service.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { engineSkipReason } from './drivers/docker/engine-skip-kit.ts';
 import { dockerServiceEngine } from './drivers/docker/service-engine.ts';
 import { cellIdFor } from './render/runtime/desired-state.ts';
 import { LABELS } from './schema/runtime.ts';
@@ -22,11 +23,7 @@ import { parseServiceManifest, type ServiceManifest } from './schema/service-man
 
 const engine = new DockerEngine();
 const BASE = 'node:24-bookworm-slim';
-const skip = !(await engine.reachable())
-  ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
-  : !(await engine.imageId(BASE))
-    ? `${BASE} is not a local image`
-    : false;
+const skip = await engineSkipReason(engine, BASE);
 
 const t = randomBytes(3).toString('hex');
 const prefix = `pic-dp${t}-`;

@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, login, makeKit } from './api/test-kit.ts';
 import type { DnsServerPort } from './core/ports/dns-server.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { engineSkipReason } from './drivers/docker/engine-skip-kit.ts';
 import { dockerServiceEngine } from './drivers/docker/service-engine.ts';
 import { serviceFiles } from './drivers/docker/service-files.ts';
 import { cellIdFor } from './render/runtime/desired-state.ts';
@@ -23,11 +24,7 @@ import type { CellZoneInput } from './render/unbound/cell-zone.ts';
 import { LABELS } from './schema/runtime.ts';
 
 const engine = new DockerEngine();
-const skip = !(await engine.reachable())
-  ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
-  : !(await engine.imageId('debian:bookworm-slim'))
-    ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
-    : false;
+const skip = await engineSkipReason(engine);
 
 const PEER_PASSWORD = 'a peer password long enough';
 const prefix = `pic-hk${randomBytes(3).toString('hex')}-`;

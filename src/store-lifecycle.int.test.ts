@@ -13,16 +13,13 @@ import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, makeKit } from './api/test-kit.ts';
 import type { ServiceEnginePort } from './core/ports/service-store.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { engineSkipReason } from './drivers/docker/engine-skip-kit.ts';
 import { dockerServiceEngine } from './drivers/docker/service-engine.ts';
 import { cellIdFor } from './render/runtime/desired-state.ts';
 import { LABELS } from './schema/runtime.ts';
 
 const engine = new DockerEngine();
-const skip = !(await engine.reachable())
-  ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
-  : !(await engine.imageId('debian:bookworm-slim'))
-    ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
-    : false;
+const skip = await engineSkipReason(engine);
 
 const prefix = `pic-lt${randomBytes(3).toString('hex')}-`;
 const container = `${prefix}cell-calendar_radicale`;

@@ -20,6 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, makeKit } from './api/test-kit.ts';
 import { freePort } from './drivers/acme/pebble-kit.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { engineSkipReason } from './drivers/docker/engine-skip-kit.ts';
 import { dockerServiceEngine } from './drivers/docker/service-engine.ts';
 import { type LoopbackRegistry, startRegistry } from './drivers/registry/registry-kit.ts';
 
@@ -28,11 +29,7 @@ const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 
 const engine = new DockerEngine();
-const skip = !(await engine.reachable())
-  ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
-  : !(await engine.imageId('debian:bookworm-slim'))
-    ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
-    : false;
+const skip = await engineSkipReason(engine);
 
 const prefix = `pic-pub${randomBytes(3).toString('hex')}-`;
 const SECRET = `s3cret-${randomBytes(6).toString('hex')}`;

@@ -15,17 +15,14 @@ import { after, before, describe, test } from 'node:test';
 import { authed, completeSetup, type Kit, type Login, makeKit } from './api/test-kit.ts';
 import { signImage } from './core/service-store/sign-image.ts';
 import { DockerEngine } from './drivers/docker/engine.ts';
+import { engineSkipReason } from './drivers/docker/engine-skip-kit.ts';
 import { dockerServiceEngine } from './drivers/docker/service-engine.ts';
 import { registryClient } from './drivers/registry/registry-client.ts';
 import { type LoopbackRegistry, startRegistry } from './drivers/registry/registry-kit.ts';
 import { parseImageRef } from './schema/image-ref.ts';
 
 const engine = new DockerEngine();
-const skip = !(await engine.reachable())
-  ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
-  : !(await engine.imageId('debian:bookworm-slim'))
-    ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
-    : false;
+const skip = await engineSkipReason(engine);
 
 const prefix = `pic-rx${randomBytes(3).toString('hex')}-`;
 const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

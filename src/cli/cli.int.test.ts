@@ -17,6 +17,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { authed, type Kit, login, makeKit, sessionCookieOf, setupBody } from '../api/test-kit.ts';
 import { DockerEngine } from '../drivers/docker/engine.ts';
+import { engineSkipReason } from '../drivers/docker/engine-skip-kit.ts';
 import { cellIdFor } from '../render/runtime/desired-state.ts';
 import { LABELS } from '../schema/runtime.ts';
 
@@ -235,11 +236,7 @@ describe('pic serve', () => {
 // network: no whole cell comes up. Everything made here carries the pic-clitest- prefix and goes.
 describe('pic down and pic uninstall: the cell chosen by its id', async () => {
   const engine = new DockerEngine();
-  const skip = !(await engine.reachable())
-    ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
-    : !(await engine.imageId('debian:bookworm-slim'))
-      ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
-      : false;
+  const skip = await engineSkipReason(engine);
   const root = mkdtempSync(join(tmpdir(), 'pic-clitest-'));
   const prefix = `pic-clitest-${randomBytes(3).toString('hex')}`;
   const cells = { a: join(root, 'a'), b: join(root, 'b') };

@@ -8,14 +8,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LABELS } from '../../schema/runtime.ts';
 import { DockerEngine } from './engine.ts';
+import { engineSkipReason } from './engine-skip-kit.ts';
 import { prepareWithContainer } from './service-engine.ts';
 
 const engine = new DockerEngine();
-const skip = !(await engine.reachable())
-  ? 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)'
-  : !(await engine.imageId('debian:bookworm-slim'))
-    ? 'debian:bookworm-slim is not a local image (scripts/base-images.sh creates it)'
-    : false;
+const skip = await engineSkipReason(engine);
 const dir = mkdtempSync(join(tmpdir(), 'pic-volprep-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -20,20 +20,14 @@ import {
 } from '../../api/test-kit.ts';
 import type { ServiceVolume } from '../../schema/backup.ts';
 import { DockerEngine } from './engine.ts';
+import { engineSkipReason } from './engine-skip-kit.ts';
 import { dockerServiceVolumes } from './service-volumes.ts';
 
 const IMAGE = 'debian:bookworm-slim';
 const engine = new DockerEngine();
 const MB = Number(process.env.PIC_TEST_VOLUME_MB ?? 4);
 
-async function skipReason(): Promise<string | false> {
-  if (!(await engine.reachable()))
-    return 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)';
-  if (!(await engine.imageId(IMAGE)))
-    return `${IMAGE} is not a local image (scripts/base-images.sh creates it)`;
-  return false;
-}
-const skip = await skipReason();
+const skip = await engineSkipReason(engine, IMAGE);
 
 const name = `pic-voltest-${randomBytes(4).toString('hex')}`;
 const VOL: ServiceVolume = { service: 'notes', volume: 'data', container: name, path: '/data' };

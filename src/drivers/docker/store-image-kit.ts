@@ -17,17 +17,11 @@ import type { ServiceManifest } from '../../schema/service-manifest.ts';
 import { loadBuiltinCatalog } from '../catalog/builtin-catalog.ts';
 import { type BuiltImage, buildImage } from './build-image.ts';
 import { DockerEngine } from './engine.ts';
-import { BASE_IMAGE } from './service-engine.ts';
+import { engineSkipReason } from './engine-skip-kit.ts';
 
 export const engine = new DockerEngine();
 
-export async function skipReason(): Promise<string | false> {
-  if (!(await engine.reachable()))
-    return 'the Docker engine is not reachable (scripts/ensure-docker.sh starts it)';
-  if (!(await engine.imageId(BASE_IMAGE)))
-    return `${BASE_IMAGE} is not a local image (scripts/base-images.sh creates it)`;
-  return false;
-}
+export const skipReason = () => engineSkipReason(engine);
 
 export type Container = ServiceManifest['containers'][number];
 /** argv in a container as the container's user (as the store runs hooks); stdin written then closed. */

@@ -5,16 +5,13 @@
 // (anonymous volumes too).
 import assert from 'node:assert/strict';
 import { DockerEngine } from './engine.ts';
+import { engineSkipReason } from './engine-skip-kit.ts';
 
 const IMAGE = 'debian:bookworm-slim';
 const engine = new DockerEngine();
 
 /** Why the tests cannot run here, or false. */
-export async function skipReason(): Promise<string | false> {
-  if (!(await engine.reachable())) return 'the Docker engine is not reachable';
-  if (!(await engine.imageId(IMAGE))) return `${IMAGE} is not a local image`;
-  return false;
-}
+export const skipReason = () => engineSkipReason(engine, IMAGE);
 
 export interface VolumeContainer {
   name: string;
