@@ -74,8 +74,8 @@ export class ChangeWatch {
   /** The header as last read, and the buffer the next read goes into (swapped when they differ). */
   #seenHeader = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
   #header = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  /** Its own statement, answering an array (no row object per call). */
-  readonly #dataVersion: StatementSync;
+  /** Without a `-shm` file: PRAGMA data_version, its own statement answering an array (no row object). */
+  readonly #dataVersion: StatementSync | undefined;
   #local = 0;
   #seenLocal = -1;
   #seenData = -1;
@@ -89,8 +89,10 @@ export class ChangeWatch {
   private constructor(db: Db, tables: readonly string[], n: number) {
     this.#shm = openShm(db);
     if (this.#shm !== undefined) shmFiles.register(this, this.#shm);
-    this.#dataVersion = db.prepare('PRAGMA data_version');
-    this.#dataVersion.setReturnArrays(true);
+    if (this.#shm === undefined) {
+      this.#dataVersion = db.prepare('PRAGMA data_version');
+      this.#dataVersion.setReturnArrays(true);
+    }
     const fn = `pic_change_watch_${n}`;
     db.function(fn, { deterministic: false }, () => {
       this.#local++;
@@ -126,7 +128,7 @@ export class ChangeWatch {
     this.#checkedThisTurn = true;
     setImmediate(this.#endTurn);
     if (this.#shm === undefined) {
-      const data = (this.#dataVersion.get() as unknown as [number])[0];
+      const data = (this.#dataVersion!.get() as unknown as [number])[0];
       if (data === this.#seenData) return false;
       this.#seenData = data;
       return true;

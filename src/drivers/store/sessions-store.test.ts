@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDb, transaction } from '../db.ts';
+import { type Db, openDb, transaction } from '../db.ts';
 import { SessionsStore } from './sessions-store.ts';
 import { UsersStore } from './users-store.ts';
 
@@ -59,6 +59,32 @@ function fileDb(): { path: string; cleanup: () => void } {
   return { path: join(dir, 'cell.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+interface TwoConnections {
+  db: Db;
+  other: Db;
+  users: UsersStore;
+  sessions: SessionsStore;
+  alice: number;
+}
+
+/** A file database with alice's session `a` cached on one connection, and a second connection to it. */
+async function withTwoConnections(fn: (c: TwoConnections) => Promise<void>): Promise<void> {
+  const { path, cleanup } = fileDb();
+  const db = openDb(path);
+  const other = openDb(path);
+  try {
+    const users = new UsersStore(db);
+    const sessions = new SessionsStore(db);
+    const alice = users.insert('alice', 'admin', 'x');
+    sessions.insert(session('a', alice, 1000));
+    await fn({ db, other, users, sessions, alice });
+  } finally {
+    other.close();
+    db.close();
+    cleanup();
+  }
+}
+
 test('a session ended or a role changed by another process is seen by the first lookup of the next turn', async () => {
   const { path, cleanup } = fileDb();
   try {
@@ -106,14 +132,7 @@ test('a session ended or a role changed by another process is seen by the first 
 });
 
 test("every commit of another connection is seen by the next turn's lookup (500 changes in a row)", async () => {
-  const { path, cleanup } = fileDb();
-  try {
-    const db = openDb(path);
-    const users = new UsersStore(db);
-    const sessions = new SessionsStore(db);
-    const alice = users.insert('alice', 'admin', 'x');
-    sessions.insert(session('a', alice, 1000));
-    const other = openDb(path);
+  await withTwoConnections(async ({ sessions, alice, other }) => {
     const roles = ['admin', 'peer'] as const;
     for (let i = 0; i < 500; i++) {
       assert.ok(sessions.get('a'));
@@ -143,11 +162,7 @@ test("every commit of another connection is seen by the next turn's lookup (500 
           sessions.insert(session('a', alice, 1000));
       }
     }
-    other.close();
-    db.close();
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test("this connection's own changes, raw SQL and rolled-back ones included, are seen at once", () => {
@@ -186,14 +201,7 @@ test("this connection's own changes, raw SQL and rolled-back ones included, are 
 });
 
 test('commits after checkpoints that restart the WAL are seen too (the WAL index header starts over)', async () => {
-  const { path, cleanup } = fileDb();
-  try {
-    const db = openDb(path);
-    const users = new UsersStore(db);
-    const sessions = new SessionsStore(db);
-    const alice = users.insert('alice', 'admin', 'x');
-    sessions.insert(session('a', alice, 1000));
-    const other = openDb(path);
+  await withTwoConnections(async ({ sessions, alice, other }) => {
     const roles = ['admin', 'peer'] as const;
     for (let i = 0; i < 50; i++) {
       assert.ok(sessions.get('a')); // cached
@@ -204,11 +212,7 @@ test('commits after checkpoints that restart the WAL are seen too (the WAL index
       await nextTurn();
       assert.equal(sessions.get('a')?.role, roles[i % 2]);
     }
-    other.close();
-    db.close();
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('an in-memory database (no -shm file) still sees its own changes', () => {
@@ -224,14 +228,7 @@ test('an in-memory database (no -shm file) still sees its own changes', () => {
 });
 
 test("another connection's commit: not read again within the turn of the last read, read in the next", async () => {
-  const { path, cleanup } = fileDb();
-  try {
-    const db = openDb(path);
-    const users = new UsersStore(db);
-    const sessions = new SessionsStore(db);
-    const alice = users.insert('alice', 'admin', 'x');
-    sessions.insert(session('a', alice, 1000));
-    const other = openDb(path);
+  await withTwoConnections(async ({ db, users, sessions, alice, other }) => {
     await nextTurn();
     assert.equal(sessions.get('a')?.role, 'admin'); // the header is read in this turn
     other.prepare('UPDATE users SET role = ? WHERE id = ?').run('peer', alice);
@@ -243,9 +240,5 @@ test("another connection's commit: not read again within the turn of the last re
     users.insert('bob', 'peer', 'y');
     db.prepare('UPDATE users SET role = ? WHERE id = ?').run('admin', alice);
     assert.equal(sessions.get('a')?.role, 'admin');
-    other.close();
-    db.close();
-  } finally {
-    cleanup();
-  }
+  });
 });
