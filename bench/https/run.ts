@@ -313,7 +313,8 @@ try {
     const r = await get(s.port, domain, root, '/');
     if (!r.body.equals(index)) throw new Error(`${s.name}: GET / is not index.html`);
   }
-  const [bare, cell] = servers as [Server, Server];
+  // The order of `configs`: the reference, the cell, the reference at the cell's GOGC, then the toggles.
+  const [bare, cell, bareGc] = servers as [Server, Server, Server];
   const cellHead = (await get(cell.port, domain, root, '/', BROWSER)).headers;
   if (!cellHead['strict-transport-security'] || !cellHead['content-security-policy'])
     throw new Error('cell-caddy: GET / lacks HSTS or the security headers');
@@ -388,7 +389,6 @@ try {
   }
   const [c0, b0] = [mid(results.get(key(cell, 0))!), mid(results.get(key(bare, 0))!)];
   console.log(`\nGET / cell-caddy ÷ bare file_server: ${(c0.rps / b0.rps).toFixed(2)} req/s (goal ≥ 0.90)`);
-  const bareGc = servers[2]!;
   const g0 = mid(results.get(key(bareGc, 0))!);
   console.log(
     `GET / cell-caddy ÷ ${bareGc.name}: ${(c0.rps / g0.rps).toFixed(2)} req/s, CPU ${g0.cpuUs.toFixed(0)} ÷ ${c0.cpuUs.toFixed(0)} µs/req`,
