@@ -16,12 +16,12 @@
 // autocannon always connects with rejectUnauthorized: false (lib/httpClient.js overrides tlsOptions),
 // so before the load the chain each server presents is verified once with node:tls against the cell
 // root, with the domain as SNI, and both must present the same certificate.
-// BENCH_HTTPS_TOGGLES=1 adds variants of the cell config each without one feature (access log,
-// headers, the TLS details of log lines), run in the same rounds (GET / only): the side experiment of
-// what costs what; and the front door as it was before the fourth stop (two logs, lowercase header
-// names).
+// BENCH_HTTPS_TOGGLES=1 adds variants of the cell config each without one feature (the headers, the
+// log's filter encoder), run in the same rounds (GET / only): the side experiment of what costs what;
+// and the front door as it was before (with its access log). BENCH_PPROF=DIR writes a CPU profile of
+// the reference and of the cell under load (bench/https/pprof-compare.ts reads them).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { request } from 'node:https';
 import { createRequire } from 'node:module';
@@ -56,6 +56,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TOGGLES = process.env.BENCH_HTTPS_TOGGLES === '1';
+/** A directory: after the rounds, 10 s CPU profiles of the reference and the cell (pprof-compare.ts). */
+const PPROF = process.env.BENCH_PPROF;
 /** cell-caddy's GOGC as its container runs it (CADDY_GOGC); BENCH_CADDY_GOGC tries another value. */
 const CELL_GOGC = process.env.BENCH_CADDY_GOGC ?? String(CADDY_GOGC);
 const CONNECTIONS = 50;
@@ -181,20 +183,33 @@ interface MemStats {
 }
 
 /** Go's memory statistics of a Caddy, from its admin API's expvar page (over its unix socket). */
-const memStats = (socket: string) =>
-  new Promise<MemStats>((resolve, reject) => {
-    httpGet({ socketPath: socket, path: '/debug/vars', headers: { host: CADDY_ADMIN_HOST } }, (res) => {
+/** One GET of a Caddy's admin API over its unix socket. */
+const adminGet = (socket: string, path: string) =>
+  new Promise<Buffer>((resolve, reject) => {
+    httpGet({ socketPath: socket, path, headers: { host: CADDY_ADMIN_HOST } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { memstats: MemStats }).memstats);
-        } catch (e) {
-          reject(e);
-        }
-      });
+      res.on('end', () => resolve(Buffer.concat(chunks)));
     }).on('error', reject);
   });
+
+const memStats = async (socket: string) =>
+  (JSON.parse((await adminGet(socket, '/debug/vars')).toString('utf8')) as { memstats: MemStats }).memstats;
+
+/** Caddy's own CPU profile over 10 s of GET / load, and how many requests the load made meanwhile. */
+async function profile(s: Server, domain: string, dir: string): Promise<void> {
+  const prof = adminGet(s.socket, '/debug/pprof/profile?seconds=10');
+  const r = await autocannon({
+    url: `https://127.0.0.1:${s.port}/`,
+    servername: domain,
+    connections: CONNECTIONS,
+    duration: 10,
+    headers: { host: domain },
+  });
+  const name = s.name.replace(/[^a-z0-9]+/gi, '-');
+  writeFileSync(join(dir, `${name}.cpu.pb.gz`), await prof);
+  writeFileSync(join(dir, `${name}.requests`), String(r.requests.total));
+}
 
 async function load(
   s: Server,
@@ -412,6 +427,13 @@ try {
   console.log(
     `paired (both loaded at once, ${CONNECTIONS / 2} connections each, GET /): cell ÷ bare ${median(paired).toFixed(2)} req/s (${paired.map((x) => x.toFixed(2)).join(', ')})`,
   );
+  if (PPROF) {
+    mkdirSync(PPROF, { recursive: true });
+    for (const s of [bare, cell]) await profile(s, domain, PPROF);
+    console.log(
+      `CPU profiles in ${PPROF}: node bench/https/pprof-compare.ts ${PPROF}/bare-file-server ${PPROF}/cell-caddy`,
+    );
+  }
   // The footprint side of the GC setting: each Caddy's peak resident memory over the whole run.
   console.log(
     `peak RSS (VmHWM) over the run: ${servers.map((s) => `${s.name} ${peakRssMiB(s.child?.pid).toFixed(1)} MiB`).join('; ')}`,

@@ -291,7 +291,7 @@ function frontDoorRoutes(apiUpstream: string, hsts: CaddyHeaders = {}, domain?: 
       // sets X-Forwarded-Proto, which cell-api believes from Caddy's address only (Secure cookies).
       // Not compressed: an API answer can hold a secret beside text the request chose (BREACH).
       handle: [
-        ...(withHsts ? [{ handler: 'headers', response: { set: hsts } }] : []),
+        ...(withHsts ? [{ handler: 'headers', response: { add: hsts } }] : []),
         { handler: 'reverse_proxy', upstreams: [{ dial: apiUpstream }] },
       ],
       terminal: true,
@@ -299,8 +299,11 @@ function frontDoorRoutes(apiUpstream: string, hsts: CaddyHeaders = {}, domain?: 
     {
       handle: [
         // The UI's files carry the API's security headers (and HSTS over HTTPS) in one handler;
-        // their caching is Caddy's (ETag, Last-Modified), untouched.
-        { handler: 'headers', response: { set: { ...hsts, ...UI_HEADERS } } },
+        // their caching is Caddy's (ETag, Last-Modified), untouched. `add`, not `set`: nothing
+        // before it set these names, so the answer is the same, and Caddy 2.6's `set` copies each
+        // value into a fresh slice on every request (8 of the front door's ~116 allocations per
+        // file; docs/performance.md, HTTPS).
+        { handler: 'headers', response: { add: { ...hsts, ...UI_HEADERS } } },
         // The file when it exists (its .br/.zst/.gz copy when the browser accepts one)...
         { ...ui, pass_thru: true },
         // ...otherwise a client-side route of the UI: index.html.

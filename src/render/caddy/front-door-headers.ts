@@ -49,7 +49,7 @@ export function withFrontDoorHeaders<S extends Record<string, CaddyServer>>(serv
       ? {
           ...s,
           routes: [
-            { handle: [{ handler: 'headers', response: { set: caddyHeaders(HSTS_HEADER) } }] },
+            { handle: [{ handler: 'headers', response: { add: caddyHeaders(HSTS_HEADER) } }] },
             ...s.routes,
           ],
         }

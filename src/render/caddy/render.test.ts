@@ -149,7 +149,7 @@ const serversOf = (text: string) =>
 function headerSets(routes: Route[]): Array<Record<string, string[]>> {
   return routes.flatMap((r) =>
     r.handle.flatMap((h) => [
-      ...(h.handler === 'headers' ? [(h.response as { set: Record<string, string[]> }).set] : []),
+      ...(h.handler === 'headers' ? [(h.response as { add: Record<string, string[]> }).add] : []),
       ...(h.handler === 'subroute' ? headerSets(h.routes as Route[]) : []),
     ]),
   );
@@ -163,6 +163,21 @@ test("the UI's files carry exactly the API's security headers (one source), no C
   assert.deepEqual(lower, Object.fromEntries(Object.entries(SECURITY_HEADERS).map(([k, v]) => [k, [v]])));
   assert.match(lower['content-security-policy']![0]!, /frame-ancestors 'none'/);
   for (const v of Object.values(lower)) assert.doesNotMatch(v[0]!, /[{}]/, 'Caddy would expand {…}');
+});
+
+test('every headers handler adds, first in its route: nothing before it can have set the same names', () => {
+  // `add` (cheaper than `set` in Caddy 2.6) gives the same answer only while no earlier handler of
+  // the route wrote these names; reverse_proxy and file_server come after and append their own.
+  for (const c of goldenCases(dir)) {
+    const servers = serversOf(renderCaddyConfig(c.input as CaddyConfigInput).output);
+    for (const [name, s] of Object.entries(servers))
+      for (const r of s.routes)
+        for (const [i, h] of r.handle.entries())
+          if (h.handler === 'headers') {
+            assert.equal(i, 0, `${c.name} ${name}: the headers handler runs first`);
+            assert.deepEqual(Object.keys(h.response as object), ['add'], `${c.name} ${name}: add only`);
+          }
+  }
 });
 
 test("the API's answers pass through untouched: its no-store and headers are cell-api's own", () => {
@@ -186,13 +201,13 @@ test('HSTS on every answer of the HTTPS server only, API included; never on :80 
   for (const [i, r] of s.https!.routes.entries()) {
     const first = r.handle.find((h) => h.handler === 'headers')!;
     assert.equal(r.handle.indexOf(first), r.handle[0]!.handler === 'vars' ? 1 : 0, 'before any answer');
-    const set = (first.response as { set: Record<string, string[]> }).set;
-    assert.deepEqual(set['Strict-Transport-Security'], hsts['Strict-Transport-Security']);
-    for (const k of Object.keys(set)) assert.equal(k, canonicalHeaderName(k), 'a canonical header name');
+    const added = (first.response as { add: Record<string, string[]> }).add;
+    assert.deepEqual(added['Strict-Transport-Security'], hsts['Strict-Transport-Security']);
+    for (const k of Object.keys(added)) assert.equal(k, canonicalHeaderName(k), 'a canonical header name');
     const plain = structuredClone(s.cell!.routes[i]!);
     const same = plain.handle.find((h) => h.handler === 'headers');
-    if (same) (same.response as { set: object }).set = { ...hsts, ...(same.response as { set: object }).set };
-    else plain.handle.unshift({ handler: 'headers', response: { set: hsts } });
+    if (same) (same.response as { add: object }).add = { ...hsts, ...(same.response as { add: object }).add };
+    else plain.handle.unshift({ handler: 'headers', response: { add: hsts } });
     assert.deepEqual(r, plain, `route ${i}: only HSTS added`);
   }
   for (const plain of [s.cell!, s.http!])

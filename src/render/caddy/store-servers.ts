@@ -74,7 +74,7 @@ export function storeServers(
         ...s.hosts.map((h) => ({
           match: [{ host: [h.host] }],
           handle: [
-            { handler: 'headers', response: { set: STORE_HEADERS } },
+            { handler: 'headers', response: { add: STORE_HEADERS } },
             // Host, Destination and every method reach the service as the client sent them.
             { handler: 'reverse_proxy', upstreams: [{ dial: h.upstream }] },
           ],
