@@ -17,6 +17,14 @@ export interface CaddyAdminOptions {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/**
+ * Caddy replaces its admin endpoint as it applies a config: a request right behind a load can meet
+ * the old listener closing (EPIPE, ECONNRESET) or the socket not there yet (ENOENT, ECONNREFUSED).
+ * Such a request is sent again after these pauses (ms); a load is idempotent.
+ */
+const RETRY_AFTER_MS = [100, 250, 500];
+const TRANSIENT = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOENT']);
+const transient = (err: unknown) => TRANSIENT.has((err as NodeJS.ErrnoException).code ?? '');
 /** Caddy's reasons can be long (the whole provisioning chain); the caller gets the start. */
 const MAX_REASON = 400;
 
@@ -54,16 +62,23 @@ export class CaddyAdmin implements CaddyAdminPort {
   }
 
   async #post(config: string, force: boolean): Promise<void> {
-    let res: { status: number; body: string };
-    try {
-      res = await this.#send('POST', '/load', config, {
-        'content-type': 'application/json',
-        ...(force ? { 'cache-control': 'must-revalidate' } : {}),
-      });
-    } catch (err) {
-      throw new AppError('unavailable', `Caddy's admin API at ${this.#socketPath} did not answer`, {
-        cause: err,
-      });
+    let res: { status: number; body: string } | undefined;
+    for (let attempt = 0; !res; attempt++) {
+      try {
+        res = await this.#send('POST', '/load', config, {
+          'content-type': 'application/json',
+          ...(force ? { 'cache-control': 'must-revalidate' } : {}),
+        });
+      } catch (err) {
+        const pause = RETRY_AFTER_MS[attempt];
+        if (pause !== undefined && transient(err)) {
+          await new Promise((r) => setTimeout(r, pause));
+          continue;
+        }
+        throw new AppError('unavailable', `Caddy's admin API at ${this.#socketPath} did not answer`, {
+          cause: err,
+        });
+      }
     }
     if (res.status < 200 || res.status > 299) {
       throw new AppError(
@@ -87,6 +102,9 @@ export class CaddyAdmin implements CaddyAdminPort {
           path,
           headers: { ...headers, host: this.#host },
           timeout: this.#timeoutMs,
+          // A connection of its own each time: a kept-alive one may belong to the admin endpoint a
+          // load just replaced.
+          agent: false,
         },
         (res) => {
           let text = '';
