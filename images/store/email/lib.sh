@@ -65,12 +65,13 @@ validate_settings() {
     def oneline: type == "string" and (test("[\u0000-\u001f\u007f-\u009f\u2028\u2029]") | not);
     if type != "object" then "settings: must be one JSON object"
     else
-      ([keys[] | select(IN("smarthost_host","smarthost_port","smarthost_username","smarthost_password","quota_mb","aliases") | not)] | first) as $k
+      ([keys[] | select(IN("smarthost_host","smarthost_port","smarthost_username","smarthost_password","smarthost_verify","quota_mb","aliases") | not)] | first) as $k
       | if $k then "settings: unknown key \($k | tojson)"
         elif (.smarthost_host // "" | printable | not) then "smarthost_host: must be a host name or an address on one line"
         elif (.smarthost_username // "" | oneline | not) then "smarthost_username: must be one line without control characters"
         elif (.smarthost_password // "" | oneline | not) then "smarthost_password: must be one line without control characters"
         elif (.smarthost_port != null and (.smarthost_port | type != "number" or . != floor or . < 1 or . > 65535)) then "smarthost_port: must be an integer 1..65535"
+        elif (.smarthost_verify != null and (.smarthost_verify | type != "boolean")) then "smarthost_verify: must be true or false"
         elif (.quota_mb != null and (.quota_mb | type != "number" or . != floor or . < 10 or . > 1048576)) then "quota_mb: must be an integer 10..1048576"
         elif (.aliases != null and (.aliases | type != "array" or length > 500)) then "aliases: must be a list of at most 500 {alias, to}"
         elif ([.aliases // [] | .[] | select(type != "object" or (keys != ["alias","to"]) or (.alias | printable | not) or (.to | printable | not))] | length > 0) then "aliases: each must be {\"alias\": local part, \"to\": username}"
@@ -114,6 +115,7 @@ validate_settings() {
       smarthost_port: ($port | tonumber),
       smarthost_username: (if (.smarthost_username // "") == "" then null else .smarthost_username end),
       smarthost_password: (if (.smarthost_username // "") == "" then null else .smarthost_password end),
+      smarthost_verify: (.smarthost_verify != false),
       quota_mb: ($quota | tonumber),
       aliases: (.aliases // [] | map({alias, to}))
     }' <<<"$json"
@@ -173,9 +175,10 @@ render_maps() {
 }
 
 render_main_cf() {
-  local domain=$1 settings=$2 cert key host port user relay
+  local domain=$1 settings=$2 cert key host port user relay verify
   read -r cert key <<<"$(tls_pair)"
   host=$(jq -r '.smarthost_host // ""' <<<"$settings")
+  verify=$(jq -r '.smarthost_verify' <<<"$settings")
   port=$(jq -r '.smarthost_port' <<<"$settings")
   user=$(jq -r '.smarthost_username // ""' <<<"$settings")
   relay=
@@ -269,9 +272,25 @@ CF
 # Outbound: everything for other domains goes through the smarthost, over TLS only.
 relayhost = $relay
 default_transport = smtp
-smtp_tls_security_level = encrypt
 smtp_tls_mandatory_protocols = >=TLSv1.2
+# The smarthost's address as the system finds it: /etc/hosts first, then the cell's DNS (a bracketed
+# relayhost is never looked up as MX).
+smtp_host_lookup = native
 CF
+      if [ "$verify" = false ]; then
+        cat <<'CF'
+# The owner turned the certificate check off (smarthost_verify: a relay on their own network with a
+# self-signed certificate): encrypted, but a server between the cell and the relay could pose as it.
+smtp_tls_security_level = encrypt
+CF
+      else
+        cat <<'CF'
+# Its certificate must chain to a certificate authority Debian trusts and name the smarthost: the
+# login is never sent to a server that only claims to be the relay.
+smtp_tls_security_level = secure
+smtp_tls_secure_cert_match = nexthop
+CF
+      fi
       [ "$port" != 465 ] || printf 'smtp_tls_wrappermode = yes\n'
       if [ -n "$user" ]; then
         cat <<CF

@@ -13,7 +13,7 @@
 // Nothing leaves the machine: the "outside" is a sink this test runs on the network's gateway.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -201,6 +201,7 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
         smarthost_port: null,
         smarthost_username: null,
         smarthost_password: null,
+        smarthost_verify: null,
         quota_mb: null,
         aliases: [],
         ...values,
@@ -610,6 +611,7 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
           smarthost_port: 465,
           smarthost_username: 'cell@provider.example',
           smarthost_password: 'p4ss w0rd',
+          smarthost_verify: false,
           quota_mb: 2048,
           aliases: [
             { alias: 'info', to: 'bob' },
@@ -617,6 +619,15 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
             { alias: 'ghost', to: 'nobody' },
             { alias: 'alice', to: 'bob' },
           ],
+        },
+      ],
+      [
+        // The certificate checked (the default); .invalid never resolves, and the queue is empty.
+        'smarthost-verified',
+        {
+          smarthost_host: 'relay.provider.invalid',
+          smarthost_username: 'cell@provider.example',
+          smarthost_password: 'p4ss w0rd',
         },
       ],
       ['default', { aliases: [{ alias: 'info', to: 'bob' }] }],
@@ -725,6 +736,10 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
           smarthost_password: 'p\nq',
         }),
       ],
+      ['smarthost_verify', JSON.stringify({ smarthost_host: 'relay.example', smarthost_verify: 'no' })],
+      // A certificate cannot be checked against an address: every message would stay queued.
+      ['smarthost_host', JSON.stringify({ smarthost_host: '192.0.2.1' })],
+      ['smarthost_host', JSON.stringify({ smarthost_host: '2001:db8::1', smarthost_verify: true })],
       ['quota_mb', JSON.stringify({ quota_mb: '10; rm -rf /' })],
       ['quota_mb', JSON.stringify({ quota_mb: 5 })],
       ['aliases', JSON.stringify({ aliases: [{ alias: 'x\ny', to: 'bob' }] })],
@@ -742,6 +757,61 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
     }
     assert.equal(await snapshot(), was);
     assert.equal((await exec(['ls', '/var/lib/pic-mail/tmp'])).stdout.trim(), '');
+  });
+
+  test('with the certificate check on, a relay that cannot prove its name never gets the login', async () => {
+    const tried: string[] = [];
+    const impostor = new SMTPServer({
+      authMethods: ['PLAIN', 'LOGIN'],
+      disableReverseLookup: true,
+      onAuth(auth, _session, cb) {
+        tried.push(auth.username ?? '');
+        cb(new Error('bad credentials'));
+      },
+      onData(stream, _session, cb) {
+        stream.resume();
+        stream.on('end', () => cb());
+      },
+      logger: false,
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      impostor.once('error', reject);
+      impostor.server.listen(0, gateway, () => resolve((impostor.server.address() as net.AddressInfo).port));
+    });
+    try {
+      // The relay's name, as a LAN relay would be named in /etc/hosts (no DNS query leaves for it):
+      // appended to the file Docker mounts there, read-only inside the container.
+      const { HostsPath } = await engine.docker.getContainer(container).inspect();
+      appendFileSync(HostsPath, `${gateway} relay.pic-test.invalid\n`);
+      const r = await settings({
+        smarthost_host: 'relay.pic-test.invalid',
+        smarthost_port: port,
+        smarthost_username: SINK.user,
+        smarthost_password: SINK.pass,
+        aliases: [{ alias: 'info', to: 'bob' }],
+      });
+      assert.equal(r.exitCode, 0, r.stderr);
+      const info = await transport(587, ALICE).sendMail({
+        from: `alice@${DOMAIN}`,
+        to: 'erin@outside.example',
+        subject: 'Through an impostor',
+        text: 'This must wait.',
+      });
+      assert.deepEqual(info.accepted, ['erin@outside.example']);
+      // smtp-server's own self-signed certificate names no relay: Postfix stops before AUTH.
+      const entry = await waitFor(
+        'the message deferred for the relay certificate',
+        async () =>
+          (await status()).queue.find(
+            (e) => e.recipients.includes('erin@outside.example') && /certificate/i.test(e.reason ?? ''),
+          ),
+        60_000,
+      );
+      assert.match(entry.reason ?? '', /certificate/i);
+      assert.deepEqual(tried, [], 'the login went to a relay that did not prove its name');
+    } finally {
+      await new Promise<void>((resolve) => impostor.close(() => resolve()));
+    }
   });
 
   test('with a smarthost set, the queued message goes out over TLS with AUTH, DKIM-signed', async () => {
@@ -774,11 +844,14 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
       srv.server.listen(0, gateway, () => resolve((srv.server.address() as net.AddressInfo).port));
     });
     sink = srv;
+    // smtp-server's own self-signed certificate, reached by address: the owner turns the check off,
+    // as for a relay on their own network.
     const r = await settings({
       smarthost_host: gateway,
       smarthost_port: port,
       smarthost_username: SINK.user,
       smarthost_password: SINK.pass,
+      smarthost_verify: false,
       aliases: [{ alias: 'info', to: 'bob' }],
     });
     assert.equal(r.exitCode, 0, r.stderr);
