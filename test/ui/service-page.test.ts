@@ -53,6 +53,13 @@ const FIELDS = [
   { key: 'smarthost_port', type: 'port', label: 'Smarthost port', default: 587 },
   { key: 'smarthost_username', type: 'text', label: 'Smarthost username' },
   { key: 'smarthost_password', type: 'secret', label: 'Smarthost password' },
+  {
+    key: 'smarthost_verify',
+    type: 'boolean',
+    label: "Check the smarthost's certificate",
+    help: 'Turn off only for a relay on your own network with a self-signed certificate.',
+    default: true,
+  },
   { key: 'quota_mb', type: 'integer', label: 'Mailbox quota (MB)', min: 10, max: 1048576, default: 1024 },
   { key: 'aliases', type: 'aliases', label: 'Aliases' },
 ];
@@ -80,6 +87,7 @@ async function fakeEmail(page: Page) {
       smarthost_host: null,
       smarthost_port: 587,
       smarthost_username: null,
+      smarthost_verify: true,
       quota_mb: 1024,
       aliases: [{ alias: 'info', to: 'alice' }],
     },
@@ -262,6 +270,10 @@ test('the email page: settings from the manifest (a 400 by its field, the secret
   await form.getByRole('button', { name: 'Add alias' }).click();
   await form.getByLabel('Alias 2', { exact: true }).fill('postmaster');
   await form.getByLabel('Account for alias 2').selectOption('bob');
+  // The certificate check is on as applied; the owner turns it off for a self-signed LAN relay.
+  const verify = form.getByLabel("Check the smarthost's certificate");
+  assert.equal(await verify.isChecked(), true);
+  await verify.uncheck();
   await form.getByRole('button', { name: 'Save settings' }).click();
   const notApplied = page.getByTestId('settings-not-applied');
   await notApplied.waitFor();
@@ -271,6 +283,7 @@ test('the email page: settings from the manifest (a 400 by its field, the secret
     smarthost_host: 'smtp.example.org',
     smarthost_port: 587,
     smarthost_username: null,
+    smarthost_verify: false,
     quota_mb: 2048,
     aliases: [
       { alias: 'info', to: 'alice' },

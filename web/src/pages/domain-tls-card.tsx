@@ -199,102 +199,105 @@ export function DomainTlsCard() {
           apply.mutate();
         }}
       >
-        <Field
-          label="Domain mode"
-          help={MODES.find((m) => m.value === form.mode)?.help}
-          error={fe('domain_mode')}
-        >
-          {(p) => (
-            <select
-              {...p}
-              name="domain_mode"
-              className="input"
-              value={form.mode}
-              onChange={(e) => setForm({ ...form, mode: e.target.value as Mode })}
-            >
-              {MODES.map((m) => (
-                <option key={m.value} value={m.value}>
-                  {m.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        {form.mode === 'custom' && text('domain', 'Domain', 'A domain you control, e.g. home.example.org')}
-        {acme && s && (
-          <p className="mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="tls-dns-hint">
-            {s.dns_provider_supports_txt
-              ? `Proved by DNS-01 through your ${s.dns_provider} DNS: the certificate also covers every service name (*.domain).`
-              : 'No DNS provider that can publish TXT records: proved by HTTP-01 (port 80 must reach this cell), for the domain itself only. '}
-            {!s.dns_provider_supports_txt && (
-              <a
-                href="/network"
-                className="underline"
-                onClick={(e) => {
-                  e.preventDefault();
-                  navigate('/network');
-                }}
+        {/* Disabled until the settings are here: their arrival would replace what was typed before. */}
+        <fieldset disabled={!config.data || !s} className="min-w-0">
+          <Field
+            label="Domain mode"
+            help={MODES.find((m) => m.value === form.mode)?.help}
+            error={fe('domain_mode')}
+          >
+            {(p) => (
+              <select
+                {...p}
+                name="domain_mode"
+                className="input"
+                value={form.mode}
+                onChange={(e) => setForm({ ...form, mode: e.target.value as Mode })}
               >
-                Set up Dynamic DNS
-              </a>
+                {MODES.map((m) => (
+                  <option key={m.value} value={m.value}>
+                    {m.label}
+                  </option>
+                ))}
+              </select>
             )}
-          </p>
-        )}
-        {acme && (
-          <>
-            {text('email', 'Contact email', 'The CA writes here about expiring certificates (optional).')}
-            <button type="button" className="btn-secondary mb-3" onClick={() => setAdvanced(!advanced)}>
-              {advanced ? 'Hide advanced' : 'Advanced'}
-            </button>
-            {advanced && (
-              <div className="grid gap-x-4 md:grid-cols-2">
-                {text('directory_url', 'ACME directory', 'Default: Let’s Encrypt. https only.')}
-                <Field label="Challenge" error={fe('challenge')}>
-                  {(p) => (
-                    <select
-                      {...p}
-                      name="challenge"
-                      className="input"
-                      value={form.challenge}
-                      onChange={(e) =>
-                        setForm({ ...form, challenge: e.target.value as typeof form.challenge })
-                      }
-                    >
-                      <option value="auto">Automatic</option>
-                      <option value="dns-01">DNS-01</option>
-                      <option value="http-01">HTTP-01</option>
-                    </select>
-                  )}
-                </Field>
-                <Field
-                  label="Private CA's roots (PEM)"
-                  help="Only for a private ACME CA (step-ca, a company CA): the root its HTTPS chains to, and the root it issues under if that is another one (services such as webmail trust it)."
-                  error={fe('directory_ca')}
+          </Field>
+          {form.mode === 'custom' && text('domain', 'Domain', 'A domain you control, e.g. home.example.org')}
+          {acme && s && (
+            <p className="mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="tls-dns-hint">
+              {s.dns_provider_supports_txt
+                ? `Proved by DNS-01 through your ${s.dns_provider} DNS: the certificate also covers every service name (*.domain).`
+                : 'No DNS provider that can publish TXT records: proved by HTTP-01 (port 80 must reach this cell), for the domain itself only. '}
+              {!s.dns_provider_supports_txt && (
+                <a
+                  href="/network"
+                  className="underline"
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate('/network');
+                  }}
                 >
-                  {(p) => (
-                    <textarea
-                      {...p}
-                      name="directory_ca"
-                      className="input font-mono text-xs"
-                      rows={3}
-                      spellCheck={false}
-                      placeholder="-----BEGIN CERTIFICATE-----"
-                      value={form.directory_ca}
-                      onChange={(e) => setForm({ ...form, directory_ca: e.target.value })}
-                    />
+                  Set up Dynamic DNS
+                </a>
+              )}
+            </p>
+          )}
+          {acme && (
+            <>
+              {text('email', 'Contact email', 'The CA writes here about expiring certificates (optional).')}
+              <button type="button" className="btn-secondary mb-3" onClick={() => setAdvanced(!advanced)}>
+                {advanced ? 'Hide advanced' : 'Advanced'}
+              </button>
+              {advanced && (
+                <div className="grid gap-x-4 md:grid-cols-2">
+                  {text('directory_url', 'ACME directory', 'Default: Let’s Encrypt. https only.')}
+                  <Field label="Challenge" error={fe('challenge')}>
+                    {(p) => (
+                      <select
+                        {...p}
+                        name="challenge"
+                        className="input"
+                        value={form.challenge}
+                        onChange={(e) =>
+                          setForm({ ...form, challenge: e.target.value as typeof form.challenge })
+                        }
+                      >
+                        <option value="auto">Automatic</option>
+                        <option value="dns-01">DNS-01</option>
+                        <option value="http-01">HTTP-01</option>
+                      </select>
+                    )}
+                  </Field>
+                  <Field
+                    label="Private CA's roots (PEM)"
+                    help="Only for a private ACME CA (step-ca, a company CA): the root its HTTPS chains to, and the root it issues under if that is another one (services such as webmail trust it)."
+                    error={fe('directory_ca')}
+                  >
+                    {(p) => (
+                      <textarea
+                        {...p}
+                        name="directory_ca"
+                        className="input font-mono text-xs"
+                        rows={3}
+                        spellCheck={false}
+                        placeholder="-----BEGIN CERTIFICATE-----"
+                        value={form.directory_ca}
+                        onChange={(e) => setForm({ ...form, directory_ca: e.target.value })}
+                      />
+                    )}
+                  </Field>
+                  {text('eab_kid', 'EAB key id', 'Only for CAs that require external account binding.')}
+                  {text(
+                    'eab_hmac',
+                    'EAB HMAC key',
+                    s?.eab_hmac_set ? 'Stored. Leave empty to keep it.' : 'Shown once by the CA.',
+                    true,
                   )}
-                </Field>
-                {text('eab_kid', 'EAB key id', 'Only for CAs that require external account binding.')}
-                {text(
-                  'eab_hmac',
-                  'EAB HMAC key',
-                  s?.eab_hmac_set ? 'Stored. Leave empty to keep it.' : 'Shown once by the CA.',
-                  true,
-                )}
-              </div>
-            )}
-          </>
-        )}
+                </div>
+              )}
+            </>
+          )}
+        </fieldset>
         <div className="flex flex-wrap gap-2">
           <button type="submit" className="btn-primary" disabled={apply.isPending || !config.data || !s}>
             {apply.isPending ? 'Applying…' : 'Save and apply'}

@@ -155,18 +155,21 @@ function IdentityForm() {
     >
       <h2 className="mb-3 font-semibold">Identity</h2>
       <SaveState error={error} saved={saved} />
-      <div className="grid gap-x-4 md:grid-cols-2">
-        {input('cell_name', 'Cell name')}
-        <p className="text-sm md:col-span-2 mb-3">
-          Domain: <span className="font-mono">{config.data?.identity.domain}</span> (
-          {config.data?.identity.domain_mode}): change it under <strong>Domain and TLS</strong>, which gets
-          its certificate before it switches.
-        </p>
-        {input('timezone', 'Time zone', 'IANA name, e.g. Europe/Berlin')}
-        {input('ip_range', 'Cell network', 'RFC 1918 range for the containers')}
-        {input('vpn_address', 'VPN address', 'The cell’s address on the VPN, e.g. 10.0.0.1/24')}
-        {input('wg_port', 'WireGuard port')}
-      </div>
+      {/* Disabled until the config is here: its arrival would replace what was typed before it. */}
+      <fieldset disabled={!config.data} className="min-w-0">
+        <div className="grid gap-x-4 md:grid-cols-2">
+          {input('cell_name', 'Cell name')}
+          <p className="text-sm md:col-span-2 mb-3">
+            Domain: <span className="font-mono">{config.data?.identity.domain}</span> (
+            {config.data?.identity.domain_mode}): change it under <strong>Domain and TLS</strong>, which gets
+            its certificate before it switches.
+          </p>
+          {input('timezone', 'Time zone', 'IANA name, e.g. Europe/Berlin')}
+          {input('ip_range', 'Cell network', 'RFC 1918 range for the containers')}
+          {input('vpn_address', 'VPN address', 'The cell’s address on the VPN, e.g. 10.0.0.1/24')}
+          {input('wg_port', 'WireGuard port')}
+        </div>
+      </fieldset>
       <button type="submit" className="btn-primary" disabled={save.isPending || !config.data}>
         Save identity
       </button>
@@ -238,24 +241,36 @@ function NetworkForm() {
         from this machine’s clock.
       </p>
       <SaveState error={error} saved={saved} />
-      <div className="grid gap-x-4 md:grid-cols-2">
-        {input('dns_forwarders', 'DNS forwarders', 'IPv4 resolvers, comma-separated, e.g. 9.9.9.9, 1.1.1.1')}
-        {input(
-          'dns_tls_forwarders',
-          'DNS-over-TLS forwarders',
-          'address#certificate name[@port], e.g. 9.9.9.9#dns.quad9.net (instead of plain forwarders)',
-        )}
-        {input('ntp_servers', 'NTP servers', 'Names or addresses, comma-separated')}
-        {input(
-          'endpoint_host',
-          'Public endpoint',
-          'Name or address peers dial; empty = a guess from this host',
-        )}
-      </div>
-      <label className="mb-3 flex items-center gap-2 text-sm">
-        <input type="checkbox" name="dnssec" checked={dnssec} onChange={(e) => setDnssec(e.target.checked)} />
-        Validate forwarded answers with DNSSEC (recommended)
-      </label>
+      {/* Disabled until the config is here: its arrival would replace what was typed before it. */}
+      <fieldset disabled={!config.data} className="min-w-0">
+        <div className="grid gap-x-4 md:grid-cols-2">
+          {input(
+            'dns_forwarders',
+            'DNS forwarders',
+            'IPv4 resolvers, comma-separated, e.g. 9.9.9.9, 1.1.1.1',
+          )}
+          {input(
+            'dns_tls_forwarders',
+            'DNS-over-TLS forwarders',
+            'address#certificate name[@port], e.g. 9.9.9.9#dns.quad9.net (instead of plain forwarders)',
+          )}
+          {input('ntp_servers', 'NTP servers', 'Names or addresses, comma-separated')}
+          {input(
+            'endpoint_host',
+            'Public endpoint',
+            'Name or address peers dial; empty = a guess from this host',
+          )}
+        </div>
+        <label className="mb-3 flex items-center gap-2 text-sm">
+          <input
+            type="checkbox"
+            name="dnssec"
+            checked={dnssec}
+            onChange={(e) => setDnssec(e.target.checked)}
+          />
+          Validate forwarded answers with DNSSEC (recommended)
+        </label>
+      </fieldset>
       <button type="submit" className="btn-primary" disabled={save.isPending || !config.data}>
         Save network
       </button>
