@@ -76,3 +76,41 @@ test('an unreachable engine is an error before anything is listed or removed', a
   await assert.rejects(removeCellOf({ cellDir: '/srv/cells/a', engine }), /Docker engine is not reachable/);
   assert.deepEqual(calls, []);
 });
+
+test('cell-api goes first, then what is listed after it, twice: a store container it was making goes too', async () => {
+  const dir = '/srv/cells/busy';
+  const api = { id: 'api', name: 'pic-cell-api', service: 'api', specHash: 'h', running: true };
+  const late = { ...container('mail'), service: 'email_mail' };
+  // What the engine lists: before cell-api went, after it (the mail container is being made), then
+  // with the mail container there.
+  const lists: Observed[] = [
+    {
+      network: { id: 'net', subnet: '172.20.0.0/24' },
+      containers: [container('dns'), api],
+      storeNetworks: [],
+    },
+    { network: { id: 'net', subnet: '172.20.0.0/24' }, containers: [container('dns')], storeNetworks: [] },
+    { network: { id: 'net', subnet: '172.20.0.0/24' }, containers: [late], storeNetworks: ['svc-email'] },
+  ];
+  const calls: string[] = [];
+  const engine = {
+    reachable: async () => true,
+    observe: async (cellId: string) => {
+      calls.push(`observe ${cellId === cellIdFor(dir) ? 'busy' : cellId}`);
+      return lists.shift()!;
+    },
+    remove: async (id: string) => void calls.push(`remove ${id}`),
+    removeNetwork: async (id: string) => void calls.push(`removeNetwork ${id}`),
+  };
+  assert.equal(await quiet(() => removeCellOf({ cellDir: dir, engine })), 5);
+  assert.deepEqual(calls, [
+    'observe busy',
+    'remove api',
+    'observe busy',
+    'remove dns',
+    'observe busy',
+    'remove mail',
+    'removeNetwork net',
+    'removeNetwork svc-email',
+  ]);
+});

@@ -20,10 +20,27 @@ export async function removeCellOf(
   await requireDocker(ctx.engine);
   // Only the cell's id (its directory's hash), not a render of the whole desired state: a config the
   // renderers refuse (a half-applied change) must not keep the owner from taking the cell down.
-  const observed = await ctx.engine.observe(cellIdFor(ctx.cellDir));
-  for (const c of observed.containers) {
-    console.log(`  remove ${c.name}`);
-    await ctx.engine.remove(c.id);
+  const id = cellIdFor(ctx.cellDir);
+  let observed = await ctx.engine.observe(id);
+  let removed = 0;
+  const removeAll = async (containers: ReadonlyArray<{ id: string; name: string }>) => {
+    for (const c of containers) {
+      console.log(`  remove ${c.name}`);
+      await ctx.engine.remove(c.id);
+      removed++;
+    }
+  };
+  const api = observed.containers.filter((c) => c.service === 'api');
+  if (api.length === 0) await removeAll(observed.containers);
+  else {
+    // cell-api goes first: it makes store services' containers (their recreation after a domain
+    // change may be running), so none may appear while the rest go. Then the rest as listed now, and
+    // once more for a container whose creation was already on its way to the engine.
+    await removeAll(api);
+    for (let pass = 0; pass < 2; pass++) {
+      observed = await ctx.engine.observe(id);
+      await removeAll(observed.containers);
+    }
   }
   if (observed.network) {
     console.log('  remove network');
@@ -34,7 +51,7 @@ export async function removeCellOf(
     console.log("  remove a store service's network");
     await ctx.engine.removeNetwork(id);
   }
-  return observed.containers.length + (observed.network ? 1 : 0) + storeNetworks.length;
+  return removed + (observed.network ? 1 : 0) + storeNetworks.length;
 }
 
 export async function down(argv: string[]): Promise<number> {
