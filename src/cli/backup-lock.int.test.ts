@@ -27,6 +27,43 @@ function pic(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A `pic backup` on the host, once it holds the lock. The probe takes the lock for an instant itself:
+ * a host command that tried at that instant was refused ("running in another process") and exited,
+ * which says nothing about the lock, so it is started again (a full run lost that race once).
+ */
+async function hostBackupHoldingLock(cellDir: string, dataDir: string) {
+  for (let attempt = 1; ; attempt++) {
+    const child = spawn(NODE, [MAIN, 'backup', '--dir', cellDir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    let code: number | null | undefined;
+    const exited = new Promise<number | null>((r) =>
+      child.on('exit', (c) => {
+        code = c;
+        r(c);
+      }),
+    );
+    for (let i = 0; code === undefined; i++) {
+      const probe = tryJobLock(dataDir);
+      if (!probe) return { child, exited };
+      probe.release();
+      assert.ok(i < 4000, 'the host command never took the lock');
+      await pause(5);
+    }
+    await new Promise((r) => setImmediate(r)); // its last stderr bytes
+    assert.ok(
+      attempt < 5 && code === 1 && /another process/.test(stderr),
+      `the host command exited (${code}) before it was seen holding the lock: ${stderr}`,
+    );
+  }
+}
+
 describe('one backup or restore at a time, across processes', () => {
   let cellDir: string;
   const dataDir = () => join(cellDir, 'data', 'api');
@@ -62,16 +99,7 @@ describe('one backup or restore at a time, across processes', () => {
     const cell = open();
     try {
       const id = cell.deps.backups.list().backups[0]!.backup_id;
-      const child = spawn(NODE, [MAIN, 'backup', '--dir', cellDir], { cwd: ROOT, stdio: 'ignore' });
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      // Until the host command holds the lock.
-      for (let i = 0; ; i++) {
-        const probe = tryJobLock(dataDir());
-        if (!probe) break;
-        probe.release();
-        assert.ok(i < 2000, 'the host command never took the lock');
-        await pause(5);
-      }
+      const { exited } = await hostBackupHoldingLock(cellDir, dataDir());
       assert.throws(
         () => cell.deps.backups.create({ origin: 'api' }),
         (e: unknown) => e instanceof AppError && e.code === 'conflict' && /another process/.test(e.message),
@@ -89,15 +117,7 @@ describe('one backup or restore at a time, across processes', () => {
   });
 
   test('kill -9 of the process holding the lock frees it', async () => {
-    const child = spawn(NODE, [MAIN, 'backup', '--dir', cellDir], { cwd: ROOT, stdio: 'ignore' });
-    const exited = new Promise((r) => child.on('exit', r));
-    for (let i = 0; ; i++) {
-      const probe = tryJobLock(dataDir());
-      if (!probe) break;
-      probe.release();
-      assert.ok(i < 2000, 'the host command never took the lock');
-      await pause(5);
-    }
+    const { child, exited } = await hostBackupHoldingLock(cellDir, dataDir());
     child.kill('SIGKILL');
     await exited;
     const lock = tryJobLock(dataDir());
