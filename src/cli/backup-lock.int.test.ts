@@ -7,9 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import tar from 'tar-stream';
 import { createCell } from '../composition.ts';
 import { AppError } from '../core/errors.ts';
+import type { ServiceVolumesPort } from '../core/ports/service-volumes.ts';
 import { tryJobLock } from '../drivers/backup/job-lock.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -79,7 +82,30 @@ describe('one backup or restore at a time, across processes', () => {
   after(() => rmSync(cellDir, { recursive: true, force: true }));
 
   test('the API runs a backup: `pic backup` on the host is refused, and runs once it ended', async () => {
-    const cell = open();
+    // The API's backup waits at a service volume until the host command has been refused: however
+    // long that command takes to start, the API's job still holds the lock (a full run once saw the
+    // backup end first).
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const held: ServiceVolumesPort = {
+      list: async () => [{ service: 'notes', volume: 'data', container: 'pic-lock-notes', path: '/data' }],
+      export: async () => {
+        await gate;
+        const pack = tar.pack();
+        pack.entry({ name: 'data', type: 'directory' });
+        pack.finalize();
+        return Readable.from(pack);
+      },
+      import: async () => {},
+    };
+    const cell = createCell({
+      dataDir: dataDir(),
+      sweepTemps: false,
+      writeLogs: false,
+      serviceVolumes: held,
+    });
     try {
       const { backup_id } = cell.deps.backups.create({ origin: 'api' });
       const refused = await pic(['backup', '--dir', cellDir]);
@@ -87,8 +113,10 @@ describe('one backup or restore at a time, across processes', () => {
       assert.notEqual(job.phase, 'done', 'the API’s backup ended before the host command ran: inconclusive');
       assert.equal(refused.code, 1, refused.stderr);
       assert.match(refused.stderr, /running in another process/);
+      release();
       assert.equal((await cell.deps.backups.wait(backup_id)).phase, 'done');
     } finally {
+      release();
       cell.close();
     }
     const later = await pic(['backup', '--dir', cellDir]);
