@@ -3,7 +3,7 @@
 // status with "Renew now". A mode or domain change waits in the pending step; Apply obtains the new
 // certificate first and switches only when it succeeded (ADR 0018).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, api, call } from '../api/client';
 import { ErrorBanner, Field } from '../components/field';
 import { navigate } from '../router';
@@ -50,10 +50,15 @@ export function DomainTlsCard() {
   const [error, setError] = useState<ApiError | undefined>();
   const [done, setDone] = useState<string | undefined>();
 
+  // Filled from the server once: a refused apply refetches the settings (its PUT of the ACME
+  // settings may have gone through), and filling again then would wipe the mode and domain typed,
+  // with the error shown under them.
+  const filled = useRef(false);
   useEffect(() => {
     const id = config.data?.identity;
     const s = settings.data;
-    if (id && s)
+    if (id && s && !filled.current) {
+      filled.current = true;
       setForm((f) => ({
         ...f,
         mode: id.domain_mode,
@@ -64,6 +69,7 @@ export function DomainTlsCard() {
         challenge: s.challenge,
         eab_kid: s.eab_kid ?? '',
       }));
+    }
   }, [config.data, settings.data]);
 
   const apply = useMutation({
