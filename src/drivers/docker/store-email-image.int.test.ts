@@ -759,24 +759,50 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
     assert.equal((await exec(['ls', '/var/lib/pic-mail/tmp'])).stdout.trim(), '');
   });
 
-  test('with the certificate check on, a relay that cannot prove its name never gets the login', async () => {
-    const tried: string[] = [];
-    const impostor = new SMTPServer({
+  type Relayed = (typeof sunk)[number];
+  /**
+   * An SMTP relay on the Docker gateway (smtp-server's own self-signed certificate, no reverse
+   * lookup: nothing leaves the machine): `login` decides each AUTH, `received` gets each message.
+   */
+  const startRelay = async (
+    login: (username: string, password: string) => boolean,
+    received: (m: Relayed) => void = () => undefined,
+  ) => {
+    const server = new SMTPServer({
       authMethods: ['PLAIN', 'LOGIN'],
       disableReverseLookup: true,
       onAuth(auth, _session, cb) {
-        tried.push(auth.username ?? '');
-        cb(new Error('bad credentials'));
+        if (login(auth.username ?? '', auth.password ?? '')) cb(null, { user: auth.username });
+        else cb(new Error('bad credentials'));
       },
-      onData(stream, _session, cb) {
-        stream.resume();
-        stream.on('end', () => cb());
+      onData(stream, session, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (b: Buffer) => chunks.push(b));
+        stream.on('end', () => {
+          received({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks),
+            secure: session.secure,
+            user: session.user as string | undefined,
+          });
+          cb();
+        });
       },
       logger: false,
     });
     const port = await new Promise<number>((resolve, reject) => {
-      impostor.once('error', reject);
-      impostor.server.listen(0, gateway, () => resolve((impostor.server.address() as net.AddressInfo).port));
+      server.once('error', reject);
+      server.server.listen(0, gateway, () => resolve((server.server.address() as net.AddressInfo).port));
+    });
+    return { server, port };
+  };
+
+  test('with the certificate check on, a relay that cannot prove its name never gets the login', async () => {
+    const tried: string[] = [];
+    const { server: impostor, port } = await startRelay((username) => {
+      tried.push(username);
+      return false;
     });
     try {
       // The relay's name, as a LAN relay would be named in /etc/hosts (no DNS query leaves for it):
@@ -815,34 +841,10 @@ describe('store image: email (Postfix, Dovecot, OpenDKIM)', { skip }, () => {
   });
 
   test('with a smarthost set, the queued message goes out over TLS with AUTH, DKIM-signed', async () => {
-    const srv = new SMTPServer({
-      authMethods: ['PLAIN', 'LOGIN'],
-      // No reverse lookup of the client: nothing leaves the machine.
-      disableReverseLookup: true,
-      onAuth(auth, _session, cb) {
-        if (auth.username === SINK.user && auth.password === SINK.pass) cb(null, { user: auth.username });
-        else cb(new Error('bad credentials'));
-      },
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (b: Buffer) => chunks.push(b));
-        stream.on('end', () => {
-          sunk.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks),
-            secure: session.secure,
-            user: session.user as string | undefined,
-          });
-          cb();
-        });
-      },
-      logger: false,
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.server.listen(0, gateway, () => resolve((srv.server.address() as net.AddressInfo).port));
-    });
+    const { server: srv, port } = await startRelay(
+      (username, password) => username === SINK.user && password === SINK.pass,
+      (message) => sunk.push(message),
+    );
     sink = srv;
     // smtp-server's own self-signed certificate, reached by address: the owner turns the check off,
     // as for a relay on their own network.
