@@ -2,9 +2,11 @@
 // answers (one source: schema/security-headers.ts); the API's own answers pass through untouched, so
 // its `Cache-Control: no-store` on every private-key-bearing answer reaches the browser as it was
 // sent. A server that speaks HTTPS also sends HSTS on every answer, API included (cell-api cannot
-// know which scheme the browser used): the front door's HTTPS server sets it in one headers handler
-// per route (caddy-config.ts: the UI's route sets it with the security headers, one handler per
-// answer being the cheapest form), the store services' servers through withFrontDoorHeaders.
+// know which scheme the browser used): the front door's HTTPS server adds it in one headers handler
+// per route (caddy-config.ts: the UI's route adds it with the security headers, one handler per
+// answer being the cheapest form), the store services' servers through withFrontDoorHeaders. Every
+// headers handler adds rather than sets (Caddy 2.6's `set` copies each value twice) and runs first
+// in its route, so nothing before it can have set the same names (render.test.ts checks both).
 import { HSTS_HEADER, SECURITY_HEADERS } from '../../schema/security-headers.ts';
 
 /** Caddy's header map: each field name to its list of values. */
