@@ -28,9 +28,12 @@
 #     python3-bcrypt/-passlib the calendar service's account script hashes, checked as Radicale does
 #     docker-registry        Docker's registry (distribution 2.8), run on a loopback port by the store's
 #                            signature tests to push, sign and pull images (its service is stopped)
-#   --for bench (what `npm run bench:dns` and `bench:backup` ask for when a tool is missing) the run set plus:
+#   --for bench (what `npm run bench:dns`, `bench:https` and `bench:backup` ask for when a tool is missing) the
+#   run set plus:
 #     unbound, dns-root-data the two resolvers the DNS benchmark starts on loopback
 #     dnsperf                its load generator (DNS-OARC's, Debian's package)
+#     caddy                  the HTTPS benchmark's two servers (the cell's config and the bare file_server)
+#     nghttp2-client         h2load, the HTTPS benchmark's load generator (C; HTTP/1.1 and HTTP/2)
 #     age                    the backup benchmark's reference (`age -p`, `age -d`: Go's age, Debian's)
 #     time                   GNU time: the CPU seconds of the reference's processes (tar, gzip, age)
 #   The daemons of a production cell (Unbound, Caddy, chrony, WireGuard) run in its containers, whose
@@ -46,7 +49,7 @@ set -euo pipefail
 
 run_packages=(docker.io containerd debootstrap iptables iproute2 ca-certificates)
 test_packages=(chromium libnss3-tools wireguard-tools wireguard-go unbound dns-root-data pebble caddy chrony curl iputils-ping age python3-bcrypt python3-passlib docker-registry)
-bench_packages=(unbound dns-root-data dnsperf age time)
+bench_packages=(unbound dns-root-data dnsperf age time caddy nghttp2-client)
 
 purpose=run
 while [ $# -gt 0 ]; do

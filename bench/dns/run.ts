@@ -2,34 +2,20 @@
 // one part). Loopback only: every Unbound (and the cell-dns container of the change part) is started
 // and stopped here, and none has an upstream.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTools } from '../tools.ts';
 import { benchBlocked } from './blocked.ts';
 import { benchChange } from './change.ts';
 import { benchQps } from './qps.ts';
 
-/** Whether an executable of that name is on PATH (looked up here: no shell, no `command -v`). */
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => {
-    try {
-      accessSync(join(dir || '.', tool), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 const PART = process.env.BENCH_PART ?? 'all';
-for (const tool of ['unbound', 'unbound-control', ...(PART === 'change' ? [] : ['dnsperf'])]) {
-  if (!onPath(tool)) {
-    console.error(
-      `bench:dns needs ${tool} (Debian packages unbound and dnsperf): run\n  sudo scripts/install-prereqs.sh --for bench`,
-    );
-    process.exit(1);
-  }
-}
+requireTools(
+  'bench:dns',
+  ['unbound', 'unbound-control', ...(PART === 'change' ? [] : ['dnsperf'])],
+  'unbound and dnsperf',
+);
 const version = spawnSync('unbound', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[0];
 console.log(
   `bench:dns — ${cpus()[0]?.model} ×${cpus().length}, Linux ${release()}, ${version}, Node ${process.version}, load average ${loadavg()

@@ -3,19 +3,22 @@
 // The UI over HTTPS through cell-caddy's rendered config beside a bare Caddy file_server of the same
 // directory with the same certificate and key (bench/https/configs.ts), both run by the real `caddy`
 // on loopback ports. The certificate is the cell CA's, issued by a temp cell (makeKit + setup, local
-// mode) and delivered by FrontDoorTls as cell-api delivers it. autocannon (50 keep-alive connections,
-// HTTP/1.1, SNI and Host = the cell's domain) loads GET / (index.html) without and with a browser's
-// Accept-Encoding, and the UI's script with it, on each server in BENCH_ROUNDS interleaved rounds
-// (default 3 × BENCH_SECONDS = 5 s per server and request), and prints the median req/s, p50/p99, the
-// CPU µs/req of each Caddy (/proc/<pid>/stat), its heap allocations and bytes per request (Go's
-// memstats from the admin API's /debug/vars: exact counts, unlike CPU time, whatever else runs on the
-// machine) and the ratio cell ÷ bare (goal ≥ 0.9 for GET /); then BENCH_ROUNDS paired rounds of GET /
-// with both Caddys loaded at the same time (25 connections each): a ratio that stays comparable from
-// run to run on a shared machine.
+// mode) and delivered by FrontDoorTls as cell-api delivers it. h2load (h2load.ts: Debian's
+// nghttp2-client, C, one thread; 50 keep-alive connections, one request at a time each, SNI and
+// authority = the cell's domain) loads GET / (index.html) over HTTP/1.1 (the goal's row) and over
+// HTTP/2, then what a browser asks over HTTP/2 (GET / with its Accept-Encoding, the UI's script), on
+// each server in BENCH_ROUNDS interleaved rounds (default 3 × BENCH_SECONDS = 5 s per server and
+// request), and prints the median req/s, p50/p99, the CPU µs/req of each Caddy (/proc/<pid>/stat),
+// its heap allocations and bytes per request (Go's memstats from the admin API's /debug/vars: exact
+// counts, unlike CPU time, whatever else runs on the machine) and the ratio cell ÷ bare (goal ≥ 0.9
+// for GET /); then BENCH_ROUNDS paired rounds of GET / with both Caddys loaded at the same time (25
+// connections each): a ratio that stays comparable from run to run on a shared machine.
+// BENCH_LOADGEN=autocannon loads with autocannon (in this process, HTTP/1.1 only), as runs before
+// 2026-12-04's fourth session did.
 //
-// autocannon always connects with rejectUnauthorized: false (lib/httpClient.js overrides tlsOptions),
-// so before the load the chain each server presents is verified once with node:tls against the cell
-// root, with the domain as SNI, and both must present the same certificate.
+// Neither generator verifies the server's certificate (autocannon overrides tlsOptions with
+// rejectUnauthorized: false), so before the load the chain each server presents is verified once with
+// node:tls against the cell root, with the domain as SNI, and both must present the same certificate.
 // BENCH_HTTPS_TOGGLES=1 adds variants of the cell config each without one feature (the headers, the
 // log's filter encoder), run in the same rounds (GET / only): the side experiment of what costs what;
 // and the front door as it was before (with its access log). BENCH_PPROF=DIR writes a CPU profile of
@@ -34,7 +37,9 @@ import { FrontDoorTls } from '../../src/core/front-door/front-door-tls.ts';
 import { caddyTlsFiles } from '../../src/drivers/caddy/caddy-tls-files.ts';
 import { CADDY_ADMIN_HOST, CADDY_GOGC } from '../../src/schema/runtime.ts';
 import { cpuMs, median } from '../dns/measure.ts';
+import { requireTools } from '../tools.ts';
 import { bareConfig, cellConfig, VARIANTS } from './configs.ts';
+import { h2load } from './h2load.ts';
 import { benchUi } from './ui.ts';
 
 interface CannonResult {
@@ -62,6 +67,23 @@ const PPROF = process.env.BENCH_PPROF;
 const CELL_GOGC = process.env.BENCH_CADDY_GOGC ?? String(CADDY_GOGC);
 const CONNECTIONS = 50;
 const BROWSER = 'gzip, deflate, br, zstd';
+/** h2load (default: C, one thread, HTTP/1.1 and HTTP/2) or autocannon (Node, HTTP/1.1 only; as before). */
+const LOADGEN = process.env.BENCH_LOADGEN === 'autocannon' ? 'autocannon' : 'h2load';
+
+type Protocol = 'h1' | 'h2';
+interface Request {
+  label: string;
+  path: string;
+  enc?: string;
+  protocol: Protocol;
+}
+const PROTOCOL_NAME: Record<Protocol, string> = { h1: 'HTTP/1.1', h2: 'HTTP/2' };
+
+requireTools(
+  'bench:https',
+  ['caddy', ...(LOADGEN === 'h2load' ? ['h2load'] : [])],
+  'caddy and nghttp2-client',
+);
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -199,43 +221,68 @@ const memStats = async (socket: string) =>
 /** Caddy's own CPU profile over 10 s of GET / load, and how many requests the load made meanwhile. */
 async function profile(s: Server, domain: string, dir: string): Promise<void> {
   const prof = adminGet(s.socket, '/debug/pprof/profile?seconds=10');
-  const r = await autocannon({
-    url: `https://127.0.0.1:${s.port}/`,
-    servername: domain,
-    connections: CONNECTIONS,
-    duration: 10,
-    headers: { host: domain },
-  });
+  const r = await generate(s, domain, { label: 'GET /', path: '/', protocol: 'h1' }, CONNECTIONS, 10);
   const name = s.name.replace(/[^a-z0-9]+/gi, '-');
   writeFileSync(join(dir, `${name}.cpu.pb.gz`), await prof);
-  writeFileSync(join(dir, `${name}.requests`), String(r.requests.total));
+  writeFileSync(join(dir, `${name}.requests`), String(r.total));
 }
 
-async function load(
+interface Generated {
+  rps: number;
+  total: number;
+  p50: number;
+  p99: number;
+  failed: number;
+}
+
+/** One run of the load generator against one server: `connections` keep-alive connections. */
+async function generate(
   s: Server,
   domain: string,
-  path: string,
-  enc?: string,
-  connections = CONNECTIONS,
-): Promise<Measured> {
+  q: Request,
+  connections: number,
+  seconds: number,
+): Promise<Generated> {
+  const headers: Record<string, string> = q.enc ? { 'accept-encoding': q.enc } : {};
+  if (LOADGEN === 'h2load')
+    return h2load({
+      port: s.port,
+      domain,
+      path: q.path,
+      connections,
+      seconds,
+      protocol: q.protocol,
+      headers,
+      dir,
+    });
+  if (q.protocol !== 'h1') throw new Error('autocannon speaks HTTP/1.1 only');
+  const r = await autocannon({
+    url: `https://127.0.0.1:${s.port}${q.path}`,
+    servername: domain,
+    connections,
+    duration: seconds,
+    headers: { host: domain, ...headers },
+  });
+  return {
+    rps: r.requests.average,
+    total: r.requests.total,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    failed: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+async function load(s: Server, domain: string, q: Request, connections = CONNECTIONS): Promise<Measured> {
   const pid = s.child!.pid!;
   const mem0 = await memStats(s.socket);
   const cpu0 = cpuMs(pid);
-  const r = await autocannon({
-    url: `https://127.0.0.1:${s.port}${path}`,
-    servername: domain,
-    connections,
-    duration: SECONDS,
-    headers: { host: domain, ...(enc ? { 'accept-encoding': enc } : {}) },
-  });
-  const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / r.requests.total;
+  const r = await generate(s, domain, q, connections, SECONDS);
+  const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / r.total;
   const mem1 = await memStats(s.socket);
-  const allocs = (mem1.Mallocs - mem0.Mallocs) / r.requests.total;
-  const allocBytes = (mem1.TotalAlloc - mem0.TotalAlloc) / r.requests.total;
-  const bad = r.non2xx + r.errors + r.timeouts;
-  if (bad > 0)
-    throw new Error(`${s.name} ${path}: ${bad} failed requests (non-2xx ${r.non2xx}, errors ${r.errors})`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, allocs, allocBytes };
+  const allocs = (mem1.Mallocs - mem0.Mallocs) / r.total;
+  const allocBytes = (mem1.TotalAlloc - mem0.TotalAlloc) / r.total;
+  if (r.failed > 0) throw new Error(`${s.name} ${q.label}: ${r.failed} failed requests`);
+  return { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs, allocs, allocBytes };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pic-bench-https-'));
@@ -334,10 +381,14 @@ try {
   if (!cellHead['strict-transport-security'] || !cellHead['content-security-policy'])
     throw new Error('cell-caddy: GET / lacks HSTS or the security headers');
 
-  const requests = [
-    { label: 'GET / (index.html)', path: '/', enc: undefined },
-    { label: `GET / (Accept-Encoding: ${BROWSER})`, path: '/', enc: BROWSER },
-    { label: `GET ${ui.script} (same)`, path: ui.script, enc: BROWSER },
+  // The goal's row first: GET / over HTTP/1.1 without Accept-Encoding (as every earlier run measured
+  // it); then what a browser does: HTTP/2, with its Accept-Encoding, index.html and the main script.
+  const browserProtocol: Protocol = LOADGEN === 'h2load' ? 'h2' : 'h1';
+  const requests: Request[] = [
+    { label: 'GET / (index.html)', path: '/', protocol: 'h1' },
+    ...(LOADGEN === 'h2load' ? [{ label: 'GET / (index.html)', path: '/', protocol: 'h2' as const }] : []),
+    { label: `GET / (Accept-Encoding: ${BROWSER})`, path: '/', enc: BROWSER, protocol: browserProtocol },
+    { label: `GET ${ui.script} (same)`, path: ui.script, enc: BROWSER, protocol: browserProtocol },
   ];
   const sizes = await Promise.all(
     requests.map(async (q) => {
@@ -352,7 +403,7 @@ try {
     }),
   );
 
-  for (const s of servers) await load(s, domain, '/').catch(() => undefined); // warm-up, not measured
+  for (const s of servers) await load(s, domain, requests[0]!).catch(() => undefined); // warm-up, not measured
 
   // Interleaved rounds: every server and request once per round, so background load hits all alike.
   const results = new Map<string, Measured[]>();
@@ -362,7 +413,7 @@ try {
     for (const [qi, q] of requests.entries())
       for (const s of round % 2 ? [...servers].reverse() : servers) {
         if (qi > 0 && !s.all) continue; // the feature toggles: GET / only
-        const m = await load(s, domain, q.path, q.enc);
+        const m = await load(s, domain, q);
         results.set(key(s, qi), [...(results.get(key(s, qi)) ?? []), m]);
       }
   const mid = (xs: Measured[]) => {
@@ -382,12 +433,12 @@ try {
   console.log(`caddy ${version}; UI: ${ui.label}; domain ${domain}, certificate from the cell CA`);
   console.log(`GOGC: cell-caddy and its variants ${CELL_GOGC} (CADDY_GOGC), the reference Go's default`);
   console.log(
-    `autocannon: ${CONNECTIONS} keep-alive connections (HTTP/1.1 over TLS), ${SECONDS} s per server and request, ${ROUNDS} interleaved rounds (median)\n`,
+    `${LOADGEN === 'h2load' ? 'h2load (one thread, one request at a time per connection)' : 'autocannon'}: ${CONNECTIONS} keep-alive connections over TLS, ${SECONDS} s per server and request, ${ROUNDS} interleaved rounds (median)\n`,
   );
   console.log(
-    '| request | server | req/s | p50 ms | p99 ms | CPU µs/req | allocs/req | kB alloc/req | body | cell ÷ bare (per round) |',
+    '| request | protocol | server | req/s | p50 ms | p99 ms | CPU µs/req | allocs/req | kB alloc/req | body | cell ÷ bare (per round) |',
   );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---|---|');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---|---|');
   for (const [qi, q] of requests.entries()) {
     const ref = mid(results.get(key(bare, qi))!);
     for (const s of servers) {
@@ -398,12 +449,18 @@ try {
       const ratio = s === bare ? '' : `${(m.rps / ref.rps).toFixed(2)} (${per})`;
       const body = s === bare ? sizes[qi]![0] : s === cell ? sizes[qi]![1] : '';
       console.log(
-        `| ${q.label} | ${s.name} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.cpuUs.toFixed(0)} | ${m.allocs.toFixed(0)} | ${(m.allocBytes / 1024).toFixed(1)} | ${body} | ${ratio} |`,
+        `| ${q.label} | ${PROTOCOL_NAME[q.protocol]} | ${s.name} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.cpuUs.toFixed(0)} | ${m.allocs.toFixed(0)} | ${(m.allocBytes / 1024).toFixed(1)} | ${body} | ${ratio} |`,
       );
     }
   }
   const [c0, b0] = [mid(results.get(key(cell, 0))!), mid(results.get(key(bare, 0))!)];
-  console.log(`\nGET / cell-caddy ÷ bare file_server: ${(c0.rps / b0.rps).toFixed(2)} req/s (goal ≥ 0.90)`);
+  console.log(
+    `\nGET / over HTTP/1.1, cell-caddy ÷ bare file_server: ${(c0.rps / b0.rps).toFixed(2)} req/s (goal ≥ 0.90)`,
+  );
+  if (requests[1]?.protocol === 'h2') {
+    const [c1, b1] = [mid(results.get(key(cell, 1))!), mid(results.get(key(bare, 1))!)];
+    console.log(`GET / over HTTP/2, cell-caddy ÷ bare file_server: ${(c1.rps / b1.rps).toFixed(2)} req/s`);
+  }
   const g0 = mid(results.get(key(bareGc, 0))!);
   console.log(
     `GET / cell-caddy ÷ ${bareGc.name}: ${(c0.rps / g0.rps).toFixed(2)} req/s, CPU ${g0.cpuUs.toFixed(0)} ÷ ${c0.cpuUs.toFixed(0)} µs/req`,
@@ -419,9 +476,7 @@ try {
   // machine is shared (the interleaved rounds swing with it).
   const paired: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const [b, c] = await Promise.all(
-      [bare, cell].map((s) => load(s, domain, '/', undefined, CONNECTIONS / 2)),
-    );
+    const [b, c] = await Promise.all([bare, cell].map((s) => load(s, domain, requests[0]!, CONNECTIONS / 2)));
     paired.push(c!.rps / b!.rps);
   }
   console.log(
