@@ -632,6 +632,18 @@ export function createCell(opts: CellOptions): Cell {
     lifecycle,
   );
   forwarder.bind(store);
+  // The store services learn the domain from their containers' environment (PIC_CELL_DOMAIN), their
+  // certificates and their DNS records: after an apply that changed it, they are made again.
+  let servicesDomain = config.applied().identity.domain;
+  config.onApplied((applied) => {
+    if (applied.identity.domain === servicesDomain) return;
+    servicesDomain = applied.identity.domain;
+    void store
+      .recreateAll()
+      .catch((err: Error) =>
+        storeLogger.error({ err: err.message }, 'making the store services again for the new domain'),
+      );
+  });
   const serviceAccounts = new AccountsService({
     repo: accountsRepo,
     targets: storeAccountTargets({

@@ -243,6 +243,38 @@ describe('store lifecycle on Docker (calendar)', { skip }, () => {
     }
     assert.deepEqual((await call('GET', '/api/services/calendar/accounts')).json().accounts, []);
   });
+
+  test("a domain change, once applied, makes the service's container again for the new domain", async () => {
+    const before = await engine.docker.getContainer(container).inspect();
+    const marker = await engine.exec(container, ['sh', '-c', 'echo kept > /var/lib/radicale/marker']);
+    assert.equal(marker.exitCode, 0, marker.stderr);
+    const put = await kit.app.inject({
+      method: 'PUT',
+      url: '/api/config',
+      headers: authed(admin),
+      payload: { identity: { cell_name: 'other' } },
+    });
+    assert.equal(put.statusCode, 200, put.body);
+    // Pending until applied: the container still runs for home.cell.
+    assert.equal((await engine.docker.getContainer(container).inspect()).Id, before.Id);
+    const apply = await kit.app.inject({ method: 'POST', url: '/api/config/apply', headers: authed(admin) });
+    assert.equal(apply.statusCode, 200, apply.body);
+    const deadline = Date.now() + 110_000;
+    let item = (await call('GET', '/api/services/catalog/calendar')).json();
+    while (!/runs for other\.cell/.test(item.job?.message ?? '')) {
+      assert.ok(Date.now() < deadline, `not recreated: ${JSON.stringify(item.job)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      item = (await call('GET', '/api/services/catalog/calendar')).json();
+    }
+    assert.equal(item.state, 'running');
+    assert.deepEqual(item.subdomains, ['calendar.other.cell']);
+    const after = await engine.docker.getContainer(container).inspect();
+    assert.notEqual(after.Id, before.Id, 'a restart would keep the old environment');
+    assert.ok(after.Config.Env.includes('PIC_CELL_DOMAIN=other.cell'), after.Config.Env.join(' '));
+    assert.equal(after.State.Running, true);
+    // Its volume stayed.
+    assert.equal((await engine.exec(container, ['cat', '/var/lib/radicale/marker'])).stdout.trim(), 'kept');
+  });
 });
 
 test('without Docker (pic serve): install answers 409 naming why, and the catalog still lists', async () => {

@@ -118,7 +118,11 @@ const cell: StoreCell = {
   verification: 'enforce',
 };
 
-function make(catalog: ServiceManifest[], lifecycle?: ServiceLifecycle) {
+function make(
+  catalog: ServiceManifest[],
+  lifecycle?: ServiceLifecycle,
+  cellOf: () => StoreCell = () => cell,
+) {
   const repo = new FakeRepo();
   const engine = new FakeEngine();
   const store = new StoreService({
@@ -126,7 +130,7 @@ function make(catalog: ServiceManifest[], lifecycle?: ServiceLifecycle) {
     catalog: { list: async () => catalog.map((manifest) => ({ manifest, dir: `/cat/${manifest.id}` })) },
     repo,
     engine,
-    cell: () => cell,
+    cell: cellOf,
     verify: {
       registry: {} as never,
       keys: [],
@@ -460,6 +464,31 @@ describe('StoreService', () => {
       engine.calls.filter((c) => c.startsWith('restart ')),
       ['restart t-cell-alpha_main', 'restart t-cell-beta_main'],
     );
+  });
+
+  test('recreateAll (after a domain change): every running service made again for the new domain, those required first', async () => {
+    let domain = 'home.cell';
+    const { store, engine, repo } = make(
+      [manifest('beta', { requires: ['alpha'] }), manifest('alpha')],
+      undefined,
+      () => ({ ...cell, domain }),
+    );
+    await store.install('beta');
+    await store.idle();
+    domain = 'new.example';
+    engine.calls = [];
+    await store.recreateAll();
+    // A restart would keep the old PIC_CELL_DOMAIN: the containers are made again, volumes kept.
+    assert.deepEqual(
+      engine.calls.filter((c) => /^(create|restart) /.test(c)),
+      ['create t-cell-alpha_main', 'create t-cell-beta_main'],
+    );
+    assert.deepEqual(
+      [...engine.boxes.values()].map((b) => b.spec.env.PIC_CELL_DOMAIN),
+      ['new.example', 'new.example'],
+    );
+    assert.equal(repo.get('beta')?.state, 'running');
+    assert.match((await store.detail('alpha')).job?.message ?? '', /runs for new\.example/);
   });
 
   test("cell backups carry each running service's backup_volumes, in the container that mounts them", async () => {

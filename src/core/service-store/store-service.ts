@@ -560,35 +560,59 @@ export class StoreService implements InstalledServicesPort {
   async resume(): Promise<void> {
     if (!(await this.#d.engine.available())) return;
     const cell = this.#d.cell();
-    const d = this.#jobDeps();
     for (const r of this.#d.repo.list()) {
       if (r.state !== 'running' || this.#jobs.get(r.id)?.running) continue;
       const have = await this.#d.engine.containers(cell.cellId, r.id);
       if (have.length === r.manifest.containers.length && have.every((c) => c.running)) continue;
-      this.#jobs.set(r.id, { action: 'install', phase: 'create', message: 'recreating', running: true });
-      try {
-        // A remote image removed meanwhile is pulled again by the digest verified at install.
-        await pullImages(r.manifest, d, this.#report(r.id));
-        const images = await this.#imagesFor(r, d);
-        await runContainers(
-          r.manifest,
-          images,
-          r.virtualIp,
-          cell,
-          d,
-          this.#report(r.id),
-          this.#wiring(r.manifest),
-          this.#beforeStart(r.manifest),
-        );
-        await this.#afterStart(r.manifest, this.#report(r.id));
-        this.#finish(r.id, 'done', `${r.manifest.name} is running again`);
-      } catch (err) {
-        const why = (err as Error).message;
-        await removeService(r.id, cell, d).catch(() => undefined);
-        this.#d.repo.setState(r.id, 'failed', why);
-        this.#finish(r.id, 'failed', `recreating ${r.manifest.name} failed`, why);
-        this.#notify();
-      }
+      await this.#recreate(r, 'recreating', 'is running again');
+    }
+  }
+
+  /**
+   * After the cell's domain changed (its apply): every running service's containers are made again,
+   * those others require first. Each gets PIC_CELL_DOMAIN and its certificate for its new names, and
+   * its DNS records (an MX naming mail.<domain>) are collected again: a restart would keep the old
+   * domain in the container's environment. Volumes stay; one that cannot be made again is failed,
+   * with why.
+   */
+  async recreateAll(): Promise<void> {
+    if (!(await this.#d.engine.available())) return;
+    const rows = this.#d.repo.list().filter((r) => r.state === 'running');
+    const required = new Set(rows.flatMap((r) => r.manifest.requires ?? []));
+    const ordered = [...rows.filter((r) => required.has(r.id)), ...rows.filter((r) => !required.has(r.id))];
+    for (const r of ordered) {
+      if (this.#jobs.get(r.id)?.running) continue;
+      await this.#recreate(r, `recreating for ${this.#d.cell().domain}`, `runs for ${this.#d.cell().domain}`);
+    }
+  }
+
+  /** Makes a running service's containers again from its recorded manifest and images. */
+  async #recreate(r: InstalledService, message: string, done: string): Promise<void> {
+    const cell = this.#d.cell();
+    const d = this.#jobDeps();
+    this.#jobs.set(r.id, { action: 'install', phase: 'create', message, running: true });
+    try {
+      // A remote image removed meanwhile is pulled again by the digest verified at install.
+      await pullImages(r.manifest, d, this.#report(r.id));
+      const images = await this.#imagesFor(r, d);
+      await runContainers(
+        r.manifest,
+        images,
+        r.virtualIp,
+        cell,
+        d,
+        this.#report(r.id),
+        this.#wiring(r.manifest),
+        this.#beforeStart(r.manifest),
+      );
+      await this.#afterStart(r.manifest, this.#report(r.id));
+      this.#finish(r.id, 'done', `${r.manifest.name} ${done}`);
+    } catch (err) {
+      const why = (err as Error).message;
+      await removeService(r.id, cell, d).catch(() => undefined);
+      this.#d.repo.setState(r.id, 'failed', why);
+      this.#finish(r.id, 'failed', `recreating ${r.manifest.name} failed`, why);
+      this.#notify();
     }
   }
 
