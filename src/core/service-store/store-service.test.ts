@@ -489,6 +489,30 @@ describe('StoreService', () => {
     );
     assert.equal(repo.get('beta')?.state, 'running');
     assert.match((await store.detail('alpha')).job?.message ?? '', /runs for new\.example/);
+
+    // Two changes in a row: the second run waits for the first, so every service ends on the last.
+    // The first run is held inside alpha's create (its job running) when the second change comes.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const create = engine.createContainer;
+    engine.createContainer = async (...args) => {
+      await gate;
+      return create(...args);
+    };
+    domain = 'first.example';
+    const first = store.recreateAll();
+    await new Promise((r) => setTimeout(r, 50));
+    domain = 'last.example';
+    const second = store.recreateAll();
+    engine.createContainer = create;
+    release();
+    await Promise.all([first, second]);
+    assert.deepEqual(
+      [...engine.boxes.values()].map((b) => b.spec.env.PIC_CELL_DOMAIN),
+      ['last.example', 'last.example'],
+    );
   });
 
   test("cell backups carry each running service's backup_volumes, in the container that mounts them", async () => {

@@ -575,7 +575,17 @@ export class StoreService implements InstalledServicesPort {
    * domain in the container's environment. Volumes stay; one that cannot be made again is failed,
    * with why.
    */
-  async recreateAll(): Promise<void> {
+  recreateAll(): Promise<void> {
+    // One run after another: a second domain change while the first run is still making containers
+    // must not skip the services that run is busy with (they would keep the first new domain).
+    const run = this.#recreating.then(() => this.#recreateAllNow());
+    this.#recreating = run.catch(() => undefined);
+    return run;
+  }
+
+  #recreating: Promise<void> = Promise.resolve();
+
+  async #recreateAllNow(): Promise<void> {
     if (!(await this.#d.engine.available())) return;
     const rows = this.#d.repo.list().filter((r) => r.state === 'running');
     const required = new Set(rows.flatMap((r) => r.manifest.requires ?? []));
