@@ -633,13 +633,16 @@ export function createCell(opts: CellOptions): Cell {
   );
   forwarder.bind(store);
   // The store services learn the domain from their containers' environment (PIC_CELL_DOMAIN), their
-  // certificates and their DNS records: after an apply that changed it, they are made again.
+  // certificates and their DNS records: after an apply that changed it, they are made again, once
+  // the zone has switched (dns.apply runs after the switch's own apply, queued before it by the
+  // listener above): the devices' names move first, and no container is made while the zone moves.
   let servicesDomain = config.applied().identity.domain;
   config.onApplied((applied) => {
     if (applied.identity.domain === servicesDomain) return;
     servicesDomain = applied.identity.domain;
-    void store
-      .recreateAll()
+    void dns
+      .apply()
+      .then(() => store.recreateAll())
       .catch((err: Error) =>
         storeLogger.error({ err: err.message }, 'making the store services again for the new domain'),
       );
