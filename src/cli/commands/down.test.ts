@@ -2,10 +2,13 @@
 // rendering its desired state: what they remove is exactly what the engine lists under that id.
 // A fake engine records what was asked; the real command against Docker is in src/cli/cli.int.test.ts.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Observed } from '../../core/runtime/plan.ts';
 import { cellIdFor } from '../../render/runtime/desired-state.ts';
-import { removeCellOf } from './down.ts';
+import { nothingToDo, removeCellOf } from './down.ts';
 
 function fakeEngine(byCell: Record<string, Observed>, reachable = true) {
   const calls: string[] = [];
@@ -69,6 +72,20 @@ test('a cell with nothing under its id removes nothing (0: "Nothing to do")', as
   const { engine, calls } = fakeEngine({});
   assert.equal(await quiet(() => removeCellOf({ cellDir: '/srv/cells/none', engine })), 0);
   assert.deepEqual(calls, [`observe ${cellIdFor('/srv/cells/none')}`]);
+});
+
+test('"Nothing to do" names a directory no cell ran in (no config/ or data/), and only such a one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pic-down-'));
+  try {
+    assert.equal(
+      nothingToDo(dir),
+      `Nothing to do: ${dir} is not a cell's directory (it has no config/ or data/). Give --dir the directory \`pic up\` ran in.`,
+    );
+    mkdirSync(join(dir, 'data'));
+    assert.equal(nothingToDo(dir), 'Nothing to do: no container of this cell exists.');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an unreachable engine is an error before anything is listed or removed', async () => {

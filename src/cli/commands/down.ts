@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ContainerEnginePort } from '../../core/ports/container-engine.ts';
 import { cellIdFor } from '../../render/runtime/desired-state.ts';
@@ -54,9 +56,20 @@ export async function removeCellOf(
   return removed + (observed.network ? 1 : 0) + storeNetworks.length;
 }
 
+/**
+ * What `pic down` says when it removed nothing: a directory without a cell's config/ or data/ (a
+ * mistyped --dir) is named as such, so the owner does not take "nothing to do" for "the cell is down".
+ */
+export function nothingToDo(cellDir: string): string {
+  return ['config', 'data'].some((d) => existsSync(join(cellDir, d)))
+    ? 'Nothing to do: no container of this cell exists.'
+    : `Nothing to do: ${cellDir} is not a cell's directory (it has no config/ or data/). Give --dir the directory \`pic up\` ran in.`;
+}
+
 export async function down(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' } }, strict: true });
-  const n = await removeCell(values.dir);
-  console.log(n ? 'The cell is down.' : 'Nothing to do: no container of this cell exists.');
+  const ctx = runtimeContext(values.dir);
+  const n = await removeCellOf(ctx);
+  console.log(n ? 'The cell is down.' : nothingToDo(ctx.cellDir));
   return 0;
 }
