@@ -319,8 +319,8 @@ export function DomainTlsCard() {
         </div>
         <p className="mt-2 text-xs text-slate-500">
           Apply also applies other pending changes. A new domain switches only once its certificate is issued;
-          until then the current one keeps serving. Once it switches, every installed service is made again for
-          the new domain (its data stays; email then answers for the new domain only).
+          until then the current one keeps serving. Once it switches, every installed service is made again
+          for the new domain (its data stays; email then answers for the new domain only).
         </p>
       </form>
     </section>
