@@ -14,7 +14,8 @@
 // owner switches to local mode and back while the device asks the cell's DNS every 20 ms: no failed
 // query, and the zone stays while the change is pending.
 // Then the owner switches to `pic_ngo` (e2e.pic.ngo) with the pic_ngo DDNS provider: DNS-01 through
-// the provider's TXT API gives the wildcard, and the device opens https://calendar.e2e.pic.ngo.
+// the provider's TXT API gives the wildcard, and the device opens https://calendar.e2e.pic.ngo; email,
+// made again for the new domain, takes mail for alice@e2e.pic.ngo and no longer for the old domain.
 //
 // What stands for the internet (nothing leaves this machine):
 // - Pebble runs on the host, its ACME listener on the host's default-route address, which cell-api
@@ -526,6 +527,32 @@ test('pic_ngo mode: DNS-01 through the DDNS provider gives the wildcard; the dev
     );
     const apex = curl(`https://${domain}/health`, PUBLIC_ROOTS);
     assert.equal(apex.code, 200, apex.stderr.slice(-400));
+
+    // Email was made again for the new domain (ADR 0012): its Postfix takes mail for
+    // alice@<new domain> on mail.<new domain>, and no longer for the old domain (a restart would have
+    // kept the old one in its environment and maps).
+    const smtp = (rcpt: string) =>
+      inDevice([
+        'curl',
+        '-sS',
+        '--max-time',
+        '10',
+        `smtp://mail.${domain}:25`,
+        '--mail-from',
+        'owner@outside.example',
+        '--mail-rcpt',
+        rcpt,
+        '--upload-file',
+        '/etc/hostname',
+      ]);
+    await until(
+      `email to take mail for alice@${domain}`,
+      async () => (smtp(`alice@${domain}`).status === 0 ? true : undefined),
+      180_000,
+    );
+    const old = smtp(`alice@${PUBLIC}`);
+    assert.notEqual(old.status, 0, 'mail for the old domain was still taken');
+    assert.match(old.stderr, /RCPT failed: 55\d/);
   } finally {
     await new Promise((r) => server.close(r));
   }
