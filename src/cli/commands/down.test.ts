@@ -88,6 +88,33 @@ test('"Nothing to do" names a directory no cell ran in (no config/ or data/), an
   }
 });
 
+test('after the cell, the ended helper containers go (cell-api may have stopped before removing one)', async () => {
+  const dir = '/srv/cells/helpers';
+  const { engine, calls } = fakeEngine({
+    [cellIdFor(dir)]: { network: undefined, containers: [container('dns')], storeNetworks: [] },
+  });
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => void lines.push(line);
+  try {
+    const n = await removeCellOf({
+      cellDir: dir,
+      engine: {
+        ...engine,
+        async removeEndedHelpers() {
+          calls.push('removeEndedHelpers');
+          return 2;
+        },
+      },
+    });
+    assert.equal(n, 1, 'helpers are not counted as the cell');
+  } finally {
+    console.log = log;
+  }
+  assert.deepEqual(calls, [`observe ${cellIdFor(dir)}`, 'remove dns', 'removeEndedHelpers']);
+  assert.ok(lines.includes('  remove 2 ended helper containers'), lines.join('\n'));
+});
+
 test('an unreachable engine is an error before anything is listed or removed', async () => {
   const { engine, calls } = fakeEngine({}, false);
   await assert.rejects(removeCellOf({ cellDir: '/srv/cells/a', engine }), /Docker engine is not reachable/);

@@ -16,7 +16,10 @@ export async function removeCell(dir: string | undefined): Promise<number> {
 /** removeCell on a resolved context: the cell is chosen by its id (its directory's hash) alone. */
 export async function removeCellOf(
   ctx: Pick<RuntimeContext, 'cellDir'> & {
-    engine: Pick<ContainerEnginePort, 'reachable' | 'observe' | 'remove' | 'removeNetwork'>;
+    engine: Pick<
+      ContainerEnginePort,
+      'reachable' | 'observe' | 'remove' | 'removeNetwork' | 'removeEndedHelpers'
+    >;
   },
 ): Promise<number> {
   await requireDocker(ctx.engine);
@@ -53,6 +56,9 @@ export async function removeCellOf(
     console.log("  remove a store service's network");
     await ctx.engine.removeNetwork(id);
   }
+  // cell-api went first: a helper it was running may have exited without being removed.
+  const helpers = (await ctx.engine.removeEndedHelpers?.()) ?? 0;
+  if (helpers) console.log(`  remove ${helpers} ended helper container${helpers > 1 ? 's' : ''}`);
   return removed + (observed.network ? 1 : 0) + storeNetworks.length;
 }
 

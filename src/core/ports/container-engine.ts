@@ -36,6 +36,11 @@ export interface ContainerEnginePort {
   /** Image id for a local image, or undefined when it has not been built (nothing is pulled). */
   imageId(ref: string): Promise<string | undefined>;
   observe(cellId: string): Promise<Observed>;
+  /**
+   * Removes the one-off helper containers (a volume's preparation, files written into it) that
+   * exited without being removed, whichever cell ran them; returns how many. Never throws.
+   */
+  removeEndedHelpers?(): Promise<number>;
   createNetwork(cellId: string, name: string, subnet: string, gateway: string): Promise<void>;
   removeNetwork(id: string): Promise<void>;
   createContainer(cellId: string, network: string, spec: ContainerSpec, hash: string): Promise<string>;

@@ -12,6 +12,7 @@ import type {
 import type { Observed, ObservedContainer } from '../../core/runtime/plan.ts';
 import { type ContainerSpec, LABELS } from '../../schema/runtime.ts';
 import { createOptions, DOCKER_SOCKET } from './create-options.ts';
+import { removeEndedHelpers } from './ended-helpers.ts';
 
 export { DOCKER_SOCKET };
 
@@ -61,6 +62,10 @@ export class DockerEngine implements ContainerEnginePort {
     const subnet = net?.IPAM?.Config?.[0]?.Subnet;
     const storeNetworks = nets.filter((n) => n.Labels?.[LABELS.storeId]).map((n) => n.Id);
     return { network: net ? { id: net.Id, subnet: subnet ?? '' } : undefined, containers, storeNetworks };
+  }
+
+  removeEndedHelpers(): Promise<number> {
+    return removeEndedHelpers(this);
   }
 
   async createNetwork(cellId: string, name: string, subnet: string, gateway: string): Promise<void> {

@@ -6,6 +6,7 @@ import type { ServiceContainerState, ServiceEnginePort } from '../../core/ports/
 import { parseImageRef } from '../../schema/image-ref.ts';
 import { type BindSpec, LABELS } from '../../schema/runtime.ts';
 import { buildImage } from './build-image.ts';
+import { HELPER_KINDS, removeEndedHelpers } from './ended-helpers.ts';
 import type { DockerEngine } from './engine.ts';
 import { HealthcheckReadiness } from './healthcheck-readiness.ts';
 import { prepareBind } from './host-dirs.ts';
@@ -160,11 +161,12 @@ export async function prepareWithContainer(engine: DockerEngine, bind: BindSpec)
     throw new Error(`not a bind source: ${bind.host}`);
   const owner = (n: number) => String(Math.trunc(n));
   const mode = ((bind.mode ?? 0o700) & 0o7777).toString(8).padStart(4, '0');
+  await removeEndedHelpers(engine);
   const c = await engine.docker.createContainer({
     Image: BASE_IMAGE,
     User: '0',
     Cmd: ['install', '-d', '-o', owner(bind.uid), '-g', owner(bind.gid ?? bind.uid), '-m', mode, '/v'],
-    Labels: { [LABELS.managed]: 'true', [LABELS.storeId]: 'volume-preparation' },
+    Labels: { [LABELS.managed]: 'true', [LABELS.storeId]: HELPER_KINDS.preparation },
     HostConfig: {
       Binds: [`${bind.host}:/v`],
       NetworkMode: 'none',

@@ -13,6 +13,7 @@ import type { ServiceFile, ServiceFilesPort } from '../../core/ports/service-hoo
 import { LABELS } from '../../schema/runtime.ts';
 import { serviceVolumeHostPath } from '../../schema/service-manifest.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
+import { HELPER_KINDS, removeEndedHelpers } from './ended-helpers.ts';
 import type { DockerEngine } from './engine.ts';
 import { BASE_IMAGE } from './service-engine.ts';
 
@@ -67,11 +68,12 @@ async function writeWithContainer(
   if (!dir.startsWith('/') || dir.includes(':')) throw new Error(`not a bind source: ${dir}`);
   const tag = randomBytes(6).toString('hex');
   const temps = files.map((f) => ({ ...f, temp: `.pic-tmp-${f.name}.${tag}` }));
+  await removeEndedHelpers(engine);
   const c = await engine.docker.createContainer({
     Image: BASE_IMAGE,
     User: '0',
     Cmd: ['sh', '-c', RENAME, 'sh', ...temps.flatMap((t) => [t.temp, t.name])],
-    Labels: { [LABELS.managed]: 'true', [LABELS.storeId]: 'volume-files' },
+    Labels: { [LABELS.managed]: 'true', [LABELS.storeId]: HELPER_KINDS.files },
     HostConfig: {
       Binds: [`${dir}:/v`],
       NetworkMode: 'none',
