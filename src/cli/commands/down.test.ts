@@ -101,8 +101,8 @@ test('after the cell, the ended helper containers go (cell-api may have stopped 
       cellDir: dir,
       engine: {
         ...engine,
-        async removeEndedHelpers() {
-          calls.push('removeEndedHelpers');
+        async removeEndedHelpers(cellDir: string) {
+          calls.push(`removeEndedHelpers ${cellDir}`);
           return 2;
         },
       },
@@ -111,7 +111,7 @@ test('after the cell, the ended helper containers go (cell-api may have stopped 
   } finally {
     console.log = log;
   }
-  assert.deepEqual(calls, [`observe ${cellIdFor(dir)}`, 'remove dns', 'removeEndedHelpers']);
+  assert.deepEqual(calls, [`observe ${cellIdFor(dir)}`, 'remove dns', `removeEndedHelpers ${dir}`]);
   assert.ok(lines.includes('  remove 2 ended helper containers'), lines.join('\n'));
 });
 

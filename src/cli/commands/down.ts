@@ -57,7 +57,7 @@ export async function removeCellOf(
     await ctx.engine.removeNetwork(id);
   }
   // cell-api went first: a helper it was running may have exited without being removed.
-  const helpers = (await ctx.engine.removeEndedHelpers?.()) ?? 0;
+  const helpers = (await ctx.engine.removeEndedHelpers?.(ctx.cellDir)) ?? 0;
   if (helpers) console.log(`  remove ${helpers} ended helper container${helpers > 1 ? 's' : ''}`);
   return removed + (observed.network ? 1 : 0) + storeNetworks.length;
 }

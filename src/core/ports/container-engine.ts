@@ -37,10 +37,11 @@ export interface ContainerEnginePort {
   imageId(ref: string): Promise<string | undefined>;
   observe(cellId: string): Promise<Observed>;
   /**
-   * Removes the one-off helper containers (a volume's preparation, files written into it) that
-   * exited without being removed, whichever cell ran them; returns how many. Never throws.
+   * Removes the one-off helper containers (a volume's preparation, files written into it) of the
+   * cell in `cellDir` that exited without being removed (its cell-api stopped first); returns how
+   * many. Never throws.
    */
-  removeEndedHelpers?(): Promise<number>;
+  removeEndedHelpers?(cellDir: string): Promise<number>;
   createNetwork(cellId: string, name: string, subnet: string, gateway: string): Promise<void>;
   removeNetwork(id: string): Promise<void>;
   createContainer(cellId: string, network: string, spec: ContainerSpec, hash: string): Promise<string>;

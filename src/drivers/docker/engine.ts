@@ -64,8 +64,8 @@ export class DockerEngine implements ContainerEnginePort {
     return { network: net ? { id: net.Id, subnet: subnet ?? '' } : undefined, containers, storeNetworks };
   }
 
-  removeEndedHelpers(): Promise<number> {
-    return removeEndedHelpers(this);
+  removeEndedHelpers(cellDir: string): Promise<number> {
+    return removeEndedHelpers(this, { cellDir });
   }
 
   async createNetwork(cellId: string, name: string, subnet: string, gateway: string): Promise<void> {
