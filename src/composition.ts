@@ -630,23 +630,20 @@ export function createCell(opts: CellOptions): Cell {
     storeLogger,
     storeKeys,
     lifecycle,
+    () => dns.apply(),
   );
   forwarder.bind(store);
   // The store services learn the domain from their containers' environment (PIC_CELL_DOMAIN), their
-  // certificates and their DNS records: after an apply that changed it, they are made again, once
-  // the zone has switched (dns.apply runs after the switch's own apply, queued before it by the
-  // listener above): the devices' names move first, and no container is made while the zone moves.
-  let servicesDomain = config.applied().identity.domain;
-  config.onApplied((applied) => {
-    if (applied.identity.domain === servicesDomain) return;
-    servicesDomain = applied.identity.domain;
-    void dns
-      .apply()
-      .then(() => store.recreateAll())
+  // certificates and their DNS records: those made for another domain are made again (followDomain),
+  // after a DNS apply attempt queued behind the switch's own, so the devices' names move first. At
+  // each apply, and from the tick below for a service that was busy or a pass cut short by a restart.
+  const followDomain = () =>
+    void store
+      .followDomain()
       .catch((err: Error) =>
         storeLogger.error({ err: err.message }, 'making the store services again for the new domain'),
       );
-  });
+  config.onApplied(() => followDomain());
   const serviceAccounts = new AccountsService({
     repo: accountsRepo,
     targets: storeAccountTargets({
@@ -779,6 +776,8 @@ export function createCell(opts: CellOptions): Cell {
           void docker?.caddyStore.sync().catch(() => undefined);
           // A service back on the networks of the services it requires (issue 13), likewise.
           if (docker) void store.joinDependencies().catch(() => undefined);
+          // Services still on an older domain (skipped busy, or a pass cut short): a no-op otherwise.
+          if (docker) followDomain();
         }, 5_000).unref()
       : undefined;
   const background = opts.background ?? opts.sweepTemps !== false;
@@ -1165,6 +1164,7 @@ function storeService(
   log: ReturnType<LogsPort['get']>,
   keys: StoreKeysService,
   lifecycle: ServiceLifecycle,
+  beforeDomainFollow: () => Promise<unknown>,
 ): StoreService {
   const limits = opts.storeIndex ?? {};
   const catalog = new StoreCatalog({
@@ -1197,6 +1197,7 @@ function storeService(
     verify: { registry: registryClient(), keys: [], log },
     trustedKeys: () => keys.trusted(),
     lifecycle,
+    beforeDomainFollow,
     ...(opts.store?.healthTimeoutMs !== undefined ? { healthTimeoutMs: opts.store.healthTimeoutMs } : {}),
     log: (level, fields, msg) => log[level]({ store: fields }, msg),
   });

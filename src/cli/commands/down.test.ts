@@ -107,7 +107,7 @@ test('after the cell, the ended helper containers go (cell-api may have stopped 
         },
       },
     });
-    assert.equal(n, 1, 'helpers are not counted as the cell');
+    assert.equal(n, 3, 'the container and the two helpers');
   } finally {
     console.log = log;
   }

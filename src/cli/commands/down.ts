@@ -59,7 +59,7 @@ export async function removeCellOf(
   // cell-api went first: a helper it was running may have exited without being removed.
   const helpers = (await ctx.engine.removeEndedHelpers?.(ctx.cellDir)) ?? 0;
   if (helpers) console.log(`  remove ${helpers} ended helper container${helpers > 1 ? 's' : ''}`);
-  return removed + (observed.network ? 1 : 0) + storeNetworks.length;
+  return removed + helpers + (observed.network ? 1 : 0) + storeNetworks.length;
 }
 
 /**

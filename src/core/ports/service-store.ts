@@ -82,6 +82,11 @@ export interface ServiceEnginePort {
    */
   networksOf?(container: string): Promise<string[] | undefined>;
   /**
+   * The cell domain a container was made for (its PIC_CELL_DOMAIN); undefined when it has none or
+   * is gone. Left out (test engines that keep no environment): every container counts as current.
+   */
+  cellDomainOf?(container: string): Promise<string | undefined>;
+  /**
    * Creates a volume's host directory, owned as the bind says (only the directory itself). Inside
    * the cell, where cell-api is not root and does not see the host's directories, the engine does it.
    */

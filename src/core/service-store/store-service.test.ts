@@ -90,6 +90,7 @@ class FakeEngine implements ServiceEnginePort {
     this.boxes.get(id)!.running = true;
   };
   restart = async (id: string) => void this.calls.push(`restart ${this.boxes.get(id)!.name}`);
+  cellDomainOf = async (id: string) => this.boxes.get(id)?.spec.env.PIC_CELL_DOMAIN;
   remove = async (id: string) => {
     this.calls.push(`remove ${this.boxes.get(id)?.name}`);
     this.boxes.delete(id);
@@ -466,32 +467,53 @@ describe('StoreService', () => {
     );
   });
 
-  test('recreateAll (after a domain change): every running service made again for the new domain, those required first', async () => {
+  test('followDomain (after a domain change): the services made for another domain are made again, those required first', async () => {
     let domain = 'home.cell';
+    // The required service's id sorts last, so the order below is the requirement's, not the list's.
     const { store, engine, repo } = make(
-      [manifest('beta', { requires: ['alpha'] }), manifest('alpha')],
+      [manifest('alpha', { requires: ['zulu'] }), manifest('zulu')],
       undefined,
       () => ({ ...cell, domain }),
     );
-    await store.install('beta');
+    await store.install('alpha');
     await store.idle();
-    domain = 'new.example';
+    // Nothing changed: nothing is made again.
     engine.calls = [];
-    await store.recreateAll();
+    await store.followDomain();
+    assert.deepEqual(
+      engine.calls.filter((c) => c.startsWith('create ')),
+      [],
+    );
+
+    domain = 'new.example';
+    await store.followDomain();
     // A restart would keep the old PIC_CELL_DOMAIN: the containers are made again, volumes kept.
     assert.deepEqual(
       engine.calls.filter((c) => /^(create|restart) /.test(c)),
-      ['create t-cell-alpha_main', 'create t-cell-beta_main'],
+      ['create t-cell-zulu_main', 'create t-cell-alpha_main'],
     );
     assert.deepEqual(
       [...engine.boxes.values()].map((b) => b.spec.env.PIC_CELL_DOMAIN),
       ['new.example', 'new.example'],
     );
-    assert.equal(repo.get('beta')?.state, 'running');
-    assert.match((await store.detail('alpha')).job?.message ?? '', /runs for new\.example/);
+    assert.equal(repo.get('alpha')?.state, 'running');
+    assert.match((await store.detail('zulu')).job?.message ?? '', /runs for new\.example/);
+    // Done for this domain: a later call (the tick) makes nothing.
+    engine.calls = [];
+    await store.followDomain();
+    assert.deepEqual(engine.calls, []);
+  });
 
-    // Two changes in a row: the second run waits for the first, so every service ends on the last.
-    // The first run is held inside alpha's create (its job running) when the second change comes.
+  test('followDomain: two changes in a row end every service on the last; one uninstalled meanwhile is not made again', async () => {
+    let domain = 'home.cell';
+    const { store, engine, repo } = make([manifest('alpha'), manifest('beta')], undefined, () => ({
+      ...cell,
+      domain,
+    }));
+    await store.install('alpha');
+    await store.install('beta');
+    await store.idle();
+    // The first pass is held inside alpha's create when the second change comes and beta goes.
     let release = () => {};
     const gate = new Promise<void>((r) => {
       release = r;
@@ -502,17 +524,43 @@ describe('StoreService', () => {
       return create(...args);
     };
     domain = 'first.example';
-    const first = store.recreateAll();
+    const first = store.followDomain();
     await new Promise((r) => setTimeout(r, 50));
     domain = 'last.example';
-    const second = store.recreateAll();
+    const second = store.followDomain();
+    await store.uninstall('beta');
     engine.createContainer = create;
     release();
     await Promise.all([first, second]);
+    await store.idle();
+    assert.equal(repo.get('beta'), undefined);
     assert.deepEqual(
-      [...engine.boxes.values()].map((b) => b.spec.env.PIC_CELL_DOMAIN),
-      ['last.example', 'last.example'],
+      [...engine.boxes.values()].map((b) => [b.service, b.spec.env.PIC_CELL_DOMAIN]),
+      [['alpha', 'last.example']],
     );
+  });
+
+  test('followDomain: a service busy with its job is left to a later pass, which makes it again', async () => {
+    let domain = 'home.cell';
+    const { store, engine } = make([manifest('alpha'), manifest('beta')], undefined, () => ({
+      ...cell,
+      domain,
+    }));
+    await store.install('alpha');
+    await store.idle();
+    // beta's install begins on the old domain; the change is applied while it builds.
+    const installing = store.install('beta');
+    await new Promise((r) => setTimeout(r, 5));
+    domain = 'new.example';
+    await store.followDomain();
+    await installing;
+    await store.idle();
+    // The pass skipped beta (busy): the next one (the tick's) moves it if it was made for the old one.
+    await store.followDomain();
+    assert.deepEqual([...engine.boxes.values()].map((b) => [b.service, b.spec.env.PIC_CELL_DOMAIN]).sort(), [
+      ['alpha', 'new.example'],
+      ['beta', 'new.example'],
+    ]);
   });
 
   test("cell backups carry each running service's backup_volumes, in the container that mounts them", async () => {

@@ -63,6 +63,11 @@ export interface StoreServiceDeps extends Omit<JobDeps, 'healthTimeoutMs' | 'pol
   log?: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
   /** Certificates before a start, settings and DNS records after it, cleanup at uninstall (issue 13). */
   lifecycle?: ServiceLifecycle;
+  /**
+   * Awaited before each pass that makes services again for a new domain (followDomain): the cell's
+   * DNS apply, queued behind the switch's own, so the devices' names move before any container.
+   */
+  beforeDomainFollow?: () => Promise<unknown>;
 }
 
 interface Job extends StoreJob {
@@ -569,31 +574,64 @@ export class StoreService implements InstalledServicesPort {
   }
 
   /**
-   * After the cell's domain changed (its apply): every running service's containers are made again,
-   * those others require first. Each gets PIC_CELL_DOMAIN and its certificate for its new names, and
-   * its DNS records (an MX naming mail.<domain>) are collected again: a restart would keep the old
-   * domain in the container's environment. Volumes stay; one that cannot be made again is failed,
-   * with why.
+   * Every running service whose containers were made for another domain than the cell's (an applied
+   * domain change) is made again, those others require first: each gets PIC_CELL_DOMAIN, its
+   * certificate for its new names and its DNS records (an MX naming mail.<domain>) again; a restart
+   * would keep the old domain in the container's environment. Volumes stay; one that cannot be made
+   * again is failed, with why. What each container has decides, not a remembered domain, so a pass
+   * after a restart (cell-api stopped midway) finishes the work, and a service that was busy (an
+   * install that began on the old domain) is made again by a later pass: the composition calls this
+   * after each apply and from its tick, and a pass is skipped while the last one left nothing behind
+   * for the same domain. Passes run one after another.
    */
-  recreateAll(): Promise<void> {
-    // One run after another: a second domain change while the first run is still making containers
-    // must not skip the services that run is busy with (they would keep the first new domain).
-    const run = this.#recreating.then(() => this.#recreateAllNow());
-    this.#recreating = run.catch(() => undefined);
+  followDomain(): Promise<void> {
+    const domain = this.#d.cell().domain;
+    if (this.#followed === domain) return this.#following;
+    const run = this.#following.then(() => this.#followDomainNow());
+    this.#following = run.catch(() => undefined);
     return run;
   }
 
-  #recreating: Promise<void> = Promise.resolve();
+  /** The domain the last complete pass left every running service on. */
+  #followed: string | undefined;
+  #following: Promise<void> = Promise.resolve();
 
-  async #recreateAllNow(): Promise<void> {
-    if (!(await this.#d.engine.available())) return;
+  async #followDomainNow(): Promise<void> {
+    const domain = this.#d.cell().domain;
+    if (this.#followed === domain || !(await this.#d.engine.available())) return;
+    const cell = this.#d.cell();
     const rows = this.#d.repo.list().filter((r) => r.state === 'running');
     const required = new Set(rows.flatMap((r) => r.manifest.requires ?? []));
     const ordered = [...rows.filter((r) => required.has(r.id)), ...rows.filter((r) => !required.has(r.id))];
-    for (const r of ordered) {
-      if (this.#jobs.get(r.id)?.running) continue;
-      await this.#recreate(r, `recreating for ${this.#d.cell().domain}`, `runs for ${this.#d.cell().domain}`);
+    const behind: string[] = [];
+    for (const { id } of ordered) if (await this.#madeForAnother(cell, id)) behind.push(id);
+    if (behind.length > 0) await this.#d.beforeDomainFollow?.();
+    let complete = true;
+    for (const id of behind) {
+      // Read again: the owner may have uninstalled it, or begun a job, while earlier ones were made.
+      const r = this.#d.repo.get(id);
+      if (r?.state !== 'running') continue;
+      if (this.#jobs.get(id)?.running || this.#restarting.has(id)) {
+        complete = false; // a later pass looks at it once its job is done
+        continue;
+      }
+      await this.#recreate(r, `recreating for ${cell.domain}`, `runs for ${cell.domain}`);
     }
+    // An install or a restart still running (of a service not listed as running, too) may have
+    // begun on the old domain: a later pass looks at it once it is done.
+    const busy = [...this.#jobs.values()].some((j) => j.running) || this.#restarting.size > 0;
+    if (complete && !busy && this.#d.cell().domain === domain) this.#followed = domain;
+  }
+
+  /** Whether a container of the service carries another domain than the cell's. */
+  async #madeForAnother(cell: StoreCell, id: string): Promise<boolean> {
+    const domainOf = this.#d.engine.cellDomainOf?.bind(this.#d.engine);
+    if (!domainOf) return false;
+    for (const c of await this.#d.engine.containers(cell.cellId, id)) {
+      const made = await domainOf(c.id);
+      if (made !== undefined && made !== cell.domain) return true;
+    }
+    return false;
   }
 
   /** Makes a running service's containers again from its recorded manifest and images. */

@@ -51,7 +51,8 @@ export async function removeEndedHelpers(
     .catch(() => []);
   let removed = 0;
   for (const c of ended) {
-    if (!KINDS.has(c.Labels[LABELS.storeId] ?? '')) continue;
+    // A helper has no cell label; a store service's container has one (whatever its id is called).
+    if (!KINDS.has(c.Labels[LABELS.storeId] ?? '') || c.Labels[LABELS.cell] !== undefined) continue;
     if (c.Created > before && !ofCell(c)) continue;
     await engine.docker
       .getContainer(c.Id)

@@ -81,6 +81,16 @@ export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
         if (![403, 404, 409].includes(status(err) ?? 0)) throw err;
       }
     },
+    async cellDomainOf(container) {
+      try {
+        const i = await docker.getContainer(container).inspect();
+        const entry = (i.Config.Env ?? []).find((e) => e.startsWith('PIC_CELL_DOMAIN='));
+        return entry?.slice('PIC_CELL_DOMAIN='.length);
+      } catch (err) {
+        if (status(err) === 404) return undefined;
+        throw err;
+      }
+    },
     async networksOf(container) {
       try {
         const i = await docker.getContainer(container).inspect();
