@@ -2,7 +2,7 @@
 // the declarations are well-formed, and the public ones are exactly the list below. Adding a public
 // route makes this test fail until the route is added to PUBLIC on purpose.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -50,14 +50,17 @@ const concrete = (url: string) => url.replace(/:([A-Za-z_]+)/g, 'x');
 describe('route rules', () => {
   let kit: Kit;
   const seen: RouteOptions[] = [];
+  const web = mkdtempSync(join(tmpdir(), 'pic-web-'));
   before(async () => {
-    const web = mkdtempSync(join(tmpdir(), 'pic-web-'));
     mkdirSync(join(web, 'assets'));
     writeFileSync(join(web, 'index.html'), '<!doctype html><title>PIC</title>');
     writeFileSync(join(web, 'assets', 'Index-AbC123.js'), 'console.log(1)');
     kit = await makeKit({ webRoot: web, onRoute: (r) => seen.push(r) });
   });
-  after(() => kit.close());
+  after(async () => {
+    await kit.close();
+    rmSync(web, { recursive: true, force: true });
+  });
 
   test('the collector saw every route definition', () => {
     const keys = new Set(seen.flatMap((r) => [r.method].flat().map((m) => `${m} ${r.url}`)));
