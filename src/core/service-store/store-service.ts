@@ -534,10 +534,8 @@ export class StoreService implements InstalledServicesPort {
    * under them). Each failure is collected; the others still restart.
    */
   async restartAll(): Promise<void> {
-    const rows = this.#d.repo.list().filter((r) => r.state === 'running');
-    const required = new Set(rows.flatMap((r) => r.manifest.requires ?? []));
-    const ordered = [...rows.filter((r) => required.has(r.id)), ...rows.filter((r) => !required.has(r.id))];
     const failed: string[] = [];
+    const ordered = this.#runningRequiredFirst();
     for (const r of ordered)
       await this.restart(r.id).catch((err: unknown) => failed.push(`${r.id}: ${(err as Error).message}`));
     if (failed.length > 0) throw new Error(failed.join('; '));
@@ -600,11 +598,9 @@ export class StoreService implements InstalledServicesPort {
     const domain = this.#d.cell().domain;
     if (this.#followed === domain || !(await this.#d.engine.available())) return;
     const cell = this.#d.cell();
-    const rows = this.#d.repo.list().filter((r) => r.state === 'running');
-    const required = new Set(rows.flatMap((r) => r.manifest.requires ?? []));
-    const ordered = [...rows.filter((r) => required.has(r.id)), ...rows.filter((r) => !required.has(r.id))];
     const behind: string[] = [];
-    for (const { id } of ordered) if (await this.#madeForAnother(cell, id)) behind.push(id);
+    for (const { id } of this.#runningRequiredFirst())
+      if (await this.#madeForAnother(cell, id)) behind.push(id);
     if (behind.length > 0) await this.#d.beforeDomainFollow?.();
     let complete = true;
     for (const id of behind) {
@@ -621,6 +617,13 @@ export class StoreService implements InstalledServicesPort {
     // begun on the old domain: a later pass looks at it once it is done.
     const busy = [...this.#jobs.values()].some((j) => j.running) || this.#restarting.size > 0;
     if (complete && !busy && this.#d.cell().domain === domain) this.#followed = domain;
+  }
+
+  /** The running services, those others require first (one level: what the manifests name). */
+  #runningRequiredFirst(): InstalledService[] {
+    const rows = this.#d.repo.list().filter((r) => r.state === 'running');
+    const required = new Set(rows.flatMap((r) => r.manifest.requires ?? []));
+    return [...rows.filter((r) => required.has(r.id)), ...rows.filter((r) => !required.has(r.id))];
   }
 
   /** Whether a container of the service carries another domain than the cell's. */

@@ -3,6 +3,7 @@
 // and creates, starts and removes its containers. Everything is labelled for the cell and the store
 // id, and only objects carrying both labels are ever listed or touched.
 import type { ServiceContainerState, ServiceEnginePort } from '../../core/ports/service-store.ts';
+import { CELL_DOMAIN_ENV } from '../../render/store/service-containers.ts';
 import { parseImageRef } from '../../schema/image-ref.ts';
 import { type BindSpec, LABELS } from '../../schema/runtime.ts';
 import { buildImage } from './build-image.ts';
@@ -14,6 +15,15 @@ import { prepareBind } from './host-dirs.ts';
 const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
+  /** A container's inspection; undefined when it is gone. */
+  const inspectContainer = async (container: string) => {
+    try {
+      return await engine.docker.getContainer(container).inspect();
+    } catch (err) {
+      if (status(err) === 404) return undefined;
+      throw err;
+    }
+  };
   const docker = engine.docker;
   const readiness = new HealthcheckReadiness(engine);
   return {
@@ -82,23 +92,13 @@ export function dockerServiceEngine(engine: DockerEngine): ServiceEnginePort {
       }
     },
     async cellDomainOf(container) {
-      try {
-        const i = await docker.getContainer(container).inspect();
-        const entry = (i.Config.Env ?? []).find((e) => e.startsWith('PIC_CELL_DOMAIN='));
-        return entry?.slice('PIC_CELL_DOMAIN='.length);
-      } catch (err) {
-        if (status(err) === 404) return undefined;
-        throw err;
-      }
+      const prefix = `${CELL_DOMAIN_ENV}=`;
+      const env = (await inspectContainer(container))?.Config.Env ?? [];
+      return env.find((e) => e.startsWith(prefix))?.slice(prefix.length);
     },
     async networksOf(container) {
-      try {
-        const i = await docker.getContainer(container).inspect();
-        return Object.keys(i.NetworkSettings.Networks ?? {});
-      } catch (err) {
-        if (status(err) === 404) return undefined;
-        throw err;
-      }
+      const i = await inspectContainer(container);
+      return i ? Object.keys(i.NetworkSettings.Networks ?? {}) : undefined;
     },
     // As root on the host (tests, a host CLI) directly; otherwise (cell-api inside the cell runs as its
     // own user and sees none of the host's directories) a one-off container of the base image does

@@ -118,9 +118,12 @@ function sortedEnv(env: Record<string, string> | undefined): Record<string, stri
 export const storeServiceEnvName = (service: string, container: string) =>
   `PIC_SVC_${service}_${container}`.toUpperCase().replaceAll('-', '_');
 
+/** The variable that tells every store container the cell's domain (read back by the store's engine). */
+export const CELL_DOMAIN_ENV = 'PIC_CELL_DOMAIN';
+
 /** What the store sets in every container of `m`, whatever the manifest says. */
 export function storeEnvironment(m: ServiceManifest, ctx: StoreCellContext): Record<string, string> {
-  const env: Record<string, string> = { PIC_CELL_DOMAIN: ctx.domain };
+  const env: Record<string, string> = { [CELL_DOMAIN_ENV]: ctx.domain };
   for (const id of m.requires ?? []) {
     const dep = ctx.dependencies?.find((d) => d.id === id);
     for (const c of dep?.containers ?? [])
